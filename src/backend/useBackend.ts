@@ -1,0 +1,135 @@
+/**
+ * Chooses the fastest tfjs backend this machine can run and says why. Auto order:
+ * tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn) → wasm (+ fairdiff's training kernels) → cpu.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  recordBackendInfo,
+  type BackendCandidate,
+  type BackendInfo,
+  type BackendName,
+  type BackendRequest,
+} from "./backendInfo";
+import { loadOptionalModule } from "./optionalModule";
+import { probeWebgpu } from "./webgpuAdapter";
+import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
+
+interface Attempt {
+  ok: boolean;
+  reason: string;
+  source: string;
+  adapter?: string;
+  addedKernels?: string[];
+}
+
+type Candidate = { name: BackendName; source: string; attempt: () => Promise<Attempt> };
+
+const BACKEND_NAMES: BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+async function tryTfjsNode(pkg: string, wantGpu: boolean): Promise<Attempt> {
+  const source = pkg;
+  const loaded = loadOptionalModule(pkg);
+  if (!loaded.module) return { ok: false, reason: loaded.reason ?? "not loaded", source };
+  if (!(await activate("tensorflow"))) {
+    return { ok: false, reason: `${pkg} loaded but its backend did not start`, source };
+  }
+  const usingGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  if (wantGpu && !usingGpu) {
+    return { ok: false, reason: `${pkg} loaded but found no working CUDA device`, source };
+  }
+  return { ok: true, reason: wantGpu ? "CUDA device in use" : "native TensorFlow CPU", source };
+}
+
+async function tryWebgpu(): Promise<Attempt> {
+  const source = "@tensorflow/tfjs-backend-webgpu + webgpu (Dawn)";
+  const probe = await probeWebgpu();
+  if (!probe.available) return { ok: false, reason: probe.reason, source };
+  require("@tensorflow/tfjs-backend-webgpu");
+  if (!(await activate("webgpu"))) {
+    return { ok: false, reason: "adapter found but the tfjs WebGPU backend did not start", source };
+  }
+  return { ok: true, reason: `GPU adapter: ${probe.adapter}`, source, adapter: probe.adapter };
+}
+
+async function tryWasm(): Promise<Attempt> {
+  const source = "@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)";
+  require("@tensorflow/tfjs-backend-wasm");
+  if (!(await activate("wasm"))) return { ok: false, reason: "wasm backend did not start", source };
+  const addedKernels = registerWasmTrainingKernels();
+  return {
+    ok: true,
+    reason: "portable CPU backend with fairdiff's training kernels",
+    source,
+    addedKernels,
+  };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  const source = "@tensorflow/tfjs-backend-cpu (plain JavaScript)";
+  require("@tensorflow/tfjs-backend-cpu");
+  if (!(await activate("cpu"))) return { ok: false, reason: "cpu backend did not start", source };
+  return { ok: true, reason: "always available, slowest", source };
+}
+
+function candidates(): Candidate[] {
+  return [
+    {
+      name: "tensorflow",
+      source: "@tensorflow/tfjs-node-gpu",
+      attempt: () => tryTfjsNode("@tensorflow/tfjs-node-gpu", true),
+    },
+    {
+      name: "tensorflow",
+      source: "@tensorflow/tfjs-node",
+      attempt: () => tryTfjsNode("@tensorflow/tfjs-node", false),
+    },
+    { name: "webgpu", source: "webgpu", attempt: tryWebgpu },
+    { name: "wasm", source: "wasm", attempt: tryWasm },
+    { name: "cpu", source: "cpu", attempt: tryCpu },
+  ];
+}
+
+/**
+ * Selects and initialises a backend. `"auto"` takes the first that works; a named backend is
+ * required to work (the error says why not). Returns (and records) the `BackendInfo`.
+ */
+export async function useBackend(request: BackendRequest = "auto"): Promise<BackendInfo> {
+  if (request !== "auto" && !BACKEND_NAMES.includes(request)) {
+    throw new Error(
+      `unknown backend "${String(request)}": expected "auto" or one of ${BACKEND_NAMES.join(", ")}`,
+    );
+  }
+  const tried: BackendCandidate[] = [];
+  for (const candidate of candidates()) {
+    if (request !== "auto" && candidate.name !== request) continue;
+    const attempt = await candidate.attempt();
+    tried.push({
+      name: candidate.name,
+      source: attempt.source,
+      chosen: attempt.ok,
+      reason: attempt.reason,
+    });
+    if (!attempt.ok) continue;
+    await tf.ready();
+    const info: BackendInfo = {
+      requested: request,
+      name: candidate.name,
+      source: attempt.source,
+      candidates: tried,
+      addedKernels: attempt.addedKernels ?? [],
+      adapter: attempt.adapter,
+    };
+    recordBackendInfo(info);
+    return info;
+  }
+  const why = tried.map((c) => `${c.source}: ${c.reason}`).join("; ");
+  throw new Error(`backend "${request}" is not available here (${why})`);
+}

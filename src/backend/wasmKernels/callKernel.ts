@@ -1,0 +1,55 @@
+/**
+ * Composition helpers for kernels built from other wasm kernels: call a registered kernel
+ * directly (no tape, no engine bookkeeping) inside a scope that frees every intermediate.
+ * Each kernel output holds one reference (even a Reshape that shares its input's buffer), so
+ * each is released exactly once.
+ */
+import {
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+
+export type WasmBackendLike = KernelBackend & {
+  makeOutput(shape: number[], dtype: TensorInfo["dtype"]): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+};
+
+export class KernelScope {
+  private readonly owned: TensorInfo[] = [];
+
+  constructor(readonly backend: WasmBackendLike) {}
+
+  /** Runs a wasm kernel; its output is freed when the scope closes unless returned by `close`. */
+  run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
+    const config = getKernel(kernelName, "wasm");
+    if (!config) throw new Error(`wasm backend has no ${kernelName} kernel`);
+    const out = config.kernelFunc({
+      inputs,
+      backend: this.backend,
+      attrs: attrs as NamedAttrMap,
+    });
+    if (Array.isArray(out)) throw new Error(`${kernelName} returned several outputs`);
+    this.owned.push(out);
+    return out;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run("Reshape", { x }, { shape });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run("Transpose", { x }, { perm });
+  }
+
+  /** Frees every intermediate except `result`, which the caller now owns. */
+  close(result: TensorInfo): TensorInfo {
+    for (const info of this.owned) {
+      if (info !== result) this.backend.disposeData(info.dataId);
+    }
+    this.owned.length = 0;
+    return result;
+  }
+}

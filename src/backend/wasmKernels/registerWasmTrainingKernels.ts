@@ -1,0 +1,34 @@
+/**
+ * Makes the wasm backend able to train conv nets: adds the gradient kernels it lacks and
+ * replaces its slow naive Conv2DBackpropInput. Idempotent.
+ */
+import {
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from "@tensorflow/tfjs-core";
+import { conv2dBackpropFilterConfig } from "./conv2dBackpropFilter";
+import { conv2dBackpropInputConfig } from "./conv2dBackpropInput";
+import { unsortedSegmentSumConfig } from "./unsortedSegmentSum";
+import { cpuFallbackConfig } from "./cpuFallback";
+
+const replacements: KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  unsortedSegmentSumConfig,
+  cpuFallbackConfig("DepthwiseConv2dNativeBackpropFilter"),
+  cpuFallbackConfig("DepthwiseConv2dNativeBackpropInput"),
+];
+
+const registered = new Set<string>();
+
+export function registerWasmTrainingKernels(): string[] {
+  for (const config of replacements) {
+    if (registered.has(config.kernelName)) continue;
+    if (getKernel(config.kernelName, "wasm")) unregisterKernel(config.kernelName, "wasm");
+    registerKernel(config);
+    registered.add(config.kernelName);
+  }
+  return replacements.map((c) => c.kernelName);
+}

@@ -1,0 +1,3 @@
+/** fairdiff: study and fix subgroup bias in text-to-medical-image diffusion models. */
+export * from "./backend";
+export { createRng, hashString, type Rng } from "./util/random";
