@@ -1,6 +1,6 @@
 /**
  * The reference conv net of COMPUTE.md used to calibrate backends against PyTorch: five 3×3
- * convolutions (16, 32/2, 64/2, 64, 26 channels) with ReLU, global average pooling and a
+ * convolutions at full resolution (16, 32, 64, 64, 26 channels, stride 1) with ReLU, global average pooling and a
  * 10-way linear head — 75,496 parameters on 32×32×1 input. bench/peers/reference_net.py is
  * the identical network in PyTorch.
  */
@@ -16,8 +16,8 @@ interface ConvSpec {
 
 export const REFERENCE_CONVS: ConvSpec[] = [
   { inC: 1, outC: 16, stride: 1 },
-  { inC: 16, outC: 32, stride: 2 },
-  { inC: 32, outC: 64, stride: 2 },
+  { inC: 16, outC: 32, stride: 1 },
+  { inC: 32, outC: 64, stride: 1 },
   { inC: 64, outC: 64, stride: 1 },
   { inC: 64, outC: 26, stride: 1 },
 ];

@@ -3,8 +3,8 @@
  * tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn) → wasm (+ fairdiff's training kernels) → cpu.
  */
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients; every training path needs them.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+// tfjs-core's CommonJS build registers no gradients; the @tensorflow/tfjs bundle does.
+import "@tensorflow/tfjs";
 import {
   recordBackendInfo,
   type BackendCandidate,
