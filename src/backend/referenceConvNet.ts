@@ -35,24 +35,21 @@ export function createReferenceConvNet(options: Record<string, unknown> = {}): T
   const seed = typeof options.seed === "number" ? options.seed : 0;
   const rng = createRng(seed);
   const variables: tf.Variable[] = [];
-  const convs = REFERENCE_CONVS.map((spec, i) => {
+  const convs = REFERENCE_CONVS.map((spec) => {
     const fanIn = 9 * spec.inC;
     const w = tf.variable(
       tf.tensor4d(heUniform(rng, fanIn * spec.outC, fanIn), [3, 3, spec.inC, spec.outC]),
       true,
-      `conv${i}/kernel`,
     );
-    const b = tf.variable(tf.zeros([spec.outC]), true, `conv${i}/bias`);
+    const b = tf.variable(tf.zeros([spec.outC]));
     variables.push(w, b);
     return { w, b, stride: spec.stride };
   });
   const lastC = REFERENCE_CONVS[REFERENCE_CONVS.length - 1].outC;
   const headW = tf.variable(
     tf.tensor2d(heUniform(rng, lastC * REFERENCE_CLASSES, lastC), [lastC, REFERENCE_CLASSES]),
-    true,
-    "head/kernel",
   );
-  const headB = tf.variable(tf.zeros([REFERENCE_CLASSES]), true, "head/bias");
+  const headB = tf.variable(tf.zeros([REFERENCE_CLASSES]));
   variables.push(headW, headB);
 
   return {
@@ -60,7 +57,9 @@ export function createReferenceConvNet(options: Record<string, unknown> = {}): T
     loss(batch) {
       let h = batch.images as tf.Tensor4D;
       for (const conv of convs) {
-        h = tf.relu(tf.add(tf.conv2d(h, conv.w as tf.Tensor4D, conv.stride, "same"), conv.b)) as tf.Tensor4D;
+        h = tf.relu(
+          tf.add(tf.conv2d(h, conv.w as tf.Tensor4D, conv.stride, "same"), conv.b),
+        ) as tf.Tensor4D;
       }
       const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
       const logits = tf.add(tf.matMul(pooled, headW as tf.Tensor2D), headB);

@@ -1,0 +1,158 @@
+/**
+ * Data-parallel training over worker_threads. wasm runs one thread per Node thread, so using
+ * both cores of a laptop means one model replica per core: each computes the gradient of its
+ * share of the batch, the trainer sums them in a fixed order and every replica applies the same
+ * sum with the same optimizer — so replicas stay identical and a run matches the one-replica run
+ * up to float summation order.
+ */
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { Worker } from "node:worker_threads";
+import type { ArrayBatch } from "../backend/trainableModel";
+import type { BackendRequest } from "../backend/backendInfo";
+import type { FromReplica, ModelSpec, ToReplica } from "./messages";
+import type { OptimizerSpec } from "./optimizerSpec";
+import { loadModel, Replica } from "./replica";
+import { batchSize, shardBatch } from "./shardBatch";
+
+export interface DataParallelOptions {
+  /** Total replicas, the trainer's own thread included (1 = no workers). */
+  replicas: number;
+  model: ModelSpec;
+  optimizer: OptimizerSpec;
+  /** Backend each worker selects (the trainer's thread keeps whatever is active). */
+  backend?: BackendRequest;
+}
+
+/** The compiled worker script, also when this file runs from TypeScript sources (tests). */
+function workerScript(): string {
+  const beside = path.join(__dirname, "replicaWorker.js");
+  if (fs.existsSync(beside)) return beside;
+  const compiled = path.resolve(__dirname, "../../dist/src/parallel/replicaWorker.js");
+  if (fs.existsSync(compiled)) return compiled;
+  throw new Error(
+    `replica worker script not found (looked at ${beside} and ${compiled}); run npm run build`,
+  );
+}
+
+class WorkerReplica {
+  private pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(private readonly worker: Worker) {
+    worker.on("message", (m: FromReplica) => {
+      const waiting = this.pending;
+      this.pending = undefined;
+      if (!waiting) return;
+      if (m.kind === "error") waiting.reject(new Error(`replica worker failed: ${m.message}`));
+      else waiting.resolve(m);
+    });
+    worker.on("error", (e) => this.pending?.reject(e));
+  }
+
+  request<K extends FromReplica["kind"]>(
+    message: ToReplica,
+    expect: K,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Extract<FromReplica, { kind: K }>> {
+    if (this.pending) throw new Error("replica already busy");
+    return new Promise((resolve, reject) => {
+      this.pending = {
+        resolve: (m) =>
+          m.kind === expect
+            ? resolve(m as Extract<FromReplica, { kind: K }>)
+            : reject(new Error(`expected ${expect}, got ${m.kind}`)),
+        reject,
+      };
+      this.worker.postMessage(message, transfer);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export class DataParallelTrainer {
+  private constructor(
+    private readonly local: Replica,
+    private readonly workers: WorkerReplica[],
+  ) {}
+
+  static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
+    if (!Number.isInteger(options.replicas) || options.replicas < 1) {
+      throw new Error(`replicas must be a positive integer, got ${options.replicas}`);
+    }
+    const local = new Replica(loadModel(options.model), options.optimizer);
+    const weights = await local.weights();
+    const workers: WorkerReplica[] = [];
+    try {
+      for (let i = 1; i < options.replicas; i++) {
+        const replica = new WorkerReplica(new Worker(workerScript()));
+        workers.push(replica);
+        await replica.request(
+          {
+            kind: "init",
+            model: options.model,
+            optimizer: options.optimizer,
+            backend: options.backend ?? "auto",
+            weights: weights.map((w) => w.slice()),
+          },
+          "ready",
+        );
+      }
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      local.dispose();
+      throw error;
+    }
+    return new DataParallelTrainer(local, workers);
+  }
+
+  get replicas(): number {
+    return this.workers.length + 1;
+  }
+
+  /** One optimisation step on `batch`; returns the batch's mean loss. */
+  async step(batch: ArrayBatch): Promise<{ loss: number }> {
+    const n = batchSize(batch);
+    const shards = shardBatch(batch, this.replicas);
+    const scale = (shard: ArrayBatch) => batchSize(shard) / n;
+    const remote = this.workers.map((w, i) =>
+      w.request(
+        { kind: "gradients", batch: shards[i + 1], scale: scale(shards[i + 1]) },
+        "gradients",
+      ),
+    );
+    const own = await this.local.gradients(shards[0], scale(shards[0]));
+    const results = [own, ...(await Promise.all(remote))];
+    // Fixed summation order (replica 0, 1, …) keeps runs repeatable.
+    const summed = own.gradients.map((g) => Float32Array.from(g));
+    for (const r of results.slice(1)) {
+      r.gradients.forEach((g, i) => {
+        const acc = summed[i];
+        for (let j = 0; j < acc.length; j++) acc[j] += g[j];
+      });
+    }
+    await Promise.all(
+      this.workers.map((w) => w.request({ kind: "apply", gradients: summed }, "applied")),
+    );
+    this.local.apply(summed);
+    return { loss: results.reduce((sum, r) => sum + r.loss, 0) };
+  }
+
+  weights(): Promise<Float32Array[]> {
+    return this.local.weights();
+  }
+
+  /** Weights held by worker `index` (1-based, as replicas are numbered), for consistency checks. */
+  async workerWeights(index: number): Promise<Float32Array[]> {
+    const worker = this.workers[index - 1];
+    if (!worker) throw new Error(`no replica ${index}`);
+    return (await worker.request({ kind: "weights" }, "weights")).weights;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.local.dispose();
+  }
+}

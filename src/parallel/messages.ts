@@ -1,0 +1,31 @@
+/** Messages between the data-parallel trainer and its replica workers (structured-clone safe). */
+import type { ArrayBatch } from "../backend/trainableModel";
+import type { BackendRequest } from "../backend/backendInfo";
+import type { OptimizerSpec } from "./optimizerSpec";
+
+export interface ModelSpec {
+  /** Absolute path of a CommonJS module exporting the factory. */
+  module: string;
+  /** Name of the exported factory: (options) => TrainableModel. */
+  exportName: string;
+  options: Record<string, unknown>;
+}
+
+export type ToReplica =
+  | {
+      kind: "init";
+      model: ModelSpec;
+      optimizer: OptimizerSpec;
+      backend: BackendRequest;
+      weights: Float32Array[];
+    }
+  | { kind: "gradients"; batch: ArrayBatch; scale: number }
+  | { kind: "apply"; gradients: Float32Array[] }
+  | { kind: "weights" };
+
+export type FromReplica =
+  | { kind: "ready"; backend: string }
+  | { kind: "gradients"; loss: number; gradients: Float32Array[] }
+  | { kind: "applied" }
+  | { kind: "weights"; weights: Float32Array[] }
+  | { kind: "error"; message: string };

@@ -1,0 +1,85 @@
+/**
+ * One model replica: computes gradients of its share of a batch and applies summed gradients.
+ * The same class runs in the trainer's own thread (replica 0) and inside each worker, so every
+ * replica does exactly the same arithmetic.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
+import type { ModelSpec } from "./messages";
+import { buildOptimizer, type OptimizerSpec } from "./optimizerSpec";
+
+export function loadModel(spec: ModelSpec): TrainableModel {
+  const mod = require(spec.module) as Record<string, unknown>;
+  const factory = mod[spec.exportName];
+  if (typeof factory !== "function") {
+    throw new Error(`${spec.module} has no exported factory "${spec.exportName}"`);
+  }
+  return (factory as TrainableModelFactory)(spec.options);
+}
+
+export function toTensors(batch: ArrayBatch): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [name, t] of Object.entries(batch)) {
+    out[name] = tf.tensor(
+      t.values,
+      t.shape,
+      t.dtype ?? (t.values instanceof Int32Array ? "int32" : "float32"),
+    );
+  }
+  return out;
+}
+
+export class Replica {
+  private readonly optimizer: tf.Optimizer;
+
+  constructor(
+    readonly model: TrainableModel,
+    optimizer: OptimizerSpec,
+  ) {
+    this.optimizer = buildOptimizer(optimizer);
+  }
+
+  /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss. */
+  async gradients(
+    batch: ArrayBatch,
+    scale: number,
+  ): Promise<{ loss: number; gradients: Float32Array[] }> {
+    const { value, grads } = tf.tidy(() => {
+      const inputs = toTensors(batch);
+      return tf.variableGrads(
+        () => tf.mul(this.model.loss(inputs), scale) as tf.Scalar,
+        this.model.variables,
+      );
+    });
+    const loss = (await value.data())[0];
+    const gradients: Float32Array[] = [];
+    for (const v of this.model.variables)
+      gradients.push((await grads[v.name].data()) as Float32Array);
+    value.dispose();
+    tf.dispose(grads);
+    return { loss, gradients };
+  }
+
+  apply(gradients: Float32Array[]): void {
+    const vars = this.model.variables;
+    if (gradients.length !== vars.length) {
+      throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
+    }
+    const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(gradients[i], v.shape) }));
+    this.optimizer.applyGradients(named);
+    tf.dispose(named.map((n) => n.tensor));
+  }
+
+  async weights(): Promise<Float32Array[]> {
+    return Promise.all(this.model.variables.map(async (v) => (await v.data()) as Float32Array));
+  }
+
+  setWeights(weights: Float32Array[]): void {
+    tf.tidy(() => this.model.variables.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+/** worker_threads entry of a data-parallel replica: a message loop around `Replica`. */
+import { parentPort } from "node:worker_threads";
+import { useBackend } from "../backend/useBackend";
+import type { FromReplica, ToReplica } from "./messages";
+import { loadModel, Replica } from "./replica";
+
+let replica: Replica | undefined;
+
+function send(message: FromReplica, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(message, transfer);
+}
+
+async function handle(message: ToReplica): Promise<void> {
+  switch (message.kind) {
+    case "init": {
+      const info = await useBackend(message.backend);
+      replica = new Replica(loadModel(message.model), message.optimizer);
+      replica.setWeights(message.weights);
+      send({ kind: "ready", backend: info.name });
+      return;
+    }
+    case "gradients": {
+      const result = await requireReplica().gradients(message.batch, message.scale);
+      send(
+        { kind: "gradients", ...result },
+        result.gradients.map((g) => g.buffer as ArrayBuffer),
+      );
+      return;
+    }
+    case "apply":
+      requireReplica().apply(message.gradients);
+      send({ kind: "applied" });
+      return;
+    case "weights":
+      send({ kind: "weights", weights: await requireReplica().weights() });
+      return;
+  }
+}
+
+function requireReplica(): Replica {
+  if (!replica) throw new Error("replica used before init");
+  return replica;
+}
+
+parentPort?.on("message", (message: ToReplica) => {
+  handle(message).catch((error: Error) =>
+    send({ kind: "error", message: error.stack ?? error.message }),
+  );
+});

@@ -1,0 +1,99 @@
+/**
+ * Data-parallel training over worker_threads matches single-replica training with the same seed
+ * (within float summation tolerance), keeps replicas identical and leaks no tensors.
+ */
+import * as path from "node:path";
+import { useBackend } from "../../src/backend";
+import { DataParallelTrainer, shardBatch } from "../../src/parallel";
+import type { ArrayBatch } from "../../src/backend/trainableModel";
+import { createRng } from "../../src/util/random";
+import { expectNoTensorLeak } from "../helpers/tensorLeaks";
+
+const model = {
+  module: path.resolve(__dirname, "../../src/backend/referenceConvNet.ts"),
+  exportName: "createReferenceConvNet",
+  options: { seed: 7 },
+};
+const workerModel = {
+  ...model,
+  module: path.resolve(__dirname, "../../dist/src/backend/referenceConvNet.js"),
+};
+
+function batch(seed: number, n = 8, size = 12): ArrayBatch {
+  const rng = createRng(seed);
+  const images = new Float32Array(n * size * size);
+  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
+  const labels = Int32Array.from({ length: n }, () => rng.int(10));
+  return {
+    images: { values: images, shape: [n, size, size, 1] },
+    labels: { values: labels, shape: [n], dtype: "int32" },
+  };
+}
+
+async function train(replicas: number, steps: number) {
+  const trainer = await DataParallelTrainer.create({
+    replicas,
+    // The trainer's own replica loads the TypeScript source under jest; workers load dist/.
+    model: replicas === 1 ? model : workerModel,
+    optimizer: { name: "adam", learningRate: 1e-2 },
+    backend: "wasm",
+  });
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) losses.push((await trainer.step(batch(100 + s))).loss);
+  const weights = await trainer.weights();
+  const workerWeights = replicas > 1 ? await trainer.workerWeights(1) : undefined;
+  await trainer.dispose();
+  return { losses, weights, workerWeights };
+}
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+test("shards split a batch without losing or reordering rows", () => {
+  const b = batch(1, 7);
+  const shards = shardBatch(b, 3);
+  expect(shards.map((s) => s.labels.shape[0])).toEqual([3, 2, 2]);
+  const rejoined = shards.flatMap((s) => Array.from(s.labels.values));
+  expect(rejoined).toEqual(Array.from(b.labels.values));
+  expect(() => shardBatch(b, 8)).toThrow(/batch of 7 into 8/);
+});
+
+test("two replicas train like one, and stay identical to each other", async () => {
+  const single = await train(1, 4);
+  const dual = await train(2, 4);
+  // Training really moved: the loss changed over steps.
+  expect(Math.abs(single.losses[3] - single.losses[0])).toBeGreaterThan(1e-3);
+  for (let s = 0; s < 4; s++) expect(dual.losses[s]).toBeCloseTo(single.losses[s], 4);
+  let worst = 0;
+  single.weights.forEach((w, i) => {
+    for (let j = 0; j < w.length; j++) worst = Math.max(worst, Math.abs(w[j] - dual.weights[i][j]));
+  });
+  expect(worst).toBeLessThan(1e-4);
+  // Replicas apply the same summed gradients: bitwise equal weights.
+  dual.workerWeights!.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(dual.weights[i])));
+}, 120000);
+
+test("a data-parallel step leaks no tensors in the trainer's thread", async () => {
+  const trainer = await DataParallelTrainer.create({
+    replicas: 2,
+    model: workerModel,
+    optimizer: { name: "adam", learningRate: 1e-3 },
+    backend: "wasm",
+  });
+  try {
+    await expectNoTensorLeak(() => trainer.step(batch(5)), { warmup: 1, steps: 3 });
+  } finally {
+    await trainer.dispose();
+  }
+}, 120000);
+
+test("a bad factory name is reported with the module path", async () => {
+  await expect(
+    DataParallelTrainer.create({
+      replicas: 1,
+      model: { ...model, exportName: "nope" },
+      optimizer: { name: "adam", learningRate: 1e-3 },
+    }),
+  ).rejects.toThrow(/no exported factory "nope"/);
+});
