@@ -78,6 +78,8 @@ async function tryCpu(): Promise<Attempt> {
   const source = "@tensorflow/tfjs-backend-cpu (plain JavaScript)";
   require("@tensorflow/tfjs-backend-cpu");
   if (!(await activate("cpu"))) return { ok: false, reason: "cpu backend did not start", source };
+  // Its first-use banner recommends tfjs-node; backendInfo() already says why that was not used.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return { ok: true, reason: "always available, slowest", source };
 }
 

@@ -1,0 +1,30 @@
+/**
+ * The Python that has the Debian peers (torch, scipy, jupyter): FAIRDIFF_PYTHON if set, else
+ * /usr/bin/python3 (a pyenv `python3` earlier on PATH usually lacks Debian's dist-packages).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+
+export function peerPython(): string {
+  const fromEnv = process.env.FAIRDIFF_PYTHON;
+  if (fromEnv) return fromEnv;
+  return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+/** Whether the peer Python can import every module named. */
+export function peerHasModules(modules: string[]): boolean {
+  try {
+    execFileSync(peerPython(), ["-c", modules.map((m) => `import ${m}`).join("; ")], {
+      stdio: "ignore",
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function runPeerJson<T>(script: string, args: string[]): T {
+  const out = execFileSync(peerPython(), [script, ...args], { encoding: "utf8" });
+  const last = out.trim().split("\n").pop() ?? "";
+  return JSON.parse(last) as T;
+}

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench -- <name> [args]`: runs bench/<name>.ts's `main`. Benchmarks compare against a
+ * peer measured in the same run and print ratios; they are not tests.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const available = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(".js") && f !== "run.js")
+    .map((f) => f.slice(0, -3));
+  if (!name || !available.includes(name)) {
+    console.error(`usage: npm run bench -- <${available.join("|")}> [args]`);
+    process.exit(name ? 1 : 0);
+  }
+  const mod = require(path.join(__dirname, name)) as { main(args: string[]): Promise<void> };
+  await mod.main(args);
+}
+
+main().catch((error: Error) => {
+  console.error(error.stack ?? error.message);
+  process.exit(1);
+});

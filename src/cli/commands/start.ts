@@ -1,0 +1,76 @@
+/**
+ * `fairdiff start` (what `npm start` runs): checks this machine end to end — picks the backend,
+ * then trains the reference conv net for a few steps on one core and data-parallel on all
+ * cores, printing step times. The notebook lab is not built yet; this is the honest main job
+ * until it is.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Command } from "commander";
+import { describeBackend, useBackend } from "../../backend";
+import { DataParallelTrainer } from "../../parallel";
+import { createRng } from "../../util/random";
+import type { ArrayBatch } from "../../backend/trainableModel";
+
+function demoBatch(seed: number): ArrayBatch {
+  const rng = createRng(seed);
+  const n = 32;
+  const images = new Float32Array(n * 32 * 32);
+  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
+  const labels = Int32Array.from({ length: n }, () => rng.int(10));
+  return {
+    images: { values: images, shape: [n, 32, 32, 1] },
+    labels: { values: labels, shape: [n], dtype: "int32" },
+  };
+}
+
+async function timeTraining(
+  replicas: number,
+  steps: number,
+): Promise<{ ms: number; loss: number }> {
+  const trainer = await DataParallelTrainer.create({
+    replicas,
+    model: {
+      module: path.join(__dirname, "../../backend/referenceConvNet.js"),
+      exportName: "createReferenceConvNet",
+      options: { seed: 0 },
+    },
+    optimizer: { name: "adam", learningRate: 1e-3 },
+    backend: "wasm",
+  });
+  try {
+    let loss = 0;
+    const start = performance.now();
+    for (let s = 0; s < steps; s++) {
+      loss = (await trainer.step(demoBatch(s))).loss;
+      process.stdout.write(
+        `\r  ${replicas} replica(s): step ${s + 1}/${steps}, loss ${loss.toFixed(4)}`,
+      );
+    }
+    process.stdout.write("\n");
+    return { ms: (performance.now() - start) / steps, loss };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command("start")
+    .description("check this machine: backend choice and training speed on one and all cores")
+    .option("--steps <n>", "training steps per measurement", "3")
+    .action(async (opts: { steps: string }) => {
+      const steps = Number(opts.steps);
+      if (!Number.isInteger(steps) || steps < 1)
+        throw new Error(`--steps must be ≥ 1, got ${opts.steps}`);
+      console.log("fairdiff — machine check\n");
+      console.log(describeBackend(await useBackend("auto")));
+      console.log("\ntraining the reference conv net (75,496 params, batch 32, 32×32×1) on wasm:");
+      const one = await timeTraining(1, steps);
+      const cores = Math.min(os.availableParallelism(), 4);
+      const all = cores > 1 ? await timeTraining(cores, steps) : one;
+      console.log(
+        `  1 core: ${one.ms.toFixed(0)} ms/step; ${cores} cores: ${all.ms.toFixed(0)} ms/step`,
+      );
+    });
+}
