@@ -1,3 +1,4 @@
 /** fairdiff: study and fix subgroup bias in text-to-medical-image diffusion models. */
 export * from "./backend";
 export { createRng, hashString, type Rng } from "./util/random";
+export * from "./schedulers";
