@@ -51,6 +51,19 @@ async function tfjsMsPerStep(replicas: number, steps: number): Promise<number> {
   }
 }
 
+/** The same net on WebGPU (Dawn) where a GPU adapter exists; otherwise says why not. */
+async function webgpuRow(steps: number): Promise<void> {
+  try {
+    const info = await useBackend("webgpu");
+    const ms = await tfjsMsPerStep(1, steps);
+    console.log(`webgpu (${info.adapter ?? "adapter"}): ${ms.toFixed(1)} ms/step`);
+  } catch (error) {
+    console.log(`webgpu: not measured — ${(error as Error).message}`);
+  } finally {
+    await useBackend("wasm");
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
   const steps = Number(args[0] ?? 8);
   const info = await useBackend("wasm");
@@ -78,6 +91,7 @@ export async function main(args: string[]): Promise<void> {
       `${String(r.cores).padEnd(6)} ${r.tfjs.toFixed(1).padStart(9)}  ${(r.torch?.toFixed(1) ?? "n/a").padStart(7)}  ${ratio}`,
     );
   }
+  await webgpuRow(steps);
   if (rows.length > 1) {
     console.log(
       `data-parallel speed-up on ${rows[1].cores} cores: ${(rows[0].tfjs / rows[1].tfjs).toFixed(2)}×`,
