@@ -1,0 +1,10 @@
+/** The TypeScript build tslab compiles with (its own fork), loaded from tslab's location. */
+import path from "node:path";
+
+export type TS = typeof import("@tslab/typescript-for-tslab");
+
+const tslabDir = path.dirname(require.resolve("tslab/package.json"));
+
+export const ts: TS = require(
+  require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] }),
+);
