@@ -2,6 +2,7 @@
 /** The `fairdiff` command line. Each subcommand is a thin view over the library. */
 import { Command } from "commander";
 import { registerBackendCommand } from "./commands/backend";
+import { registerKernelCommand } from "./commands/kernel";
 import { registerStartCommand } from "./commands/start";
 
 const program = new Command();
@@ -10,6 +11,7 @@ program
   .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
 
 registerBackendCommand(program);
+registerKernelCommand(program);
 registerStartCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
