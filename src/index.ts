@@ -2,3 +2,5 @@
 export * from "./backend";
 export { createRng, hashString, type Rng } from "./util/random";
 export * from "./schedulers";
+export * from "./data";
+export * from "./io";
