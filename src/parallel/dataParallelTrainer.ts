@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import type { ArrayBatch } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
 import type { FromReplica, ModelSpec, ToReplica } from "./messages";
-import type { OptimizerSpec } from "./optimizerSpec";
+import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 
@@ -72,10 +72,31 @@ class WorkerReplica {
   }
 }
 
+export interface StepOptions {
+  /** Learning rate for this step (schedules); default: the optimizer spec's. */
+  learningRate?: number;
+  /** Clip the summed gradient to this global L2 norm. */
+  clipNorm?: number;
+}
+
+export interface StepOutcome {
+  /** Mean loss over the whole batch. */
+  loss: number;
+  /** Global L2 norm of the summed gradient, before clipping. */
+  gradientNorm: number;
+}
+
+function globalNorm(gradients: Float32Array[]): number {
+  let sum = 0;
+  for (const g of gradients) for (let j = 0; j < g.length; j++) sum += g[j] * g[j];
+  return Math.sqrt(sum);
+}
+
 export class DataParallelTrainer {
   private constructor(
     private readonly local: Replica,
     private readonly workers: WorkerReplica[],
+    private readonly options: DataParallelOptions,
   ) {}
 
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
@@ -105,15 +126,24 @@ export class DataParallelTrainer {
       local.dispose();
       throw error;
     }
-    return new DataParallelTrainer(local, workers);
+    return new DataParallelTrainer(local, workers, options);
+  }
+
+  /** The trainer's own replica's variables (live tf.Variables, e.g. for EMA or sampling). */
+  get variables() {
+    return this.local.model.variables;
   }
 
   get replicas(): number {
     return this.workers.length + 1;
   }
 
-  /** One optimisation step on `batch`; returns the batch's mean loss. */
-  async step(batch: ArrayBatch): Promise<{ loss: number }> {
+  /**
+   * One optimisation step on `batch`. Gradients are summed over replicas, optionally clipped to
+   * a global L2 norm, then applied by every replica. Returns the batch's mean loss and the
+   * gradient norm before clipping.
+   */
+  async step(batch: ArrayBatch, options: StepOptions = {}): Promise<StepOutcome> {
     const n = batchSize(batch);
     const shards = shardBatch(batch, this.replicas);
     const scale = (shard: ArrayBatch) => batchSize(shard) / n;
@@ -133,11 +163,33 @@ export class DataParallelTrainer {
         for (let j = 0; j < acc.length; j++) acc[j] += g[j];
       });
     }
+    const gradientNorm = globalNorm(summed);
+    if (options.clipNorm !== undefined && gradientNorm > options.clipNorm) {
+      const factor = options.clipNorm / gradientNorm;
+      for (const g of summed) for (let j = 0; j < g.length; j++) g[j] *= factor;
+    }
+    const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
     await Promise.all(
-      this.workers.map((w) => w.request({ kind: "apply", gradients: summed }, "applied")),
+      this.workers.map((w) =>
+        w.request({ kind: "apply", gradients: summed, learningRate }, "applied"),
+      ),
     );
-    this.local.apply(summed);
-    return { loss: results.reduce((sum, r) => sum + r.loss, 0) };
+    this.local.apply(summed, learningRate);
+    return { loss: results.reduce((sum, r) => sum + r.loss, 0), gradientNorm };
+  }
+
+  /** Optimizer moments and iteration count (identical on every replica). */
+  optimizerState(): Promise<OptimizerState> {
+    return this.local.optimizerState();
+  }
+
+  /** Sets weights (and optionally optimizer state) on every replica, e.g. to resume a run. */
+  async restore(weights: Float32Array[], optimizer?: OptimizerState): Promise<void> {
+    this.local.setWeights(weights);
+    if (optimizer) await this.local.setOptimizerState(optimizer);
+    for (const w of this.workers) {
+      await w.request({ kind: "restore", weights, optimizer }, "restored");
+    }
   }
 
   weights(): Promise<Float32Array[]> {

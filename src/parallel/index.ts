@@ -1,4 +1,9 @@
-export { DataParallelTrainer, type DataParallelOptions } from "./dataParallelTrainer";
+export {
+  DataParallelTrainer,
+  type DataParallelOptions,
+  type StepOptions,
+  type StepOutcome,
+} from "./dataParallelTrainer";
 export type { ModelSpec } from "./messages";
-export type { OptimizerSpec } from "./optimizerSpec";
+export type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 export { shardBatch } from "./shardBatch";

@@ -1,7 +1,7 @@
 /** Messages between the data-parallel trainer and its replica workers (structured-clone safe). */
 import type { ArrayBatch } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
-import type { OptimizerSpec } from "./optimizerSpec";
+import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 
 export interface ModelSpec {
   /** Absolute path of a CommonJS module exporting the factory. */
@@ -20,12 +20,14 @@ export type ToReplica =
       weights: Float32Array[];
     }
   | { kind: "gradients"; batch: ArrayBatch; scale: number }
-  | { kind: "apply"; gradients: Float32Array[] }
-  | { kind: "weights" };
+  | { kind: "apply"; gradients: Float32Array[]; learningRate: number }
+  | { kind: "weights" }
+  | { kind: "restore"; weights: Float32Array[]; optimizer?: OptimizerState };
 
 export type FromReplica =
   | { kind: "ready"; backend: string }
   | { kind: "gradients"; loss: number; gradients: Float32Array[] }
   | { kind: "applied" }
   | { kind: "weights"; weights: Float32Array[] }
+  | { kind: "restored" }
   | { kind: "error"; message: string };

@@ -1,23 +1,69 @@
 /** Optimizers as plain data, so every replica builds the identical one. */
 import * as tf from "@tensorflow/tfjs-core";
+import { AdamW } from "./adamW";
 
 export type OptimizerSpec =
   | { name: "adam"; learningRate: number; beta1?: number; beta2?: number; epsilon?: number }
+  /** Adam with decoupled weight decay (Loshchilov & Hutter): p ← p·(1 − lr·wd), then Adam. */
+  | {
+      name: "adamw";
+      learningRate: number;
+      weightDecay: number;
+      beta1?: number;
+      beta2?: number;
+      epsilon?: number;
+    }
   | { name: "sgd"; learningRate: number };
 
-export function buildOptimizer(spec: OptimizerSpec): tf.Optimizer {
-  if (!(spec.learningRate > 0))
+/** Optimizer slot values (moments, step count) as plain arrays, for checkpoints. */
+export interface OptimizerState {
+  iterations: number;
+  slots: { name: string; shape: number[]; values: Float32Array }[];
+}
+
+export interface StepOptimizer {
+  apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void;
+  state(): Promise<OptimizerState>;
+  setState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+class Sgd implements StepOptimizer {
+  private step = 0;
+  apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
+    tf.tidy(() =>
+      variables.forEach((v, i) => v.assign(tf.sub(v, tf.mul(gradients[i], learningRate)))),
+    );
+    this.step += 1;
+  }
+  async state(): Promise<OptimizerState> {
+    return { iterations: this.step, slots: [] };
+  }
+  setState(state: OptimizerState): void {
+    this.step = state.iterations;
+  }
+  dispose(): void {}
+}
+
+export function buildOptimizer(spec: OptimizerSpec): StepOptimizer {
+  if (!(spec.learningRate > 0)) {
     throw new Error(`learningRate must be > 0, got ${spec.learningRate}`);
+  }
   switch (spec.name) {
     case "adam":
-      return tf.train.adam(
-        spec.learningRate,
-        spec.beta1 ?? 0.9,
-        spec.beta2 ?? 0.999,
-        spec.epsilon ?? 1e-7,
-      );
+    case "adamw": {
+      const weightDecay = spec.name === "adamw" ? spec.weightDecay : 0;
+      if (!(weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0, got ${weightDecay}`);
+      return new AdamW({
+        learningRate: spec.learningRate,
+        weightDecay,
+        beta1: spec.beta1 ?? 0.9,
+        beta2: spec.beta2 ?? 0.999,
+        epsilon: spec.epsilon ?? 1e-8,
+      });
+    }
     case "sgd":
-      return tf.train.sgd(spec.learningRate);
+      return new Sgd();
     default:
       throw new Error(`unknown optimizer ${JSON.stringify(spec)}`);
   }

@@ -6,7 +6,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
 import type { ModelSpec } from "./messages";
-import { buildOptimizer, type OptimizerSpec } from "./optimizerSpec";
+import {
+  buildOptimizer,
+  type OptimizerSpec,
+  type OptimizerState,
+  type StepOptimizer,
+} from "./optimizerSpec";
 
 export function loadModel(spec: ModelSpec): TrainableModel {
   const mod = require(spec.module) as Record<string, unknown>;
@@ -20,23 +25,20 @@ export function loadModel(spec: ModelSpec): TrainableModel {
 export function toTensors(batch: ArrayBatch): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   for (const [name, t] of Object.entries(batch)) {
-    out[name] = tf.tensor(
-      t.values,
-      t.shape,
-      t.dtype ?? (t.values instanceof Int32Array ? "int32" : "float32"),
-    );
+    const dtype = t.dtype ?? (t.values instanceof Int32Array ? "int32" : "float32");
+    out[name] = tf.tensor(t.values, t.shape, dtype);
   }
   return out;
 }
 
 export class Replica {
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: StepOptimizer;
 
   constructor(
     readonly model: TrainableModel,
-    optimizer: OptimizerSpec,
+    private readonly optimizerSpec: OptimizerSpec,
   ) {
-    this.optimizer = buildOptimizer(optimizer);
+    this.optimizer = buildOptimizer(optimizerSpec);
   }
 
   /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss. */
@@ -53,21 +55,23 @@ export class Replica {
     });
     const loss = (await value.data())[0];
     const gradients: Float32Array[] = [];
-    for (const v of this.model.variables)
+    for (const v of this.model.variables) {
       gradients.push((await grads[v.name].data()) as Float32Array);
+    }
     value.dispose();
     tf.dispose(grads);
     return { loss, gradients };
   }
 
-  apply(gradients: Float32Array[]): void {
+  /** One optimizer update with the given (already summed and clipped) gradients. */
+  apply(gradients: Float32Array[], learningRate?: number): void {
     const vars = this.model.variables;
     if (gradients.length !== vars.length) {
       throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
     }
-    const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(gradients[i], v.shape) }));
-    this.optimizer.applyGradients(named);
-    tf.dispose(named.map((n) => n.tensor));
+    const tensors = vars.map((v, i) => tf.tensor(gradients[i], v.shape));
+    this.optimizer.apply(vars, tensors, learningRate ?? this.optimizerSpec.learningRate);
+    tf.dispose(tensors);
   }
 
   async weights(): Promise<Float32Array[]> {
@@ -75,7 +79,19 @@ export class Replica {
   }
 
   setWeights(weights: Float32Array[]): void {
-    tf.tidy(() => this.model.variables.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
+    const vars = this.model.variables;
+    if (weights.length !== vars.length) {
+      throw new Error(`expected ${vars.length} weight arrays, got ${weights.length}`);
+    }
+    tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
+  }
+
+  optimizerState(): Promise<OptimizerState> {
+    return this.optimizer.state();
+  }
+
+  async setOptimizerState(state: OptimizerState): Promise<void> {
+    this.optimizer.setState(state);
   }
 
   dispose(): void {

@@ -28,8 +28,13 @@ async function handle(message: ToReplica): Promise<void> {
       return;
     }
     case "apply":
-      requireReplica().apply(message.gradients);
+      requireReplica().apply(message.gradients, message.learningRate);
       send({ kind: "applied" });
+      return;
+    case "restore":
+      requireReplica().setWeights(message.weights);
+      if (message.optimizer) await requireReplica().setOptimizerState(message.optimizer);
+      send({ kind: "restored" });
       return;
     case "weights":
       send({ kind: "weights", weights: await requireReplica().weights() });

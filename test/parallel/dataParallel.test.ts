@@ -97,3 +97,70 @@ test("a bad factory name is reported with the module path", async () => {
     }),
   ).rejects.toThrow(/no exported factory "nope"/);
 });
+
+async function makeTrainer(
+  replicas: number,
+  optimizer: Parameters<typeof DataParallelTrainer.create>[0]["optimizer"],
+) {
+  return DataParallelTrainer.create({
+    replicas,
+    model: replicas === 1 ? model : workerModel,
+    optimizer,
+    backend: "wasm",
+  });
+}
+
+test("resuming from weights + optimizer state continues exactly like an uninterrupted run", async () => {
+  const optimizer = { name: "adamw" as const, learningRate: 1e-2, weightDecay: 1e-2 };
+  for (const replicas of [1, 2]) {
+    const straight = await makeTrainer(replicas, optimizer);
+    for (let s = 0; s < 4; s++) await straight.step(batch(200 + s));
+    const expected = await straight.weights();
+    await straight.dispose();
+
+    const first = await makeTrainer(replicas, optimizer);
+    for (let s = 0; s < 2; s++) await first.step(batch(200 + s));
+    const saved = { weights: await first.weights(), optimizer: await first.optimizerState() };
+    await first.dispose();
+    expect(saved.optimizer.iterations).toBe(2);
+
+    const resumed = await makeTrainer(replicas, optimizer);
+    await resumed.restore(saved.weights, saved.optimizer);
+    for (let s = 2; s < 4; s++) await resumed.step(batch(200 + s));
+    const got = await resumed.weights();
+    await resumed.dispose();
+    got.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(expected[i])));
+  }
+}, 180000);
+
+test("clipNorm caps the summed gradient's norm; the outcome reports the norm before clipping", async () => {
+  const trainer = await makeTrainer(1, { name: "sgd", learningRate: 1 });
+  const before = (await trainer.weights()).map((w) => Float32Array.from(w));
+  const outcome = await trainer.step(batch(9), { clipNorm: 0.01 });
+  const after = await trainer.weights();
+  await trainer.dispose();
+  expect(outcome.gradientNorm).toBeGreaterThan(0.01);
+  let moved = 0;
+  before.forEach((w, i) => w.forEach((x, j) => (moved += (after[i][j] - x) ** 2)));
+  // SGD with lr 1 moves the weights by exactly the clipped gradient.
+  expect(Math.sqrt(moved)).toBeCloseTo(0.01, 5);
+}, 60000);
+
+test("AdamW decays weights by lr·wd·w on top of the Adam update", async () => {
+  const adam = await makeTrainer(1, { name: "adam", learningRate: 1e-2 });
+  const start = (await adam.weights()).map((w) => Float32Array.from(w));
+  await adam.step(batch(11));
+  const plain = await adam.weights();
+  await adam.dispose();
+  const adamw = await makeTrainer(1, { name: "adamw", learningRate: 1e-2, weightDecay: 0.5 });
+  await adamw.step(batch(11));
+  const decayed = await adamw.weights();
+  await adamw.dispose();
+  let worst = 0;
+  start.forEach((w, i) =>
+    w.forEach((x, j) => {
+      worst = Math.max(worst, Math.abs(plain[i][j] - decayed[i][j] - 1e-2 * 0.5 * x));
+    }),
+  );
+  expect(worst).toBeLessThan(1e-6);
+}, 60000);

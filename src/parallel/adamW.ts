@@ -1,0 +1,91 @@
+/**
+ * Adam with decoupled weight decay (AdamW). Written out rather than wrapping tfjs's Adam so the
+ * bias corrections come from the step count (1 − βᵗ) instead of a running product: a run
+ * resumed from a checkpoint then continues bit-for-bit like an uninterrupted one.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
+
+export interface AdamWOptions {
+  learningRate: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export class AdamW implements StepOptimizer {
+  private firstMoments: tf.Variable[] = [];
+  private secondMoments: tf.Variable[] = [];
+  private step = 0;
+
+  constructor(private readonly options: AdamWOptions) {}
+
+  /** p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε), with m̂, v̂ bias-corrected at step t. */
+  apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    if (this.firstMoments.length === 0) {
+      // Variables survive tidy; the zero tensors they were made from do not.
+      this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+      this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    }
+    this.step += 1;
+    const correction1 = 1 - Math.pow(beta1, this.step);
+    const correction2 = 1 - Math.pow(beta2, this.step);
+    tf.tidy(() => {
+      variables.forEach((v, i) => {
+        const g = gradients[i];
+        const m = tf.add(tf.mul(this.firstMoments[i], beta1), tf.mul(g, 1 - beta1));
+        const s = tf.add(tf.mul(this.secondMoments[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        this.firstMoments[i].assign(m);
+        this.secondMoments[i].assign(s);
+        const update = tf.div(
+          tf.div(m, correction1),
+          tf.add(tf.sqrt(tf.div(s, correction2)), epsilon),
+        );
+        const decayed = weightDecay > 0 ? tf.mul(v, 1 - learningRate * weightDecay) : v;
+        v.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+      });
+    });
+  }
+
+  async state(): Promise<OptimizerState> {
+    const slots = [];
+    for (const [kind, list] of [
+      ["m", this.firstMoments],
+      ["v", this.secondMoments],
+    ] as const) {
+      for (let i = 0; i < list.length; i++) {
+        const values = Float32Array.from(await list[i].data());
+        slots.push({ name: `${i}/${kind}`, shape: list[i].shape, values });
+      }
+    }
+    return { iterations: this.step, slots };
+  }
+
+  setState(state: OptimizerState): void {
+    const first = state.slots.filter((s) => s.name.endsWith("/m"));
+    const second = state.slots.filter((s) => s.name.endsWith("/v"));
+    if (first.length !== second.length) {
+      throw new Error(
+        `optimizer state has ${first.length} first and ${second.length} second moments`,
+      );
+    }
+    this.disposeMoments();
+    const restore = (slots: OptimizerState["slots"]) =>
+      tf.tidy(() => slots.map((s) => tf.variable(tf.tensor(s.values, s.shape), false)));
+    this.firstMoments = restore(first);
+    this.secondMoments = restore(second);
+    this.step = state.iterations;
+  }
+
+  dispose(): void {
+    this.disposeMoments();
+  }
+
+  private disposeMoments(): void {
+    tf.dispose([...this.firstMoments, ...this.secondMoments]);
+    this.firstMoments = [];
+    this.secondMoments = [];
+  }
+}
