@@ -19,9 +19,9 @@ test("matches tf.train.adam step for step", () => {
   const adamW = new AdamW(options);
   const adam = tf.train.adam(options.learningRate, options.beta1, options.beta2, options.epsilon);
   for (let s = 0; s < 5; s++) {
-    const { grads } = tf.variableGrads(() => lossOf(ours), [ours]);
+    const { value, grads } = tf.variableGrads(() => lossOf(ours), [ours]);
     adamW.apply([ours], [grads[ours.name]], options.learningRate);
-    tf.dispose(grads);
+    tf.dispose([value, grads[ours.name]]);
     adam.minimize(() => lossOf(theirs), false, [theirs]);
   }
   const a = ours.dataSync();
@@ -37,9 +37,9 @@ test("state round-trips and a step leaks no tensors", async () => {
   const v = tf.variable(tf.tensor1d([0, 0, 0, 0]));
   const adamW = new AdamW({ ...options, weightDecay: 0.01 });
   const step = () => {
-    const { grads } = tf.variableGrads(() => lossOf(v), [v]);
+    const { value, grads } = tf.variableGrads(() => lossOf(v), [v]);
     adamW.apply([v], [grads[v.name]], options.learningRate);
-    tf.dispose(grads);
+    tf.dispose([value, grads[v.name]]);
   };
   await expectNoTensorLeak(step, { warmup: 1, steps: 3 });
   const state = await adamW.state();
