@@ -73,11 +73,34 @@ function stack(samples: readonly MedicalSample[]): {
   return { data, shape: [samples.length, height, width, channels] };
 }
 
+function channelStats(data: Float32Array, channels: number): { mean: number[]; sd: number[] } {
+  const mean = new Array<number>(channels).fill(0);
+  const sq = new Array<number>(channels).fill(0);
+  for (let i = 0; i < data.length; i++) {
+    mean[i % channels] += data[i];
+    sq[i % channels] += data[i] * data[i];
+  }
+  const n = data.length / channels;
+  const sd = mean.map((m, ch) => Math.sqrt(Math.max(sq[ch] / n - (m / n) ** 2, 1e-8)));
+  return { mean: mean.map((m) => m / n), sd };
+}
+
+function standardise(
+  data: Float32Array,
+  channels: number,
+  stats: { mean: number[]; sd: number[] },
+) {
+  for (let i = 0; i < data.length; i++) {
+    const ch = i % channels;
+    data[i] = (data[i] - stats.mean[ch]) / stats.sd[ch];
+  }
+}
+
 export async function probeCohortLearnability(options: ProbeOptions): Promise<ProbeResult> {
   const trainSize = options.trainSize ?? 3000;
   const testSize = options.testSize ?? 1000;
   const epochs = options.epochs ?? 8;
-  const batchSize = options.batchSize ?? 64;
+  const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 1;
   const rng = createRng(seed);
 
@@ -152,7 +175,12 @@ export async function probeCohortLearnability(options: ProbeOptions): Promise<Pr
   };
 
   const trainImages = stack(train);
+  const testImages = stack(test);
   const per = h * w * c;
+  // Standardise per channel with training statistics: much faster convergence for a tiny net.
+  const stats = channelStats(trainImages.data, c);
+  standardise(trainImages.data, c, stats);
+  standardise(testImages.data, c, stats);
   const targets = tasks.map((task) => Int32Array.from(train, (s) => task.targetOf(s)));
   const optimizer = tf.train.adam(options.learningRate ?? 3e-3);
   const order = Array.from({ length: train.length }, (_, i) => i);
@@ -193,7 +221,6 @@ export async function probeCohortLearnability(options: ProbeOptions): Promise<Pr
   const trainSeconds = (Date.now() - trainStart) / 1000;
 
   const correct = tasks.map(() => 0);
-  const testImages = stack(test);
   for (let start = 0; start < test.length; start += 256) {
     const n = Math.min(256, test.length - start);
     const x = tf.tensor4d(testImages.data.subarray(start * per, (start + n) * per), [n, h, w, c]);

@@ -17,3 +17,7 @@ export {
   type ImageFormat,
 } from "./imageCodec";
 export { drawText, textWidth } from "./bitmapFont";
+export { parseCsv, type CsvTable } from "./csv";
+export { parseNpy, encodeNpy, type NpyArray, type NpyData } from "./npy";
+export { openNpz, openNpzFile, encodeNpz, type NpzArchive } from "./npz";
+export { crc32 } from "./zipArchive";

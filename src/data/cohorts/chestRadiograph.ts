@@ -37,7 +37,7 @@ const AGE_RANGE: Record<string, [number, number]> = {
 /** Bone brightness added by ribs and clavicles. */
 const BONE_DENSITY: Record<string, number> = { Asian: 0.07, White: 0.15, Black: 0.23 };
 /** Aortic knob calcification brightness and lateral unfolding. */
-const AORTIC_CALCIFICATION: Record<string, number> = { "18-39": 0, "40-64": 0.2, "65+": 0.42 };
+const AORTIC_CALCIFICATION: Record<string, number> = { "18-39": 0, "40-64": 0.25, "65+": 0.5 };
 const AORTIC_UNFOLDING: Record<string, number> = { "18-39": 0, "40-64": 0.012, "65+": 0.026 };
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -128,9 +128,9 @@ function render(image: RasterImage, subject: SubjectLabels, details: SubjectDeta
   const knob: [number, number][] = [];
   for (let k = 0; k <= 6; k++) {
     const t = Math.PI * (1.1 + (0.9 * k) / 6);
-    knob.push([knobX + 0.035 * Math.cos(t) + 0.035, 0.28 + dy + 0.035 * Math.sin(t)]);
+    knob.push([knobX + 0.04 * Math.cos(t) + 0.04, 0.28 + dy + 0.04 * Math.sin(t)]);
   }
-  strokePath(image, knob, 0.022, calcification, { mode: "add" });
+  strokePath(image, knob, 0.026, calcification, { mode: "add" });
 
   addNoise(image, 0.015, () => rng.uint32());
   const exposure = 1 + 0.03 * rng.normal();

@@ -70,7 +70,7 @@ function render(image: RasterImage, subject: SubjectLabels, _details: SubjectDet
           furrows(x * Math.cos(angle) + y * Math.sin(angle)),
           furrows(x * Math.cos(angle + 1.1) + y * Math.sin(angle + 1.1)),
         ),
-      skin.map((v) => v * 0.72),
+      skin.map((v) => v * 0.64),
     );
   }
 

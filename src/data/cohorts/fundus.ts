@@ -72,7 +72,7 @@ function render(image: RasterImage, subject: SubjectLabels, details: SubjectDeta
   );
 
   // Vascular arcades leave the disc up and down, arching towards the macula.
-  const vesselWidth = a.sex === "Male" ? 0.046 : 0.02;
+  const vesselWidth = a.sex === "Male" ? 0.05 : 0.018;
   const vesselColour = fundus.map((v, ch) => v * (ch === 0 ? 0.55 : 0.4));
   for (const up of [-1, 1]) {
     for (const reach of [0.6, 0.42, 0.25]) {

@@ -1,0 +1,85 @@
+/**
+ * A small RFC 4180 CSV reader: quoted fields, doubled quotes, CRLF or LF, a UTF-8 BOM. Column
+ * access goes through `column()`, which names the missing column and the ones present.
+ */
+
+export interface CsvTable {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  /** Index of `name` in the header; throws naming the column when it is absent. */
+  column(name: string): number;
+  has(name: string): boolean;
+}
+
+export function parseCsv(text: string, source = "CSV"): CsvTable {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const records: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  let line = 1;
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      if (ch === "\n") line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && field === "") {
+      quoted = true;
+      i++;
+    } else if (ch === ",") {
+      row.push(field);
+      field = "";
+      i++;
+    } else if (ch === "\n" || ch === "\r") {
+      row.push(field);
+      records.push(row);
+      row = [];
+      field = "";
+      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
+      line++;
+    } else {
+      field += ch;
+      i++;
+    }
+  }
+  if (quoted) throw new Error(`${source}: unterminated quoted field (opened before line ${line})`);
+  if (field !== "" || row.length > 0) {
+    row.push(field);
+    records.push(row);
+  }
+  // Blank lines (a trailing newline, stray empty lines) are not rows.
+  const nonEmpty = records.filter((r) => !(r.length === 1 && r[0] === ""));
+  if (nonEmpty.length === 0) throw new Error(`${source}: empty file, no header row`);
+  const header = nonEmpty[0].map((h) => h.trim());
+  const rows = nonEmpty.slice(1).map((r) => {
+    while (r.length < header.length) r.push("");
+    return r;
+  });
+  const index = new Map(header.map((h, k) => [h, k]));
+  return {
+    header,
+    rows,
+    has: (name) => index.has(name),
+    column(name) {
+      const k = index.get(name);
+      if (k === undefined) {
+        throw new Error(`${source}: unknown column "${name}" (columns: ${header.join(", ")})`);
+      }
+      return k;
+    },
+  };
+}
