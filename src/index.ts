@@ -4,3 +4,4 @@ export { createRng, hashString, type Rng } from "./util/random";
 export * from "./schedulers";
 export * from "./data";
 export * from "./io";
+export * from "./models";
