@@ -51,3 +51,32 @@ export {
   type ProbeTaskResult,
 } from "./cohortProbe";
 export { renderPreviewGrid, selectPreviewSamples, type PreviewOptions } from "./previewGrid";
+export {
+  loadHam10000,
+  HAM_MALIGNANT_DX,
+  HAM_BENIGN_DX,
+  type Ham10000Options,
+} from "./loaders/ham10000";
+export {
+  loadChexpert,
+  chexpertAgeBand,
+  chexpertRace,
+  CHEXPERT_AGE_BANDS,
+  type ChexpertOptions,
+  type UncertainLabelPolicy,
+} from "./loaders/chexpert";
+export { loadFairGenMed, fundusArrayToImage, type FairGenMedOptions } from "./loaders/fairGenMed";
+export {
+  loadCsvImageFolder,
+  type CsvImageFolderOptions,
+  type AttributeColumn,
+  type FindingColumn,
+} from "./loaders/csvImageFolder";
+export {
+  createFileImageDataset,
+  readImageFile,
+  type FileImageDataset,
+  type ImageOptions,
+} from "./loaders/fileImageDataset";
+export type { SkipReport, SkippedRow } from "./loaders/skipReport";
+export { createImageCache, type ImageCache } from "./imageCache";

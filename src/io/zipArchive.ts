@@ -112,9 +112,14 @@ export function readZipDirectory(source: ByteSource, name: string): ZipEntry[] {
       const len = dv.getUint16(x + 2, true);
       if (id === 0x0001) {
         let q = x + 4;
-        if (size === 0xffffffff) ((size = Number(dv.getBigUint64(q, true))), (q += 8));
-        if (compressedSize === 0xffffffff)
-          ((compressedSize = Number(dv.getBigUint64(q, true))), (q += 8));
+        if (size === 0xffffffff) {
+          size = Number(dv.getBigUint64(q, true));
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = Number(dv.getBigUint64(q, true));
+          q += 8;
+        }
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(dv.getBigUint64(q, true));
       }
       x += 4 + len;
