@@ -1,0 +1,345 @@
+/**
+ * Eigenvalues (and optionally eigenvectors) of a real symmetric matrix: Householder reduction to
+ * tridiagonal form, then the implicit QL iteration with Wilkinson-style shifts (the EISPACK
+ * tred2/tql2 pair, as in Numerical Recipes), written for row-major Float64Arrays.
+ *
+ * Only the lower triangle of the input is read. The reduction works from the last row up so that
+ * every inner loop runs along a contiguous row, and each step's rank-2 update is fused with the
+ * next step's symmetric matrix–vector product: one pass over the trailing block per step instead
+ * of two.
+ */
+
+export interface SymmetricEigen {
+  /** Eigenvalues in ascending order. */
+  values: Float64Array;
+  /** Row m (n entries from m·n) is the unit eigenvector of values[m]. */
+  vectors: Float64Array;
+}
+
+/** Most QL sweeps allowed for one eigenvalue before giving up (typically 1–3 are needed). */
+const MAX_QL_SWEEPS = 60;
+
+/** Eigenvalues of the symmetric n×n `matrix`, ascending. The input is not modified. */
+export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
+  checkSquare(matrix, n);
+  const work = Float64Array.from(matrix.subarray(0, n * n));
+  const { diagonal, offDiagonal } = tridiagonalize(work, n, undefined);
+  qlImplicit(diagonal, offDiagonal, undefined);
+  return diagonal.sort();
+}
+
+/** Eigenvalues and eigenvectors of the symmetric n×n `matrix`. The input is not modified. */
+export function symmetricEigen(matrix: Float64Array, n: number): SymmetricEigen {
+  checkSquare(matrix, n);
+  const work = Float64Array.from(matrix.subarray(0, n * n));
+  const reflectorNorms = new Float64Array(n);
+  const { diagonal, offDiagonal } = tridiagonalize(work, n, reflectorNorms);
+  const basis = transposeInPlace(accumulateReflectors(work, reflectorNorms, n), n);
+  qlImplicit(diagonal, offDiagonal, basis);
+  return sortEigenpairs(diagonal, basis, n);
+}
+
+function checkSquare(matrix: Float64Array, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`matrix size must be ≥ 1, got ${n}`);
+  if (matrix.length !== n * n) {
+    throw new Error(`expected an ${n}×${n} matrix (${n * n} entries), got ${matrix.length}`);
+  }
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(matrix[i])) {
+      throw new Error(`matrix[${Math.floor(i / n)}][${i % n}] is ${matrix[i]}`);
+    }
+  }
+}
+
+interface Tridiagonal {
+  diagonal: Float64Array;
+  /** offDiagonal[i] couples rows i and i+1; the last entry is 0. */
+  offDiagonal: Float64Array;
+}
+
+/**
+ * Reduces `a` (row-major, lower triangle used) to tridiagonal form in place by Householder
+ * reflections P_i = I − u uᵀ/h, i = n−1 … 1, where u lives in row i's first i entries. When
+ * `reflectorNorms` is given the u's are kept there (and h in reflectorNorms[i]) for
+ * `accumulateReflectors`.
+ */
+function tridiagonalize(
+  a: Float64Array,
+  n: number,
+  reflectorNorms: Float64Array | undefined,
+): Tridiagonal {
+  const d = new Float64Array(n);
+  const e = new Float64Array(n); // e[i] couples i−1 and i
+  let u = new Float64Array(n);
+  let p = new Float64Array(n);
+  let nextU = new Float64Array(n);
+  let nextP = new Float64Array(n);
+  const q = new Float64Array(n);
+
+  let h = n > 1 ? makeReflector(a, n, n - 1, e, u) : 0;
+  if (h > 0) symmetricTimesVector(a, n, n - 1, u, p);
+
+  for (let i = n - 1; i >= 1; i--) {
+    const l = i - 1;
+    if (reflectorNorms) reflectorNorms[i] = h;
+    // q = p/h − K u with K = uᵀp/(2h²): the rank-2 update is A ← A − u qᵀ − q uᵀ.
+    if (h > 0) {
+      let up = 0;
+      for (let k = 0; k <= l; k++) {
+        p[k] /= h;
+        up += u[k] * p[k];
+      }
+      const kk = up / (2 * h);
+      for (let k = 0; k <= l; k++) q[k] = p[k] - kk * u[k];
+      // Row l first: the next reflector is built from it.
+      const rowL = l * n;
+      const ul = u[l];
+      const ql = q[l];
+      for (let k = 0; k <= l; k++) a[rowL + k] -= ul * q[k] + ql * u[k];
+    }
+    d[i] = a[i * n + i];
+    const nextH = l >= 1 ? makeReflector(a, n, l, e, nextU) : 0;
+    if (l === 0) e[0] = 0;
+    if (nextH > 0) nextP.fill(0, 0, l);
+    // One pass over rows 0…l−1: apply this step's update and accumulate the next step's A·u.
+    if (h > 0 || nextH > 0) fusedUpdate(a, n, l, h > 0, u, q, nextH > 0, nextU, nextP);
+    [u, nextU] = [nextU, u];
+    [p, nextP] = [nextP, p];
+    h = nextH;
+  }
+  d[0] = a[0];
+  const offDiagonal = new Float64Array(n);
+  for (let i = 0; i + 1 < n; i++) offDiagonal[i] = e[i + 1];
+  return { diagonal: d, offDiagonal };
+}
+
+/**
+ * Builds the reflector that zeroes row i left of its sub-diagonal: sets e[i], overwrites the
+ * row's first i entries with u (scaled; the scale cancels in P = I − u uᵀ/h), copies u to `out`
+ * and returns h, or 0 when the row is already reduced.
+ */
+function makeReflector(
+  a: Float64Array,
+  n: number,
+  i: number,
+  e: Float64Array,
+  out: Float64Array,
+): number {
+  const row = i * n;
+  const l = i - 1;
+  if (l === 0) {
+    e[i] = a[row];
+    out[0] = 0;
+    return 0;
+  }
+  let scale = 0;
+  for (let k = 0; k <= l; k++) scale += Math.abs(a[row + k]);
+  if (scale === 0) {
+    e[i] = 0;
+    return 0;
+  }
+  let h = 0;
+  for (let k = 0; k <= l; k++) {
+    const v = a[row + k] / scale;
+    a[row + k] = v;
+    h += v * v;
+  }
+  const f = a[row + l];
+  const g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+  e[i] = scale * g;
+  h -= f * g;
+  a[row + l] = f - g;
+  for (let k = 0; k <= l; k++) out[k] = a[row + k];
+  return h;
+}
+
+/** out[0…m−1] = A[0…m−1][0…m−1] · u from the lower triangle, m = i (the block left of row i). */
+function symmetricTimesVector(
+  a: Float64Array,
+  n: number,
+  m: number,
+  u: Float64Array,
+  out: Float64Array,
+): void {
+  out.fill(0, 0, m);
+  for (let j = 0; j < m; j++) {
+    const row = j * n;
+    const uj = u[j];
+    let acc = 0;
+    for (let k = 0; k < j; k++) {
+      const x = a[row + k];
+      acc += x * u[k];
+      out[k] += x * uj;
+    }
+    out[j] += acc + a[row + j] * uj;
+  }
+}
+
+function fusedUpdate(
+  a: Float64Array,
+  n: number,
+  l: number,
+  update: boolean,
+  u: Float64Array,
+  q: Float64Array,
+  multiply: boolean,
+  v: Float64Array,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < l; j++) {
+    const row = j * n;
+    if (update && multiply) {
+      const uj = u[j];
+      const qj = q[j];
+      const vj = v[j];
+      let acc = 0;
+      for (let k = 0; k < j; k++) {
+        const x = a[row + k] - (uj * q[k] + qj * u[k]);
+        a[row + k] = x;
+        acc += x * v[k];
+        out[k] += x * vj;
+      }
+      const diag = a[row + j] - 2 * uj * qj;
+      a[row + j] = diag;
+      out[j] += acc + diag * vj;
+    } else if (update) {
+      const uj = u[j];
+      const qj = q[j];
+      for (let k = 0; k <= j; k++) a[row + k] -= uj * q[k] + qj * u[k];
+    } else {
+      const vj = v[j];
+      let acc = 0;
+      for (let k = 0; k < j; k++) {
+        const x = a[row + k];
+        acc += x * v[k];
+        out[k] += x * vj;
+      }
+      out[j] += acc + a[row + j] * vj;
+    }
+  }
+}
+
+/**
+ * Q = P_{n−1} ⋯ P_1 (so that Qᵀ A Q is the tridiagonal matrix), built by applying P_1, P_2, …
+ * on the left of the identity; before P_i only the leading i×i block differs from I.
+ */
+function accumulateReflectors(a: Float64Array, h: Float64Array, n: number): Float64Array {
+  const x = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) x[i * n + i] = 1;
+  const w = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    if (!(h[i] > 0)) continue;
+    const uRow = i * n;
+    w.fill(0, 0, i);
+    for (let r = 0; r < i; r++) {
+      const ur = a[uRow + r];
+      if (ur === 0) continue;
+      const xr = r * n;
+      for (let c = 0; c < i; c++) w[c] += ur * x[xr + c];
+    }
+    for (let r = 0; r < i; r++) {
+      const f = a[uRow + r] / h[i];
+      if (f === 0) continue;
+      const xr = r * n;
+      for (let c = 0; c < i; c++) x[xr + c] -= f * w[c];
+    }
+  }
+  return x;
+}
+
+function transposeInPlace(x: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const t = x[i * n + j];
+      x[i * n + j] = x[j * n + i];
+      x[j * n + i] = t;
+    }
+  }
+  return x;
+}
+
+/**
+ * Implicit QL on the tridiagonal (d, e): d becomes the eigenvalues (unsorted). When `rows` is
+ * given (row k = k-th basis vector), every plane rotation is applied to rows i and i+1, so rows
+ * that start as Qᵀ end as the eigenvectors.
+ */
+function qlImplicit(d: Float64Array, e: Float64Array, rows: Float64Array | undefined): void {
+  const n = d.length;
+  for (let l = 0; l < n; l++) {
+    let sweeps = 0;
+    for (;;) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) + dd === dd) break;
+      }
+      if (m === l) break;
+      if (++sweeps > MAX_QL_SWEEPS) {
+        throw new Error(`QL iteration did not converge for eigenvalue ${l} of ${n}`);
+      }
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        let f = s * e[i];
+        const b = c * e[i];
+        r = hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          // Underflow: the matrix split; restart this eigenvalue on the smaller block.
+          d[i + 1] -= p;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        if (rows) {
+          const ri = i * n;
+          const rj = ri + n;
+          for (let k = 0; k < n; k++) {
+            f = rows[rj + k];
+            const zi = rows[ri + k];
+            rows[rj + k] = s * zi + c * f;
+            rows[ri + k] = c * zi - s * f;
+          }
+        }
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
+
+function hypot(a: number, b: number): number {
+  const x = Math.abs(a);
+  const y = Math.abs(b);
+  if (x > y) {
+    const t = y / x;
+    return x * Math.sqrt(1 + t * t);
+  }
+  if (y === 0) return 0;
+  const t = x / y;
+  return y * Math.sqrt(1 + t * t);
+}
+
+function sortEigenpairs(values: Float64Array, rows: Float64Array, n: number): SymmetricEigen {
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => values[x] - values[y]);
+  const sortedValues = new Float64Array(n);
+  const sortedRows = new Float64Array(n * n);
+  order.forEach((from, to) => {
+    sortedValues[to] = values[from];
+    sortedRows.set(rows.subarray(from * n, from * n + n), to * n);
+  });
+  return { values: sortedValues, vectors: sortedRows };
+}
