@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../util/random";
 import { constantValues, fanInUniform } from "./initializers";
 import { LoraAdapter, type LoraOptions } from "./loraAdapter";
-import { matMul } from "./matMul";
+import { affineMap, matMul } from "./matMul";
 import { Module } from "./module";
 
 export interface LinearOptions {
@@ -44,8 +44,7 @@ export class Linear extends Module {
       throw new Error(`Linear expects ${this.inFeatures} input features, got shape [${x.shape}]`);
     }
     const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
-    let y = matMul(flat, this.weight);
-    if (this.bias) y = tf.add(y, this.bias);
+    let y = this.bias ? affineMap(flat, this.weight, this.bias) : matMul(flat, this.weight);
     if (this.adapter && this.adapter.enabled && !this.adapter.merged) {
       y = tf.add(y, this.adapter.apply(flat)) as tf.Tensor2D;
     }

@@ -1,8 +1,8 @@
 /**
- * Matrix product whose gradient avoids matMul's transpose flags. On the wasm backend a
- * BatchMatMul with transposeA/transposeB runs 4–10× slower than an explicit transpose followed
- * by a plain product (measured: [256,64]ᵀ·[256,64] 4.0 ms vs 0.7 ms), and tfjs's own matMul
- * gradient uses those flags for both inputs. Same values and gradients as tf.matMul.
+ * Matrix products with hand-written gradients that avoid matMul's transpose flags. On the wasm
+ * backend a BatchMatMul with transposeA/transposeB runs 4–10× slower than an explicit transpose
+ * followed by a plain product (measured: [256,64]ᵀ·[256,64] 4.0 ms vs 0.7 ms), and tfjs's own
+ * matMul gradient uses those flags for both inputs. Same values and gradients as tf.matMul.
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -19,10 +19,24 @@ const product = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedA, savedB] = saved;
-      return [tf.matMul(dy, swapLastAxes(savedB)), tf.matMul(swapLastAxes(savedA), dy)];
-    },
+    gradFunc: (dy: tf.Tensor, [savedA, savedB]: tf.Tensor[]) => [
+      tf.matMul(dy, swapLastAxes(savedB)),
+      tf.matMul(swapLastAxes(savedA), dy),
+    ],
+  };
+});
+
+/** x·W + b in one fused kernel forward; one kernel per input backward. */
+const affine = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, b, save] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x, b: w, bias: b }),
+    gradFunc: (dy: tf.Tensor, [savedX, savedW]: tf.Tensor[]) => [
+      tf.matMul(dy, tf.transpose(savedW)),
+      tf.matMul(tf.transpose(savedX), dy),
+      tf.sum(dy, 0),
+    ],
   };
 });
 
@@ -35,4 +49,9 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor, transposeB = fal
     throw new Error(`matMul needs equal batch axes, got [${a.shape}] and [${b.shape}]`);
   }
   return product(a, transposeB ? swapLastAxes(b) : b) as T;
+}
+
+/** x·W + b for x [n, in], W [in, out], b [out]. */
+export function affineMap(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return affine(x, weight, bias) as tf.Tensor2D;
 }
