@@ -5,15 +5,14 @@
  * sum with the same optimizer — so replicas stay identical and a run matches the one-replica run
  * up to float summation order.
  */
-import * as path from "node:path";
-import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
-import type { ArrayBatch } from "../backend/trainableModel";
+import type { ArrayBatch, TrainableModel } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
 import type { FromReplica, ModelSpec, ToReplica } from "./messages";
 import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
+import { compiledModule } from "./compiledModule";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -22,17 +21,11 @@ export interface DataParallelOptions {
   optimizer: OptimizerSpec;
   /** Backend each worker selects (the trainer's thread keeps whatever is active). */
   backend?: BackendRequest;
-}
-
-/** The compiled worker script, also when this file runs from TypeScript sources (tests). */
-function workerScript(): string {
-  const beside = path.join(__dirname, "replicaWorker.js");
-  if (fs.existsSync(beside)) return beside;
-  const compiled = path.resolve(__dirname, "../../dist/src/parallel/replicaWorker.js");
-  if (fs.existsSync(compiled)) return compiled;
-  throw new Error(
-    `replica worker script not found (looked at ${beside} and ${compiled}); run npm run build`,
-  );
+  /**
+   * The trainer thread's replica, when the caller already holds the live model (e.g. to sample
+   * from it during training). Must have the variables `model` builds, in the same order.
+   */
+  local?: TrainableModel;
 }
 
 class WorkerReplica {
@@ -103,12 +96,14 @@ export class DataParallelTrainer {
     if (!Number.isInteger(options.replicas) || options.replicas < 1) {
       throw new Error(`replicas must be a positive integer, got ${options.replicas}`);
     }
-    const local = new Replica(loadModel(options.model), options.optimizer);
+    const local = options.local
+      ? new Replica(options.local, options.optimizer, false)
+      : new Replica(loadModel(options.model), options.optimizer);
     const weights = await local.weights();
     const workers: WorkerReplica[] = [];
     try {
       for (let i = 1; i < options.replicas; i++) {
-        const replica = new WorkerReplica(new Worker(workerScript()));
+        const replica = new WorkerReplica(new Worker(compiledModule(__dirname, "replicaWorker")));
         workers.push(replica);
         await replica.request(
           {

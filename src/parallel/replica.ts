@@ -37,6 +37,8 @@ export class Replica {
   constructor(
     readonly model: TrainableModel,
     private readonly optimizerSpec: OptimizerSpec,
+    /** False when the caller lent its live model: the replica must not free it. */
+    private readonly ownsModel = true,
   ) {
     this.optimizer = buildOptimizer(optimizerSpec);
   }
@@ -96,6 +98,6 @@ export class Replica {
 
   dispose(): void {
     this.optimizer.dispose();
-    this.model.dispose();
+    if (this.ownsModel) this.model.dispose();
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * Text → latents → image: classifier-free-guided sampling with any scheduler. Each image's
+ * starting noise comes from its own stream (seed, index), so image i is the same whatever the
+ * batch size — audits can be re-run and extended.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  guidanceBatch,
+  guideStackedOutput,
+  nullPromptEmbedding,
+} from "../models/classifierFreeGuidance";
+import { disposeTextEmbedding } from "../models/textEncoder";
+import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
+import { createRng } from "../util/random";
+import type { LatentDiffusionModel } from "./latentDiffusionModel";
+
+export interface GenerateOptions {
+  seed: number;
+  /** Inference steps (default 25). */
+  steps?: number;
+  /** Classifier-free guidance scale; 1 = conditional only (default 3). */
+  guidanceScale?: number;
+  scheduler?: SchedulerName;
+  /** DDIM η (0 = deterministic). */
+  eta?: number;
+  /** Index of the first image in its seed's stream (to extend an earlier batch). */
+  firstIndex?: number;
+  /** Images per network call (default 32). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Starting latents for images firstIndex … firstIndex+count−1 of a seed's stream. */
+export function initialLatents(
+  model: LatentDiffusionModel,
+  seed: number,
+  firstIndex: number,
+  count: number,
+): tf.Tensor4D {
+  const { sampleSize, inChannels } = model.config.unet;
+  const per = sampleSize * sampleSize * inChannels;
+  const values = new Float32Array(count * per);
+  for (let i = 0; i < count; i++) {
+    const rng = createRng(seed).fork(`image:${firstIndex + i}`);
+    for (let j = 0; j < per; j++) values[i * per + j] = rng.normal();
+  }
+  return tf.tensor4d(values, [count, sampleSize, sampleSize, inChannels]);
+}
+
+/** Denoises `latents` for `prompts` (one per latent) and returns the final latents. */
+export function denoiseLatents(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  latents: tf.Tensor4D,
+  options: Omit<GenerateOptions, "seed" | "firstIndex" | "batchSize">,
+): tf.Tensor4D {
+  const steps = options.steps ?? 25;
+  const scale = options.guidanceScale ?? 3;
+  const scheduler = createScheduler(options.scheduler ?? "ddim", {
+    ...model.config.noise,
+    ...(options.eta !== undefined ? { eta: options.eta } : {}),
+  });
+  scheduler.setTimesteps(steps);
+  const cond = model.textEncoder.encode(prompts);
+  const uncond = nullPromptEmbedding(model.textEncoder, prompts.length);
+  const context = guidanceBatch(cond, uncond);
+  disposeTextEmbedding(cond);
+  disposeTextEmbedding(uncond);
+  let sample: tf.Tensor4D = tf.mul(latents, scheduler.initNoiseSigma) as tf.Tensor4D;
+  const stepRng = createRng(steps).fork("ddpm-noise");
+  try {
+    for (const t of scheduler.timesteps) {
+      if (options.signal?.aborted) throw new Error("generation aborted");
+      const next = tf.tidy(() => {
+        const input = scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
+        const stacked = tf.concat([input, input], 0) as tf.Tensor4D;
+        const output = model.unet.apply(stacked, t, context.embeddings, context.mask);
+        const guided = guideStackedOutput(output, scale);
+        return scheduler.step(guided, t, sample, { rng: stepRng }).prevSample as tf.Tensor4D;
+      });
+      sample.dispose();
+      sample = next;
+    }
+    return sample;
+  } catch (error) {
+    sample.dispose();
+    throw error;
+  } finally {
+    disposeTextEmbedding(context);
+    scheduler.dispose();
+  }
+}
+
+/**
+ * Generates one image per prompt. Returns a [B, H, W, C] tensor in [0, 1]; the caller owns it.
+ */
+export async function generateImages(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  options: GenerateOptions,
+): Promise<tf.Tensor4D> {
+  const batchSize = options.batchSize ?? 32;
+  const first = options.firstIndex ?? 0;
+  const parts: tf.Tensor4D[] = [];
+  try {
+    for (let start = 0; start < prompts.length; start += batchSize) {
+      const chunk = prompts.slice(start, start + batchSize);
+      const noise = initialLatents(model, options.seed, first + start, chunk.length);
+      const latents = denoiseLatents(model, chunk, noise, options);
+      noise.dispose();
+      parts.push(
+        tf.tidy(() => {
+          const images = model.autoencoder.latentsToImages(latents);
+          return tf.clipByValue(tf.div(tf.add(images, 1), 2), 0, 1) as tf.Tensor4D;
+        }),
+      );
+      latents.dispose();
+      options.onProgress?.(Math.min(start + batchSize, prompts.length), prompts.length);
+      // Let the event loop breathe between batches (kernel messages, abort signals).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor4D);
+  } finally {
+    if (parts.length > 1) tf.dispose(parts);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Stage 1 of latent diffusion: train the KL autoencoder on the training images (pixel MSE +
+ * a small KL term), then calibrate its scaling factor so diffusion sees unit-variance latents
+ * (Stable Diffusion's 0.18215 is the same idea).
+ */
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
+import type { ArrayBatch } from "../backend/trainableModel";
+import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
+import { compiledModule } from "../parallel/compiledModule";
+import { createRng } from "../util/random";
+import { autoencoderTrainable } from "./autoencoderReplica";
+import { EpochOrder } from "./epochOrder";
+import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
+import type { TrainingExample } from "./trainDenoiser";
+import type { TrainingEvent, TrainingSummary } from "./trainingEvents";
+import { trainingLoop } from "./trainingLoop";
+
+export interface AutoencoderTrainingOptions {
+  steps: number;
+  seed: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Weight of the KL term per latent element (default 1e-3). */
+  klWeight?: number;
+  replicas?: number;
+  signal?: AbortSignal;
+}
+
+export async function* autoencoderTraining(
+  model: LatentDiffusionModel,
+  examples: Pick<TrainingExample, "image">[],
+  options: AutoencoderTrainingOptions,
+): AsyncGenerator<TrainingEvent, TrainingSummary> {
+  if (examples.length === 0) throw new Error("no training examples");
+  const batchSize = options.batchSize ?? 32;
+  const { imageSize, imageChannels } = model.config;
+  const config = model.autoencoder.config;
+  const latentSize = model.autoencoder.latentSize;
+  const pixels = imageSize * imageSize * imageChannels;
+  const latentElements = latentSize * latentSize * config.latentChannels;
+  const order = new EpochOrder(examples.length, options.seed);
+  const klWeight = options.klWeight ?? 1e-3;
+
+  const makeBatch = (step: number): ArrayBatch => {
+    const rng = createRng(options.seed).fork(`autoencoder-step:${step}`);
+    const images = new Float32Array(batchSize * pixels);
+    order.batchIndices(step, batchSize).forEach((index, k) => {
+      const data = examples[index].image.data;
+      for (let j = 0; j < pixels; j++) images[k * pixels + j] = data[j] * 2 - 1;
+    });
+    const eps = new Float32Array(batchSize * latentElements);
+    for (let j = 0; j < eps.length; j++) eps[j] = rng.normal();
+    return {
+      images: { values: images, shape: [batchSize, imageSize, imageSize, imageChannels] },
+      eps: { values: eps, shape: [batchSize, latentSize, latentSize, config.latentChannels] },
+    };
+  };
+
+  const learningRate = options.learningRate ?? 1e-3;
+  const trainer = await DataParallelTrainer.create({
+    replicas: options.replicas ?? Math.min(4, os.availableParallelism()),
+    model: {
+      module: compiledModule(__dirname, "autoencoderReplica"),
+      exportName: "createAutoencoderReplica",
+      options: { config, klWeight },
+    },
+    optimizer: { name: "adamw", learningRate, weightDecay: 0 },
+    backend: tf.getBackend() as "wasm",
+    local: autoencoderTrainable(model.autoencoder, klWeight, false),
+  });
+  try {
+    const loop = trainingLoop({
+      trainer,
+      startStep: 0,
+      totalSteps: options.steps,
+      schedule: {
+        peak: learningRate,
+        warmupSteps: Math.min(50, Math.ceil(options.steps / 10)),
+        totalSteps: options.steps,
+      },
+      clipNorm: 1,
+      makeBatch,
+      signal: options.signal,
+    });
+    let result = await loop.next();
+    while (!result.done) {
+      yield result.value;
+      result = await loop.next();
+    }
+    calibrateScalingFactor(model, examples);
+    model.info = {
+      ...model.info,
+      autoencoder: {
+        steps: result.value.stepsDone,
+        batchSize,
+        seed: options.seed,
+        finalLoss: result.value.finalLoss,
+      },
+    };
+    return result.value;
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+/** Sets scalingFactor = 1 / std of the posterior means over (up to 512) training images. */
+export function calibrateScalingFactor(
+  model: LatentDiffusionModel,
+  examples: Pick<TrainingExample, "image">[],
+): number {
+  const { imageSize, imageChannels } = model.config;
+  const subset = examples.slice(0, 512).map((e) => e.image);
+  const std = tf.tidy(() => {
+    const means = model.autoencoder.encode(imagesToTensor(subset, imageSize, imageChannels)).mean;
+    return tf.moments(means).variance.sqrt().dataSync()[0];
+  });
+  const factor = std > 1e-6 ? 1 / std : 1;
+  model.autoencoder.config.scalingFactor = factor;
+  model.config.autoencoder.scalingFactor = factor;
+  return factor;
+}

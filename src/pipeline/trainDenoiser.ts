@@ -1,0 +1,253 @@
+/**
+ * Stage 2 of latent diffusion: train the text encoder and UNet to denoise the frozen
+ * autoencoder's latents of (image, prompt) pairs, with classifier-free-guidance prompt dropout,
+ * AdamW, warm-up + cosine learning rate, gradient clipping and an EMA of the weights;
+ * data-parallel over `replicas` threads. Resumable from a state file, bit for bit.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
+import type { ArrayBatch } from "../backend/trainableModel";
+import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
+import { NULL_PROMPT } from "../models/classifierFreeGuidance";
+import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
+import { compiledModule } from "../parallel/compiledModule";
+import type { OptimizerState } from "../parallel/optimizerSpec";
+import { NoiseSchedule } from "../schedulers/noiseSchedule";
+import { createRng } from "../util/random";
+import { denoiserTrainable } from "./denoiserReplica";
+import { WeightAverage } from "./ema";
+import { EpochOrder } from "./epochOrder";
+import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
+import type { TrainingEvent, TrainingSummary } from "./trainingEvents";
+import { trainingLoop } from "./trainingLoop";
+
+export interface TrainingExample {
+  image: { data: Float32Array };
+  prompt: string;
+}
+
+export interface DenoiserTrainingOptions {
+  steps: number;
+  seed: number;
+  batchSize?: number;
+  learningRate?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Probability of replacing a prompt by the null prompt (classifier-free guidance). */
+  promptDropout?: number;
+  emaDecay?: number;
+  /** Threads training in parallel (default: cores, at most 4). */
+  replicas?: number;
+  signal?: AbortSignal;
+  /** Training-state file: written every `checkpointEvery` steps and at the end; resumed from if present. */
+  stateFile?: string;
+  checkpointEvery?: number;
+}
+
+const STATE_KIND = "denoiser-training-state";
+
+interface StateMetadata {
+  step: number;
+  seed: number;
+  batchSize: number;
+  iterations: number;
+}
+
+/** Encodes every training image once with the frozen autoencoder (posterior means, scaled). */
+export function encodeLatents(
+  model: LatentDiffusionModel,
+  examples: TrainingExample[],
+): Float32Array {
+  const { imageSize, imageChannels } = model.config;
+  const chunks: Float32Array[] = [];
+  for (let start = 0; start < examples.length; start += 64) {
+    const part = examples.slice(start, start + 64).map((e) => e.image);
+    chunks.push(
+      tf.tidy(
+        () =>
+          model.autoencoder
+            .imagesToLatents(imagesToTensor(part, imageSize, imageChannels))
+            .dataSync() as Float32Array,
+      ),
+    );
+  }
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+export async function* denoiserTraining(
+  model: LatentDiffusionModel,
+  examples: TrainingExample[],
+  options: DenoiserTrainingOptions,
+): AsyncGenerator<TrainingEvent, TrainingSummary> {
+  if (examples.length === 0) throw new Error("no training examples");
+  const batchSize = options.batchSize ?? 32;
+  const dropout = options.promptDropout ?? 0.1;
+  const { unet, noise: noiseConfig } = model.config;
+  const schedule = new NoiseSchedule(noiseConfig);
+  const latents = encodeLatents(model, examples);
+  const per = unet.sampleSize * unet.sampleSize * unet.inChannels;
+  const order = new EpochOrder(examples.length, options.seed);
+  const tokenizer = model.tokenizer;
+
+  const makeBatch = (step: number): ArrayBatch => {
+    const rng = createRng(options.seed).fork(`denoiser-step:${step}`);
+    const indices = order.batchIndices(step, batchSize);
+    const batchLatents = new Float32Array(batchSize * per);
+    const noise = new Float32Array(batchSize * per);
+    const timesteps = new Float32Array(batchSize);
+    const signal = new Float32Array(batchSize);
+    const spread = new Float32Array(batchSize);
+    const prompts: string[] = [];
+    indices.forEach((index, k) => {
+      batchLatents.set(latents.subarray(index * per, (index + 1) * per), k * per);
+      const t = rng.int(schedule.trainTimesteps);
+      const alphaBar = schedule.alphaBar(t);
+      timesteps[k] = t;
+      signal[k] = Math.sqrt(alphaBar);
+      spread[k] = Math.sqrt(1 - alphaBar);
+      prompts.push(rng.next() < dropout ? NULL_PROMPT : examples[index].prompt);
+    });
+    for (let j = 0; j < noise.length; j++) noise[j] = rng.normal();
+    const encoded = tokenizer.encode(prompts, { overflow: "truncate" });
+    const shape = [batchSize, unet.sampleSize, unet.sampleSize, unet.inChannels];
+    return {
+      latents: { values: batchLatents, shape },
+      noise: { values: noise, shape },
+      timesteps: { values: timesteps, shape: [batchSize] },
+      signal: { values: signal, shape: [batchSize] },
+      spread: { values: spread, shape: [batchSize] },
+      tokenIds: { values: encoded.ids, shape: [batchSize, encoded.maxLength], dtype: "int32" },
+      tokenMask: { values: encoded.mask, shape: [batchSize, encoded.maxLength] },
+    };
+  };
+
+  const local = denoiserTrainable(model.textEncoder, model.unet, noiseConfig.predictionType, false);
+  const trainer = await DataParallelTrainer.create({
+    replicas: options.replicas ?? Math.min(4, os.availableParallelism()),
+    model: {
+      module: compiledModule(__dirname, "denoiserReplica"),
+      exportName: "createDenoiserReplica",
+      options: { config: model.config, tokenizer: tokenizer.toJSON() },
+    },
+    optimizer: {
+      name: "adamw",
+      learningRate: options.learningRate ?? 2e-4,
+      weightDecay: options.weightDecay ?? 1e-2,
+    },
+    backend: tf.getBackend() as "wasm",
+    local,
+  });
+  try {
+    const ema = new WeightAverage(await trainer.weights(), options.emaDecay ?? 0.999);
+    let startStep = 0;
+    if (options.stateFile && fs.existsSync(options.stateFile)) {
+      startStep = await restoreState(options.stateFile, trainer, ema, options, batchSize);
+    }
+    const loop = trainingLoop({
+      trainer,
+      startStep,
+      totalSteps: options.steps,
+      schedule: {
+        peak: options.learningRate ?? 2e-4,
+        warmupSteps: options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10)),
+        totalSteps: options.steps,
+      },
+      clipNorm: options.clipNorm ?? 1,
+      makeBatch,
+      ema,
+      signal: options.signal,
+      checkpointEvery: options.checkpointEvery,
+      checkpoint: options.stateFile
+        ? async (stepsDone) => {
+            await saveState(
+              options.stateFile as string,
+              trainer,
+              ema,
+              options.seed,
+              batchSize,
+              stepsDone,
+            );
+            return options.stateFile as string;
+          }
+        : undefined,
+    });
+    let result = await loop.next();
+    while (!result.done) {
+      yield result.value;
+      result = await loop.next();
+    }
+    // The model keeps the averaged weights: they sample better than the last raw step.
+    local.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
+    model.info = {
+      ...model.info,
+      denoiser: {
+        steps: result.value.stepsDone,
+        batchSize,
+        seed: options.seed,
+        finalLoss: result.value.finalLoss,
+      },
+    };
+    return result.value;
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+async function saveState(
+  file: string,
+  trainer: DataParallelTrainer,
+  ema: WeightAverage,
+  seed: number,
+  batchSize: number,
+  step: number,
+): Promise<void> {
+  const weights = await trainer.weights();
+  const optimizer = await trainer.optimizerState();
+  const tensors: Record<string, CheckpointTensor> = {};
+  const shapes = trainer.variables.map((v) => v.shape);
+  weights.forEach((w, i) => (tensors[`weights.${i}`] = { values: w, shape: shapes[i] }));
+  ema.values.forEach((w, i) => (tensors[`ema.${i}`] = { values: w, shape: shapes[i] }));
+  for (const slot of optimizer.slots)
+    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
+  const metadata: StateMetadata = { step, seed, batchSize, iterations: optimizer.iterations };
+  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
+}
+
+async function restoreState(
+  file: string,
+  trainer: DataParallelTrainer,
+  ema: WeightAverage,
+  options: DenoiserTrainingOptions,
+  batchSize: number,
+): Promise<number> {
+  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
+  const { step, seed } = state.metadata;
+  if (seed !== options.seed || state.metadata.batchSize !== batchSize) {
+    throw new Error(
+      `${file} was written by a run with seed ${seed}, batch ${state.metadata.batchSize}; this run has seed ${options.seed}, batch ${batchSize}`,
+    );
+  }
+  const count = trainer.variables.length;
+  const weights = Array.from({ length: count }, (_, i) => state.tensors[`weights.${i}`].values);
+  const optimizer: OptimizerState = {
+    iterations: state.metadata.iterations,
+    slots: Object.entries(state.tensors)
+      .filter(([name]) => name.startsWith("optimizer."))
+      .map(([name, t]) => ({
+        name: name.slice("optimizer.".length),
+        shape: t.shape,
+        values: t.values,
+      })),
+  };
+  await trainer.restore(weights, optimizer);
+  for (let i = 0; i < count; i++) ema.values[i].set(state.tensors[`ema.${i}`].values);
+  return step;
+}
