@@ -2,6 +2,7 @@
 /** The `fairdiff` command line. Each subcommand is a thin view over the library. */
 import { Command } from "commander";
 import { registerBackendCommand } from "./commands/backend";
+import { registerDatasetCommand } from "./commands/dataset";
 import { registerKernelCommand } from "./commands/kernel";
 import { registerStartCommand } from "./commands/start";
 
@@ -11,6 +12,7 @@ program
   .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
 
 registerBackendCommand(program);
+registerDatasetCommand(program);
 registerKernelCommand(program);
 registerStartCommand(program);
 

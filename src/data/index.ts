@@ -80,3 +80,12 @@ export {
 } from "./loaders/fileImageDataset";
 export type { SkipReport, SkippedRow } from "./loaders/skipReport";
 export { createImageCache, type ImageCache } from "./imageCache";
+export { stratifiedSplit, shuffledIndices, stratumOf, type SplitOptions } from "./splits";
+export { iterateBatches, stackImages, type ImageBatch, type BatchOptions } from "./batches";
+export {
+  summarizeDataset,
+  formatSummary,
+  type DatasetSummary,
+  type AttributeSummary,
+  type GroupCount,
+} from "./summary";

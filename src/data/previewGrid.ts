@@ -71,7 +71,7 @@ export async function renderPreviewGrid(
   const height = header + layout.rows.length * (tileH + gap) + pad;
   const grid = createRaster(width, height, 3, 0.12);
 
-  const columns = [`no ${layout.finding}`, layout.finding];
+  const columns = [`${layout.finding}: no`, `${layout.finding}: yes`];
   columns.forEach((title, col) => {
     const x0 = labelWidth + col * (cellWidth + pad);
     drawText(
