@@ -14,5 +14,7 @@ export function compiledModule(dir: string, file: string): string {
   const relative = path.relative(PROJECT_ROOT, path.join(dir, file));
   const compiled = path.join(PROJECT_ROOT, "dist", `${relative}.js`);
   if (fs.existsSync(compiled)) return compiled;
-  throw new Error(`compiled module not found (looked at ${beside} and ${compiled}); run npm run build`);
+  throw new Error(
+    `compiled module not found (looked at ${beside} and ${compiled}); run npm run build`,
+  );
 }

@@ -65,14 +65,14 @@ class WorkerReplica {
   }
 }
 
-export interface StepOptions {
+export interface TrainerStepOptions {
   /** Learning rate for this step (schedules); default: the optimizer spec's. */
   learningRate?: number;
   /** Clip the summed gradient to this global L2 norm. */
   clipNorm?: number;
 }
 
-export interface StepOutcome {
+export interface TrainerStepOutcome {
   /** Mean loss over the whole batch. */
   loss: number;
   /** Global L2 norm of the summed gradient, before clipping. */
@@ -138,7 +138,7 @@ export class DataParallelTrainer {
    * a global L2 norm, then applied by every replica. Returns the batch's mean loss and the
    * gradient norm before clipping.
    */
-  async step(batch: ArrayBatch, options: StepOptions = {}): Promise<StepOutcome> {
+  async step(batch: ArrayBatch, options: TrainerStepOptions = {}): Promise<TrainerStepOutcome> {
     const n = batchSize(batch);
     const shards = shardBatch(batch, this.replicas);
     const scale = (shard: ArrayBatch) => batchSize(shard) / n;

@@ -1,8 +1,8 @@
 export {
   DataParallelTrainer,
   type DataParallelOptions,
-  type StepOptions,
-  type StepOutcome,
+  type TrainerStepOptions,
+  type TrainerStepOutcome,
 } from "./dataParallelTrainer";
 export type { ModelSpec } from "./messages";
 export type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
