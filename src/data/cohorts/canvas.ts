@@ -284,7 +284,12 @@ function inverseNormal(p: number): number {
 export function addNoise(image: RasterImage, sd: number, uint32: () => number): void {
   const table = normalQuantiles();
   const d = image.data;
-  for (let i = 0; i < d.length; i++) d[i] += sd * table[uint32() & 4095];
+  // Two 12-bit table indices per 32-bit draw.
+  for (let i = 0; i < d.length; i += 2) {
+    const r = uint32();
+    d[i] += sd * table[r & 4095];
+    if (i + 1 < d.length) d[i + 1] += sd * table[(r >>> 16) & 4095];
+  }
 }
 
 export { coverageOf as smoothCoverage };

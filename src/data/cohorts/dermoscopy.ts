@@ -62,14 +62,16 @@ function render(image: RasterImage, subject: SubjectLabels, _details: SubjectDet
       const f = u * frequency + phase;
       return Math.max(0, 1 - 6 * Math.abs(f - Math.round(f)));
     };
+    const [c1, s1, c2, s2] = [
+      Math.cos(angle),
+      Math.sin(angle),
+      Math.cos(angle + 1.1),
+      Math.sin(angle + 1.1),
+    ];
     fillWhere(
       image,
       [0, 0, 1, 1],
-      (x, y) =>
-        Math.max(
-          furrows(x * Math.cos(angle) + y * Math.sin(angle)),
-          furrows(x * Math.cos(angle + 1.1) + y * Math.sin(angle + 1.1)),
-        ),
+      (x, y) => Math.max(furrows(x * c1 + y * s1), furrows(x * c2 + y * s2)),
       skin.map((v) => v * 0.64),
     );
   }
