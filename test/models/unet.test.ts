@@ -111,6 +111,24 @@ describe("UNet", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test("Adam on wasm overfits one batch: the denoising loss falls", () => {
+    const unet = new UNet(TINY_UNET, 1);
+    const { x, context, mask } = inputs();
+    const target = seededTensor([2, 4, 4, 4], 4);
+    const optimizer = tf.train.adam(1e-2);
+    const loss = () =>
+      tf.mean(tf.square(tf.sub(unet.apply(x, [100, 800], context, mask), target))) as tf.Scalar;
+    const losses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const value = optimizer.minimize(loss, true, unet.parameters()) as tf.Scalar;
+      losses.push(value.dataSync()[0]);
+      value.dispose();
+    }
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.7);
+    optimizer.dispose();
+    unet.dispose();
+  });
+
   test("the default config is a 1–2 M parameter model for 8×8×4 latents", () => {
     const unet = new UNet({}, 0);
     expect(unet.config).toEqual(DEFAULT_UNET_CONFIG);
