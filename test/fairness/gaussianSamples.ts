@@ -9,6 +9,8 @@ export interface SampleSpec {
   dimension: number;
   count: number;
   seed: number;
+  /** Seed of the distribution itself (scales, mixing, mean); defaults to `seed`. */
+  population?: number;
   /** Added to every mean entry. */
   shift?: number;
   latentFactors?: number;
@@ -17,7 +19,7 @@ export interface SampleSpec {
 export function sampleFeatures(spec: SampleSpec): Float64Array {
   const { dimension: d, count: n, seed } = spec;
   const rng = createRng(seed);
-  const structure = createRng(seed ^ 0x5bd1e995);
+  const structure = createRng((spec.population ?? seed) ^ 0x5bd1e995);
   const k = spec.latentFactors ?? 4;
   const scales = Float64Array.from({ length: d }, () => Math.pow(10, -2 + 3 * structure.next()));
   const mixing = Float64Array.from({ length: d * k }, () => structure.normal() * 0.5);
