@@ -1,0 +1,3 @@
+import { describeLearnability } from "./probeCohort";
+
+describeLearnability("cxr");
