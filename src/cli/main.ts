@@ -4,7 +4,9 @@ import { Command } from "commander";
 import { registerBackendCommand } from "./commands/backend";
 import { registerDatasetCommand } from "./commands/dataset";
 import { registerKernelCommand } from "./commands/kernel";
+import { registerSampleCommand } from "./commands/sample";
 import { registerStartCommand } from "./commands/start";
+import { registerTrainCommand } from "./commands/train";
 
 const program = new Command();
 program
@@ -14,7 +16,9 @@ program
 registerBackendCommand(program);
 registerDatasetCommand(program);
 registerKernelCommand(program);
+registerSampleCommand(program);
 registerStartCommand(program);
+registerTrainCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   console.error(`fairdiff: ${error.message}`);
