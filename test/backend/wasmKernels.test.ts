@@ -144,4 +144,49 @@ describe("wasm Conv2DBackpropFilter / Conv2DBackpropInput match cpu", () => {
     ]);
     expect(d).toBeLessThanOrEqual(1e-6);
   });
+
+  test("BatchMatMul with every transpose combination (and batch broadcasting) matches cpu", async () => {
+    const shapes: Array<[number[], number[]]> = [
+      [
+        [2, 3, 5],
+        [2, 5, 4],
+      ],
+      [
+        [1, 6, 7],
+        [3, 7, 2],
+      ],
+      [
+        [4, 1, 9],
+        [4, 9, 3],
+      ],
+    ];
+    for (const [aShape, bShape] of shapes) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          const swap = (s: number[], t: boolean) =>
+            t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s;
+          const a = {
+            values: seededValues(
+              aShape.reduce((x, y) => x * y),
+              8,
+            ),
+            shape: swap(aShape, transposeA),
+          };
+          const b = {
+            values: seededValues(
+              bShape.reduce((x, y) => x * y),
+              9,
+            ),
+            shape: swap(bShape, transposeB),
+          };
+          const d = await compare("BatchMatMul", () => [
+            "BatchMatMul",
+            { a, b },
+            { transposeA, transposeB },
+          ]);
+          expect(d).toBeLessThanOrEqual(1e-5);
+        }
+      }
+    }
+  });
 });

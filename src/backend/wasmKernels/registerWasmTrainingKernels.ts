@@ -12,6 +12,7 @@ import { conv2dBackpropFilterConfig } from "./conv2dBackpropFilter";
 import { conv2dBackpropInputConfig } from "./conv2dBackpropInput";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum";
 import { cpuFallbackConfig } from "./cpuFallback";
+import { batchMatMulExplicitTransposeConfig } from "./batchMatMulExplicitTranspose";
 
 const replacements: KernelConfig[] = [
   conv2dBackpropFilterConfig,
@@ -24,11 +25,17 @@ const replacements: KernelConfig[] = [
 const registered = new Set<string>();
 
 export function registerWasmTrainingKernels(): string[] {
+  const stockMatMul = getKernel("BatchMatMul", "wasm");
+  if (stockMatMul && !registered.has("BatchMatMul")) {
+    unregisterKernel("BatchMatMul", "wasm");
+    registerKernel(batchMatMulExplicitTransposeConfig(stockMatMul));
+    registered.add("BatchMatMul");
+  }
   for (const config of replacements) {
     if (registered.has(config.kernelName)) continue;
     if (getKernel(config.kernelName, "wasm")) unregisterKernel(config.kernelName, "wasm");
     registerKernel(config);
     registered.add(config.kernelName);
   }
-  return replacements.map((c) => c.kernelName);
+  return [...replacements.map((c) => c.kernelName), "BatchMatMul"];
 }
