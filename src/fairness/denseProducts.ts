@@ -30,6 +30,10 @@ export interface ProductOptions {
   aZeroBeforeDiagonal?: boolean;
   /** Add into C instead of overwriting it. */
   accumulate?: boolean;
+  /** Where C[0][0] is in `c` and the distance between its rows (default 0 and cols): lets C be a
+   * block of a larger matrix. */
+  cOffset?: number;
+  cRowStride?: number;
 }
 
 const DEPTH_PANEL = 256;
@@ -46,10 +50,17 @@ export function multiplyByTranspose(
   const { rows: m, cols: p, depth: k } = shape;
   if (a.length < m * k) throw new Error(`A has ${a.length} entries, needs ${m}×${k}`);
   if (b.length < p * k) throw new Error(`B has ${b.length} entries, needs ${p}×${k}`);
-  if (c.length < m * p) throw new Error(`C has ${c.length} entries, needs ${m}×${p}`);
+  const cOffset = options.cOffset ?? 0;
+  const ldc = options.cRowStride ?? p;
+  if (c.length < cOffset + (m - 1) * ldc + p) {
+    throw new Error(
+      `C has ${c.length} entries, needs ${m}×${p} from ${cOffset} with stride ${ldc}`,
+    );
+  }
   const lowerOnly = options.lowerOnly ?? false;
   const trapezoidal = options.aZeroBeforeDiagonal ?? false;
-  if (!options.accumulate) c.fill(0, 0, m * p);
+  if (!options.accumulate)
+    for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + p);
   for (let kk = 0; kk < k; kk += DEPTH_PANEL) {
     const kEnd = min(k, kk + DEPTH_PANEL);
     for (let jb = 0; jb < p; jb += B_BLOCK) {
@@ -62,8 +73,12 @@ export function multiplyByTranspose(
         if (trapezoidal && i >= kEnd) break;
         const jEnd = lowerOnly ? min(jbEnd, i + iRows) : jbEnd;
         const tStart = trapezoidal ? max(kk, i) : kk;
-        if (iRows === 4) tile4(a, b, c, i, jb, jEnd, tStart, kEnd, p, k);
-        else for (let r = 0; r < iRows; r++) tile1(a, b, c, i + r, jb, jEnd, tStart, kEnd, p, k);
+        if (iRows === 4) tile4(a, b, c, i, jb, jEnd, tStart, kEnd, cOffset, ldc, k);
+        else {
+          for (let r = 0; r < iRows; r++) {
+            tile1(a, b, c, i + r, jb, jEnd, tStart, kEnd, cOffset, ldc, k);
+          }
+        }
       }
     }
   }
@@ -78,6 +93,7 @@ function tile4(
   jEnd: number,
   tStart: number,
   tEnd: number,
+  cOffset: number,
   p: number,
   k: number,
 ): void {
@@ -85,7 +101,7 @@ function tile4(
   const a1 = a0 + k;
   const a2 = a1 + k;
   const a3 = a2 + k;
-  const c0 = i * p;
+  const c0 = cOffset + i * p;
   const c1 = c0 + p;
   const c2 = c1 + p;
   const c3 = c2 + p;
@@ -155,6 +171,7 @@ function tile1(
   jEnd: number,
   tStart: number,
   tEnd: number,
+  cOffset: number,
   p: number,
   k: number,
 ): void {
@@ -163,6 +180,6 @@ function tile1(
     const b0 = j * k;
     let s = 0;
     for (let t = tStart; t < tEnd; t++) s += a[a0 + t] * b[b0 + t];
-    c[i * p + j] += s;
+    c[cOffset + i * p + j] += s;
   }
 }

@@ -43,28 +43,34 @@ export interface FrechetDistance {
   /** Sample sizes behind each side, when known. */
   n1?: number;
   n2?: number;
-  /** Rank of the Σ₁ factor used. */
+  /** Rank of the covariance factor used (of the side with fewer samples, via `frechetDistance`). */
   factorRank: number;
   squareRoot: CovarianceSquareRoot;
 }
 
 type Side = FeatureStatistics | GaussianMoments;
 
-/** FD between two feature sets given as mergeable statistics or as mean/covariance. */
+/**
+ * FD between two feature sets given as mergeable statistics or as mean/covariance. FD is
+ * symmetric, so the side with fewer samples is the one factorised: its covariance has rank at
+ * most n − 1, and the eigenvalue problem shrinks to that size.
+ */
 export function frechetDistance(a: Side, b: Side, options: FrechetOptions = {}): FrechetDistance {
   const first = "covariance" in a ? a : gaussianMoments(a);
   const second = "covariance" in b ? b : gaussianMoments(b);
   if (first.dimension !== second.dimension) {
     throw new Error(`feature dimensions differ: ${first.dimension} vs ${second.dimension}`);
   }
-  const result = frechetDistanceFromMoments(
-    first.mean,
-    first.covariance,
-    second.mean,
-    second.covariance,
-    options,
-  );
-  return { ...result, n1: first.n, n2: second.n };
+  const swap = second.n < first.n;
+  const [x, y] = swap ? [second, first] : [first, second];
+  const result = frechetDistanceFromMoments(x.mean, x.covariance, y.mean, y.covariance, options);
+  return {
+    ...result,
+    traceSigma1: swap ? result.traceSigma2 : result.traceSigma1,
+    traceSigma2: swap ? result.traceSigma1 : result.traceSigma2,
+    n1: first.n,
+    n2: second.n,
+  };
 }
 
 /** FD from means (length d) and covariances (d×d row-major). */

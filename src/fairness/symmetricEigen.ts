@@ -4,10 +4,10 @@
  * tred2/tql2 pair, as in Numerical Recipes), written for row-major Float64Arrays.
  *
  * Only the lower triangle of the input is read. The reduction works from the last row up so that
- * every inner loop runs along a contiguous row, and each step's rank-2 update is fused with the
- * next step's symmetric matrix–vector product: one pass over the trailing block per step instead
- * of two.
+ * every inner loop runs along a contiguous row, and is blocked so that half of its work is a
+ * cache-blocked matrix product.
  */
+import { multiplyByTranspose } from "./denseProducts";
 
 // Module-level aliases: under jest's vm sandbox every global lookup (Math, Number) in a hot
 // loop costs ~40×; a captured function does not.
@@ -62,11 +62,19 @@ interface Tridiagonal {
   offDiagonal: Float64Array;
 }
 
+/** Householder steps per panel in the blocked reduction. */
+const PANEL = 32;
+
 /**
  * Reduces `a` (row-major, lower triangle used) to tridiagonal form in place by Householder
  * reflections P_i = I − u uᵀ/h, i = n−1 … 1, where u lives in row i's first i entries. When
  * `reflectorNorms` is given the u's are kept there (and h in reflectorNorms[i]) for
  * `accumulateReflectors`.
+ *
+ * Blocked like LAPACK's dsytrd/dlatrd: within a panel of steps the rank-2 updates
+ * A ← A − u wᵀ − w uᵀ are only recorded; each step brings just its own row up to date and
+ * corrects its matrix–vector product for the pending updates, and the whole panel's update then
+ * lands on the remaining block as one cache-blocked product.
  */
 function tridiagonalize(
   a: Float64Array,
@@ -75,42 +83,97 @@ function tridiagonalize(
 ): Tridiagonal {
   const d = new Float64Array(n);
   const e = new Float64Array(n); // e[i] couples i−1 and i
-  let u = new Float64Array(n);
-  let p = new Float64Array(n);
-  let nextU = new Float64Array(n);
-  let nextP = new Float64Array(n);
-  const q = new Float64Array(n);
+  // Panel vectors, one per step, as rows of length n: u (reflector) and w (its update partner).
+  const us = new Float64Array(PANEL * n);
+  const ws = new Float64Array(PANEL * n);
+  const u = new Float64Array(n);
+  const p = new Float64Array(n);
+  const uDotW = new Float64Array(PANEL);
+  const wDotU = new Float64Array(PANEL);
+  let packedA = new Float64Array(0);
+  let packedB = new Float64Array(0);
 
-  let h = n > 1 ? makeReflector(a, n, n - 1, e, u) : 0;
-  if (h > 0) symmetricTimesVector(a, n, n - 1, u, p);
-
-  for (let i = n - 1; i >= 1; i--) {
-    const l = i - 1;
-    if (reflectorNorms) reflectorNorms[i] = h;
-    // q = p/h − K u with K = uᵀp/(2h²): the rank-2 update is A ← A − u qᵀ − q uᵀ.
-    if (h > 0) {
+  for (let top = n - 1; top >= 1; top -= PANEL) {
+    const bottom = Math.max(1, top - PANEL + 1); // steps top, top−1, …, bottom
+    let steps = 0;
+    for (let i = top; i >= bottom; i--) {
+      const l = i - 1;
+      const row = i * n;
+      // Bring row i up to date with the panel's pending updates.
+      for (let s = 0; s < steps; s++) {
+        const su = s * n;
+        const ui = us[su + i];
+        const wi = ws[su + i];
+        for (let k = 0; k <= i; k++) a[row + k] -= ui * ws[su + k] + wi * us[su + k];
+      }
+      d[i] = a[row + i];
+      const h = makeReflector(a, n, i, e, u);
+      if (reflectorNorms) reflectorNorms[i] = h;
+      const slot = steps * n;
+      us.fill(0, slot, slot + n);
+      ws.fill(0, slot, slot + n);
+      steps++;
+      if (!(h > 0)) continue;
+      // p = A u over the block left of row i, with the panel's pending updates subtracted.
+      symmetricTimesVector(a, n, i, u, p);
+      for (let s = 0; s < steps - 1; s++) {
+        const su = s * n;
+        let wu = 0;
+        let uu = 0;
+        for (let k = 0; k <= l; k++) {
+          wu += ws[su + k] * u[k];
+          uu += us[su + k] * u[k];
+        }
+        uDotW[s] = wu;
+        wDotU[s] = uu;
+      }
+      for (let s = 0; s < steps - 1; s++) {
+        const su = s * n;
+        const wu = uDotW[s];
+        const uu = wDotU[s];
+        for (let k = 0; k <= l; k++) p[k] -= us[su + k] * wu + ws[su + k] * uu;
+      }
+      // w = p/h − K u with K = uᵀp/(2h²).
       let up = 0;
       for (let k = 0; k <= l; k++) {
         p[k] /= h;
         up += u[k] * p[k];
       }
       const kk = up / (2 * h);
-      for (let k = 0; k <= l; k++) q[k] = p[k] - kk * u[k];
-      // Row l first: the next reflector is built from it.
-      const rowL = l * n;
-      const ul = u[l];
-      const ql = q[l];
-      for (let k = 0; k <= l; k++) a[rowL + k] -= ul * q[k] + ql * u[k];
+      for (let k = 0; k <= l; k++) {
+        us[slot + k] = u[k];
+        ws[slot + k] = p[k] - kk * u[k];
+      }
     }
-    d[i] = a[i * n + i];
-    const nextH = l >= 1 ? makeReflector(a, n, l, e, nextU) : 0;
-    if (l === 0) e[0] = 0;
-    if (nextH > 0) nextP.fill(0, 0, l);
-    // One pass over rows 0…l−1: apply this step's update and accumulate the next step's A·u.
-    if (h > 0 || nextH > 0) fusedUpdate(a, n, l, h > 0, u, q, nextH > 0, nextU, nextP);
-    [u, nextU] = [nextU, u];
-    [p, nextP] = [nextP, p];
-    h = nextH;
+    // Remaining block 0…bottom−1 −= U Wᵀ + W Uᵀ as one product of [−U −W] and [W U].
+    const m = bottom;
+    if (m === 0 || steps === 0) continue;
+    const width = 2 * steps;
+    if (packedA.length < m * width) {
+      packedA = new Float64Array(m * width);
+      packedB = new Float64Array(m * width);
+    }
+    for (let r = 0; r < m; r++) {
+      for (let s = 0; s < steps; s++) {
+        const uv = us[s * n + r];
+        const wv = ws[s * n + r];
+        packedA[r * width + s] = -uv;
+        packedA[r * width + steps + s] = -wv;
+        packedB[r * width + s] = wv;
+        packedB[r * width + steps + s] = uv;
+      }
+    }
+    multiplyByTranspose(
+      packedA,
+      packedB,
+      a,
+      { rows: m, cols: m, depth: width },
+      {
+        lowerOnly: true,
+        accumulate: true,
+        cRowStride: n,
+      },
+    );
   }
   d[0] = a[0];
   const offDiagonal = new Float64Array(n);
@@ -158,7 +221,11 @@ function makeReflector(
   return h;
 }
 
-/** out[0…m−1] = A[0…m−1][0…m−1] · u from the lower triangle, m = i (the block left of row i). */
+/**
+ * out[0…m−1] = A[0…m−1][0…m−1] · u from the lower triangle, m = i (the block left of row i).
+ * Each stored entry serves twice (row dot product and column update); four rows go together so
+ * that u and out are streamed once per four rows of A.
+ */
 function symmetricTimesVector(
   a: Float64Array,
   n: number,
@@ -167,7 +234,45 @@ function symmetricTimesVector(
   out: Float64Array,
 ): void {
   out.fill(0, 0, m);
-  for (let j = 0; j < m; j++) {
+  let j = 0;
+  for (; j + 3 < m; j += 4) {
+    const r0 = j * n;
+    const r1 = r0 + n;
+    const r2 = r1 + n;
+    const r3 = r2 + n;
+    const u0 = u[j];
+    const u1 = u[j + 1];
+    const u2 = u[j + 2];
+    const u3 = u[j + 3];
+    let acc0 = 0;
+    let acc1 = 0;
+    let acc2 = 0;
+    let acc3 = 0;
+    for (let k = 0; k < j; k++) {
+      const x0 = a[r0 + k];
+      const x1 = a[r1 + k];
+      const x2 = a[r2 + k];
+      const x3 = a[r3 + k];
+      const uk = u[k];
+      acc0 += x0 * uk;
+      acc1 += x1 * uk;
+      acc2 += x2 * uk;
+      acc3 += x3 * uk;
+      out[k] += x0 * u0 + x1 * u1 + x2 * u2 + x3 * u3;
+    }
+    // The 4×4 diagonal block, lower triangle.
+    const a10 = a[r1 + j];
+    const a20 = a[r2 + j];
+    const a21 = a[r2 + j + 1];
+    const a30 = a[r3 + j];
+    const a31 = a[r3 + j + 1];
+    const a32 = a[r3 + j + 2];
+    out[j] += acc0 + a[r0 + j] * u0 + a10 * u1 + a20 * u2 + a30 * u3;
+    out[j + 1] += acc1 + a10 * u0 + a[r1 + j + 1] * u1 + a21 * u2 + a31 * u3;
+    out[j + 2] += acc2 + a20 * u0 + a21 * u1 + a[r2 + j + 2] * u2 + a32 * u3;
+    out[j + 3] += acc3 + a30 * u0 + a31 * u1 + a32 * u2 + a[r3 + j + 3] * u3;
+  }
+  for (; j < m; j++) {
     const row = j * n;
     const uj = u[j];
     let acc = 0;
@@ -177,50 +282,6 @@ function symmetricTimesVector(
       out[k] += x * uj;
     }
     out[j] += acc + a[row + j] * uj;
-  }
-}
-
-function fusedUpdate(
-  a: Float64Array,
-  n: number,
-  l: number,
-  update: boolean,
-  u: Float64Array,
-  q: Float64Array,
-  multiply: boolean,
-  v: Float64Array,
-  out: Float64Array,
-): void {
-  for (let j = 0; j < l; j++) {
-    const row = j * n;
-    if (update && multiply) {
-      const uj = u[j];
-      const qj = q[j];
-      const vj = v[j];
-      let acc = 0;
-      for (let k = 0; k < j; k++) {
-        const x = a[row + k] - (uj * q[k] + qj * u[k]);
-        a[row + k] = x;
-        acc += x * v[k];
-        out[k] += x * vj;
-      }
-      const diag = a[row + j] - 2 * uj * qj;
-      a[row + j] = diag;
-      out[j] += acc + diag * vj;
-    } else if (update) {
-      const uj = u[j];
-      const qj = q[j];
-      for (let k = 0; k <= j; k++) a[row + k] -= uj * q[k] + qj * u[k];
-    } else {
-      const vj = v[j];
-      let acc = 0;
-      for (let k = 0; k < j; k++) {
-        const x = a[row + k];
-        acc += x * v[k];
-        out[k] += x * vj;
-      }
-      out[j] += acc + a[row + j] * vj;
-    }
   }
 }
 

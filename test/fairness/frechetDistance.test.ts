@@ -94,9 +94,11 @@ describe("Fréchet distance", () => {
   });
 
   it("agrees between the Cholesky and eigen square roots on dense covariances", () => {
-    for (const [n1, n2] of [
-      [300, 250],
-      [20, 35],
+    // Rank-deficient inputs carry √ε-level noise in their near-zero eigenvalues (√(ε·λ) terms),
+    // so they agree less tightly than full-rank ones.
+    for (const [n1, n2, tolerance] of [
+      [300, 250, 1e-11],
+      [20, 35, 1e-8],
     ]) {
       const a = featureStatistics(sampleFeatures({ dimension: 48, count: n1, seed: 1 }), 48);
       const b = featureStatistics(
@@ -105,7 +107,9 @@ describe("Fréchet distance", () => {
       );
       const fast = frechetDistance(a, b);
       const reference = frechetDistance(a, b, { squareRoot: "eigen" });
-      expect(Math.abs(fast.distance - reference.distance)).toBeLessThan(1e-9 * reference.distance);
+      expect(Math.abs(fast.distance - reference.distance)).toBeLessThan(
+        tolerance * reference.distance,
+      );
       expect(fast.n1).toBe(n1);
     }
   });
