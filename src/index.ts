@@ -5,3 +5,4 @@ export * from "./schedulers";
 export * from "./data";
 export * from "./io";
 export * from "./models";
+export * from "./fairness";
