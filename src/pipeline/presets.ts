@@ -58,8 +58,8 @@ export const CXR_MINI: TrainingPreset = {
     textEncoder: { width: 64, layers: 2, heads: 4, mlpRatio: 2 },
   },
   modelSeed: 7,
-  autoencoder: { steps: 800, batchSize: 32, learningRate: 2e-3 },
-  denoiser: { steps: 4000, batchSize: 32, learningRate: 5e-4, promptDropout: 0.1, emaDecay: 0.995 },
+  autoencoder: { steps: 400, batchSize: 32, learningRate: 2e-3 },
+  denoiser: { steps: 2400, batchSize: 32, learningRate: 5e-4, promptDropout: 0.1, emaDecay: 0.995 },
   trainingSeed: 11,
 };
 
