@@ -14,7 +14,8 @@ Usage:
       DIR holds config.json, weights.*, inputs.*; writes outputs.* (text embeddings, UNet output,
       decoded images, loss, gradients — in fairdiff's layouts). Prints one JSON line.
   diffusion_twin.py bench DIR STEPS THREADS
-      Times a training step (text encoder + UNet, AdamW, clip 1) and DDIM sampling with
+      Times a training step (text encoder + UNet, AdamW, clip 1; median wall time of STEPS steps
+      after 2 warm-up steps, and process CPU time per step) and DDIM sampling with
       classifier-free guidance plus decoding. Prints one JSON line.
 """
 import json
@@ -530,10 +531,13 @@ def bench(directory, steps, threads):
 
     for _ in range(2):
         train_step()
-    start = time.perf_counter()
+    step_ms = []
+    cpu_start = time.process_time()
     for _ in range(steps):
+        start = time.perf_counter()
         train_step()
-    ms_per_step = (time.perf_counter() - start) / steps * 1000
+        step_ms.append((time.perf_counter() - start) * 1000)
+    cpu_ms_per_step = (time.process_time() - cpu_start) / steps * 1000
 
     sample_inputs = read_tensors(os.path.join(directory, "sample"))
     latents = nhwc_to_nchw(sample_inputs["latents"])
@@ -544,15 +548,20 @@ def bench(directory, steps, threads):
     rounds = bench_config["sampleRounds"]
     with torch.inference_mode():
         ddim_sample(text, unet, decoder, latents, cond, null, schedule, scale)
+        cpu_start = time.process_time()
         start = time.perf_counter()
         for _ in range(rounds):
             images = ddim_sample(text, unet, decoder, latents, cond, null, schedule, scale)
         seconds = (time.perf_counter() - start) / rounds
+        cpu_seconds = (time.process_time() - cpu_start) / rounds
     print(
         json.dumps(
             {
-                "ms_per_step": ms_per_step,
+                "ms_per_step": float(np.median(step_ms)),
+                "step_ms": step_ms,
+                "cpu_ms_per_step": cpu_ms_per_step,
                 "images_per_s": latents.shape[0] / seconds,
+                "cpu_s_per_image": cpu_seconds / latents.shape[0],
                 "ms_per_sampling_batch": seconds * 1000,
                 "image_mean": images.mean().item(),
                 "threads": threads,

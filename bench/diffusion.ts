@@ -1,0 +1,353 @@
+/**
+ * Diffusion benchmark (`npm run bench -- diffusion [trainSteps] [sampleRounds]`): the shipped
+ * cxr-mini architecture (CXR_MINI.model) on tfjs wasm against its PyTorch twin
+ * (bench/peers/diffusion_twin.py, proven identical by test/bench/diffusionTwin.test.ts), in the
+ * same run, with 1 and 2 threads:
+ *   - training step at batch 32: text encoder + UNet forward, backward, global-norm clip 1, AdamW
+ *     (tfjs: DataParallelTrainer with 1 or 2 replicas, as `fairdiff train` runs it);
+ *   - sampling at batch 32: DDIM, 25 steps, classifier-free guidance (UNet on 64 = 2 × 32 latents
+ *     per step), then the autoencoder decode (tfjs: generateImages; 2 threads = two worker
+ *     threads with 16 images each, since generateImages itself runs in one thread).
+ * Prints ms/step, images/s and the tfjs/PyTorch time ratios (goal ≤ 1.0: tfjs as fast or faster).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs-core";
+import { describeBackend, useBackend } from "../src/backend";
+import type { ArrayBatch } from "../src/backend/trainableModel";
+import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
+import { NULL_PROMPT } from "../src/models/classifierFreeGuidance";
+import { DataParallelTrainer } from "../src/parallel";
+import { compiledModule } from "../src/parallel/compiledModule";
+import { denoiserTrainable } from "../src/pipeline/denoiserReplica";
+import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
+import { CXR_MINI } from "../src/pipeline/presets";
+import { generateImages, initialLatents, type GenerateOptions } from "../src/pipeline/textToImage";
+import { createScheduler } from "../src/schedulers/createScheduler";
+import { NoiseSchedule } from "../src/schedulers/noiseSchedule";
+import { createRng } from "../src/util/random";
+import { twinConfig, twinScript, twinWeights, writeTensors } from "./peers/diffusionTwin";
+import { peerHasModules, runPeerJson } from "./peers/python";
+import type { SamplingWorkerData } from "./peers/samplingWorker";
+
+const BATCH = 32;
+const SAMPLING_STEPS = 25;
+const GUIDANCE = 3;
+const LEARNING_RATE = CXR_MINI.denoiser.learningRate;
+const WEIGHT_DECAY = 1e-2;
+const CLIP_NORM = 1;
+
+const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").trim();
+
+/** Wall time (median per training step; mean per image) and process CPU time, all threads. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+interface Row {
+  threads: number;
+  tfjsTrain: Timing;
+  tfjsSample?: Timing;
+  torchTrain?: Timing;
+  torchSample?: Timing;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** A training batch as denoiserTraining makes one: random t, 10 % null prompts. */
+function trainingBatch(model: LatentDiffusionModel, prompts: string[]): ArrayBatch {
+  const rng = createRng(1);
+  const { sampleSize, inChannels } = model.config.unet;
+  const per = sampleSize * sampleSize * inChannels;
+  const schedule = new NoiseSchedule(model.config.noise);
+  const latents = Float32Array.from({ length: BATCH * per }, () => rng.normal());
+  const noise = Float32Array.from({ length: BATCH * per }, () => rng.normal());
+  const timesteps = Float32Array.from({ length: BATCH }, () => rng.int(schedule.trainTimesteps));
+  const chosen = Array.from({ length: BATCH }, (_, i) =>
+    rng.next() < CXR_MINI.denoiser.promptDropout ? NULL_PROMPT : prompts[i],
+  );
+  const encoded = model.tokenizer.encode(chosen, { overflow: "truncate" });
+  const shape = [BATCH, sampleSize, sampleSize, inChannels];
+  return {
+    latents: { values: latents, shape },
+    noise: { values: noise, shape },
+    timesteps: { values: timesteps, shape: [BATCH] },
+    signal: { values: timesteps.map((t) => Math.sqrt(schedule.alphaBar(t))), shape: [BATCH] },
+    spread: { values: timesteps.map((t) => Math.sqrt(1 - schedule.alphaBar(t))), shape: [BATCH] },
+    tokenIds: { values: encoded.ids, shape: [BATCH, encoded.maxLength], dtype: "int32" },
+    tokenMask: { values: encoded.mask, shape: [BATCH, encoded.maxLength] },
+  };
+}
+
+async function tfjsMsPerStep(
+  model: LatentDiffusionModel,
+  batch: ArrayBatch,
+  replicas: number,
+  steps: number,
+): Promise<Timing> {
+  const trainer = await DataParallelTrainer.create({
+    replicas,
+    model: {
+      module: compiledModule(path.join(__dirname, "../src/pipeline"), "denoiserReplica"),
+      exportName: "createDenoiserReplica",
+      options: { config: model.config, tokenizer: model.tokenizer.toJSON() },
+    },
+    optimizer: { name: "adamw", learningRate: LEARNING_RATE, weightDecay: WEIGHT_DECAY },
+    backend: "wasm",
+    // The live model as replica 0, as denoiserTraining does.
+    local: denoiserTrainable(
+      model.textEncoder,
+      model.unet,
+      model.config.noise.predictionType,
+      false,
+    ),
+  });
+  try {
+    for (let i = 0; i < 2; i++) await trainer.step(batch, { clipNorm: CLIP_NORM });
+    const stepMs: number[] = [];
+    const cpuStart = cpuMs();
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      await trainer.step(batch, { clipNorm: CLIP_NORM });
+      stepMs.push(performance.now() - start);
+    }
+    return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+function samplingOptions(): GenerateOptions {
+  return {
+    seed: 0,
+    steps: SAMPLING_STEPS,
+    guidanceScale: GUIDANCE,
+    scheduler: "ddim",
+    batchSize: BATCH,
+  };
+}
+
+/** Seconds per image of generateImages (DDIM 25, CFG, decode) at batch 32 in this thread. */
+async function tfjsSampling(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  rounds: number,
+): Promise<Timing> {
+  tf.dispose(await generateImages(model, prompts, { ...samplingOptions(), steps: 2 }));
+  const cpuStart = cpuMs();
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++)
+    tf.dispose(await generateImages(model, prompts, samplingOptions()));
+  const images = prompts.length * rounds;
+  return {
+    wall: (performance.now() - start) / 1000 / images,
+    cpu: (cpuMs() - cpuStart) / 1000 / images,
+  };
+}
+
+/** Seconds per image with the batch split over two worker threads (each its own wasm). */
+async function tfjsSamplingTwoThreads(checkpoint: string, prompts: string[]): Promise<Timing> {
+  const half = prompts.length / 2;
+  const workers = [0, 1].map(
+    (k) =>
+      new Worker(compiledModule(path.join(__dirname, "peers"), "samplingWorker"), {
+        workerData: {
+          checkpoint,
+          prompts: prompts.slice(k * half, (k + 1) * half),
+          options: { ...samplingOptions(), firstIndex: k * half },
+        } satisfies SamplingWorkerData,
+      }),
+  );
+  const next = (w: Worker) =>
+    new Promise<{ kind: string; seconds?: number; message?: string }>((resolve, reject) => {
+      w.once("message", (m: { kind: string; seconds?: number; message?: string }) =>
+        m.kind === "error" ? reject(new Error(`sampling worker: ${m.message}`)) : resolve(m),
+      );
+      w.once("error", reject);
+    });
+  try {
+    await Promise.all(workers.map(next));
+    const cpuStart = cpuMs();
+    const start = performance.now();
+    const done = Promise.all(workers.map(next));
+    for (const w of workers) w.postMessage("go");
+    await done;
+    return {
+      wall: (performance.now() - start) / 1000 / prompts.length,
+      cpu: (cpuMs() - cpuStart) / 1000 / prompts.length,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** Writes what the twin needs (config, weights, the same batch, the same sampling inputs). */
+async function prepareTwin(
+  model: LatentDiffusionModel,
+  batch: ArrayBatch,
+  prompts: string[],
+  dir: string,
+  rounds: number,
+): Promise<void> {
+  const scheduler = createScheduler("ddim", model.config.noise);
+  scheduler.setTimesteps(SAMPLING_STEPS);
+  const timesteps = Array.from(scheduler.timesteps);
+  const noise = new NoiseSchedule(model.config.noise);
+  const config = {
+    ...twinConfig(model),
+    bench: {
+      learningRate: LEARNING_RATE,
+      weightDecay: WEIGHT_DECAY,
+      clipNorm: CLIP_NORM,
+      guidanceScale: GUIDANCE,
+      sampleRounds: rounds,
+      schedule: { timesteps, alphaBars: timesteps.map((t) => noise.alphaBar(t)) },
+    },
+  };
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
+  writeTensors(path.join(dir, "weights"), await twinWeights(model));
+  writeTensors(path.join(dir, "inputs"), batch);
+  const latents = initialLatents(model, 0, 0, prompts.length);
+  const cond = model.tokenizer.encode(prompts, { overflow: "truncate" });
+  const nul = model.tokenizer.encode(new Array<string>(prompts.length).fill(NULL_PROMPT));
+  const tokens = [prompts.length, cond.maxLength];
+  writeTensors(path.join(dir, "sample"), {
+    latents: { values: latents.dataSync(), shape: latents.shape },
+    condIds: { values: cond.ids, shape: tokens },
+    condMask: { values: cond.mask, shape: tokens },
+    nullIds: { values: nul.ids, shape: tokens },
+    nullMask: { values: nul.mask, shape: tokens },
+  });
+  latents.dispose();
+}
+
+/** The same training step on WebGPU (Dawn) where an adapter exists; otherwise says why not. */
+async function webgpuRow(model: LatentDiffusionModel, batch: ArrayBatch, steps: number) {
+  try {
+    const info = await useBackend("webgpu");
+    const t = await tfjsMsPerStep(model, batch, 1, steps);
+    console.log(`webgpu (${info.adapter ?? "adapter"}): ${t.wall.toFixed(1)} ms/training step`);
+  } catch (error) {
+    console.log(`webgpu: not measured — ${(error as Error).message}`);
+  } finally {
+    await useBackend("wasm");
+  }
+}
+
+interface TwinBench {
+  ms_per_step: number;
+  step_ms: number[];
+  cpu_ms_per_step: number;
+  images_per_s: number;
+  cpu_s_per_image: number;
+  torch: string;
+}
+
+const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "n/a" : x.toFixed(digits));
+
+export async function main(args: string[]): Promise<void> {
+  const steps = Number(args[0] ?? 5);
+  const rounds = Number(args[1] ?? 1);
+  console.log(`load average at start: ${loadavg()}`);
+  const info = await useBackend("wasm");
+  console.log(describeBackend(info));
+  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
+
+  const cohort = createSyntheticCohort({
+    cohort: CXR_MINI.cohort,
+    size: CXR_MINI.cohortSize,
+    seed: CXR_MINI.cohortSeed,
+    imageSize: CXR_MINI.model.imageSize,
+    mix: CXR_MINI.mix,
+  });
+  const allPrompts = cohort.records.map((r) => r.prompt);
+  const model = LatentDiffusionModel.create(allPrompts, CXR_MINI.model, CXR_MINI.modelSeed);
+  const counts = model.parameterCount();
+  console.log(
+    `model: cxr-mini architecture — UNet ${counts.unet.toLocaleString()}, text encoder ${counts.textEncoder.toLocaleString()}, autoencoder ${counts.autoencoder.toLocaleString()} parameters; latents ${model.config.unet.sampleSize}×${model.config.unet.sampleSize}×${model.config.unet.inChannels}, ${model.tokenizer.maxLength} tokens`,
+  );
+  const prompts = allPrompts.slice(0, BATCH);
+  const batch = trainingBatch(model, allPrompts);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-bench-diffusion-"));
+  try {
+    // Twin inputs and the two-thread checkpoint before training changes the weights.
+    await prepareTwin(model, batch, prompts, dir, rounds);
+    const checkpoint = path.join(dir, "model.fdckpt");
+    await model.save(checkpoint);
+
+    const cores = Math.min(2, os.availableParallelism());
+    const rows: Row[] = [];
+    console.log("\nmeasuring tfjs-wasm sampling…");
+    const oneThread = await tfjsSampling(model, prompts, rounds);
+    const twoThreads = cores > 1 ? await tfjsSamplingTwoThreads(checkpoint, prompts) : undefined;
+    console.log("measuring tfjs-wasm training…");
+    for (let c = 1; c <= cores; c++) {
+      rows.push({
+        threads: c,
+        tfjsTrain: await tfjsMsPerStep(model, batch, c, steps),
+        tfjsSample: c === 1 ? oneThread : twoThreads,
+      });
+    }
+    if (peerHasModules(["torch", "numpy"])) {
+      console.log("measuring PyTorch twin…");
+      for (const row of rows) {
+        const r = runPeerJson<TwinBench>(twinScript(), [
+          "bench",
+          dir,
+          String(steps),
+          String(row.threads),
+        ]);
+        row.torchTrain = { wall: r.ms_per_step, cpu: r.cpu_ms_per_step };
+        row.torchSample = { wall: 1 / r.images_per_s, cpu: r.cpu_s_per_image };
+        console.log(
+          `  torch ${r.torch}, ${row.threads} thread(s): step ms ${r.step_ms.map((x) => x.toFixed(0)).join(" ")}`,
+        );
+      }
+    } else {
+      console.log("PyTorch peer missing (apt install python3-torch python3-numpy): no ratios");
+    }
+
+    const ratio = (a?: number, b?: number) => (a && b ? fmt(a / b, 2) : "n/a");
+    console.log(
+      `\ncxr-mini denoiser, batch ${BATCH}, training step (forward + backward + clip + AdamW); wall = median of ${steps} steps, cpu = process CPU time per step (all threads)`,
+    );
+    console.log("threads  tfjs ms  torch ms  ratio | tfjs cpu ms  torch cpu ms  cpu ratio");
+    for (const r of rows) {
+      console.log(
+        `${String(r.threads).padEnd(7)}  ${fmt(r.tfjsTrain.wall).padStart(7)}  ${fmt(r.torchTrain?.wall).padStart(8)}  ${ratio(r.tfjsTrain.wall, r.torchTrain?.wall).padStart(5)} | ${fmt(r.tfjsTrain.cpu).padStart(11)}  ${fmt(r.torchTrain?.cpu).padStart(12)}  ${ratio(r.tfjsTrain.cpu, r.torchTrain?.cpu).padStart(9)}`,
+      );
+    }
+    console.log(
+      `\nsampling, batch ${BATCH}: DDIM ${SAMPLING_STEPS} steps, CFG ${GUIDANCE} (UNet on ${2 * BATCH} latents per step), + decode; ${rounds} round(s)`,
+    );
+    console.log(
+      "threads  tfjs img/s  torch img/s  time ratio | tfjs cpu s/img  torch cpu s/img  cpu ratio",
+    );
+    for (const r of rows) {
+      const ips = (t?: Timing) => (t ? fmt(1 / t.wall, 2) : "n/a");
+      console.log(
+        `${String(r.threads).padEnd(7)}  ${ips(r.tfjsSample).padStart(10)}  ${ips(r.torchSample).padStart(11)}  ${ratio(r.tfjsSample?.wall, r.torchSample?.wall).padStart(10)} | ${fmt(r.tfjsSample?.cpu, 3).padStart(14)}  ${fmt(r.torchSample?.cpu, 3).padStart(15)}  ${ratio(r.tfjsSample?.cpu, r.torchSample?.cpu).padStart(9)}`,
+      );
+    }
+    console.log(
+      "ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs 2 threads: training = DataParallelTrainer with 2 replicas; sampling = two worker threads × 16 images. PyTorch 2 threads: torch.set_num_threads(2).",
+    );
+    await webgpuRow(model, batch, steps);
+    console.log(`load average at end: ${loadavg()}`);
+  } finally {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
