@@ -21,6 +21,8 @@ import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
 import { NULL_PROMPT } from "../src/models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../src/parallel";
 import { compiledModule } from "../src/parallel/compiledModule";
+import { buildOptimizer } from "../src/parallel/optimizerSpec";
+import { toTensors } from "../src/parallel/replica";
 import { denoiserTrainable } from "../src/pipeline/denoiserReplica";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
@@ -126,6 +128,46 @@ async function tfjsMsPerStep(
     return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
   } finally {
     await trainer.dispose();
+  }
+}
+
+/**
+ * The same step without DataParallelTrainer: tf.variableGrads + AdamW in this thread, no
+ * gradient download, summation or clipping — what the trainer's bookkeeping costs shows as the
+ * difference from the 1-replica row.
+ */
+function tfjsPlainMsPerStep(model: LatentDiffusionModel, batch: ArrayBatch, steps: number): Timing {
+  const trainable = denoiserTrainable(model.textEncoder, model.unet, "epsilon", false);
+  const optimizer = buildOptimizer({
+    name: "adamw",
+    learningRate: LEARNING_RATE,
+    weightDecay: WEIGHT_DECAY,
+  });
+  const inputs = toTensors(batch);
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => trainable.loss(inputs), trainable.variables);
+    value.dataSync();
+    optimizer.apply(
+      trainable.variables,
+      trainable.variables.map((v) => grads[v.name]),
+      LEARNING_RATE,
+    );
+    trainable.variables[0].dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  try {
+    for (let i = 0; i < 2; i++) step();
+    const stepMs: number[] = [];
+    const cpuStart = cpuMs();
+    for (let i = 0; i < steps; i++) {
+      const start = performance.now();
+      step();
+      stepMs.push(performance.now() - start);
+    }
+    return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+  } finally {
+    optimizer.dispose();
+    tf.dispose(Object.values(inputs));
   }
 }
 
@@ -300,6 +342,7 @@ export async function main(args: string[]): Promise<void> {
         tfjsSample: c === 1 ? oneThread : twoThreads,
       });
     }
+    const plain = tfjsPlainMsPerStep(model, batch, steps);
     if (peerHasModules(["torch", "numpy"])) {
       console.log("measuring PyTorch twin…");
       for (const row of rows) {
@@ -329,6 +372,9 @@ export async function main(args: string[]): Promise<void> {
         `${String(r.threads).padEnd(7)}  ${fmt(r.tfjsTrain.wall).padStart(7)}  ${fmt(r.torchTrain?.wall).padStart(8)}  ${ratio(r.tfjsTrain.wall, r.torchTrain?.wall).padStart(5)} | ${fmt(r.tfjsTrain.cpu).padStart(11)}  ${fmt(r.torchTrain?.cpu).padStart(12)}  ${ratio(r.tfjsTrain.cpu, r.torchTrain?.cpu).padStart(9)}`,
       );
     }
+    console.log(
+      `tfjs plain variableGrads + AdamW, 1 thread, no clip: ${fmt(plain.wall)} ms (cpu ${fmt(plain.cpu)} ms), ratio ${ratio(plain.wall, rows[0].torchTrain?.wall)} / cpu ${ratio(plain.cpu, rows[0].torchTrain?.cpu)}`,
+    );
     console.log(
       `\nsampling, batch ${BATCH}: DDIM ${SAMPLING_STEPS} steps, CFG ${GUIDANCE} (UNet on ${2 * BATCH} latents per step), + decode; ${rounds} round(s)`,
     );

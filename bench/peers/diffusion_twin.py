@@ -24,10 +24,18 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# Debian's torch does its matrix products in OpenBLAS (openblas-pthread), whose thread pool
+# ignores torch.set_num_threads and uses every core: pin it to the requested thread count
+# before torch loads it, or a "1 thread" run uses two cores.
+if len(sys.argv) > 4 and sys.argv[1] == "bench":
+    os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[4]
+else:
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 # Additive attention bias for masked keys, as in src/models/attention.ts.
 MASKED = -1e9
