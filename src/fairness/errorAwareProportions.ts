@@ -47,7 +47,10 @@ export interface ErrorAwareInput {
 export interface ErrorAwareProportions {
   /** Observed predicted proportions with bootstrap intervals over generated images only. */
   naive: Interval[];
-  /** Confusion-corrected proportions with intervals over both resampled sets. */
+  /**
+   * Confusion-corrected proportions with intervals over both resampled sets (each interval's n
+   * counts generated + calibration images).
+   */
   corrected: Interval[];
   confusion: number[][];
   /** Per-class accuracy of the classifier on the calibration set. */
