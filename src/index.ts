@@ -6,3 +6,7 @@ export * from "./data";
 export * from "./io";
 export * from "./models";
 export * from "./fairness";
+export * from "./parallel";
+export * from "./pipeline";
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./io/checkpoint";
+export { writeFileAtomic } from "./io/atomicWrite";

@@ -4,12 +4,19 @@ Prints one JSON line: {"ms_per_step": ..., "ms_forward": ..., "params": ..., "th
 Usage: reference_net.py STEPS THREADS
 """
 import json
+import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# Debian's torch runs matrix products in OpenBLAS, which ignores torch.set_num_threads:
+# pin its pool (and OpenMP's) before torch loads, or "1 thread" quietly uses every core.
+if __name__ == "__main__" and len(sys.argv) > 2:
+    os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[2]
+    os.environ["OMP_NUM_THREADS"] = sys.argv[2]
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 CONVS = [(1, 16, 1), (16, 32, 1), (32, 64, 1), (64, 64, 1), (64, 26, 1)]
 

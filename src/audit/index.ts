@@ -7,3 +7,4 @@ export type {
   PromptRepresentation,
   RepresentationAuditOptions,
 } from "./representationAudit";
+export { summarizeAdherence, type AdherenceSummary } from "./adherenceSummary";
