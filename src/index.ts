@@ -10,3 +10,5 @@ export * from "./parallel";
 export * from "./pipeline";
 export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./io/checkpoint";
 export { writeFileAtomic } from "./io/atomicWrite";
+export * from "./classifiers";
+export * from "./audit";
