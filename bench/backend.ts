@@ -8,26 +8,11 @@ import * as path from "node:path";
 import * as os from "node:os";
 import { useBackend, describeBackend } from "../src/backend";
 import { DataParallelTrainer } from "../src/parallel";
-import type { ArrayBatch } from "../src/backend/trainableModel";
-import { createRng } from "../src/util/random";
+import { referenceBatch } from "../src/backend/referenceConvNet";
 import { peerHasModules, runPeerJson } from "./peers/python";
 
 const BATCH = 32;
 const SIZE = 32;
-
-function referenceBatch(): ArrayBatch {
-  const rng = createRng(0);
-  const images = new Float32Array(BATCH * SIZE * SIZE);
-  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
-  return {
-    images: { values: images, shape: [BATCH, SIZE, SIZE, 1] },
-    labels: {
-      values: Int32Array.from({ length: BATCH }, (_, i) => i % 10),
-      shape: [BATCH],
-      dtype: "int32",
-    },
-  };
-}
 
 async function tfjsMsPerStep(replicas: number, steps: number): Promise<number> {
   const trainer = await DataParallelTrainer.create({
@@ -40,7 +25,7 @@ async function tfjsMsPerStep(replicas: number, steps: number): Promise<number> {
     optimizer: { name: "adam", learningRate: 1e-3 },
     backend: "wasm",
   });
-  const batch = referenceBatch();
+  const batch = referenceBatch(0, BATCH, SIZE);
   try {
     for (let i = 0; i < 2; i++) await trainer.step(batch);
     const start = performance.now();

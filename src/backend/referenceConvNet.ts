@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { createRng } from "../util/random";
-import type { TrainableModel } from "./trainableModel";
+import type { ArrayBatch, TrainableModel } from "./trainableModel";
 
 interface ConvSpec {
   inC: number;
@@ -74,4 +74,16 @@ export function createReferenceConvNet(options: Record<string, unknown> = {}): T
 
 export function parameterCount(model: TrainableModel): number {
   return model.variables.reduce((n, v) => n + v.size, 0);
+}
+
+/** A seeded batch for the reference net: standard-normal images and uniform labels. */
+export function referenceBatch(seed: number, batch = 32, size = 32): ArrayBatch {
+  const rng = createRng(seed);
+  const images = new Float32Array(batch * size * size);
+  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
+  const labels = Int32Array.from({ length: batch }, () => rng.int(REFERENCE_CLASSES));
+  return {
+    images: { values: images, shape: [batch, size, size, 1] },
+    labels: { values: labels, shape: [batch], dtype: "int32" },
+  };
 }

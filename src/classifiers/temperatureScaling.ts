@@ -1,8 +1,11 @@
 /**
  * Temperature scaling (Guo et al. 2017): one scalar T per head, fitted on held-out data by
  * minimising the negative log-likelihood of softmax(logits / T). A golden-section search over
- * log T is exact enough and needs no gradients.
+ * log T is exact enough and needs no gradients. T is kept in [0.25, 20]: on a calibration set
+ * the head gets entirely right the NLL keeps falling as T → 0, which would only make the head
+ * over-confident on generated images it has never seen.
  */
+export const TEMPERATURE_RANGE: readonly [number, number] = [0.25, 20];
 export function softmaxRow(
   logits: ArrayLike<number>,
   temperature: number,
@@ -40,8 +43,8 @@ export function fitTemperature(
   classes: number,
 ): number {
   if (labels.length === 0) return 1;
-  let lo = Math.log(0.05);
-  let hi = Math.log(20);
+  let lo = Math.log(TEMPERATURE_RANGE[0]);
+  let hi = Math.log(TEMPERATURE_RANGE[1]);
   const ratio = (Math.sqrt(5) - 1) / 2;
   const f = (logT: number) => negativeLogLikelihood(logits, labels, classes, Math.exp(logT));
   let a = hi - ratio * (hi - lo);

@@ -70,7 +70,7 @@ export async function* autoencoderTraining(
     local: autoencoderTrainable(model.autoencoder, klWeight, false),
   });
   try {
-    const loop = trainingLoop({
+    const summary = yield* trainingLoop({
       trainer,
       startStep: 0,
       totalSteps: options.steps,
@@ -83,22 +83,17 @@ export async function* autoencoderTraining(
       makeBatch,
       signal: options.signal,
     });
-    let result = await loop.next();
-    while (!result.done) {
-      yield result.value;
-      result = await loop.next();
-    }
     calibrateScalingFactor(model, examples);
     model.info = {
       ...model.info,
       autoencoder: {
-        steps: result.value.stepsDone,
+        steps: summary.stepsDone,
         batchSize,
         seed: options.seed,
-        finalLoss: result.value.finalLoss,
+        finalLoss: summary.finalLoss,
       },
     };
-    return result.value;
+    return summary;
   } finally {
     await trainer.dispose();
   }

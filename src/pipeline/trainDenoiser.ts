@@ -151,7 +151,7 @@ export async function* denoiserTraining(
     if (options.stateFile && fs.existsSync(options.stateFile)) {
       startStep = await restoreState(options.stateFile, trainer, ema, options, batchSize);
     }
-    const loop = trainingLoop({
+    const summary = yield* trainingLoop({
       trainer,
       startStep,
       totalSteps: options.steps,
@@ -179,23 +179,18 @@ export async function* denoiserTraining(
           }
         : undefined,
     });
-    let result = await loop.next();
-    while (!result.done) {
-      yield result.value;
-      result = await loop.next();
-    }
     // The model keeps the averaged weights: they sample better than the last raw step.
     local.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
     model.info = {
       ...model.info,
       denoiser: {
-        steps: result.value.stepsDone,
+        steps: summary.stepsDone,
         batchSize,
         seed: options.seed,
-        finalLoss: result.value.finalLoss,
+        finalLoss: summary.finalLoss,
       },
     };
-    return result.value;
+    return summary;
   } finally {
     await trainer.dispose();
   }

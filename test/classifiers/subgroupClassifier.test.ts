@@ -37,6 +37,13 @@ test("temperature scaling cools an over-confident head (T > 1) and lowers its NL
   );
 });
 
+test("a head that is always right on calibration is not sharpened past T = 0.25", () => {
+  const logits = Float32Array.from([3, 0, 0, 3, 3, 0, 0, 3]);
+  const t = fitTemperature(logits, [0, 1, 0, 1], 2);
+  expect(t).toBeGreaterThanOrEqual(0.25);
+  expect(t).toBeLessThan(0.26);
+});
+
 test("a classifier trained on the chest cohort reads sex and effusion, with a held-out confusion matrix", async () => {
   const cohort = createSyntheticCohort({ cohort: "cxr", size: 1000, seed: 21, imageSize: 32 });
   const samples = cohort.records.map((_, i) => cohort.sampleAt(i));

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { useBackend } from "../../src/backend";
 import { DataParallelTrainer, shardBatch } from "../../src/parallel";
 import type { ArrayBatch } from "../../src/backend/trainableModel";
-import { createRng } from "../../src/util/random";
+import { referenceBatch } from "../../src/backend/referenceConvNet";
 import { expectNoTensorLeak } from "../helpers/tensorLeaks";
 
 const model = {
@@ -20,14 +20,7 @@ const workerModel = {
 };
 
 function batch(seed: number, n = 8, size = 12): ArrayBatch {
-  const rng = createRng(seed);
-  const images = new Float32Array(n * size * size);
-  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
-  const labels = Int32Array.from({ length: n }, () => rng.int(10));
-  return {
-    images: { values: images, shape: [n, size, size, 1] },
-    labels: { values: labels, shape: [n], dtype: "int32" },
-  };
+  return referenceBatch(seed, n, size);
 }
 
 async function train(replicas: number, steps: number) {

@@ -9,20 +9,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { describeBackend, useBackend } from "../../backend";
 import { DataParallelTrainer } from "../../parallel";
-import { createRng } from "../../util/random";
-import type { ArrayBatch } from "../../backend/trainableModel";
-
-function demoBatch(seed: number): ArrayBatch {
-  const rng = createRng(seed);
-  const n = 32;
-  const images = new Float32Array(n * 32 * 32);
-  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
-  const labels = Int32Array.from({ length: n }, () => rng.int(10));
-  return {
-    images: { values: images, shape: [n, 32, 32, 1] },
-    labels: { values: labels, shape: [n], dtype: "int32" },
-  };
-}
+import { referenceBatch } from "../../backend/referenceConvNet";
 
 async function timeTraining(
   replicas: number,
@@ -42,7 +29,7 @@ async function timeTraining(
     let loss = 0;
     const start = performance.now();
     for (let s = 0; s < steps; s++) {
-      loss = (await trainer.step(demoBatch(s))).loss;
+      loss = (await trainer.step(referenceBatch(s))).loss;
       process.stdout.write(
         `\r  ${replicas} replica(s): step ${s + 1}/${steps}, loss ${loss.toFixed(4)}`,
       );
