@@ -1,3 +1,12 @@
 import { describeLearnability } from "./probeCohort";
 
-describeLearnability("cxr");
+describeLearnability("cxr", (result) => {
+  // Every sensitive attribute and every finding of the cohort was probed.
+  expect(result.tasks.map((t) => t.name)).toEqual([
+    "sex",
+    "race",
+    "ageBand",
+    "Pleural Effusion",
+    "Cardiomegaly",
+  ]);
+});

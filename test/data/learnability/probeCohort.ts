@@ -5,11 +5,15 @@
  * ≥ 95 % / ≥ 90 %) is scripts/cohort-accuracy.ts.
  */
 import { useBackend } from "../../../src/backend";
-import { probeCohortLearnability, type CohortName } from "../../../src/data";
+import { probeCohortLearnability, type CohortName, type ProbeResult } from "../../../src/data";
 
 const REDUCED = { trainSize: 1200, testSize: 400, epochs: 4, batchSize: 32, seed: 3 };
 
-export function describeLearnability(cohort: CohortName): void {
+/** `check` adds the calling file's own assertions on the probe result (e.g. which tasks ran). */
+export function describeLearnability(
+  cohort: CohortName,
+  check: (result: ProbeResult) => void,
+): void {
   beforeAll(async () => {
     await useBackend("wasm");
   });
@@ -24,6 +28,7 @@ export function describeLearnability(cohort: CohortName): void {
         if (task.accuracy < floor) throw new Error(`${cohort}: ${summary.join(", ")}`);
         expect(task.accuracy).toBeGreaterThan(task.majorityBaseline);
       }
+      check(result);
     },
     // ~20 s of CPU per cohort; generous for a loaded CI machine.
     150_000,
