@@ -107,8 +107,12 @@ export async function generateImages(
     for (let start = 0; start < prompts.length; start += batchSize) {
       const chunk = prompts.slice(start, start + batchSize);
       const noise = initialLatents(model, options.seed, first + start, chunk.length);
-      const latents = denoiseLatents(model, chunk, noise, options);
-      noise.dispose();
+      let latents: tf.Tensor4D;
+      try {
+        latents = denoiseLatents(model, chunk, noise, options);
+      } finally {
+        noise.dispose();
+      }
       parts.push(
         tf.tidy(() => {
           const images = model.autoencoder.latentsToImages(latents);
@@ -120,8 +124,12 @@ export async function generateImages(
       // Let the event loop breathe between batches (kernel messages, abort signals).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor4D);
-  } finally {
-    if (parts.length > 1) tf.dispose(parts);
+    if (parts.length === 1) return parts[0];
+    const all = tf.concat(parts, 0) as tf.Tensor4D;
+    tf.dispose(parts);
+    return all;
+  } catch (error) {
+    tf.dispose(parts);
+    throw error;
   }
 }

@@ -173,3 +173,15 @@ test("denoiser training on two threads matches one thread (worker replicas rebui
   }
   expect(worst).toBeLessThan(1e-4);
 }, 120000);
+
+test("aborting generation frees every tensor it made", async () => {
+  const model = tinyModel(examples);
+  const before = tf.memory().numTensors;
+  const controller = new AbortController();
+  controller.abort();
+  await expect(
+    generateImages(model, [examples[0].prompt], { seed: 1, steps: 3, signal: controller.signal }),
+  ).rejects.toThrow(/aborted/);
+  expect(tf.memory().numTensors).toBe(before);
+  model.dispose();
+});
