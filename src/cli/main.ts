@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /** The `fairdiff` command line. Each subcommand is a thin view over the library. */
 import { Command } from "commander";
-import { registerAdherenceCommand } from "./commands/adherence";
 import { registerBackendCommand } from "./commands/backend";
 import { registerClassifierCommand } from "./commands/classifier";
 import { registerDatasetCommand } from "./commands/dataset";
+import { registerEvaluateCommand } from "./commands/evaluate";
 import { registerKernelCommand } from "./commands/kernel";
 import { registerSampleCommand } from "./commands/sample";
 import { registerStartCommand } from "./commands/start";
@@ -15,10 +15,10 @@ program
   .name("fairdiff")
   .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
 
-registerAdherenceCommand(program);
 registerBackendCommand(program);
 registerClassifierCommand(program);
 registerDatasetCommand(program);
+registerEvaluateCommand(program);
 registerKernelCommand(program);
 registerSampleCommand(program);
 registerStartCommand(program);

@@ -23,3 +23,4 @@ export type {
   TrainingSummary,
 } from "./trainingEvents";
 export { learningRateAt, type LearningRateSchedule } from "./learningRateSchedule";
+export { reconstructionPsnr, type ReconstructionQuality } from "./reconstructionQuality";

@@ -14,6 +14,8 @@ import { autoencoderTraining } from "../../src/pipeline/trainAutoencoder";
 import { denoiserTraining, type DenoiserTrainingOptions } from "../../src/pipeline/trainDenoiser";
 import type { TrainingEvent, TrainingSummary } from "../../src/pipeline/trainingEvents";
 import { tinyExamples, tinyModel } from "./tinyModel";
+import { reconstructionPsnr } from "../../src/pipeline/reconstructionQuality";
+import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
 
 async function drain(
   run: AsyncGenerator<TrainingEvent, TrainingSummary>,
@@ -183,5 +185,22 @@ test("aborting generation frees every tensor it made", async () => {
     generateImages(model, [examples[0].prompt], { seed: 1, steps: 3, signal: controller.signal }),
   ).rejects.toThrow(/aborted/);
   expect(tf.memory().numTensors).toBe(before);
+  model.dispose();
+});
+
+test("reconstruction PSNR is reported per subgroup with counts that add up", async () => {
+  const model = tinyModel(examples);
+  const cohort = createSyntheticCohort({ cohort: "cxr", size: 12, seed: 8, imageSize: 16 });
+  const quality = await reconstructionPsnr(
+    model,
+    cohort.records.map((_, i) => cohort.sampleAt(i)),
+    ["sex", "race"],
+  );
+  expect(quality.n).toBe(12);
+  expect(Number.isFinite(quality.overall)).toBe(true);
+  for (const groups of Object.values(quality.byAttribute)) {
+    expect(Object.values(groups).reduce((s, g) => s + g.count, 0)).toBe(12);
+  }
+  expect(Object.keys(quality.byAttribute.sex).sort()).toEqual(["Female", "Male"]);
   model.dispose();
 });

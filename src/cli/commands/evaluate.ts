@@ -1,7 +1,8 @@
 /**
- * `fairdiff adherence`: does the model draw what the prompt asks? For every sex × race × finding
- * prompt of the chest cohort, n seeded images are classified; the pooled share showing the
- * requested sex and finding status is printed with Wilson intervals.
+ * `fairdiff evaluate`: does the chest model draw what the prompt asks, and does its autoencoder
+ * serve every group alike? For every sex × race × finding prompt, n seeded images are classified
+ * and the pooled share showing the requested sex, race and finding status is printed with Wilson
+ * intervals; then reconstruction PSNR per subgroup on unbiased cohort images.
  */
 import type { Command } from "commander";
 import { auditRepresentation } from "../../audit/representationAudit";
@@ -11,6 +12,8 @@ import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import { chexpertPrompt } from "../../data/prompts";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { ProgressBar } from "../progressBar";
+import { createSyntheticCohort } from "../../data/cohorts/syntheticCohort";
+import { reconstructionPsnr } from "../../pipeline/reconstructionQuality";
 import { DEFAULT_MODEL } from "./sample";
 import * as path from "node:path";
 
@@ -24,10 +27,10 @@ export function chestAdherencePrompts(): string[] {
   return prompts;
 }
 
-export function registerAdherenceCommand(program: Command): void {
+export function registerEvaluateCommand(program: Command): void {
   program
-    .command("adherence")
-    .description("measure how often generated chest images show the prompted sex and finding")
+    .command("evaluate")
+    .description("prompt adherence (sex, race, finding) and reconstruction PSNR per subgroup")
     .option("-m, --model <file>", "model checkpoint", DEFAULT_MODEL)
     .option("-c, --classifier <file>", "subgroup classifier checkpoint", DEFAULT_CLASSIFIER)
     .option("-n, --n <count>", "images per prompt", "16")
@@ -60,6 +63,26 @@ export function registerAdherenceCommand(program: Command): void {
         console.log(
           `${name.padEnd(18)} ${(100 * interval.estimate).toFixed(1)} % [${(100 * interval.lower).toFixed(1)}, ${(100 * interval.upper).toFixed(1)}] of ${interval.n} images`,
         );
+      }
+      const cohort = createSyntheticCohort({
+        cohort: "cxr",
+        size: 256,
+        seed: 99,
+        imageSize: model.config.imageSize,
+      });
+      const quality = await reconstructionPsnr(
+        model,
+        cohort.records.map((_, i) => cohort.sampleAt(i)),
+        ["sex", "race", "ageBand"],
+      );
+      console.log(
+        `autoencoder PSNR ${quality.overall.toFixed(2)} dB over ${quality.n} unbiased cohort images`,
+      );
+      for (const [attribute, groups] of Object.entries(quality.byAttribute)) {
+        const parts = Object.entries(groups).map(
+          ([g, v]) => `${g} ${v.mean.toFixed(2)} (${v.count})`,
+        );
+        console.log(`  ${attribute.padEnd(8)} ${parts.join(", ")}`);
       }
       model.dispose();
       classifier.dispose();
