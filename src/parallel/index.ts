@@ -7,3 +7,4 @@ export {
 export type { ModelSpec } from "./messages";
 export type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 export { shardBatch } from "./shardBatch";
+export { defaultReplicas } from "./defaultReplicas";

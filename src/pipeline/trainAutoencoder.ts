@@ -3,11 +3,11 @@
  * a small KL term), then calibrate its scaling factor so diffusion sees unit-variance latents
  * (Stable Diffusion's 0.18215 is the same idea).
  */
-import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch } from "../backend/trainableModel";
 import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
 import { compiledModule } from "../parallel/compiledModule";
+import { defaultReplicas } from "../parallel/defaultReplicas";
 import { createRng } from "../util/random";
 import { autoencoderTrainable } from "./autoencoderReplica";
 import { EpochOrder } from "./epochOrder";
@@ -59,7 +59,7 @@ export async function* autoencoderTraining(
 
   const learningRate = options.learningRate ?? 1e-3;
   const trainer = await DataParallelTrainer.create({
-    replicas: options.replicas ?? Math.min(4, os.availableParallelism()),
+    replicas: options.replicas ?? defaultReplicas(),
     model: {
       module: compiledModule(__dirname, "autoencoderReplica"),
       exportName: "createAutoencoderReplica",

@@ -5,13 +5,13 @@
  * data-parallel over `replicas` threads. Resumable from a state file, bit for bit.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch } from "../backend/trainableModel";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
 import { NULL_PROMPT } from "../models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
 import { compiledModule } from "../parallel/compiledModule";
+import { defaultReplicas } from "../parallel/defaultReplicas";
 import type { OptimizerState } from "../parallel/optimizerSpec";
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng } from "../util/random";
@@ -38,7 +38,7 @@ export interface DenoiserTrainingOptions {
   /** Probability of replacing a prompt by the null prompt (classifier-free guidance). */
   promptDropout?: number;
   emaDecay?: number;
-  /** Threads training in parallel (default: cores, at most 4). */
+  /** Threads training in parallel (default: one per core on CPU backends, one on GPU). */
   replicas?: number;
   signal?: AbortSignal;
   /** Training-state file: written every `checkpointEvery` steps and at the end; resumed from if present. */
@@ -131,7 +131,7 @@ export async function* denoiserTraining(
 
   const local = denoiserTrainable(model.textEncoder, model.unet, noiseConfig.predictionType, false);
   const trainer = await DataParallelTrainer.create({
-    replicas: options.replicas ?? Math.min(4, os.availableParallelism()),
+    replicas: options.replicas ?? defaultReplicas(),
     model: {
       module: compiledModule(__dirname, "denoiserReplica"),
       exportName: "createDenoiserReplica",
