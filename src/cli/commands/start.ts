@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { describeBackend, useBackend } from "../../backend";
 import { DataParallelTrainer } from "../../parallel";
+import { ProgressBar } from "../progressBar";
 import { referenceBatch } from "../../backend/referenceConvNet";
 
 async function timeTraining(
@@ -27,14 +28,12 @@ async function timeTraining(
   });
   try {
     let loss = 0;
+    const bar = new ProgressBar(`  ${replicas} replica(s)`, steps);
     const start = performance.now();
     for (let s = 0; s < steps; s++) {
       loss = (await trainer.step(referenceBatch(s))).loss;
-      process.stdout.write(
-        `\r  ${replicas} replica(s): step ${s + 1}/${steps}, loss ${loss.toFixed(4)}`,
-      );
+      bar.update(s + 1, `loss ${loss.toFixed(4)}`);
     }
-    process.stdout.write("\n");
     return { ms: (performance.now() - start) / steps, loss };
   } finally {
     await trainer.dispose();
