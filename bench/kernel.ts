@@ -10,13 +10,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Dealer, Subscriber } from "zeromq";
 import { decode, encode, newHeader, type Message } from "../kernel/wire/message";
 import { Signer } from "../kernel/wire/signer";
+import { writeLocalConnectionFile } from "../kernel/wire/localConnection";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -55,18 +55,6 @@ const KERNELS: KernelUnderTest[] = [
   },
 ];
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => {
-      const s = net.createServer();
-      return new Promise<net.Server>((r) => s.listen(0, "127.0.0.1", () => r(s)));
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 /** A minimal frontend: shell requests and the iopub messages that answer them. */
 class Client {
   private readonly signer: Signer;
@@ -81,22 +69,11 @@ class Client {
   }
 
   async start(kernel: KernelUnderTest): Promise<void> {
-    const [shell, control, iopub, stdin, hb] = await freePorts(5);
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-kernel-")), "conn.json");
-    writeFileSync(
+    const { shell_port: shell, iopub_port: iopub } = await writeLocalConnectionFile(
       file,
-      JSON.stringify({
-        transport: "tcp",
-        ip: "127.0.0.1",
-        shell_port: shell,
-        control_port: control,
-        iopub_port: iopub,
-        stdin_port: stdin,
-        hb_port: hb,
-        key: this.key,
-        signature_scheme: "hmac-sha256",
-        kernel_name: kernel.name,
-      }),
+      this.key,
+      kernel.name,
     );
     const [cmd, ...args] = kernel.argv(file);
     this.child = spawn(cmd, args, { stdio: "ignore", cwd: path.dirname(file) });

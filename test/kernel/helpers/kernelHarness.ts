@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Dealer, Subscriber } from "zeromq";
-import { freePorts } from "./freePorts";
+import { writeLocalConnectionFile } from "../../../kernel/wire/localConnection";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const KERNEL_MAIN = path.join(ROOT, "dist", "kernel", "main.js");
@@ -51,24 +51,17 @@ export class KernelHarness {
   private async launch(options: KernelOptions): Promise<void> {
     if (!existsSync(KERNEL_MAIN))
       throw new Error(`${KERNEL_MAIN} missing: run npm run build first`);
-    this.ports = await freePorts(5);
-    const [shell, control, iopub, stdin, hb] = this.ports;
     const dir = mkdtempSync(path.join(os.tmpdir(), "fairdiff-kernel-"));
     const file = path.join(dir, "connection.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        transport: "tcp",
-        ip: "127.0.0.1",
-        shell_port: shell,
-        control_port: control,
-        iopub_port: iopub,
-        stdin_port: stdin,
-        hb_port: hb,
-        key: this.key,
-        signature_scheme: "hmac-sha256",
-      }),
-    );
+    const info = await writeLocalConnectionFile(file, this.key);
+    this.ports = [
+      info.shell_port,
+      info.control_port,
+      info.iopub_port,
+      info.stdin_port,
+      info.hb_port,
+    ];
+    const [shell, control, iopub, stdin] = this.ports;
     this.process = spawn(process.execPath, [KERNEL_MAIN, file], {
       cwd: options.cwd ?? dir,
       env: { ...process.env, ...options.env },
