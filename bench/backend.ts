@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import * as os from "node:os";
 import { useBackend, describeBackend } from "../src/backend";
-import { DataParallelTrainer } from "../src/parallel";
+import { createReferenceTrainer } from "../src/parallel";
 import { referenceBatch } from "../src/backend/referenceConvNet";
 import { peerHasModules, runPeerJson } from "./peers/python";
 
@@ -15,16 +15,7 @@ const BATCH = 32;
 const SIZE = 32;
 
 async function tfjsMsPerStep(replicas: number, steps: number): Promise<number> {
-  const trainer = await DataParallelTrainer.create({
-    replicas,
-    model: {
-      module: path.join(__dirname, "../src/backend/referenceConvNet.js"),
-      exportName: "createReferenceConvNet",
-      options: { seed: 0 },
-    },
-    optimizer: { name: "adam", learningRate: 1e-3 },
-    backend: "wasm",
-  });
+  const trainer = await createReferenceTrainer(replicas);
   const batch = referenceBatch(0, BATCH, SIZE);
   try {
     for (let i = 0; i < 2; i++) await trainer.step(batch);

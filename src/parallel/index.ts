@@ -8,3 +8,4 @@ export type { ModelSpec } from "./messages";
 export type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 export { shardBatch } from "./shardBatch";
 export { defaultReplicas } from "./defaultReplicas";
+export { createReferenceTrainer } from "./referenceTrainer";

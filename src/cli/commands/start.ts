@@ -5,10 +5,9 @@
  * until it is.
  */
 import * as os from "node:os";
-import * as path from "node:path";
 import type { Command } from "commander";
 import { describeBackend, useBackend } from "../../backend";
-import { DataParallelTrainer } from "../../parallel";
+import { createReferenceTrainer } from "../../parallel";
 import { ProgressBar } from "../progressBar";
 import { referenceBatch } from "../../backend/referenceConvNet";
 
@@ -16,16 +15,7 @@ async function timeTraining(
   replicas: number,
   steps: number,
 ): Promise<{ ms: number; loss: number }> {
-  const trainer = await DataParallelTrainer.create({
-    replicas,
-    model: {
-      module: path.join(__dirname, "../../backend/referenceConvNet.js"),
-      exportName: "createReferenceConvNet",
-      options: { seed: 0 },
-    },
-    optimizer: { name: "adam", learningRate: 1e-3 },
-    backend: "wasm",
-  });
+  const trainer = await createReferenceTrainer(replicas);
   try {
     let loss = 0;
     const bar = new ProgressBar(`  ${replicas} replica(s)`, steps);
