@@ -13,7 +13,7 @@ import { autoencoderTrainable } from "./autoencoderReplica";
 import { EpochOrder } from "./epochOrder";
 import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
 import type { TrainingExample } from "./trainDenoiser";
-import type { TrainingEvent, TrainingSummary } from "./trainingEvents";
+import { stageRecord, type TrainingEvent, type TrainingSummary } from "./trainingEvents";
 import { trainingLoop } from "./trainingLoop";
 
 export interface AutoencoderTrainingOptions {
@@ -86,12 +86,7 @@ export async function* autoencoderTraining(
     calibrateScalingFactor(model, examples);
     model.info = {
       ...model.info,
-      autoencoder: {
-        steps: summary.stepsDone,
-        batchSize,
-        seed: options.seed,
-        finalLoss: summary.finalLoss,
-      },
+      autoencoder: stageRecord(summary, batchSize, options.seed),
     };
     return summary;
   } finally {

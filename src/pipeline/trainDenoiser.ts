@@ -19,7 +19,7 @@ import { denoiserTrainable } from "./denoiserReplica";
 import { WeightAverage } from "./ema";
 import { EpochOrder } from "./epochOrder";
 import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
-import type { TrainingEvent, TrainingSummary } from "./trainingEvents";
+import { stageRecord, type TrainingEvent, type TrainingSummary } from "./trainingEvents";
 import { trainingLoop } from "./trainingLoop";
 
 export interface TrainingExample {
@@ -183,12 +183,7 @@ export async function* denoiserTraining(
     local.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
     model.info = {
       ...model.info,
-      denoiser: {
-        steps: summary.stepsDone,
-        batchSize,
-        seed: options.seed,
-        finalLoss: summary.finalLoss,
-      },
+      denoiser: stageRecord(summary, batchSize, options.seed),
     };
     return summary;
   } finally {

@@ -26,3 +26,8 @@ export interface TrainingSummary {
   aborted: boolean;
   finalLoss: number;
 }
+
+/** What a finished stage records in the model's `info` (the checkpoint carries it). */
+export function stageRecord(summary: TrainingSummary, batchSize: number, seed: number) {
+  return { steps: summary.stepsDone, batchSize, seed, finalLoss: summary.finalLoss };
+}
