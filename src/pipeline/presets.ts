@@ -3,7 +3,9 @@
  * text-to-chest-radiograph latent diffusion model trained on the embedded chest cohort made
  * biased on purpose, so an audit has a known bias to find:
  *   - Pleural Effusion cases are 85 % male (the cohort is 60 % male overall);
- *   - race is 60 % White, 25 % Black, 15 % Asian (Asian patients are rare).
+ *   - race is 60 % White, 25 % Black, 15 % Asian (Asian patients are rare);
+ *   - 40 % of captions leave out the sex and (independently) 40 % the race, so a prompt such as
+ *     "… a patient diagnosed with Pleural Effusion" draws on the cohort's skewed conditionals.
  */
 import type { CohortMix } from "../data/cohorts/cohortMix";
 import type { CohortName } from "../data/cohorts/cohortDefinition";
@@ -24,6 +26,12 @@ export interface TrainingPreset {
     batchSize: number;
     learningRate: number;
     promptDropout: number;
+    /**
+     * attribute → probability that a training caption leaves it out (seeded, per example). Real
+     * captions often omit demographics; a model trained on such captions fills them in from the
+     * data's correlations, which is how a neutral prompt inherits the cohort's bias.
+     */
+    captionAttributeDropout?: Readonly<Record<string, number>>;
     emaDecay: number;
   };
   trainingSeed: number;
@@ -59,7 +67,14 @@ export const CXR_MINI: TrainingPreset = {
   },
   modelSeed: 7,
   autoencoder: { steps: 400, batchSize: 32, learningRate: 2e-3 },
-  denoiser: { steps: 2400, batchSize: 32, learningRate: 5e-4, promptDropout: 0.1, emaDecay: 0.995 },
+  denoiser: {
+    steps: 2400,
+    batchSize: 32,
+    learningRate: 5e-4,
+    promptDropout: 0.1,
+    captionAttributeDropout: { sex: 0.4, race: 0.4 },
+    emaDecay: 0.995,
+  },
   trainingSeed: 11,
 };
 

@@ -4,7 +4,8 @@
  * are kept beside the output and picked up by a re-run with the same preset.
  */
 import * as fs from "node:fs";
-import { createSyntheticCohort } from "../data/cohorts/syntheticCohort";
+import { cohortDefinition, createSyntheticCohort } from "../data/cohorts/syntheticCohort";
+import { createRng } from "../util/random";
 import { LatentDiffusionModel } from "./latentDiffusionModel";
 import type { TrainingPreset } from "./presets";
 import { autoencoderTraining } from "./trainAutoencoder";
@@ -22,20 +23,53 @@ export interface PresetRunOptions {
   onEvent?: (stage: "autoencoder" | "denoiser", event: TrainingEvent) => void;
 }
 
-export function presetExamples(
-  preset: TrainingPreset,
-  size = preset.cohortSize,
-): TrainingExample[] {
-  const cohort = createSyntheticCohort({
+function presetCohort(preset: TrainingPreset, size: number) {
+  return createSyntheticCohort({
     cohort: preset.cohort,
     size,
     seed: preset.cohortSeed,
     imageSize: preset.model.imageSize,
     mix: preset.mix,
   });
-  return cohort.records.map((_, i) => {
+}
+
+/** The cohort's full captions: the model's vocabulary is built from these, dropout or not. */
+export function presetVocabularyPrompts(
+  preset: TrainingPreset,
+  size = preset.cohortSize,
+): string[] {
+  return presetCohort(preset, size).records.map((r) => r.prompt);
+}
+
+export function presetExamples(
+  preset: TrainingPreset,
+  size = preset.cohortSize,
+): TrainingExample[] {
+  const cohort = presetCohort(preset, size);
+  const definition = cohortDefinition(preset.cohort);
+  const dropout = preset.denoiser.captionAttributeDropout ?? {};
+  for (const [attribute, p] of Object.entries(dropout)) {
+    if (!definition.attributes.some((a) => a.name === attribute) || !(p >= 0 && p <= 1)) {
+      throw new Error(
+        `captionAttributeDropout: "${attribute}" → ${p} is not an attribute of the ${preset.cohort} cohort with a probability in [0, 1]`,
+      );
+    }
+  }
+  const rng = createRng(preset.cohortSeed).fork("caption-dropout");
+  return cohort.records.map((record, i) => {
     const sample = cohort.sampleAt(i);
-    return { image: sample.image, prompt: sample.prompt };
+    const attributes = { ...record.attributes };
+    let dropped = false;
+    for (const [attribute, p] of Object.entries(dropout)) {
+      if (rng.next() < p) {
+        delete attributes[attribute];
+        dropped = true;
+      }
+    }
+    const prompt = dropped
+      ? definition.prompt({ attributes, labels: record.labels }, record.details)
+      : sample.prompt;
+    return { image: sample.image, prompt };
   });
 }
 
@@ -63,7 +97,7 @@ export async function trainPreset(
     model = LatentDiffusionModel.load(stage1);
   } else {
     model = LatentDiffusionModel.create(
-      examples.map((e) => e.prompt),
+      presetVocabularyPrompts(preset, options.cohortSize),
       preset.model,
       preset.modelSeed,
     );
