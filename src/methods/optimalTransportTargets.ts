@@ -1,0 +1,160 @@
+/**
+ * Per-image targets for the distributional alignment loss (Shen et al., ICLR 2024): draw sets of
+ * N one-hot group vectors from the target distribution, match them to the N images' classifier
+ * probabilities by the cheapest assignment (Σ‖p_i − u_σ(i)‖₂), average the matches over draws to
+ * q_i; the target is y_i = argmax q_i with confidence c_i = max q_i. Images the batch could go
+ * either way on (low c_i) are then left out of the loss.
+ *
+ * With two groups the optimal assignment gives the K target slots of group 1 to the K images
+ * most likely in group 1 (the cost √2·(1 − p_i1) or √2·p_i1 is linear in p_i1), and K is
+ * Binomial(N, t₁); so q_i1 = P(K ≥ N − r_i) for the image of ascending rank r_i — the closed form
+ * `twoGroupTargets` computes exactly, equal to the solver's average over infinitely many draws.
+ */
+import { assertProbabilityVector } from "../fairness/validation";
+import type { Rng } from "../util/random";
+import { solveAssignment } from "./hungarianAssignment";
+
+export interface AlignmentTargets {
+  /** Groups per image. */
+  groups: number;
+  /** [n × groups] row-major: how often each group was matched to each image (q_i). */
+  frequencies: Float64Array;
+  /** y_i = argmax_g q_ig. */
+  labels: Int32Array;
+  /** c_i = max_g q_ig. */
+  confidence: Float64Array;
+}
+
+/** Default number of target sets drawn for more than two groups. */
+export const DEFAULT_TARGET_DRAWS = 64;
+
+/** A classifier probability row may be off 1 by float32 rounding, not by more. */
+const ROW_SUM_TOLERANCE = 1e-3;
+
+function checkInputs(probabilities: ArrayLike<number>, groups: number, target: ArrayLike<number>) {
+  if (!Number.isInteger(groups) || groups < 2) {
+    throw new Error(`alignment targets need at least 2 groups, got ${groups}`);
+  }
+  if (target.length !== groups) {
+    throw new Error(`target has ${target.length} entries for ${groups} groups`);
+  }
+  assertProbabilityVector(target, "target distribution");
+  if (probabilities.length === 0 || probabilities.length % groups !== 0) {
+    throw new Error(
+      `probabilities have ${probabilities.length} entries, not a positive multiple of ${groups} groups`,
+    );
+  }
+  const n = probabilities.length / groups;
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let g = 0; g < groups; g++) {
+      const p = probabilities[i * groups + g];
+      if (!(p >= 0 && p <= 1)) throw new Error(`probability of image ${i}, group ${g} is ${p}`);
+      sum += p;
+    }
+    if (Math.abs(sum - 1) > ROW_SUM_TOLERANCE) {
+      throw new Error(`probabilities of image ${i} sum to ${sum}, not 1`);
+    }
+  }
+  return n;
+}
+
+function summarise(frequencies: Float64Array, n: number, groups: number): AlignmentTargets {
+  const labels = new Int32Array(n);
+  const confidence = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let g = 1; g < groups; g++) {
+      if (frequencies[i * groups + g] > frequencies[i * groups + best]) best = g;
+    }
+    labels[i] = best;
+    confidence[i] = frequencies[i * groups + best];
+  }
+  return { groups, frequencies, labels, confidence };
+}
+
+/** The general solver: `draws` seeded target sets, each matched by the Hungarian algorithm. */
+export function optimalTransportTargets(
+  probabilities: ArrayLike<number>,
+  groups: number,
+  target: ArrayLike<number>,
+  options: { rng: Rng; draws?: number },
+): AlignmentTargets {
+  const n = checkInputs(probabilities, groups, target);
+  const draws = options.draws ?? DEFAULT_TARGET_DRAWS;
+  if (!Number.isInteger(draws) || draws < 1) {
+    throw new Error(`target draws must be a positive integer, got ${draws}`);
+  }
+  // ‖p_i − e_g‖₂ = √(Σ_h p_ih² − 2·p_ig + 1): one cost per (image, group), reused for every slot.
+  const groupCost = new Float64Array(n * groups);
+  for (let i = 0; i < n; i++) {
+    let squares = 0;
+    for (let g = 0; g < groups; g++) squares += probabilities[i * groups + g] ** 2;
+    for (let g = 0; g < groups; g++) {
+      groupCost[i * groups + g] = Math.sqrt(
+        Math.max(squares - 2 * probabilities[i * groups + g] + 1, 0),
+      );
+    }
+  }
+  const counts = new Float64Array(n * groups);
+  const slots = new Int32Array(n);
+  const cost = new Float64Array(n * n);
+  for (let d = 0; d < draws; d++) {
+    for (let j = 0; j < n; j++) slots[j] = options.rng.categorical(target);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) cost[i * n + j] = groupCost[i * groups + slots[j]];
+    }
+    const assignment = solveAssignment(cost, n);
+    for (let i = 0; i < n; i++) counts[i * groups + slots[assignment[i]]] += 1;
+  }
+  for (let i = 0; i < counts.length; i++) counts[i] /= draws;
+  return summarise(counts, n, groups);
+}
+
+/** P(X ≤ x) for X ~ Binomial(n, p), summed in float64 (n ≤ a few hundred). */
+export function binomialCdf(x: number, n: number, p: number): number {
+  if (x < 0) return 0;
+  if (x >= n) return 1;
+  if (p <= 0) return 1;
+  if (p >= 1) return 0;
+  // pmf(k) by the ratio pmf(k)/pmf(k−1) = (n−k+1)/k · p/(1−p), started in log space.
+  let logPmf = n * Math.log1p(-p);
+  let total = Math.exp(logPmf);
+  const ratio = Math.log(p) - Math.log1p(-p);
+  for (let k = 1; k <= x; k++) {
+    logPmf += Math.log((n - k + 1) / k) + ratio;
+    total += Math.exp(logPmf);
+  }
+  return Math.min(1, total);
+}
+
+/** Exact expected targets for two groups: rank by p(group 1), binomial number of group-1 slots. */
+export function twoGroupTargets(
+  probabilities: ArrayLike<number>,
+  target: ArrayLike<number>,
+): AlignmentTargets {
+  const n = checkInputs(probabilities, 2, target);
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => probabilities[a * 2 + 1] - probabilities[b * 2 + 1] || a - b,
+  );
+  const frequencies = new Float64Array(n * 2);
+  order.forEach((image, rank) => {
+    // Group 1 reaches this image when at least n − rank of the n slots are group 1.
+    const inGroup1 = 1 - binomialCdf(n - rank - 1, n, target[1]);
+    frequencies[image * 2 + 1] = inGroup1;
+    frequencies[image * 2] = 1 - inGroup1;
+  });
+  return summarise(frequencies, n, 2);
+}
+
+/** Closed form for two groups, the seeded assignment solver otherwise. */
+export function alignmentTargets(
+  probabilities: ArrayLike<number>,
+  groups: number,
+  target: ArrayLike<number>,
+  options: { rng: Rng; draws?: number },
+): AlignmentTargets {
+  return groups === 2
+    ? twoGroupTargets(probabilities, target)
+    : optimalTransportTargets(probabilities, groups, target, options);
+}
