@@ -61,12 +61,27 @@ export class SubgroupClassifierNetwork extends Module {
     });
   }
 
-  /** images [B, H, W, C] in [0, 1] → one [B, classes] logit tensor per task. */
-  logits(images: tf.Tensor4D): tf.Tensor2D[] {
+  /** Width of the shared dense layer every head reads (the penultimate activations). */
+  get featureSize(): number {
+    return HIDDEN_UNITS;
+  }
+
+  /**
+   * images [B, H, W, C] in [0, 1] → the shared dense layer's activations [B, featureSize] (after
+   * ReLU): what every head sees, used as an image encoder for FID.
+   */
+  features(images: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let h = tf.sub(tf.mul(images, 2), 1) as tf.Tensor4D;
       for (const conv of this.convs) h = tf.relu(conv.apply(h));
-      const features = tf.relu(this.hidden.apply(tf.reshape(h, [-1, this.flatSize])));
+      return tf.relu(this.hidden.apply(tf.reshape(h, [-1, this.flatSize]))) as tf.Tensor2D;
+    });
+  }
+
+  /** images [B, H, W, C] in [0, 1] → one [B, classes] logit tensor per task. */
+  logits(images: tf.Tensor4D): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const features = this.features(images);
       return this.heads.map((head) => head.apply(features) as tf.Tensor2D);
     });
   }
