@@ -8,3 +8,42 @@ export type {
   RepresentationAuditOptions,
 } from "./representationAudit";
 export { summarizeAdherence, type AdherenceSummary } from "./adherenceSummary";
+export { AuditReport, type AuditReportInput } from "./auditReport";
+export {
+  AUDIT_REPORT_KIND,
+  AUDIT_REPORT_MIME,
+  AUDIT_REPORT_SCHEMA_VERSION,
+  type AuditReportData,
+} from "./auditReportSchema";
+export { parseAuditReportData } from "./auditReportValidation";
+export { runAudit, type AuditProgress, type RunAuditOptions } from "./runAudit";
+export {
+  classifierIdentity,
+  fairdiffVersion,
+  modelIdentity,
+  runEnvironment,
+  type ClassifierHeadIdentity,
+  type ClassifierIdentity,
+  type ModelIdentity,
+  type RealDataIdentity,
+  type RunManifest,
+  type SamplerSettings,
+} from "./runManifest";
+export { sha256File, sha256Images, sha256Weights } from "./runFingerprints";
+export { escapeHtml, escapeMarkdown } from "./reportText";
+export { auditQuality, type QualityAuditOptions, type QualityProgress } from "./qualityAudit";
+export {
+  clinicalCorrelation,
+  sharedFindings,
+  type ClinicalInput,
+  type ClinicalOptions,
+} from "./clinicalCorrelation";
+export {
+  heldOutRealSamples,
+  labelledImagesFromPrompts,
+  labelledImagesFromSamples,
+  labelsFromPrompts,
+  type HeldOutOptions,
+  type LabelledImages,
+} from "./qualityImageSet";
+export { fidOfRows, statisticsOfRows, type FeatureMatrix, type FidBootstrapOptions } from "./qualityFid";

@@ -1,0 +1,43 @@
+/**
+ * The audit report in a few plain-text lines (text/plain in a notebook, the CLI's last words):
+ * for each prompt and attribute, the most over-represented group with its interval against the
+ * target, and the bias; overall and ES-FID when the quality audit ran.
+ */
+import type { AttributeRepresentation } from "./attributeRepresentation";
+import type { AuditReportData } from "./auditReportSchema";
+import { fixed, numberInterval, percent, percentInterval } from "./reportText";
+
+/** Index of the group whose share lies furthest above its target: where the skew is. */
+export function mostOverRepresented(a: AttributeRepresentation): number {
+  let worst = 0;
+  a.groups.forEach((_, i) => {
+    if (a.proportions[i].estimate - a.target[i] > a.proportions[worst].estimate - a.target[worst])
+      worst = i;
+  });
+  return worst;
+}
+
+export function reportSummary(data: AuditReportData): string {
+  const m = data.manifest;
+  const lines = [
+    `${data.title} — ${m.prompts.length} prompt(s) × ${m.imagesPerPrompt} images, model ${m.model.file ?? m.model.preset ?? "in memory"}, seed ${m.seed}`,
+  ];
+  for (const p of data.representation) {
+    lines.push(`  “${p.prompt}”`);
+    for (const a of [...p.attributes, ...p.intersections]) {
+      const worst = mostOverRepresented(a);
+      lines.push(
+        `    ${a.attribute}: ${a.groups[worst]} ${percentInterval(a.proportions[worst])} (target ${percent(a.target[worst])}), bias ${numberInterval(a.bias)}, n = ${a.n}`,
+      );
+    }
+  }
+  const q = data.quality;
+  if (q) {
+    lines.push(
+      `  FID (${q.extractor.name}) ${fixed(q.overall.value, 2)} (${q.overall.nGenerated} generated vs ${q.overall.nReal} real); ES-FID ${q.byAttribute
+        .map((g) => `${g.attribute} ${fixed(g.esFid, 2)}`)
+        .join(", ")}`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,53 @@
+/**
+ * SHA-256 fingerprints that tie an audit to exactly what it ran on: the checkpoint files, the
+ * weights in memory (a model trained in a notebook has no file) and the real images a quality
+ * audit compared against.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import type { RasterImage } from "../io/rasterImage";
+import type { NamedWeights } from "../models/module";
+
+/** SHA-256 (hex) of a file's bytes, read in chunks; the error names the file it cannot read. */
+export function sha256File(file: string): string {
+  const hash = createHash("sha256");
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (error) {
+    throw new Error(`cannot read "${file}" to fingerprint it: ${(error as Error).message}`);
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      hash.update(chunk.subarray(0, read));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** SHA-256 of named float32 weights, in name order, each with its name and length. */
+export function sha256Weights(weights: NamedWeights): string {
+  const hash = createHash("sha256");
+  for (const name of Object.keys(weights).sort()) {
+    const values = weights[name];
+    hash.update(`${name}:${values.length};`);
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest("hex");
+}
+
+/** SHA-256 of images in order: each image's size, channels and float32 pixels. */
+export function sha256Images(images: Iterable<RasterImage>): string {
+  const hash = createHash("sha256");
+  for (const image of images) {
+    hash.update(`${image.width}x${image.height}x${image.channels};`);
+    const data = image.data;
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest("hex");
+}
