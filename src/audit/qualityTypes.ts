@@ -43,6 +43,8 @@ export interface ClinicalCorrelation {
   aucInterval?: Interval;
   /** attribute → per-group AUC (same order as that attribute's groups) and ES-AUC. */
   byAttribute: { attribute: string; groups: string[]; auc: number[]; n: number[]; esAuc: number }[];
+  /** Why a figure is missing (NaN): a class absent from a group, no classifier trained… */
+  notes?: string[];
 }
 
 export interface QualityAudit {

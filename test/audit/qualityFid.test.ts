@@ -1,0 +1,192 @@
+/**
+ * The quality audit's arithmetic on image sets whose FIDs can be worked out by hand: images of
+ * constant intensity and a one-number extractor (the mean intensity), so every FID is the 1-D
+ * Fréchet distance (μ₁ − μ₂)² + (σ₁ − σ₂)². Checks per-group FID, ES-FID, groups too small for
+ * a figure, equal group sizes, the bootstrap, and bad input.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { auditQuality, fidOfRows, statisticsOfRows, type LabelledImages } from "../../src/audit";
+import { useBackend } from "../../src/backend";
+import { frechetDistance } from "../../src/fairness/frechetDistance";
+import type { FeatureExtractor } from "../../src/features";
+import { createRaster, type RasterImage } from "../../src/io/rasterImage";
+import { createRng } from "../../src/util/random";
+
+/** A real, if tiny, extractor: one feature, the image's mean intensity. */
+function meanIntensity(): FeatureExtractor {
+  return {
+    info: {
+      name: "mean-intensity",
+      kind: "radiomic",
+      dimension: 1,
+      description: "mean pixel value",
+    },
+    async extract(images: tf.Tensor4D): Promise<Float64Array> {
+      const means = tf.mean(images, [1, 2, 3]);
+      const out = Float64Array.from(await means.data());
+      means.dispose();
+      return out;
+    },
+    dispose() {},
+  };
+}
+
+function flat(value: number): RasterImage {
+  return createRaster(4, 4, 1, value);
+}
+
+/** Images of the given intensities, all in group `group` of "site". */
+function set(groups: Record<string, number[]>): LabelledImages {
+  const entries = Object.entries(groups).flatMap(([g, values]) =>
+    values.map((v) => [g, v] as const),
+  );
+  return {
+    images: entries.map(([, v]) => flat(v)),
+    attributes: entries.map(([g]) => ({ site: g })),
+    labels: entries.map(() => ({})),
+  };
+}
+
+/** 1-D FD with N−1 variances. */
+function fd1(a: number[], b: number[]): number {
+  const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  const sd = (x: number[]) => {
+    const m = mean(x);
+    return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / (x.length - 1));
+  };
+  return (mean(a) - mean(b)) ** 2 + (sd(a) - sd(b)) ** 2;
+}
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+test("per-group FID and ES-FID equal the hand-computed 1-D Fréchet distances", async () => {
+  const generated = { A: [0.1, 0.3, 0.2], B: [0.6, 0.9, 0.7, 0.8] };
+  const real = { A: [0.2, 0.4, 0.3], B: [0.5, 0.6, 0.55, 0.7] };
+  const audit = await auditQuality(null, {
+    real: set(real),
+    generated: set(generated),
+    seed: 1,
+    extractor: meanIntensity(),
+    minGroupImages: 2,
+  });
+  const allG = [...generated.A, ...generated.B];
+  const allR = [...real.A, ...real.B];
+  const overall = fd1(allG, allR);
+  expect(audit.extractor.name).toBe("mean-intensity");
+  expect(audit.overall.value).toBeCloseTo(overall, 5);
+  expect(audit.overall).toMatchObject({ nGenerated: 7, nReal: 7 });
+  const [site] = audit.byAttribute;
+  expect(site.attribute).toBe("site");
+  expect(site.groups).toEqual(["A", "B"]);
+  const fidA = fd1(generated.A, real.A);
+  const fidB = fd1(generated.B, real.B);
+  expect(site.perGroup[0].value).toBeCloseTo(fidA, 5);
+  expect(site.perGroup[1].value).toBeCloseTo(fidB, 5);
+  expect(site.perGroup[1]).toMatchObject({ nGenerated: 4, nReal: 4 });
+  expect(site.esFid).toBeCloseTo(overall + Math.abs(fidA - overall) + Math.abs(fidB - overall), 5);
+  expect(site.esFid).toBeGreaterThanOrEqual(audit.overall.value);
+});
+
+test("a group below minGroupImages gets NaN and a note; ES-FID uses the rest", async () => {
+  const audit = await auditQuality(null, {
+    real: set({ A: [0.1, 0.2, 0.3, 0.4], B: [0.5, 0.6, 0.7, 0.8], C: [0.9] }),
+    generated: set({ A: [0.2, 0.3, 0.1, 0.4], B: [0.6, 0.7, 0.5, 0.9], C: [0.8, 0.9] }),
+    seed: 1,
+    extractor: meanIntensity(),
+    minGroupImages: 3,
+  });
+  const [site] = audit.byAttribute;
+  expect(site.groups).toEqual(["A", "B", "C"]);
+  expect(site.perGroup[2]).toEqual({ value: NaN, nGenerated: 2, nReal: 1 });
+  expect(site.notes.join("\n")).toMatch(/site = C: 2 generated and 1 real images, fewer than 3/);
+  expect(site.notes.join("\n")).toMatch(/ES-FID over the 2 groups with a figure/);
+  const [a, b] = site.perGroup.map((f) => f.value);
+  const fid = audit.overall.value;
+  expect(site.esFid).toBeCloseTo(fid + Math.abs(a - fid) + Math.abs(b - fid), 10);
+});
+
+test("equalGroupSizes subsamples each group to the smallest, seeded", async () => {
+  const rng = createRng(4);
+  const values = (n: number, shift: number) =>
+    Array.from({ length: n }, () => shift + 0.1 * rng.next());
+  const real = set({ big: values(30, 0.2), small: values(6, 0.5) });
+  const generated = set({ big: values(30, 0.25), small: values(6, 0.45) });
+  const options = { real, generated, seed: 9, extractor: meanIntensity(), minGroupImages: 2 };
+  const plain = await auditQuality(null, options);
+  expect(plain.byAttribute[0].notes.join("\n")).toMatch(/group sizes differ \(30, 6 real images\)/);
+  const equal = await auditQuality(null, { ...options, equalGroupSizes: true });
+  const again = await auditQuality(null, { ...options, equalGroupSizes: true });
+  expect(equal.byAttribute[0].perGroup.map((f) => [f.nGenerated, f.nReal])).toEqual([
+    [6, 6],
+    [6, 6],
+  ]);
+  expect(equal.byAttribute[0].notes.join("\n")).toMatch(/subsampled to 6 generated and 6 real/);
+  expect(again.byAttribute).toEqual(equal.byAttribute);
+  // The small group is untouched; the big one's figure now rests on 6 of its 30 images.
+  expect(equal.byAttribute[0].perGroup[1].value).toBe(plain.byAttribute[0].perGroup[1].value);
+  expect(equal.byAttribute[0].perGroup[0].value).not.toBe(plain.byAttribute[0].perGroup[0].value);
+});
+
+test("fidOfRows is the Fréchet distance of the chosen rows; the bootstrap is seeded", () => {
+  const rng = createRng(2);
+  const d = 3;
+  const make = (n: number, shift: number) => ({
+    values: Float64Array.from({ length: n * d }, () => rng.normal() + shift),
+    dimension: d,
+  });
+  const g = make(40, 0.5);
+  const r = make(50, 0);
+  const rowsG = [0, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
+  const rowsR = Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 3 !== 0);
+  const pick = (m: { values: Float64Array }, rows: number[]) =>
+    Float64Array.from(rows.flatMap((i) => Array.from(m.values.subarray(i * d, (i + 1) * d))));
+  const direct = frechetDistance(
+    statisticsOfRows({ values: pick(g, rowsG), dimension: d }),
+    statisticsOfRows({ values: pick(r, rowsR), dimension: d }),
+  ).distance;
+  const bootstrap = { resamples: 60, seed: 5 };
+  const figure = fidOfRows(g, rowsG, r, rowsR, bootstrap);
+  expect(figure.value).toBeCloseTo(direct, 12);
+  expect(figure).toMatchObject({ nGenerated: rowsG.length, nReal: rowsR.length });
+  expect(figure.interval).toMatchObject({
+    level: 0.95,
+    resamples: 60,
+    seed: 5,
+    n: 12 + rowsR.length,
+  });
+  expect(figure.interval!.lower).toBeLessThan(figure.interval!.upper);
+  expect(fidOfRows(g, rowsG, r, rowsR, bootstrap).interval).toEqual(figure.interval);
+  expect(fidOfRows(g, rowsG, r, rowsR, { ...bootstrap, seed: 6 }).interval).not.toEqual(
+    figure.interval,
+  );
+  expect(() => fidOfRows(g, rowsG, r, rowsR, { resamples: 0, seed: 1 })).toThrow(/resamples/);
+});
+
+test("bad input is named", async () => {
+  const real = set({ A: [0.1, 0.2], B: [0.3, 0.4] });
+  const extractor = meanIntensity();
+  await expect(auditQuality(null, { real, seed: 1, extractor })).rejects.toThrow(
+    /needs a model unless options.generated is given/,
+  );
+  await expect(
+    auditQuality(null, {
+      real,
+      generated: set({ A: [0.1, 0.2] }),
+      seed: 1,
+      extractor,
+      minGroupImages: 1,
+    }),
+  ).rejects.toThrow(/minGroupImages must be an integer ≥ 2, got 1/);
+  const big = { ...set({ A: [0.1, 0.2] }), images: [createRaster(8, 8, 1), createRaster(8, 8, 1)] };
+  await expect(auditQuality(null, { real, generated: big, seed: 1, extractor })).rejects.toThrow(
+    /generated images are 8×8×1, real images 4×4×1/,
+  );
+  await expect(
+    auditQuality(null, { real: { ...real, labels: [] }, generated: real, seed: 1, extractor }),
+  ).rejects.toThrow(/real images has 4 images but 0 label entries/);
+  await expect(
+    auditQuality(null, { real, generated: real, seed: 1, extractor, attributes: ["sex"] }),
+  ).rejects.toThrow(/attribute "sex" has 0 group\(s\) among the real images/);
+});
