@@ -12,3 +12,4 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./io/checkpoint
 export { writeFileAtomic } from "./io/atomicWrite";
 export * from "./classifiers";
 export * from "./audit";
+export * from "./features";
