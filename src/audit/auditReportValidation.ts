@@ -189,6 +189,7 @@ function quality(value: unknown, path: string): void {
         sameLength(`${q}.n`, "sizes", numbers(b, "n", q).length, k);
         num(b, "esAuc", q);
       });
+      if (c.notes !== undefined) strings(c, "notes", p);
     });
   }
   num(o, "elapsedMs", path);

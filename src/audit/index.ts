@@ -16,7 +16,12 @@ export {
   type AuditReportData,
 } from "./auditReportSchema";
 export { parseAuditReportData } from "./auditReportValidation";
-export { runAudit, type AuditProgress, type RunAuditOptions } from "./runAudit";
+export {
+  runAudit,
+  type AuditProgress,
+  type RunAuditOptions,
+  type RunAuditQualityOptions,
+} from "./runAudit";
 export {
   classifierIdentity,
   fairdiffVersion,
@@ -46,4 +51,9 @@ export {
   type HeldOutOptions,
   type LabelledImages,
 } from "./qualityImageSet";
-export { fidOfRows, statisticsOfRows, type FeatureMatrix, type FidBootstrapOptions } from "./qualityFid";
+export {
+  fidOfRows,
+  statisticsOfRows,
+  type FeatureMatrix,
+  type FidBootstrapOptions,
+} from "./qualityFid";

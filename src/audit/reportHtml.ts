@@ -236,6 +236,9 @@ function qualitySection(q: QualityAudit): string {
       parts.push(
         `<p><b>${h(c.finding)}</b>: AUC ${fixed(c.auc)}${c.aucInterval ? ` [${fixed(c.aucInterval.lower)}, ${fixed(c.aucInterval.upper)}]` : ""} (trained on ${c.nTrainGenerated} generated, tested on ${c.nTestReal} real images)</p>`,
         table(["attribute", "group", "AUC", "n", "ES-AUC"], rows, [false, false, true, true, true]),
+        c.notes && c.notes.length > 0
+          ? `<p class="fd-note">${c.notes.map(h).join("<br>")}</p>`
+          : "",
       );
     }
   }

@@ -1,26 +1,43 @@
 /**
  * One audit run: the representation audit over the prompts, the quality audit when asked, and
  * the run manifest, returned as an AuditReport. One progress callback covers every stage; one
- * AbortSignal stops any of them.
+ * AbortSignal stops any of them; one seed fixes all of it.
  */
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
+import type { MedicalSample } from "../data/medicalSample";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { AuditReport } from "./auditReport";
+import { auditQuality, type QualityAuditOptions, type QualityProgress } from "./qualityAudit";
+import type { LabelledImages } from "./qualityImageSet";
+import type { QualityAudit } from "./qualityTypes";
 import { auditRepresentation, type RepresentationAuditOptions } from "./representationAudit";
+import { sha256Images } from "./runFingerprints";
 import {
   classifierIdentity,
   DEFAULT_RESAMPLES,
   DEFAULT_SAMPLER,
   modelIdentity,
   runEnvironment,
+  type RealDataIdentity,
   type RunManifest,
 } from "./runManifest";
 
 export interface AuditProgress {
   stage: "representation" | "quality";
-  /** Images done and due in this stage. */
+  /** Within the quality audit: generating counterparts, extracting features, clinical probe. */
+  step?: QualityProgress["stage"];
+  /** Images (or steps) done and due in this stage. */
   done: number;
   total: number;
+}
+
+/** The quality audit's options, less what the run supplies (seed, sampler, signal, progress). */
+export interface RunAuditQualityOptions extends Omit<
+  QualityAuditOptions,
+  "seed" | "signal" | "onProgress" | "generation"
+> {
+  /** Where the real images come from, in words, for the manifest (e.g. "cxr cohort, seed 99"). */
+  realDescription?: string;
 }
 
 export interface RunAuditOptions extends Omit<RepresentationAuditOptions, "onProgress"> {
@@ -28,7 +45,25 @@ export interface RunAuditOptions extends Omit<RepresentationAuditOptions, "onPro
   /** Checkpoint files the model and classifier were loaded from, fingerprinted in the manifest. */
   modelFile?: string;
   classifierFile?: string;
+  /** Also audit image quality per group (FID, ES-FID, optionally clinical correlation). */
+  quality?: RunAuditQualityOptions;
   onProgress?: (progress: AuditProgress) => void;
+}
+
+function realImages(real: RunAuditQualityOptions["real"]) {
+  return Array.isArray(real)
+    ? (real as readonly MedicalSample[]).map((s) => s.image)
+    : (real as LabelledImages).images;
+}
+
+function realDataIdentity(options: RunAuditQualityOptions): RealDataIdentity {
+  const images = realImages(options.real);
+  const count = Array.isArray(images) ? images.length : images.shape[0];
+  return {
+    description: options.realDescription ?? `${count} real images given to the quality audit`,
+    images: count,
+    sha256: sha256Images(images),
+  };
 }
 
 export async function runAudit(
@@ -42,6 +77,7 @@ export async function runAudit(
     modelIdentity(model, options.modelFile),
     classifierIdentity(classifier, options.classifierFile),
   ]);
+  const data = options.quality ? realDataIdentity(options.quality) : undefined;
   const attributes =
     options.attributes ?? classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
   const representationStarted = performance.now();
@@ -52,6 +88,23 @@ export async function runAudit(
   });
   const representationMs = performance.now() - representationStarted;
   const generation = options.generation ?? {};
+
+  let quality: QualityAudit | undefined;
+  let qualityMs: number | undefined;
+  if (options.quality) {
+    const qualityStarted = performance.now();
+    const { realDescription: _, ...qualityOptions } = options.quality;
+    quality = await auditQuality(model, {
+      ...qualityOptions,
+      seed: options.seed,
+      generation,
+      signal: options.signal,
+      onProgress: (p) =>
+        options.onProgress?.({ stage: "quality", step: p.stage, done: p.done, total: p.total }),
+    });
+    qualityMs = performance.now() - qualityStarted;
+  }
+
   const manifest: RunManifest = {
     model: modelId,
     classifier: classifierId,
@@ -69,7 +122,12 @@ export async function runAudit(
     },
     resamples: options.resamples ?? DEFAULT_RESAMPLES,
     ...runEnvironment(),
-    elapsedMs: { representation: representationMs, total: performance.now() - started },
+    ...(data ? { data } : {}),
+    elapsedMs: {
+      representation: representationMs,
+      ...(qualityMs === undefined ? {} : { quality: qualityMs }),
+      total: performance.now() - started,
+    },
   };
-  return AuditReport.create({ representation, manifest, title: options.title });
+  return AuditReport.create({ representation, quality, manifest, title: options.title });
 }

@@ -3,6 +3,7 @@
  * weights in memory (a model trained in a notebook has no file) and the real images a quality
  * audit compared against.
  */
+import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { RasterImage } from "../io/rasterImage";
@@ -41,13 +42,24 @@ export function sha256Weights(weights: NamedWeights): string {
   return hash.digest("hex");
 }
 
-/** SHA-256 of images in order: each image's size, channels and float32 pixels. */
-export function sha256Images(images: Iterable<RasterImage>): string {
+/**
+ * SHA-256 of images in order: each image's size, channels and float32 pixels. A batch tensor
+ * [n, h, w, c] hashes the same as the same images given as rasters.
+ */
+export function sha256Images(images: Iterable<RasterImage> | tf.Tensor4D): string {
   const hash = createHash("sha256");
-  for (const image of images) {
-    hash.update(`${image.width}x${image.height}x${image.channels};`);
-    const data = image.data;
+  const add = (width: number, height: number, channels: number, data: Float32Array) => {
+    hash.update(`${width}x${height}x${channels};`);
     hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  };
+  if (images instanceof tf.Tensor) {
+    const [n, height, width, channels] = images.shape;
+    const values = images.dataSync() as Float32Array;
+    const per = height * width * channels;
+    for (let i = 0; i < n; i++)
+      add(width, height, channels, values.subarray(i * per, (i + 1) * per));
+  } else {
+    for (const image of images) add(image.width, image.height, image.channels, image.data);
   }
   return hash.digest("hex");
 }
