@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `fairdiff` command line. Each subcommand is a thin view over the library. */
 import { Command } from "commander";
+import { registerAuditCommand } from "./commands/audit";
 import { registerBackendCommand } from "./commands/backend";
 import { registerClassifierCommand } from "./commands/classifier";
 import { registerDatasetCommand } from "./commands/dataset";
@@ -15,6 +16,7 @@ program
   .name("fairdiff")
   .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
 
+registerAuditCommand(program);
 registerBackendCommand(program);
 registerClassifierCommand(program);
 registerDatasetCommand(program);

@@ -1,0 +1,401 @@
+/**
+ * `fairdiff audit`: audit a text-to-image model for subgroup representation (and, with
+ * --quality, image quality per group) and write the report as HTML (and JSON / Markdown).
+ * Defaults: the shipped cxr-mini model and cohort classifier, neutral prompts that name no sex
+ * or race, so the images show what the model does when the prompt leaves the choice to it.
+ *
+ * Every input is checked before any image is generated: a bad --target, --intersections or
+ * prompts file fails in a second with a message naming the bad value.
+ */
+import type { Command } from "commander";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { namedGroup } from "../../audit/promptAdherence";
+import type { AuditReport } from "../../audit/auditReport";
+import { heldOutRealSamples } from "../../audit/qualityImageSet";
+import { runAudit, type AuditProgress, type RunAuditQualityOptions } from "../../audit/runAudit";
+import { useBackend } from "../../backend";
+import type { BackendRequest } from "../../backend/backendInfo";
+import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
+import { chexpertPrompt } from "../../data/prompts";
+import { defineAttribute, INTERSECTION_SEPARATOR } from "../../data/subgroups";
+import { validateTarget } from "../../data/targetDistribution";
+import type { FeatureExtractor } from "../../features/featureExtractor";
+import { graphModelExtractor } from "../../features/graphModelExtractor";
+import { shippedModelPath } from "../../features/packageRoot";
+import { projectEncoderExtractor } from "../../features/projectEncoderExtractor";
+import { radiomicExtractor } from "../../features/radiomicExtractor";
+import { writeFileAtomic } from "../../io/atomicWrite";
+import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
+import { trainingPreset } from "../../pipeline/presets";
+import type { SchedulerName } from "../../schedulers/createScheduler";
+import { ProgressBar } from "../progressBar";
+
+/** Neutral prompts: the finding and its absence, with no sex or race named. */
+export const DEFAULT_AUDIT_PROMPTS: readonly string[] = [
+  chexpertPrompt({ positive: true }),
+  chexpertPrompt({ positive: false }),
+];
+
+/** Seed of the held-out real cohort for --quality (the training cohort's seed is refused). */
+export const DEFAULT_REAL_SEED = 99;
+
+export interface AuditCommandOptions {
+  model?: string;
+  classifier?: string;
+  /** A prompts file (one per line, # comments) or a ";"-separated list. */
+  prompts?: string;
+  n?: string;
+  seed?: string;
+  steps?: string;
+  guidance?: string;
+  scheduler?: string;
+  out?: string;
+  json?: string;
+  markdown?: string;
+  /** "sex=Female:0.5,Male:0.5"; several with ";" or by repeating the option. */
+  target?: string[];
+  /** "sex,race"; several with ";". */
+  intersections?: string;
+  attributes?: string;
+  resamples?: string;
+  quality?: boolean;
+  extractor?: string;
+  real?: string;
+  realSeed?: string;
+  title?: string;
+  backend?: string;
+  /** Progress bars go here (default stderr); tests pass a sink. */
+  progress?: NodeJS.WriteStream;
+  /** Summary and "wrote" lines (default: console). */
+  log?: (line: string) => void;
+}
+
+function integer(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new Error(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function finite(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min)
+    throw new Error(`--${name} must be a number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function looksLikePath(spec: string): boolean {
+  return !/\s/.test(spec) && (/[\\/]/.test(spec) || /\.(txt|csv|prompts?)$/i.test(spec));
+}
+
+/** Prompts from a file (one per line; blank lines and # comments skipped) or a ";" list. */
+export function parsePrompts(spec: string): string[] {
+  let prompts: string[];
+  if (fs.existsSync(spec) && fs.statSync(spec).isFile()) {
+    let text: string;
+    try {
+      text = fs.readFileSync(spec, "utf8");
+    } catch (error) {
+      throw new Error(`cannot read prompts file "${spec}": ${(error as Error).message}`);
+    }
+    prompts = text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    if (prompts.length === 0) throw new Error(`prompts file "${spec}" has no prompts`);
+    return prompts;
+  }
+  if (looksLikePath(spec)) throw new Error(`cannot read prompts file "${spec}": no such file`);
+  prompts = spec
+    .split(";")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  if (prompts.length === 0) throw new Error(`--prompts "${spec}" names no prompt`);
+  return prompts;
+}
+
+/** "sex,race;sex,ageBand" → [["sex","race"],["sex","ageBand"]], each name an attribute head. */
+export function parseIntersections(spec: string, attributes: readonly string[]): string[][] {
+  return spec
+    .split(";")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .map((part) => {
+      const names = part.split(",").map((n) => n.trim());
+      if (names.length < 2 || names.some((n) => n === ""))
+        throw new Error(
+          `--intersections "${part}" must name two or more attributes, e.g. sex,race`,
+        );
+      for (const name of names) {
+        if (!attributes.includes(name))
+          throw new Error(
+            `--intersections names unknown attribute "${name}" (classifier attributes: ${attributes.join(", ")})`,
+          );
+      }
+      if (new Set(names).size !== names.length)
+        throw new Error(`--intersections "${part}" names an attribute twice`);
+      return names;
+    });
+}
+
+/**
+ * "sex=Female:0.5,Male:0.5" (several joined by ";") → { sex: { Female: 0.5, Male: 0.5 } },
+ * checked against the attribute's groups: unknown attribute or group, a missing group, a sum
+ * off 1 — each an error naming it. `groupsOf` knows the attributes and intersections audited.
+ */
+export function parseTargets(
+  specs: readonly string[],
+  groupsOf: ReadonlyMap<string, readonly string[]>,
+): Record<string, Record<string, number>> {
+  const targets: Record<string, Record<string, number>> = {};
+  for (const spec of specs.flatMap((s) => s.split(";")).map((s) => s.trim())) {
+    if (spec === "") continue;
+    const equals = spec.indexOf("=");
+    if (equals <= 0) throw new Error(`--target "${spec}" must look like sex=Female:0.5,Male:0.5`);
+    const attribute = spec.slice(0, equals).trim().replace(/\*/g, INTERSECTION_SEPARATOR);
+    const groups = groupsOf.get(attribute);
+    if (!groups)
+      throw new Error(
+        `--target names unknown attribute "${attribute}" (audited: ${[...groupsOf.keys()].join(", ")})`,
+      );
+    if (targets[attribute]) throw new Error(`--target gives "${attribute}" twice`);
+    const target: Record<string, number> = {};
+    for (const entry of spec.slice(equals + 1).split(",")) {
+      const colon = entry.lastIndexOf(":");
+      const group = entry.slice(0, colon).trim();
+      const raw = entry.slice(colon + 1).trim();
+      const value = Number(raw);
+      if (colon <= 0 || raw === "" || !Number.isFinite(value))
+        throw new Error(`--target "${attribute}": "${entry.trim()}" must look like Group:0.5`);
+      if (group in target) throw new Error(`--target "${attribute}" gives group "${group}" twice`);
+      target[group] = value;
+    }
+    targets[attribute] = { ...validateTarget(defineAttribute(attribute, groups), target) };
+  }
+  return targets;
+}
+
+function load<T>(what: string, file: string, loader: (file: string) => T): T {
+  try {
+    return loader(file);
+  } catch (error) {
+    throw new Error(`--${what} "${file}": ${(error as Error).message}`);
+  }
+}
+
+async function featureExtractor(
+  spec: string,
+  classifierFile: string,
+  channels: number,
+): Promise<FeatureExtractor> {
+  if (spec === "project") {
+    // Its own copy: the extractor disposes the classifier it wraps.
+    return projectEncoderExtractor(load("classifier", classifierFile, SubgroupClassifier.load));
+  }
+  if (spec === "radiomic") return radiomicExtractor({ channels });
+  if (!fs.existsSync(path.join(spec, "model.json")))
+    throw new Error(
+      `--extractor "${spec}" is not "project", "radiomic" or a folder holding a tfjs graph model (model.json)`,
+    );
+  return graphModelExtractor(spec);
+}
+
+/** Attributes the real captions name: only those can be split on the generated side. */
+function namedInCaptions(
+  attributes: readonly string[],
+  classifier: SubgroupClassifier,
+  captions: readonly string[],
+): string[] {
+  return attributes.filter((name) => {
+    const groups = classifier.task(name).classes;
+    return captions.some((caption) => namedGroup(caption, groups) !== undefined);
+  });
+}
+
+export async function auditCommand(
+  opts: AuditCommandOptions,
+): Promise<{ report: AuditReport; files: string[] }> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const progress = opts.progress ?? process.stderr;
+  const modelFile = opts.model ?? shippedModelPath("cxr-mini.fdckpt");
+  const classifierFile = opts.classifier ?? shippedModelPath("cxr-classifier.fdckpt");
+  const prompts =
+    opts.prompts === undefined ? [...DEFAULT_AUDIT_PROMPTS] : parsePrompts(opts.prompts);
+  const n = integer("n", opts.n ?? "64", 2);
+  const seed = integer("seed", opts.seed ?? "0", 0);
+  const steps = integer("steps", opts.steps ?? "25", 1);
+  const guidanceScale = finite("guidance", opts.guidance ?? "3", 0);
+  const resamples = integer("resamples", opts.resamples ?? "2000", 10);
+  const scheduler = (opts.scheduler ?? "ddim") as SchedulerName;
+  if (!["ddim", "ddpm", "dpm-solver++"].includes(scheduler))
+    throw new Error(`--scheduler must be ddim, ddpm or dpm-solver++, got "${scheduler}"`);
+  const realCount = integer("real", opts.real ?? "256", 2);
+  const realSeed = integer("real-seed", opts.realSeed ?? String(DEFAULT_REAL_SEED), 0);
+  const out = opts.out ?? "report.html";
+  for (const [flag, file] of [
+    ["out", out],
+    ["json", opts.json],
+    ["markdown", opts.markdown],
+  ] as const) {
+    if (file !== undefined && fs.existsSync(file) && fs.statSync(file).isDirectory())
+      throw new Error(`--${flag} "${file}" is a folder; give a file name`);
+  }
+
+  await useBackend((opts.backend ?? "auto") as BackendRequest);
+  const classifier = load("classifier", classifierFile, SubgroupClassifier.load);
+  let model: LatentDiffusionModel | undefined;
+  try {
+    const heads = classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
+    const attributes =
+      opts.attributes === undefined
+        ? heads
+        : opts.attributes.split(",").map((name) => {
+            const trimmed = name.trim();
+            if (!heads.includes(trimmed))
+              throw new Error(
+                `--attributes names unknown attribute "${trimmed}" (classifier attributes: ${heads.join(", ")})`,
+              );
+            return trimmed;
+          });
+    const intersections =
+      opts.intersections === undefined ? [] : parseIntersections(opts.intersections, heads);
+    const groupsOf = new Map<string, readonly string[]>(
+      attributes.map((name) => [name, classifier.task(name).classes]),
+    );
+    for (const names of intersections) {
+      const joint = names.reduce<string[]>(
+        (acc, name) =>
+          acc.flatMap((g) =>
+            classifier
+              .task(name)
+              .classes.map((c) => (g === "" ? c : `${g}${INTERSECTION_SEPARATOR}${c}`)),
+          ),
+        [""],
+      );
+      groupsOf.set(names.join(INTERSECTION_SEPARATOR), joint);
+    }
+    const targets = parseTargets(opts.target ?? [], groupsOf);
+
+    model = load("model", modelFile, LatentDiffusionModel.load);
+    for (const prompt of prompts) {
+      const unknown = model.tokenizer.unknownWords(prompt);
+      if (unknown.length > 0)
+        progress.write(
+          `note: words the model never saw in training: ${unknown.join(", ")} (in "${prompt}")\n`,
+        );
+    }
+
+    let quality: RunAuditQualityOptions | undefined;
+    if (opts.quality) {
+      const presetName = model.info.preset;
+      if (typeof presetName !== "string")
+        throw new Error(
+          `--quality needs real images: the model records no training preset to draw a held-out cohort from`,
+        );
+      const preset = trainingPreset(presetName);
+      const real = heldOutRealSamples(preset, { size: realCount, seed: realSeed });
+      quality = {
+        real,
+        realDescription: `${preset.cohort} cohort (${preset.name} mix), held-out draw of ${realCount} images, seed ${realSeed}`,
+        extractor: await featureExtractor(
+          opts.extractor ?? "project",
+          classifierFile,
+          model.config.imageChannels,
+        ),
+        attributes: namedInCaptions(
+          attributes,
+          classifier,
+          real.map((s) => s.prompt),
+        ),
+      };
+    } else if (opts.extractor !== undefined) {
+      throw new Error("--extractor only applies with --quality");
+    }
+
+    const bars = new Map<string, ProgressBar>();
+    const onProgress = (p: AuditProgress) => {
+      const label = p.stage === "representation" ? "images" : `quality ${p.step ?? ""}`.trim();
+      let bar = bars.get(label);
+      if (!bar) bars.set(label, (bar = new ProgressBar(label, p.total, progress)));
+      bar.update(p.done);
+    };
+    const report = await runAudit(model, classifier, {
+      prompts,
+      imagesPerPrompt: n,
+      seed,
+      attributes,
+      intersections,
+      targets,
+      generation: { steps, guidanceScale, scheduler },
+      resamples,
+      modelFile,
+      classifierFile,
+      quality,
+      title: opts.title,
+      onProgress,
+    });
+    const files = [out];
+    writeFileAtomic(out, report.toHTML());
+    if (opts.json !== undefined) {
+      report.save(opts.json);
+      files.push(opts.json);
+    }
+    if (opts.markdown !== undefined) {
+      writeFileAtomic(opts.markdown, report.toMarkdown());
+      files.push(opts.markdown);
+    }
+    log(report.toString());
+    for (const file of files) log(`wrote ${file}`);
+    return { report, files };
+  } finally {
+    model?.dispose();
+    classifier.dispose();
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerAuditCommand(program: Command): void {
+  program
+    .command("audit")
+    .description(
+      "audit subgroup representation (and image quality per group) and write an HTML report",
+    )
+    .option("-m, --model <file>", "model checkpoint (default: the shipped cxr-mini)")
+    .option("-c, --classifier <file>", "subgroup classifier (default: the shipped cxr classifier)")
+    .option(
+      "-p, --prompts <file-or-list>",
+      'prompts file (one per line) or a ";"-separated list (default: neutral effusion / non-effusion prompts)',
+    )
+    .option("-n, --n <count>", "images per prompt", "64")
+    .option("--seed <n>", "seed of the whole audit", "0")
+    .option("--steps <n>", "sampler steps", "25")
+    .option("--guidance <scale>", "classifier-free guidance scale", "3")
+    .option("--scheduler <name>", "ddim | ddpm | dpm-solver++", "ddim")
+    .option("-o, --out <file>", "HTML report to write", "report.html")
+    .option("--json <file>", "also write the report as JSON (AuditReport.load reads it)")
+    .option("--markdown <file>", "also write the report as Markdown")
+    .option(
+      "--target <spec>",
+      "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeat or join with ; — default uniform)",
+      collect,
+    )
+    .option("--intersections <list>", 'intersections to audit, e.g. "sex,race" (several with ;)')
+    .option("--attributes <list>", "attribute heads to audit, e.g. sex,race (default: all)")
+    .option("--resamples <n>", "bootstrap resamples per interval", "2000")
+    .option("--quality", "also audit image quality per group (FID, ES-FID) on held-out real images")
+    .option(
+      "--extractor <name>",
+      "features for FID: project (the classifier's encoder) | radiomic | <tfjs graph model folder>",
+    )
+    .option("--real <n>", "held-out real images for --quality", "256")
+    .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
+    .option("--title <text>", "report title")
+    .option("--backend <name>", "auto | tensorflow | webgpu | wasm | cpu", "auto")
+    .action(async (opts: AuditCommandOptions) => {
+      await auditCommand(opts);
+    });
+}
