@@ -1,0 +1,53 @@
+/**
+ * One optimiser update in the calling thread, for the mitigation methods: the gradients of a loss
+ * whose side outputs (per-sample losses, batch proportions) the method needs every step, which
+ * the data-parallel trainer's scalar-loss protocol does not carry. Clips to a global L2 norm like
+ * the trainer does, applies, frees every gradient.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { StepOptimizer } from "../parallel/optimizerSpec";
+
+export interface GradientStepResult<Extras> {
+  loss: number;
+  gradientNorm: number;
+  extras: Extras;
+}
+
+/**
+ * Computes the gradient of `loss` with respect to `variables`, clips it to `clipNorm`, and applies
+ * it. `loss` returns the scalar and any side tensors (kept alive with tf.keep by this function,
+ * read, then freed); `read` turns them into plain values.
+ */
+export async function gradientStep<Side extends tf.Tensor[], Extras>(
+  variables: tf.Variable[],
+  optimizer: StepOptimizer,
+  loss: () => { total: tf.Scalar; side: Side },
+  read: (side: Side) => Promise<Extras>,
+  options: { learningRate: number; clipNorm?: number },
+): Promise<GradientStepResult<Extras>> {
+  let side: Side | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = loss();
+    side = out.side.map((t) => tf.keep(t)) as Side;
+    return out.total;
+  }, variables);
+  try {
+    const lossValue = (await value.data())[0];
+    if (!Number.isFinite(lossValue)) throw new Error(`loss is not finite: ${lossValue}`);
+    const ordered = variables.map((v) => grads[v.name]);
+    const squares = tf.tidy(() => tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
+    const gradientNorm = Math.sqrt((await squares.data())[0]);
+    squares.dispose();
+    const clipNorm = options.clipNorm;
+    const factor = clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
+    const applied = factor === 1 ? ordered : ordered.map((g) => tf.mul(g, factor));
+    optimizer.apply(variables, applied, options.learningRate);
+    if (factor !== 1) tf.dispose(applied);
+    const extras = await read(side as Side);
+    return { loss: lossValue, gradientNorm, extras };
+  } finally {
+    value.dispose();
+    tf.dispose(grads);
+    if (side) tf.dispose(side);
+  }
+}

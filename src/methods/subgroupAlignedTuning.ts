@@ -1,0 +1,604 @@
+/**
+ * Method 2 — subgroup-distribution-aligned tuning (after Han et al., T2MedI): fine-tune the
+ * generator so that the subgroup classifier's probabilities on its images, averaged over a
+ * batch, match a target distribution (typically a target dataset's own proportions, see
+ * `targetFromDataset`), while a knowledge-distillation term keeps it close to the frozen original.
+ * Han et al. did not publish their exact loss forms; fairdiff uses these (METHODS.md):
+ *
+ * Per step, for a batch of B prompts drawn (seeded) from `prompts` and B fresh noises x_T:
+ *  1. On-policy noisy latents without gradients: run the *tuned* model's guided sampler
+ *     (DDIM, `samplingSteps` steps, guidance s) from x_T for j steps, j ~ U{0, …, J−1} with
+ *     J = ⌈samplingSteps · noisyFraction⌉, giving z_t at the sampler's j-th timestep t. Early
+ *     (noisy) timesteps are where a sampler decides sex or race, so only they are visited.
+ *  2. One differentiable step with the tuned model: guided output ε̂_θ(z_t, t, c) =
+ *     ε_u + s·(ε_c − ε_u) (tuned text encoder for both prompt and null prompt), the implied
+ *     clean latent x̂₀ = (z_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (or its v-/x₀-prediction equivalent),
+ *     decoded by the frozen autoencoder, mapped to [0, 1] and clipped, classified by the frozen
+ *     classifier: p_i,a = softmax(logits_a(x̂₀ᵢ) / T_a) with the head's calibration temperature.
+ *  3. Distribution loss  L_dist = Σ_a KL(target_a ‖ p̄_a),  p̄_a = (1/B)·Σ_i p_i,a
+ *     = Σ_a Σ_g t_a,g · (ln t_a,g − ln p̄_a,g), groups with t = 0 left out, ln p̄ computed as
+ *     logsumexp_i ln p_i − ln B so that a confident classifier still passes a gradient.
+ *  4. Consistency (knowledge distillation) L_kd = mean over batch and latent entries of
+ *     (ε̂_θ − ε̂_orig)², ε̂_orig the frozen original model's guided output on the same z_t, t,
+ *     prompts (LoRA switched off, or a frozen copy when the whole UNet is tuned).
+ *  5. L = L_dist + λ·L_kd, one AdamW step (linear warm-up then cosine), gradient clipped.
+ *
+ * Trained parameters: LoRA adapters (default rank 4) on the UNet's cross-attention and the text
+ * encoder's attention, or the whole UNet (`trainable: "unet"`, use a small learning rate). At the
+ * end LoRA is merged into the base weights, so the model saves and samples as before. The
+ * target is read through a getter every step (a slider can move it mid-run); the run yields
+ * typed events, stops on its AbortSignal, writes an atomic state file and resumes from it.
+ */
+import * as fs from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
+import { defineAttribute } from "../data/subgroups";
+import { targetToVector } from "../data/targetDistribution";
+import { shenBias } from "../fairness/representationMetrics";
+import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
+import {
+  guidanceBatch,
+  guideStackedOutput,
+  nullPromptEmbedding,
+} from "../models/classifierFreeGuidance";
+import { addLoraAdapters, type LoraAdapters } from "../models/lora";
+import { disposeTextEmbedding } from "../models/textEncoder";
+import { buildOptimizer, type OptimizerState, type StepOptimizer } from "../parallel/optimizerSpec";
+import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
+import { learningRateAt } from "../pipeline/learningRateSchedule";
+import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
+import { NoiseSchedule } from "../schedulers/noiseSchedule";
+import { createRng } from "../util/random";
+import { gradientStep, type GradientStepResult } from "./gradientStep";
+import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
+import {
+  EvaluationClock,
+  checkEvaluationOptions,
+  evaluationDue,
+  periodicEvaluation,
+  type MethodEvaluationOptions,
+} from "./periodicEvaluation";
+
+export type LoraTarget = "unet-cross" | "text";
+
+export interface SubgroupAlignedTuningOptions {
+  steps: number;
+  seed: number;
+  /** Prompts whose images are aligned (e.g. the neutral "… patient diagnosed with …"). */
+  prompts: string[];
+  /** attribute → group → probability, read every step. Attributes must be classifier heads. */
+  target: TargetGetter;
+  /** Images per step (default 16). */
+  batchSize?: number;
+  /** Peak learning rate (default 1e-3 for LoRA, 2e-5 for the whole UNet). */
+  learningRate?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  /** Global gradient-norm clip (default 1). */
+  clipNorm?: number;
+  /** "lora" (default) or the whole UNet. */
+  trainable?: "lora" | "unet";
+  lora?: { rank?: number; alpha?: number; on?: LoraTarget[] };
+  /** λ of the consistency term (default 1). */
+  consistencyWeight?: number;
+  /** Guidance scale of the sampler the tuning follows (default 3, as the audits). */
+  guidanceScale?: number;
+  /** Steps of the on-policy sampler (default 10). */
+  samplingSteps?: number;
+  /** Share of the sampler's steps (the noisiest) where the loss is applied (default 0.6). */
+  noisyFraction?: number;
+  scheduler?: SchedulerName;
+  signal?: AbortSignal;
+  /** State file (adapters or UNet, optimizer, step): written every `checkpointEvery` steps and at the end; resumed from. */
+  stateFile?: string;
+  checkpointEvery?: number;
+  evaluation?: MethodEvaluationOptions;
+}
+
+const STATE_KIND = "subgroup-tuning-state";
+
+interface StateMetadata {
+  step: number;
+  seed: number;
+  batchSize: number;
+  trainable: "lora" | "unet";
+  iterations: number;
+}
+
+interface HeadTarget {
+  attribute: string;
+  head: number;
+  groups: string[];
+  target: number[];
+}
+
+/** Validates a target against the classifier's attribute heads; errors name the bad value. */
+export function resolveHeadTargets(
+  classifier: SubgroupClassifier,
+  target: TargetDistributions,
+): HeadTarget[] {
+  const entries = Object.entries(target ?? {});
+  if (entries.length === 0) throw new Error("the target names no attribute");
+  return entries.map(([attribute, distribution]) => {
+    const head = classifier.tasks.findIndex((t) => t.name === attribute && t.kind === "attribute");
+    if (head < 0) {
+      const heads = classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
+      throw new Error(
+        `target names attribute "${attribute}", which the classifier has no head for (attribute heads: ${heads.join(", ")})`,
+      );
+    }
+    const groups = classifier.tasks[head].classes;
+    return {
+      attribute,
+      head,
+      groups,
+      target: targetToVector(defineAttribute(attribute, groups), distribution),
+    };
+  });
+}
+
+function asDistributions(heads: HeadTarget[]): TargetDistributions {
+  return Object.fromEntries(
+    heads.map((h) => [h.attribute, Object.fromEntries(h.groups.map((g, i) => [g, h.target[i]]))]),
+  );
+}
+
+function checkOptions(options: SubgroupAlignedTuningOptions): void {
+  if (!Number.isInteger(options.steps) || options.steps < 0) {
+    throw new Error(`steps must be a non-negative integer, got ${options.steps}`);
+  }
+  if (options.prompts.length === 0) throw new Error("subgroup tuning needs at least one prompt");
+  const batch = options.batchSize ?? 16;
+  if (!Number.isInteger(batch) || batch < 2) {
+    throw new Error(`batchSize must be an integer ≥ 2 (the loss is on a batch mean), got ${batch}`);
+  }
+  const fraction = options.noisyFraction ?? 0.6;
+  if (!(fraction > 0 && fraction <= 1)) {
+    throw new Error(`noisyFraction must be in (0, 1], got ${fraction}`);
+  }
+  const lambda = options.consistencyWeight ?? 1;
+  if (!(lambda >= 0)) throw new Error(`consistencyWeight must be ≥ 0, got ${lambda}`);
+  if (options.evaluation) checkEvaluationOptions(options.evaluation);
+}
+
+/** LoRA adapters on several modules, handled as one set (names prefixed by module). */
+class AdapterSet {
+  constructor(private readonly groups: [prefix: string, adapters: LoraAdapters][]) {}
+
+  parameters(): tf.Variable[] {
+    return this.groups.flatMap(([, g]) => g.parameters());
+  }
+
+  setEnabled(enabled: boolean): void {
+    for (const [, g] of this.groups) g.setEnabled(enabled);
+  }
+
+  async getWeights(): Promise<Record<string, Float32Array>> {
+    const out: Record<string, Float32Array> = {};
+    for (const [prefix, g] of this.groups) {
+      for (const [name, values] of Object.entries(await g.getWeights())) {
+        out[`${prefix}.${name}`] = values;
+      }
+    }
+    return out;
+  }
+
+  setWeights(weights: Record<string, Float32Array>): void {
+    for (const [prefix, g] of this.groups) {
+      const mine: Record<string, Float32Array> = {};
+      for (const [name, values] of Object.entries(weights)) {
+        if (name.startsWith(`${prefix}.`)) mine[name.slice(prefix.length + 1)] = values;
+      }
+      g.setWeights(mine);
+    }
+  }
+
+  /** Folds every update into its base weight and detaches the adapters. */
+  mergeAndRemove(): void {
+    for (const [, g] of this.groups) {
+      g.merge();
+      g.remove();
+    }
+  }
+}
+
+/** The tuned parameters and access to the frozen original's networks. */
+interface Tunable {
+  variables: tf.Variable[];
+  /** Runs `f` on the original (untuned) model: LoRA switched off, or the frozen copy. */
+  original<T>(f: (m: LatentDiffusionModel) => T): T;
+  getWeights(): Promise<Record<string, Float32Array>>;
+  setWeights(weights: Record<string, Float32Array>): void;
+  /** Ends the run: LoRA merged into the model, the frozen copy freed. */
+  finish(): void;
+}
+
+async function makeTunable(
+  model: LatentDiffusionModel,
+  options: SubgroupAlignedTuningOptions,
+): Promise<Tunable> {
+  if ((options.trainable ?? "lora") === "unet") {
+    const frozen = LatentDiffusionModel.fromCheckpoint(await model.toCheckpoint());
+    const variables = model.unet.parameters();
+    return {
+      variables,
+      original: (f) => f(frozen),
+      getWeights: () => model.unet.getWeights(),
+      setWeights: (w) => model.unet.setWeights(w),
+      finish: () => frozen.dispose(),
+    };
+  }
+  const rank = options.lora?.rank ?? 4;
+  const alpha = options.lora?.alpha;
+  const on = options.lora?.on ?? ["unet-cross", "text"];
+  if (on.length === 0) throw new Error("lora.on names no module to adapt");
+  const rng = createRng(options.seed).fork("lora-init");
+  const groups: [string, LoraAdapters][] = on.map((part) => {
+    if (part === "unet-cross") {
+      return [
+        "unet",
+        addLoraAdapters(model.unet, { rank, alpha, attention: ["cross"] }, rng.fork("unet")),
+      ];
+    }
+    if (part === "text") {
+      return [
+        "text",
+        addLoraAdapters(model.textEncoder, { rank, alpha, attention: ["self"] }, rng.fork("text")),
+      ];
+    }
+    throw new Error(`unknown LoRA target "${String(part)}" (expected "unet-cross" or "text")`);
+  });
+  const set = new AdapterSet(groups);
+  return {
+    variables: set.parameters(),
+    original: (f) => {
+      set.setEnabled(false);
+      try {
+        return f(model);
+      } finally {
+        set.setEnabled(true);
+      }
+    },
+    getWeights: () => set.getWeights(),
+    setWeights: (w) => set.setWeights(w),
+    finish: () => set.mergeAndRemove(),
+  };
+}
+
+/** Guided network output for latents z at one timestep t (uncond and cond stacked in one call). */
+function guidedOutput(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  z: tf.Tensor4D,
+  t: number,
+  scale: number,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const cond = model.textEncoder.encode(prompts);
+    const uncond = nullPromptEmbedding(model.textEncoder, prompts.length);
+    const context = guidanceBatch(cond, uncond);
+    disposeTextEmbedding(cond);
+    disposeTextEmbedding(uncond);
+    const output = model.unet.apply(
+      tf.concat([z, z], 0) as tf.Tensor4D,
+      t,
+      context.embeddings,
+      context.mask,
+    );
+    return guideStackedOutput(output, scale) as tf.Tensor4D;
+  });
+}
+
+/** The first `stop` steps of the guided sampler from `noise`, without gradients. */
+function samplerPrefix(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  noise: tf.Tensor4D,
+  scheduler: ReturnType<typeof createScheduler>,
+  stop: number,
+  scale: number,
+): tf.Tensor4D {
+  let sample = tf.mul(noise, scheduler.initNoiseSigma) as tf.Tensor4D;
+  for (let i = 0; i < stop; i++) {
+    const t = scheduler.timesteps[i];
+    const next = tf.tidy(() => {
+      const input = scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
+      const output = guidedOutput(model, prompts, input, t, scale);
+      return scheduler.step(output, t, sample).prevSample as tf.Tensor4D;
+    });
+    sample.dispose();
+    sample = next;
+  }
+  return sample;
+}
+
+/**
+ * KL(t ‖ p̄) = Σ_g t_g (ln t_g − ln p̄_g), groups with t_g = 0 contributing 0, from the batch's
+ * log-probabilities: ln p̄_g = logsumexp_i ln p_i,g − ln B. Computing p̄ in log space matters: a
+ * confident classifier gives p = 1e-30 for the missing group, and through softmax-then-mean
+ * the gradient would vanish (p(1 − p) ≈ 0); through log-softmax it does not.
+ */
+function klFromTarget(target: number[], logProbabilities: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const batch = logProbabilities.shape[0];
+    const logMean = tf.sub(tf.logSumExp(logProbabilities, 0), Math.log(batch));
+    const t = tf.tensor1d(target);
+    const logT = tf.tensor1d(target.map((v) => (v > 0 ? Math.log(v) : 0)));
+    return tf.sum(tf.mul(t, tf.sub(logT, logMean))) as tf.Scalar;
+  });
+}
+
+export interface SubgroupTuningSummary {
+  stepsDone: number;
+  aborted: boolean;
+  finalLoss: number;
+}
+
+interface StepNumbers {
+  distribution: number;
+  consistency: number;
+  proportions: number[][];
+}
+
+export async function* subgroupAlignedTuning(
+  model: LatentDiffusionModel,
+  classifier: SubgroupClassifier,
+  options: SubgroupAlignedTuningOptions,
+): AsyncGenerator<MethodEvent, SubgroupTuningSummary> {
+  checkOptions(options);
+  const net = classifier.network.config;
+  if (
+    net.imageSize !== model.config.imageSize ||
+    net.imageChannels !== model.config.imageChannels
+  ) {
+    throw new Error(
+      `the classifier reads ${net.imageSize}×${net.imageSize}×${net.imageChannels} images, the model makes ${model.config.imageSize}×${model.config.imageSize}×${model.config.imageChannels}`,
+    );
+  }
+  resolveHeadTargets(classifier, options.target());
+  const trainable = options.trainable ?? "lora";
+  const batchSize = options.batchSize ?? 16;
+  const peak = options.learningRate ?? (trainable === "lora" ? 1e-3 : 2e-5);
+  const lambda = options.consistencyWeight ?? 1;
+  const scale = options.guidanceScale ?? 3;
+  const samplingSteps = options.samplingSteps ?? 10;
+  const noisySteps = Math.max(1, Math.ceil(samplingSteps * (options.noisyFraction ?? 0.6)));
+  const schedule = new NoiseSchedule(model.config.noise);
+  const { sampleSize, inChannels } = model.config.unet;
+  const per = sampleSize * sampleSize * inChannels;
+  const lrSchedule = {
+    peak,
+    warmupSteps: options.warmupSteps ?? Math.min(20, Math.ceil(options.steps / 10)),
+    totalSteps: options.steps,
+  };
+
+  const tunable = await makeTunable(model, options);
+  const optimizer = buildOptimizer({
+    name: "adamw",
+    learningRate: peak,
+    weightDecay: options.weightDecay ?? 0,
+  });
+  const clock = new EvaluationClock();
+  const started = performance.now();
+  let images = 0;
+  let finalLoss = Number.NaN;
+  try {
+    let startStep = 0;
+    if (options.stateFile && fs.existsSync(options.stateFile)) {
+      startStep = await restoreState(options.stateFile, tunable, optimizer, options, batchSize);
+    }
+    const evaluate = async (stepsDone: number, target: TargetDistributions) =>
+      periodicEvaluation(model, classifier, options.evaluation as MethodEvaluationOptions, {
+        method: "subgroup",
+        step: stepsDone,
+        target,
+        clock,
+        signal: options.signal,
+      });
+    if (startStep === 0 && evaluationDue(options.evaluation, 0, options.steps)) {
+      yield await evaluate(0, asDistributions(resolveHeadTargets(classifier, options.target())));
+    }
+    let step = startStep;
+    for (; step < options.steps; step++) {
+      if (options.signal?.aborted) break;
+      const heads = resolveHeadTargets(classifier, options.target());
+      const rng = createRng(options.seed).fork(`subgroup-step:${step}`);
+      const prompts = Array.from(
+        { length: batchSize },
+        () => options.prompts[rng.int(options.prompts.length)],
+      );
+      const stop = rng.int(noisySteps);
+      const noiseValues = new Float32Array(batchSize * per);
+      for (let i = 0; i < noiseValues.length; i++) noiseValues[i] = rng.normal();
+      const scheduler = createScheduler(options.scheduler ?? "ddim", model.config.noise);
+      scheduler.setTimesteps(samplingSteps);
+      const t = scheduler.timesteps[stop];
+      const alphaBar = schedule.alphaBar(t);
+      const noise = tf.tensor4d(noiseValues, [batchSize, sampleSize, sampleSize, inChannels]);
+      let z: tf.Tensor4D | undefined;
+      let reference: tf.Tensor4D | undefined;
+      const learningRate = learningRateAt(lrSchedule, step);
+      let outcome: GradientStepResult<StepNumbers>;
+      try {
+        z = samplerPrefix(model, prompts, noise, scheduler, stop, scale);
+        const zt = z;
+        reference = tunable.original((m) => guidedOutput(m, prompts, zt, t, scale));
+        const ref = reference;
+        outcome = await gradientStep(
+          tunable.variables,
+          optimizer,
+          () => {
+            const output = guidedOutput(model, prompts, zt, t, scale);
+            const x0 = schedule.denoise(output, zt, alphaBar).original as tf.Tensor4D;
+            const decoded = model.autoencoder.latentsToImages(x0);
+            const unit = tf.clipByValue(tf.div(tf.add(decoded, 1), 2), 0, 1) as tf.Tensor4D;
+            const logits = classifier.network.logits(unit);
+            const logProbabilities = heads.map(
+              (h) =>
+                tf.logSoftmax(
+                  tf.div(logits[h.head], classifier.temperatures[h.head]),
+                ) as tf.Tensor2D,
+            );
+            const means = logProbabilities.map((lp) => tf.mean(tf.exp(lp), 0) as tf.Tensor1D);
+            const distribution = tf.addN(
+              logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
+            ) as tf.Scalar;
+            const consistency = tf.mean(tf.square(tf.sub(output, ref))) as tf.Scalar;
+            const total = tf.add(distribution, tf.mul(consistency, lambda)) as tf.Scalar;
+            return { total, side: [distribution, consistency, ...means] };
+          },
+          async ([distribution, consistency, ...means]): Promise<StepNumbers> => ({
+            distribution: (await distribution.data())[0],
+            consistency: (await consistency.data())[0],
+            proportions: await Promise.all(means.map(async (m) => Array.from(await m.data()))),
+          }),
+          { learningRate, clipNorm: options.clipNorm ?? 1 },
+        );
+      } finally {
+        tf.dispose([noise, ...(z ? [z] : []), ...(reference ? [reference] : [])]);
+        scheduler.dispose();
+      }
+      finalLoss = outcome.loss;
+      images += batchSize;
+      const elapsedMs = performance.now() - started;
+      const target = asDistributions(heads);
+      yield {
+        type: "step",
+        method: "subgroup",
+        step: step + 1,
+        totalSteps: options.steps,
+        losses: {
+          total: outcome.loss,
+          distribution: outcome.extras.distribution,
+          consistency: outcome.extras.consistency,
+        },
+        target,
+        detail: {
+          batchProportions: Object.fromEntries(
+            heads.map((h, i) => [
+              h.attribute,
+              Object.fromEntries(h.groups.map((g, k) => [g, outcome.extras.proportions[i][k]])),
+            ]),
+          ),
+          timestep: t,
+          samplerStep: stop,
+          gradientNorm: outcome.gradientNorm,
+        },
+        biasEstimate: Object.fromEntries(
+          heads.map((h, i) => [
+            h.attribute,
+            shenBias(normalized(outcome.extras.proportions[i]), h.target),
+          ]),
+        ),
+        learningRate,
+        imagesPerSecond: images / (elapsedMs / 1000),
+        elapsedMs,
+      };
+      if (step + 1 < options.steps && evaluationDue(options.evaluation, step + 1, options.steps)) {
+        yield await evaluate(step + 1, target);
+      }
+      const every = options.checkpointEvery;
+      if (options.stateFile && every && (step + 1) % every === 0 && step + 1 < options.steps) {
+        await saveState(options.stateFile, tunable, optimizer, options, batchSize, step + 1);
+        yield { type: "checkpoint", method: "subgroup", step: step + 1, file: options.stateFile };
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const aborted = step < options.steps;
+    if (options.stateFile && step > startStep) {
+      await saveState(options.stateFile, tunable, optimizer, options, batchSize, step);
+      yield { type: "checkpoint", method: "subgroup", step, file: options.stateFile };
+    }
+    if (!aborted && step > startStep && options.evaluation) {
+      yield await evaluate(step, asDistributions(resolveHeadTargets(classifier, options.target())));
+    }
+    model.info = {
+      ...model.info,
+      subgroupTuning: {
+        steps: step,
+        seed: options.seed,
+        prompts: options.prompts,
+        target: asDistributions(resolveHeadTargets(classifier, options.target())),
+        trainable,
+        lora:
+          trainable === "lora"
+            ? { rank: options.lora?.rank ?? 4, on: options.lora?.on ?? ["unet-cross", "text"] }
+            : undefined,
+        consistencyWeight: lambda,
+        learningRate: peak,
+        batchSize,
+      },
+    };
+    yield {
+      type: "done",
+      method: "subgroup",
+      steps: step,
+      elapsedMs: performance.now() - started,
+      aborted,
+    };
+    return { stepsDone: step, aborted, finalLoss };
+  } finally {
+    tunable.finish();
+    optimizer.dispose();
+  }
+}
+
+/** Batch-mean probabilities sum to 1 up to float error; the bias metric wants an exact vector. */
+function normalized(values: number[]): number[] {
+  const sum = values.reduce((s, v) => s + v, 0);
+  return values.map((v) => v / sum);
+}
+
+async function saveState(
+  file: string,
+  tunable: Tunable,
+  optimizer: StepOptimizer,
+  options: SubgroupAlignedTuningOptions,
+  batchSize: number,
+  step: number,
+): Promise<void> {
+  const tensors: Record<string, CheckpointTensor> = {};
+  for (const [name, values] of Object.entries(await tunable.getWeights())) {
+    tensors[`weights.${name}`] = { values, shape: [values.length] };
+  }
+  const state = await optimizer.state();
+  for (const slot of state.slots) {
+    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
+  }
+  const metadata: StateMetadata = {
+    step,
+    seed: options.seed,
+    batchSize,
+    trainable: options.trainable ?? "lora",
+    iterations: state.iterations,
+  };
+  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
+}
+
+async function restoreState(
+  file: string,
+  tunable: Tunable,
+  optimizer: StepOptimizer,
+  options: SubgroupAlignedTuningOptions,
+  batchSize: number,
+): Promise<number> {
+  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
+  const m = state.metadata;
+  const trainable = options.trainable ?? "lora";
+  if (m.seed !== options.seed || m.batchSize !== batchSize || m.trainable !== trainable) {
+    throw new Error(
+      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, ${m.trainable}; this run has seed ${options.seed}, batch ${batchSize}, ${trainable}`,
+    );
+  }
+  const weights: Record<string, Float32Array> = {};
+  const slots: OptimizerState["slots"] = [];
+  for (const [name, t] of Object.entries(state.tensors)) {
+    if (name.startsWith("weights.")) weights[name.slice("weights.".length)] = t.values;
+    else if (name.startsWith("optimizer.")) {
+      slots.push({ name: name.slice("optimizer.".length), shape: t.shape, values: t.values });
+    }
+  }
+  tunable.setWeights(weights);
+  if (slots.length > 0) optimizer.setState({ iterations: m.iterations, slots });
+  return m.step;
+}

@@ -1,0 +1,282 @@
+/**
+ * Method 2 on a tiny model and a tiny (untrained, fixed) classifier: the distribution loss falls
+ * and the batch-mean proportions move toward the target; the target getter is read every step;
+ * tensors do not leak; runs are seeded; state files resume; bad input fails clearly.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../../src/backend";
+import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
+import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
+import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
+import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import type {
+  MethodEvent,
+  MethodStepEvent,
+  TargetDistributions,
+} from "../../src/methods/methodEvents";
+import {
+  subgroupAlignedTuning,
+  type SubgroupAlignedTuningOptions,
+} from "../../src/methods/subgroupAlignedTuning";
+import { targetFromDataset } from "../../src/methods/targetFromDataset";
+import { TINY_CONFIG, tinyExamples } from "../pipeline/tinyModel";
+
+beforeAll(() => useBackend("wasm"));
+
+const PROMPT = "Chest Radiography image of a patient diagnosed with Pleural Effusion";
+
+/** Tiny model with live cross-attention (no zero-initialised outputs), so LoRA has a gradient. */
+function model(): LatentDiffusionModel {
+  return LatentDiffusionModel.create(
+    tinyExamples(8).map((e) => e.prompt),
+    { ...TINY_CONFIG, unet: { ...TINY_CONFIG.unet, zeroInitResiduals: false } },
+    3,
+  );
+}
+
+/** A fixed random classifier; a low temperature makes its probabilities react to the images. */
+function classifier(temperature = 1): SubgroupClassifier {
+  const network = new SubgroupClassifierNetwork(
+    { imageSize: 16, imageChannels: 1, channels: [8, 8] },
+    [
+      { name: "sex", kind: "attribute", classes: ["Female", "Male"] },
+      { name: "Pleural Effusion", kind: "finding", classes: ["absent", "present"] },
+    ],
+    5,
+  );
+  return new SubgroupClassifier(network, [temperature, 1]);
+}
+
+async function collect(run: AsyncGenerator<MethodEvent, unknown>): Promise<MethodEvent[]> {
+  const events: MethodEvent[] = [];
+  for await (const e of run) events.push(e);
+  return events;
+}
+
+const steps = (events: MethodEvent[]) =>
+  events.filter((e): e is MethodStepEvent => e.type === "step");
+
+const base = (target: TargetDistributions): SubgroupAlignedTuningOptions => ({
+  steps: 3,
+  seed: 1,
+  prompts: [PROMPT],
+  target: () => target,
+  batchSize: 4,
+  samplingSteps: 4,
+});
+
+test("target from a dataset: its proportions, optionally among filtered records", () => {
+  const cohort = createSyntheticCohort({
+    cohort: "cxr",
+    size: 400,
+    seed: 2,
+    mix: { attributes: { sex: { Female: 0.3, Male: 0.7 } } },
+  });
+  const all = targetFromDataset(cohort, "sex");
+  expect(all.Female).toBeCloseTo(0.3, 2);
+  expect(all.Male).toBeCloseTo(0.7, 2);
+  const positives = cohort.records.filter((r) => r.labels["Pleural Effusion"] === 1);
+  const female = positives.filter((r) => r.attributes.sex === "Female").length;
+  expect(
+    targetFromDataset(cohort, "sex", { where: (r) => r.labels["Pleural Effusion"] === 1 }).Female,
+  ).toBeCloseTo(female / positives.length, 12);
+  expect(Object.keys(targetFromDataset(cohort, "sex×race"))).toHaveLength(6);
+  expect(() => targetFromDataset(cohort, "skin")).toThrow(/unknown attribute "skin"/);
+  expect(() => targetFromDataset(cohort, "sex", { where: () => false })).toThrow(
+    /no records with a known "sex" that pass the filter/,
+  );
+});
+
+test("the distribution loss falls and batch proportions move toward the target", async () => {
+  const m = model();
+  const c = classifier(0.05);
+  const target = { sex: { Female: 0.9, Male: 0.1 } };
+  const events = steps(
+    await collect(
+      subgroupAlignedTuning(m, c, {
+        ...base(target),
+        steps: 16,
+        batchSize: 8,
+        // The whole (untrained, tiny) UNet moves the classifier faster than LoRA does.
+        trainable: "unet",
+        learningRate: 3e-3,
+        consistencyWeight: 0.1,
+        // One sampler step: every step sees the same (pure-noise) timestep, so steps compare.
+        noisyFraction: 0.25,
+      }),
+    ),
+  );
+  const female = (e: MethodStepEvent) =>
+    (e.detail.batchProportions as Record<string, Record<string, number>>).sex.Female;
+  const first = events.slice(0, 3);
+  const last = events.slice(-3);
+  const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+  console.log(
+    `Female share ${mean(first.map(female)).toFixed(3)} → ${mean(last.map(female)).toFixed(3)}; ` +
+      `distribution loss ${mean(first.map((e) => e.losses.distribution)).toFixed(4)} → ${mean(last.map((e) => e.losses.distribution)).toFixed(4)}`,
+  );
+  expect(mean(last.map((e) => e.losses.distribution))).toBeLessThan(
+    0.8 * mean(first.map((e) => e.losses.distribution)),
+  );
+  expect(Math.abs(mean(last.map(female)) - 0.9)).toBeLessThan(
+    Math.abs(mean(first.map(female)) - 0.9),
+  );
+  expect(events[0].losses.consistency).toBe(0); // step 1 starts from the original model
+  expect(events.at(-1)?.losses.consistency).toBeGreaterThan(0);
+  expect(mean(last.map((e) => e.biasEstimate.sex))).toBeLessThan(
+    mean(first.map((e) => e.biasEstimate.sex)),
+  );
+  m.dispose();
+  c.dispose();
+}, 120_000);
+
+test("changing the target getter mid-run changes the target used from the next step", async () => {
+  const m = model();
+  const c = classifier();
+  let target: TargetDistributions = { sex: { Female: 0.5, Male: 0.5 } };
+  const original = m.unet.getWeightsSync();
+  const seen: Record<string, number>[] = [];
+  for await (const e of subgroupAlignedTuning(m, c, {
+    ...base(target),
+    steps: 4,
+    target: () => target,
+  })) {
+    if (e.type !== "step") continue;
+    seen.push(e.target.sex);
+    if (e.step === 2) target = { sex: { Female: 0.8, Male: 0.2 } };
+  }
+  expect(seen).toEqual([
+    { Female: 0.5, Male: 0.5 },
+    { Female: 0.5, Male: 0.5 },
+    { Female: 0.8, Male: 0.2 },
+    { Female: 0.8, Male: 0.2 },
+  ]);
+  // LoRA was merged: the model has no adapter weights left and saves as before.
+  expect(Object.keys(m.unet.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
+  expect(Object.keys(m.textEncoder.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
+  const tuned = m.unet.getWeightsSync();
+  const changed = Object.keys(original).filter((k) =>
+    tuned[k].some((v, i) => v !== original[k][i]),
+  );
+  expect(changed.length).toBeGreaterThan(0);
+  expect(changed.every((k) => k.includes("crossAttention"))).toBe(true);
+  m.dispose();
+  c.dispose();
+}, 60_000);
+
+test("tensor count stays flat across steps; same seed gives the same numbers", async () => {
+  const c = classifier();
+  const target = { sex: { Female: 0.7, Male: 0.3 } };
+  const run = async () => {
+    const m = model();
+    const counts: number[] = [];
+    const losses: number[] = [];
+    for await (const e of subgroupAlignedTuning(m, c, { ...base(target), steps: 5 })) {
+      if (e.type !== "step") continue;
+      counts.push(tf.memory().numTensors);
+      losses.push(e.losses.total);
+    }
+    m.dispose();
+    return { counts, losses };
+  };
+  const before = tf.memory().numTensors;
+  const a = await run();
+  // Step 1 creates the optimizer's moment variables; from step 2 on nothing may accumulate.
+  expect(new Set(a.counts.slice(1)).size).toBe(1);
+  expect(tf.memory().numTensors).toBe(before);
+  const b = await run();
+  expect(b.losses).toEqual(a.losses);
+  c.dispose();
+}, 60_000);
+
+test("an aborted run saves its state and a resumed run continues like an uninterrupted one", async () => {
+  const c = classifier();
+  const target = { sex: { Female: 0.7, Male: 0.3 } };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-subgroup-"));
+  try {
+    const straight = model();
+    const full = steps(
+      await collect(subgroupAlignedTuning(straight, c, { ...base(target), steps: 4 })),
+    );
+    const stateFile = path.join(dir, "state.fdckpt");
+    const controller = new AbortController();
+    const first = model();
+    const part: MethodEvent[] = [];
+    for await (const e of subgroupAlignedTuning(first, c, {
+      ...base(target),
+      steps: 4,
+      stateFile,
+      signal: controller.signal,
+    })) {
+      part.push(e);
+      if (e.type === "step" && e.step === 2) controller.abort();
+    }
+    expect(part.at(-1)).toMatchObject({ type: "done", steps: 2, aborted: true });
+    expect(part.some((e) => e.type === "checkpoint" && e.step === 2)).toBe(true);
+    first.dispose();
+    const resumed = model();
+    const rest = steps(
+      await collect(subgroupAlignedTuning(resumed, c, { ...base(target), steps: 4, stateFile })),
+    );
+    expect(rest.map((e) => e.step)).toEqual([3, 4]);
+    expect(rest.map((e) => e.losses.total)).toEqual(full.slice(2).map((e) => e.losses.total));
+    const a = straight.unet.getWeightsSync();
+    const b = resumed.unet.getWeightsSync();
+    for (const name of Object.keys(a)) expect(b[name]).toEqual(a[name]);
+    straight.dispose();
+    resumed.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    c.dispose();
+  }
+}, 90_000);
+
+test("bad input gets a clear error before any training", async () => {
+  const m = model();
+  const c = classifier();
+  const attempt = (options: Partial<SubgroupAlignedTuningOptions>) =>
+    collect(
+      subgroupAlignedTuning(m, c, { ...base({ sex: { Female: 0.5, Male: 0.5 } }), ...options }),
+    );
+  await expect(attempt({ target: () => ({ sex: { Female: 0.5, Male: 0.6 } }) })).rejects.toThrow(
+    /target for "sex" sums to 1.1, not 1/,
+  );
+  await expect(attempt({ target: () => ({ sex: { Female: 0.5, Other: 0.5 } }) })).rejects.toThrow(
+    /unknown group "Other" for attribute "sex"/,
+  );
+  await expect(attempt({ target: () => ({ race: { White: 1 } }) })).rejects.toThrow(
+    /target names attribute "race", which the classifier has no head for \(attribute heads: sex\)/,
+  );
+  await expect(attempt({ prompts: [] })).rejects.toThrow(/at least one prompt/);
+  await expect(attempt({ batchSize: 1 })).rejects.toThrow(/batchSize must be an integer ≥ 2/);
+  await expect(attempt({ lora: { on: ["vae" as "text"] } })).rejects.toThrow(
+    /unknown LoRA target "vae"/,
+  );
+  const big = new SubgroupClassifier(
+    new SubgroupClassifierNetwork(
+      { imageSize: 32, imageChannels: 1, channels: [8, 8] },
+      c.tasks,
+      1,
+    ),
+    [1, 1],
+  );
+  await expect(
+    collect(subgroupAlignedTuning(m, big, base({ sex: { Female: 0.5, Male: 0.5 } }))),
+  ).rejects.toThrow(/classifier reads 32×32×1 images, the model makes 16×16×1/);
+  // A target that turns bad mid-run stops the run at that step with the same clear error.
+  let calls = 0;
+  await expect(
+    attempt({
+      steps: 3,
+      target: () =>
+        ++calls > 2 ? { sex: { Female: 2, Male: -1 } } : { sex: { Female: 0.5, Male: 0.5 } },
+    }),
+  ).rejects.toThrow(/target value for group "Male" is negative: -1/);
+  expect(Object.keys(m.unet.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
+  big.dispose();
+  m.dispose();
+  c.dispose();
+}, 60_000);
