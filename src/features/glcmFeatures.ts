@@ -10,7 +10,10 @@
  *   into a step (row, column) = (round(d·sin θ), round(d·cos θ)); each feature is averaged over
  *   the four angles, per distance.
  */
-import { greyLevel, type ImagePlane } from "./imagePlane";
+import { quantisePlane, type ImagePlane } from "./imagePlane";
+
+// Captured once: under jest's vm sandbox a global lookup (Math) in a hot loop costs ~40×.
+const { abs, max, min } = Math;
 
 export const GLCM_LEVELS = 16;
 export const GLCM_DISTANCES = [1, 2] as const;
@@ -47,18 +50,36 @@ export function cooccurrenceMatrix(
   dCol: number,
   levels = GLCM_LEVELS,
 ): Float64Array {
-  const { width, height, data } = plane;
-  if (Math.abs(dRow) >= height || Math.abs(dCol) >= width) {
+  return cooccurrenceOfLevels(
+    quantisePlane(plane, levels),
+    plane.width,
+    plane.height,
+    dRow,
+    dCol,
+    levels,
+  );
+}
+
+/** The same from grey levels already computed (one quantisation serves every offset). */
+function cooccurrenceOfLevels(
+  quantised: Int32Array,
+  width: number,
+  height: number,
+  dRow: number,
+  dCol: number,
+  levels: number,
+): Float64Array {
+  if (abs(dRow) >= height || abs(dCol) >= width) {
     throw new Error(
-      `GLCM offset (${dRow}, ${dCol}) does not fit a ${width}×${height} image; it needs at least ${Math.abs(dCol) + 1}×${Math.abs(dRow) + 1}`,
+      `GLCM offset (${dRow}, ${dCol}) does not fit a ${width}×${height} image; it needs at least ${abs(dCol) + 1}×${abs(dRow) + 1}`,
     );
   }
-  const quantised = new Int32Array(data.length);
-  for (let p = 0; p < data.length; p++) quantised[p] = greyLevel(data[p], levels);
   const matrix = new Float64Array(levels * levels);
   let pairs = 0;
-  for (let r = Math.max(0, -dRow); r < Math.min(height, height - dRow); r++) {
-    for (let c = Math.max(0, -dCol); c < Math.min(width, width - dCol); c++) {
+  const rowEnd = min(height, height - dRow);
+  const colEnd = min(width, width - dCol);
+  for (let r = max(0, -dRow); r < rowEnd; r++) {
+    for (let c = max(0, -dCol); c < colEnd; c++) {
       const i = quantised[r * width + c];
       const j = quantised[(r + dRow) * width + c + dCol];
       matrix[i * levels + j] += 1;
@@ -85,7 +106,7 @@ export function glcmProperties(matrix: Float64Array, levels = GLCM_LEVELS): Glcm
       const p = matrix[i * levels + j];
       const diff = i - j;
       contrast += p * diff * diff;
-      dissimilarity += p * Math.abs(diff);
+      dissimilarity += p * abs(diff);
       homogeneity += p / (1 + diff * diff);
       asm += p * p;
       mean += p * i;
@@ -118,11 +139,19 @@ export const GLCM_FEATURES: readonly string[] = GLCM_DISTANCES.flatMap((d) =>
 /** Each property averaged over the four angles, for each distance (GLCM_FEATURES order). */
 export function glcmFeatures(plane: ImagePlane): number[] {
   const out: number[] = [];
+  const quantised = quantisePlane(plane, GLCM_LEVELS);
   for (const distance of GLCM_DISTANCES) {
     const sums = GLCM_PROPERTIES.map(() => 0);
     for (const angle of GLCM_ANGLES) {
       const props = glcmProperties(
-        cooccurrenceMatrix(plane, angle.dRow * distance, angle.dCol * distance),
+        cooccurrenceOfLevels(
+          quantised,
+          plane.width,
+          plane.height,
+          angle.dRow * distance,
+          angle.dCol * distance,
+          GLCM_LEVELS,
+        ),
       );
       GLCM_PROPERTIES.forEach((name, k) => (sums[k] += props[name]));
     }
