@@ -69,7 +69,12 @@ const median = (xs: number[]) => {
 };
 
 /** A training batch as denoiserTraining makes one: random t, 10 % null prompts. */
-function trainingBatch(model: LatentDiffusionModel, prompts: string[]): ArrayBatch {
+export function trainingBatch(
+  model: LatentDiffusionModel,
+  prompts: string[],
+  size = BATCH,
+): ArrayBatch {
+  const BATCH = size;
   const rng = createRng(1);
   const { sampleSize, inChannels } = model.config.unet;
   const per = sampleSize * sampleSize * inChannels;
@@ -171,7 +176,7 @@ function tfjsPlainMsPerStep(model: LatentDiffusionModel, batch: ArrayBatch, step
   }
 }
 
-function samplingOptions(): GenerateOptions {
+export function samplingOptions(): GenerateOptions {
   return {
     seed: 0,
     steps: SAMPLING_STEPS,
@@ -236,7 +241,7 @@ async function tfjsSamplingTwoThreads(checkpoint: string, prompts: string[]): Pr
 }
 
 /** Writes what the twin needs (config, weights, the same batch, the same sampling inputs). */
-async function prepareTwin(
+export async function prepareTwin(
   model: LatentDiffusionModel,
   batch: ArrayBatch,
   prompts: string[],
@@ -288,7 +293,7 @@ async function webgpuRow(model: LatentDiffusionModel, batch: ArrayBatch, steps: 
   }
 }
 
-interface TwinBench {
+export interface TwinBench {
   ms_per_step: number;
   step_ms: number[];
   cpu_ms_per_step: number;

@@ -460,7 +460,8 @@ def ddim_sample(text, unet, decoder, latents, cond, null, schedule, scale):
     x = latents
     for i, t in enumerate(timesteps):
         stacked = torch.cat([x, x])
-        out = unet(stacked, torch.full((stacked.shape[0],), float(t)), context, context_mask)
+        t_batch = torch.full((stacked.shape[0],), float(t), device=stacked.device)
+        out = unet(stacked, t_batch, context, context_mask)
         uncond, cond_out = out.chunk(2)
         eps = uncond + (cond_out - uncond) * scale
         a_t = alpha_bars[i]
@@ -511,6 +512,8 @@ def check(directory):
 
 
 def bench(directory, steps, threads):
+    """Timings of the twin; FAIRDIFF_TWIN_DEVICE=cuda runs it on the GPU (the GPU benchmark)."""
+    device = torch.device(os.environ.get("FAIRDIFF_TWIN_DEVICE", "cpu"))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     with open(os.path.join(directory, "config.json")) as f:
@@ -522,8 +525,10 @@ def bench(directory, steps, threads):
     load_weights(unet, weights, "unet")
     load_weights(decoder, weights, "autoencoder")
     bench_config = config["bench"]
+    for module in (text, unet, decoder):
+        module.to(device)
 
-    batch = batch_from(inputs)
+    batch = {name: value.to(device) for name, value in batch_from(inputs).items()}
     params = list(text.parameters()) + list(unet.parameters())
     opt = torch.optim.AdamW(
         params, lr=bench_config["learningRate"], weight_decay=bench_config["weightDecay"]
@@ -548,6 +553,7 @@ def bench(directory, steps, threads):
     cpu_ms_per_step = (time.process_time() - cpu_start) / steps * 1000
 
     sample_inputs = read_tensors(os.path.join(directory, "sample"))
+    sample_inputs = {name: value.to(device) for name, value in sample_inputs.items()}
     latents = nhwc_to_nchw(sample_inputs["latents"])
     cond = (sample_inputs["condIds"].long(), sample_inputs["condMask"])
     null = (sample_inputs["nullIds"].long(), sample_inputs["nullMask"])
@@ -560,6 +566,8 @@ def bench(directory, steps, threads):
         start = time.perf_counter()
         for _ in range(rounds):
             images = ddim_sample(text, unet, decoder, latents, cond, null, schedule, scale)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         seconds = (time.perf_counter() - start) / rounds
         cpu_seconds = (time.process_time() - cpu_start) / rounds
     print(

@@ -50,11 +50,27 @@ async function tryTfjsNode(pkg: string, wantGpu: boolean): Promise<Attempt> {
   return { ok: true, reason: wantGpu ? "CUDA device in use" : "native TensorFlow CPU", source };
 }
 
+/**
+ * FAIRDIFF_WEBGPU_FLAGS="NAME=value,…" sets tfjs-webgpu flags before the backend starts (e.g.
+ * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, WEBGPU_CPU_FORWARD). Measured on an H100 (bench/gpu.ts):
+ * neither changed the ~1 ms per kernel dispatch that bounds Dawn under Node, so defaults stay.
+ */
+function applyWebgpuFlags(): void {
+  for (const entry of (process.env.FAIRDIFF_WEBGPU_FLAGS ?? "").split(",").filter(Boolean)) {
+    const [name, value] = entry.split("=");
+    if (!name?.startsWith("WEBGPU_") || value === undefined) {
+      throw new Error(`FAIRDIFF_WEBGPU_FLAGS: "${entry}" is not NAME=value with a WEBGPU_ flag`);
+    }
+    tf.env().set(name, value === "true" ? true : value === "false" ? false : Number(value));
+  }
+}
+
 async function tryWebgpu(): Promise<Attempt> {
   const source = "@tensorflow/tfjs-backend-webgpu + webgpu (Dawn)";
   const probe = await probeWebgpu();
   if (!probe.available) return { ok: false, reason: probe.reason, source };
   require("@tensorflow/tfjs-backend-webgpu");
+  applyWebgpuFlags();
   if (!(await activate("webgpu"))) {
     return { ok: false, reason: "adapter found but the tfjs WebGPU backend did not start", source };
   }

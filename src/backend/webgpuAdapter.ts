@@ -27,6 +27,16 @@ function loadDawn(): DawnModule {
 }
 
 /**
+ * Dawn instance options: FAIRDIFF_DAWN_OPTIONS="a;b" replaces the defaults (see the `webgpu`
+ * package's README: enable-dawn-features=…, backend=…, adapter=…).
+ */
+function dawnOptions(): string[] {
+  const fromEnv = process.env.FAIRDIFF_DAWN_OPTIONS;
+  if (fromEnv !== undefined) return fromEnv.split(";").filter(Boolean);
+  return [];
+}
+
+/**
  * Installs `navigator.gpu` and the WebGPU globals, then asks Dawn for an adapter. Resolves
  * without throwing: a machine with no GPU (or no Vulkan loader) gets a reason instead.
  */
@@ -41,7 +51,7 @@ export async function probeWebgpu(timeoutMs = 5000): Promise<WebgpuProbe> {
     };
   }
   try {
-    const gpu = dawn.create([]);
+    const gpu = dawn.create(dawnOptions());
     const adapter = await Promise.race([
       gpu.requestAdapter({ powerPreference: "high-performance" }),
       new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
