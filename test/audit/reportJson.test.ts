@@ -12,6 +12,7 @@ import {
   AUDIT_REPORT_SCHEMA_VERSION,
   AuditReport,
 } from "../../src/audit";
+import { toDisplayPayload } from "../../kernel/output/mimeBundle";
 import { fixtureReport, NEUTRAL_PROMPT } from "./reportFixture";
 
 /** A mutable plain copy of the report's JSON; `any` lets the tests reach into any path. */
@@ -128,4 +129,16 @@ test("the MIME bundle offers the JSON, an HTML fragment, Markdown and a text sum
   expect(text).toContain("sex: Male 85.9 %");
   expect(text).toContain("target 50.0 %");
   expect(text).toContain("n = 64");
+});
+
+test("the kernel shows a report as a cell result with every representation", () => {
+  const report = fixtureReport();
+  const payload = toDisplayPayload(report);
+  expect(Object.keys(payload.data).sort()).toEqual(
+    [AUDIT_REPORT_MIME, "text/html", "text/markdown", "text/plain"].sort(),
+  );
+  // What goes over the wire is plain JSON the renderer can read back.
+  const wire = JSON.parse(JSON.stringify(payload.data)) as Record<string, unknown>;
+  expect(AuditReport.fromJSON(wire[AUDIT_REPORT_MIME]).data()).toEqual(report.data());
+  expect(wire["text/plain"]).toBe(report.toString());
 });
