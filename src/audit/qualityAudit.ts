@@ -116,6 +116,18 @@ function resolveAttributes(
   });
 }
 
+/** The extractor's features of a batch, checking it gave one row of `dimension` per image. */
+async function extractRows(extractor: FeatureExtractor, batch: tf.Tensor4D): Promise<Float64Array> {
+  const features = await extractor.extract(batch);
+  const expected = batch.shape[0] * extractor.info.dimension;
+  if (features.length !== expected) {
+    throw new Error(
+      `extractor "${extractor.info.name}" returned ${features.length} values for ${batch.shape[0]} images; expected ${batch.shape[0]} × ${extractor.info.dimension}`,
+    );
+  }
+  return features;
+}
+
 /** Features of a labelled set, in batches. */
 async function extractAll(
   extractor: FeatureExtractor,
@@ -132,7 +144,7 @@ async function extractAll(
     const count = Math.min(batchSize, n - start);
     const batch = imageBatch(images, start, count);
     try {
-      values.set(await extractor.extract(batch), start * d);
+      values.set(await extractRows(extractor, batch), start * d);
     } finally {
       batch.dispose();
     }
@@ -206,7 +218,7 @@ async function generateCounterparts(
       signal: options.signal,
     });
     try {
-      values.set(await extractor.extract(images), start * extractor.info.dimension);
+      values.set(await extractRows(extractor, images), start * extractor.info.dimension);
       if (keepRasters) rasters.push(...(await asRasters(images)));
     } finally {
       images.dispose();

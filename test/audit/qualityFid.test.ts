@@ -189,4 +189,8 @@ test("bad input is named", async () => {
   await expect(
     auditQuality(null, { real, generated: real, seed: 1, extractor, attributes: ["sex"] }),
   ).rejects.toThrow(/attribute "sex" has 0 group\(s\) among the real images/);
+  const claimsTwo = { ...meanIntensity(), info: { ...extractor.info, dimension: 2 } };
+  await expect(
+    auditQuality(null, { real, generated: real, seed: 1, extractor: claimsTwo }),
+  ).rejects.toThrow(/extractor "mean-intensity" returned 4 values for 4 images; expected 4 × 2/);
 });
