@@ -1,0 +1,484 @@
+/**
+ * Method 3 — fair Bayesian perturbation (FairDiffusion, Luo et al.): train or fine-tune the
+ * denoiser with a per-sample loss weight w_i = 1 + Σ_a σ[a, g_a(i)]·ξ_{i,a} (ξ ~ N(0, 1), fresh
+ * per sample and attribute), loss = mean_i w_i·ℓ_i. After each step the fairness score
+ * y = −Σ_a (max_g ℓ̄_g − min_g ℓ̄_g) of the *unweighted* per-sample losses is stored with the σ
+ * that was used; every T steps an exact GP fitted to the stored pairs picks the σ ∈ [0, 1]^K of
+ * highest UCB (μ + √β·σ_post, β = 0.1); every step σ ← ρσ + (1 − ρ)U(0, 1)^K (ρ = 0.95). The
+ * arithmetic lives in perturbationWeights.ts and sigmaSearch.ts; this file is the training loop.
+ *
+ * The same loop with `perturbation: "none"` is plain training on exactly the same batches, noise
+ * and timesteps (σ stays 0) — the baseline FairDiffusion is compared against.
+ *
+ * What is trained: the UNet (as in the paper), plus the text encoder with `trainText`. From
+ * scratch: pass a model whose autoencoder is trained (stage 1) and a fresh denoiser; to fine-tune,
+ * pass a trained model (e.g. cxr-mini). Examples carry their group labels. Training runs in the
+ * calling thread: the fairness score needs every sample's unweighted loss each step, which the
+ * data-parallel trainer's scalar protocol does not return.
+ */
+import * as fs from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
+import type { GroupAssignment, SensitiveAttribute } from "../data/subgroups";
+import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
+import { NULL_PROMPT } from "../models/classifierFreeGuidance";
+import { buildOptimizer, type OptimizerState, type StepOptimizer } from "../parallel/optimizerSpec";
+import { toTensors } from "../parallel/replica";
+import { perSampleDenoisingLoss, weightedMean } from "../pipeline/denoiserReplica";
+import { WeightAverage } from "../pipeline/ema";
+import { EpochOrder } from "../pipeline/epochOrder";
+import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
+import { learningRateAt } from "../pipeline/learningRateSchedule";
+import { encodeLatents, type TrainingExample } from "../pipeline/trainDenoiser";
+import { NoiseSchedule } from "../schedulers/noiseSchedule";
+import { createRng } from "../util/random";
+import { gradientStep } from "./gradientStep";
+import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
+import {
+  EvaluationClock,
+  checkEvaluationOptions,
+  evaluationDue,
+  periodicEvaluation,
+  type MethodEvaluationOptions,
+} from "./periodicEvaluation";
+import {
+  fairnessScore,
+  groupIndices,
+  groupLossGap,
+  groupMeanLosses,
+  perturbationLayout,
+  perturbationWeights,
+  sigmaLabels,
+  type PerturbationLayout,
+} from "./perturbationWeights";
+import { SigmaSearch, type SigmaSearchState } from "./sigmaSearch";
+
+export interface LabelledTrainingExample extends TrainingExample {
+  /** attribute → group of this example (an attribute may be absent when unknown). */
+  attributes: GroupAssignment;
+}
+
+export interface FairPerturbationOptions {
+  /** Training examples with group labels (e.g. the biased cohort the model learned from). */
+  examples: readonly LabelledTrainingExample[];
+  /** Sensitive attributes whose groups get a σ each (e.g. the cohort's sex and race). */
+  attributes: readonly SensitiveAttribute[];
+  steps: number;
+  seed: number;
+  batchSize?: number;
+  /** Peak learning rate (default 1e-4, for fine-tuning). */
+  learningRate?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Classifier-free-guidance prompt dropout (default 0.1). */
+  promptDropout?: number;
+  /** Also train the text encoder (default false: the UNet only, as the paper). */
+  trainText?: boolean;
+  /** "bayesian" (default) or "none": plain training on the same batches, the baseline. */
+  perturbation?: "bayesian" | "none";
+  /** Steps between GP fits, T (default 30). */
+  every?: number;
+  /** Exploration keep-rate ρ (default 0.95). */
+  rho?: number;
+  /** UCB weight β (default 0.1). */
+  beta?: number;
+  /** Initial σ (default all ones). */
+  initialSigma?: number[];
+  /** EMA of the weights, copied into the model at the end (default: none). */
+  emaDecay?: number;
+  /** Target for the evaluation events' bias figures (default uniform). */
+  target?: TargetGetter;
+  /** Subgroup classifier for the periodic evaluation. */
+  classifier?: SubgroupClassifier;
+  evaluation?: MethodEvaluationOptions;
+  signal?: AbortSignal;
+  stateFile?: string;
+  checkpointEvery?: number;
+}
+
+export interface FairPerturbationSummary {
+  stepsDone: number;
+  aborted: boolean;
+  finalLoss: number;
+}
+
+const STATE_KIND = "fair-perturbation-state";
+
+interface StateMetadata {
+  step: number;
+  seed: number;
+  batchSize: number;
+  perturbation: "bayesian" | "none";
+  iterations: number;
+  search: SigmaSearchState;
+}
+
+function checkOptions(options: FairPerturbationOptions): void {
+  if (!Number.isInteger(options.steps) || options.steps < 0) {
+    throw new Error(`steps must be a non-negative integer, got ${options.steps}`);
+  }
+  if (options.examples.length === 0) throw new Error("no training examples");
+  const batch = options.batchSize ?? 32;
+  if (!Number.isInteger(batch) || batch < 2) {
+    throw new Error(`batchSize must be an integer ≥ 2, got ${batch}`);
+  }
+  const mode = options.perturbation ?? "bayesian";
+  if (mode !== "bayesian" && mode !== "none") {
+    throw new Error(`perturbation must be "bayesian" or "none", got ${String(mode)}`);
+  }
+  if (options.evaluation) {
+    checkEvaluationOptions(options.evaluation);
+    if (!options.classifier) throw new Error("evaluation needs a classifier (options.classifier)");
+  }
+}
+
+/** Group label of each attribute as a record, for step events. */
+function named(layout: PerturbationLayout, values: readonly (readonly number[])[]) {
+  return Object.fromEntries(
+    layout.attributes.map((a, k) => [
+      a.name,
+      Object.fromEntries(
+        a.groups.map((g, j) => [g, Number.isNaN(values[k][j]) ? null : values[k][j]]),
+      ),
+    ]),
+  );
+}
+
+export async function* fairBayesianPerturbation(
+  model: LatentDiffusionModel,
+  options: FairPerturbationOptions,
+): AsyncGenerator<MethodEvent, FairPerturbationSummary> {
+  checkOptions(options);
+  const layout = perturbationLayout(options.attributes);
+  const examples = options.examples;
+  const groups = groupIndices(
+    layout,
+    examples.map((e) => e.attributes),
+  );
+  const mode = options.perturbation ?? "bayesian";
+  const batchSize = options.batchSize ?? 32;
+  const dropout = options.promptDropout ?? 0.1;
+  const peak = options.learningRate ?? 1e-4;
+  const { unet: unetConfig, noise: noiseConfig } = model.config;
+  const schedule = new NoiseSchedule(noiseConfig);
+  const latents = encodeLatents(model, [...examples]);
+  const per = unetConfig.sampleSize * unetConfig.sampleSize * unetConfig.inChannels;
+  const order = new EpochOrder(examples.length, options.seed);
+  const search = new SigmaSearch({
+    size: layout.size,
+    seed: options.seed,
+    every: options.every,
+    rho: options.rho,
+    beta: options.beta,
+    initial: options.initialSigma,
+  });
+  const labels = sigmaLabels(layout);
+  const variables = [
+    ...(options.trainText ? model.textEncoder.trainableParameters() : []),
+    ...model.unet.trainableParameters(),
+  ];
+  const optimizer = buildOptimizer({
+    name: "adamw",
+    learningRate: peak,
+    weightDecay: options.weightDecay ?? 1e-2,
+  });
+  const lrSchedule = {
+    peak,
+    warmupSteps: options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10)),
+    totalSteps: options.steps,
+  };
+  const readWeights = () =>
+    Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  const ema =
+    options.emaDecay !== undefined
+      ? new WeightAverage(await readWeights(), options.emaDecay)
+      : undefined;
+  const uniformTargets = (): TargetDistributions =>
+    Object.fromEntries(
+      layout.attributes.map((a) => [
+        a.name,
+        Object.fromEntries(a.groups.map((g) => [g, 1 / a.groups.length])),
+      ]),
+    );
+  const currentTarget = (): TargetDistributions =>
+    options.target ? options.target() : uniformTargets();
+
+  const makeBatch = (step: number) => {
+    const rng = createRng(options.seed).fork(`perturb-step:${step}`);
+    const indices = order.batchIndices(step, batchSize);
+    const batchLatents = new Float32Array(batchSize * per);
+    const noise = new Float32Array(batchSize * per);
+    const timesteps = new Float32Array(batchSize);
+    const signal = new Float32Array(batchSize);
+    const spread = new Float32Array(batchSize);
+    const prompts: string[] = [];
+    indices.forEach((index, k) => {
+      batchLatents.set(latents.subarray(index * per, (index + 1) * per), k * per);
+      const t = rng.int(schedule.trainTimesteps);
+      const alphaBar = schedule.alphaBar(t);
+      timesteps[k] = t;
+      signal[k] = Math.sqrt(alphaBar);
+      spread[k] = Math.sqrt(1 - alphaBar);
+      prompts.push(rng.next() < dropout ? NULL_PROMPT : examples[index].prompt);
+    });
+    for (let j = 0; j < noise.length; j++) noise[j] = rng.normal();
+    const encoded = model.tokenizer.encode(prompts, { overflow: "truncate" });
+    const shape = [batchSize, unetConfig.sampleSize, unetConfig.sampleSize, unetConfig.inChannels];
+    const batchGroups = groups.map((g) => Int32Array.from(indices, (i) => g[i]));
+    return {
+      arrays: {
+        latents: { values: batchLatents, shape },
+        noise: { values: noise, shape },
+        timesteps: { values: timesteps, shape: [batchSize] },
+        signal: { values: signal, shape: [batchSize] },
+        spread: { values: spread, shape: [batchSize] },
+        tokenIds: {
+          values: encoded.ids,
+          shape: [batchSize, encoded.maxLength],
+          dtype: "int32" as const,
+        },
+        tokenMask: { values: encoded.mask, shape: [batchSize, encoded.maxLength] },
+      },
+      groups: batchGroups,
+    };
+  };
+
+  const clock = new EvaluationClock();
+  const started = performance.now();
+  const evaluate = async (stepsDone: number) =>
+    periodicEvaluation(
+      model,
+      options.classifier as SubgroupClassifier,
+      options.evaluation as MethodEvaluationOptions,
+      {
+        method: "perturb",
+        step: stepsDone,
+        target: currentTarget(),
+        clock,
+        signal: options.signal,
+      },
+    );
+  let images = 0;
+  let finalLoss = Number.NaN;
+  try {
+    let startStep = 0;
+    if (options.stateFile && fs.existsSync(options.stateFile)) {
+      startStep = await restoreState(
+        options.stateFile,
+        variables,
+        optimizer,
+        search,
+        ema,
+        options,
+        batchSize,
+        mode,
+      );
+    }
+    if (startStep === 0 && evaluationDue(options.evaluation, 0, options.steps)) {
+      yield await evaluate(0);
+    }
+    let step = startStep;
+    for (; step < options.steps; step++) {
+      if (options.signal?.aborted) break;
+      const target = currentTarget();
+      const batch = makeBatch(step);
+      const sigmaUsed =
+        mode === "bayesian" ? Array.from(search.sigma) : new Array<number>(layout.size).fill(0);
+      const weights = perturbationWeights(
+        layout,
+        sigmaUsed,
+        batch.groups,
+        createRng(options.seed).fork(`perturb-weights:${step}`),
+      );
+      const learningRate = learningRateAt(lrSchedule, step);
+      const inputs = toTensors(batch.arrays);
+      const weightTensor = tf.tensor1d(weights);
+      let outcome;
+      try {
+        outcome = await gradientStep(
+          variables,
+          optimizer,
+          () => {
+            const perSample = perSampleDenoisingLoss(
+              model.textEncoder,
+              model.unet,
+              noiseConfig.predictionType,
+              inputs,
+            );
+            return { total: weightedMean(perSample, weightTensor), side: [perSample] };
+          },
+          async ([perSample]) => Float32Array.from(await perSample.data()),
+          { learningRate, clipNorm: options.clipNorm ?? 1 },
+        );
+      } finally {
+        tf.dispose(inputs);
+        weightTensor.dispose();
+      }
+      if (ema) ema.update(await readWeights());
+      const losses = outcome.extras;
+      const means = groupMeanLosses(layout, losses, batch.groups);
+      const score = fairnessScore(means);
+      const update = mode === "bayesian" ? search.advance(step + 1, score) : undefined;
+      finalLoss = outcome.loss;
+      images += batchSize;
+      const elapsedMs = performance.now() - started;
+      const unweighted = losses.reduce((s, v) => s + v, 0) / losses.length;
+      const gaps = Object.fromEntries(
+        layout.attributes.map((a, k) => [`gap:${a.name}`, groupLossGap(means[k])]),
+      );
+      yield {
+        type: "step",
+        method: "perturb",
+        step: step + 1,
+        totalSteps: options.steps,
+        losses: { total: outcome.loss, unweighted, ...gaps },
+        target,
+        detail: {
+          sigma: Object.fromEntries(labels.map((l, j) => [l, sigmaUsed[j]])),
+          groupLosses: named(layout, means),
+          fairnessScore: score,
+          weights: { min: Math.min(...weights), max: Math.max(...weights) },
+          gradientNorm: outcome.gradientNorm,
+          ...(update ? { sigmaUpdate: update } : {}),
+        },
+        biasEstimate: {},
+        learningRate,
+        imagesPerSecond: images / (elapsedMs / 1000),
+        elapsedMs,
+      };
+      if (step + 1 < options.steps && evaluationDue(options.evaluation, step + 1, options.steps)) {
+        yield await evaluate(step + 1);
+      }
+      const every = options.checkpointEvery;
+      if (options.stateFile && every && (step + 1) % every === 0 && step + 1 < options.steps) {
+        await saveState(
+          options.stateFile,
+          variables,
+          optimizer,
+          search,
+          ema,
+          options,
+          batchSize,
+          mode,
+          step + 1,
+        );
+        yield { type: "checkpoint", method: "perturb", step: step + 1, file: options.stateFile };
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const aborted = step < options.steps;
+    if (options.stateFile && step > startStep) {
+      await saveState(
+        options.stateFile,
+        variables,
+        optimizer,
+        search,
+        ema,
+        options,
+        batchSize,
+        mode,
+        step,
+      );
+      yield { type: "checkpoint", method: "perturb", step, file: options.stateFile };
+    }
+    if (ema) {
+      variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
+    }
+    if (!aborted && step > startStep && options.evaluation) yield await evaluate(step);
+    model.info = {
+      ...model.info,
+      fairPerturbation: {
+        steps: step,
+        seed: options.seed,
+        perturbation: mode,
+        attributes: layout.attributes.map((a) => a.name),
+        sigma: Array.from(search.sigma),
+        every: search.every,
+        rho: search.rho,
+        beta: search.beta,
+        learningRate: peak,
+        batchSize,
+      },
+    };
+    yield {
+      type: "done",
+      method: "perturb",
+      steps: step,
+      elapsedMs: performance.now() - started,
+      aborted,
+    };
+    return { stepsDone: step, aborted, finalLoss };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+async function saveState(
+  file: string,
+  variables: tf.Variable[],
+  optimizer: StepOptimizer,
+  search: SigmaSearch,
+  ema: WeightAverage | undefined,
+  options: FairPerturbationOptions,
+  batchSize: number,
+  perturbation: "bayesian" | "none",
+  step: number,
+): Promise<void> {
+  const tensors: Record<string, CheckpointTensor> = {};
+  for (let i = 0; i < variables.length; i++) {
+    const v = variables[i];
+    tensors[`weights.${i}`] = { values: Float32Array.from(await v.data()), shape: v.shape };
+    if (ema) tensors[`ema.${i}`] = { values: ema.values[i], shape: v.shape };
+  }
+  const state = await optimizer.state();
+  for (const slot of state.slots) {
+    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
+  }
+  const metadata: StateMetadata = {
+    step,
+    seed: options.seed,
+    batchSize,
+    perturbation,
+    iterations: state.iterations,
+    search: search.state(),
+  };
+  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
+}
+
+async function restoreState(
+  file: string,
+  variables: tf.Variable[],
+  optimizer: StepOptimizer,
+  search: SigmaSearch,
+  ema: WeightAverage | undefined,
+  options: FairPerturbationOptions,
+  batchSize: number,
+  perturbation: "bayesian" | "none",
+): Promise<number> {
+  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
+  const m = state.metadata;
+  if (m.seed !== options.seed || m.batchSize !== batchSize || m.perturbation !== perturbation) {
+    throw new Error(
+      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, perturbation ${m.perturbation}; this run has seed ${options.seed}, batch ${batchSize}, perturbation ${perturbation}`,
+    );
+  }
+  variables.forEach((v, i) => {
+    const saved = state.tensors[`weights.${i}`];
+    if (!saved || saved.values.length !== v.size) {
+      throw new Error(`${file} does not hold the weights of this model's trained variables`);
+    }
+    tf.tidy(() => v.assign(tf.tensor(saved.values, v.shape)));
+    if (ema) ema.values[i].set(state.tensors[`ema.${i}`].values);
+  });
+  const slots: OptimizerState["slots"] = Object.entries(state.tensors)
+    .filter(([name]) => name.startsWith("optimizer."))
+    .map(([name, t]) => ({
+      name: name.slice("optimizer.".length),
+      shape: t.shape,
+      values: t.values,
+    }));
+  if (slots.length > 0) optimizer.setState({ iterations: m.iterations, slots });
+  search.restore(m.search);
+  return m.step;
+}
