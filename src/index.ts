@@ -13,3 +13,4 @@ export { writeFileAtomic } from "./io/atomicWrite";
 export * from "./classifiers";
 export * from "./audit";
 export * from "./features";
+export * from "./methods";
