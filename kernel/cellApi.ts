@@ -20,6 +20,11 @@ export {
 } from "./output/richValues";
 export { Widget } from "./widgets/widget";
 export { FloatSlider, IntSlider, FloatProgress, Label } from "./widgets/controls";
+export { TargetDistribution } from "./widgets/targetDistribution";
+export { SubgroupHistogram } from "./widgets/subgroupHistogram";
+export { MetricsPlot } from "./widgets/metricsPlot";
+export { SampleGrid } from "./widgets/sampleGrid";
+export { TrainingDashboard } from "./widgets/trainingDashboard";
 
 /**
  * The running cell's AbortSignal: aborted when the user interrupts the kernel. Pass it to a
@@ -65,6 +70,11 @@ const CLASS_TYPES: Record<string, string> = {
   IntSlider: " = M.IntSlider",
   FloatProgress: " = M.FloatProgress",
   Label: " = M.Label",
+  TargetDistribution: " = M.TargetDistribution",
+  SubgroupHistogram: " = M.SubgroupHistogram",
+  MetricsPlot: " = M.MetricsPlot",
+  SampleGrid: " = M.SampleGrid",
+  TrainingDashboard: " = M.TrainingDashboard",
   DisplayHandle: " = M.DisplayHandle",
 };
 

@@ -92,6 +92,21 @@ export class Widget<
     return () => list.splice(list.indexOf(handler) >>> 0, 1);
   }
 
+  /**
+   * Changes state without telling the frontend (observers still run): for a subclass that sends
+   * the change its own way, e.g. appended points as a custom message, but wants the full state
+   * ready for a frontend that asks for it later.
+   */
+  protected setQuietly(changes: Partial<S>): void {
+    for (const [name, value] of Object.entries(changes)) this.apply(name, value);
+  }
+
+  /**
+   * Checks a frontend update before it is applied; throw (naming the bad value) to refuse it. A
+   * refused update is answered with the kernel's current values, so the frontend reverts.
+   */
+  protected validateUpdate(_incoming: Record<string, unknown>): void {}
+
   onCustom(handler: CustomHandler): void {
     this.customHandlers.push(handler);
   }
@@ -148,6 +163,14 @@ export class Widget<
     if (method === "update") {
       const incoming = { ...((msg.data.state as Record<string, unknown>) ?? {}) };
       putBuffers(incoming, msg.data.buffer_paths, msg.buffers);
+      try {
+        this.validateUpdate(incoming);
+      } catch (error) {
+        const current: Record<string, unknown> = {};
+        for (const name of Object.keys(incoming)) current[name] = this.state[name];
+        this.sendState("update", current);
+        throw error;
+      }
       // Echo first (protocol 2.1): the frontend then knows the kernel holds these values.
       this.sendState("echo_update", incoming);
       for (const [name, value] of Object.entries(incoming)) {

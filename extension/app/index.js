@@ -1,0 +1,66 @@
+/**
+ * FairDiff Lab: a JupyterLab 4 front end assembled from npm packages, with the ipywidgets
+ * manager and fairdiff's own plugin and audit-report renderer bundled in (no module
+ * federation). Served by jupyterlab_server's LabServerApp (extension/app/fairdiff_lab.py).
+ */
+import { JupyterLab } from "@jupyterlab/application";
+import "./build/style.js";
+
+import applicationExtension from "@jupyterlab/application-extension";
+import apputilsExtension from "@jupyterlab/apputils-extension";
+import codemirrorExtension from "@jupyterlab/codemirror-extension";
+import completerExtension from "@jupyterlab/completer-extension";
+import docmanagerExtension from "@jupyterlab/docmanager-extension";
+import documentsearchExtension from "@jupyterlab/documentsearch-extension";
+import filebrowserExtension from "@jupyterlab/filebrowser-extension";
+import launcherExtension from "@jupyterlab/launcher-extension";
+import mainmenuExtension from "@jupyterlab/mainmenu-extension";
+import markedparserExtension from "@jupyterlab/markedparser-extension";
+import notebookExtension from "@jupyterlab/notebook-extension";
+import rendermimeExtension from "@jupyterlab/rendermime-extension";
+import shortcutsExtension from "@jupyterlab/shortcuts-extension";
+import statusbarExtension from "@jupyterlab/statusbar-extension";
+import themeDarkExtension from "@jupyterlab/theme-dark-extension";
+import themeLightExtension from "@jupyterlab/theme-light-extension";
+import translationExtension from "@jupyterlab/translation-extension";
+import uiComponentsExtension from "@jupyterlab/ui-components-extension";
+import widgetManager from "@jupyter-widgets/jupyterlab-manager";
+
+import fairdiffPlugins from "../lib/index.js";
+import auditReportMime from "../lib/auditReportMime.js";
+
+/** Plugins left out: language servers need a server extension jupyter_server 1.x lacks; the
+ * news announcements would fetch from the internet. */
+const LEFT_OUT = [/language-server/, /:announcements$/];
+const without = (plugins) => plugins.filter(({ id }) => !LEFT_OUT.some((re) => re.test(id)));
+
+window.addEventListener("load", async () => {
+  const lab = new JupyterLab({ mimeExtensions: [auditReportMime] });
+  lab.registerPluginModules([
+    applicationExtension,
+    without(apputilsExtension),
+    codemirrorExtension,
+    completerExtension,
+    docmanagerExtension,
+    documentsearchExtension,
+    filebrowserExtension,
+    launcherExtension,
+    mainmenuExtension,
+    markedparserExtension,
+    without(notebookExtension),
+    rendermimeExtension,
+    shortcutsExtension,
+    statusbarExtension,
+    themeDarkExtension,
+    themeLightExtension,
+    translationExtension,
+    uiComponentsExtension,
+    widgetManager,
+    fairdiffPlugins,
+  ]);
+  await lab.start();
+  await lab.restored;
+  // A marker the browser test (and curious users) can wait on.
+  document.body.dataset.fairdiffLab = "ready";
+  window.fairdiffLab = lab;
+});

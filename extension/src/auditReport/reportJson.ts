@@ -1,0 +1,175 @@
+/**
+ * The part of fairdiff's audit-report JSON (`application/vnd.fairdiff.audit-report+json`, kind
+ * "fairdiff-audit-report", schemaVersion 1) that the renderer reads. Read leniently: a figure may
+ * be a plain number or an interval; missing optional parts are skipped, not fatal. No DOM here,
+ * so the reading is unit-tested in Node.
+ */
+export const AUDIT_REPORT_MIME = "application/vnd.fairdiff.audit-report+json";
+export const AUDIT_REPORT_KIND = "fairdiff-audit-report";
+
+export interface Figure {
+  estimate: number;
+  lower?: number;
+  upper?: number;
+  level?: number;
+}
+
+export interface AttributeRow {
+  attribute: string;
+  groups: string[];
+  proportions: Figure[];
+  target?: number[];
+  bias?: Figure;
+  totalVariation?: Figure;
+  n?: number;
+}
+
+export interface PromptSection {
+  prompt: string;
+  n?: number;
+  attributes: AttributeRow[];
+  intersections: AttributeRow[];
+}
+
+export interface GroupFid {
+  attribute: string;
+  groups: string[];
+  fid: Figure[];
+  esFid?: number;
+}
+
+export interface QualitySection {
+  extractor?: string;
+  overall?: Figure & { nGenerated?: number; nReal?: number };
+  byAttribute: GroupFid[];
+}
+
+export interface ReadReport {
+  title: string;
+  schemaVersion: number;
+  createdAt?: string;
+  prompts: PromptSection[];
+  quality?: QualitySection;
+  manifest: [string, string][];
+  warnings: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const asString = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+const asNumber = (v: unknown): number | undefined =>
+  typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : undefined;
+
+export function readFigure(v: unknown): Figure | undefined {
+  if (typeof v === "number") return { estimate: v };
+  if (!isObject(v)) return undefined;
+  const estimate = asNumber(v.estimate ?? v.value);
+  if (estimate === undefined) return undefined;
+  return {
+    estimate,
+    lower: asNumber(v.lower ?? v.low),
+    upper: asNumber(v.upper ?? v.high),
+    level: asNumber(v.level),
+  };
+}
+
+function readNumbers(v: unknown): number[] | undefined {
+  return Array.isArray(v) ? v.map((x) => asNumber(x) ?? NaN) : undefined;
+}
+
+function readAttribute(v: unknown): AttributeRow | undefined {
+  if (!isObject(v) || !Array.isArray(v.groups)) return undefined;
+  const groups = v.groups.map((g) => String(g));
+  const proportions = Array.isArray(v.proportions)
+    ? v.proportions.map((p) => readFigure(p) ?? { estimate: NaN })
+    : groups.map(() => ({ estimate: NaN }));
+  return {
+    attribute: asString(v.attribute ?? v.name, "?"),
+    groups,
+    proportions,
+    target: readNumbers(v.target),
+    bias: readFigure(v.bias),
+    totalVariation: readFigure(v.totalVariation),
+    n: asNumber(v.n),
+  };
+}
+
+function readPrompt(v: unknown): PromptSection | undefined {
+  if (!isObject(v)) return undefined;
+  const list = (x: unknown) =>
+    Array.isArray(x) ? x.map(readAttribute).filter((a): a is AttributeRow => !!a) : [];
+  return {
+    prompt: asString(v.prompt),
+    n: asNumber(v.n),
+    attributes: list(v.attributes),
+    intersections: list(v.intersections),
+  };
+}
+
+function readQuality(v: unknown): QualitySection | undefined {
+  if (!isObject(v)) return undefined;
+  const overall = readFigure(v.overall);
+  const byAttribute: GroupFid[] = Array.isArray(v.byAttribute)
+    ? v.byAttribute.filter(isObject).map((a) => ({
+        attribute: asString(a.attribute, "?"),
+        groups: Array.isArray(a.groups) ? a.groups.map(String) : [],
+        fid: Array.isArray(a.perGroup)
+          ? a.perGroup.map((f) => readFigure(f) ?? { estimate: NaN })
+          : [],
+        esFid: asNumber(a.esFid),
+      }))
+    : [];
+  return {
+    extractor: isObject(v.extractor) ? asString(v.extractor.name) : asString(v.extractor),
+    overall: overall && {
+      ...overall,
+      nGenerated: isObject(v.overall) ? asNumber(v.overall.nGenerated) : undefined,
+      nReal: isObject(v.overall) ? asNumber(v.overall.nReal) : undefined,
+    },
+    byAttribute,
+  };
+}
+
+function flatten(prefix: string, v: unknown, out: [string, string][]): void {
+  if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out);
+  } else {
+    out.push([prefix, typeof v === "string" ? v : JSON.stringify(v)]);
+  }
+}
+
+/** Reads a report; throws with the reason when `data` is not a fairdiff audit report. */
+export function readAuditReport(data: unknown): ReadReport {
+  if (!isObject(data)) throw new Error("audit report: expected a JSON object");
+  if (data.kind !== AUDIT_REPORT_KIND) {
+    throw new Error(
+      `audit report: kind is ${JSON.stringify(data.kind)}, not "${AUDIT_REPORT_KIND}"`,
+    );
+  }
+  const schemaVersion = asNumber(data.schemaVersion) ?? NaN;
+  const warnings: string[] = [];
+  if (schemaVersion !== 1) {
+    warnings.push(
+      `schema version ${schemaVersion}: this renderer knows version 1; shown as far as understood`,
+    );
+  }
+  const rep = data.representation;
+  const promptList = Array.isArray(rep)
+    ? rep
+    : isObject(rep) && Array.isArray(rep.prompts)
+      ? rep.prompts
+      : [];
+  const manifest: [string, string][] = [];
+  if (isObject(data.manifest)) flatten("", data.manifest, manifest);
+  return {
+    title: asString(data.title, "fairdiff audit report"),
+    schemaVersion,
+    createdAt: asString(data.createdAt) || undefined,
+    prompts: promptList.map(readPrompt).filter((p): p is PromptSection => !!p),
+    quality: readQuality(data.quality),
+    manifest,
+    warnings,
+  };
+}

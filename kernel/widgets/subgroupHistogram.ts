@@ -1,0 +1,98 @@
+/**
+ * SubgroupHistogram (kernel side): generated vs target vs training-data share per group, with the
+ * generated share's interval, one panel per attribute or intersection. Updates replace a panel's
+ * numbers; the frontend redraws in place and the widget coalesces fast updates.
+ */
+import type { AttributeProportions } from "../../src/methods/methodEvents";
+import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
+import { Widget } from "./widget";
+
+export interface HistogramPanel {
+  /** Attribute name, or an intersection such as "sex×race". */
+  key: string;
+  groups: string[];
+  generated?: number[];
+  lower?: number[];
+  upper?: number[];
+  target?: number[];
+  training?: number[];
+  n?: number;
+}
+
+type State = Record<string, unknown> & {
+  panels: HistogramPanel[];
+  selected: string;
+  title: string;
+};
+
+function checkLength(key: string, what: string, values: number[] | undefined, k: number): void {
+  if (values && values.length !== k) {
+    throw new Error(`panel "${key}": ${what} has ${values.length} values for ${k} groups`);
+  }
+  for (const v of values ?? []) {
+    if (!Number.isFinite(v)) throw new Error(`panel "${key}": ${what} holds ${v}`);
+  }
+}
+
+export class SubgroupHistogram extends Widget<State> {
+  constructor(options: { title?: string; panels?: HistogramPanel[] } = {}) {
+    super(fairdiffSpec("SubgroupHistogram"), {
+      ...DOM_WIDGET_BASE,
+      panels: [],
+      selected: "",
+      title: options.title ?? "Subgroup shares",
+    });
+    for (const panel of options.panels ?? []) this.setPanel(panel);
+  }
+
+  get panels(): HistogramPanel[] {
+    return this.get("panels").map((p) => ({ ...p }));
+  }
+
+  /** Adds or replaces the panel with `panel.key`, keeping fields the update leaves out. */
+  setPanel(panel: HistogramPanel): void {
+    const k = panel.groups.length;
+    checkLength(panel.key, "generated", panel.generated, k);
+    checkLength(panel.key, "lower", panel.lower, k);
+    checkLength(panel.key, "upper", panel.upper, k);
+    checkLength(panel.key, "target", panel.target, k);
+    checkLength(panel.key, "training", panel.training, k);
+    const panels = this.get("panels");
+    const old = panels.find((p) => p.key === panel.key);
+    const merged =
+      old && old.groups.join("\u0000") === panel.groups.join("\u0000")
+        ? { ...old, ...withoutUndefined(panel) }
+        : { ...withoutUndefined(panel) };
+    const next = old ? panels.map((p) => (p === old ? merged : p)) : [...panels, merged];
+    this.set({ panels: next, selected: this.get("selected") || panel.key });
+  }
+
+  /** The audited proportions of a method's evaluation event (one panel per attribute). */
+  showProportions(attributes: readonly AttributeProportions[]): void {
+    for (const a of attributes) {
+      this.setPanel({
+        key: a.attribute,
+        groups: [...a.groups],
+        generated: [...a.proportions],
+        lower: a.intervals.map((i) => i.lower),
+        upper: a.intervals.map((i) => i.upper),
+        target: [...a.target],
+        n: a.n,
+      });
+    }
+  }
+
+  /** The training data's share of each group, e.g. from a cohort summary. */
+  setTraining(key: string, groups: string[], shares: number[]): void {
+    this.setPanel({ key, groups, training: shares });
+  }
+
+  select(key: string): void {
+    if (!this.get("panels").some((p) => p.key === key)) throw new Error(`no panel "${key}"`);
+    this.set({ selected: key });
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
