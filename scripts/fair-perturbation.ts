@@ -1,0 +1,160 @@
+/**
+ * Done-when measurement for method 3 (fair Bayesian perturbation, FairDiffusion): fine-tune the
+ * shipped cxr-mini twice from the same weights, on its own biased cohort (the preset's captions
+ * and mix), with the same seed, batches, noise and steps — once plainly ("none"), once with the
+ * perturbation — then compare on held-out images of a balanced cohort:
+ *   - the per-group denoising-loss gap (max − min group mean, per attribute; paired noise);
+ *   - FID overall, per group and ES-FID (auditQuality, the project's encoder features).
+ * Pass: perturbation narrows the summed loss gap and lowers ES-FID for each attribute.
+ *
+ * Run:
+ *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
+ *     --skipLibCheck --types node scripts/fair-perturbation.ts && \
+ *   node dist/scripts/fair-perturbation.js [--steps 300] [--batch 32] [--lr 1e-4] [--every 30] \
+ *     [--held-out 300] [--fid-images 300] [--model models/cxr-mini.fdckpt] [--json out.json]
+ */
+import { writeFileSync } from "fs";
+import { auditQuality } from "../src/audit/qualityAudit";
+import { heldOutRealSamples } from "../src/audit/qualityImageSet";
+import type { QualityAudit } from "../src/audit/qualityTypes";
+import { useBackend } from "../src/backend";
+import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
+import { fairBayesianPerturbation } from "../src/methods/fairBayesianPerturbation";
+import { groupDenoisingLoss, type GroupDenoisingLoss } from "../src/methods/groupDenoisingLoss";
+import { labelledExamples, labelledPresetExamples } from "../src/methods/labelledExamples";
+import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
+import { CXR_MINI } from "../src/pipeline/presets";
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
+interface Outcome {
+  label: string;
+  loss: GroupDenoisingLoss;
+  quality?: QualityAudit;
+  trainMinutes?: number;
+  finalSigma?: unknown;
+}
+
+function describe(o: Outcome): string {
+  const gaps = o.loss.byAttribute
+    .map(
+      (a) =>
+        `${a.attribute} gap ${a.gap.toFixed(5)} (${a.groups.map((g, i) => `${g} ${a.mean[i].toFixed(5)}`).join(", ")})`,
+    )
+    .join("; ");
+  const fid = o.quality
+    ? ` | FID ${o.quality.overall.value.toFixed(3)}; ` +
+      o.quality.byAttribute
+        .map(
+          (a) =>
+            `${a.attribute} ES-FID ${a.esFid.toFixed(3)} (${a.groups.map((g, i) => `${g} ${a.perGroup[i].value.toFixed(3)}`).join(", ")})`,
+        )
+        .join("; ")
+    : "";
+  return `${o.label}: loss ${o.loss.overall.toFixed(5)}; ${gaps}${fid}`;
+}
+
+async function main() {
+  const backend = await useBackend((option("backend", "wasm") as "wasm") ?? "wasm");
+  const steps = Number(option("steps", "300"));
+  const batchSize = Number(option("batch", "32"));
+  const learningRate = Number(option("lr", "1e-4"));
+  const every = Number(option("every", "30"));
+  const heldOutSize = Number(option("held-out", "300"));
+  const fidImages = Number(option("fid-images", "300"));
+  const cohortSize = Number(option("cohort", String(CXR_MINI.cohortSize)));
+  const modelFile = option("model", "models/cxr-mini.fdckpt");
+  const seed = Number(option("seed", "3"));
+  console.log(
+    `backend ${backend.name}; ${steps} steps, batch ${batchSize}, lr ${learningRate}, T ${every}`,
+  );
+
+  const examples = labelledPresetExamples(CXR_MINI, cohortSize);
+  const attributes = createSyntheticCohort({ cohort: "cxr", size: 0, seed: 0 }).attributes.filter(
+    (a) => a.name === "sex" || a.name === "race",
+  );
+  // Held-out real images from a balanced cohort (uniform sex and race), never trained on.
+  const heldOut = heldOutRealSamples(CXR_MINI, {
+    size: Math.max(heldOutSize, fidImages),
+    seed: 9090,
+    mix: {},
+  });
+  const heldOutExamples = labelledExamples(heldOut.slice(0, heldOutSize));
+  const measure = async (model: LatentDiffusionModel, label: string): Promise<Outcome> => {
+    const loss = groupDenoisingLoss(model, heldOutExamples, { seed: 17, attributes, draws: 4 });
+    const quality =
+      fidImages > 0
+        ? await auditQuality(model, {
+            real: heldOut.slice(0, fidImages),
+            seed: 23,
+            attributes: ["sex", "race"],
+          })
+        : undefined;
+    const outcome = { label, loss, quality };
+    console.log(describe(outcome));
+    return outcome;
+  };
+
+  const original = LatentDiffusionModel.load(modelFile);
+  const results: Outcome[] = [await measure(original, "original")];
+  original.dispose();
+  for (const mode of ["none", "bayesian"] as const) {
+    const model = LatentDiffusionModel.load(modelFile);
+    const started = performance.now();
+    let finalSigma: unknown;
+    for await (const e of fairBayesianPerturbation(model, {
+      examples,
+      attributes,
+      steps,
+      seed,
+      batchSize,
+      learningRate,
+      every,
+      perturbation: mode,
+    })) {
+      if (e.type === "step") {
+        finalSigma = e.detail.sigma;
+        if (e.step % 25 === 0 || e.detail.sigmaUpdate) {
+          console.log(
+            `[${mode}] step ${e.step}: loss ${e.losses.total.toFixed(4)} (unweighted ${e.losses.unweighted.toFixed(4)}), gaps sex ${e.losses["gap:sex"].toFixed(4)} race ${e.losses["gap:race"].toFixed(4)}, y ${(e.detail.fairnessScore as number).toFixed(4)}${e.detail.sigmaUpdate ? `, σ ← ${JSON.stringify((e.detail.sigmaUpdate as { chosen: number[] }).chosen.map((v) => +v.toFixed(3)))}` : ""} ${e.imagesPerSecond.toFixed(1)} img/s`,
+          );
+        }
+      }
+    }
+    const trainMinutes = (performance.now() - started) / 60000;
+    const outcome = await measure(model, mode === "none" ? "plain" : "perturbed");
+    results.push({ ...outcome, trainMinutes, finalSigma });
+    model.dispose();
+  }
+  const [, plain, perturbed] = results;
+  const sumGap = (o: Outcome) => o.loss.byAttribute.reduce((s, a) => s + a.gap, 0);
+  const gapNarrowed = sumGap(perturbed) < sumGap(plain);
+  const esFidBetter = perturbed.quality
+    ? perturbed.quality.byAttribute.every(
+        (a, k) => a.esFid < (plain.quality as QualityAudit).byAttribute[k].esFid,
+      )
+    : false;
+  console.log(
+    `summed loss gap: plain ${sumGap(plain).toFixed(5)}, perturbed ${sumGap(perturbed).toFixed(5)} → ${gapNarrowed ? "narrower" : "NOT narrower"}; ES-FID ${esFidBetter ? "better for every attribute" : "NOT better for every attribute"}`,
+  );
+  const jsonAt = process.argv.indexOf("--json");
+  if (jsonAt >= 0) {
+    writeFileSync(
+      process.argv[jsonAt + 1],
+      JSON.stringify(
+        { steps, batchSize, learningRate, every, seed, results, gapNarrowed, esFidBetter },
+        null,
+        2,
+      ),
+    );
+  }
+  process.exitCode = gapNarrowed && esFidBetter ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(2);
+});
