@@ -24,3 +24,4 @@ export type {
 } from "./trainingEvents";
 export { learningRateAt, type LearningRateSchedule } from "./learningRateSchedule";
 export { reconstructionPsnr, type ReconstructionQuality } from "./reconstructionQuality";
+export { CXR_MINI, TRAINING_PRESETS, trainingPreset, type TrainingPreset } from "./presets";
