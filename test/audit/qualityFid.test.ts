@@ -157,6 +157,7 @@ test("fidOfRows is the Fréchet distance of the chosen rows; the bootstrap is se
     n: 12 + rowsR.length,
   });
   expect(figure.interval!.lower).toBeLessThan(figure.interval!.upper);
+  expect(figure.interval!.method).toMatch(/^basic-bootstrap/);
   expect(fidOfRows(g, rowsG, r, rowsR, bootstrap).interval).toEqual(figure.interval);
   expect(fidOfRows(g, rowsG, r, rowsR, { ...bootstrap, seed: 6 }).interval).not.toEqual(
     figure.interval,
@@ -193,4 +194,37 @@ test("bad input is named", async () => {
   await expect(
     auditQuality(null, { real, generated: real, seed: 1, extractor: claimsTwo }),
   ).rejects.toThrow(/extractor "mean-intensity" returned 4 values for 4 images; expected 4 × 2/);
+});
+
+test("the FID bootstrap interval covers the true distance ~95 % of the time (Gaussian data)", () => {
+  // Two Gaussians in d = 4: means differ by 0.3 on axis 0, standard deviations 1 vs 1.3 on axis 1.
+  // True FID = ‖Δμ‖² + Σ (σ₁ − σ₂)² = 0.09 + 0.09.
+  const d = 4;
+  const n = 80;
+  const truth = 0.3 ** 2 + 0.3 ** 2;
+  const experiments = 120;
+  let hits = 0;
+  let aboveEstimate = 0;
+  const rows = Array.from({ length: n }, (_, i) => i);
+  for (let e = 0; e < experiments; e++) {
+    const rng = createRng(500 + e);
+    const a = Float64Array.from({ length: n * d }, () => rng.normal());
+    const b = Float64Array.from({ length: n * d }, (_, k) => {
+      const axis = k % d;
+      return rng.normal() * (axis === 1 ? 1.3 : 1) + (axis === 0 ? 0.3 : 0);
+    });
+    const figure = fidOfRows({ values: a, dimension: d }, rows, { values: b, dimension: d }, rows, {
+      resamples: 150,
+      seed: e,
+    });
+    if (figure.interval!.lower <= truth && truth <= figure.interval!.upper) hits++;
+    if (figure.value > truth) aboveEstimate++;
+  }
+  const coverage = hits / experiments;
+  console.log(
+    `FID bootstrap coverage ${coverage} over ${experiments} experiments (estimate above the truth in ${aboveEstimate})`,
+  );
+  expect(aboveEstimate).toBeGreaterThan(experiments / 2); // the bias the interval must carry
+  expect(coverage).toBeGreaterThanOrEqual(0.88);
+  expect(coverage).toBeLessThanOrEqual(1);
 });
