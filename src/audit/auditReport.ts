@@ -28,7 +28,7 @@ export interface AuditReportInput {
   manifest: RunManifest;
   title?: string;
   /** Defaults to now. */
-  created?: Date | string;
+  createdAt?: Date | string;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -42,7 +42,7 @@ function deepFreeze<T>(value: T): T {
 export class AuditReport {
   readonly schemaVersion = AUDIT_REPORT_SCHEMA_VERSION;
   readonly kind = AUDIT_REPORT_KIND;
-  readonly created: string;
+  readonly createdAt: string;
   readonly title: string;
   readonly representation: readonly PromptRepresentation[];
   readonly quality?: QualityAudit;
@@ -51,7 +51,7 @@ export class AuditReport {
   /** Takes a copy of `data` (checked) and freezes it: a report does not change once made. */
   private constructor(data: AuditReportData) {
     const copy = deepFreeze(structuredClone(data));
-    this.created = copy.created;
+    this.createdAt = copy.createdAt;
     this.title = copy.title;
     this.representation = copy.representation;
     if (copy.quality !== undefined) this.quality = copy.quality;
@@ -59,14 +59,14 @@ export class AuditReport {
   }
 
   static create(input: AuditReportInput): AuditReport {
-    const created =
-      input.created instanceof Date
-        ? input.created.toISOString()
-        : (input.created ?? new Date().toISOString());
+    const createdAt =
+      input.createdAt instanceof Date
+        ? input.createdAt.toISOString()
+        : (input.createdAt ?? new Date().toISOString());
     const data: AuditReportData = {
       schemaVersion: AUDIT_REPORT_SCHEMA_VERSION,
       kind: AUDIT_REPORT_KIND,
-      created,
+      createdAt,
       title: input.title ?? "Subgroup audit",
       representation: input.representation,
       ...(input.quality === undefined ? {} : { quality: input.quality }),
@@ -100,7 +100,7 @@ export class AuditReport {
     return {
       schemaVersion: this.schemaVersion,
       kind: this.kind,
-      created: this.created,
+      createdAt: this.createdAt,
       title: this.title,
       representation: this.representation as PromptRepresentation[],
       ...(this.quality === undefined ? {} : { quality: this.quality }),

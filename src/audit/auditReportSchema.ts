@@ -17,7 +17,7 @@ export interface AuditReportData {
   schemaVersion: typeof AUDIT_REPORT_SCHEMA_VERSION;
   kind: typeof AUDIT_REPORT_KIND;
   /** ISO 8601 time the report was made. */
-  created: string;
+  createdAt: string;
   title: string;
   /** One entry per audited prompt: proportions, bias, TV, KL with intervals, per attribute. */
   representation: PromptRepresentation[];

@@ -287,9 +287,9 @@ export function parseAuditReportData(input: unknown): AuditReportData {
       `audit report schemaVersion ${describe(o.schemaVersion)} is not supported (this fairdiff reads ${AUDIT_REPORT_SCHEMA_VERSION}${newer ? "; the report is newer: update fairdiff" : ""})`,
     );
   }
-  str(o, "created", "report");
-  if (Number.isNaN(Date.parse(o.created as string)))
-    fail("report.created", "an ISO 8601 time", o.created);
+  str(o, "createdAt", "report");
+  if (Number.isNaN(Date.parse(o.createdAt as string)))
+    fail("report.createdAt", "an ISO 8601 time", o.createdAt);
   str(o, "title", "report");
   list(o, "representation", "report", promptRepresentation);
   if (o.quality !== undefined) quality(o.quality, "report.quality");

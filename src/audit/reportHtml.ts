@@ -332,7 +332,7 @@ function methodsNote(data: AuditReportData): string {
 
 function body(data: AuditReportData): string {
   const m = data.manifest;
-  const created = new Date(data.created);
+  const created = new Date(data.createdAt);
   return [
     `<header><h1>${h(data.title)}</h1>`,
     `<p class="fd-muted">fairdiff audit report · ${h(created.toISOString().replace("T", " ").slice(0, 19))} UTC · model ${h(m.model.file ?? m.model.preset ?? "in memory")} · ${m.prompts.length} prompt${m.prompts.length === 1 ? "" : "s"} × ${m.imagesPerPrompt} images · seed ${m.seed}</p></header>`,

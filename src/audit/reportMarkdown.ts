@@ -33,7 +33,7 @@ export function reportMarkdown(data: AuditReportData): string {
   const lines = [
     `# ${md(data.title)}`,
     "",
-    `fairdiff audit report, ${md(data.created)}. Model ${md(m.model.file ?? m.model.preset ?? "in memory")}${m.model.sha256 ? ` (SHA-256 \`${m.model.sha256}\`)` : ""}, classifier ${md(m.classifier.file ?? "in memory")}, seed ${m.seed}, ${m.prompts.length} prompt(s) × ${m.imagesPerPrompt} images, ${md(m.sampler.scheduler)} ${m.sampler.steps} steps, guidance ${m.sampler.guidanceScale}.`,
+    `fairdiff audit report, ${md(data.createdAt)}. Model ${md(m.model.file ?? m.model.preset ?? "in memory")}${m.model.sha256 ? ` (SHA-256 \`${m.model.sha256}\`)` : ""}, classifier ${md(m.classifier.file ?? "in memory")}, seed ${m.seed}, ${m.prompts.length} prompt(s) × ${m.imagesPerPrompt} images, ${md(m.sampler.scheduler)} ${m.sampler.steps} steps, guidance ${m.sampler.guidanceScale}.`,
     "",
     "## Representation",
     "",

@@ -204,7 +204,7 @@ export function fixtureInput(withQuality = true): AuditReportInput {
           elapsedMs: { representation: 61000, total: 61000 },
         },
     title: `Audit of ${HOSTILE}`,
-    created: new Date("2025-01-02T03:04:05Z"),
+    createdAt: new Date("2025-01-02T03:04:05Z"),
   };
 }
 

@@ -27,6 +27,7 @@ test("a JSON round trip through text is lossless, NaN included", () => {
   const json = plain(report);
   expect(json.kind).toBe(AUDIT_REPORT_KIND);
   expect(json.schemaVersion).toBe(AUDIT_REPORT_SCHEMA_VERSION);
+  expect(json.createdAt).toBe("2025-01-02T03:04:05.000Z");
   // JSON has no NaN: the figure that could not be computed is written as a string…
   expect(json.quality.byAttribute[1].perGroup[0].value).toBe("NaN");
   const back = AuditReport.fromJSON(json);
