@@ -30,8 +30,9 @@ import fairdiffPlugins from "../lib/index.js";
 import auditReportMime from "../lib/auditReportMime.js";
 
 /** Plugins left out: language servers need a server extension jupyter_server 1.x lacks; the
- * news announcements would fetch from the internet. */
-const LEFT_OUT = [/language-server/, /:announcements$/];
+ * news announcements would fetch from the internet; the table of contents and metadata form
+ * need packages this app does not bundle. */
+const LEFT_OUT = [/language-server/, /:announcements$/, /:toc$/, /:update-raw-mimetype$/];
 const without = (plugins) => plugins.filter(({ id }) => !LEFT_OUT.some((re) => re.test(id)));
 
 window.addEventListener("load", async () => {

@@ -47,6 +47,32 @@ export class SampleGrid extends Widget<State> {
     if (options.images) this.show(options.images);
   }
 
+  /**
+   * Shows images grouped by one classifier head's prediction (a HeadPrediction of
+   * SubgroupClassifier.predict): arg-max class as the group, every class probability on hover.
+   */
+  showPredicted(
+    pixels: SampleImages["pixels"],
+    shape: SampleImages["shape"],
+    prompts: string[],
+    head: { classes: string[]; probabilities: ArrayLike<number>; predicted: ArrayLike<number> },
+  ): void {
+    const k = head.classes.length;
+    const n = shape[0];
+    if (head.predicted.length !== n) {
+      throw new Error(`prediction covers ${head.predicted.length} images, shape says ${n}`);
+    }
+    const groups: string[] = [];
+    const probabilities: Record<string, number>[] = [];
+    for (let i = 0; i < n; i++) {
+      groups.push(head.classes[head.predicted[i]]);
+      probabilities.push(
+        Object.fromEntries(head.classes.map((c, j) => [c, head.probabilities[i * k + j]])),
+      );
+    }
+    this.show({ pixels, shape, groups, prompts, probabilities });
+  }
+
   show(images: SampleImages): void {
     const [n, h, w, c] = images.shape;
     if (![n, h, w, c].every((d) => Number.isInteger(d) && d >= 0)) {

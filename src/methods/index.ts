@@ -35,3 +35,4 @@ export {
 } from "./sigmaSearch";
 export * from "./gaussianProcess";
 export * from "./upperConfidenceBound";
+export { distributionalAlignment, type DistributionalAlignmentOptions } from "./distributionalAlignment";

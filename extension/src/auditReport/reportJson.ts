@@ -166,7 +166,7 @@ export function readAuditReport(data: unknown): ReadReport {
   return {
     title: asString(data.title, "fairdiff audit report"),
     schemaVersion,
-    createdAt: asString(data.createdAt) || undefined,
+    createdAt: asString(data.created ?? data.createdAt) || undefined,
     prompts: promptList.map(readPrompt).filter((p): p is PromptSection => !!p),
     quality: readQuality(data.quality),
     manifest,
