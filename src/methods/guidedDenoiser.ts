@@ -1,0 +1,29 @@
+/**
+ * The latent diffusion model's classifier-free-guided noise prediction as a `ChainDenoiser`:
+ * the text conditioning ([null prompts; prompts] embeddings) is an explicit, differentiable input
+ * so the sampling chain can hand its gradient back to the text encoder.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { guideStackedOutput } from "../models/classifierFreeGuidance";
+import type { UNet } from "../models/unet";
+import type { ChainDenoiser } from "./samplingChainGradient";
+
+export function guidedDenoiser(
+  unet: UNet,
+  /** [2B, tokens] mask of the stacked [null; prompt] embeddings. */
+  mask: tf.Tensor2D,
+  guidanceScale: number,
+  /** Variables inside the UNet that are trained (e.g. its LoRA adapters). */
+  variables: tf.Variable[] = [],
+): ChainDenoiser {
+  return {
+    variables,
+    predict(z, t, conditioning) {
+      return tf.tidy(() => {
+        const stacked = tf.concat([z, z], 0) as tf.Tensor4D;
+        const output = unet.apply(stacked, t, conditioning as tf.Tensor3D, mask);
+        return guideStackedOutput(output, guidanceScale) as tf.Tensor4D;
+      });
+    },
+  };
+}
