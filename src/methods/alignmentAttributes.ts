@@ -1,0 +1,96 @@
+/**
+ * Reads a target (attribute → group → probability) against the subgroup classifier's attribute
+ * heads: single attributes ("sex") and intersections ("sex×race", groups "Female×White"), whose
+ * probability per image is the product of the component heads' calibrated probabilities (the
+ * heads are read as independent, as the representation audit does). Errors name the bad value.
+ */
+import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
+import { defineAttribute, resolveAttribute, type SensitiveAttribute } from "../data/subgroups";
+import { targetToVector } from "../data/targetDistribution";
+import type { TargetDistributions } from "./methodEvents";
+
+export interface AlignmentAttribute {
+  /** "sex", or "sex×race" for an intersection. */
+  name: string;
+  groups: string[];
+  /** Target probability per group, in `groups` order. */
+  target: number[];
+  /** Classifier head index and class count of each component, in row-major group order. */
+  components: { head: number; classes: number }[];
+}
+
+/** Validates `target` and resolves each named attribute to classifier heads. */
+export function resolveAlignmentAttributes(
+  classifier: SubgroupClassifier,
+  target: TargetDistributions,
+): AlignmentAttribute[] {
+  if (target === null || typeof target !== "object") {
+    throw new Error(
+      `the target must be an object attribute → group → probability, got ${String(target)}`,
+    );
+  }
+  const entries = Object.entries(target);
+  if (entries.length === 0) throw new Error("the target names no attribute");
+  const heads = classifier.tasks
+    .map((task, head) => ({ task, head }))
+    .filter(({ task }) => task.kind === "attribute");
+  const known: SensitiveAttribute[] = heads.map(({ task }) =>
+    defineAttribute(task.name, task.classes),
+  );
+  return entries.map(([name, distribution]) => {
+    let attribute: SensitiveAttribute;
+    try {
+      attribute = resolveAttribute(known, name);
+    } catch (error) {
+      throw new Error(
+        `target names attribute "${name}", which the classifier cannot read: ${(error as Error).message}`,
+      );
+    }
+    const parts = attribute.components ?? [attribute];
+    return {
+      name: attribute.name,
+      groups: [...attribute.groups],
+      target: targetToVector(attribute, distribution),
+      components: parts.map((part) => {
+        const found = heads.find(({ task }) => task.name === part.name);
+        if (!found) throw new Error(`no classifier head "${part.name}"`);
+        return { head: found.head, classes: found.task.classes.length };
+      }),
+    };
+  });
+}
+
+/** Joint probabilities [n × groups] of an attribute from per-head probabilities [n × classes]. */
+export function attributeProbabilities(
+  attribute: AlignmentAttribute,
+  headProbabilities: ArrayLike<number>[],
+  n: number,
+): Float64Array {
+  const k = attribute.groups.length;
+  const out = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let g = 0; g < k; g++) {
+      let rest = g;
+      let probability = 1;
+      for (let c = attribute.components.length - 1; c >= 0; c--) {
+        const { head, classes } = attribute.components[c];
+        probability *= headProbabilities[head][i * classes + (rest % classes)];
+        rest = Math.floor(rest / classes);
+      }
+      out[i * k + g] = probability;
+    }
+  }
+  return out;
+}
+
+/** The component class indices of joint group `group` (row-major, as intersectAttributes). */
+export function componentClasses(attribute: AlignmentAttribute, group: number): number[] {
+  const out = new Array<number>(attribute.components.length);
+  let rest = group;
+  for (let c = attribute.components.length - 1; c >= 0; c--) {
+    const { classes } = attribute.components[c];
+    out[c] = rest % classes;
+    rest = Math.floor(rest / classes);
+  }
+  return out;
+}
