@@ -14,3 +14,4 @@ export * from "./classifiers";
 export * from "./audit";
 export * from "./features";
 export * from "./methods";
+export * from "./study";

@@ -1,0 +1,28 @@
+/** The end-to-end study (what `fairdiff start --headless` runs) and helpers the notebooks share. */
+export { runStudy, studyAudit } from "./runStudy";
+export type {
+  StudyAttribute,
+  StudyAudit,
+  StudyOptions,
+  StudyProgress,
+  StudyResult,
+  StudyTrainingStep,
+} from "./runStudy";
+export { studySettings, STUDY_PROMPT, type StudySettings } from "./studySettings";
+export { studyReportPage } from "./studyReportPage";
+export {
+  lineChartSvg,
+  shareBarChartSvg,
+  niceTicks,
+  type BarChartOptions,
+  type BarSeries,
+  type LineChartOptions,
+  type LineSeries,
+} from "./svgCharts";
+export {
+  writeChexpertFormat,
+  writeFairGenMedFormat,
+  writeHam10000Format,
+  type RealFormatFiles,
+  type RealFormatOptions,
+} from "./realFormatFixtures";
