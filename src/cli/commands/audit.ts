@@ -65,6 +65,8 @@ export interface AuditCommandOptions {
   realSeed?: string;
   title?: string;
   backend?: string;
+  /** Stops the audit (the command wires Ctrl-C to it). */
+  signal?: AbortSignal;
   /** Progress bars go here (default stderr); tests pass a sink. */
   progress?: NodeJS.WriteStream;
   /** Summary and "wrote" lines (default: console). */
@@ -245,6 +247,7 @@ export async function auditCommand(
   await useBackend((opts.backend ?? "auto") as BackendRequest);
   const classifier = load("classifier", classifierFile, SubgroupClassifier.load);
   let model: LatentDiffusionModel | undefined;
+  let extractor: FeatureExtractor | undefined;
   try {
     const heads = classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
     const attributes =
@@ -298,11 +301,11 @@ export async function auditCommand(
       quality = {
         real,
         realDescription: `${preset.cohort} cohort (${preset.name} mix), held-out draw of ${realCount} images, seed ${realSeed}`,
-        extractor: await featureExtractor(
+        extractor: (extractor = await featureExtractor(
           opts.extractor ?? "project",
           classifierFile,
           model.config.imageChannels,
-        ),
+        )),
         attributes: namedInCaptions(
           attributes,
           classifier,
@@ -333,6 +336,7 @@ export async function auditCommand(
       classifierFile,
       quality,
       title: opts.title,
+      signal: opts.signal,
       onProgress,
     });
     const files = [out];
@@ -349,6 +353,7 @@ export async function auditCommand(
     for (const file of files) log(`wrote ${file}`);
     return { report, files };
   } finally {
+    extractor?.dispose();
     model?.dispose();
     classifier.dispose();
   }
@@ -396,6 +401,14 @@ export function registerAuditCommand(program: Command): void {
     .option("--title <text>", "report title")
     .option("--backend <name>", "auto | tensorflow | webgpu | wasm | cpu", "auto")
     .action(async (opts: AuditCommandOptions) => {
-      await auditCommand(opts);
+      // Ctrl-C stops generation cleanly; nothing is written for a stopped audit.
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once("SIGINT", stop);
+      try {
+        await auditCommand({ ...opts, signal: controller.signal });
+      } finally {
+        process.off("SIGINT", stop);
+      }
     });
 }
