@@ -1,0 +1,364 @@
+/**
+ * `fairdiff finetune`: fine-tune a model toward a target subgroup distribution with one of the
+ * three mitigation methods (align: Shen et al.; subgroup: Han et al.; perturb: FairDiffusion),
+ * with a progress bar, evaluation lines every k steps, a resumable state file (Ctrl-C saves it)
+ * and the tuned model written atomically.
+ */
+import type { Command } from "commander";
+import { useBackend, describeBackend } from "../../backend";
+import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
+import { defineAttribute, INTERSECTION_SEPARATOR } from "../../data/subgroups";
+import { distributionalAlignment } from "../../methods/distributionalAlignment";
+import { fairBayesianPerturbation } from "../../methods/fairBayesianPerturbation";
+import { labelledPresetExamples } from "../../methods/labelledExamples";
+import type {
+  MethodEvaluationEvent,
+  MethodEvent,
+  MethodName,
+  TargetDistributions,
+} from "../../methods/methodEvents";
+import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
+import { subgroupAlignedTuning } from "../../methods/subgroupAlignedTuning";
+import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
+import { trainingPreset } from "../../pipeline/presets";
+import { ProgressBar } from "../progressBar";
+import { DEFAULT_CLASSIFIER } from "./evaluate";
+import { DEFAULT_MODEL } from "./sample";
+
+export const NEUTRAL_EFFUSION_PROMPT =
+  "Chest Radiography image of a patient diagnosed with Pleural Effusion";
+
+const METHODS: MethodName[] = ["align", "subgroup", "perturb"];
+
+/**
+ * Parses one `--target` value, "attribute=Group:p,Group:p" (an intersection as
+ * "sex×race=Female×White:0.5,…"; "*" may stand for "×"), into `into`.
+ */
+export function parseTargetArgument(
+  text: string,
+  into: TargetDistributions = {},
+): TargetDistributions {
+  const normalised = text.replaceAll("*", INTERSECTION_SEPARATOR);
+  const equals = normalised.indexOf("=");
+  if (equals <= 0) {
+    throw new Error(
+      `--target "${text}" must look like attribute=Group:p,Group:p (e.g. sex=Female:0.5,Male:0.5)`,
+    );
+  }
+  const attribute = normalised.slice(0, equals).trim();
+  if (attribute in into) throw new Error(`--target names "${attribute}" twice`);
+  const distribution: Record<string, number> = {};
+  for (const part of normalised.slice(equals + 1).split(",")) {
+    const colon = part.lastIndexOf(":");
+    const group = part.slice(0, colon).trim();
+    const value = Number(part.slice(colon + 1));
+    if (colon <= 0 || part.slice(colon + 1).trim() === "" || !Number.isFinite(value)) {
+      throw new Error(`--target "${text}": "${part}" is not Group:probability`);
+    }
+    if (group in distribution) throw new Error(`--target "${text}" names group "${group}" twice`);
+    distribution[group] = value;
+  }
+  into[attribute] = distribution;
+  return into;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function positiveInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new Error(`--${name} must be a positive number, got "${value}"`);
+  }
+  return n;
+}
+
+function nonNegativeNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) {
+    throw new Error(`--${name} must be a number ≥ 0, got "${value}"`);
+  }
+  return n;
+}
+
+/** "sex Female 0.50 [0.34, 0.66] Male 0.50 [0.34, 0.66] bias 0.000 (target 0.50/0.50, n 32)". */
+export function formatEvaluation(event: MethodEvaluationEvent): string[] {
+  return event.attributes.map((a) => {
+    const groups = a.groups
+      .map(
+        (g, i) =>
+          `${g} ${a.proportions[i].toFixed(2)} [${a.intervals[i].lower.toFixed(2)}, ${a.intervals[i].upper.toFixed(2)}]`,
+      )
+      .join(" ");
+    const target = a.target.map((t) => t.toFixed(2)).join("/");
+    return `  ${a.attribute}: ${groups}  bias ${a.bias.toFixed(3)} (target ${target}, n ${a.n})`;
+  });
+}
+
+interface FinetuneOptions {
+  method: string;
+  model: string;
+  classifier: string;
+  prompt?: string[];
+  target?: string[];
+  steps: string;
+  batchSize?: string;
+  lr?: string;
+  seed: string;
+  out: string;
+  state?: string;
+  checkpointEvery: string;
+  evaluateEvery?: string;
+  evalImages: string;
+  evalSteps: string;
+  trainable: string;
+  rank?: string;
+  gradient: string;
+  samplingSteps?: string;
+  guidance?: string;
+  semanticWeight?: string;
+  threshold?: string;
+  cohortSize?: string;
+}
+
+export function registerFinetuneCommand(program: Command): void {
+  program
+    .command("finetune")
+    .description("fine-tune a model toward a target subgroup distribution (resumable)")
+    .option(
+      "--method <name>",
+      "align (Shen et al.), subgroup (Han et al.) or perturb (FairDiffusion)",
+      "align",
+    )
+    .option("-m, --model <file>", "model checkpoint", DEFAULT_MODEL)
+    .option("-c, --classifier <file>", "subgroup classifier checkpoint", DEFAULT_CLASSIFIER)
+    .option(
+      "--prompt <text>",
+      `prompt to debias (repeatable; default "${NEUTRAL_EFFUSION_PROMPT}")`,
+      collect,
+    )
+    .option(
+      "--target <spec>",
+      "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeatable; default sex uniform)",
+      collect,
+    )
+    .option("--steps <n>", "fine-tuning steps", "100")
+    .option("--batch-size <n>", "images per step (method default)")
+    .option("--lr <x>", "learning rate (method default)")
+    .option("--seed <n>", "seed", "0")
+    .requiredOption("-o, --out <file>", "tuned model to write (.fdckpt)")
+    .option("--state <file>", "training-state file to resume from (default <out>.state.fdckpt)")
+    .option("--checkpoint-every <n>", "write the state file every n steps", "10")
+    .option("--evaluate-every <k>", "audit the model every k steps (default: start and end only)")
+    .option("--eval-images <n>", "images per prompt in each evaluation", "32")
+    .option("--eval-steps <n>", "DDIM steps of the evaluation images", "25")
+    .option("--trainable <kind>", "align: text-lora or unet-lora", "text-lora")
+    .option("--rank <n>", "LoRA rank")
+    .option("--gradient <mode>", "align: adjusted or exact chain gradient", "adjusted")
+    .option("--sampling-steps <n>", "align/subgroup: DDIM steps of the tuned sampler")
+    .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
+    .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
+    .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
+    .option("--cohort-size <n>", "perturb: training examples rendered from the model's preset")
+    .action(async (opts: FinetuneOptions) => {
+      if (!METHODS.includes(opts.method as MethodName)) {
+        throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
+      }
+      const method = opts.method as MethodName;
+      const target: TargetDistributions = {};
+      for (const spec of opts.target ?? ["sex=Female:0.5,Male:0.5"])
+        parseTargetArgument(spec, target);
+      const prompts = opts.prompt ?? [NEUTRAL_EFFUSION_PROMPT];
+      const steps = positiveInteger("steps", opts.steps) as number;
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+      const stateFile = opts.state ?? `${opts.out}.state.fdckpt`;
+      const evaluation: MethodEvaluationOptions = {
+        every: positiveInteger("evaluate-every", opts.evaluateEvery) ?? steps,
+        prompts,
+        imagesPerPrompt: positiveInteger("eval-images", opts.evalImages) as number,
+        seed: seed + 1000,
+        attributes: componentAttributes(target),
+        generation: { steps: positiveInteger("eval-steps", opts.evalSteps) },
+      };
+      const common = {
+        steps,
+        seed,
+        batchSize: positiveInteger("batch-size", opts.batchSize),
+        learningRate: positiveNumber("lr", opts.lr),
+        stateFile,
+        checkpointEvery: positiveInteger("checkpoint-every", opts.checkpointEvery),
+        evaluation,
+      };
+      // Every value is checked before the models load.
+      const tuning = tuningSettings(opts);
+
+      console.error(describeBackend(await useBackend("auto")));
+      const model = LatentDiffusionModel.load(opts.model);
+      const classifier = SubgroupClassifier.load(opts.classifier);
+      const controller = new AbortController();
+      const interrupt = () => {
+        console.error("\ninterrupted: finishing the current step and saving state…");
+        controller.abort();
+      };
+      process.once("SIGINT", interrupt);
+      try {
+        const events = methodEvents(method, model, classifier, tuning, {
+          ...common,
+          prompts,
+          target,
+          signal: controller.signal,
+        });
+        const aborted = await showEvents(events, method, steps);
+        model.info = {
+          ...model.info,
+          finetune: { method, target, prompts, steps, seed, complete: !aborted },
+        };
+        if (aborted) {
+          console.error(
+            `stopped early; state saved to ${stateFile}: re-run the same command to resume`,
+          );
+        } else {
+          await model.save(opts.out);
+          console.error(`wrote ${opts.out}`);
+        }
+      } finally {
+        process.removeListener("SIGINT", interrupt);
+        model.dispose();
+        classifier.dispose();
+      }
+    });
+}
+
+interface CommonSettings {
+  steps: number;
+  seed: number;
+  batchSize?: number;
+  learningRate?: number;
+  stateFile: string;
+  checkpointEvery?: number;
+  evaluation: MethodEvaluationOptions;
+  prompts: string[];
+  target: TargetDistributions;
+  signal: AbortSignal;
+}
+
+/** Method-specific settings, parsed and checked. */
+function tuningSettings(opts: FinetuneOptions) {
+  if (opts.trainable === "soft-prompt") {
+    throw new Error(
+      "--trainable soft-prompt cannot be saved as a model checkpoint; use the library (distributionalAlignment) for soft prompts",
+    );
+  }
+  if (opts.trainable !== "text-lora" && opts.trainable !== "unet-lora") {
+    throw new Error(`--trainable must be text-lora or unet-lora, got "${opts.trainable}"`);
+  }
+  if (opts.gradient !== "adjusted" && opts.gradient !== "exact") {
+    throw new Error(`--gradient must be adjusted or exact, got "${opts.gradient}"`);
+  }
+  return {
+    trainable: opts.trainable,
+    gradient: opts.gradient,
+    rank: positiveInteger("rank", opts.rank),
+    samplingSteps: positiveInteger("sampling-steps", opts.samplingSteps),
+    guidanceScale: positiveNumber("guidance", opts.guidance),
+    semanticWeight: nonNegativeNumber("semantic-weight", opts.semanticWeight),
+    threshold: nonNegativeNumber("threshold", opts.threshold),
+    cohortSize: positiveInteger("cohort-size", opts.cohortSize),
+  } as const;
+}
+
+type TuningSettings = ReturnType<typeof tuningSettings>;
+
+/** Starts the chosen method with the command's settings. */
+function methodEvents(
+  method: MethodName,
+  model: LatentDiffusionModel,
+  classifier: SubgroupClassifier,
+  tuning: TuningSettings,
+  common: CommonSettings,
+): AsyncGenerator<MethodEvent, unknown> {
+  const { prompts, target, ...shared } = common;
+  const getTarget = () => target;
+  if (method === "align") {
+    return distributionalAlignment(model, classifier, {
+      ...shared,
+      prompts,
+      target: getTarget,
+      trainable: tuning.trainable,
+      rank: tuning.rank,
+      gradient: tuning.gradient,
+      samplingSteps: tuning.samplingSteps,
+      guidanceScale: tuning.guidanceScale,
+      semanticWeight: tuning.semanticWeight,
+      threshold: tuning.threshold,
+    });
+  }
+  if (method === "subgroup") {
+    return subgroupAlignedTuning(model, classifier, {
+      ...shared,
+      prompts,
+      target: getTarget,
+      lora: { rank: tuning.rank },
+      samplingSteps: tuning.samplingSteps,
+      guidanceScale: tuning.guidanceScale,
+    });
+  }
+  // perturb: the preset's own training images, labelled with their groups.
+  const presetName = typeof model.info.preset === "string" ? model.info.preset : "cxr-mini";
+  const preset = trainingPreset(presetName);
+  const examples = labelledPresetExamples(preset, tuning.cohortSize ?? preset.cohortSize);
+  const attributes = componentAttributes(target).map((name) =>
+    defineAttribute(name, classifier.task(name).classes),
+  );
+  return fairBayesianPerturbation(model, {
+    ...shared,
+    examples,
+    attributes,
+    target: getTarget,
+    classifier,
+  });
+}
+
+/** The single attributes a target names (an intersection's components included). */
+function componentAttributes(target: TargetDistributions): string[] {
+  return [...new Set(Object.keys(target).flatMap((a) => a.split(INTERSECTION_SEPARATOR)))];
+}
+
+/** Progress bar per step, evaluation lines; returns whether the run was aborted. */
+async function showEvents(
+  events: AsyncGenerator<MethodEvent, unknown>,
+  method: MethodName,
+  steps: number,
+): Promise<boolean> {
+  const bar = new ProgressBar(`finetune ${method}`, steps);
+  let aborted = false;
+  for await (const event of events) {
+    if (event.type === "step") {
+      const bias = Object.entries(event.biasEstimate)
+        .map(([a, b]) => `${a} ${b.toFixed(2)}`)
+        .join(" ");
+      bar.update(event.step, `loss ${event.losses.total.toFixed(4)} batch bias ${bias}`);
+    } else if (event.type === "evaluation") {
+      console.error(
+        `evaluation at step ${event.step} (${(event.elapsedMs / 1000).toFixed(1)} s, ${(100 * event.evaluationShare).toFixed(0)} % of the run so far):`,
+      );
+      for (const line of formatEvaluation(event)) console.error(line);
+    } else if (event.type === "done") {
+      aborted = event.aborted;
+    }
+  }
+  return aborted;
+}

@@ -1,0 +1,144 @@
+/**
+ * `fairdiff finetune`: --target parsing fails naming the bad value; bad options fail before the
+ * models load; a one-step `--method align` run on a tiny model and classifier writes a tuned
+ * model that loads, records the run, and prints evaluation lines.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Command } from "commander";
+import { useBackend } from "../../src/backend";
+import type { ClassificationTask } from "../../src/classifiers/classificationTask";
+import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
+import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
+import { parseTargetArgument, registerFinetuneCommand } from "../../src/cli/commands/finetune";
+import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import { PROMPTS } from "../models/tinyModels";
+
+let dir: string;
+
+beforeAll(async () => {
+  await useBackend("wasm");
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-finetune-"));
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function finetune(args: string[]): Promise<unknown> {
+  const program = new Command().exitOverride();
+  registerFinetuneCommand(program);
+  return program.parseAsync(["finetune", ...args], { from: "user" });
+}
+
+test("--target values parse into attribute → group → probability, or fail naming the part", () => {
+  const target = parseTargetArgument("sex=Female:0.25,Male:0.75");
+  parseTargetArgument("sex*race=Female*White:0.5,Male×Black:0.5", target);
+  expect(target).toEqual({
+    sex: { Female: 0.25, Male: 0.75 },
+    "sex×race": { "Female×White": 0.5, "Male×Black": 0.5 },
+  });
+  expect(() => parseTargetArgument("sex")).toThrow(/must look like attribute=Group:p/);
+  expect(() => parseTargetArgument("sex=Female=0.5")).toThrow(
+    /"Female=0.5" is not Group:probability/,
+  );
+  expect(() => parseTargetArgument("sex=Female:half,Male:0.5")).toThrow(/"Female:half"/);
+  expect(() => parseTargetArgument("sex=Female:0.5,Female:0.5")).toThrow(/group "Female" twice/);
+  expect(() => parseTargetArgument("sex=Male:1", { sex: { Female: 1 } })).toThrow(
+    /names "sex" twice/,
+  );
+});
+
+test("bad options fail before any model is loaded", async () => {
+  const out = path.join(dir, "never.fdckpt");
+  const missing = path.join(dir, "missing.fdckpt");
+  const base = ["--model", missing, "--classifier", missing, "--out", out];
+  await expect(finetune(["--method", "retrain", ...base])).rejects.toThrow(
+    /--method must be one of align, subgroup, perturb, got "retrain"/,
+  );
+  await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(/--steps must be a positive/);
+  await expect(finetune([...base, "--gradient", "approx"])).rejects.toThrow(
+    /--gradient must be adjusted or exact, got "approx"/,
+  );
+  await expect(finetune([...base, "--trainable", "soft-prompt"])).rejects.toThrow(
+    /soft-prompt cannot be saved/,
+  );
+  await expect(finetune([...base, "--target", "sex=Female:0.5,Male"])).rejects.toThrow(
+    /is not Group:probability/,
+  );
+  expect(fs.existsSync(out)).toBe(false);
+});
+
+test("a one-step align run writes a tuned model that loads and records the run", async () => {
+  const modelFile = path.join(dir, "tiny.fdckpt");
+  const classifierFile = path.join(dir, "tiny-classifier.fdckpt");
+  const out = path.join(dir, "tuned.fdckpt");
+  const model = LatentDiffusionModel.create(PROMPTS, {
+    imageSize: 16,
+    imageChannels: 1,
+    autoencoder: { blockChannels: [8, 8, 8], normGroups: 4, latentChannels: 4 },
+    unet: { blockChannels: [8, 16], attentionLevels: [true, true], heads: 2, normGroups: 4 },
+    textEncoder: { width: 8, layers: 1, heads: 2, mlpRatio: 2 },
+  });
+  await model.save(modelFile);
+  model.dispose();
+  const tasks: ClassificationTask[] = [
+    { name: "sex", kind: "attribute", classes: ["Female", "Male"] },
+  ];
+  const classifier = new SubgroupClassifier(
+    new SubgroupClassifierNetwork({ imageSize: 16, imageChannels: 1, channels: [4, 8] }, tasks, 1),
+    [1],
+  );
+  await classifier.save(classifierFile);
+  classifier.dispose();
+
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const log = jest.spyOn(console, "error").mockImplementation((...parts: unknown[]) => {
+    written.push(parts.join(" "));
+  });
+  try {
+    await finetune([
+      "--model",
+      modelFile,
+      "--classifier",
+      classifierFile,
+      "--prompt",
+      PROMPTS[0],
+      "--target",
+      "sex=Female:0.25,Male:0.75",
+      "--steps",
+      "1",
+      "--batch-size",
+      "2",
+      "--sampling-steps",
+      "2",
+      "--eval-images",
+      "2",
+      "--eval-steps",
+      "2",
+      "--out",
+      out,
+    ]);
+  } finally {
+    spy.mockRestore();
+    log.mockRestore();
+  }
+  const text = written.join("\n");
+  expect(text).toMatch(/finetune align .* 1\/1 loss/);
+  expect(text).toMatch(/evaluation at step 0/);
+  expect(text).toMatch(/evaluation at step 1/);
+  expect(text).toMatch(/sex: Female .* bias .* \(target 0\.25\/0\.75, n 2\)/);
+  expect(text).toMatch(/wrote .*tuned\.fdckpt/);
+  const tuned = LatentDiffusionModel.load(out);
+  expect(tuned.info.finetune).toMatchObject({
+    method: "align",
+    steps: 1,
+    target: { sex: { Female: 0.25, Male: 0.75 } },
+    complete: true,
+  });
+  tuned.dispose();
+  expect(fs.existsSync(`${out}.state.fdckpt`)).toBe(true);
+}, 120000);
