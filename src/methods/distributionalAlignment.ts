@@ -17,6 +17,7 @@ import { guidanceBatch, nullPromptEmbedding } from "../models/classifierFreeGuid
 import { disposeTextEmbedding, type TextEmbedding } from "../models/textEncoder";
 import { AdamW } from "../parallel/adamW";
 import { WeightAverage } from "../pipeline/ema";
+import { learningRateAt } from "../pipeline/learningRateSchedule";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { initialLatents } from "../pipeline/textToImage";
 import { createRng } from "../util/random";
@@ -68,8 +69,15 @@ export interface DistributionalAlignmentOptions {
   target: TargetGetter;
   /** Images per step, N (default 8). */
   batchSize?: number;
-  /** AdamW learning rate (default 2e-3), weight decay (default 1e-2), global clip (default 1). */
+  /** AdamW peak learning rate (default 2e-3), weight decay (default 1e-2), global clip (default 1). */
   learningRate?: number;
+  /**
+   * "cosine" (default): warm-up, then cosine decay to a tenth of the peak — settles the batch
+   * near the target instead of swinging around it. "constant" keeps reacting at full speed to a
+   * target changed late in the run (a live slider).
+   */
+  schedule?: "cosine" | "constant";
+  warmupSteps?: number;
   weightDecay?: number;
   clipNorm?: number;
   /** What is trained (default "text-lora"); LoRA rank/alpha; soft prompt tokens. */
@@ -111,6 +119,8 @@ export interface DistributionalAlignmentSummary {
 interface ResolvedOptions {
   batchSize: number;
   learningRate: number;
+  schedule: "cosine" | "constant";
+  warmupSteps: number;
   weightDecay: number;
   clipNorm: number;
   trainable: AlignmentTrainableKind;
@@ -142,6 +152,8 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
   const resolved: ResolvedOptions = {
     batchSize: options.batchSize ?? 8,
     learningRate: options.learningRate ?? 2e-3,
+    schedule: options.schedule ?? "cosine",
+    warmupSteps: options.warmupSteps ?? 0,
     weightDecay: options.weightDecay ?? 1e-2,
     clipNorm: options.clipNorm ?? 1,
     trainable: options.trainable ?? "text-lora",
@@ -160,6 +172,12 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
   positiveInteger(resolved.targetDraws, "targetDraws");
   if (!(resolved.learningRate > 0))
     throw new Error(`learningRate must be > 0, got ${resolved.learningRate}`);
+  if (resolved.schedule !== "cosine" && resolved.schedule !== "constant") {
+    throw new Error(`schedule must be "cosine" or "constant", got "${String(resolved.schedule)}"`);
+  }
+  if (!Number.isInteger(resolved.warmupSteps) || resolved.warmupSteps < 0) {
+    throw new Error(`warmupSteps must be an integer ≥ 0, got ${resolved.warmupSteps}`);
+  }
   if (!(resolved.weightDecay >= 0))
     throw new Error(`weightDecay must be ≥ 0, got ${resolved.weightDecay}`);
   if (!(resolved.clipNorm > 0)) throw new Error(`clipNorm must be > 0, got ${resolved.clipNorm}`);
@@ -303,6 +321,17 @@ export async function* distributionalAlignment(
       const target = options.target();
       const attributes = resolveAlignmentAttributes(classifier, target);
       const prompt = options.prompts[step % options.prompts.length];
+      const learningRate =
+        settings.schedule === "constant"
+          ? settings.learningRate
+          : learningRateAt(
+              {
+                peak: settings.learningRate,
+                warmupSteps: settings.warmupSteps,
+                totalSteps: options.steps,
+              },
+              step,
+            );
       const outcome = await alignmentStep({
         model,
         original,
@@ -313,6 +342,7 @@ export async function* distributionalAlignment(
         settings,
         attributes,
         prompt,
+        learningRate,
         noiseSeed: stepNoiseSeed(options.seed, step),
         targetRngSeed: createRng(options.seed).fork(`align-targets:${step}`).uint32(),
       });
@@ -334,7 +364,7 @@ export async function* distributionalAlignment(
         target: validatedTarget(attributes),
         detail: { prompt, gradientNorm: outcome.gradientNorm, ...outcome.detail },
         biasEstimate: outcome.biasEstimate,
-        learningRate: settings.learningRate,
+        learningRate,
         imagesPerSecond: images / (elapsedMs / 1000),
         elapsedMs,
       };
@@ -398,6 +428,7 @@ interface StepInputs {
   settings: ResolvedOptions;
   attributes: AlignmentAttribute[];
   prompt: string;
+  learningRate: number;
   noiseSeed: number;
   targetRngSeed: number;
 }
@@ -542,7 +573,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       const factor = gradientNorm > settings.clipNorm ? settings.clipNorm / gradientNorm : 1;
       tf.tidy(() => {
         const applied = factor === 1 ? gradients : gradients.map((g) => tf.mul(g, factor));
-        inputs.optimizer.apply(trainable.variables, applied, settings.learningRate);
+        inputs.optimizer.apply(trainable.variables, applied, inputs.learningRate);
       });
       tf.dispose(gradients);
       return {
