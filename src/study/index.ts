@@ -26,3 +26,4 @@ export {
   type RealFormatFiles,
   type RealFormatOptions,
 } from "./realFormatFixtures";
+export { imageGridPng, type ImageGridOptions } from "./imageGridPng";
