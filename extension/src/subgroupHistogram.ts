@@ -52,6 +52,7 @@ export class SubgroupHistogramView extends PlotView {
     const title = textElement("span", this.model.get("title") as string, "fd-title");
     const label = textElement("label", "view ", "fd-picker");
     this.picker = document.createElement("select");
+    this.picker.setAttribute("data-lm-suppress-shortcuts", "true");
     this.picker.setAttribute("aria-label", "attribute or intersection to show");
     label.appendChild(this.picker);
     this.picker.addEventListener("change", () => {

@@ -102,12 +102,16 @@ export class TargetDistributionView extends DOMWidgetView {
       range.setAttribute("aria-label", `${attribute.name}: ${group} target share`);
       range.dataset.attribute = attribute.name;
       range.dataset.group = group;
+      // Arrow keys belong to the focused slider, not to the notebook's command-mode shortcuts
+      // (Lumino checks the focused element itself before its ancestors).
+      range.setAttribute("data-lm-suppress-shortcuts", "true");
       const number = document.createElement("input");
       number.type = "number";
       number.min = "0";
       number.max = "1";
       number.step = "0.01";
       number.className = "fd-target-number";
+      number.setAttribute("data-lm-suppress-shortcuts", "true");
       number.setAttribute("aria-label", `${attribute.name}: ${group} target share (number)`);
       const lockLabel = document.createElement("label");
       lockLabel.className = "fd-target-lock";

@@ -43,7 +43,7 @@ const models = (name: string) => JSON.stringify(path.join(ROOT, "models", name))
 /** The notebook's cells, in order; the tests run them one by one. */
 const CELLS = [
   // 0: load the shipped model and classifier
-  `import { useBackend, LatentDiffusionModel, SubgroupClassifier, distributionalAlignment, generateImages, runAudit } from "fairdiff";
+  `import { useBackend, LatentDiffusionModel, SubgroupClassifier, distributionalAlignment, generateImages, runAudit, type MethodEvent } from "fairdiff";
 await useBackend("wasm");
 const model = await LatentDiffusionModel.load(${models("cxr-mini.fdckpt")});
 const classifier = await SubgroupClassifier.load(${models("cxr-classifier.fdckpt")});
@@ -70,19 +70,29 @@ display(histogram);`,
 });
 display(dashboard);
 const controller = new AbortController();
+// The Female target each event used: evaluations and steps read the slider while the loop runs.
+const targetsUsed: string[] = [];
+async function* recorded(events: AsyncIterable<MethodEvent>) {
+  for await (const e of events) {
+    if (e.type === "step") targetsUsed.push(\`step \${e.step} \${e.target.sex.Female}\`);
+    if (e.type === "evaluation") targetsUsed.push(\`evaluation \${e.step} \${e.attributes[0].target[0]}\`);
+    yield e;
+  }
+}
 const summary = await dashboard.run(
-  distributionalAlignment(model, classifier, {
+  recorded(distributionalAlignment(model, classifier, {
     steps: 4, seed: 1, prompts: [PROMPT], target: dashboard.target.getter(), batchSize: 2,
     samplingSteps: 3, signal: controller.signal,
     evaluation: { every: 2, prompts: [PROMPT], imagesPerPrompt: 4, seed: 2, attributes: ["sex"] },
-  }),
+  })),
   controller,
 );
 const images = await generateImages(model, Array(8).fill(PROMPT), { seed: 5, steps: 4 });
 const sexHead = (await classifier.predict(images)).find((h) => h.task === "sex")!;
 dashboard.samples!.showPredicted(images.dataSync() as Float32Array, images.shape as [number, number, number, number], Array(8).fill(PROMPT), sexHead);
 images.dispose();
-console.log("SUMMARY " + JSON.stringify(summary));`,
+console.log("SUMMARY " + JSON.stringify(summary));
+console.log("TARGETS " + JSON.stringify(targetsUsed));`,
   // 4: an audit report whose title looks like HTML
   `const report = await runAudit(model, classifier, {
   title: PWN + " audit of cxr-mini", prompts: [PROMPT], imagesPerPrompt: 8, seed: 3,
@@ -150,11 +160,15 @@ describe("FairDiff Lab in headless Chromium", () => {
       await page.mouse.move(box.x + box.width * 0.65, box.y + box.height / 2, { steps: 5 });
       await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 5 });
       await page.mouse.up();
-      // Keyboard: the focused slider moves by its step per key press.
+      const dragged = Number(await female.inputValue());
+      expect(dragged).toBeGreaterThan(0.65);
+      // Keyboard: the focused slider moves by its step (0.01) per key press, also in a notebook
+      // in command mode (whose shortcuts would otherwise take the arrow keys).
       await female.focus();
       await page.keyboard.press("ArrowLeft");
       await page.keyboard.press("ArrowLeft");
       const shown = Number(await female.inputValue());
+      expect(shown).toBeCloseTo(dragged - 0.02, 9);
       expect(shown).toBeGreaterThan(0.6);
       expect(shown).toBeLessThan(0.9);
       const male = Number(
@@ -189,9 +203,21 @@ describe("FairDiff Lab in headless Chromium", () => {
     await metrics.waitFor({ timeout: 60_000 });
     const seen = new Set<string>();
     const histogramDraws = new Set<string>();
+    const slider = page.locator(".fd-dashboard").getByLabel("sex: Female target share", {
+      exact: true,
+    });
+    let steered = false;
+    let steeredTo = "";
     // Sample the plots while the cell is still running ("[*]").
     while ((await cellPrompt(page, 3)).includes("*")) {
       const points = await metrics.getAttribute("data-points");
+      if (!steered && Number(points) >= 1) {
+        // The first evaluation is in: steer the running loop, ten key presses of 0.01.
+        await slider.focus();
+        for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowRight");
+        steeredTo = await slider.inputValue();
+        steered = true;
+      }
       const draws = await histogram.getAttribute("data-draws");
       if (points && (await cellPrompt(page, 3)).includes("*")) seen.add(points);
       if (draws) histogramDraws.add(draws);
@@ -200,6 +226,13 @@ describe("FairDiff Lab in headless Chromium", () => {
     const output = await waitForCell(page, 3, 200_000);
     const summary = JSON.parse(output.slice(output.indexOf("SUMMARY ") + 8).split("\n")[0]);
     expect(summary).toMatchObject({ steps: 4, evaluations: 3, aborted: false });
+    // The loop read the slider mid-run: 0.5 at the first evaluation, 0.6 by the last step.
+    const targets: string[] = JSON.parse(
+      output.slice(output.indexOf("TARGETS ") + 8).split("\n")[0],
+    );
+    expect(targets[0]).toBe("evaluation 0 0.5");
+    expect({ steeredTo, targets }).toMatchObject({ steeredTo: "0.6" });
+    expect(targets.filter((t) => t.startsWith("step")).pop()).toBe("step 4 0.6");
     // Several distinct point counts seen during the cell: the plot grew as the run went on.
     expect(seen.size).toBeGreaterThanOrEqual(3);
     expect(Number(await metrics.getAttribute("data-extends"))).toBeGreaterThanOrEqual(3);
