@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MODULE_NAME, MODULE_VERSION } from "../../extension/src/version";
+import { installLabextension } from "../../src/cli/commands/lab";
 import {
   FAIRDIFF_WIDGET_MODULE,
   FAIRDIFF_WIDGET_VERSION_RANGE,
@@ -66,8 +67,6 @@ const cliBuilt = existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"));
 test("fairdiff lab install refuses a folder that is not a built labextension", () => {
   const prefix = mkdtempSync(path.join(os.tmpdir(), "fairdiff-lab-install-"));
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { installLabextension } = require("../../src/cli/commands/lab");
     expect(() => installLabextension({ prefix, source: prefix })).toThrow(
       /package\.json is missing/,
     );
