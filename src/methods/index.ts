@@ -35,4 +35,25 @@ export {
 } from "./sigmaSearch";
 export * from "./gaussianProcess";
 export * from "./upperConfidenceBound";
-export { distributionalAlignment, type DistributionalAlignmentOptions } from "./distributionalAlignment";
+export {
+  distributionalAlignment,
+  type DistributionalAlignmentOptions,
+  type DistributionalAlignmentSummary,
+} from "./distributionalAlignment";
+export {
+  alignmentTargets,
+  optimalTransportTargets,
+  twoGroupTargets,
+  type AlignmentTargets,
+} from "./optimalTransportTargets";
+export { solveAssignment } from "./hungarianAssignment";
+export {
+  DdimSamplingChain,
+  type ChainDenoiser,
+  type ChainGradientMode,
+  type ChainGradients,
+  type ChainTrace,
+} from "./samplingChainGradient";
+export { guidedDenoiser } from "./guidedDenoiser";
+export { ALIGNMENT_TRAINABLE_KINDS, type AlignmentTrainableKind } from "./alignmentTrainable";
+export type { SemanticFeatures } from "./alignmentLoss";
