@@ -77,7 +77,7 @@ export class NotebookSandbox {
   }
 
   /**
-   * Executes `notebooks/<name>` from `cwd` (default: the notebooks folder, as JupyterLab would);
+   * Executes `notebooks/<name>` (or an absolute path) from `cwd` (default: the notebooks folder, as JupyterLab would);
    * returns the executed notebook and its file. A failing cell fails with the cell's error.
    */
   async execute(
@@ -91,7 +91,7 @@ export class NotebookSandbox {
         PYTHON,
         [
           RUNNER,
-          path.join(NOTEBOOKS, name),
+          path.isAbsolute(name) ? name : path.join(NOTEBOOKS, name),
           out,
           "fairdiff",
           options.cwd ?? NOTEBOOKS,

@@ -1,0 +1,355 @@
+/**
+ * The shipped notebooks, executed headlessly (nbclient + the fairdiff kernel) in quick mode,
+ * one after another: each must run green and its result cell must show its key finding. One
+ * notebook runs twice to show the numbers repeat with the same seed; executed notebooks are
+ * exported to HTML with nbconvert to show the figures survive without the widget front end.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PYTHON } from "../kernel/helpers/debianPython";
+import { testWhen } from "../helpers/requirements";
+import {
+  cellErrors,
+  codeCells,
+  jupyterAvailable,
+  mimeOutputs,
+  NOTEBOOKS,
+  NotebookSandbox,
+  resultOf,
+  stdoutOf,
+  taggedCells,
+  text,
+  type ExecutedNotebook,
+  type Notebook,
+} from "./helpers/notebooks";
+
+const NAMES = [
+  "01-audit.ipynb",
+  "02-distributional-alignment.ipynb",
+  "03-fair-perturbation.ipynb",
+  "04-subgroup-aligned-tuning.ipynb",
+  "05-classroom-lab.ipynb",
+  "06-real-data.ipynb",
+];
+const REPORT_MIME = "application/vnd.fairdiff.audit-report+json";
+const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
+const EXECUTION_TIMEOUT = 10 * 60_000;
+
+const readNotebook = (name: string): Notebook =>
+  JSON.parse(readFileSync(path.join(NOTEBOOKS, name), "utf8")) as Notebook;
+
+describe("the notebooks as files", () => {
+  test("notebooks/ holds exactly the six teaching and analysis notebooks", () => {
+    expect(readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort()).toEqual(NAMES);
+  });
+
+  test.each(NAMES)(
+    "%s: nbformat 4, fairdiff kernelspec, no saved outputs, a quick mode and a result cell",
+    (name) => {
+      const nb = readNotebook(name);
+      expect(nb.nbformat).toBe(4);
+      expect(nb.metadata.kernelspec).toEqual({
+        name: "fairdiff",
+        display_name: "fairdiff (TypeScript)",
+        language: "typescript",
+      });
+      for (const cell of codeCells(nb)) {
+        expect(cell.outputs).toEqual([]);
+        expect(cell.execution_count).toBeNull();
+      }
+      const ids = nb.cells.map((c) => c.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(codeCells(nb).some((c) => text(c.source).includes("FAIRDIFF_QUICK"))).toBe(true);
+      expect(taggedCells(nb, "result")).toHaveLength(1);
+      // The first cell states the question in prose.
+      expect(nb.cells[0].cell_type).toBe("markdown");
+      expect(text(nb.cells[0].source)).toMatch(/\*\*Question\.\*\*|exercises/i);
+    },
+  );
+
+  testWhen(jupyterAvailable(), "Debian python3-nbformat")(
+    "nbformat's own validator accepts every notebook",
+    () => {
+      const script = `import sys, nbformat\nfor f in sys.argv[1:]:\n    nbformat.validate(nbformat.read(f, as_version=4))\nprint("ok")`;
+      const out = spawnSync(PYTHON, ["-c", script, ...NAMES.map((n) => path.join(NOTEBOOKS, n))], {
+        encoding: "utf8",
+      });
+      expect(out.stderr).toBe("");
+      expect(out.stdout.trim()).toBe("ok");
+    },
+  );
+});
+
+const runnable = jupyterAvailable();
+const maybe = testWhen(runnable, "Debian python3-nbclient and python3-jupyter-client");
+
+describe("the notebooks, executed in quick mode", () => {
+  let sandbox: NotebookSandbox;
+  const executed = new Map<string, ExecutedNotebook>();
+
+  beforeAll(() => {
+    if (!runnable) return;
+    // No real datasets: 06 must fall back to its stand-ins and say so.
+    sandbox = new NotebookSandbox({
+      FAIRDIFF_QUICK: "1",
+      CHEXPERT_ROOT: "",
+      HAM10000_ROOT: "",
+      FAIRGENMED_ROOT: "",
+    });
+  });
+
+  async function run(name: string): Promise<Notebook> {
+    const result = await sandbox.execute(name);
+    executed.set(name, result);
+    expect(cellErrors(result.notebook)).toEqual([]);
+    return result.notebook;
+  }
+
+  maybe(
+    "01-audit: the report renders with its mime type and the neutral prompt is found biased",
+    async () => {
+      const nb = await run("01-audit.ipynb");
+      const result = resultOf<{
+        sex: { shares: number[]; bias: number; biasInterval: [number, number] };
+        race: { shares: number[] };
+        esFid: Record<string, number>;
+        fid: number;
+      }>(nb);
+      const [female, male] = result.sex.shares;
+      expect(female + male).toBeCloseTo(1, 9);
+      // Shen bias for two groups and a uniform target is |f₁ − f₂|.
+      expect(result.sex.bias).toBeCloseTo(Math.abs(female - male), 9);
+      // The cohort was built biased; the audit must find it (interval clear of 0).
+      expect(result.sex.biasInterval[0]).toBeGreaterThan(0);
+      expect(result.race.shares.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 9);
+      expect(Number.isFinite(result.fid)).toBe(true);
+      expect(Number.isFinite(result.esFid.sex)).toBe(true);
+      expect(result.esFid.sex).toBeGreaterThanOrEqual(result.fid);
+      const reports = mimeOutputs(nb, REPORT_MIME) as { kind: string }[];
+      expect(reports).toHaveLength(1);
+      expect(reports[0].kind).toBe("fairdiff-audit-report");
+      const html = mimeOutputs(nb, "text/html").map((h) => text(h as string | string[]));
+      expect(html.some((h) => h.includes("fairdiff-report") && h.includes("<svg"))).toBe(true);
+      expect(mimeOutputs(nb, "image/png").length).toBeGreaterThan(0);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "02-distributional-alignment: the run follows the slider mid-run and lowers the bias",
+    async () => {
+      const nb = await run("02-distributional-alignment.ipynb");
+      const result = resultOf<{
+        biasBefore: number;
+        biasAfter: number;
+        steps: number;
+        evaluations: number;
+        aborted: boolean;
+        targetFemaleByStep: number[];
+        finalTarget: number[];
+      }>(nb);
+      expect(result.aborted).toBe(false);
+      expect(result.targetFemaleByStep).toHaveLength(result.steps);
+      // The scripted drag at half-way: the getter was read every step.
+      const half = Math.floor(result.steps / 2);
+      expect(result.targetFemaleByStep.slice(0, half).every((p) => p === 0.5)).toBe(true);
+      expect(result.targetFemaleByStep.slice(half).every((p) => p === 0.4)).toBe(true);
+      expect(result.finalTarget).toEqual([0.4, 0.6]);
+      expect(result.evaluations).toBeGreaterThanOrEqual(2);
+      expect(result.biasAfter).toBeLessThan(result.biasBefore);
+      // The dashboard's widgets were displayed and their state saved in the notebook.
+      expect(mimeOutputs(nb, WIDGET_VIEW).length).toBeGreaterThan(0);
+      const state = (nb.metadata.widgets as Record<string, { state: Record<string, unknown> }>)[
+        "application/vnd.jupyter.widget-state+json"
+      ].state as Record<string, { model_name: string }>;
+      const models = Object.values(state).map((m) => m.model_name);
+      expect(models).toEqual(
+        expect.arrayContaining([
+          "TrainingDashboardModel",
+          "TargetDistributionModel",
+          "MetricsPlotModel",
+        ]),
+      );
+      // Static copies of the figures for viewers without the widget front end.
+      expect(mimeOutputs(nb, "image/svg+xml").length).toBeGreaterThanOrEqual(2);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "03-fair-perturbation: σ is searched, plain and perturbed runs are both measured",
+    async () => {
+      const nb = await run("03-fair-perturbation.ipynb");
+      const result = resultOf<{
+        sigmaUpdates: number;
+        sigmaFinal: Record<string, number>;
+        plain: { gaps: Record<string, number>; esFid: Record<string, number> };
+        perturbed: { gaps: Record<string, number>; esFid: Record<string, number> };
+      }>(nb);
+      expect(result.sigmaUpdates).toBeGreaterThanOrEqual(1);
+      const sigmas = Object.values(result.sigmaFinal);
+      expect(sigmas.length).toBe(5); // Female, Male, Asian, Black, White
+      expect(sigmas.some((s) => Math.abs(s - 1) > 1e-6)).toBe(true);
+      for (const run of [result.plain, result.perturbed]) {
+        for (const a of ["sex", "race"]) {
+          expect(run.gaps[a]).toBeGreaterThan(0);
+          expect(Number.isFinite(run.esFid[a])).toBe(true);
+        }
+      }
+      // Same batches, different weighting: the perturbation changed what was learnt.
+      expect(result.perturbed.gaps.sex).not.toBe(result.plain.gaps.sex);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "04-subgroup-aligned-tuning: shares move toward the target dataset's proportions",
+    async () => {
+      const nb = await run("04-subgroup-aligned-tuning.ipynb");
+      const result = resultOf<{
+        target: Record<string, number>;
+        worstGapBefore: number;
+        worstGapAfter: number;
+        steps: number;
+      }>(nb);
+      expect(result.target.Female + result.target.Male).toBeCloseTo(1, 9);
+      expect(result.target.Female).toBeGreaterThan(0.3);
+      expect(result.target.Female).toBeLessThan(0.7);
+      expect(result.worstGapAfter).toBeLessThan(result.worstGapBefore);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "05-classroom-lab: every self-check passes with the reference answers",
+    async () => {
+      const nb = await run("05-classroom-lab.ipynb");
+      const result = resultOf<{
+        checks: { exercise: string; ok: boolean }[];
+        allPassed: boolean;
+        naiveFemale: number;
+        correctedFemale: number;
+      }>(nb);
+      expect(result.checks.length).toBe(7);
+      expect(result.checks.every((c) => c.ok)).toBe(true);
+      expect(result.allPassed).toBe(true);
+      const printed = taggedCells(nb, "check").map(stdoutOf).join("");
+      expect(printed.match(/✓/g)?.length).toBe(7);
+      expect(printed).not.toContain("✗");
+      // The lesson of exercise 4: the corrected share is nearer the truth (50 %).
+      expect(Math.abs(result.correctedFemale - 0.5)).toBeLessThan(
+        Math.abs(result.naiveFemale - 0.5),
+      );
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "05-classroom-lab: wrong answers get ✗ and a hint (the checks are not rubber stamps)",
+    async () => {
+      const nb = readNotebook("05-classroom-lab.ipynb");
+      const wrong: Record<string, string> = {
+        myTarget: "const myTarget = { sex: { Female: 0.25, Male: 0.75 } };",
+        biasUniform:
+          "const biasUniform = 0.9 - 0.5;\nconst biasAgainstMine = Math.abs(0.9 - 0.75) + Math.abs(0.1 - 0.25);",
+        nNeeded: "const nNeeded = 100;",
+        correctedFemale:
+          "const errorAware = errorAwareProportions(\n  { generatedPredictions: generatedPredicted, calibrationTrue: calibrationTrue, calibrationPredicted: calibrationPredicted, groups: 2 },\n  { seed: 1, resamples: 500 },\n);\nconst correctedFemale = naiveFemale;\nconst explanation = \"a\";",
+        myPrompt:
+          'const myPrompt = "Chest Radiography image of a Male Asian patient diagnosed with Pleural Effusion";',
+      };
+      for (const cell of nb.cells) {
+        const source = text(cell.source);
+        if (!source.startsWith("// YOUR ANSWER")) continue;
+        const key = Object.keys(wrong).find((k) => source.includes(`const ${k} =`));
+        if (!key) throw new Error(`no wrong answer for cell ${cell.id}`);
+        cell.source = `// YOUR ANSWER\n${wrong[key]}`;
+      }
+      // Skip the model: the generation cell is not what this test is about.
+      for (const cell of codeCells(nb)) {
+        if (text(cell.source).includes("generateImages(model")) {
+          cell.source = "const adherenceMale = NaN;\nconst adherenceAsian = NaN;";
+        }
+      }
+      const file = path.join(sandbox.prefix, "05-wrong-answers.ipynb");
+      writeFileSync(file, JSON.stringify(nb));
+      const { notebook } = await sandbox.execute(file);
+      expect(cellErrors(notebook)).toEqual([]);
+      const result = resultOf<{ checks: { ok: boolean }[]; allPassed: boolean }>(notebook);
+      expect(result.checks.map((c) => c.ok)).toEqual([false, false, false, false, false, false, false]);
+      expect(result.allPassed).toBe(false);
+      const printed = taggedCells(notebook, "check").map(stdoutOf).join("");
+      expect(printed.match(/✗ .* — hint: /g)?.length).toBe(7);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "06-real-data: without data paths it writes stand-ins in the real formats and says so",
+    async () => {
+      const nb = await run("06-real-data.ipynb");
+      const result = resultOf<{
+        standIns: Record<string, boolean>;
+        records: Record<string, number>;
+        chexpertTarget: { sex: Record<string, number> };
+        audit: { sexBias: number; fid: number };
+      }>(nb);
+      expect(result.standIns).toEqual({ CheXpert: true, HAM10000: true, FairGenMed: true });
+      for (const count of Object.values(result.records)) expect(count).toBeGreaterThan(0);
+      const said = codeCells(nb).map(stdoutOf).join("");
+      expect(said.match(/SYNTHETIC STAND-IN/g)?.length).toBe(3);
+      const t = result.chexpertTarget.sex;
+      expect(t.Female + t.Male).toBeCloseTo(1, 9);
+      expect(Number.isFinite(result.audit.fid)).toBe(true);
+      expect(mimeOutputs(nb, REPORT_MIME)).toHaveLength(1);
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "reproducible: 01-audit re-run with the same seed gives identical numbers",
+    async () => {
+      const first = executed.get("01-audit.ipynb");
+      if (!first) throw new Error("01-audit.ipynb did not run earlier in this file");
+      const again = await sandbox.execute("01-audit.ipynb");
+      expect(resultOf(again.notebook)).toEqual(resultOf(first.notebook));
+      // The whole report too, less when it was made and how long it took.
+      const strip = (nb: Notebook) => {
+        const report = structuredClone(mimeOutputs(nb, REPORT_MIME)[0]) as {
+          createdAt?: string;
+          manifest: Record<string, unknown>;
+        };
+        delete report.createdAt;
+        delete report.manifest.elapsedMs;
+        return report;
+      };
+      expect(strip(again.notebook)).toEqual(strip(first.notebook));
+    },
+    EXECUTION_TIMEOUT,
+  );
+
+  maybe(
+    "nbconvert's HTML export keeps the figures (PNG, SVG, the report's HTML)",
+    () => {
+      for (const name of ["01-audit.ipynb", "02-distributional-alignment.ipynb"]) {
+        const done = executed.get(name);
+        if (!done) throw new Error(`${name} did not run earlier in this file`);
+        const out = spawnSync(
+          PYTHON,
+          ["-m", "nbconvert", "--to", "html", "--output-dir", sandbox.prefix, done.file],
+          { encoding: "utf8", env: sandbox.env },
+        );
+        expect(out.status).toBe(0);
+        const html = readFileSync(done.file.replace(/\.ipynb$/, ".html"), "utf8");
+        expect(html).toContain("data:image/png;base64,");
+        if (name === "01-audit.ipynb") expect(html).toContain("fairdiff-report");
+        if (name === "02-distributional-alignment.ipynb") {
+          // The bar chart and the training curve, as inline SVG.
+          expect(html.match(/<svg[^>]*role="img"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+        }
+      }
+    },
+    120_000,
+  );
+});
