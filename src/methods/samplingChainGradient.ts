@@ -56,6 +56,17 @@ export interface ChainGradients {
   variables: tf.Tensor[];
 }
 
+export interface BackwardOptions {
+  /** Sees each step's contribution [conditioning, ...variables] before it is summed (diagnostics). */
+  onStep?: (k: number, contribution: tf.Tensor[]) => void;
+  /**
+   * Adjusted mode only: back-propagate through these step indices alone, each weighted
+   * steps/subset.length — an unbiased estimate of the full adjusted gradient at a fraction of
+   * the cost (not in Shen et al.; a CPU budget option).
+   */
+  subset?: readonly number[];
+}
+
 export function disposeTrace(trace: ChainTrace): void {
   tf.dispose(trace.inputs);
   trace.output.dispose();
@@ -183,11 +194,25 @@ export class DdimSamplingChain {
     conditioning: tf.Tensor,
     cotangent: tf.Tensor4D,
     mode: ChainGradientMode,
-    /** Sees each step's contribution [conditioning, ...variables] before it is summed (diagnostics). */
-    onStep?: (k: number, contribution: tf.Tensor[]) => void,
+    options: BackwardOptions = {},
   ): ChainGradients {
     if (trace.inputs.length !== this.steps) {
       throw new Error(`trace has ${trace.inputs.length} steps, the chain ${this.steps}`);
+    }
+    const { onStep, subset } = options;
+    if (subset !== undefined) {
+      if (mode !== "adjusted") {
+        throw new Error("a subset of steps is only an unbiased estimate in adjusted mode");
+      }
+      if (
+        subset.length === 0 ||
+        new Set(subset).size !== subset.length ||
+        subset.some((k) => !Number.isInteger(k) || k < 0 || k >= this.steps)
+      ) {
+        throw new Error(
+          `subset must list distinct steps in [0, ${this.steps - 1}], got [${subset.join(", ")}]`,
+        );
+      }
     }
     const params: tf.Tensor[] = [conditioning, ...denoiser.variables];
     let sums = params.map((p) => tf.zerosLike(p));
@@ -199,10 +224,13 @@ export class DdimSamplingChain {
       sums = next;
     };
     if (mode === "adjusted") {
-      for (let k = 0; k < this.steps; k++) {
+      // Steps are independent terms here: a uniform subset of m, each × steps/m, is unbiased.
+      const chosen = subset ?? this.timesteps.map((_, k) => k);
+      const weight = this.steps / chosen.length;
+      for (const k of chosen) {
         const z = trace.inputs[k];
         const t = this.timesteps[k];
-        const dy = tf.mul(cotangent, this.adjustedCoefficients[k]) as tf.Tensor4D;
+        const dy = tf.mul(cotangent, this.adjustedCoefficients[k] * weight) as tf.Tensor4D;
         accumulate(
           k,
           vectorJacobian(() => denoiser.predict(z, t, conditioning), params, dy),

@@ -191,6 +191,9 @@ test("bad targets and options fail before any work, naming the value", async () 
     /gradient must be "adjusted" or "exact", got "approx"/,
   );
   await expect(collect(model, options({ batchSize: 1 }))).rejects.toThrow(/batchSize must be ≥ 2/);
+  await expect(collect(model, options({ gradientSteps: 5 }))).rejects.toThrow(
+    /gradientSteps \(5\) cannot exceed samplingSteps \(3\)/,
+  );
   expect(tf.memory().numTensors).toBe(tensorsBefore);
   // A target that turns bad mid-run stops the run with the same kind of error.
   let target: TargetDistributions = { sex: { Female: 0.5, Male: 0.5 } };

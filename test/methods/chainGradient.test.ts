@@ -147,6 +147,38 @@ test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·
   tf.dispose([conditioning, start, cotangent]);
 });
 
+test("adjusted gradient through one random step, re-weighted, is unbiased", () => {
+  const chain = new DdimSamplingChain(4, model.config.noise);
+  const conditioning = tf.tensor4d([0.5, -1, 2, 0.25], [1, 2, 2, 1]);
+  // ε depends on the conditioning differently at every timestep.
+  const denoiser: ChainDenoiser = {
+    variables: [],
+    predict: (_z, t, c) => tf.mul(tf.square(c), 1 + t / 100) as tf.Tensor4D,
+  };
+  const start = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
+  const cotangent = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+  const trace = chain.run(denoiser, start, conditioning);
+  const full = chain.backward(denoiser, trace, conditioning, cotangent, "adjusted");
+  const singles = [0, 1, 2, 3].map(
+    (k) =>
+      chain.backward(denoiser, trace, conditioning, cotangent, "adjusted", { subset: [k] })
+        .conditioning,
+  );
+  const average = tf.div(tf.addN(singles), 4);
+  expect(relativeDifference(average, full.conditioning)).toBeLessThan(1e-5);
+  // A single step alone is not the full gradient (the estimate is noisy, not exact).
+  expect(relativeDifference(singles[0], full.conditioning)).toBeGreaterThan(1e-2);
+  expect(() =>
+    chain.backward(denoiser, trace, conditioning, cotangent, "exact", { subset: [0] }),
+  ).toThrow(/only an unbiased estimate in adjusted mode/);
+  expect(() =>
+    chain.backward(denoiser, trace, conditioning, cotangent, "adjusted", { subset: [1, 1] }),
+  ).toThrow(/distinct steps in \[0, 3\]/);
+  tf.dispose([...singles, average, conditioning, start, cotangent]);
+  disposeChainGradients(full);
+  disposeTrace(trace);
+});
+
 describe("checkpointed gradients equal one tape through the chain", () => {
   for (const mode of ["adjusted", "exact"] as ChainGradientMode[]) {
     test(mode, () => {

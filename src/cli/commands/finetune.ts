@@ -127,6 +127,7 @@ interface FinetuneOptions {
   rank?: string;
   gradient: string;
   samplingSteps?: string;
+  gradientSteps?: string;
   guidance?: string;
   semanticWeight?: string;
   threshold?: string;
@@ -168,6 +169,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--rank <n>", "LoRA rank")
     .option("--gradient <mode>", "align: adjusted or exact chain gradient", "adjusted")
     .option("--sampling-steps <n>", "align/subgroup: DDIM steps of the tuned sampler")
+    .option(
+      "--gradient-steps <n>",
+      "align: sampler steps back-propagated per step (random, unbiased; default all)",
+    )
     .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
@@ -273,6 +278,7 @@ function tuningSettings(opts: FinetuneOptions) {
     gradient: opts.gradient,
     rank: positiveInteger("rank", opts.rank),
     samplingSteps: positiveInteger("sampling-steps", opts.samplingSteps),
+    gradientSteps: positiveInteger("gradient-steps", opts.gradientSteps),
     guidanceScale: positiveNumber("guidance", opts.guidance),
     semanticWeight: nonNegativeNumber("semantic-weight", opts.semanticWeight),
     threshold: nonNegativeNumber("threshold", opts.threshold),
@@ -301,6 +307,7 @@ function methodEvents(
       rank: tuning.rank,
       gradient: tuning.gradient,
       samplingSteps: tuning.samplingSteps,
+      gradientSteps: tuning.gradientSteps,
       guidanceScale: tuning.guidanceScale,
       semanticWeight: tuning.semanticWeight,
       threshold: tuning.threshold,
