@@ -314,16 +314,11 @@ describe("the notebooks, executed in quick mode", () => {
       if (!first) throw new Error("01-audit.ipynb did not run earlier in this file");
       const again = await sandbox.execute("01-audit.ipynb");
       expect(resultOf(again.notebook)).toEqual(resultOf(first.notebook));
-      // The whole report too, less when it was made and how long it took.
-      const strip = (nb: Notebook) => {
-        const report = structuredClone(mimeOutputs(nb, REPORT_MIME)[0]) as {
-          createdAt?: string;
-          manifest: Record<string, unknown>;
-        };
-        delete report.createdAt;
-        delete report.manifest.elapsedMs;
-        return report;
-      };
+      // The whole report too, less when it was made and how long each part took.
+      const strip = (nb: Notebook): unknown =>
+        JSON.parse(JSON.stringify(mimeOutputs(nb, REPORT_MIME)[0]), (key, value: unknown) =>
+          key === "createdAt" || key === "elapsedMs" ? undefined : value,
+        );
       expect(strip(again.notebook)).toEqual(strip(first.notebook));
     },
     EXECUTION_TIMEOUT,
@@ -346,7 +341,7 @@ describe("the notebooks, executed in quick mode", () => {
         if (name === "01-audit.ipynb") expect(html).toContain("fairdiff-report");
         if (name === "02-distributional-alignment.ipynb") {
           // The bar chart and the training curve, as inline SVG.
-          expect(html.match(/<svg[^>]*role="img"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+          expect(html.match(/<svg\s[^>]*width="\d+"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
         }
       }
     },
