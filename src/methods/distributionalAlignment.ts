@@ -78,6 +78,11 @@ export interface DistributionalAlignmentOptions {
    */
   schedule?: "cosine" | "constant";
   warmupSteps?: number;
+  /**
+   * Adam's momentum β₁ (default 0.9). Lower values stop the batch swinging past the target: near
+   * balance the loss gradient vanishes, but momentum built up on the way keeps pushing.
+   */
+  beta1?: number;
   weightDecay?: number;
   clipNorm?: number;
   /** What is trained (default "text-lora"); LoRA rank/alpha; soft prompt tokens. */
@@ -127,6 +132,7 @@ interface ResolvedOptions {
   learningRate: number;
   schedule: "cosine" | "constant";
   warmupSteps: number;
+  beta1: number;
   weightDecay: number;
   clipNorm: number;
   trainable: AlignmentTrainableKind;
@@ -161,6 +167,7 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
     learningRate: options.learningRate ?? 2e-3,
     schedule: options.schedule ?? "cosine",
     warmupSteps: options.warmupSteps ?? 0,
+    beta1: options.beta1 ?? 0.9,
     weightDecay: options.weightDecay ?? 1e-2,
     clipNorm: options.clipNorm ?? 1,
     trainable: options.trainable ?? "text-lora",
@@ -191,6 +198,9 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
   }
   if (!Number.isInteger(resolved.warmupSteps) || resolved.warmupSteps < 0) {
     throw new Error(`warmupSteps must be an integer ≥ 0, got ${resolved.warmupSteps}`);
+  }
+  if (!(resolved.beta1 >= 0 && resolved.beta1 < 1)) {
+    throw new Error(`beta1 must be in [0, 1), got ${resolved.beta1}`);
   }
   if (!(resolved.weightDecay >= 0))
     throw new Error(`weightDecay must be ≥ 0, got ${resolved.weightDecay}`);
@@ -294,7 +304,7 @@ export async function* distributionalAlignment(
   const optimizer = new AdamW({
     learningRate: settings.learningRate,
     weightDecay: settings.weightDecay,
-    beta1: 0.9,
+    beta1: settings.beta1,
     beta2: 0.999,
     epsilon: 1e-8,
   });
