@@ -170,6 +170,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       batchSize: settings.alignment.batchSize,
       learningRate: settings.alignment.learningRate,
       samplingSteps: settings.alignment.samplingSteps,
+      trainable: settings.alignment.trainable,
       signal: options.signal,
     })) {
       if (event.type === "step") {

@@ -47,7 +47,12 @@ function attributeTable(before: StudyAttribute, after: StudyAttribute): string {
         : "",
     ].join("");
   });
-  const biasClass = after.bias.estimate < before.bias.estimate ? "fd-better" : "fd-worse";
+  const biasClass =
+    after.bias.estimate < before.bias.estimate
+      ? "fd-better"
+      : after.bias.estimate > before.bias.estimate
+        ? "fd-worse"
+        : "";
   const quality = before.fidByGroup && after.fidByGroup;
   return `<table>
 <tr><th>group</th><th>target</th><th>before: share [95 % CI]</th><th>after: share [95 % CI]</th><th>error-aware share</th>${quality ? "<th>FID per group</th>" : ""}</tr>
@@ -125,7 +130,7 @@ function settingsTable(input: StudyPageInput): string {
     ["quality audit", s.realImages > 0 ? `${s.realImages} held-out real images` : "not run"],
     [
       "Method 1",
-      `${s.alignment.steps} steps × ${s.alignment.batchSize} images, learning rate ${s.alignment.learningRate}, ${s.alignment.samplingSteps}-step sampling chain; target uniform over ${s.fixAttribute}`,
+      `${s.alignment.steps} steps × ${s.alignment.batchSize} images, ${s.alignment.trainable}, learning rate ${s.alignment.learningRate}, ${s.alignment.samplingSteps}-step sampling chain; target uniform over ${s.fixAttribute}`,
     ],
     [
       "fine-tuning time",

@@ -5,6 +5,7 @@
  * quoting.
  */
 import { chexpertPrompt } from "../data/prompts";
+import type { AlignmentTrainableKind } from "../methods/alignmentTrainable";
 
 export interface StudySettings {
   quick: boolean;
@@ -29,6 +30,11 @@ export interface StudySettings {
     learningRate: number;
     /** DDIM steps of the sampling chain the fine-tuning back-propagates through. */
     samplingSteps: number;
+    /**
+     * What is trained. UNet LoRA lets the outcome depend on the noise, so a batch can settle at a
+     * mix; text LoRA moves every image of the prompt together and, in short runs, overshoots.
+     */
+    trainable: AlignmentTrainableKind;
   };
 }
 
@@ -49,7 +55,13 @@ export function studySettings(
         samplerSteps: 10,
         resamples: 200,
         realImages: 0,
-        alignment: { steps: 6, batchSize: 4, learningRate: 5e-3, samplingSteps: 10 },
+        alignment: {
+          steps: 8,
+          batchSize: 4,
+          learningRate: 1e-2,
+          samplingSteps: 10,
+          trainable: "unet-lora",
+        },
       }
     : {
         quick: false,
@@ -61,7 +73,13 @@ export function studySettings(
         samplerSteps: 25,
         resamples: 2000,
         realImages: 256,
-        alignment: { steps: 60, batchSize: 8, learningRate: 2e-3, samplingSteps: 10 },
+        alignment: {
+          steps: 40,
+          batchSize: 8,
+          learningRate: 5e-3,
+          samplingSteps: 10,
+          trainable: "unet-lora",
+        },
       };
   const settings = {
     ...base,
