@@ -106,6 +106,7 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
     intersections: "sex,race",
     quality: true,
     extractor: "radiomic",
+    equalGroups: true,
     real: "24",
     backend: "wasm",
     progress,
@@ -124,6 +125,7 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
   expect(report.quality?.extractor.name).toMatch(/radiomic/);
   // Full captions name sex and race but not age: only those split the generated images.
   expect(report.quality?.byAttribute.map((g) => g.attribute)).toEqual(["sex", "race"]);
+  expect(report.quality?.byAttribute[0].notes.join(" ")).toMatch(/every group subsampled/);
   const html = fs.readFileSync(out, "utf8");
   expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
   expect(html.match(/<svg/g)?.length).toBe(2 * 4 + 2); // 2 prompts × (3 attributes + 1) + FID
@@ -153,6 +155,7 @@ test("bad input is refused before any image is generated", async () => {
   );
   await expect(run("-n", "1")).rejects.toThrow(/--n must be an integer ≥ 2, got "1"/);
   await expect(run("--extractor", "radiomic")).rejects.toThrow(/only applies with --quality/);
+  await expect(run("--equal-groups")).rejects.toThrow(/--equal-groups only applies with --quality/);
   expect(fs.existsSync(path.join(dir, "x.html"))).toBe(false);
 }, 60000);
 

@@ -61,6 +61,8 @@ export interface AuditCommandOptions {
   resamples?: string;
   quality?: boolean;
   extractor?: string;
+  /** Subsample every group to the smallest group's size before its FID (like with like). */
+  equalGroups?: boolean;
   real?: string;
   realSeed?: string;
   title?: string;
@@ -306,14 +308,17 @@ export async function auditCommand(
           classifierFile,
           model.config.imageChannels,
         )),
+        ...(opts.equalGroups ? { equalGroupSizes: true } : {}),
         attributes: namedInCaptions(
           attributes,
           classifier,
           real.map((s) => s.prompt),
         ),
       };
-    } else if (opts.extractor !== undefined) {
-      throw new Error("--extractor only applies with --quality");
+    } else if (opts.extractor !== undefined || opts.equalGroups) {
+      throw new Error(
+        `${opts.extractor !== undefined ? "--extractor" : "--equal-groups"} only applies with --quality`,
+      );
     }
 
     const bars = new Map<string, ProgressBar>();
@@ -395,6 +400,10 @@ export function registerAuditCommand(program: Command): void {
     .option(
       "--extractor <name>",
       "features for FID: project (the classifier's encoder) | radiomic | <tfjs graph model folder>",
+    )
+    .option(
+      "--equal-groups",
+      "with --quality: subsample every group to the smallest group's size, so group FIDs compare like with like",
     )
     .option("--real <n>", "held-out real images for --quality", "256")
     .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
