@@ -11,7 +11,8 @@
  *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
  *     --skipLibCheck --types node scripts/fair-perturbation.ts && \
  *   node dist/scripts/fair-perturbation.js [--steps 300] [--batch 32] [--lr 1e-4] [--every 30] \
- *     [--held-out 300] [--fid-images 300] [--model models/cxr-mini.fdckpt] [--json out.json]
+ *     [--held-out 300] [--fid-images 300] [--bootstrap 200] [--seed 3] \
+ *     [--model models/cxr-mini.fdckpt] [--json out.json]
  */
 import { writeFileSync } from "fs";
 import { auditQuality } from "../src/audit/qualityAudit";
@@ -46,11 +47,11 @@ function describe(o: Outcome): string {
     )
     .join("; ");
   const fid = o.quality
-    ? ` | FID ${o.quality.overall.value.toFixed(3)}; ` +
+    ? ` | FID ${o.quality.overall.value.toFixed(3)}${o.quality.overall.interval ? ` [${o.quality.overall.interval.lower.toFixed(1)}, ${o.quality.overall.interval.upper.toFixed(1)}]` : ""}; ` +
       o.quality.byAttribute
         .map(
           (a) =>
-            `${a.attribute} ES-FID ${a.esFid.toFixed(3)} (${a.groups.map((g, i) => `${g} ${a.perGroup[i].value.toFixed(3)}`).join(", ")})`,
+            `${a.attribute} ES-FID ${a.esFid.toFixed(3)} (${a.groups.map((g, i) => `${g} ${a.perGroup[i].value.toFixed(3)}${a.perGroup[i].interval ? ` [${a.perGroup[i].interval?.lower.toFixed(1)}, ${a.perGroup[i].interval?.upper.toFixed(1)}]` : ""}`).join(", ")})`,
         )
         .join("; ")
     : "";
@@ -91,6 +92,7 @@ async function main() {
             real: heldOut.slice(0, fidImages),
             seed: 23,
             attributes: ["sex", "race"],
+            bootstrap: { resamples: Number(option("bootstrap", "200")) },
           })
         : undefined;
     const outcome = { label, loss, quality };
