@@ -174,6 +174,26 @@ test("several attributes and an intersection: one target set per attribute", asy
   model.dispose();
 });
 
+test("soft prompt tokens are trained and stay attached", async () => {
+  // Same seed, same initial tokens: one step more must have moved them.
+  const embeddingsAfter = async (stepCount: number) => {
+    const model = tinyModel();
+    const events = steps(
+      await collect(model, options({ steps: stepCount, trainable: "soft-prompt" })),
+    );
+    expect(events).toHaveLength(stepCount);
+    const soft = model.textEncoder.softPrompt;
+    expect(soft?.tokens).toBe(5);
+    const values = Array.from(soft?.embeddings.dataSync() ?? []);
+    model.dispose();
+    return values;
+  };
+  const one = await embeddingsAfter(1);
+  const two = await embeddingsAfter(2);
+  expect(one).toHaveLength(5 * 8);
+  expect(Math.max(...one.map((v, i) => Math.abs(v - two[i])))).toBeGreaterThan(1e-3);
+});
+
 test("bad targets and options fail before any work, naming the value", async () => {
   const model = tinyModel();
   const tensorsBefore = tf.memory().numTensors;
