@@ -99,6 +99,8 @@ describe("the notebooks, executed in quick mode", () => {
     });
   });
 
+  afterAll(() => sandbox?.dispose());
+
   async function run(name: string): Promise<Notebook> {
     const result = await sandbox.execute(name);
     executed.set(name, result);

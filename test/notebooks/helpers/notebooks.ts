@@ -4,7 +4,7 @@
  * notebook in quick mode, and readers for what the notebooks leave in their outputs.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../kernel/helpers/kernelHarness";
@@ -108,6 +108,15 @@ export class NotebookSandbox {
       throw new Error(`${name} failed (exit ${result.code}):\n${result.output.slice(-6000)}`);
     }
     return { notebook: JSON.parse(readFileSync(out, "utf8")) as Notebook, file: out };
+  }
+
+  /** Removes the sandbox (set FAIRDIFF_KEEP_NOTEBOOKS=1 to keep executed notebooks to look at). */
+  dispose(): void {
+    if (process.env.FAIRDIFF_KEEP_NOTEBOOKS === "1") {
+      console.log(`executed notebooks kept in ${this.prefix}`);
+      return;
+    }
+    rmSync(this.prefix, { recursive: true, force: true });
   }
 }
 
