@@ -208,6 +208,7 @@ describe("FairDiff Lab in headless Chromium", () => {
     });
     let steered = false;
     let steeredTo = "";
+    let midShot = false;
     // Sample the plots while the cell is still running ("[*]").
     while ((await cellPrompt(page, 3)).includes("*")) {
       const points = await metrics.getAttribute("data-points");
@@ -217,6 +218,14 @@ describe("FairDiff Lab in headless Chromium", () => {
         for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowRight");
         steeredTo = await slider.inputValue();
         steered = true;
+      }
+      if (!midShot && Number(points) >= 3 && (await cellPrompt(page, 3)).includes("*")) {
+        // The README's picture: the dashboard while the fine-tune is still running.
+        midShot = true;
+        await page
+          .locator(".fd-dashboard")
+          .screenshot({ path: path.join(ARTIFACTS, "dashboard-mid-training.png") })
+          .catch(() => (midShot = false));
       }
       const draws = await histogram.getAttribute("data-draws");
       if (points && (await cellPrompt(page, 3)).includes("*")) seen.add(points);
