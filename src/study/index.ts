@@ -27,3 +27,4 @@ export {
   type RealFormatOptions,
 } from "./realFormatFixtures";
 export { imageGridPng, type ImageGridOptions } from "./imageGridPng";
+export { staticFigure, type StaticFigure } from "./staticFigure";

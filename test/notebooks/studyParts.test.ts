@@ -16,6 +16,7 @@ import {
   writeHam10000Format,
 } from "../../src/study/realFormatFixtures";
 import { studySettings } from "../../src/study/studySettings";
+import { staticFigure } from "../../src/study/staticFigure";
 import { lineChartSvg, niceTicks, shareBarChartSvg } from "../../src/study/svgCharts";
 
 let dir: string;
@@ -87,6 +88,17 @@ describe("static SVG charts", () => {
       'bar series "x" has 1 values for 2 groups',
     );
   });
+});
+
+test("a static figure carries the SVG as an <img> data URI (for nbconvert) and as itself", () => {
+  const svg = lineChartSvg([{ name: "a", points: [[0, 1], [1, 2]] }], { title: "loss & <bias>" });
+  const bundle = staticFigure(svg).toMimeBundle();
+  const html = bundle["text/html"] as string;
+  const data = /^<img src="data:image\/svg\+xml;base64,([^"]+)" alt="loss &amp; &lt;bias&gt;"\/>$/.exec(html);
+  expect(data).not.toBeNull();
+  expect(Buffer.from(data![1], "base64").toString("utf8")).toBe(svg);
+  expect(bundle["image/svg+xml"]).toBe(svg);
+  expect(() => staticFigure("<div>not svg</div>")).toThrow("staticFigure needs an SVG document");
 });
 
 describe("real-format stand-ins, read back by the real loaders", () => {
