@@ -169,7 +169,10 @@ export function shareBarChartSvg(series: readonly BarSeries[], options: BarChart
       throw new Error(`bar series "${s.name}" has ${s.values.length} values for ${k} groups`);
     }
   }
-  const width = options.width ?? Math.max(320, 90 + k * (series.length * 26 + 30));
+  // Wide enough for the bars and for the title (about 7 px a character at 13 px).
+  const width =
+    options.width ??
+    Math.max(320, 90 + k * (series.length * 26 + 30), 60 + options.title.length * 7);
   const height = 250;
   const left = 48;
   const right = 12;
