@@ -68,7 +68,7 @@ test("bad options fail before any model is loaded", async () => {
   expect(fs.existsSync(out)).toBe(false);
 });
 
-test("a one-step align run writes a tuned model that loads and records the run", async () => {
+test("a one-step align run writes a tuned model that loads and records the run; subgroup dispatches too", async () => {
   const modelFile = path.join(dir, "tiny.fdckpt");
   const classifierFile = path.join(dir, "tiny-classifier.fdckpt");
   const out = path.join(dir, "tuned.fdckpt");
@@ -91,16 +91,8 @@ test("a one-step align run writes a tuned model that loads and records the run",
   await classifier.save(classifierFile);
   classifier.dispose();
 
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
-  const log = jest.spyOn(console, "error").mockImplementation((...parts: unknown[]) => {
-    written.push(parts.join(" "));
-  });
-  try {
-    await finetune([
+  const written = await captureOutput(() =>
+    finetune([
       "--model",
       modelFile,
       "--classifier",
@@ -121,11 +113,8 @@ test("a one-step align run writes a tuned model that loads and records the run",
       "2",
       "--out",
       out,
-    ]);
-  } finally {
-    spy.mockRestore();
-    log.mockRestore();
-  }
+    ]),
+  );
   const text = written.join("\n");
   expect(text).toMatch(/finetune align .* 1\/1 loss/);
   expect(text).toMatch(/evaluation at step 0/);
@@ -141,4 +130,56 @@ test("a one-step align run writes a tuned model that loads and records the run",
   });
   tuned.dispose();
   expect(fs.existsSync(`${out}.state.fdckpt`)).toBe(true);
-}, 120000);
+
+  // The same command dispatches to method 2 (subgroup-aligned tuning).
+  const subgroupOut = path.join(dir, "tuned-subgroup.fdckpt");
+  const subgroupText = (
+    await captureOutput(() =>
+      finetune([
+        "--method",
+        "subgroup",
+        "--model",
+        modelFile,
+        "--classifier",
+        classifierFile,
+        "--prompt",
+        PROMPTS[0],
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--sampling-steps",
+        "2",
+        "--eval-images",
+        "2",
+        "--eval-steps",
+        "2",
+        "--out",
+        subgroupOut,
+      ]),
+    )
+  ).join("\n");
+  expect(subgroupText).toMatch(/finetune subgroup .* 1\/1 loss/);
+  const subgroupModel = LatentDiffusionModel.load(subgroupOut);
+  expect(subgroupModel.info.finetune).toMatchObject({ method: "subgroup", complete: true });
+  subgroupModel.dispose();
+}, 180000);
+
+/** Runs `f` with stderr and console.error captured; returns what they wrote. */
+async function captureOutput(f: () => Promise<unknown>): Promise<string[]> {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const log = jest.spyOn(console, "error").mockImplementation((...parts: unknown[]) => {
+    written.push(parts.join(" "));
+  });
+  try {
+    await f();
+  } finally {
+    spy.mockRestore();
+    log.mockRestore();
+  }
+  return written;
+}
