@@ -78,7 +78,7 @@ test("the quick headless study writes a self-contained before/after page and low
   expect(run.stderr).toMatch(/Method 1 fine-tuning .* \d+\/\d+/);
 });
 
-test("fairdiff start rejects nothing silently: an unknown option is an error", async () => {
+test("fairdiff start: an unknown option is an error, not ignored", async () => {
   const run = await cli(["start", "--headless", "--quick", "--bogus"]);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toMatch(/unknown option '--bogus'/);
