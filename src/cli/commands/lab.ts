@@ -90,21 +90,27 @@ export function registerLabCommand(program: Command): void {
     .description("run FairDiff Lab (JupyterLab with fairdiff built in) on jupyterlab_server")
     .option("--port <n>", "port", "8888")
     .option("--dir <folder>", "notebook folder", ".")
-    .action((opts: { port: string; dir: string }) => {
+    .option("--no-browser", "do not open a web browser")
+    .action((opts: { port: string; dir: string; browser: boolean }) => {
       const launcher = path.join(packageRoot, "extension", "app", "fairdiff_lab.py");
       if (!existsSync(path.join(packageRoot, "extension", "app", "build", "bundle.js"))) {
         throw new Error("FairDiff Lab is not built: run npm run build");
       }
       const python = process.env.FAIRDIFF_PYTHON ?? "/usr/bin/python3";
-      const child = spawn(
-        python,
-        [
-          launcher,
-          `--ServerApp.port=${opts.port}`,
-          `--ServerApp.root_dir=${path.resolve(opts.dir)}`,
-        ],
-        { stdio: "inherit" },
-      );
+      const args = [
+        launcher,
+        `--ServerApp.port=${opts.port}`,
+        `--ServerApp.root_dir=${path.resolve(opts.dir)}`,
+      ];
+      if (opts.browser === false) args.push("--ServerApp.open_browser=False");
+      // jupyter_server refuses to start as root (containers, CI) unless told it may.
+      if (process.getuid?.() === 0) args.push("--ServerApp.allow_root=True");
+      const child = spawn(python, args, { stdio: "inherit" });
+      // Stopping this process (kill, a supervisor) stops the server too instead of orphaning it;
+      // SIGTERM is jupyter_server's clean shutdown without the Ctrl-C confirmation prompt.
+      const stop = () => child.kill("SIGTERM");
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
       child.on("exit", (code) => process.exit(code ?? 1));
     });
 }
