@@ -13,6 +13,7 @@ import {
   type CellError,
   type CompileDiagnostic,
 } from "./cellError";
+import { createCellConverter } from "./cellConverter";
 import { ts } from "./typescript";
 
 const tslabDist = path.dirname(require.resolve("tslab/dist/executor"));
@@ -53,7 +54,7 @@ export class CellExecutor {
     private readonly globals: Record<string, unknown>,
     globalsDeclaration: string,
   ) {
-    const node = withGlobals(converterModule.createConverter(), globalsDeclaration);
+    const node = withGlobals(createCellConverter(), globalsDeclaration);
     const convs: ConverterSet = { node, browser: node, close: () => node.close() };
     this.executor = createExecutor(rootDir, convs, {
       log: (value: unknown) => this.report.values.push(value),
