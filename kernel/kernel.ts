@@ -15,6 +15,7 @@ import { ts } from "./executor/typescript";
 import { History, type HistoryQuery } from "./history";
 import { kernelLog } from "./log";
 import { captureStdio } from "./output/captureStdio";
+import { isDisplayCallResult } from "./output/displayCallResult";
 import { Iopub } from "./output/iopub";
 import { toDisplayPayload } from "./output/mimeBundle";
 import { currentRequest, runInRequest } from "./requestContext";
@@ -191,7 +192,7 @@ export class Kernel {
     let output: string | undefined;
     if (outcome.status === "ok") {
       for (const warning of outcome.warnings) process.stderr.write(`${warning}\n`);
-      if (outcome.hasValue && !silent) {
+      if (outcome.hasValue && !silent && !isDisplayCallResult(code, outcome.value)) {
         const payload = toDisplayPayload(outcome.value);
         output = String(payload.data["text/plain"]);
         this.iopub.publish("execute_result", { execution_count: count, ...payload });

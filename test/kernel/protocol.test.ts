@@ -107,6 +107,21 @@ display.bundle({ "application/x-fairdiff+json": { ok: true }, "text/plain": "fai
   for (const d of shown) expect(typeof d["text/plain"]).toBe("string");
 });
 
+test("a display call as the last expression shows only its display_data", async () => {
+  for (const code of [
+    'display.html("<b>x</b>")',
+    "display({ n: 1 })",
+    '(display.markdown("*m*"))',
+  ]) {
+    const { reply, outputs } = await k.execute(code);
+    expect(reply.content.status).toBe("ok");
+    expect(types(outputs)).toEqual(["status", "execute_input", "display_data", "status"]);
+  }
+  // The handle named on its own is an ordinary value and is shown.
+  const named = await k.execute('const shownHandle = display.html("y");\nshownHandle');
+  expect(ofType(named.outputs, "execute_result")).toHaveLength(1);
+});
+
 test("a display can be updated in place, and clear_output is sent", async () => {
   const { outputs } = await k.execute(`
 const h = display.html("step 0");
