@@ -6,7 +6,9 @@
  * so a frontend that (re)connects later gets everything.
  */
 import { runtime } from "../runtime";
+import { lineChartSvg } from "../../src/study/svgCharts";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
+import { fallbackBlock, note, svgImage, type StaticFallback } from "./staticFallback";
 import { Widget } from "./widget";
 
 export type Axis = "left" | "right";
@@ -81,6 +83,50 @@ export class MetricsPlot extends Widget<State> {
     }
     this.setQuietly({ traces, data });
     runtime().iopub.live.schedule(`widget-points:${this.modelId}`, () => this.sendPoints());
+  }
+
+  /** Each trace's last point in words; one line chart per axis that has points. */
+  override staticFallback(): StaticFallback {
+    const title = this.get("title");
+    const series = this.series();
+    const traces = this.get("traces");
+    const withPoints = traces.filter((t) => series[t.name].step.length > 0);
+    if (withPoints.length === 0) {
+      return {
+        text: `${title}: no points yet`,
+        html: fallbackBlock("MetricsPlot", title, [note("No points yet.")]),
+      };
+    }
+    const lines = withPoints.map((t) => {
+      const { step, value } = series[t.name];
+      const last = step.length - 1;
+      return `  ${t.name}: ${value[last].toPrecision(4)} at step ${step[last]} (${step.length} points)`;
+    });
+    const charts: string[] = [];
+    for (const [axis, axisTitle] of [
+      ["left", this.get("left_title")],
+      ["right", this.get("right_title")],
+    ] as const) {
+      const onAxis = withPoints.filter((t) => t.axis === axis);
+      if (onAxis.length === 0) continue;
+      const lineSeries = onAxis.map((t) => ({
+        name: t.name,
+        points: series[t.name].step.map((x, i) => [x, series[t.name].value[i]] as const),
+      }));
+      charts.push(
+        svgImage(
+          lineChartSvg(lineSeries, {
+            title: `${title} · ${axisTitle}`,
+            xLabel: "step",
+            yLabel: axisTitle,
+          }),
+        ),
+      );
+    }
+    return {
+      text: [`${title}:`, ...lines].join("\n"),
+      html: fallbackBlock("MetricsPlot", title, charts),
+    };
   }
 
   private sendPoints(): void {

@@ -3,7 +3,11 @@
  * subgroup the classifier predicted (images are grouped under it), its prompt and the class
  * probabilities (shown on hover).
  */
+import { encodePng } from "../../src/io/imageCodec";
+import { tileImages } from "../../src/io/imageGrid";
+import type { RasterImage } from "../../src/io/rasterImage";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
+import { fallbackBlock, note, pngImage, type StaticFallback } from "./staticFallback";
 import { Widget } from "./widget";
 
 export interface SampleImages {
@@ -99,5 +103,40 @@ export class SampleGrid extends Widget<State> {
         probabilities: images.probabilities?.[i] ?? {},
       })),
     });
+  }
+
+  /** The images as one PNG, grouped by predicted subgroup in order of first appearance. */
+  override staticFallback(): StaticFallback {
+    const title = this.get("title");
+    const [n, h, w, c] = this.get("shape");
+    const items = this.get("items");
+    if (n === 0) {
+      return {
+        text: `${title}: no images yet`,
+        html: fallbackBlock("SampleGrid", title, [note("No images yet.")]),
+      };
+    }
+    const order = [...new Set(items.map((item) => item.group))];
+    const indices = order.flatMap((g) => items.flatMap((item, i) => (item.group === g ? [i] : [])));
+    const counts = order.map((g) => `${g} ${items.filter((item) => item.group === g).length}`);
+    const summary = `${n} images, by predicted subgroup: ${counts.join(", ")}`;
+    const pixels = this.get("pixels");
+    const per = h * w * c;
+    const rasters: RasterImage[] = indices.map((i) => ({
+      width: w,
+      height: h,
+      channels: c as 1 | 3,
+      data: Float32Array.from(pixels.subarray(i * per, (i + 1) * per), (v) => v / 255),
+    }));
+    const png = encodePng(
+      tileImages(rasters, { columns: Math.min(8, n), scale: this.get("scale"), gap: 2 }),
+    );
+    return {
+      text: `${title}: ${summary}`,
+      html: fallbackBlock("SampleGrid", title, [
+        note(`${summary} (grouped in that order).`),
+        pngImage(png, `${title}: ${summary}`),
+      ]),
+    };
   }
 }

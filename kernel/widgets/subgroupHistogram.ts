@@ -4,7 +4,9 @@
  * numbers; the frontend redraws in place and the widget coalesces fast updates.
  */
 import type { AttributeProportions } from "../../src/methods/methodEvents";
+import { shareBarChartSvg, type BarSeries } from "../../src/study/svgCharts";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
+import { fallbackBlock, note, percent, svgImage, type StaticFallback } from "./staticFallback";
 import { Widget } from "./widget";
 
 export interface HistogramPanel {
@@ -85,6 +87,53 @@ export class SubgroupHistogram extends Widget<State> {
   /** The training data's share of each group, e.g. from a cohort summary. */
   setTraining(key: string, groups: string[], shares: number[]): void {
     this.setPanel({ key, groups, training: shares });
+  }
+
+  /** Each panel in words, and as a bar chart: generated (with interval), training, target. */
+  override staticFallback(): StaticFallback {
+    const title = this.get("title");
+    const panels = this.get("panels");
+    if (panels.length === 0) {
+      return {
+        text: `${title}: no data yet`,
+        html: fallbackBlock("SubgroupHistogram", title, [note("No data yet.")]),
+      };
+    }
+    const lines = panels.map((p) => {
+      const n = p.n !== undefined ? ` (n=${p.n})` : "";
+      const groups = p.groups.map((g, i) => {
+        const parts: string[] = [];
+        if (p.generated) {
+          const interval =
+            p.lower && p.upper ? ` [${percent(p.lower[i])}, ${percent(p.upper[i])}]` : "";
+          parts.push(`${percent(p.generated[i])}${interval}`);
+        }
+        if (p.target) parts.push(`target ${percent(p.target[i])}`);
+        if (p.training) parts.push(`training ${percent(p.training[i])}`);
+        return `${g} ${parts.join(", ")}`;
+      });
+      return `  ${p.key}${n}: ${groups.join("; ")}`;
+    });
+    const charts = panels.map((p) => {
+      const series: BarSeries[] = [];
+      if (p.generated) {
+        series.push({ name: "generated", values: p.generated, lower: p.lower, upper: p.upper });
+      }
+      if (p.training) series.push({ name: "training data", values: p.training });
+      if (series.length === 0 && p.target) series.push({ name: "target", values: p.target });
+      const n = p.n !== undefined ? ` (n=${p.n})` : "";
+      return svgImage(
+        shareBarChartSvg(series, {
+          title: `${title} · ${p.key}${n}`,
+          groups: p.groups,
+          target: p.target,
+        }),
+      );
+    });
+    return {
+      text: [`${title}:`, ...lines].join("\n"),
+      html: fallbackBlock("SubgroupHistogram", title, charts),
+    };
   }
 
   select(key: string): void {

@@ -7,7 +7,9 @@
 import { defineAttribute } from "../../src/data/subgroups";
 import { validateTarget, uniformTarget } from "../../src/data/targetDistribution";
 import type { TargetDistributions, TargetGetter } from "../../src/methods/methodEvents";
+import { shareBarChartSvg } from "../../src/study/svgCharts";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
+import { fallbackBlock, percent, svgImage, type StaticFallback } from "./staticFallback";
 import { Widget } from "./widget";
 
 export interface TargetDistributionOptions {
@@ -100,6 +102,28 @@ export class TargetDistribution extends Widget<State> {
     const current = this.get("locked")[attribute] ?? [];
     const next = locked ? [...new Set([...current, group])] : current.filter((g) => g !== group);
     this.set({ locked: { ...this.get("locked"), [attribute]: next } });
+  }
+
+  /** The target share of each group, in words and as one bar chart per attribute. */
+  override staticFallback(): StaticFallback {
+    const description = this.get("description");
+    const value = this.get("value");
+    const attributes = this.get("attributes");
+    const lines = attributes.map(
+      (a) => `  ${a.name}: ${a.groups.map((g) => `${g} ${percent(value[a.name][g])}`).join(" / ")}`,
+    );
+    const charts = attributes.map((a) =>
+      svgImage(
+        shareBarChartSvg([{ name: "target", values: a.groups.map((g) => value[a.name][g]) }], {
+          title: `${description} · ${a.name}`,
+          groups: a.groups,
+        }),
+      ),
+    );
+    return {
+      text: [`${description}:`, ...lines].join("\n"),
+      html: fallbackBlock("TargetDistribution", description, charts),
+    };
   }
 
   private checked(value: unknown): TargetDistributions {

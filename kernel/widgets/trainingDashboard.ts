@@ -17,6 +17,7 @@ import type {
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
 import { MetricsPlot } from "./metricsPlot";
 import { SampleGrid } from "./sampleGrid";
+import { fallbackBlock, note, type StaticFallback } from "./staticFallback";
 import { SubgroupHistogram } from "./subgroupHistogram";
 import { TargetDistribution, type TargetDistributionOptions } from "./targetDistribution";
 import { Widget } from "./widget";
@@ -120,6 +121,25 @@ export class TrainingDashboard extends Widget<State> {
     return this.lastRun;
   }
 
+  /** Title and status, then the fallbacks of its parts: target, histogram, metrics, samples. */
+  override staticFallback(): StaticFallback {
+    const title = this.get("title");
+    const status = this.get("status");
+    const parts = [
+      this.target,
+      this.histogram,
+      this.metrics,
+      ...(this.samples ? [this.samples] : []),
+    ].map((w) => w.staticFallback());
+    return {
+      text: [`${title} — ${status}`, ...parts.map((p) => p.text)].join("\n"),
+      html: fallbackBlock("TrainingDashboard", title, [
+        note(`Status: ${status}`),
+        ...parts.flatMap((p) => (p.html !== undefined ? [p.html] : [])),
+      ]),
+    };
+  }
+
   stop(): void {
     this.controller?.abort(new Error("stopped from the dashboard"));
   }
@@ -175,6 +195,8 @@ export class TrainingDashboard extends Widget<State> {
       throw error;
     } finally {
       if (this.controller === controller) this.controller = undefined;
+      // The static fallback of a dashboard shown with display() shows the run's end state.
+      this.snapshot();
     }
   }
 

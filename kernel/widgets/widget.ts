@@ -3,11 +3,18 @@
  * model, synced state with binary buffers, custom messages and change observers. Frontend
  * updates are applied as they arrive — also while a cell's async loop runs — and echoed back;
  * kernel-side changes are coalesced so a tight loop cannot flood iopub.
+ *
+ * Every display also carries a static fallback (text/plain, and text/html figures for the
+ * fairdiff widgets) for viewers without the widget front end. It is drawn from the state at the
+ * time of display; shown with `widget.display()`, `widget.snapshot()` later redraws it in place
+ * (update_display_data), and the TrainingDashboard snapshots itself when a run ends.
  */
 import type { Comm, CommMessage } from "../comm/comm";
 import { runtime } from "../runtime";
+import { display, DisplayHandle } from "../output/display";
 import type { MimeBundle, MimeBundleProvider } from "../output/mimeBundle";
 import { putBuffers, removeBuffers } from "./buffers";
+import type { StaticFallback } from "./staticFallback";
 
 export const PROTOCOL_VERSION = "2.1.0";
 export const WIDGET_TARGET = "jupyter.widget";
@@ -46,6 +53,7 @@ export class Widget<
   private readonly observers = new Map<string, Observer[]>();
   private readonly customHandlers: CustomHandler[] = [];
   private readonly dirty = new Set<string>();
+  private shownWithId = false;
 
   constructor(spec: WidgetModelSpec, initial: S) {
     this.state = { ...spec, ...initial };
@@ -120,9 +128,39 @@ export class Widget<
     this.comm.close();
   }
 
+  /** What viewers without the widget front end show, from the current state. */
+  staticFallback(): StaticFallback {
+    return { text: `${String(this.state._model_name)}(model_id=${this.modelId})` };
+  }
+
+  /** The display id `display()` shows this widget under, for `snapshot()` to update. */
+  get displayId(): string {
+    return `fairdiff-widget-${this.modelId}`;
+  }
+
+  /** Shows the widget in the cell's output under its own display id (see `snapshot()`). */
+  display(): void {
+    display(this, { displayId: this.displayId });
+    this.shownWithId = true;
+  }
+
+  /**
+   * Redraws the static fallback of every output `display()` made from the current state (the
+   * live view is re-created from the same model). Coalesced like other live updates, and sent
+   * before the cell's reply. Returns false, sending nothing, if the widget was never shown with
+   * `display()` — a plain `display(widget)` or a cell's last value has no id to update.
+   */
+  snapshot(): boolean {
+    if (!this.shownWithId || !this.comm.isOpen) return false;
+    new DisplayHandle(this.displayId).update(this);
+    return true;
+  }
+
   toMimeBundle(): MimeBundle {
+    const fallback = this.staticFallback();
     return {
-      "text/plain": `${this.state._model_name}(model_id=${this.modelId})`,
+      "text/plain": fallback.text,
+      ...(fallback.html !== undefined ? { "text/html": fallback.html } : {}),
       "application/vnd.jupyter.widget-view+json": {
         model_id: this.modelId,
         version_major: 2,

@@ -36,6 +36,26 @@ const REPORT_MIME = "application/vnd.fairdiff.audit-report+json";
 const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 const EXECUTION_TIMEOUT = 10 * 60_000;
 
+/** The display bundle of the one output showing a fairdiff widget, found by its fallback. */
+function widgetOutput(nb: Notebook, widget: string): Record<string, unknown> {
+  const found = codeCells(nb)
+    .flatMap((c) => c.outputs ?? [])
+    .filter(
+      (o) =>
+        o.data?.[WIDGET_VIEW] !== undefined &&
+        text(o.data["text/html"] as string[] | undefined).includes(`data-widget="${widget}"`),
+    );
+  expect(found).toHaveLength(1);
+  return found[0].data!;
+}
+
+/** Every <img> SVG data URI in some HTML, decoded, with its alt text. */
+function svgImages(html: string): { alt: string; svg: string }[] {
+  return [...html.matchAll(/<img src="data:image\/svg\+xml;base64,([^"]+)" alt="([^"]*)"/g)].map(
+    ([, data, alt]) => ({ alt, svg: Buffer.from(data, "base64").toString("utf8") }),
+  );
+}
+
 const readNotebook = (name: string): Notebook =>
   JSON.parse(readFileSync(path.join(NOTEBOOKS, name), "utf8")) as Notebook;
 
@@ -175,6 +195,17 @@ describe("the notebooks, executed in quick mode", () => {
       );
       // Static copies of the figures for viewers without the widget front end.
       expect(mimeOutputs(nb, "image/svg+xml").length).toBeGreaterThanOrEqual(2);
+      // The dashboard's own static fallback, redrawn in place when the run ended.
+      const dashboard = widgetOutput(nb, "TrainingDashboard");
+      expect(text(dashboard["text/plain"] as string[])).toContain(
+        `done after ${result.steps} steps`,
+      );
+      const charts = svgImages(text(dashboard["text/html"] as string[]));
+      const shares = charts.find((c) => c.alt.startsWith("Subgroup shares · sex"));
+      expect(shares?.svg).toMatch(/<title>generated Female: \d+\.\d %<\/title>/);
+      expect(charts.find((c) => c.alt.startsWith("Training metrics · bias"))?.svg).toMatch(
+        /<path d="M/,
+      );
     },
     EXECUTION_TIMEOUT,
   );
@@ -329,18 +360,33 @@ describe("the notebooks, executed in quick mode", () => {
   );
 
   maybe(
-    "nbconvert's HTML export keeps the figures (PNG, SVG, the report's HTML)",
+    "nbconvert's HTML export keeps the figures (PNG, SVG, the report's HTML, widget fallbacks)",
     () => {
-      for (const name of ["01-audit.ipynb", "02-distributional-alignment.ipynb"]) {
-        const done = executed.get(name);
-        if (!done) throw new Error(`${name} did not run earlier in this file`);
+      // 02 as JupyterLab saves it by default: without the widget state (nbclient saves it). With
+      // the state, nbconvert prefers the widget view, which only the fairdiff front end can draw;
+      // without it, each widget output falls back to its text/html static copy.
+      const aligned = executed.get("02-distributional-alignment.ipynb");
+      if (!aligned) throw new Error("02-distributional-alignment.ipynb did not run earlier");
+      const stateless = JSON.parse(readFileSync(aligned.file, "utf8")) as Notebook;
+      delete stateless.metadata.widgets;
+      const statelessFile = path.join(sandbox.prefix, "02-without-widget-state.ipynb");
+      writeFileSync(statelessFile, JSON.stringify(stateless));
+      const exports = [
+        ...["01-audit.ipynb", "02-distributional-alignment.ipynb"].map((name) => {
+          const done = executed.get(name);
+          if (!done) throw new Error(`${name} did not run earlier in this file`);
+          return { name, file: done.file };
+        }),
+        { name: "02 without widget state", file: statelessFile },
+      ];
+      for (const { name, file } of exports) {
         const out = spawnSync(
           PYTHON,
-          ["-m", "nbconvert", "--to", "html", "--output-dir", sandbox.prefix, done.file],
+          ["-m", "nbconvert", "--to", "html", "--output-dir", sandbox.prefix, file],
           { encoding: "utf8", env: sandbox.env },
         );
         expect(out.status).toBe(0);
-        const html = readFileSync(done.file.replace(/\.ipynb$/, ".html"), "utf8");
+        const html = readFileSync(file.replace(/\.ipynb$/, ".html"), "utf8");
         expect(html).toContain("data:image/png;base64,");
         if (name === "01-audit.ipynb") {
           // The report's HTML (text/html is not sanitised) with its inline charts drawn.
@@ -356,6 +402,18 @@ describe("the notebooks, executed in quick mode", () => {
             expect(svg).toMatch(/^<svg /);
             expect(svg).toMatch(/<(rect|path) /);
           }
+        }
+        if (name === "02 without widget state") {
+          // The dashboard's static copy in place of its widget view, as of the run's end: the
+          // histogram's generated bars and the bias curve, drawn.
+          expect(html).toContain('data-widget="TrainingDashboard"');
+          expect(html).not.toContain('<script type="application/vnd.jupyter.widget-view+json">');
+          const charts = svgImages(html);
+          const shares = charts.find((c) => c.alt.startsWith("Subgroup shares · sex"));
+          expect(shares?.svg).toMatch(/<rect [^>]*><title>generated Female: \d+\.\d %<\/title>/);
+          expect(shares?.svg).toMatch(/<title>generated Male: \d+\.\d %<\/title>/);
+          const bias = charts.find((c) => c.alt.startsWith("Training metrics · bias"));
+          expect(bias?.svg).toMatch(/<path d="M[^"]+L/);
         }
       }
     },
