@@ -1,5 +1,5 @@
 /** The kernel over the wire, as a frontend sees it: one real kernel process for the suite. */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KernelHarness, types, type Msg } from "./helpers/kernelHarness";
@@ -16,6 +16,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await k?.stop();
 });
+
+// A test that fails midway must not leave a cell running into the next test.
+afterEach(() => k?.settle(), 90_000);
+
+/** Polls `condition` (real state, not a guessed delay) until it holds. */
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const ofType = (msgs: Msg[], type: string) => msgs.filter((m) => m.header.msg_type === type);
 
@@ -142,13 +154,13 @@ test("cells can import fairdiff from a notebook folder without node_modules", as
   const { reply, outputs } = await k.execute(
     'import { createRng } from "fairdiff";\nconst r = createRng(7);\n[r.next() >= 0, typeof r.int(3)]',
     {},
-    60_000,
+    100_000,
   );
   expect(reply.content.status).toBe("ok");
   expect(ofType(outputs, "execute_result")[0].content.data["text/plain"]).toBe(
     "[ true, 'number' ]",
   );
-});
+}, 120_000); // loading the library under a loaded machine
 
 test("is_complete distinguishes complete, incomplete and invalid code", async () => {
   const status = async (code: string) => (await k.request("is_complete_request", { code })).content;
@@ -218,14 +230,15 @@ test("stdin: input() asks the frontend when allowed, fails clearly when not", as
 test("interrupt_request (message mode) aborts the cell's AbortSignal and stops its loop", async () => {
   // Declared in its own cell: a failed (interrupted) cell's declarations are not kept.
   await k.execute("let iterations = 0;");
-  const run = k.execute(`
+  const run = await k.startExecute(`
 const signal = kernelAbortSignal();
 while (!signal.aborted) { iterations++; await new Promise((r) => setTimeout(r, 5)); }
 "stopped"`);
-  await new Promise((r) => setTimeout(r, 300));
+  // Once the cell has started, the kernel reaches the interrupt only after the loop's first await.
+  await k.started(run.id);
   const reply = await k.request("interrupt_request", {}, { channel: "control" });
   expect(reply.content.status).toBe("ok");
-  const { reply: execReply } = await run;
+  const { reply: execReply } = await run.done;
   expect(execReply.content).toMatchObject({ status: "error", ename: "KeyboardInterrupt" });
   // The loop itself observed the abort and ended (it no longer advances).
   const a = await k.execute("iterations");
@@ -238,15 +251,22 @@ while (!signal.aborted) { iterations++; await new Promise((r) => setTimeout(r, 5
 });
 
 test("SIGINT (signal mode) interrupts a synchronous loop and the async training loop", async () => {
-  const sync = k.execute("let spins = 0; while (true) { spins++; }");
-  // Long enough for the cell to be compiled and spinning (a SIGINT during compilation is lost).
-  await new Promise((r) => setTimeout(r, 1500));
+  // The cell says when it spins (a SIGINT that lands while it still compiles is lost).
+  const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "spin-")), "spinning");
+  const sync = await k.startExecute(
+    `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "");\nlet spins = 0;\nwhile (true) { spins++; }`,
+  );
+  await until(() => existsSync(marker), 30_000);
   k.process.kill("SIGINT");
-  expect((await sync).reply.content).toMatchObject({ status: "error", ename: "KeyboardInterrupt" });
-  const asyncRun = k.execute("await sleep(60_000); 1");
-  await new Promise((r) => setTimeout(r, 300));
+  expect((await sync.done).reply.content).toMatchObject({
+    status: "error",
+    ename: "KeyboardInterrupt",
+  });
+  // Started means the kernel has made this cell's abort signal: the SIGINT aborts that one.
+  const asyncRun = await k.startExecute("await sleep(60_000); 1");
+  await k.started(asyncRun.id);
   k.process.kill("SIGINT");
-  expect((await asyncRun).reply.content).toMatchObject({
+  expect((await asyncRun.done).reply.content).toMatchObject({
     status: "error",
     ename: "KeyboardInterrupt",
   });
@@ -254,13 +274,18 @@ test("SIGINT (signal mode) interrupts a synchronous loop and the async training 
 });
 
 test("after an error, queued cells are aborted when stop_on_error is set", async () => {
-  const first = k.request("execute_request", {
-    code: "await sleep(100); throw new Error('first')",
-    stop_on_error: true,
+  // The first cell fails only when the test says so, after the second is surely queued.
+  const asked = k.nextStdin();
+  const first = await k.startExecute('await input("fail now? ");\nthrow new Error("first")', {
+    allow_stdin: true,
   });
-  const second = k.request("execute_request", { code: "1", stop_on_error: true });
-  expect((await first).content.status).toBe("error");
-  expect((await second).content.status).toBe("aborted");
+  await asked;
+  const second = await k.startExecute("1");
+  // Shell requests are handled in order: once this is answered, the second cell is queued.
+  await k.request("kernel_info_request", {});
+  await k.send("stdin", "input_reply", { value: "yes" });
+  expect((await first.done).reply.content).toMatchObject({ status: "error", evalue: "first" });
+  expect((await second.done).reply.content.status).toBe("aborted");
 });
 
 test("comm_info lists comms, filtered by target name", async () => {

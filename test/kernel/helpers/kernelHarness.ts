@@ -146,19 +146,23 @@ export class KernelHarness {
     options: { channel?: Channel; timeoutMs?: number; buffers?: Buffer[] } = {},
   ): Promise<Msg> {
     const { id, frames } = this.frames(msgType, content, options.buffers);
-    const reply = new Promise<Msg>((resolve, reject) => {
+    const reply = this.awaitReply(id, msgType, options.timeoutMs ?? 30000);
+    await this.sendRaw(options.channel ?? "shell", frames);
+    return reply;
+  }
+
+  private awaitReply(id: string, msgType: string, timeoutMs: number): Promise<Msg> {
+    return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(id);
-        reject(new Error(`no reply to ${msgType} within ${options.timeoutMs ?? 30000} ms`));
-      }, options.timeoutMs ?? 30000);
+        reject(new Error(`no reply to ${msgType} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.replies.set(id, (m) => {
         clearTimeout(timer);
         this.replies.delete(id);
         resolve(m);
       });
     });
-    await this.sendRaw(options.channel ?? "shell", frames);
-    return reply;
   }
 
   /** Messages on iopub whose parent is `msgId`, up to and including its idle status. */
@@ -175,21 +179,61 @@ export class KernelHarness {
 
   /** Runs a cell: its reply and its iopub messages (busy … idle). */
   async execute(code: string, extra: Record<string, unknown> = {}, timeoutMs = 30000) {
-    const reply = await this.request(
-      "execute_request",
-      {
-        code,
-        silent: false,
-        store_history: true,
-        user_expressions: {},
-        allow_stdin: false,
-        stop_on_error: true,
-        ...extra,
-      },
-      { timeoutMs },
+    return (await this.startExecute(code, extra, timeoutMs)).done;
+  }
+
+  /**
+   * Sends a cell and resolves once it is on its way, with its msg id (to wait for its
+   * execute_input, i.e. the kernel has started it) and `done`: its reply and iopub messages.
+   */
+  async startExecute(code: string, extra: Record<string, unknown> = {}, timeoutMs = 30000) {
+    const { id, frames } = this.frames("execute_request", {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+      ...extra,
+    });
+    const reply = this.awaitReply(id, "execute_request", timeoutMs);
+    reply.catch(() => {}); // observed through `done`
+    await this.sendRaw("shell", frames);
+    const done = reply.then(async (r) => ({
+      reply: r,
+      outputs: await this.outputs(id, timeoutMs),
+    }));
+    return { id, done };
+  }
+
+  /** Resolves when the kernel has started the cell `msgId` (its execute_input is out). */
+  started(msgId: string, timeoutMs = 30000): Promise<Msg> {
+    return this.waitFor(
+      (m) => m.parent_header.msg_id === msgId && m.header.msg_type === "execute_input",
+      timeoutMs,
     );
-    const outputs = await this.outputs(reply.parent_header.msg_id ?? "", timeoutMs);
-    return { reply, outputs };
+  }
+
+  /**
+   * Waits until the kernel is idle and can run cells, interrupting whatever a failed test left
+   * running (a spinning cell, a pending sleep), so one slow test does not fail the next.
+   */
+  async settle(timeoutMs = 60000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const probe = await this.execute("0", { silent: true, stop_on_error: false }, 5000);
+        if (probe.reply.content.status === "ok") return;
+      } catch {
+        // still busy: interrupt below
+      }
+      if (!this.alive()) throw new Error(`kernel died:\n${this.stderr}`);
+      this.process.kill("SIGINT");
+      await this.request("interrupt_request", {}, { channel: "control", timeoutMs: 5000 }).catch(
+        () => {},
+      );
+    }
+    throw new Error(`kernel still busy after ${timeoutMs} ms`);
   }
 
   /** Waits for an iopub message matching `test` (already received ones count). */
