@@ -69,7 +69,7 @@ export interface DistributionalAlignmentOptions {
   target: TargetGetter;
   /** Images per step, N (default 8). */
   batchSize?: number;
-  /** AdamW peak learning rate (default 2e-3), weight decay (default 1e-2), global clip (default 1). */
+  /** AdamW peak learning rate (default 3e-3), weight decay (default 1e-2), global clip (default 1). */
   learningRate?: number;
   /**
    * "cosine" (default): warm-up, then cosine decay to a tenth of the peak — settles the batch
@@ -92,7 +92,7 @@ export interface DistributionalAlignmentOptions {
   softPromptTokens?: number;
   /** Confidence c_i below which an image gets no fairness loss (default 0.8). */
   threshold?: number;
-  /** Weight of the semantic term (default 1); images whose target changes get this × changedTargetFactor (default 0.2). */
+  /** Weight of the semantic term (default 10); images whose target changes get this × changedTargetFactor (default 0.2). */
   semanticWeight?: number;
   changedTargetFactor?: number;
   semanticFeatures?: SemanticFeatures;
@@ -164,7 +164,7 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
   }
   const resolved: ResolvedOptions = {
     batchSize: options.batchSize ?? 8,
-    learningRate: options.learningRate ?? 2e-3,
+    learningRate: options.learningRate ?? 3e-3,
     schedule: options.schedule ?? "cosine",
     warmupSteps: options.warmupSteps ?? 0,
     beta1: options.beta1 ?? 0.9,
@@ -172,7 +172,7 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
     clipNorm: options.clipNorm ?? 1,
     trainable: options.trainable ?? "text-lora",
     threshold: options.threshold ?? 0.8,
-    semanticWeight: options.semanticWeight ?? 1,
+    semanticWeight: options.semanticWeight ?? 10,
     changedTargetFactor: options.changedTargetFactor ?? 0.2,
     semanticFeatures: options.semanticFeatures ?? "classifier",
     samplingSteps: options.samplingSteps ?? 10,

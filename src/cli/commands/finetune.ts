@@ -155,7 +155,7 @@ export function registerFinetuneCommand(program: Command): void {
       "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeatable; default sex uniform)",
       collect,
     )
-    .option("--steps <n>", "fine-tuning steps", "100")
+    .option("--steps <n>", "fine-tuning steps", "40")
     .option("--batch-size <n>", "images per step (method default)")
     .option("--lr <x>", "learning rate (method default)")
     .option("--seed <n>", "seed", "0")
