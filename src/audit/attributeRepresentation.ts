@@ -1,6 +1,6 @@
 /**
  * How one prompt's generated images split over one attribute's groups, as an audit reports it:
- * counts, proportions with bootstrap intervals, Shen et al.'s bias, total variation and KL
+ * counts, proportions with bootstrap intervals (Wilson where a group has none or all images), Shen et al.'s bias, total variation and KL
  * against the target (each with an interval), Choi et al.'s fairness discrepancy from the
  * classifier's probabilities, and the error-aware (confusion-corrected) proportions.
  */
@@ -13,6 +13,7 @@ import {
   shenBias,
   totalVariation,
   type Interval,
+  wilsonInterval,
 } from "../fairness";
 
 export interface AttributeRepresentation {
@@ -87,7 +88,7 @@ export function attributeRepresentation(input: RepresentationInput): AttributeRe
     groups: input.groups,
     counts,
     n,
-    proportions: groupProportionIntervals(predicted, k, options),
+    proportions: proportionIntervals(predicted, counts, options),
     target,
     bias: withEstimate(
       bootstrapProportionMetric(predicted, k, (f) => shenBias(f, target), options),
@@ -132,6 +133,23 @@ export function attributeRepresentation(input: RepresentationInput): AttributeRe
     }
   }
   return result;
+}
+
+/**
+ * Percentile bootstrap per group, except where a group has 0 or all n images: every resample
+ * then gives the same share and the interval collapses to a point ([1, 1] for 40 of 40), so
+ * those groups get the Wilson score interval, which stays honest at the edges.
+ */
+function proportionIntervals(
+  predicted: ArrayLike<number>,
+  counts: number[],
+  options: Parameters<typeof groupProportionIntervals>[2],
+): Interval[] {
+  const n = predicted.length;
+  const level = options.level ?? 0.95;
+  return groupProportionIntervals(predicted, counts.length, options).map((interval, g) =>
+    counts[g] === 0 || counts[g] === n ? wilsonInterval(counts[g], n, level) : interval,
+  );
 }
 
 /** Bootstrap intervals keep the full-sample value as their point estimate. */

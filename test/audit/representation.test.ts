@@ -50,6 +50,22 @@ test("70/30 against a uniform target: bias, TV, intervals that exclude 0.5", () 
   ).toThrow(/target for "sex" has 1 entries, the attribute has 2 groups/);
 });
 
+test("a group with all or none of the images keeps a real interval (Wilson), not a point", () => {
+  const r = attributeRepresentation({
+    attribute: "sex",
+    groups: ["Female", "Male"],
+    ...predictions([0, 40]),
+    target: [0.5, 0.5],
+    seed: 1,
+    resamples: 500,
+  });
+  // Every bootstrap resample of 40/40 is 40/40: the percentile interval would read [1, 1].
+  expect(r.proportions[1]).toMatchObject({ estimate: 1, upper: 1, method: "wilson" });
+  expect(r.proportions[1].lower).toBeCloseTo(0.9124, 3); // Wilson 95 % for 40 of 40
+  expect(r.proportions[0]).toMatchObject({ estimate: 0, lower: 0, method: "wilson" });
+  expect(r.proportions[0].upper).toBeCloseTo(0.0876, 3);
+});
+
 test("the confusion correction undoes a classifier that calls 20 % of women men", () => {
   // True 50/50; the classifier labels 20 % of women Male → observed 40/60.
   const confusion = [
