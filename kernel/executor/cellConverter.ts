@@ -4,7 +4,9 @@
  * Watanabe), whose internals cannot be reached from outside. Our changes:
  * - names from earlier cells become `exports.<name>` wherever they are *referenced*, including
  *   object shorthand (`{ a }` → `{ a: exports.a }`), and never where they are property names
- *   (`const { y: z } = obj`), which tslab turned into a ReferenceError / SyntaxError.
+ *   (`const { y: z } = obj`), which tslab turned into a ReferenceError / SyntaxError;
+ * - a cell without imports, exports or declarations is emitted straight as a script, skipping
+ *   tslab's second compile (ES module → CommonJS), which took half of a `1+1` cell's time.
  * Modules in the notebook folder (sideOutputs), completion and inspection are as in tslab.
  */
 import path from "node:path";
@@ -195,6 +197,7 @@ export function createCellConverter(): CellConverter {
     mutable(srcFile).parent = declsFile;
     const diag = convertDiagnostics(getPreEmitDiagnosticsWithDependencies(current(), srcFile));
     if (diag.diagnostics.length > 0) return { diagnostics: diag.diagnostics };
+    const asScript = keys.size === 0 && !hasModuleSyntax(srcFile);
     let output: string | undefined;
     let declOutput = "";
     let lastExpressionVar: string | undefined;
@@ -225,6 +228,7 @@ export function createCellConverter(): CellConverter {
           current().getProgram().getTypeChecker(),
           declsFile,
           keys,
+          asScript,
           (name) => (lastExpressionVar = name),
         ),
       );
@@ -232,7 +236,7 @@ export function createCellConverter(): CellConverter {
     sideOutputs?.sort((a, b) => a.path.localeCompare(b.path));
     declOutput += remainingDecls(current().getProgram().getTypeChecker(), srcFile, declsFile);
     return {
-      output: output === undefined ? output : esModuleToCommonJSModule(output),
+      output: output === undefined || asScript ? output : esModuleToCommonJSModule(output),
       declOutput,
       diagnostics: diag.diagnostics,
       hasToplevelAwait: diag.hasToplevelAwait,
@@ -541,13 +545,38 @@ export function createCellConverter(): CellConverter {
 }
 
 /**
+ * Whether a cell uses imports, exports, `import()` or `import.meta`: only then must its ES module
+ * output go through the CommonJS transform.
+ */
+function hasModuleSyntax(srcFile: SourceFile): boolean {
+  const flags = ts.NodeFlags as unknown as Record<string, number>;
+  const dynamic =
+    (flags.PossiblyContainsDynamicImport ?? 0) | (flags.PossiblyContainsImportMeta ?? 0);
+  if (srcFile.flags & dynamic) return true;
+  // The first statement is the `export {}` prefix that makes the cell a module.
+  return srcFile.statements
+    .slice(1)
+    .some(
+      (s) =>
+        ts.isImportDeclaration(s) ||
+        ts.isImportEqualsDeclaration(s) ||
+        ts.isExportDeclaration(s) ||
+        ts.isExportAssignment(s) ||
+        (ts.canHaveModifiers(s) &&
+          (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword)),
+    );
+}
+
+/**
  * After TypeScript's own transforms: previous cells' names → `exports.<name>`, and the last
- * expression statement stored in a variable the executor reads.
+ * expression statement stored in a variable the executor reads. With `asScript` the module
+ * wrapper goes too (`exports.<last> = …`, no `export {}`), so the output runs as it is.
  */
 function cellTransformers(
   checker: TypeChecker,
   declsFile: SourceFile,
   locals: Set<string>,
+  asScript: boolean,
   setLastExprName: (name: string) => void,
 ): CustomTransformers {
   const context = ts.getNullTransformationContext();
@@ -583,22 +612,28 @@ function cellTransformers(
 
   const after = () => (file: SourceFile) => {
     file = ts.visitEachChild(file, wrapPrevIdentifier, context);
-    const statements = Array.from(file.statements);
+    let statements = Array.from(file.statements);
     for (let i = statements.length - 1; i >= 0; i--) {
       const stmt = statements[i];
       if (ts.isExportDeclaration(stmt)) continue;
       if (!ts.isExpressionStatement(stmt)) break;
       const name = lastExpressionName();
-      statements[i] = factory.createVariableStatement(
-        [factory.createModifier(ts.SyntaxKind.ExportKeyword)],
-        factory.createVariableDeclarationList(
-          [factory.createVariableDeclaration(name, undefined, undefined, stmt.expression)],
-          ts.NodeFlags.Const,
-        ),
-      );
+      const store = asScript
+        ? factory.createExpressionStatement(
+            factory.createAssignment(exportsOf(name), stmt.expression),
+          )
+        : factory.createVariableStatement(
+            [factory.createModifier(ts.SyntaxKind.ExportKeyword)],
+            factory.createVariableDeclarationList(
+              [factory.createVariableDeclaration(name, undefined, undefined, stmt.expression)],
+              ts.NodeFlags.Const,
+            ),
+          );
+      statements[i] = store;
       setLastExprName(name);
       break;
     }
+    if (asScript) statements = statements.filter((s) => !ts.isExportDeclaration(s));
     mutable(file).statements = factory.createNodeArray(statements);
     return file;
   };
