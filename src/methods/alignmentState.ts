@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
 import type { StepOptimizer } from "../parallel/optimizerSpec";
 import type { WeightAverage } from "../pipeline/ema";
+import { optimizerStateFrom, optimizerTensors } from "../pipeline/optimizerCheckpoint";
 import type { AlignmentTrainableKind } from "./alignmentTrainable";
 
 export const ALIGNMENT_STATE_KIND = "distributional-alignment-state";
@@ -40,9 +41,7 @@ export async function saveAlignmentState(
     tensors[`ema.${i}`] = { values, shape: variables[i].shape };
   });
   const optimizerState = await optimizer.state();
-  for (const slot of optimizerState.slots) {
-    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
-  }
+  Object.assign(tensors, optimizerTensors(optimizerState));
   const metadata: StateMetadata = { ...identity, step, iterations: optimizerState.iterations };
   saveCheckpoint(file, { kind: ALIGNMENT_STATE_KIND, metadata, tensors });
 }
@@ -80,15 +79,6 @@ export function restoreAlignmentState(
       values.set(stored ? stored.values : state.tensors[`param.${i}`].values);
     });
   }
-  optimizer.setState({
-    iterations: saved.iterations,
-    slots: Object.entries(state.tensors)
-      .filter(([name]) => name.startsWith("optimizer."))
-      .map(([name, t]) => ({
-        name: name.slice("optimizer.".length),
-        shape: t.shape,
-        values: t.values,
-      })),
-  });
+  optimizer.setState(optimizerStateFrom(state.tensors, saved.iterations));
   return saved.step;
 }

@@ -9,7 +9,6 @@
  * adjusted (network inputs detached, every step's ε on one scale) or exact — with checkpointing,
  * into LoRA adapters or soft prompt tokens; AdamW. Emits MethodEvent values.
  */
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { shenBias } from "../fairness/representationMetrics";
@@ -21,6 +20,7 @@ import { learningRateAt } from "../pipeline/learningRateSchedule";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { initialLatents } from "../pipeline/textToImage";
 import { createRng } from "../util/random";
+import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import {
   attributeProbabilities,
   resolveAlignmentAttributes,
@@ -38,21 +38,12 @@ import {
   type AlignmentRunIdentity,
 } from "./alignmentState";
 import { AlignmentTrainable, type AlignmentTrainableKind } from "./alignmentTrainable";
+import { applyClippedGradients } from "./gradientStep";
 import { guidedDenoiser } from "./guidedDenoiser";
-import type {
-  MethodEvent,
-  MethodStepEvent,
-  TargetDistributions,
-  TargetGetter,
-} from "./methodEvents";
+import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
+import { methodRunLoop, type MethodRunOptions, type MethodStepOutcome } from "./methodRunLoop";
 import { alignmentTargets } from "./optimalTransportTargets";
-import {
-  EvaluationClock,
-  checkEvaluationOptions,
-  evaluationDue,
-  periodicEvaluation,
-  type MethodEvaluationOptions,
-} from "./periodicEvaluation";
+import { EvaluationClock, checkEvaluationOptions, periodicEvaluation } from "./periodicEvaluation";
 import {
   DdimSamplingChain,
   disposeChainGradients,
@@ -60,8 +51,7 @@ import {
   type ChainGradientMode,
 } from "./samplingChainGradient";
 
-export interface DistributionalAlignmentOptions {
-  steps: number;
+export interface DistributionalAlignmentOptions extends MethodRunOptions {
   seed: number;
   /** Prompts to debias, one per step in turn (e.g. the neutral "… patient diagnosed with …"). */
   prompts: string[];
@@ -111,11 +101,6 @@ export interface DistributionalAlignmentOptions {
   targetDraws?: number;
   /** EMA of the trained parameters, used as the result (off by default). */
   emaDecay?: number;
-  signal?: AbortSignal;
-  /** Training-state file: written every `checkpointEvery` steps and at the end; resumed from if present. */
-  stateFile?: string;
-  checkpointEvery?: number;
-  evaluation?: MethodEvaluationOptions;
   /** Merge LoRA into the base weights when done (default true): `model` is then the tuned model. */
   mergeAtEnd?: boolean;
 }
@@ -272,15 +257,7 @@ export async function* distributionalAlignment(
   options: DistributionalAlignmentOptions,
 ): AsyncGenerator<MethodEvent, DistributionalAlignmentSummary> {
   const settings = resolveOptions(options);
-  const net = classifier.network.config;
-  if (
-    net.imageSize !== model.config.imageSize ||
-    net.imageChannels !== model.config.imageChannels
-  ) {
-    throw new Error(
-      `the classifier reads ${net.imageSize}×${net.imageSize}×${net.imageChannels} images, the model makes ${model.config.imageSize}×${model.config.imageSize}×${model.config.imageChannels}`,
-    );
-  }
+  checkClassifierReadsModelImages(classifier, model);
   // Fail on a bad target before any work.
   resolveAlignmentAttributes(classifier, options.target());
   const n = settings.batchSize;
@@ -321,111 +298,74 @@ export async function* distributionalAlignment(
     trainable: settings.trainable,
     parameterShapes: variables.map((v) => v.shape),
   };
+  const trainStep = async (step: number): Promise<MethodStepOutcome> => {
+    const attributes = resolveAlignmentAttributes(classifier, options.target());
+    const prompt = options.prompts[step % options.prompts.length];
+    const learningRate =
+      settings.schedule === "constant"
+        ? settings.learningRate
+        : learningRateAt(
+            {
+              peak: settings.learningRate,
+              warmupSteps: settings.warmupSteps,
+              totalSteps: options.steps,
+            },
+            step,
+          );
+    const outcome = await alignmentStep({
+      model,
+      original,
+      classifier,
+      trainable,
+      optimizer,
+      chain,
+      settings,
+      attributes,
+      prompt,
+      learningRate,
+      noiseSeed: stepNoiseSeed(options.seed, step),
+      targetRngSeed: createRng(options.seed).fork(`align-targets:${step}`).uint32(),
+    });
+    if (!Number.isFinite(outcome.losses.total)) {
+      throw new Error(
+        `distributional alignment diverged at step ${step + 1}: loss ${outcome.losses.total}`,
+      );
+    }
+    if (ema) ema.update(variables.map((v) => v.dataSync() as Float32Array));
+    return {
+      images: n,
+      losses: outcome.losses,
+      target: validatedTarget(attributes),
+      detail: { prompt, gradientNorm: outcome.gradientNorm, ...outcome.detail },
+      biasEstimate: outcome.biasEstimate,
+      learningRate,
+    };
+  };
   const clock = new EvaluationClock();
-  let startStep = 0;
-  let step = 0;
-  let finalLoss = Number.NaN;
-  let images = 0;
   let failed = false;
   try {
-    if (options.stateFile && fs.existsSync(options.stateFile)) {
-      startStep = restoreAlignmentState(options.stateFile, identity, variables, optimizer, ema);
-    }
-    const evaluate = async (stepsDone: number) =>
-      periodicEvaluation(model, classifier, options.evaluation as MethodEvaluationOptions, {
-        method: "align",
-        step: stepsDone,
-        target: options.target(),
-        clock,
-        signal: options.signal,
-      });
-    if (evaluationDue(options.evaluation, startStep, options.steps) && startStep === 0) {
-      yield await evaluate(0);
-    }
-    const started = performance.now();
-    for (step = startStep; step < options.steps; step++) {
-      if (options.signal?.aborted) break;
-      const target = options.target();
-      const attributes = resolveAlignmentAttributes(classifier, target);
-      const prompt = options.prompts[step % options.prompts.length];
-      const learningRate =
-        settings.schedule === "constant"
-          ? settings.learningRate
-          : learningRateAt(
-              {
-                peak: settings.learningRate,
-                warmupSteps: settings.warmupSteps,
-                totalSteps: options.steps,
-              },
-              step,
-            );
-      const outcome = await alignmentStep({
-        model,
-        original,
-        classifier,
-        trainable,
-        optimizer,
-        chain,
-        settings,
-        attributes,
-        prompt,
-        learningRate,
-        noiseSeed: stepNoiseSeed(options.seed, step),
-        targetRngSeed: createRng(options.seed).fork(`align-targets:${step}`).uint32(),
-      });
-      if (!Number.isFinite(outcome.losses.total)) {
-        throw new Error(
-          `distributional alignment diverged at step ${step + 1}: loss ${outcome.losses.total}`,
+    const summary = yield* methodRunLoop("align", options, {
+      clock,
+      step: trainStep,
+      saveState: (file, stepsDone) =>
+        saveAlignmentState(file, identity, stepsDone, variables, optimizer, ema),
+      restoreState: (file) => restoreAlignmentState(file, identity, variables, optimizer, ema),
+      evaluate: (settings, stepsDone) =>
+        periodicEvaluation(model, classifier, settings, {
+          method: "align",
+          step: stepsDone,
+          target: options.target(),
+          clock,
+          signal: options.signal,
+        }),
+      evaluateAfterCheckpoint: true,
+      finish: () => {
+        ema?.values.forEach((values, i) =>
+          tf.tidy(() => variables[i].assign(tf.tensor(values, variables[i].shape))),
         );
-      }
-      finalLoss = outcome.losses.total;
-      if (ema) ema.update(variables.map((v) => v.dataSync() as Float32Array));
-      images += n;
-      const elapsedMs = performance.now() - started;
-      const event: MethodStepEvent = {
-        type: "step",
-        method: "align",
-        step: step + 1,
-        totalSteps: options.steps,
-        losses: outcome.losses,
-        target: validatedTarget(attributes),
-        detail: { prompt, gradientNorm: outcome.gradientNorm, ...outcome.detail },
-        biasEstimate: outcome.biasEstimate,
-        learningRate,
-        imagesPerSecond: images / (elapsedMs / 1000),
-        elapsedMs,
-      };
-      yield event;
-      const every = options.checkpointEvery;
-      if (options.stateFile && every && (step + 1) % every === 0 && step + 1 < options.steps) {
-        await saveAlignmentState(options.stateFile, identity, step + 1, variables, optimizer, ema);
-        yield { type: "checkpoint", method: "align", step: step + 1, file: options.stateFile };
-      }
-      if (evaluationDue(options.evaluation, step + 1, options.steps))
-        yield await evaluate(step + 1);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const aborted = step < options.steps;
-    if (options.stateFile && step > startStep) {
-      await saveAlignmentState(options.stateFile, identity, step, variables, optimizer, ema);
-      yield { type: "checkpoint", method: "align", step, file: options.stateFile };
-    }
-    if (ema) {
-      variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
-    }
-    yield {
-      type: "done",
-      method: "align",
-      steps: step,
-      elapsedMs: clock.runMs,
-      aborted,
-    };
-    return {
-      stepsDone: step,
-      aborted,
-      finalLoss,
-      trainableParameters: trainable.parameterCount(),
-    };
+      },
+    });
+    return { ...summary, trainableParameters: trainable.parameterCount() };
   } catch (error) {
     failed = true;
     throw error;
@@ -602,15 +542,20 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         disposeChainGradients(chainGradients);
       }
       // 7. Clip and apply.
-      const gradientNorm = tf.tidy(() =>
-        Math.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g)))).dataSync()[0]),
-      );
-      const factor = gradientNorm > settings.clipNorm ? settings.clipNorm / gradientNorm : 1;
-      tf.tidy(() => {
-        const applied = factor === 1 ? gradients : gradients.map((g) => tf.mul(g, factor));
-        inputs.optimizer.apply(trainable.variables, applied, inputs.learningRate);
-      });
-      tf.dispose(gradients);
+      let gradientNorm: number;
+      try {
+        gradientNorm = await applyClippedGradients(
+          trainable.variables,
+          gradients,
+          inputs.optimizer,
+          {
+            learningRate: inputs.learningRate,
+            clipNorm: settings.clipNorm,
+          },
+        );
+      } finally {
+        tf.dispose(gradients);
+      }
       return {
         losses: lossValues,
         gradientNorm,

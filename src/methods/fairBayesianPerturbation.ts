@@ -16,31 +16,29 @@
  * calling thread: the fairness score needs every sample's unweighted loss each step, which the
  * data-parallel trainer's scalar protocol does not return.
  */
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { GroupAssignment, SensitiveAttribute } from "../data/subgroups";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
-import { NULL_PROMPT } from "../models/classifierFreeGuidance";
-import { buildOptimizer, type OptimizerState, type StepOptimizer } from "../parallel/optimizerSpec";
+import { buildOptimizer, type StepOptimizer } from "../parallel/optimizerSpec";
 import { toTensors } from "../parallel/replica";
 import { perSampleDenoisingLoss, weightedMean } from "../pipeline/denoiserReplica";
+import { denoisingBatches } from "../pipeline/denoisingBatch";
 import { WeightAverage } from "../pipeline/ema";
-import { EpochOrder } from "../pipeline/epochOrder";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { learningRateAt } from "../pipeline/learningRateSchedule";
+import { optimizerStateFrom, optimizerTensors } from "../pipeline/optimizerCheckpoint";
 import { encodeLatents, type TrainingExample } from "../pipeline/trainDenoiser";
-import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng } from "../util/random";
 import { gradientStep } from "./gradientStep";
 import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
 import {
-  EvaluationClock,
-  checkEvaluationOptions,
-  evaluationDue,
-  periodicEvaluation,
-  type MethodEvaluationOptions,
-} from "./periodicEvaluation";
+  methodRunLoop,
+  type MethodRunOptions,
+  type MethodRunSummary,
+  type MethodStepOutcome,
+} from "./methodRunLoop";
+import { EvaluationClock, checkEvaluationOptions, periodicEvaluation } from "./periodicEvaluation";
 import {
   fairnessScore,
   groupIndices,
@@ -58,12 +56,11 @@ export interface LabelledTrainingExample extends TrainingExample {
   attributes: GroupAssignment;
 }
 
-export interface FairPerturbationOptions {
+export interface FairPerturbationOptions extends MethodRunOptions {
   /** Training examples with group labels (e.g. the biased cohort the model learned from). */
   examples: readonly LabelledTrainingExample[];
   /** Sensitive attributes whose groups get a σ each (e.g. the cohort's sex and race). */
   attributes: readonly SensitiveAttribute[];
-  steps: number;
   seed: number;
   batchSize?: number;
   /** Peak learning rate (default 1e-4, for fine-tuning). */
@@ -91,25 +88,14 @@ export interface FairPerturbationOptions {
   target?: TargetGetter;
   /** Subgroup classifier for the periodic evaluation. */
   classifier?: SubgroupClassifier;
-  evaluation?: MethodEvaluationOptions;
-  signal?: AbortSignal;
-  stateFile?: string;
-  checkpointEvery?: number;
 }
 
-export interface FairPerturbationSummary {
-  stepsDone: number;
-  aborted: boolean;
-  finalLoss: number;
-}
+export type FairPerturbationSummary = MethodRunSummary;
 
 const STATE_KIND = "fair-perturbation-state";
 
-interface StateMetadata {
+interface StateMetadata extends RunIdentity {
   step: number;
-  seed: number;
-  batchSize: number;
-  perturbation: "bayesian" | "none";
   iterations: number;
   search: SigmaSearchState;
 }
@@ -158,13 +144,13 @@ export async function* fairBayesianPerturbation(
   );
   const mode = options.perturbation ?? "bayesian";
   const batchSize = options.batchSize ?? 32;
-  const dropout = options.promptDropout ?? 0.1;
   const peak = options.learningRate ?? 1e-4;
-  const { unet: unetConfig, noise: noiseConfig } = model.config;
-  const schedule = new NoiseSchedule(noiseConfig);
-  const latents = encodeLatents(model, [...examples]);
-  const per = unetConfig.sampleSize * unetConfig.sampleSize * unetConfig.inChannels;
-  const order = new EpochOrder(examples.length, options.seed);
+  const makeBatch = denoisingBatches(model, examples, encodeLatents(model, [...examples]), {
+    seed: options.seed,
+    batchSize,
+    promptDropout: options.promptDropout ?? 0.1,
+    stream: "perturb-step",
+  });
   const search = new SigmaSearch({
     size: layout.size,
     seed: options.seed,
@@ -204,226 +190,128 @@ export async function* fairBayesianPerturbation(
   const currentTarget = (): TargetDistributions =>
     options.target ? options.target() : uniformTargets();
 
-  const makeBatch = (step: number) => {
-    const rng = createRng(options.seed).fork(`perturb-step:${step}`);
-    const indices = order.batchIndices(step, batchSize);
-    const batchLatents = new Float32Array(batchSize * per);
-    const noise = new Float32Array(batchSize * per);
-    const timesteps = new Float32Array(batchSize);
-    const signal = new Float32Array(batchSize);
-    const spread = new Float32Array(batchSize);
-    const prompts: string[] = [];
-    indices.forEach((index, k) => {
-      batchLatents.set(latents.subarray(index * per, (index + 1) * per), k * per);
-      const t = rng.int(schedule.trainTimesteps);
-      const alphaBar = schedule.alphaBar(t);
-      timesteps[k] = t;
-      signal[k] = Math.sqrt(alphaBar);
-      spread[k] = Math.sqrt(1 - alphaBar);
-      prompts.push(rng.next() < dropout ? NULL_PROMPT : examples[index].prompt);
-    });
-    for (let j = 0; j < noise.length; j++) noise[j] = rng.normal();
-    const encoded = model.tokenizer.encode(prompts, { overflow: "truncate" });
-    const shape = [batchSize, unetConfig.sampleSize, unetConfig.sampleSize, unetConfig.inChannels];
-    const batchGroups = groups.map((g) => Int32Array.from(indices, (i) => g[i]));
-    return {
-      arrays: {
-        latents: { values: batchLatents, shape },
-        noise: { values: noise, shape },
-        timesteps: { values: timesteps, shape: [batchSize] },
-        signal: { values: signal, shape: [batchSize] },
-        spread: { values: spread, shape: [batchSize] },
-        tokenIds: {
-          values: encoded.ids,
-          shape: [batchSize, encoded.maxLength],
-          dtype: "int32" as const,
+  const trainStep = async (step: number): Promise<MethodStepOutcome> => {
+    const target = currentTarget();
+    const batch = makeBatch(step);
+    const batchGroups = groups.map((g) => Int32Array.from(batch.indices, (i) => g[i]));
+    const sigmaUsed =
+      mode === "bayesian" ? Array.from(search.sigma) : new Array<number>(layout.size).fill(0);
+    const weights = perturbationWeights(
+      layout,
+      sigmaUsed,
+      batchGroups,
+      createRng(options.seed).fork(`perturb-weights:${step}`),
+    );
+    const learningRate = learningRateAt(lrSchedule, step);
+    const inputs = toTensors(batch.arrays);
+    const weightTensor = tf.tensor1d(weights);
+    let outcome;
+    try {
+      outcome = await gradientStep(
+        variables,
+        optimizer,
+        () => {
+          const perSample = perSampleDenoisingLoss(
+            model.textEncoder,
+            model.unet,
+            model.config.noise.predictionType,
+            inputs,
+          );
+          return { total: weightedMean(perSample, weightTensor), side: [perSample] };
         },
-        tokenMask: { values: encoded.mask, shape: [batchSize, encoded.maxLength] },
+        async ([perSample]) => Float32Array.from(await perSample.data()),
+        { learningRate, clipNorm: options.clipNorm ?? 1 },
+      );
+    } finally {
+      tf.dispose(inputs);
+      weightTensor.dispose();
+    }
+    if (ema) ema.update(await readWeights());
+    const losses = outcome.extras;
+    const means = groupMeanLosses(layout, losses, batchGroups);
+    const score = fairnessScore(means);
+    const update = mode === "bayesian" ? search.advance(step + 1, score) : undefined;
+    const unweighted = losses.reduce((s, v) => s + v, 0) / losses.length;
+    const gaps = Object.fromEntries(
+      layout.attributes.map((a, k) => [`gap:${a.name}`, groupLossGap(means[k])]),
+    );
+    return {
+      images: batchSize,
+      losses: { total: outcome.loss, unweighted, ...gaps },
+      target,
+      detail: {
+        sigma: Object.fromEntries(labels.map((l, j) => [l, sigmaUsed[j]])),
+        groupLosses: named(layout, means),
+        fairnessScore: score,
+        weights: { min: Math.min(...weights), max: Math.max(...weights) },
+        gradientNorm: outcome.gradientNorm,
+        ...(update ? { sigmaUpdate: update } : {}),
       },
-      groups: batchGroups,
+      biasEstimate: {},
+      learningRate,
     };
   };
 
   const clock = new EvaluationClock();
-  const started = performance.now();
-  const evaluate = async (stepsDone: number) =>
-    periodicEvaluation(
-      model,
-      options.classifier as SubgroupClassifier,
-      options.evaluation as MethodEvaluationOptions,
-      {
-        method: "perturb",
-        step: stepsDone,
-        target: currentTarget(),
-        clock,
-        signal: options.signal,
-      },
-    );
-  let images = 0;
-  let finalLoss = Number.NaN;
+  const run: RunIdentity = { seed: options.seed, batchSize, perturbation: mode };
   try {
-    let startStep = 0;
-    if (options.stateFile && fs.existsSync(options.stateFile)) {
-      startStep = await restoreState(
-        options.stateFile,
-        variables,
-        optimizer,
-        search,
-        ema,
-        options,
-        batchSize,
-        mode,
-      );
-    }
-    if (startStep === 0 && evaluationDue(options.evaluation, 0, options.steps)) {
-      yield await evaluate(0);
-    }
-    let step = startStep;
-    for (; step < options.steps; step++) {
-      if (options.signal?.aborted) break;
-      const target = currentTarget();
-      const batch = makeBatch(step);
-      const sigmaUsed =
-        mode === "bayesian" ? Array.from(search.sigma) : new Array<number>(layout.size).fill(0);
-      const weights = perturbationWeights(
-        layout,
-        sigmaUsed,
-        batch.groups,
-        createRng(options.seed).fork(`perturb-weights:${step}`),
-      );
-      const learningRate = learningRateAt(lrSchedule, step);
-      const inputs = toTensors(batch.arrays);
-      const weightTensor = tf.tensor1d(weights);
-      let outcome;
-      try {
-        outcome = await gradientStep(
-          variables,
-          optimizer,
-          () => {
-            const perSample = perSampleDenoisingLoss(
-              model.textEncoder,
-              model.unet,
-              noiseConfig.predictionType,
-              inputs,
-            );
-            return { total: weightedMean(perSample, weightTensor), side: [perSample] };
-          },
-          async ([perSample]) => Float32Array.from(await perSample.data()),
-          { learningRate, clipNorm: options.clipNorm ?? 1 },
+    return yield* methodRunLoop("perturb", options, {
+      clock,
+      step: trainStep,
+      saveState: (file, stepsDone) =>
+        saveState(file, run, stepsDone, variables, optimizer, search, ema),
+      restoreState: (file) => restoreState(file, run, variables, optimizer, search, ema),
+      evaluate: (settings, stepsDone) =>
+        periodicEvaluation(model, options.classifier as SubgroupClassifier, settings, {
+          method: "perturb",
+          step: stepsDone,
+          target: currentTarget(),
+          clock,
+          signal: options.signal,
+        }),
+      finish: () => {
+        ema?.values.forEach((values, i) =>
+          tf.tidy(() => variables[i].assign(tf.tensor(values, variables[i].shape))),
         );
-      } finally {
-        tf.dispose(inputs);
-        weightTensor.dispose();
-      }
-      if (ema) ema.update(await readWeights());
-      const losses = outcome.extras;
-      const means = groupMeanLosses(layout, losses, batch.groups);
-      const score = fairnessScore(means);
-      const update = mode === "bayesian" ? search.advance(step + 1, score) : undefined;
-      finalLoss = outcome.loss;
-      images += batchSize;
-      const elapsedMs = performance.now() - started;
-      const unweighted = losses.reduce((s, v) => s + v, 0) / losses.length;
-      const gaps = Object.fromEntries(
-        layout.attributes.map((a, k) => [`gap:${a.name}`, groupLossGap(means[k])]),
-      );
-      yield {
-        type: "step",
-        method: "perturb",
-        step: step + 1,
-        totalSteps: options.steps,
-        losses: { total: outcome.loss, unweighted, ...gaps },
-        target,
-        detail: {
-          sigma: Object.fromEntries(labels.map((l, j) => [l, sigmaUsed[j]])),
-          groupLosses: named(layout, means),
-          fairnessScore: score,
-          weights: { min: Math.min(...weights), max: Math.max(...weights) },
-          gradientNorm: outcome.gradientNorm,
-          ...(update ? { sigmaUpdate: update } : {}),
-        },
-        biasEstimate: {},
-        learningRate,
-        imagesPerSecond: images / (elapsedMs / 1000),
-        elapsedMs,
-      };
-      if (step + 1 < options.steps && evaluationDue(options.evaluation, step + 1, options.steps)) {
-        yield await evaluate(step + 1);
-      }
-      const every = options.checkpointEvery;
-      if (options.stateFile && every && (step + 1) % every === 0 && step + 1 < options.steps) {
-        await saveState(
-          options.stateFile,
-          variables,
-          optimizer,
-          search,
-          ema,
-          options,
-          batchSize,
-          mode,
-          step + 1,
-        );
-        yield { type: "checkpoint", method: "perturb", step: step + 1, file: options.stateFile };
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const aborted = step < options.steps;
-    if (options.stateFile && step > startStep) {
-      await saveState(
-        options.stateFile,
-        variables,
-        optimizer,
-        search,
-        ema,
-        options,
-        batchSize,
-        mode,
-        step,
-      );
-      yield { type: "checkpoint", method: "perturb", step, file: options.stateFile };
-    }
-    if (ema) {
-      variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
-    }
-    if (!aborted && step > startStep && options.evaluation) yield await evaluate(step);
-    model.info = {
-      ...model.info,
-      fairPerturbation: {
-        steps: step,
-        seed: options.seed,
-        perturbation: mode,
-        attributes: layout.attributes.map((a) => a.name),
-        sigma: Array.from(search.sigma),
-        every: search.every,
-        rho: search.rho,
-        beta: search.beta,
-        learningRate: peak,
-        batchSize,
       },
-    };
-    yield {
-      type: "done",
-      method: "perturb",
-      steps: step,
-      elapsedMs: performance.now() - started,
-      aborted,
-    };
-    return { stepsDone: step, aborted, finalLoss };
+      beforeDone: (stepsDone) => {
+        model.info = {
+          ...model.info,
+          fairPerturbation: {
+            steps: stepsDone,
+            seed: options.seed,
+            perturbation: mode,
+            attributes: layout.attributes.map((a) => a.name),
+            sigma: Array.from(search.sigma),
+            every: search.every,
+            rho: search.rho,
+            beta: search.beta,
+            learningRate: peak,
+            batchSize,
+          },
+        };
+      },
+    });
   } finally {
     optimizer.dispose();
   }
 }
 
+/** What must match for a state file to belong to this run. */
+interface RunIdentity {
+  seed: number;
+  batchSize: number;
+  perturbation: "bayesian" | "none";
+}
+
 async function saveState(
   file: string,
+  run: RunIdentity,
+  step: number,
   variables: tf.Variable[],
   optimizer: StepOptimizer,
   search: SigmaSearch,
   ema: WeightAverage | undefined,
-  options: FairPerturbationOptions,
-  batchSize: number,
-  perturbation: "bayesian" | "none",
-  step: number,
 ): Promise<void> {
   const tensors: Record<string, CheckpointTensor> = {};
   for (let i = 0; i < variables.length; i++) {
@@ -432,14 +320,10 @@ async function saveState(
     if (ema) tensors[`ema.${i}`] = { values: ema.values[i], shape: v.shape };
   }
   const state = await optimizer.state();
-  for (const slot of state.slots) {
-    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
-  }
+  Object.assign(tensors, optimizerTensors(state));
   const metadata: StateMetadata = {
     step,
-    seed: options.seed,
-    batchSize,
-    perturbation,
+    ...run,
     iterations: state.iterations,
     search: search.state(),
   };
@@ -448,19 +332,17 @@ async function saveState(
 
 async function restoreState(
   file: string,
+  run: RunIdentity,
   variables: tf.Variable[],
   optimizer: StepOptimizer,
   search: SigmaSearch,
   ema: WeightAverage | undefined,
-  options: FairPerturbationOptions,
-  batchSize: number,
-  perturbation: "bayesian" | "none",
 ): Promise<number> {
   const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
   const m = state.metadata;
-  if (m.seed !== options.seed || m.batchSize !== batchSize || m.perturbation !== perturbation) {
+  if (m.seed !== run.seed || m.batchSize !== run.batchSize || m.perturbation !== run.perturbation) {
     throw new Error(
-      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, perturbation ${m.perturbation}; this run has seed ${options.seed}, batch ${batchSize}, perturbation ${perturbation}`,
+      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, perturbation ${m.perturbation}; this run has seed ${run.seed}, batch ${run.batchSize}, perturbation ${run.perturbation}`,
     );
   }
   variables.forEach((v, i) => {
@@ -471,14 +353,8 @@ async function restoreState(
     tf.tidy(() => v.assign(tf.tensor(saved.values, v.shape)));
     if (ema) ema.values[i].set(state.tensors[`ema.${i}`].values);
   });
-  const slots: OptimizerState["slots"] = Object.entries(state.tensors)
-    .filter(([name]) => name.startsWith("optimizer."))
-    .map(([name, t]) => ({
-      name: name.slice("optimizer.".length),
-      shape: t.shape,
-      values: t.values,
-    }));
-  if (slots.length > 0) optimizer.setState({ iterations: m.iterations, slots });
+  const optimizerState = optimizerStateFrom(state.tensors, m.iterations);
+  if (optimizerState.slots.length > 0) optimizer.setState(optimizerState);
   search.restore(m.search);
   return m.step;
 }

@@ -35,14 +35,7 @@ export async function gradientStep<Side extends tf.Tensor[], Extras>(
     const lossValue = (await value.data())[0];
     if (!Number.isFinite(lossValue)) throw new Error(`loss is not finite: ${lossValue}`);
     const ordered = variables.map((v) => grads[v.name]);
-    const squares = tf.tidy(() => tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
-    const gradientNorm = Math.sqrt((await squares.data())[0]);
-    squares.dispose();
-    const clipNorm = options.clipNorm;
-    const factor = clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
-    const applied = factor === 1 ? ordered : ordered.map((g) => tf.mul(g, factor));
-    optimizer.apply(variables, applied, options.learningRate);
-    if (factor !== 1) tf.dispose(applied);
+    const gradientNorm = await applyClippedGradients(variables, ordered, optimizer, options);
     const extras = await read(side as Side);
     return { loss: lossValue, gradientNorm, extras };
   } finally {
@@ -50,4 +43,26 @@ export async function gradientStep<Side extends tf.Tensor[], Extras>(
     tf.dispose(grads);
     if (side) tf.dispose(side);
   }
+}
+
+/**
+ * Scales `gradients` (in `variables`' order) down to a global L2 norm of at most `clipNorm` and
+ * lets the optimiser apply them; returns the norm before clipping. The gradients stay the
+ * caller's to free.
+ */
+export async function applyClippedGradients(
+  variables: tf.Variable[],
+  gradients: tf.Tensor[],
+  optimizer: StepOptimizer,
+  options: { learningRate: number; clipNorm?: number },
+): Promise<number> {
+  const squares = tf.tidy(() => tf.addN(gradients.map((g) => tf.sum(tf.square(g)))));
+  const gradientNorm = Math.sqrt((await squares.data())[0]);
+  squares.dispose();
+  const clipNorm = options.clipNorm;
+  const factor = clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
+  const applied = factor === 1 ? gradients : gradients.map((g) => tf.mul(g, factor));
+  optimizer.apply(variables, applied, options.learningRate);
+  if (factor !== 1) tf.dispose(applied);
+  return gradientNorm;
 }

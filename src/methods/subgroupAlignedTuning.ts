@@ -35,7 +35,6 @@
  * target is read through a getter every step (a slider can move it mid-run); the run yields
  * typed events, stops on its AbortSignal, writes an atomic state file and resumes from it.
  */
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute } from "../data/subgroups";
@@ -49,26 +48,27 @@ import {
 } from "../models/classifierFreeGuidance";
 import { addLoraAdapters, type LoraAdapters } from "../models/lora";
 import { disposeTextEmbedding } from "../models/textEncoder";
-import { buildOptimizer, type OptimizerState, type StepOptimizer } from "../parallel/optimizerSpec";
+import { buildOptimizer, type StepOptimizer } from "../parallel/optimizerSpec";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { learningRateAt } from "../pipeline/learningRateSchedule";
+import { optimizerStateFrom, optimizerTensors } from "../pipeline/optimizerCheckpoint";
 import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng } from "../util/random";
+import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { gradientStep, type GradientStepResult } from "./gradientStep";
 import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
 import {
-  EvaluationClock,
-  checkEvaluationOptions,
-  evaluationDue,
-  periodicEvaluation,
-  type MethodEvaluationOptions,
-} from "./periodicEvaluation";
+  methodRunLoop,
+  type MethodRunOptions,
+  type MethodRunSummary,
+  type MethodStepOutcome,
+} from "./methodRunLoop";
+import { EvaluationClock, checkEvaluationOptions, periodicEvaluation } from "./periodicEvaluation";
 
 export type LoraTarget = "unet-cross" | "text";
 
-export interface SubgroupAlignedTuningOptions {
-  steps: number;
+export interface SubgroupAlignedTuningOptions extends MethodRunOptions {
   seed: number;
   /** Prompts whose images are aligned (e.g. the neutral "… patient diagnosed with …"). */
   prompts: string[];
@@ -94,15 +94,12 @@ export interface SubgroupAlignedTuningOptions {
   /** Share of the sampler's steps (the noisiest) where the loss is applied (default 0.6). */
   noisyFraction?: number;
   scheduler?: SchedulerName;
-  signal?: AbortSignal;
   /**
    * State file (adapters or UNet, optimizer, step): written every `checkpointEvery` steps and at
    * the end; resumed from. Resume from the same base model the run started from (the adapters in
    * the file are merged into whatever model is given).
    */
   stateFile?: string;
-  checkpointEvery?: number;
-  evaluation?: MethodEvaluationOptions;
 }
 
 const STATE_KIND = "subgroup-tuning-state";
@@ -354,11 +351,7 @@ function klFromTarget(target: number[], logProbabilities: tf.Tensor2D): tf.Scala
   });
 }
 
-export interface SubgroupTuningSummary {
-  stepsDone: number;
-  aborted: boolean;
-  finalLoss: number;
-}
+export type SubgroupTuningSummary = MethodRunSummary;
 
 interface StepNumbers {
   distribution: number;
@@ -372,15 +365,7 @@ export async function* subgroupAlignedTuning(
   options: SubgroupAlignedTuningOptions,
 ): AsyncGenerator<MethodEvent, SubgroupTuningSummary> {
   checkOptions(options);
-  const net = classifier.network.config;
-  if (
-    net.imageSize !== model.config.imageSize ||
-    net.imageChannels !== model.config.imageChannels
-  ) {
-    throw new Error(
-      `the classifier reads ${net.imageSize}×${net.imageSize}×${net.imageChannels} images, the model makes ${model.config.imageSize}×${model.config.imageSize}×${model.config.imageChannels}`,
-    );
-  }
+  checkClassifierReadsModelImages(classifier, model);
   resolveHeadTargets(classifier, options.target());
   const trainable = options.trainable ?? "lora";
   const batchSize = options.batchSize ?? 16;
@@ -404,174 +389,136 @@ export async function* subgroupAlignedTuning(
     learningRate: peak,
     weightDecay: options.weightDecay ?? 0,
   });
-  const clock = new EvaluationClock();
-  const started = performance.now();
-  let images = 0;
-  let finalLoss = Number.NaN;
-  try {
-    let startStep = 0;
-    if (options.stateFile && fs.existsSync(options.stateFile)) {
-      startStep = await restoreState(options.stateFile, tunable, optimizer, options, batchSize);
-    }
-    const evaluate = async (stepsDone: number, target: TargetDistributions) =>
-      periodicEvaluation(model, classifier, options.evaluation as MethodEvaluationOptions, {
-        method: "subgroup",
-        step: stepsDone,
-        target,
-        clock,
-        signal: options.signal,
-      });
-    if (startStep === 0 && evaluationDue(options.evaluation, 0, options.steps)) {
-      yield await evaluate(0, asDistributions(resolveHeadTargets(classifier, options.target())));
-    }
-    let step = startStep;
-    for (; step < options.steps; step++) {
-      if (options.signal?.aborted) break;
-      const heads = resolveHeadTargets(classifier, options.target());
-      const rng = createRng(options.seed).fork(`subgroup-step:${step}`);
-      const prompts = Array.from(
-        { length: batchSize },
-        () => options.prompts[rng.int(options.prompts.length)],
+  const currentTarget = () => asDistributions(resolveHeadTargets(classifier, options.target()));
+
+  const trainStep = async (step: number): Promise<MethodStepOutcome> => {
+    const heads = resolveHeadTargets(classifier, options.target());
+    const rng = createRng(options.seed).fork(`subgroup-step:${step}`);
+    const prompts = Array.from(
+      { length: batchSize },
+      () => options.prompts[rng.int(options.prompts.length)],
+    );
+    const stop = rng.int(noisySteps);
+    const noiseValues = new Float32Array(batchSize * per);
+    for (let i = 0; i < noiseValues.length; i++) noiseValues[i] = rng.normal();
+    const scheduler = createScheduler(options.scheduler ?? "ddim", model.config.noise);
+    scheduler.setTimesteps(samplingSteps);
+    const t = scheduler.timesteps[stop];
+    const alphaBar = schedule.alphaBar(t);
+    const noise = tf.tensor4d(noiseValues, [batchSize, sampleSize, sampleSize, inChannels]);
+    let sampled: { kept: tf.Tensor4D; final: tf.Tensor4D } | undefined;
+    let reference: tf.Tensor4D | undefined;
+    const learningRate = learningRateAt(lrSchedule, step);
+    let outcome: GradientStepResult<StepNumbers>;
+    try {
+      sampled = sampleKeeping(model, prompts, noise, scheduler, stop, scale);
+      const zt = sampled.kept;
+      const x0 = sampled.final;
+      reference = tunable.original((m) => guidedOutput(m, prompts, zt, t, scale));
+      const ref = reference;
+      outcome = await gradientStep(
+        tunable.variables,
+        optimizer,
+        () => {
+          const output = guidedOutput(model, prompts, zt, t, scale);
+          const estimate = schedule.denoise(output, zt, alphaBar).original as tf.Tensor4D;
+          const throughSample = tf.add(x0, tf.sub(estimate, stopGradient(estimate))) as tf.Tensor4D;
+          const decoded = model.autoencoder.latentsToImages(throughSample);
+          const unit = tf.clipByValue(tf.div(tf.add(decoded, 1), 2), 0, 1) as tf.Tensor4D;
+          const logits = classifier.network.logits(unit);
+          const logProbabilities = heads.map(
+            (h) =>
+              tf.logSoftmax(tf.div(logits[h.head], classifier.temperatures[h.head])) as tf.Tensor2D,
+          );
+          const means = logProbabilities.map((lp) => tf.mean(tf.exp(lp), 0) as tf.Tensor1D);
+          const distribution = tf.addN(
+            logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
+          ) as tf.Scalar;
+          const consistency = tf.mean(tf.square(tf.sub(output, ref))) as tf.Scalar;
+          const total = tf.add(distribution, tf.mul(consistency, lambda)) as tf.Scalar;
+          return { total, side: [distribution, consistency, ...means] };
+        },
+        async ([distribution, consistency, ...means]): Promise<StepNumbers> => ({
+          distribution: (await distribution.data())[0],
+          consistency: (await consistency.data())[0],
+          proportions: await Promise.all(means.map(async (m) => Array.from(await m.data()))),
+        }),
+        { learningRate, clipNorm: options.clipNorm ?? 1 },
       );
-      const stop = rng.int(noisySteps);
-      const noiseValues = new Float32Array(batchSize * per);
-      for (let i = 0; i < noiseValues.length; i++) noiseValues[i] = rng.normal();
-      const scheduler = createScheduler(options.scheduler ?? "ddim", model.config.noise);
-      scheduler.setTimesteps(samplingSteps);
-      const t = scheduler.timesteps[stop];
-      const alphaBar = schedule.alphaBar(t);
-      const noise = tf.tensor4d(noiseValues, [batchSize, sampleSize, sampleSize, inChannels]);
-      let sampled: { kept: tf.Tensor4D; final: tf.Tensor4D } | undefined;
-      let reference: tf.Tensor4D | undefined;
-      const learningRate = learningRateAt(lrSchedule, step);
-      let outcome: GradientStepResult<StepNumbers>;
-      try {
-        sampled = sampleKeeping(model, prompts, noise, scheduler, stop, scale);
-        const zt = sampled.kept;
-        const x0 = sampled.final;
-        reference = tunable.original((m) => guidedOutput(m, prompts, zt, t, scale));
-        const ref = reference;
-        outcome = await gradientStep(
-          tunable.variables,
-          optimizer,
-          () => {
-            const output = guidedOutput(model, prompts, zt, t, scale);
-            const estimate = schedule.denoise(output, zt, alphaBar).original as tf.Tensor4D;
-            const throughSample = tf.add(
-              x0,
-              tf.sub(estimate, stopGradient(estimate)),
-            ) as tf.Tensor4D;
-            const decoded = model.autoencoder.latentsToImages(throughSample);
-            const unit = tf.clipByValue(tf.div(tf.add(decoded, 1), 2), 0, 1) as tf.Tensor4D;
-            const logits = classifier.network.logits(unit);
-            const logProbabilities = heads.map(
-              (h) =>
-                tf.logSoftmax(
-                  tf.div(logits[h.head], classifier.temperatures[h.head]),
-                ) as tf.Tensor2D,
-            );
-            const means = logProbabilities.map((lp) => tf.mean(tf.exp(lp), 0) as tf.Tensor1D);
-            const distribution = tf.addN(
-              logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
-            ) as tf.Scalar;
-            const consistency = tf.mean(tf.square(tf.sub(output, ref))) as tf.Scalar;
-            const total = tf.add(distribution, tf.mul(consistency, lambda)) as tf.Scalar;
-            return { total, side: [distribution, consistency, ...means] };
-          },
-          async ([distribution, consistency, ...means]): Promise<StepNumbers> => ({
-            distribution: (await distribution.data())[0],
-            consistency: (await consistency.data())[0],
-            proportions: await Promise.all(means.map(async (m) => Array.from(await m.data()))),
-          }),
-          { learningRate, clipNorm: options.clipNorm ?? 1 },
-        );
-      } finally {
-        tf.dispose([
-          noise,
-          ...(sampled ? [sampled.kept, sampled.final] : []),
-          ...(reference ? [reference] : []),
-        ]);
-        scheduler.dispose();
-      }
-      finalLoss = outcome.loss;
-      images += batchSize;
-      const elapsedMs = performance.now() - started;
-      const target = asDistributions(heads);
-      yield {
-        type: "step",
-        method: "subgroup",
-        step: step + 1,
-        totalSteps: options.steps,
-        losses: {
-          total: outcome.loss,
-          distribution: outcome.extras.distribution,
-          consistency: outcome.extras.consistency,
-        },
-        target,
-        detail: {
-          batchProportions: Object.fromEntries(
-            heads.map((h, i) => [
-              h.attribute,
-              Object.fromEntries(h.groups.map((g, k) => [g, outcome.extras.proportions[i][k]])),
-            ]),
-          ),
-          timestep: t,
-          samplerStep: stop,
-          gradientNorm: outcome.gradientNorm,
-        },
-        biasEstimate: Object.fromEntries(
+    } finally {
+      tf.dispose([
+        noise,
+        ...(sampled ? [sampled.kept, sampled.final] : []),
+        ...(reference ? [reference] : []),
+      ]);
+      scheduler.dispose();
+    }
+    return {
+      images: batchSize,
+      losses: {
+        total: outcome.loss,
+        distribution: outcome.extras.distribution,
+        consistency: outcome.extras.consistency,
+      },
+      target: asDistributions(heads),
+      detail: {
+        batchProportions: Object.fromEntries(
           heads.map((h, i) => [
             h.attribute,
-            shenBias(normalized(outcome.extras.proportions[i]), h.target),
+            Object.fromEntries(h.groups.map((g, k) => [g, outcome.extras.proportions[i][k]])),
           ]),
         ),
-        learningRate,
-        imagesPerSecond: images / (elapsedMs / 1000),
-        elapsedMs,
-      };
-      if (step + 1 < options.steps && evaluationDue(options.evaluation, step + 1, options.steps)) {
-        yield await evaluate(step + 1, target);
-      }
-      const every = options.checkpointEvery;
-      if (options.stateFile && every && (step + 1) % every === 0 && step + 1 < options.steps) {
-        await saveState(options.stateFile, tunable, optimizer, options, batchSize, step + 1);
-        yield { type: "checkpoint", method: "subgroup", step: step + 1, file: options.stateFile };
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const aborted = step < options.steps;
-    if (options.stateFile && step > startStep) {
-      await saveState(options.stateFile, tunable, optimizer, options, batchSize, step);
-      yield { type: "checkpoint", method: "subgroup", step, file: options.stateFile };
-    }
-    if (!aborted && step > startStep && options.evaluation) {
-      yield await evaluate(step, asDistributions(resolveHeadTargets(classifier, options.target())));
-    }
-    model.info = {
-      ...model.info,
-      subgroupTuning: {
-        steps: step,
-        seed: options.seed,
-        prompts: options.prompts,
-        target: asDistributions(resolveHeadTargets(classifier, options.target())),
-        trainable,
-        lora:
-          trainable === "lora"
-            ? { rank: options.lora?.rank ?? 4, on: options.lora?.on ?? ["unet-cross", "text"] }
-            : undefined,
-        consistencyWeight: lambda,
-        learningRate: peak,
-        batchSize,
+        timestep: t,
+        samplerStep: stop,
+        gradientNorm: outcome.gradientNorm,
       },
+      biasEstimate: Object.fromEntries(
+        heads.map((h, i) => [
+          h.attribute,
+          shenBias(normalized(outcome.extras.proportions[i]), h.target),
+        ]),
+      ),
+      learningRate,
     };
-    yield {
-      type: "done",
-      method: "subgroup",
-      steps: step,
-      elapsedMs: performance.now() - started,
-      aborted,
-    };
-    return { stepsDone: step, aborted, finalLoss };
+  };
+
+  const clock = new EvaluationClock();
+  try {
+    return yield* methodRunLoop("subgroup", options, {
+      clock,
+      step: trainStep,
+      saveState: (file, stepsDone) =>
+        saveState(file, tunable, optimizer, options, batchSize, stepsDone),
+      restoreState: (file) => restoreState(file, tunable, optimizer, options, batchSize),
+      // Within the run, against the target the step just used.
+      evaluate: (settings, stepsDone, stepTarget) =>
+        periodicEvaluation(model, classifier, settings, {
+          method: "subgroup",
+          step: stepsDone,
+          target: stepTarget ?? currentTarget(),
+          clock,
+          signal: options.signal,
+        }),
+      beforeDone: (stepsDone) => {
+        model.info = {
+          ...model.info,
+          subgroupTuning: {
+            steps: stepsDone,
+            seed: options.seed,
+            prompts: options.prompts,
+            target: currentTarget(),
+            trainable,
+            lora:
+              trainable === "lora"
+                ? { rank: options.lora?.rank ?? 4, on: options.lora?.on ?? ["unet-cross", "text"] }
+                : undefined,
+            consistencyWeight: lambda,
+            learningRate: peak,
+            batchSize,
+          },
+        };
+      },
+    });
   } finally {
     tunable.finish();
     optimizer.dispose();
@@ -597,9 +544,7 @@ async function saveState(
     tensors[`weights.${name}`] = { values, shape: [values.length] };
   }
   const state = await optimizer.state();
-  for (const slot of state.slots) {
-    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
-  }
+  Object.assign(tensors, optimizerTensors(state));
   const metadata: StateMetadata = {
     step,
     seed: options.seed,
@@ -626,14 +571,11 @@ async function restoreState(
     );
   }
   const weights: Record<string, Float32Array> = {};
-  const slots: OptimizerState["slots"] = [];
   for (const [name, t] of Object.entries(state.tensors)) {
     if (name.startsWith("weights.")) weights[name.slice("weights.".length)] = t.values;
-    else if (name.startsWith("optimizer.")) {
-      slots.push({ name: name.slice("optimizer.".length), shape: t.shape, values: t.values });
-    }
   }
   tunable.setWeights(weights);
-  if (slots.length > 0) optimizer.setState({ iterations: m.iterations, slots });
+  const optimizerState = optimizerStateFrom(state.tensors, m.iterations);
+  if (optimizerState.slots.length > 0) optimizer.setState(optimizerState);
   return m.step;
 }

@@ -6,19 +6,15 @@
  */
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import type { ArrayBatch } from "../backend/trainableModel";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
-import { NULL_PROMPT } from "../models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
 import { compiledModule } from "../parallel/compiledModule";
 import { defaultReplicas } from "../parallel/defaultReplicas";
-import type { OptimizerState } from "../parallel/optimizerSpec";
-import { NoiseSchedule } from "../schedulers/noiseSchedule";
-import { createRng } from "../util/random";
 import { denoiserTrainable } from "./denoiserReplica";
+import { denoisingBatches } from "./denoisingBatch";
 import { WeightAverage } from "./ema";
-import { EpochOrder } from "./epochOrder";
 import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
+import { optimizerStateFrom, optimizerTensors } from "./optimizerCheckpoint";
 import { stageRecord, type TrainingEvent, type TrainingSummary } from "./trainingEvents";
 import { trainingLoop } from "./trainingLoop";
 
@@ -89,53 +85,20 @@ export async function* denoiserTraining(
 ): AsyncGenerator<TrainingEvent, TrainingSummary> {
   if (examples.length === 0) throw new Error("no training examples");
   const batchSize = options.batchSize ?? 32;
-  const dropout = options.promptDropout ?? 0.1;
-  const { unet, noise: noiseConfig } = model.config;
-  const schedule = new NoiseSchedule(noiseConfig);
-  const latents = encodeLatents(model, examples);
-  const per = unet.sampleSize * unet.sampleSize * unet.inChannels;
-  const order = new EpochOrder(examples.length, options.seed);
-  const tokenizer = model.tokenizer;
-
-  const makeBatch = (step: number): ArrayBatch => {
-    const rng = createRng(options.seed).fork(`denoiser-step:${step}`);
-    const indices = order.batchIndices(step, batchSize);
-    const batchLatents = new Float32Array(batchSize * per);
-    const noise = new Float32Array(batchSize * per);
-    const timesteps = new Float32Array(batchSize);
-    const signal = new Float32Array(batchSize);
-    const spread = new Float32Array(batchSize);
-    const prompts: string[] = [];
-    indices.forEach((index, k) => {
-      batchLatents.set(latents.subarray(index * per, (index + 1) * per), k * per);
-      const t = rng.int(schedule.trainTimesteps);
-      const alphaBar = schedule.alphaBar(t);
-      timesteps[k] = t;
-      signal[k] = Math.sqrt(alphaBar);
-      spread[k] = Math.sqrt(1 - alphaBar);
-      prompts.push(rng.next() < dropout ? NULL_PROMPT : examples[index].prompt);
-    });
-    for (let j = 0; j < noise.length; j++) noise[j] = rng.normal();
-    const encoded = tokenizer.encode(prompts, { overflow: "truncate" });
-    const shape = [batchSize, unet.sampleSize, unet.sampleSize, unet.inChannels];
-    return {
-      latents: { values: batchLatents, shape },
-      noise: { values: noise, shape },
-      timesteps: { values: timesteps, shape: [batchSize] },
-      signal: { values: signal, shape: [batchSize] },
-      spread: { values: spread, shape: [batchSize] },
-      tokenIds: { values: encoded.ids, shape: [batchSize, encoded.maxLength], dtype: "int32" },
-      tokenMask: { values: encoded.mask, shape: [batchSize, encoded.maxLength] },
-    };
-  };
-
-  const local = denoiserTrainable(model.textEncoder, model.unet, noiseConfig.predictionType, false);
+  const batches = denoisingBatches(model, examples, encodeLatents(model, examples), {
+    seed: options.seed,
+    batchSize,
+    promptDropout: options.promptDropout ?? 0.1,
+    stream: "denoiser-step",
+  });
+  const { predictionType } = model.config.noise;
+  const local = denoiserTrainable(model.textEncoder, model.unet, predictionType, false);
   const trainer = await DataParallelTrainer.create({
     replicas: options.replicas ?? defaultReplicas(),
     model: {
       module: compiledModule(__dirname, "denoiserReplica"),
       exportName: "createDenoiserReplica",
-      options: { config: model.config, tokenizer: tokenizer.toJSON() },
+      options: { config: model.config, tokenizer: model.tokenizer.toJSON() },
     },
     optimizer: {
       name: "adamw",
@@ -161,7 +124,7 @@ export async function* denoiserTraining(
         totalSteps: options.steps,
       },
       clipNorm: options.clipNorm ?? 1,
-      makeBatch,
+      makeBatch: (step) => batches(step).arrays,
       ema,
       signal: options.signal,
       checkpointEvery: options.checkpointEvery,
@@ -205,8 +168,7 @@ async function saveState(
   const shapes = trainer.variables.map((v) => v.shape);
   weights.forEach((w, i) => (tensors[`weights.${i}`] = { values: w, shape: shapes[i] }));
   ema.values.forEach((w, i) => (tensors[`ema.${i}`] = { values: w, shape: shapes[i] }));
-  for (const slot of optimizer.slots)
-    tensors[`optimizer.${slot.name}`] = { values: slot.values, shape: slot.shape };
+  Object.assign(tensors, optimizerTensors(optimizer));
   const metadata: StateMetadata = { step, seed, batchSize, iterations: optimizer.iterations };
   saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
 }
@@ -227,16 +189,7 @@ async function restoreState(
   }
   const count = trainer.variables.length;
   const weights = Array.from({ length: count }, (_, i) => state.tensors[`weights.${i}`].values);
-  const optimizer: OptimizerState = {
-    iterations: state.metadata.iterations,
-    slots: Object.entries(state.tensors)
-      .filter(([name]) => name.startsWith("optimizer."))
-      .map(([name, t]) => ({
-        name: name.slice("optimizer.".length),
-        shape: t.shape,
-        values: t.values,
-      })),
-  };
+  const optimizer = optimizerStateFrom(state.tensors, state.metadata.iterations);
   await trainer.restore(weights, optimizer);
   for (let i = 0; i < count; i++) ema.values[i].set(state.tensors[`ema.${i}`].values);
   return step;
