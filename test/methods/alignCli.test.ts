@@ -24,6 +24,20 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+/** One training step, two images, two sampler steps, two-image evaluations. */
+const ONE_SMALL_STEP = [
+  "--steps",
+  "1",
+  "--batch-size",
+  "2",
+  "--sampling-steps",
+  "2",
+  "--eval-images",
+  "2",
+  "--eval-steps",
+  "2",
+];
+
 function finetune(args: string[]): Promise<unknown> {
   const program = new Command().exitOverride();
   registerFinetuneCommand(program);
@@ -101,16 +115,7 @@ test("a one-step align run writes a tuned model that loads and records the run; 
       PROMPTS[0],
       "--target",
       "sex=Female:0.25,Male:0.75",
-      "--steps",
-      "1",
-      "--batch-size",
-      "2",
-      "--sampling-steps",
-      "2",
-      "--eval-images",
-      "2",
-      "--eval-steps",
-      "2",
+      ...ONE_SMALL_STEP,
       "--out",
       out,
     ]),
@@ -144,16 +149,7 @@ test("a one-step align run writes a tuned model that loads and records the run; 
         classifierFile,
         "--prompt",
         PROMPTS[0],
-        "--steps",
-        "1",
-        "--batch-size",
-        "2",
-        "--sampling-steps",
-        "2",
-        "--eval-images",
-        "2",
-        "--eval-steps",
-        "2",
+        ...ONE_SMALL_STEP,
         "--out",
         subgroupOut,
       ]),

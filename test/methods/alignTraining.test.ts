@@ -4,91 +4,12 @@
  * LoRA merged into the model at the end, and bad targets rejected naming the bad value before any
  * work. (Leaks, determinism and resume: alignResume.test.ts.)
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../../src/backend";
-import type { ClassificationTask } from "../../src/classifiers/classificationTask";
-import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
-import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
-import {
-  distributionalAlignment,
-  type DistributionalAlignmentOptions,
-} from "../../src/methods/distributionalAlignment";
-import type {
-  MethodEvent,
-  MethodStepEvent,
-  TargetDistributions,
-} from "../../src/methods/methodEvents";
-import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
-import { PROMPTS } from "../models/tinyModels";
+import { distributionalAlignment } from "../../src/methods/distributionalAlignment";
+import type { MethodStepEvent, TargetDistributions } from "../../src/methods/methodEvents";
+import { alignmentOptions, alignmentTestBed, stepEvents, textModel } from "./fixtures";
 
-const CONFIG = {
-  imageSize: 16,
-  imageChannels: 1 as const,
-  autoencoder: { blockChannels: [8, 8, 8], normGroups: 4, latentChannels: 4 },
-  unet: {
-    blockChannels: [8, 16],
-    attentionLevels: [true, true],
-    heads: 2,
-    normGroups: 4,
-    zeroInitResiduals: false,
-  },
-  textEncoder: { width: 8, layers: 1, heads: 2, mlpRatio: 2 },
-};
-
-const TASKS: ClassificationTask[] = [
-  { name: "sex", kind: "attribute", classes: ["Female", "Male"] },
-  { name: "race", kind: "attribute", classes: ["Asian", "Black", "White"] },
-  { name: "Pleural Effusion", kind: "finding", classes: ["absent", "present"] },
-];
-
-let classifier: SubgroupClassifier;
-let tmp: string;
-
-beforeAll(async () => {
-  await useBackend("wasm");
-  const network = new SubgroupClassifierNetwork(
-    { imageSize: 16, imageChannels: 1, channels: [4, 8] },
-    TASKS,
-    5,
-  );
-  classifier = new SubgroupClassifier(network, [1, 1, 1]);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-align-"));
-});
-
-afterAll(() => {
-  classifier.dispose();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-const tinyModel = () => LatentDiffusionModel.create(PROMPTS, CONFIG, 4);
-
-function options(overrides: Partial<DistributionalAlignmentOptions> = {}) {
-  return {
-    steps: 2,
-    seed: 7,
-    prompts: [PROMPTS[0]],
-    target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
-    batchSize: 4,
-    samplingSteps: 3,
-    learningRate: 1e-2,
-    ...overrides,
-  } satisfies DistributionalAlignmentOptions;
-}
-
-async function collect(
-  model: LatentDiffusionModel,
-  opts: DistributionalAlignmentOptions,
-): Promise<MethodEvent[]> {
-  const events: MethodEvent[] = [];
-  for await (const event of distributionalAlignment(model, classifier, opts)) events.push(event);
-  return events;
-}
-
-const steps = (events: MethodEvent[]) =>
-  events.filter((e): e is MethodStepEvent => e.type === "step");
+const bed = alignmentTestBed();
 
 interface AttributeDetail {
   attribute: string;
@@ -96,12 +17,12 @@ interface AttributeDetail {
 }
 
 test("emits step and done events; the tuned weights end up merged into the model", async () => {
-  const model = tinyModel();
+  const model = textModel();
   const before = model.textEncoder.getWeightsSync();
-  const events = await collect(model, options());
-  const stepEvents = steps(events);
-  expect(stepEvents.map((e) => e.step)).toEqual([1, 2]);
-  for (const e of stepEvents) {
+  const events = await bed.collect(model, alignmentOptions());
+  const stepped = stepEvents(events);
+  expect(stepped.map((e) => e.step)).toEqual([1, 2]);
+  for (const e of stepped) {
     expect(e.method).toBe("align");
     expect(Number.isFinite(e.losses.total)).toBe(true);
     expect(e.losses.total).toBeCloseTo(e.losses.fairness + e.losses.semantic, 4);
@@ -122,13 +43,13 @@ test("emits step and done events; the tuned weights end up merged into the model
 });
 
 test("a target changed mid-run is used from the next step", async () => {
-  const model = tinyModel();
+  const model = textModel();
   let target: TargetDistributions = { sex: { Female: 1, Male: 0 } };
   const seen: MethodStepEvent[] = [];
   for await (const event of distributionalAlignment(
     model,
-    classifier,
-    options({ steps: 3, target: () => target }),
+    bed.classifier,
+    alignmentOptions({ steps: 3, target: () => target }),
   )) {
     if (event.type !== "step") continue;
     seen.push(event);
@@ -144,11 +65,11 @@ test("a target changed mid-run is used from the next step", async () => {
 });
 
 test("several attributes and an intersection: one target set per attribute", async () => {
-  const model = tinyModel();
-  const events = steps(
-    await collect(
+  const model = textModel();
+  const events = stepEvents(
+    await bed.collect(
       model,
-      options({
+      alignmentOptions({
         steps: 1,
         trainable: "unet-lora",
         target: () => ({
@@ -177,9 +98,9 @@ test("several attributes and an intersection: one target set per attribute", asy
 test("soft prompt tokens are trained and stay attached", async () => {
   // Same seed, same initial tokens: one step more must have moved them.
   const embeddingsAfter = async (stepCount: number) => {
-    const model = tinyModel();
-    const events = steps(
-      await collect(model, options({ steps: stepCount, trainable: "soft-prompt" })),
+    const model = textModel();
+    const events = stepEvents(
+      await bed.collect(model, alignmentOptions({ steps: stepCount, trainable: "soft-prompt" })),
     );
     expect(events).toHaveLength(stepCount);
     const soft = model.textEncoder.softPrompt;
@@ -195,7 +116,7 @@ test("soft prompt tokens are trained and stay attached", async () => {
 });
 
 test("bad targets and options fail before any work, naming the value", async () => {
-  const model = tinyModel();
+  const model = textModel();
   const tensorsBefore = tf.memory().numTensors;
   const bad: [TargetDistributions, RegExp][] = [
     [{ sex: { Female: 0.7, Male: 0.7 } }, /"sex" sums to 1.4/],
@@ -205,13 +126,17 @@ test("bad targets and options fail before any work, naming the value", async () 
     [{}, /names no attribute/],
   ];
   for (const [target, message] of bad) {
-    await expect(collect(model, options({ target: () => target }))).rejects.toThrow(message);
+    await expect(bed.collect(model, alignmentOptions({ target: () => target }))).rejects.toThrow(
+      message,
+    );
   }
-  await expect(collect(model, options({ gradient: "approx" as never }))).rejects.toThrow(
-    /gradient must be "adjusted" or "exact", got "approx"/,
+  await expect(
+    bed.collect(model, alignmentOptions({ gradient: "approx" as never })),
+  ).rejects.toThrow(/gradient must be "adjusted" or "exact", got "approx"/);
+  await expect(bed.collect(model, alignmentOptions({ batchSize: 1 }))).rejects.toThrow(
+    /batchSize must be ≥ 2/,
   );
-  await expect(collect(model, options({ batchSize: 1 }))).rejects.toThrow(/batchSize must be ≥ 2/);
-  await expect(collect(model, options({ gradientSteps: 5 }))).rejects.toThrow(
+  await expect(bed.collect(model, alignmentOptions({ gradientSteps: 5 }))).rejects.toThrow(
     /gradientSteps \(5\) cannot exceed samplingSteps \(3\)/,
   );
   expect(tf.memory().numTensors).toBe(tensorsBefore);
@@ -220,15 +145,15 @@ test("bad targets and options fail before any work, naming the value", async () 
   const run = async () => {
     for await (const event of distributionalAlignment(
       model,
-      classifier,
-      options({ steps: 3, target: () => target }),
+      bed.classifier,
+      alignmentOptions({ steps: 3, target: () => target }),
     )) {
       if (event.type === "step") target = { sex: { Female: 0.5, Male: 0.6 } };
     }
   };
   await expect(run()).rejects.toThrow(/sums to 1.1/);
   // The failed run leaves the model as it was given (no adapters left attached).
-  const fresh = tinyModel();
+  const fresh = textModel();
   expect(model.textEncoder.parameters().length).toBe(fresh.textEncoder.parameters().length);
   fresh.dispose();
   model.dispose();

@@ -5,74 +5,25 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
-import { guidanceBatch, nullPromptEmbedding } from "../../src/models/classifierFreeGuidance";
-import { guidedDenoiser } from "../../src/methods/guidedDenoiser";
 import {
   DdimSamplingChain,
   disposeChainGradients,
   disposeTrace,
-  type ChainDenoiser,
   type ChainGradients,
 } from "../../src/methods/samplingChainGradient";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
-import { initialLatents } from "../../src/pipeline/textToImage";
-import { createRng } from "../../src/util/random";
-import { PROMPTS } from "../models/tinyModels";
-
-/** A small text-to-latent model whose text matters (no zero-initialised residual outputs). */
-const CONFIG = {
-  imageSize: 16,
-  imageChannels: 1 as const,
-  autoencoder: { blockChannels: [8, 8, 8], normGroups: 4, latentChannels: 4 },
-  unet: {
-    blockChannels: [8, 16],
-    attentionLevels: [true, true],
-    heads: 2,
-    normGroups: 4,
-    zeroInitResiduals: false,
-  },
-  textEncoder: { width: 8, layers: 1, heads: 2, mlpRatio: 2 },
-};
+import { chainSetup, textModel } from "./fixtures";
 
 let model: LatentDiffusionModel;
 
 beforeAll(async () => {
   await useBackend("wasm");
-  model = LatentDiffusionModel.create(PROMPTS, CONFIG, 4);
+  model = textModel();
 });
 
 afterAll(() => model.dispose());
 
-interface Setup {
-  start: tf.Tensor4D;
-  conditioning: tf.Tensor3D;
-  denoiser: ChainDenoiser;
-  cotangent: tf.Tensor4D;
-  dispose(): void;
-}
-
-function setup(batch: number, variables: tf.Variable[] = []): Setup {
-  const prompts = PROMPTS.slice(0, batch);
-  const cond = model.textEncoder.encode(prompts);
-  const uncond = nullPromptEmbedding(model.textEncoder, batch);
-  const context = guidanceBatch(cond, uncond);
-  tf.dispose([cond.embeddings, cond.mask, uncond.embeddings, uncond.mask]);
-  const start = initialLatents(model, 3, 0, batch);
-  const rng = createRng(8);
-  const cotangent = tf.tidy(() =>
-    tf.tensor4d(
-      Float32Array.from({ length: start.size }, () => rng.normal()),
-      start.shape,
-    ),
-  );
-  return {
-    start,
-    conditioning: context.embeddings,
-    denoiser: guidedDenoiser(model.unet, context.mask, 3, variables),
-    cotangent,
-    dispose: () => tf.dispose([start, context.embeddings, context.mask, cotangent]),
-  };
-}
+const setup = (batch: number, variables: tf.Variable[] = []) => chainSetup(model, batch, variables);
 
 function peakBytes(f: () => ChainGradients): Promise<number> {
   return tf.profile(() => disposeChainGradients(f())).then((info) => info.peakBytes);

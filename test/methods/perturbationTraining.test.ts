@@ -20,6 +20,7 @@ import { labelledExamples } from "../../src/methods/labelledExamples";
 import type { MethodEvent, MethodStepEvent } from "../../src/methods/methodEvents";
 import type { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { tinyModel } from "../pipeline/tinyModel";
+import { expectSameWeights } from "./fixtures";
 
 beforeAll(() => useBackend("wasm"));
 
@@ -141,9 +142,7 @@ test("an aborted run resumes from its state file exactly (weights, optimizer, σ
     expect(rest.map((e) => e.step)).toEqual([5, 6]);
     expect(rest.map((e) => e.losses.total)).toEqual(full.slice(4).map((e) => e.losses.total));
     expect(rest.map((e) => e.detail.sigma)).toEqual(full.slice(4).map((e) => e.detail.sigma));
-    const a = straight.unet.getWeightsSync();
-    const b = resumed.unet.getWeightsSync();
-    for (const name of Object.keys(a)) expect(b[name]).toEqual(a[name]);
+    expectSameWeights(straight.unet.getWeightsSync(), resumed.unet.getWeightsSync());
     straight.dispose();
     resumed.dispose();
   } finally {

@@ -23,6 +23,7 @@ import {
 } from "../../src/methods/subgroupAlignedTuning";
 import { targetFromDataset } from "../../src/methods/targetFromDataset";
 import { TINY_CONFIG, tinyExamples } from "../pipeline/tinyModel";
+import { collectEvents, expectSameWeights, stepEvents } from "./fixtures";
 
 beforeAll(() => useBackend("wasm"));
 
@@ -49,15 +50,6 @@ function classifier(temperature = 1): SubgroupClassifier {
   );
   return new SubgroupClassifier(network, [temperature, 1]);
 }
-
-async function collect(run: AsyncGenerator<MethodEvent, unknown>): Promise<MethodEvent[]> {
-  const events: MethodEvent[] = [];
-  for await (const e of run) events.push(e);
-  return events;
-}
-
-const steps = (events: MethodEvent[]) =>
-  events.filter((e): e is MethodStepEvent => e.type === "step");
 
 const base = (target: TargetDistributions): SubgroupAlignedTuningOptions => ({
   steps: 3,
@@ -94,8 +86,8 @@ test("the distribution loss falls and batch proportions move toward the target",
   const m = model();
   const c = classifier(0.05);
   const target = { sex: { Female: 0.9, Male: 0.1 } };
-  const events = steps(
-    await collect(
+  const events = stepEvents(
+    await collectEvents(
       subgroupAlignedTuning(m, c, {
         ...base(target),
         steps: 16,
@@ -198,8 +190,8 @@ test("an aborted run saves its state and a resumed run continues like an uninter
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-subgroup-"));
   try {
     const straight = model();
-    const full = steps(
-      await collect(subgroupAlignedTuning(straight, c, { ...base(target), steps: 4 })),
+    const full = stepEvents(
+      await collectEvents(subgroupAlignedTuning(straight, c, { ...base(target), steps: 4 })),
     );
     const stateFile = path.join(dir, "state.fdckpt");
     const controller = new AbortController();
@@ -218,14 +210,14 @@ test("an aborted run saves its state and a resumed run continues like an uninter
     expect(part.some((e) => e.type === "checkpoint" && e.step === 2)).toBe(true);
     first.dispose();
     const resumed = model();
-    const rest = steps(
-      await collect(subgroupAlignedTuning(resumed, c, { ...base(target), steps: 4, stateFile })),
+    const rest = stepEvents(
+      await collectEvents(
+        subgroupAlignedTuning(resumed, c, { ...base(target), steps: 4, stateFile }),
+      ),
     );
     expect(rest.map((e) => e.step)).toEqual([3, 4]);
     expect(rest.map((e) => e.losses.total)).toEqual(full.slice(2).map((e) => e.losses.total));
-    const a = straight.unet.getWeightsSync();
-    const b = resumed.unet.getWeightsSync();
-    for (const name of Object.keys(a)) expect(b[name]).toEqual(a[name]);
+    expectSameWeights(straight.unet.getWeightsSync(), resumed.unet.getWeightsSync());
     straight.dispose();
     resumed.dispose();
   } finally {
@@ -238,7 +230,7 @@ test("bad input gets a clear error before any training", async () => {
   const m = model();
   const c = classifier();
   const attempt = (options: Partial<SubgroupAlignedTuningOptions>) =>
-    collect(
+    collectEvents(
       subgroupAlignedTuning(m, c, { ...base({ sex: { Female: 0.5, Male: 0.5 } }), ...options }),
     );
   await expect(attempt({ target: () => ({ sex: { Female: 0.5, Male: 0.6 } }) })).rejects.toThrow(
@@ -264,7 +256,7 @@ test("bad input gets a clear error before any training", async () => {
     [1, 1],
   );
   await expect(
-    collect(subgroupAlignedTuning(m, big, base({ sex: { Female: 0.5, Male: 0.5 } }))),
+    collectEvents(subgroupAlignedTuning(m, big, base({ sex: { Female: 0.5, Male: 0.5 } }))),
   ).rejects.toThrow(/classifier reads 32×32×1 images, the model makes 16×16×1/);
   // A target that turns bad mid-run stops the run at that step with the same clear error.
   let calls = 0;
