@@ -84,7 +84,11 @@ export function multiplyByTranspose(
   }
 }
 
-function tile4(
+/**
+ * Adds A[i + r]·B[j]ᵀ over t ∈ [tStart, tEnd) into C[i + r][j] for j ∈ [jStart, jEnd): rows r < 4
+ * (tile4) or r = 0 (tile1). A and B rows have length k; C starts at cOffset, with row stride p.
+ */
+type TileKernel = (
   a: Float64Array,
   b: Float64Array,
   c: Float64Array,
@@ -96,7 +100,9 @@ function tile4(
   cOffset: number,
   p: number,
   k: number,
-): void {
+) => void;
+
+const tile4: TileKernel = (a, b, c, i, jStart, jEnd, tStart, tEnd, cOffset, p, k) => {
   const a0 = i * k;
   const a1 = a0 + k;
   const a2 = a1 + k;
@@ -160,21 +166,9 @@ function tile4(
     c[c2 + j] += s2;
     c[c3 + j] += s3;
   }
-}
+};
 
-function tile1(
-  a: Float64Array,
-  b: Float64Array,
-  c: Float64Array,
-  i: number,
-  jStart: number,
-  jEnd: number,
-  tStart: number,
-  tEnd: number,
-  cOffset: number,
-  p: number,
-  k: number,
-): void {
+const tile1: TileKernel = (a, b, c, i, jStart, jEnd, tStart, tEnd, cOffset, p, k) => {
   const a0 = i * k;
   for (let j = jStart; j < jEnd; j++) {
     const b0 = j * k;
@@ -182,4 +176,4 @@ function tile1(
     for (let t = tStart; t < tEnd; t++) s += a[a0 + t] * b[b0 + t];
     c[cOffset + i * p + j] += s;
   }
-}
+};
