@@ -4,25 +4,11 @@
  * rank-deficient (fewer samples than dimensions) covariances. Both sides read the same float64
  * moments, exchanged as .npy files.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { peerHasModules, runPeerJson } from "../../bench/peers/python";
 import { featureStatistics, gaussianMoments } from "../../src/fairness/featureStatistics";
 import { frechetDistance } from "../../src/fairness/frechetDistance";
-import { encodeNpy } from "../../src/io/npy";
 import { testWhen } from "../helpers/requirements";
 import { sampleFeatures } from "./gaussianSamples";
-
-const PEER = path.join(__dirname, "../../bench/peers/frechet_scipy.py");
-const hasScipy = peerHasModules(["numpy", "scipy"]);
-
-interface PeerResult {
-  fd: number;
-  seconds: number;
-  retried: boolean;
-  max_imag: number;
-}
+import { hasScipy, SCIPY_REQUIREMENT, scipyFrechet } from "./scipyFrechet";
 
 interface Case {
   d: number;
@@ -46,7 +32,7 @@ const cases: Case[] = [
 describe("Fréchet distance vs pytorch-fid on scipy", () => {
   for (const c of cases) {
     const label = `d=${c.d}, n1=${c.n1}, n2=${c.n2}${c.n1 <= c.d || c.n2 <= c.d ? " (rank-deficient)" : ""}`;
-    testWhen(hasScipy, "python3-scipy (apt install python3-scipy)")(
+    testWhen(hasScipy, SCIPY_REQUIREMENT)(
       label,
       () => {
         const a = gaussianMoments(
@@ -58,31 +44,20 @@ describe("Fréchet distance vs pytorch-fid on scipy", () => {
             c.d,
           ),
         );
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-fid-"));
-        try {
-          const save = (name: string, data: Float64Array, shape: number[]): void =>
-            fs.writeFileSync(path.join(dir, `${name}.npy`), encodeNpy(data, shape));
-          save("mu1", a.mean, [c.d]);
-          save("sigma1", a.covariance, [c.d, c.d]);
-          save("mu2", b.mean, [c.d]);
-          save("sigma2", b.covariance, [c.d, c.d]);
-          const peer = runPeerJson<PeerResult>(PEER, [dir]);
-          const ours = frechetDistance(a, b);
-          const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
-          console.log(
-            `${label}: fairdiff ${ours.distance} (rank ${ours.factorRank}), scipy ${peer.fd}, ` +
-              `relative ${relative.toExponential(2)}, retried ${peer.retried}, max imag ${peer.max_imag.toExponential(2)}`,
-          );
-          expect(peer.retried).toBe(false);
-          expect(relative).toBeLessThan(1e-6);
-          if (c.eigenToo) {
-            const reference = frechetDistance(a, b, { squareRoot: "eigen" });
-            const relativeEigen = Math.abs(reference.distance - peer.fd) / Math.abs(peer.fd);
-            console.log(`${label}: eigen square root relative ${relativeEigen.toExponential(2)}`);
-            expect(relativeEigen).toBeLessThan(1e-6);
-          }
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
+        const peer = scipyFrechet(a, b);
+        const ours = frechetDistance(a, b);
+        const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
+        console.log(
+          `${label}: fairdiff ${ours.distance} (rank ${ours.factorRank}), scipy ${peer.fd}, ` +
+            `relative ${relative.toExponential(2)}, retried ${peer.retried}, max imag ${peer.max_imag.toExponential(2)}`,
+        );
+        expect(peer.retried).toBe(false);
+        expect(relative).toBeLessThan(1e-6);
+        if (c.eigenToo) {
+          const reference = frechetDistance(a, b, { squareRoot: "eigen" });
+          const relativeEigen = Math.abs(reference.distance - peer.fd) / Math.abs(peer.fd);
+          console.log(`${label}: eigen square root relative ${relativeEigen.toExponential(2)}`);
+          expect(relativeEigen).toBeLessThan(1e-6);
         }
       },
       240_000,

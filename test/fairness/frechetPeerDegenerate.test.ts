@@ -5,18 +5,11 @@
  * distance equals pytorch-fid's formula on Debian's scipy within 1e-6 relative there too, with
  * more images than dimensions and with fewer.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { peerHasModules, runPeerJson } from "../../bench/peers/python";
 import { featureStatistics, gaussianMoments } from "../../src/fairness/featureStatistics";
 import { frechetDistance } from "../../src/fairness/frechetDistance";
-import { encodeNpy } from "../../src/io/npy";
 import { testWhen } from "../helpers/requirements";
 import { sampleFeatures } from "./gaussianSamples";
-
-const PEER = path.join(__dirname, "../../bench/peers/frechet_scipy.py");
-const hasScipy = peerHasModules(["numpy", "scipy"]);
+import { hasScipy, SCIPY_REQUIREMENT, scipyFrechet } from "./scipyFrechet";
 
 /** Columns 0–9 dead (always 0), 10–12 constant 1.5: exactly zero variance. */
 function withDeadUnits(features: Float64Array, d: number): Float64Array {
@@ -34,7 +27,7 @@ const cases = [
 
 describe("Fréchet distance with zero-variance features vs pytorch-fid on scipy", () => {
   for (const c of cases) {
-    testWhen(hasScipy, "python3-scipy (apt install python3-scipy)")(
+    testWhen(hasScipy, SCIPY_REQUIREMENT)(
       `d=${c.d}, n1=${c.n1}, n2=${c.n2}, 13 constant features`,
       () => {
         const side = (n: number, seed: number, shift: number) =>
@@ -47,28 +40,17 @@ describe("Fréchet distance with zero-variance features vs pytorch-fid on scipy"
         const a = side(c.n1, 7, 0);
         const b = side(c.n2, 8, 0.2);
         expect(a.covariance[0]).toBe(0);
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-fid-dead-"));
-        try {
-          const save = (name: string, data: Float64Array, shape: number[]): void =>
-            fs.writeFileSync(path.join(dir, `${name}.npy`), encodeNpy(data, shape));
-          save("mu1", a.mean, [c.d]);
-          save("sigma1", a.covariance, [c.d, c.d]);
-          save("mu2", b.mean, [c.d]);
-          save("sigma2", b.covariance, [c.d, c.d]);
-          const peer = runPeerJson<{ fd: number; retried: boolean }>(PEER, [dir]);
-          const ours = frechetDistance(a, b);
-          const eigen = frechetDistance(a, b, { squareRoot: "eigen" });
-          const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
-          console.log(
-            `d=${c.d} n1=${c.n1} n2=${c.n2}: fairdiff ${ours.distance} (rank ${ours.factorRank}), scipy ${peer.fd}, relative ${relative.toExponential(2)}`,
-          );
-          expect(peer.retried).toBe(false);
-          expect(ours.factorRank).toBeLessThanOrEqual(Math.min(c.d - 13, Math.min(c.n1, c.n2) - 1));
-          expect(relative).toBeLessThan(1e-6);
-          expect(Math.abs(eigen.distance - peer.fd) / Math.abs(peer.fd)).toBeLessThan(1e-6);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const peer = scipyFrechet(a, b);
+        const ours = frechetDistance(a, b);
+        const eigen = frechetDistance(a, b, { squareRoot: "eigen" });
+        const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
+        console.log(
+          `d=${c.d} n1=${c.n1} n2=${c.n2}: fairdiff ${ours.distance} (rank ${ours.factorRank}), scipy ${peer.fd}, relative ${relative.toExponential(2)}`,
+        );
+        expect(peer.retried).toBe(false);
+        expect(ours.factorRank).toBeLessThanOrEqual(Math.min(c.d - 13, Math.min(c.n1, c.n2) - 1));
+        expect(relative).toBeLessThan(1e-6);
+        expect(Math.abs(eigen.distance - peer.fd) / Math.abs(peer.fd)).toBeLessThan(1e-6);
       },
       60_000,
     );
