@@ -105,14 +105,10 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   await classifier.save(classifierFile);
   classifier.dispose();
 
+  const tinyModels = ["--model", modelFile, "--classifier", classifierFile, "--prompt", PROMPTS[0]];
   const written = await captureOutput(() =>
     finetune([
-      "--model",
-      modelFile,
-      "--classifier",
-      classifierFile,
-      "--prompt",
-      PROMPTS[0],
+      ...tinyModels,
       "--target",
       "sex=Female:0.25,Male:0.75",
       ...ONE_SMALL_STEP,
@@ -140,19 +136,7 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   const subgroupOut = path.join(dir, "tuned-subgroup.fdckpt");
   const subgroupText = (
     await captureOutput(() =>
-      finetune([
-        "--method",
-        "subgroup",
-        "--model",
-        modelFile,
-        "--classifier",
-        classifierFile,
-        "--prompt",
-        PROMPTS[0],
-        ...ONE_SMALL_STEP,
-        "--out",
-        subgroupOut,
-      ]),
+      finetune(["--method", "subgroup", ...tinyModels, ...ONE_SMALL_STEP, "--out", subgroupOut]),
     )
   ).join("\n");
   expect(subgroupText).toMatch(/finetune subgroup .* 1\/1 loss/);

@@ -6,7 +6,6 @@
  * (Memory and norms as the steps grow: chainGradientScaling.test.ts.)
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../../src/backend";
 import { addLoraAdapters } from "../../src/models/lora";
 import {
   DdimSamplingChain,
@@ -15,23 +14,13 @@ import {
   type ChainDenoiser,
   type ChainGradientMode,
 } from "../../src/methods/samplingChainGradient";
-import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { denoiseLatents } from "../../src/pipeline/textToImage";
 import { NoiseSchedule } from "../../src/schedulers/noiseSchedule";
 import { createRng } from "../../src/util/random";
 import { PROMPTS } from "../models/tinyModels";
-import { chainSetup, textModel } from "./fixtures";
+import { chainTestBed } from "./fixtures";
 
-let model: LatentDiffusionModel;
-
-beforeAll(async () => {
-  await useBackend("wasm");
-  model = textModel();
-});
-
-afterAll(() => model.dispose());
-
-const setup = (batch: number, variables: tf.Variable[] = []) => chainSetup(model, batch, variables);
+const bed = chainTestBed();
 
 function relativeDifference(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => {
@@ -41,10 +30,10 @@ function relativeDifference(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 test("the chain samples what generation samples (DDIM, guidance)", () => {
-  const s = setup(2);
-  const chain = new DdimSamplingChain(6, model.config.noise);
+  const s = bed.setup(2);
+  const chain = new DdimSamplingChain(6, bed.model.config.noise);
   const mine = chain.sample(s.denoiser, s.start, s.conditioning);
-  const reference = denoiseLatents(model, PROMPTS.slice(0, 2), s.start, {
+  const reference = denoiseLatents(bed.model, PROMPTS.slice(0, 2), s.start, {
     steps: 6,
     guidanceScale: 3,
   });
@@ -54,8 +43,8 @@ test("the chain samples what generation samples (DDIM, guidance)", () => {
 });
 
 test("direct coefficients match the closed form; adjusted ones share one magnitude", () => {
-  const chain = new DdimSamplingChain(8, model.config.noise);
-  const schedule = new NoiseSchedule(model.config.noise);
+  const chain = new DdimSamplingChain(8, bed.model.config.noise);
+  const schedule = new NoiseSchedule(bed.model.config.noise);
   // DDIM (η = 0) ending at ᾱ = 1: z_0 = Σ_k (ρ(t_{k+1}) − ρ(t_k))·ε_k + …, ρ = √(1−ᾱ)/√ᾱ.
   const rho = (t: number) =>
     t < 0 ? 0 : Math.sqrt(1 - schedule.alphaBar(t)) / Math.sqrt(schedule.alphaBar(t));
@@ -71,13 +60,13 @@ test("direct coefficients match the closed form; adjusted ones share one magnitu
   });
   // The noisiest step's ε weighs far more than the last one's in the exact chain.
   expect(magnitudes[0] / magnitudes[chain.steps - 1]).toBeGreaterThan(10);
-  expect(() => new DdimSamplingChain(4, { ...model.config.noise, clipSample: true })).toThrow(
+  expect(() => new DdimSamplingChain(4, { ...bed.model.config.noise, clipSample: true })).toThrow(
     /not affine/,
   );
 });
 
 test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·g", () => {
-  const chain = new DdimSamplingChain(5, model.config.noise);
+  const chain = new DdimSamplingChain(5, bed.model.config.noise);
   const conditioning = tf.zeros([1, 2, 2, 1]);
   const denoiser: ChainDenoiser = {
     variables: [],
@@ -103,7 +92,7 @@ test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·
 });
 
 test("adjusted gradient through one random step, re-weighted, is unbiased", () => {
-  const chain = new DdimSamplingChain(4, model.config.noise);
+  const chain = new DdimSamplingChain(4, bed.model.config.noise);
   const conditioning = tf.tensor4d([0.5, -1, 2, 0.25], [1, 2, 2, 1]);
   // ε depends on the conditioning differently at every timestep.
   const denoiser: ChainDenoiser = {
@@ -137,7 +126,11 @@ test("adjusted gradient through one random step, re-weighted, is unbiased", () =
 describe("checkpointed gradients equal one tape through the chain", () => {
   for (const mode of ["adjusted", "exact"] as ChainGradientMode[]) {
     test(mode, () => {
-      const adapters = addLoraAdapters(model.unet, { rank: 2, attention: ["cross"] }, createRng(5));
+      const adapters = addLoraAdapters(
+        bed.model.unet,
+        { rank: 2, attention: ["cross"] },
+        createRng(5),
+      );
       // Non-zero up-projections so the adapters change the output and get a real gradient.
       const rng = createRng(6);
       for (const { adapter } of adapters.entries) {
@@ -148,8 +141,8 @@ describe("checkpointed gradients equal one tape through the chain", () => {
           ),
         );
       }
-      const s = setup(2, adapters.parameters());
-      const chain = new DdimSamplingChain(5, model.config.noise);
+      const s = bed.setup(2, adapters.parameters());
+      const chain = new DdimSamplingChain(5, bed.model.config.noise);
       const trace = chain.run(s.denoiser, s.start, s.conditioning);
       const checkpointed = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, mode);
       const taped = chain.tapedGradients(
@@ -175,8 +168,8 @@ describe("checkpointed gradients equal one tape through the chain", () => {
 });
 
 test("the exact gradient matches a central finite difference along a random direction", () => {
-  const s = setup(1);
-  const chain = new DdimSamplingChain(4, model.config.noise);
+  const s = bed.setup(1);
+  const chain = new DdimSamplingChain(4, bed.model.config.noise);
   const trace = chain.run(s.denoiser, s.start, s.conditioning);
   const gradients = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, "exact");
   const rng = createRng(21);

@@ -4,36 +4,25 @@
  * norm levels off (its per-step coefficient shrinks as 1/steps).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../../src/backend";
 import {
   DdimSamplingChain,
   disposeChainGradients,
   disposeTrace,
   type ChainGradients,
 } from "../../src/methods/samplingChainGradient";
-import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
-import { chainSetup, textModel } from "./fixtures";
+import { chainTestBed } from "./fixtures";
 
-let model: LatentDiffusionModel;
-
-beforeAll(async () => {
-  await useBackend("wasm");
-  model = textModel();
-});
-
-afterAll(() => model.dispose());
-
-const setup = (batch: number, variables: tf.Variable[] = []) => chainSetup(model, batch, variables);
+const bed = chainTestBed();
 
 function peakBytes(f: () => ChainGradients): Promise<number> {
   return tf.profile(() => disposeChainGradients(f())).then((info) => info.peakBytes);
 }
 
 test("checkpointing: peak memory does not grow with the steps; the single tape's does", async () => {
-  const s = setup(1);
+  const s = bed.setup(1);
   const peaks: Record<string, number[]> = { checkpointed: [], taped: [] };
   for (const steps of [2, 8]) {
-    const chain = new DdimSamplingChain(steps, model.config.noise);
+    const chain = new DdimSamplingChain(steps, bed.model.config.noise);
     peaks.checkpointed.push(
       await peakBytes(() => {
         const trace = chain.run(s.denoiser, s.start, s.conditioning);
@@ -62,10 +51,10 @@ test("checkpointing: peak memory does not grow with the steps; the single tape's
 });
 
 test("gradient norms over 2, 4, 8, 16 steps: the adjusted chain's stays bounded", () => {
-  const s = setup(1);
+  const s = bed.setup(1);
   const norms: number[] = [];
   for (const steps of [2, 4, 8, 16]) {
-    const chain = new DdimSamplingChain(steps, model.config.noise);
+    const chain = new DdimSamplingChain(steps, bed.model.config.noise);
     const trace = chain.run(s.denoiser, s.start, s.conditioning);
     const g = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, "adjusted");
     norms.push(tf.norm(g.conditioning).dataSync()[0]);

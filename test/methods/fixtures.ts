@@ -133,6 +133,25 @@ export interface ChainSetup {
   dispose(): void;
 }
 
+/** What a chain-gradient test file shares: one `textModel` and its `chainSetup`. */
+export interface ChainTestBed {
+  model: LatentDiffusionModel;
+  setup(batch: number, variables?: tf.Variable[]): ChainSetup;
+}
+
+/** Registers the file's hooks: wasm backend and the model, freed after all tests. */
+export function chainTestBed(): ChainTestBed {
+  const bed = {
+    setup: (batch, variables) => chainSetup(bed.model, batch, variables),
+  } as ChainTestBed;
+  beforeAll(async () => {
+    await useBackend("wasm");
+    bed.model = textModel();
+  });
+  afterAll(() => bed.model.dispose());
+  return bed;
+}
+
 /** `batch` prompts through `model`'s guided denoiser (scale 3), differentiating `variables`. */
 export function chainSetup(
   model: LatentDiffusionModel,
