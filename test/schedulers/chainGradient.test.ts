@@ -35,8 +35,8 @@ for (const name of ["ddpm", "ddim", "dpm-solver++"] as SchedulerName[])
     const rng = createRng(1);
     const start = gaussianNoise([6], rng);
     const noises = [0, 1, 2, 3].map(() => gaussianNoise([6], rng));
-    const loss = (w: tf.Scalar) =>
-      tf.sum(tf.square(sampleWith(name, w, start, noises))) as tf.Scalar;
+    const loss = (w: tf.Tensor) =>
+      tf.sum(tf.square(sampleWith(name, w as tf.Scalar, start, noises))) as tf.Scalar;
     const w0 = 0.7;
     const grad = tf.tidy(() => tf.grad(loss)(tf.scalar(w0)).dataSync()[0]);
     const h = 1e-2;
