@@ -10,17 +10,15 @@
  * and W d×32 (full rank), or with --samples N the sample covariance of N draws (rank N−1 when
  * N ≤ d). --eigen also times the reference eigendecomposition square root (slow: ~13d³ flops).
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
-import { encodeNpy } from "../src/io/npy";
 import { featureStatistics, gaussianMoments } from "../src/fairness/featureStatistics";
 import {
   frechetDistanceFromMoments,
   type CovarianceSquareRoot,
 } from "../src/fairness/frechetDistance";
 import { createRng } from "../src/util/random";
-import { peerHasModules, runPeerJson } from "./peers/python";
+import { scipyFrechet } from "./peers/frechetScipy";
+import { peerHasModules } from "./peers/python";
 
 interface Moments {
   mean: Float64Array;
@@ -100,27 +98,12 @@ export async function main(args: string[]): Promise<void> {
     console.log("scipy peer missing (apt install python3-scipy): ratio not computed");
     return;
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-fid-bench-"));
-  try {
-    const save = (name: string, data: Float64Array, shape: number[]): void =>
-      fs.writeFileSync(path.join(dir, `${name}.npy`), encodeNpy(data, shape));
-    save("mu1", a.mean, [d]);
-    save("sigma1", a.covariance, [d, d]);
-    save("mu2", b.mean, [d]);
-    save("sigma2", b.covariance, [d, d]);
-    const script = path.join(__dirname, "../../bench/peers/frechet_scipy.py");
-    const peer = runPeerJson<{ fd: number; seconds: number; retried: boolean; scipy: string }>(
-      script,
-      [dir, String(repeats)],
-    );
-    const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
-    console.log(
-      `scipy ${peer.scipy} sqrtm (pytorch-fid formula): ${peer.seconds.toFixed(2)} s, FD = ${peer.fd}${peer.retried ? " (needed the 1e-6 retry)" : ""}`,
-    );
-    console.log(
-      `ratio fairdiff/scipy: ${(ours.seconds / peer.seconds).toFixed(2)} (goal ≤ 0.5); relative FD difference ${relative.toExponential(2)}; load average now ${load()}`,
-    );
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const peer = scipyFrechet(a, b, repeats);
+  const relative = Math.abs(ours.distance - peer.fd) / Math.abs(peer.fd);
+  console.log(
+    `scipy ${peer.scipy} sqrtm (pytorch-fid formula): ${peer.seconds.toFixed(2)} s, FD = ${peer.fd}${peer.retried ? " (needed the 1e-6 retry)" : ""}`,
+  );
+  console.log(
+    `ratio fairdiff/scipy: ${(ours.seconds / peer.seconds).toFixed(2)} (goal ≤ 0.5); relative FD difference ${relative.toExponential(2)}; load average now ${load()}`,
+  );
 }
