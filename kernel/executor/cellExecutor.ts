@@ -14,7 +14,7 @@ import {
   type CompileDiagnostic,
 } from "./cellError";
 import { createCellConverter } from "./cellConverter";
-import { ts } from "./typescript";
+import { parseCell } from "./typescript";
 
 const tslabDist = path.dirname(require.resolve("tslab/dist/executor"));
 const { createExecutor } = require(
@@ -106,13 +106,7 @@ export class CellExecutor {
   isComplete(code: string): { status: "complete" | "incomplete" | "invalid"; indent?: string } {
     const verdict = converterModule.isCompleteCode(code);
     if (!verdict.completed) return { status: "incomplete", indent: verdict.indent ?? "" };
-    const file = ts.createSourceFile(
-      "cell.ts",
-      code,
-      ts.ScriptTarget.Latest,
-      false,
-      ts.ScriptKind.TS,
-    );
+    const file = parseCell(code);
     const errors = (file as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? [];
     return { status: errors.length > 0 ? "invalid" : "complete" };
   }

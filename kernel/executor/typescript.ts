@@ -8,3 +8,8 @@ const tslabDir = path.dirname(require.resolve("tslab/package.json"));
 export const ts: TS = require(
   require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] }),
 );
+
+/** A cell's syntax tree alone (no program, no type check): for questions about its shape. */
+export function parseCell(code: string): import("@tslab/typescript-for-tslab").SourceFile {
+  return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+}

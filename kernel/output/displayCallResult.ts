@@ -3,7 +3,7 @@
  * the call returns is not echoed as an execute_result (IPython's display returns None). A handle
  * named on its own (`h`) is still shown.
  */
-import { ts } from "../executor/typescript";
+import { parseCell, ts } from "../executor/typescript";
 import { DisplayHandle } from "./display";
 
 type Node = import("@tslab/typescript-for-tslab").Node;
@@ -11,13 +11,7 @@ type Expression = import("@tslab/typescript-for-tslab").Expression;
 
 export function isDisplayCallResult(code: string, value: unknown): boolean {
   if (!(value instanceof DisplayHandle)) return false;
-  const file = ts.createSourceFile(
-    "cell.ts",
-    code,
-    ts.ScriptTarget.Latest,
-    false,
-    ts.ScriptKind.TS,
-  );
+  const file = parseCell(code);
   const last = file.statements[file.statements.length - 1];
   if (!last || !ts.isExpressionStatement(last)) return false;
   let expression = withoutParentheses(last.expression);
