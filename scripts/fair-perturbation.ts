@@ -31,8 +31,7 @@ import { groupDenoisingLoss, type GroupDenoisingLoss } from "../src/methods/grou
 import { labelledExamples, labelledPresetExamples } from "../src/methods/labelledExamples";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
-import { UNet } from "../src/models/unet";
-import { createRng } from "../src/util/random";
+import { resetDenoiser } from "../src/pipeline/resetDenoiser";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -81,13 +80,9 @@ async function main() {
   // The paper trains with an EMA of the weights (--use_ema) and evaluates the average.
   const emaDecay = process.argv.includes("--ema") ? Number(option("ema", "0.99")) : undefined;
   const modes = option("modes", "none,bayesian").split(",") as ("none" | "bayesian")[];
-  const loadStart = async (): Promise<LatentDiffusionModel> => {
+  const loadStart = (): LatentDiffusionModel => {
     const model = LatentDiffusionModel.load(modelFile);
-    if (fromScratch) {
-      const fresh = new UNet(model.config.unet, createRng(seed).fork("unet"));
-      model.unet.setWeights(await fresh.getWeights());
-      fresh.dispose();
-    }
+    if (fromScratch) resetDenoiser(model, seed);
     return model;
   };
   console.log(
@@ -128,7 +123,7 @@ async function main() {
     original.dispose();
   }
   for (const mode of modes) {
-    const model = await loadStart();
+    const model = loadStart();
     const started = performance.now();
     let finalSigma: unknown;
     for await (const e of fairBayesianPerturbation(model, {

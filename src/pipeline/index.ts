@@ -23,5 +23,6 @@ export type {
   TrainingSummary,
 } from "./trainingEvents";
 export { learningRateAt, type LearningRateSchedule } from "./learningRateSchedule";
+export { resetDenoiser } from "./resetDenoiser";
 export { reconstructionPsnr, type ReconstructionQuality } from "./reconstructionQuality";
 export { CXR_MINI, TRAINING_PRESETS, trainingPreset, type TrainingPreset } from "./presets";

@@ -79,6 +79,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--target", "sex=Female:0.5,Male"])).rejects.toThrow(
     /is not Group:probability/,
   );
+  await expect(finetune([...base, "--from-scratch"])).rejects.toThrow(
+    /--from-scratch applies to --method perturb only, not "align"/,
+  );
   expect(fs.existsSync(out)).toBe(false);
 });
 

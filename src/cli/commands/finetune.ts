@@ -20,6 +20,7 @@ import type {
 import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
 import { subgroupAlignedTuning } from "../../methods/subgroupAlignedTuning";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
+import { resetDenoiser } from "../../pipeline/resetDenoiser";
 import { trainingPreset } from "../../pipeline/presets";
 import { ProgressBar } from "../progressBar";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
@@ -132,6 +133,7 @@ interface FinetuneOptions {
   semanticWeight?: string;
   threshold?: string;
   cohortSize?: string;
+  fromScratch?: boolean;
 }
 
 export function registerFinetuneCommand(program: Command): void {
@@ -177,6 +179,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
     .option("--cohort-size <n>", "perturb: training examples rendered from the model's preset")
+    .option(
+      "--from-scratch",
+      "perturb: re-initialise the UNet (seeded) and train it anew; default --lr becomes 5e-4",
+    )
     .action(async (opts: FinetuneOptions) => {
       if (!METHODS.includes(opts.method as MethodName)) {
         throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
@@ -189,6 +195,9 @@ export function registerFinetuneCommand(program: Command): void {
       const steps = positiveInteger("steps", opts.steps) as number;
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+      if (opts.fromScratch && method !== "perturb") {
+        throw new Error(`--from-scratch applies to --method perturb only, not "${method}"`);
+      }
       const stateFile = opts.state ?? `${opts.out}.state.fdckpt`;
       const evaluation: MethodEvaluationOptions = {
         every: positiveInteger("evaluate-every", opts.evaluateEvery) ?? steps,
@@ -202,7 +211,8 @@ export function registerFinetuneCommand(program: Command): void {
         steps,
         seed,
         batchSize: positiveInteger("batch-size", opts.batchSize),
-        learningRate: positiveNumber("lr", opts.lr),
+        // A fresh UNet learns at the preset's training rate, not the fine-tuning default.
+        learningRate: positiveNumber("lr", opts.lr) ?? (opts.fromScratch ? 5e-4 : undefined),
         stateFile,
         checkpointEvery: positiveInteger("checkpoint-every", opts.checkpointEvery),
         evaluation,
@@ -212,6 +222,7 @@ export function registerFinetuneCommand(program: Command): void {
 
       console.error(describeBackend(await useBackend("auto")));
       const model = LatentDiffusionModel.load(opts.model);
+      if (opts.fromScratch) resetDenoiser(model, seed);
       const classifier = SubgroupClassifier.load(opts.classifier);
       const controller = new AbortController();
       const interrupt = () => {
@@ -229,7 +240,15 @@ export function registerFinetuneCommand(program: Command): void {
         const aborted = await showEvents(events, method, steps);
         model.info = {
           ...model.info,
-          finetune: { method, target, prompts, steps, seed, complete: !aborted },
+          finetune: {
+            method,
+            target,
+            prompts,
+            steps,
+            seed,
+            fromScratch: opts.fromScratch === true,
+            complete: !aborted,
+          },
         };
         if (aborted) {
           console.error(
