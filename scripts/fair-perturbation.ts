@@ -12,13 +12,16 @@
  *     --skipLibCheck --types node scripts/fair-perturbation.ts && \
  *   node dist/scripts/fair-perturbation.js [--steps 300] [--batch 32] [--lr 1e-4] [--every 30] \
  *     [--held-out 300] [--fid-images 300] [--bootstrap 200] [--seed 3] \
- *     [--model models/cxr-mini.fdckpt] [--from-scratch] [--ema 0.99] [--modes none,bayesian] [--json out.json]
+ *     [--model models/cxr-mini.fdckpt] [--from-scratch] [--ema 0.99] [--balanced] \
+ *     [--modes none,bayesian] [--json out.json]
  *
  * --from-scratch re-initialises the UNet (seeded by --seed) and keeps the model's trained
  * autoencoder and text encoder: the UNet must learn the cohort anew, the regime where the
  * under-represented groups lag (the paper's setting is long domain-adaptive training, not a
  * light fine-tune). --modes runs only some of the two arms, so the arms of one seed can run in
  * parallel processes; scripts/fair-perturbation-summary.ts pairs the JSON files up by seed.
+ * --balanced trains on a cohort with uniform sex and race instead — a diagnostic: a loss gap that
+ * stays without the imbalance is the groups' own difficulty, not under-representation.
  */
 import { writeFileSync } from "fs";
 import { auditQuality } from "../src/audit/qualityAudit";
@@ -77,6 +80,7 @@ async function main() {
   const modelFile = option("model", "models/cxr-mini.fdckpt");
   const seed = Number(option("seed", "3"));
   const fromScratch = process.argv.includes("--from-scratch");
+  const balanced = process.argv.includes("--balanced");
   // The paper trains with an EMA of the weights (--use_ema) and evaluates the average.
   const emaDecay = process.argv.includes("--ema") ? Number(option("ema", "0.99")) : undefined;
   const modes = option("modes", "none,bayesian").split(",") as ("none" | "bayesian")[];
@@ -86,10 +90,13 @@ async function main() {
     return model;
   };
   console.log(
-    `backend ${backend.name}; ${steps} steps, batch ${batchSize}, lr ${learningRate}, T ${every}, seed ${seed}${fromScratch ? ", UNet from scratch" : ""}${emaDecay ? `, EMA ${emaDecay}` : ""}`,
+    `backend ${backend.name}; ${steps} steps, batch ${batchSize}, lr ${learningRate}, T ${every}, seed ${seed}${fromScratch ? ", UNet from scratch" : ""}${emaDecay ? `, EMA ${emaDecay}` : ""}${balanced ? ", balanced cohort" : ""}`,
   );
 
-  const examples = labelledPresetExamples(CXR_MINI, cohortSize);
+  const examples = labelledPresetExamples(
+    balanced ? { ...CXR_MINI, mix: {} } : CXR_MINI,
+    cohortSize,
+  );
   const attributes = createSyntheticCohort({ cohort: "cxr", size: 0, seed: 0 }).attributes.filter(
     (a) => a.name === "sex" || a.name === "race",
   );
@@ -154,7 +161,7 @@ async function main() {
   const jsonAt = process.argv.indexOf("--json");
   const save = (extra: Record<string, unknown>) => {
     if (jsonAt < 0) return;
-    const run = { steps, batchSize, learningRate, every, seed, fromScratch, emaDecay };
+    const run = { steps, batchSize, learningRate, every, seed, fromScratch, emaDecay, balanced };
     writeFileSync(process.argv[jsonAt + 1], JSON.stringify({ ...run, results, ...extra }, null, 2));
   };
   const plain = results.find((r) => r.label === "plain");
