@@ -373,10 +373,19 @@ async function showEvents(
   let aborted = false;
   for await (const event of events) {
     if (event.type === "step") {
-      const bias = Object.entries(event.biasEstimate)
-        .map(([a, b]) => `${a} ${b.toFixed(2)}`)
-        .join(" ");
-      bar.update(event.step, `loss ${event.losses.total.toFixed(4)} batch bias ${bias}`);
+      // Methods 1 and 2 classify their batch (a bias estimate); Method 3 reports per-group loss
+      // gaps instead.
+      const bias = Object.entries(event.biasEstimate).map(([a, b]) => `${a} ${b.toFixed(2)}`);
+      const gaps = Object.entries(event.losses)
+        .filter(([name]) => name.startsWith("gap:"))
+        .map(([name, gap]) => `${name.slice(4)} ${gap.toFixed(4)}`);
+      const detail =
+        bias.length > 0
+          ? ` batch bias ${bias.join(" ")}`
+          : gaps.length > 0
+            ? ` loss gap ${gaps.join(" ")}`
+            : "";
+      bar.update(event.step, `loss ${event.losses.total.toFixed(4)}${detail}`);
     } else if (event.type === "evaluation") {
       console.error(
         `evaluation at step ${event.step} (${(event.elapsedMs / 1000).toFixed(1)} s, ${(100 * event.evaluationShare).toFixed(0)} % of the run so far):`,
