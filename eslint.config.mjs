@@ -9,6 +9,8 @@ export default tseslint.config(
       "coverage/",
       "test-artifacts/",
       "extension/lib/",
+      // Local experiments, ignored by git as well.
+      "scratch/",
       "**/*.js",
       "!eslint.config.mjs",
     ],
