@@ -12,7 +12,7 @@ import { perSampleDenoisingLoss, weightedMean } from "../../src/pipeline/denoise
 import type { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { NoiseSchedule } from "../../src/schedulers/noiseSchedule";
 import { createRng } from "../../src/util/random";
-import { peerPython } from "./python";
+import { peerPython, peerScriptPath } from "./python";
 
 export interface TensorData {
   values: Float32Array;
@@ -61,15 +61,9 @@ export function readTensors(prefix: string): Record<string, TensorData> {
   return out;
 }
 
-/** The twin script, from the TypeScript sources (jest) or from dist/bench/peers. */
+/** The twin script (bench/peers/diffusion_twin.py). */
 export function twinScript(): string {
-  const candidates = [
-    path.join(__dirname, "diffusion_twin.py"),
-    path.join(__dirname, "../../../bench/peers/diffusion_twin.py"),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`diffusion_twin.py not found (looked at ${candidates.join(", ")})`);
-  return found;
+  return peerScriptPath("diffusion_twin.py");
 }
 
 /** What the twin needs to build the same networks. */

@@ -7,18 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { GaussianMoments } from "../../src/fairness/featureStatistics";
 import { encodeNpy } from "../../src/io/npy";
-import { runPeerJson } from "./python";
-
-/** The script, from the TypeScript sources (jest) or from dist/bench/peers. */
-function peerScript(): string {
-  const candidates = [
-    path.join(__dirname, "frechet_scipy.py"),
-    path.join(__dirname, "../../../bench/peers/frechet_scipy.py"),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`frechet_scipy.py not found (looked at ${candidates.join(", ")})`);
-  return found;
-}
+import { peerScriptPath, runPeerJson } from "./python";
 
 type Moments = Pick<GaussianMoments, "mean" | "covariance">;
 
@@ -43,7 +32,7 @@ export function scipyFrechet(a: Moments, b: Moments, repeats = 1): ScipyFrechet 
     save("sigma1", a.covariance, [d, d]);
     save("mu2", b.mean, [d]);
     save("sigma2", b.covariance, [d, d]);
-    return runPeerJson<ScipyFrechet>(peerScript(), [dir, String(repeats)]);
+    return runPeerJson<ScipyFrechet>(peerScriptPath("frechet_scipy.py"), [dir, String(repeats)]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

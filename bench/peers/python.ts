@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 export function peerPython(): string {
   const fromEnv = process.env.FAIRDIFF_PYTHON;
@@ -21,6 +22,17 @@ export function peerHasModules(modules: string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** A peer script of bench/peers, from the TypeScript sources (jest) or from dist/bench/peers. */
+export function peerScriptPath(name: string): string {
+  const candidates = [
+    path.join(__dirname, name),
+    path.join(__dirname, "../../../bench/peers", name),
+  ];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new Error(`${name} not found (looked at ${candidates.join(", ")})`);
+  return found;
 }
 
 export function runPeerJson<T>(script: string, args: string[]): T {
