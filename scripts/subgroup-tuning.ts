@@ -9,7 +9,7 @@
  * Run:
  *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
  *     --skipLibCheck --types node scripts/subgroup-tuning.ts && \
- *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] \
+ *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--ema 0.95] \
  *     [--attributes sex] [--n 200] [--eval-every 50] [--model models/cxr-mini.fdckpt] [--json out.json]
  */
 import { writeFileSync } from "fs";
@@ -36,6 +36,8 @@ async function main() {
   const learningRate = Number(option("lr", "1e-3"));
   const consistencyWeight = Number(option("lambda", "1"));
   const n = Number(option("n", "200"));
+  const ema = option("ema", "");
+  const emaDecay = ema === "" ? undefined : Number(ema);
   const evalEvery = Number(option("eval-every", "50"));
   const attributes = option("attributes", "sex").split(",");
   const model = LatentDiffusionModel.load(option("model", "models/cxr-mini.fdckpt"));
@@ -79,6 +81,7 @@ async function main() {
     batchSize,
     learningRate,
     consistencyWeight,
+    emaDecay,
     evaluation: { every: evalEvery, prompts: [NEUTRAL], imagesPerPrompt: 64, seed: 77, attributes },
   })) {
     if (e.type === "step" && (e.step % 10 === 0 || e.step === 1)) {
@@ -127,6 +130,7 @@ async function main() {
           batchSize,
           learningRate,
           consistencyWeight,
+          emaDecay,
           minutes,
           worst,
           pass,

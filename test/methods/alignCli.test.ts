@@ -82,6 +82,12 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--from-scratch"])).rejects.toThrow(
     /--from-scratch applies to --method perturb only, not "align"/,
   );
+  await expect(finetune([...base, "--ema", "1"])).rejects.toThrow(
+    /--ema must be a number in \[0, 1\), got "1"/,
+  );
+  await expect(finetune([...base, "--consistency-weight", "-1"])).rejects.toThrow(
+    /--consistency-weight must be a number ≥ 0, got "-1"/,
+  );
   expect(fs.existsSync(out)).toBe(false);
 });
 
@@ -139,12 +145,27 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   const subgroupOut = path.join(dir, "tuned-subgroup.fdckpt");
   const subgroupText = (
     await captureOutput(() =>
-      finetune(["--method", "subgroup", ...tinyModels, ...ONE_SMALL_STEP, "--out", subgroupOut]),
+      finetune([
+        "--method",
+        "subgroup",
+        ...tinyModels,
+        ...ONE_SMALL_STEP,
+        "--ema",
+        "0.9",
+        "--consistency-weight",
+        "0.5",
+        "--out",
+        subgroupOut,
+      ]),
     )
   ).join("\n");
   expect(subgroupText).toMatch(/finetune subgroup .* 1\/1 loss/);
   const subgroupModel = LatentDiffusionModel.load(subgroupOut);
   expect(subgroupModel.info.finetune).toMatchObject({ method: "subgroup", complete: true });
+  expect(subgroupModel.info.subgroupTuning).toMatchObject({
+    emaDecay: 0.9,
+    consistencyWeight: 0.5,
+  });
   subgroupModel.dispose();
 }, 180000);
 

@@ -226,6 +226,82 @@ test("an aborted run saves its state and a resumed run continues like an uninter
   }
 }, 90_000);
 
+test("with emaDecay the run ends on the moving average of its weights, and resumes it", async () => {
+  const c = classifier(0.2);
+  const target = { sex: { Female: 0.8, Male: 0.2 } };
+  const decay = 0.6;
+  const options = { ...base(target), steps: 4, trainable: "unet" as const, learningRate: 1e-2 };
+  // Plain run: the weights after every step.
+  const plain = model();
+  const trajectory = [plain.unet.getWeightsSync()];
+  for await (const e of subgroupAlignedTuning(plain, c, options)) {
+    if (e.type === "step") trajectory.push(plain.unet.getWeightsSync());
+  }
+  const expected: Record<string, Float64Array> = {};
+  for (const [name, first] of Object.entries(trajectory[0])) {
+    const avg = Float64Array.from(first);
+    for (const weights of trajectory.slice(1)) {
+      const w = weights[name];
+      for (let j = 0; j < avg.length; j++) avg[j] = decay * avg[j] + (1 - decay) * w[j];
+    }
+    expected[name] = avg;
+  }
+  const last = trajectory.at(-1)!;
+  const averaged = model();
+  await collectEvents(subgroupAlignedTuning(averaged, c, { ...options, emaDecay: decay }));
+  const result = averaged.unet.getWeightsSync();
+  let farFromLast = 0;
+  for (const [name, values] of Object.entries(result)) {
+    for (let j = 0; j < values.length; j++) {
+      expect(Math.abs(values[j] - expected[name][j])).toBeLessThan(1e-6);
+      farFromLast = Math.max(farFromLast, Math.abs(values[j] - last[name][j]));
+    }
+  }
+  // The average is not the last step's weights: the test would see a missing swap.
+  expect(farFromLast).toBeGreaterThan(1e-4);
+  expect(averaged.info.subgroupTuning).toMatchObject({ emaDecay: decay });
+
+  // Stopped after 2 steps and resumed: the average comes back from the state file.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-subgroup-ema-"));
+  try {
+    const stateFile = path.join(dir, "state.fdckpt");
+    const controller = new AbortController();
+    const first = model();
+    for await (const e of subgroupAlignedTuning(first, c, {
+      ...options,
+      emaDecay: decay,
+      stateFile,
+      signal: controller.signal,
+    })) {
+      if (e.type === "step" && e.step === 2) controller.abort();
+    }
+    first.dispose();
+    const resumed = model();
+    await collectEvents(
+      subgroupAlignedTuning(resumed, c, { ...options, emaDecay: decay, stateFile }),
+    );
+    expectSameWeights(result, resumed.unet.getWeightsSync());
+    // A state file without an average cannot resume a run that keeps one.
+    const plainState = path.join(dir, "plain.fdckpt");
+    const other = model();
+    await collectEvents(
+      subgroupAlignedTuning(other, c, { ...options, steps: 1, stateFile: plainState }),
+    );
+    await expect(
+      collectEvents(
+        subgroupAlignedTuning(other, c, { ...options, emaDecay: decay, stateFile: plainState }),
+      ),
+    ).rejects.toThrow(/holds no weight average \(ema\.0\)/);
+    other.dispose();
+    resumed.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  plain.dispose();
+  averaged.dispose();
+  c.dispose();
+}, 120_000);
+
 test("bad input gets a clear error before any training", async () => {
   const m = model();
   const c = classifier();
@@ -267,6 +343,7 @@ test("bad input gets a clear error before any training", async () => {
         ++calls > 2 ? { sex: { Female: 2, Male: -1 } } : { sex: { Female: 0.5, Male: 0.5 } },
     }),
   ).rejects.toThrow(/target value for group "Male" is negative: -1/);
+  await expect(attempt({ emaDecay: 1 })).rejects.toThrow(/emaDecay must be in \[0, 1\), got 1/);
   expect(Object.keys(m.unet.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
   big.dispose();
   m.dispose();

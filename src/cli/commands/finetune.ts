@@ -85,6 +85,13 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   return n;
 }
 
+function decayValue(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new Error(`--${name} must be a number in [0, 1), got "${value}"`);
+  return n;
+}
+
 function nonNegativeNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -134,6 +141,8 @@ interface FinetuneOptions {
   threshold?: string;
   cohortSize?: string;
   fromScratch?: boolean;
+  consistencyWeight?: string;
+  ema?: string;
 }
 
 export function registerFinetuneCommand(program: Command): void {
@@ -178,6 +187,8 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
+    .option("--consistency-weight <λ>", "subgroup: weight of the consistency term (default 1)")
+    .option("--ema <decay>", "subgroup: end on a moving average of the tuned weights (e.g. 0.95)")
     .option("--cohort-size <n>", "perturb: training examples rendered from the model's preset")
     .option(
       "--from-scratch",
@@ -302,6 +313,8 @@ function tuningSettings(opts: FinetuneOptions) {
     semanticWeight: nonNegativeNumber("semantic-weight", opts.semanticWeight),
     threshold: nonNegativeNumber("threshold", opts.threshold),
     cohortSize: positiveInteger("cohort-size", opts.cohortSize),
+    consistencyWeight: nonNegativeNumber("consistency-weight", opts.consistencyWeight),
+    emaDecay: decayValue("ema", opts.ema),
   } as const;
 }
 
@@ -340,6 +353,8 @@ function methodEvents(
       lora: { rank: tuning.rank },
       samplingSteps: tuning.samplingSteps,
       guidanceScale: tuning.guidanceScale,
+      consistencyWeight: tuning.consistencyWeight,
+      emaDecay: tuning.emaDecay,
     });
   }
   // perturb: the preset's own training images, labelled with their groups.
