@@ -9,7 +9,7 @@
  * Run:
  *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
  *     --skipLibCheck --types node scripts/subgroup-tuning.ts && \
- *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--ema 0.95] \
+ *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--ema 0.95] [--seed 7] \
  *     [--attributes sex] [--n 200] [--eval-every 50] [--model models/cxr-mini.fdckpt] [--json out.json]
  */
 import { writeFileSync } from "fs";
@@ -75,7 +75,7 @@ async function main() {
   const started = performance.now();
   for await (const e of subgroupAlignedTuning(model, classifier, {
     steps,
-    seed: 7,
+    seed: Number(option("seed", "7")),
     prompts: [NEUTRAL],
     target: () => target,
     batchSize,
