@@ -510,7 +510,7 @@ export async function* subgroupAlignedTuning(
       restoreState: (file) => restoreState(file, tunable, optimizer, average, options, batchSize),
       // After the final state (live weights, for resuming) is saved: the average is the result.
       finish: () => {
-        if (average) assignValues(tunable.variables, average.values);
+        average?.assignTo(tunable.variables);
       },
       // Within the run, against the target the step just used.
       evaluate: (settings, stepsDone, stepTarget) =>
@@ -619,8 +619,4 @@ async function restoreState(
 
 async function variableValues(variables: tf.Variable[]): Promise<Float32Array[]> {
   return Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
-}
-
-function assignValues(variables: tf.Variable[], values: Float32Array[]): void {
-  variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
 }

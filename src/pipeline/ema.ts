@@ -1,3 +1,5 @@
+import * as tf from "@tensorflow/tfjs-core";
+
 /** Exponential moving average of weights, kept as plain arrays beside the live variables. */
 export class WeightAverage {
   readonly values: Float32Array[];
@@ -18,5 +20,10 @@ export class WeightAverage {
       const avg = this.values[i];
       for (let j = 0; j < avg.length; j++) avg[j] = keep * avg[j] + take * w[j];
     });
+  }
+
+  /** Writes the averaged weights into `variables` (same order and sizes as the initial weights). */
+  assignTo(variables: tf.Variable[]): void {
+    variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(this.values[i], v.shape))));
   }
 }

@@ -143,7 +143,7 @@ export async function* denoiserTraining(
         : undefined,
     });
     // The model keeps the averaged weights: they sample better than the last raw step.
-    local.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(ema.values[i], v.shape))));
+    ema.assignTo(local.variables);
     model.info = {
       ...model.info,
       denoiser: stageRecord(summary, batchSize, options.seed),
