@@ -9,7 +9,7 @@
  * Run:
  *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
  *     --skipLibCheck --types node scripts/subgroup-tuning.ts && \
- *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--ema 0.95] [--seed 7] \
+ *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--confidence 0] [--ema 0.95] [--seed 7] \
  *     [--attributes sex] [--n 200] [--eval-every 50] [--model models/cxr-mini.fdckpt] [--json out.json]
  */
 import { writeFileSync } from "fs";
@@ -35,6 +35,7 @@ async function main() {
   const batchSize = Number(option("batch", "16"));
   const learningRate = Number(option("lr", "1e-3"));
   const consistencyWeight = Number(option("lambda", "1"));
+  const confidenceWeight = Number(option("confidence", "0"));
   const n = Number(option("n", "200"));
   const ema = option("ema", "");
   const emaDecay = ema === "" ? undefined : Number(ema);
@@ -81,12 +82,13 @@ async function main() {
     batchSize,
     learningRate,
     consistencyWeight,
+    confidenceWeight,
     emaDecay,
     evaluation: { every: evalEvery, prompts: [NEUTRAL], imagesPerPrompt: 64, seed: 77, attributes },
   })) {
     if (e.type === "step" && (e.step % 10 === 0 || e.step === 1)) {
       console.log(
-        `step ${e.step}: loss ${e.losses.total.toFixed(4)} (dist ${e.losses.distribution.toFixed(4)}, kd ${e.losses.consistency.toFixed(5)}), batch ${JSON.stringify(e.detail.batchProportions)} t=${String(e.detail.timestep)} ${e.imagesPerSecond.toFixed(1)} img/s`,
+        `step ${e.step}: loss ${e.losses.total.toFixed(4)} (dist ${e.losses.distribution.toFixed(4)}, kd ${e.losses.consistency.toFixed(5)}, entropy ${e.losses.confidence.toFixed(4)}), batch ${JSON.stringify(e.detail.batchProportions)} t=${String(e.detail.timestep)} ${e.imagesPerSecond.toFixed(1)} img/s`,
       );
     } else if (e.type === "evaluation") {
       const summary = e.attributes.map(
@@ -130,6 +132,7 @@ async function main() {
           batchSize,
           learningRate,
           consistencyWeight,
+          confidenceWeight,
           emaDecay,
           minutes,
           worst,

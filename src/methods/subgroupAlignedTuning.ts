@@ -27,8 +27,14 @@
  *  5. Consistency (knowledge distillation) L_kd = mean over batch and latent entries of
  *     (ε̂_θ − ε̂_orig)², ε̂_orig the frozen original model's guided output on the same z_t, t,
  *     prompts (LoRA switched off, or a frozen copy when the whole UNet is tuned).
- *  6. L = L_dist + λ·L_kd, one AdamW step (linear warm-up then cosine), gradient clipped.
- *  7. Optionally (`emaDecay`) an exponential moving average of the tuned weights is kept and
+ *  6. Optionally (`confidenceWeight` γ) a confidence term L_conf = Σ_a (1/B)·Σ_i H(p_i,a), the
+ *     mean entropy of each image's probabilities. L_dist alone can be met by images the
+ *     classifier finds ambiguous (0.4 Asian / 0.6 White adds 0.4 to the Asian mean but counts as
+ *     White in an audit, which counts arg-max); L_conf asks each image to be one group clearly, so
+ *     that matching the mean also matches the counts (the two terms together are the "information
+ *     maximisation" objective). Off by default.
+ *  7. L = L_dist + λ·L_kd + γ·L_conf, one AdamW step (linear warm-up then cosine), gradient clipped.
+ *  8. Optionally (`emaDecay`) an exponential moving average of the tuned weights is kept and
  *     becomes the result: the batch-mean loss on 16 images pulls the proportions back and forth
  *     from step to step, and the average settles where the swings centre.
  *
@@ -91,6 +97,8 @@ export interface SubgroupAlignedTuningOptions extends MethodRunOptions {
   lora?: { rank?: number; alpha?: number; on?: LoraTarget[] };
   /** λ of the consistency term (default 1). */
   consistencyWeight?: number;
+  /** γ of the per-image confidence (mean entropy) term (default 0: off). */
+  confidenceWeight?: number;
   /** Guidance scale of the sampler the tuning follows (default 3, as the audits). */
   guidanceScale?: number;
   /** Steps of the on-policy sampler (default 10). */
@@ -174,6 +182,8 @@ function checkOptions(options: SubgroupAlignedTuningOptions): void {
   }
   const lambda = options.consistencyWeight ?? 1;
   if (!(lambda >= 0)) throw new Error(`consistencyWeight must be ≥ 0, got ${lambda}`);
+  const gamma = options.confidenceWeight ?? 0;
+  if (!(gamma >= 0)) throw new Error(`confidenceWeight must be ≥ 0, got ${gamma}`);
   const decay = options.emaDecay;
   if (decay !== undefined && !(decay >= 0 && decay < 1)) {
     throw new Error(`emaDecay must be in [0, 1), got ${decay}`);
@@ -364,11 +374,20 @@ function klFromTarget(target: number[], logProbabilities: tf.Tensor2D): tf.Scala
   });
 }
 
+/** (1/B)·Σ_i H(p_i) = −(1/B)·Σ_i Σ_g p_i,g ln p_i,g, from log-probabilities [B × groups]. */
+function meanEntropy(logProbabilities: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(
+    () =>
+      tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbabilities), logProbabilities), 1))) as tf.Scalar,
+  );
+}
+
 export type SubgroupTuningSummary = MethodRunSummary;
 
 interface StepNumbers {
   distribution: number;
   consistency: number;
+  confidence: number;
   proportions: number[][];
 }
 
@@ -384,6 +403,7 @@ export async function* subgroupAlignedTuning(
   const batchSize = options.batchSize ?? 16;
   const peak = options.learningRate ?? (trainable === "lora" ? 5e-4 : 2e-5);
   const lambda = options.consistencyWeight ?? 1;
+  const gamma = options.confidenceWeight ?? 0;
   const scale = options.guidanceScale ?? 3;
   const samplingSteps = options.samplingSteps ?? 10;
   const noisySteps = Math.max(1, Math.ceil(samplingSteps * (options.noisyFraction ?? 0.6)));
@@ -452,12 +472,18 @@ export async function* subgroupAlignedTuning(
             logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
           ) as tf.Scalar;
           const consistency = tf.mean(tf.square(tf.sub(output, ref))) as tf.Scalar;
-          const total = tf.add(distribution, tf.mul(consistency, lambda)) as tf.Scalar;
-          return { total, side: [distribution, consistency, ...means] };
+          const confidence = tf.addN(logProbabilities.map(meanEntropy)) as tf.Scalar;
+          const total = tf.addN([
+            distribution,
+            tf.mul(consistency, lambda),
+            tf.mul(confidence, gamma),
+          ]) as tf.Scalar;
+          return { total, side: [distribution, consistency, confidence, ...means] };
         },
-        async ([distribution, consistency, ...means]): Promise<StepNumbers> => ({
+        async ([distribution, consistency, confidence, ...means]): Promise<StepNumbers> => ({
           distribution: (await distribution.data())[0],
           consistency: (await consistency.data())[0],
+          confidence: (await confidence.data())[0],
           proportions: await Promise.all(means.map(async (m) => Array.from(await m.data()))),
         }),
         { learningRate, clipNorm: options.clipNorm ?? 1 },
@@ -477,6 +503,7 @@ export async function* subgroupAlignedTuning(
         total: outcome.loss,
         distribution: outcome.extras.distribution,
         consistency: outcome.extras.consistency,
+        confidence: outcome.extras.confidence,
       },
       target: asDistributions(heads),
       detail: {
@@ -535,6 +562,7 @@ export async function* subgroupAlignedTuning(
                 ? { rank: options.lora?.rank ?? 4, on: options.lora?.on ?? ["unet-cross", "text"] }
                 : undefined,
             consistencyWeight: lambda,
+            confidenceWeight: gamma,
             learningRate: peak,
             batchSize,
             emaDecay: options.emaDecay,

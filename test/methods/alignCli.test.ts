@@ -88,6 +88,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--consistency-weight", "-1"])).rejects.toThrow(
     /--consistency-weight must be a number ≥ 0, got "-1"/,
   );
+  await expect(finetune([...base, "--confidence-weight", "x"])).rejects.toThrow(
+    /--confidence-weight must be a number ≥ 0, got "x"/,
+  );
   expect(fs.existsSync(out)).toBe(false);
 });
 
@@ -154,6 +157,8 @@ test("a one-step align run writes a tuned model that loads and records the run; 
         "0.9",
         "--consistency-weight",
         "0.5",
+        "--confidence-weight",
+        "0.25",
         "--out",
         subgroupOut,
       ]),
@@ -165,6 +170,7 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   expect(subgroupModel.info.subgroupTuning).toMatchObject({
     emaDecay: 0.9,
     consistencyWeight: 0.5,
+    confidenceWeight: 0.25,
   });
   subgroupModel.dispose();
 }, 180000);

@@ -142,6 +142,7 @@ interface FinetuneOptions {
   cohortSize?: string;
   fromScratch?: boolean;
   consistencyWeight?: string;
+  confidenceWeight?: string;
   ema?: string;
 }
 
@@ -188,6 +189,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
     .option("--consistency-weight <λ>", "subgroup: weight of the consistency term (default 1)")
+    .option(
+      "--confidence-weight <γ>",
+      "subgroup: weight of the per-image confidence term (default 0; helps joint targets)",
+    )
     .option("--ema <decay>", "subgroup: end on a moving average of the tuned weights (e.g. 0.95)")
     .option("--cohort-size <n>", "perturb: training examples rendered from the model's preset")
     .option(
@@ -314,6 +319,7 @@ function tuningSettings(opts: FinetuneOptions) {
     threshold: nonNegativeNumber("threshold", opts.threshold),
     cohortSize: positiveInteger("cohort-size", opts.cohortSize),
     consistencyWeight: nonNegativeNumber("consistency-weight", opts.consistencyWeight),
+    confidenceWeight: nonNegativeNumber("confidence-weight", opts.confidenceWeight),
     emaDecay: decayValue("ema", opts.ema),
   } as const;
 }
@@ -354,6 +360,7 @@ function methodEvents(
       samplingSteps: tuning.samplingSteps,
       guidanceScale: tuning.guidanceScale,
       consistencyWeight: tuning.consistencyWeight,
+      confidenceWeight: tuning.confidenceWeight,
       emaDecay: tuning.emaDecay,
     });
   }
