@@ -10,7 +10,7 @@
  *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
  *     --skipLibCheck --types node scripts/subgroup-tuning.ts && \
  *   node dist/scripts/subgroup-tuning.js [--steps 150] [--batch 16] [--lr 1e-3] [--lambda 1] [--confidence 0] [--ema 0.95] [--seed 7] \
- *     [--attributes sex] [--n 200] [--eval-every 50] [--model models/cxr-mini.fdckpt] [--json out.json]
+ *     [--attributes sex] [--n 200] [--eval-every 50] [--model models/cxr-mini.fdckpt] [--json out.json] [--save tuned.fdckpt]
  */
 import { writeFileSync } from "fs";
 import { useBackend } from "../src/backend";
@@ -143,6 +143,8 @@ async function main() {
       ),
     );
   }
+  const saveAt = process.argv.indexOf("--save");
+  if (saveAt >= 0) await model.save(process.argv[saveAt + 1]);
   process.exitCode = pass ? 0 : 1;
 }
 
