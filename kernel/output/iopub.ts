@@ -17,13 +17,14 @@ export interface PublishOptions {
 
 export class Iopub {
   readonly governor = new RateGovernor();
-  readonly live = new LiveUpdates(this.governor);
   readonly streams: StreamBuffer;
+  readonly live: LiveUpdates;
 
   constructor(private readonly session: Session) {
     this.streams = new StreamBuffer(this.governor, (parent, name, text) =>
       this.send("stream", { name, text }, { parent }, Buffer.byteLength(text)),
     );
+    this.live = new LiveUpdates(this.governor, () => this.streams.pendingBytes());
   }
 
   publish(msgType: string, content: Content, options: PublishOptions = {}): void {

@@ -2,6 +2,9 @@
  * Coalesces live updates (widget state, update_display_data) per key: the first change goes out
  * at once, later ones within `intervalMs` merge into one message, and the rate governor can
  * postpone a flush further. The latest state always gets out; intermediate states may not.
+ * Sending one first flushes the stream text waiting before it (output stays in order), so an
+ * update also waits until that text fits the budget: else a print loop that updates a widget
+ * would push all its text out past the governor.
  */
 import type { RateGovernor } from "./rateGovernor";
 
@@ -16,6 +19,7 @@ export class LiveUpdates {
 
   constructor(
     private readonly governor: RateGovernor,
+    private readonly pendingStreamBytes: () => number = () => 0,
     private readonly intervalMs = 50,
   ) {}
 
@@ -37,16 +41,20 @@ export class LiveUpdates {
 
   private arm(key: string, entry: Entry): void {
     const sinceLast = performance.now() - (this.lastSent.get(key) ?? -Infinity);
-    const wait = Math.max(this.intervalMs - sinceLast, this.governor.delayFor(0));
+    const wait = Math.max(this.intervalMs - sinceLast, this.budgetDelay());
     if (wait <= 0) {
       this.run(key);
       return;
     }
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
-      if (this.governor.delayFor(0) > 0) this.arm(key, entry);
+      if (this.budgetDelay() > 0) this.arm(key, entry);
       else this.run(key);
     }, wait);
+  }
+
+  private budgetDelay(): number {
+    return this.governor.delayFor(this.pendingStreamBytes());
   }
 
   private run(key: string): void {
