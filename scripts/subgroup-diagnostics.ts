@@ -17,7 +17,8 @@ import { useBackend } from "../src/backend";
 import type { HeadPrediction } from "../src/classifiers/subgroupClassifier";
 import { SubgroupClassifier } from "../src/classifiers/subgroupClassifier";
 import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
-import { featureStatistics } from "../src/fairness/featureStatistics";
+import { statisticsOfRows, type FeatureMatrix } from "../src/audit/qualityFid";
+import type { FeatureStatistics } from "../src/fairness/featureStatistics";
 import { frechetDistance } from "../src/fairness/frechetDistance";
 import { projectEncoderExtractor } from "../src/features/projectEncoderExtractor";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
@@ -58,16 +59,14 @@ async function main() {
   const seed = flag("seed", 5005);
   const classifier = SubgroupClassifier.load("models/cxr-classifier.fdckpt");
   const encoder = projectEncoderExtractor(classifier);
-  const d = encoder.info.dimension;
-  const statisticsOf = (features: Float64Array, pick?: number[]) => {
-    if (!pick) return featureStatistics(features, d);
-    const out = new Float64Array(pick.length * d);
-    pick.forEach((row, k) => out.set(features.subarray(row * d, (row + 1) * d), k * d));
-    return featureStatistics(out, d);
-  };
+  const dimension = encoder.info.dimension;
+  const featuresOf = async (images: tf.Tensor4D): Promise<FeatureMatrix> => ({
+    values: await encoder.extract(images),
+    dimension,
+  });
 
   const real = createSyntheticCohort({ cohort: "cxr", size: 6000, seed: 99 });
-  const realStatistics = new Map<string, ReturnType<typeof featureStatistics>>();
+  const realStatistics = new Map<string, FeatureStatistics>();
   for (const attribute of ATTRIBUTES) {
     for (const group of classifier.task(attribute).classes) {
       const picked: number[] = [];
@@ -79,7 +78,7 @@ async function main() {
         picked.flatMap((i) => Array.from(real.sampleAt(i).image.data)),
       );
       const images = tf.tensor4d(pixels, [picked.length, real.height, real.width, real.channels]);
-      realStatistics.set(`${attribute}:${group}`, statisticsOf(await encoder.extract(images)));
+      realStatistics.set(`${attribute}:${group}`, statisticsOfRows(await featuresOf(images)));
       images.dispose();
     }
   }
@@ -93,7 +92,7 @@ async function main() {
         steps,
       });
       const heads = await classifier.predict(images);
-      const features = steps === 25 ? await encoder.extract(images) : undefined;
+      const features = steps === 25 ? await featuresOf(images) : undefined;
       images.dispose();
       for (const attribute of ATTRIBUTES) {
         const head = heads.find((h) => h.task === attribute) as HeadPrediction;
@@ -107,7 +106,7 @@ async function main() {
             if (members.length < MIN_GROUP_IMAGES) return `${group} – (${members.length})`;
             const real = realStatistics.get(`${attribute}:${group}`);
             if (!real) throw new Error(`no real statistics for ${attribute} ${group}`);
-            const distance = frechetDistance(statisticsOf(features, members), real).distance;
+            const distance = frechetDistance(statisticsOfRows(features, members), real).distance;
             return `${group} ${distance.toFixed(0)} (${members.length})`;
           });
           line += `; group FID ${fids.join(", ")}`;

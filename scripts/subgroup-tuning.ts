@@ -143,8 +143,8 @@ async function main() {
       ),
     );
   }
-  const saveAt = process.argv.indexOf("--save");
-  if (saveAt >= 0) await model.save(process.argv[saveAt + 1]);
+  const savePath = option("save", "");
+  if (savePath) await model.save(savePath);
   process.exitCode = pass ? 0 : 1;
 }
 

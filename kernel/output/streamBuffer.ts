@@ -75,7 +75,7 @@ export class StreamBuffer {
 
   private timedFlush(): void {
     this.timer = undefined;
-    const wait = this.governor.delayFor(Buffer.byteLength(this.text));
+    const wait = this.governor.delayFor(this.pendingBytes());
     if (wait > 0) this.timer = setTimeout(() => this.timedFlush(), wait);
     else this.flush();
   }
