@@ -28,4 +28,25 @@ export default tseslint.config(
       "@typescript-eslint/no-require-imports": "off",
     },
   },
+  {
+    // Code that may run on WebGPU reads tensors with `await data()`: tfjs-webgpu cannot read a
+    // GPU buffer synchronously under Node (dataSync throws "OffscreenCanvas is not defined").
+    files: [
+      "src/**/*.ts",
+      "kernel/**/*.ts",
+      "bench/**/*.ts",
+      "scripts/**/*.ts",
+      "test/webgpu/**/*.ts",
+    ],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[property.name=/^(dataSync|arraySync|bufferSync)$/]",
+          message:
+            "synchronous tensor reads fail on WebGPU under Node: use `await tensor.data()` / `await tensor.array()` / `await tensor.buffer()`",
+        },
+      ],
+    },
+  },
 );

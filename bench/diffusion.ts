@@ -141,7 +141,11 @@ async function tfjsMsPerStep(
  * gradient download, summation or clipping — what the trainer's bookkeeping costs shows as the
  * difference from the 1-replica row.
  */
-function tfjsPlainMsPerStep(model: LatentDiffusionModel, batch: ArrayBatch, steps: number): Timing {
+async function tfjsPlainMsPerStep(
+  model: LatentDiffusionModel,
+  batch: ArrayBatch,
+  steps: number,
+): Promise<Timing> {
   const trainable = denoiserTrainable(model.textEncoder, model.unet, "epsilon", false);
   const optimizer = buildOptimizer({
     name: "adamw",
@@ -149,24 +153,24 @@ function tfjsPlainMsPerStep(model: LatentDiffusionModel, batch: ArrayBatch, step
     weightDecay: WEIGHT_DECAY,
   });
   const inputs = toTensors(batch);
-  const step = () => {
+  const step = async () => {
     const { value, grads } = tf.variableGrads(() => trainable.loss(inputs), trainable.variables);
-    value.dataSync();
+    await value.data();
     optimizer.apply(
       trainable.variables,
       trainable.variables.map((v) => grads[v.name]),
       LEARNING_RATE,
     );
-    trainable.variables[0].dataSync();
+    await trainable.variables[0].data();
     tf.dispose([value, ...Object.values(grads)]);
   };
   try {
-    for (let i = 0; i < 2; i++) step();
+    for (let i = 0; i < 2; i++) await step();
     const stepMs: number[] = [];
     const cpuStart = cpuMs();
     for (let i = 0; i < steps; i++) {
       const start = performance.now();
-      step();
+      await step();
       stepMs.push(performance.now() - start);
     }
     return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
@@ -271,7 +275,7 @@ export async function prepareTwin(
   const nul = model.tokenizer.encode(new Array<string>(prompts.length).fill(NULL_PROMPT));
   const tokens = [prompts.length, cond.maxLength];
   writeTensors(path.join(dir, "sample"), {
-    latents: { values: latents.dataSync(), shape: latents.shape },
+    latents: { values: await latents.data(), shape: latents.shape },
     condIds: { values: cond.ids, shape: tokens },
     condMask: { values: cond.mask, shape: tokens },
     nullIds: { values: nul.ids, shape: tokens },
@@ -347,7 +351,7 @@ export async function main(args: string[]): Promise<void> {
         tfjsSample: c === 1 ? oneThread : twoThreads,
       });
     }
-    const plain = tfjsPlainMsPerStep(model, batch, steps);
+    const plain = await tfjsPlainMsPerStep(model, batch, steps);
     if (peerHasModules(["torch", "numpy"])) {
       console.log("measuring PyTorch twin…");
       for (const row of rows) {

@@ -99,7 +99,7 @@ async function chainGradientPeak(
   const start = initialLatents(model, 1, 0, batchSize);
   const cotangent = tf.onesLike(start);
   const denoiser = guidedDenoiser(model.unet, context.mask, 3);
-  const chain = new DdimSamplingChain(samplingSteps, model.config.noise);
+  const chain = await DdimSamplingChain.create(samplingSteps, model.config.noise);
   const peak = await peakBytesDuring(() => {
     if (taped) {
       disposeChainGradients(

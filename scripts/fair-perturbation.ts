@@ -86,7 +86,7 @@ async function main() {
   const modes = option("modes", "none,bayesian").split(",") as ("none" | "bayesian")[];
   const loadStart = (): LatentDiffusionModel => {
     const model = LatentDiffusionModel.load(modelFile);
-    if (fromScratch) resetDenoiser(model, seed);
+    if (fromScratch) await resetDenoiser(model, seed);
     return model;
   };
   console.log(
@@ -108,7 +108,11 @@ async function main() {
   });
   const heldOutExamples = labelledExamples(heldOut.slice(0, heldOutSize));
   const measure = async (model: LatentDiffusionModel, label: string): Promise<Outcome> => {
-    const loss = groupDenoisingLoss(model, heldOutExamples, { seed: 17, attributes, draws: 4 });
+    const loss = await groupDenoisingLoss(model, heldOutExamples, {
+      seed: 17,
+      attributes,
+      draws: 4,
+    });
     const quality =
       fidImages > 0
         ? await auditQuality(model, {

@@ -177,7 +177,7 @@ export async function compareWithTwin(
     ...model.textEncoder.namedParameters().map(([n, v]): [string, tf.Variable] => [`text.${n}`, v]),
     ...model.unet.namedParameters().map(([n, v]): [string, tf.Variable] => [`unet.${n}`, v]),
   ];
-  const ours = tf.tidy(() => {
+  const kept = tf.tidy(() => {
     const t: Record<string, tf.Tensor> = {};
     for (const [name, x] of Object.entries(inputs)) {
       t[name] = tf.tensor(x.values, x.shape, name === "tokenIds" ? "int32" : "float32");
@@ -202,14 +202,13 @@ export async function compareWithTwin(
         ),
       named.map(([, v]) => v),
     );
-    return {
-      text: text.embeddings.dataSync().slice(),
-      unet: unet.dataSync().slice(),
-      decoded: decoded.dataSync().slice(),
-      loss: value.dataSync().slice(),
-      gradients: named.map(([, v]) => grads[v.name].dataSync().slice()),
-    };
+    return [text.embeddings, unet, decoded, value, ...named.map(([, v]) => grads[v.name])];
   });
+  const [text, unet, decoded, loss, ...gradients] = await Promise.all(
+    kept.map(async (t) => (await t.data()).slice()),
+  );
+  tf.dispose(kept);
+  const ours = { text, unet, decoded, loss, gradients };
 
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(twinConfig(model)));

@@ -56,13 +56,13 @@ function realImages(real: RunAuditQualityOptions["real"]) {
     : (real as LabelledImages).images;
 }
 
-function realDataIdentity(options: RunAuditQualityOptions): RealDataIdentity {
+async function realDataIdentity(options: RunAuditQualityOptions): Promise<RealDataIdentity> {
   const images = realImages(options.real);
   const count = Array.isArray(images) ? images.length : images.shape[0];
   return {
     description: options.realDescription ?? `${count} real images given to the quality audit`,
     images: count,
-    sha256: sha256Images(images),
+    sha256: await sha256Images(images),
   };
 }
 
@@ -77,7 +77,7 @@ export async function runAudit(
     modelIdentity(model, options.modelFile),
     classifierIdentity(classifier, options.classifierFile),
   ]);
-  const data = options.quality ? realDataIdentity(options.quality) : undefined;
+  const data = options.quality ? await realDataIdentity(options.quality) : undefined;
   const attributes =
     options.attributes ?? classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
   const representationStarted = performance.now();

@@ -46,7 +46,7 @@ export function sha256Weights(weights: NamedWeights): string {
  * SHA-256 of images in order: each image's size, channels and float32 pixels. A batch tensor
  * [n, h, w, c] hashes the same as the same images given as rasters.
  */
-export function sha256Images(images: Iterable<RasterImage> | tf.Tensor4D): string {
+export async function sha256Images(images: Iterable<RasterImage> | tf.Tensor4D): Promise<string> {
   const hash = createHash("sha256");
   const add = (width: number, height: number, channels: number, data: Float32Array) => {
     hash.update(`${width}x${height}x${channels};`);
@@ -54,7 +54,7 @@ export function sha256Images(images: Iterable<RasterImage> | tf.Tensor4D): strin
   };
   if (images instanceof tf.Tensor) {
     const [n, height, width, channels] = images.shape;
-    const values = images.dataSync() as Float32Array;
+    const values = (await images.data()) as Float32Array;
     const per = height * width * channels;
     for (let i = 0; i < n; i++)
       add(width, height, channels, values.subarray(i * per, (i + 1) * per));

@@ -2,3 +2,12 @@ export { useBackend } from "./useBackend";
 export { backendInfo, describeBackend } from "./backendInfo";
 export type { BackendInfo, BackendName, BackendRequest, BackendCandidate } from "./backendInfo";
 export { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
+export {
+  BACKEND_CHOICES,
+  BACKEND_NAMES,
+  backendRequestFromEnvironment,
+  parseBackendRequest,
+} from "./backendRequest";
+export { webgpuBeatsWasm } from "./webgpuRule";
+export { describeAdapter, inspectWebgpuAdapter } from "./webgpuAdapter";
+export type { WebgpuAdapter, WebgpuProbe } from "./webgpuAdapter";

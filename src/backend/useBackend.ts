@@ -1,6 +1,7 @@
 /**
  * Chooses the fastest tfjs backend this machine can run and says why. Auto order:
- * tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn) → wasm (+ fairdiff's training kernels) → cpu.
+ * tfjs-node-gpu (CUDA) → tfjs-node → WebGPU (Dawn, only where webgpuRule says it beats wasm) →
+ * wasm (+ fairdiff's training kernels) → cpu.
  */
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's CommonJS build registers no gradients; the @tensorflow/tfjs bundle does.
@@ -13,7 +14,9 @@ import {
   type BackendRequest,
 } from "./backendInfo";
 import { loadOptionalModule } from "./optionalModule";
-import { probeWebgpu } from "./webgpuAdapter";
+import { inspectWebgpuAdapter, installWebgpu } from "./webgpuAdapter";
+import { webgpuBeatsWasm } from "./webgpuRule";
+import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
 
 interface Attempt {
@@ -25,8 +28,6 @@ interface Attempt {
 }
 
 type Candidate = { name: BackendName; source: string; attempt: () => Promise<Attempt> };
-
-const BACKEND_NAMES: BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
 
 async function activate(name: string): Promise<boolean> {
   try {
@@ -65,16 +66,32 @@ function applyWebgpuFlags(): void {
   }
 }
 
-async function tryWebgpu(): Promise<Attempt> {
+async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
   const source = "@tensorflow/tfjs-backend-webgpu + webgpu (Dawn)";
-  const probe = await probeWebgpu();
-  if (!probe.available) return { ok: false, reason: probe.reason, source };
+  if (request === "auto") {
+    // Asked in a child process: auto must not pay for (or print) Dawn's start in this one.
+    const inspected = await inspectWebgpuAdapter();
+    if (!inspected.available || !inspected.adapter) {
+      return { ok: false, reason: inspected.reason, source };
+    }
+    const rule = webgpuBeatsWasm(inspected.adapter);
+    if (!rule.faster)
+      return { ok: false, reason: rule.why, source, adapter: inspected.adapter.name };
+  }
+  const probe = await installWebgpu();
+  if (!probe.available || !probe.adapter) return { ok: false, reason: probe.reason, source };
   require("@tensorflow/tfjs-backend-webgpu");
   applyWebgpuFlags();
   if (!(await activate("webgpu"))) {
     return { ok: false, reason: "adapter found but the tfjs WebGPU backend did not start", source };
   }
-  return { ok: true, reason: `GPU adapter: ${probe.adapter}`, source, adapter: probe.adapter };
+  const kind = probe.adapter.software ? "software adapter (CPU speed)" : "GPU adapter";
+  return {
+    ok: true,
+    reason: `${kind}: ${probe.adapter.name}`,
+    source,
+    adapter: probe.adapter.name,
+  };
 }
 
 async function tryWasm(): Promise<Attempt> {
@@ -99,7 +116,7 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, reason: "always available, slowest", source };
 }
 
-function candidates(): Candidate[] {
+function candidates(request: BackendRequest): Candidate[] {
   return [
     {
       name: "tensorflow",
@@ -111,24 +128,27 @@ function candidates(): Candidate[] {
       source: "@tensorflow/tfjs-node",
       attempt: () => tryTfjsNode("@tensorflow/tfjs-node", false),
     },
-    { name: "webgpu", source: "webgpu", attempt: tryWebgpu },
+    { name: "webgpu", source: "webgpu", attempt: () => tryWebgpu(request) },
     { name: "wasm", source: "wasm", attempt: tryWasm },
     { name: "cpu", source: "cpu", attempt: tryCpu },
   ];
 }
 
 /**
- * Selects and initialises a backend. `"auto"` takes the first that works; a named backend is
- * required to work (the error says why not). Returns (and records) the `BackendInfo`.
+ * Selects and initialises a backend. `"auto"` takes the first that works and is not slower than
+ * wasm (see webgpuRule.ts); a named backend is required to work (the error says why not). With
+ * no argument, FAIRDIFF_BACKEND decides (default auto). Returns (and records) the `BackendInfo`.
  */
-export async function useBackend(request: BackendRequest = "auto"): Promise<BackendInfo> {
-  if (request !== "auto" && !BACKEND_NAMES.includes(request)) {
+export async function useBackend(
+  request: BackendRequest = backendRequestFromEnvironment(),
+): Promise<BackendInfo> {
+  if (request !== "auto" && !BACKEND_NAMES.includes(request as BackendName)) {
     throw new Error(
       `unknown backend "${String(request)}": expected "auto" or one of ${BACKEND_NAMES.join(", ")}`,
     );
   }
   const tried: BackendCandidate[] = [];
-  for (const candidate of candidates()) {
+  for (const candidate of candidates(request)) {
     if (request !== "auto" && candidate.name !== request) continue;
     const attempt = await candidate.attempt();
     tried.push({

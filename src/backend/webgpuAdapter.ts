@@ -1,29 +1,53 @@
 /**
  * WebGPU under Node through Dawn (`webgpu` package, which ships `dawn.node`). The package is an
  * ES module; we load its native addon directly so CommonJS code (and jest) can use it.
+ *
+ * Two ways in: `inspectWebgpuAdapter` asks Dawn in a child process which adapter this machine
+ * has (so `auto` can pass over a software adapter without Dawn's native warnings reaching the
+ * terminal), and `installWebgpu` sets up `navigator.gpu` in this process for tfjs-webgpu.
  */
+import { execFile } from "node:child_process";
 import * as path from "node:path";
 
 interface DawnModule {
-  create(options: string[]): { requestAdapter(options?: object): Promise<GpuAdapterLike | null> };
+  create(options: string[]): DawnGpu;
   globals: Record<string, unknown>;
 }
 
+interface DawnGpu {
+  requestAdapter(options?: object): Promise<GpuAdapterLike | null>;
+}
+
 interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  info?: AdapterInfo;
+  isFallbackAdapter?: boolean;
+}
+
+interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** What Dawn says of the adapter it would hand tfjs-webgpu. */
+export interface WebgpuAdapter {
+  name: string;
+  /** A CPU implementation (llvmpipe/lavapipe, SwiftShader, Dawn's fallback adapter). */
+  software: boolean;
 }
 
 export interface WebgpuProbe {
   available: boolean;
   reason: string;
-  adapter?: string;
+  adapter?: WebgpuAdapter;
 }
 
-function loadDawn(): DawnModule {
+function dawnAddonPath(): string {
   const packageDir = path.dirname(require.resolve("webgpu/package.json"));
   const arch = process.platform === "darwin" ? "universal" : process.arch;
-  const addon = path.join(packageDir, "dist", `${process.platform}-${arch}`, "dawn.node");
-  return require(addon) as DawnModule;
+  return path.join(packageDir, "dist", `${process.platform}-${arch}`, "dawn.node");
 }
 
 /**
@@ -36,45 +60,132 @@ function dawnOptions(): string[] {
   return [];
 }
 
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|basic render/i;
+
+export function describeAdapter(info: AdapterInfo, fallback: boolean): WebgpuAdapter {
+  const fields = [info.vendor, info.architecture, info.device, info.description];
+  const name = fields.filter((s) => s && s.length > 0).join(" ") || "unnamed adapter";
+  const software = fallback || info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(name);
+  return { name, software };
+}
+
+const NO_ADAPTER = "no WebGPU adapter (needs a GPU and the Vulkan loader, libvulkan1)";
+
+/** Runs in the child: prints the adapter's fields as one JSON line (or `null`). */
+const INSPECT_SCRIPT = `
+const dawn = require(process.argv[1]);
+const gpu = dawn.create(JSON.parse(process.argv[2]));
+gpu.requestAdapter({ powerPreference: "high-performance" }).then((a) => {
+  const i = (a && a.info) || {};
+  const out = a && { vendor: i.vendor, architecture: i.architecture, device: i.device,
+    description: i.description, isFallbackAdapter: i.isFallbackAdapter === true || a.isFallbackAdapter === true };
+  process.stdout.write(JSON.stringify(out) + "\\n");
+  process.exit(0);
+}, (e) => { process.stdout.write(JSON.stringify({ error: String(e && e.message) }) + "\\n"); process.exit(0); });
+`;
+
+let inspected: Promise<WebgpuProbe> | undefined;
+
 /**
- * Installs `navigator.gpu` and the WebGPU globals, then asks Dawn for an adapter. Resolves
- * without throwing: a machine with no GPU (or no Vulkan loader) gets a reason instead.
+ * Which adapter Dawn finds, asked in a child process whose stderr is captured: Dawn prints
+ * limit warnings from native code on some adapters (lavapipe), which no JavaScript can silence.
+ * Cached for the process.
  */
-export async function probeWebgpu(timeoutMs = 5000): Promise<WebgpuProbe> {
-  let dawn: DawnModule;
-  try {
-    dawn = loadDawn();
-  } catch (error) {
-    return {
-      available: false,
-      reason: `webgpu (Dawn) failed to load: ${(error as Error).message}`,
-    };
-  }
-  try {
-    const gpu = dawn.create(dawnOptions());
-    const adapter = await Promise.race([
-      gpu.requestAdapter({ powerPreference: "high-performance" }),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
-    ]);
-    if (!adapter) {
+export function inspectWebgpuAdapter(timeoutMs = 15000): Promise<WebgpuProbe> {
+  inspected ??= new Promise<WebgpuProbe>((resolve) => {
+    let addon: string;
+    try {
+      addon = dawnAddonPath();
+    } catch (error) {
+      resolve({
+        available: false,
+        reason: `webgpu (Dawn) is not installed: ${(error as Error).message}`,
+      });
+      return;
+    }
+    execFile(
+      process.execPath,
+      ["-e", INSPECT_SCRIPT, addon, JSON.stringify(dawnOptions())],
+      { timeout: timeoutMs, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split("\n").at(-1) ?? "";
+        let parsed: (AdapterInfo & { error?: string }) | null | undefined;
+        try {
+          parsed = JSON.parse(line) as typeof parsed;
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed === undefined) {
+          const why = error?.killed
+            ? `no answer in ${timeoutMs / 1000} s`
+            : stderr.trim().split("\n").at(-1);
+          resolve({
+            available: false,
+            reason: `webgpu (Dawn) failed to start: ${why || "no output"}`,
+          });
+        } else if (parsed === null) {
+          resolve({ available: false, reason: NO_ADAPTER });
+        } else if (parsed.error !== undefined) {
+          resolve({ available: false, reason: `WebGPU adapter request failed: ${parsed.error}` });
+        } else {
+          const adapter = describeAdapter(parsed, parsed.isFallbackAdapter === true);
+          resolve({ available: true, reason: "WebGPU adapter found", adapter });
+        }
+      },
+    );
+  });
+  return inspected;
+}
+
+let installed: Promise<WebgpuProbe> | undefined;
+
+/**
+ * Installs `navigator.gpu` and the WebGPU globals in this process and asks Dawn for an adapter
+ * once; tfjs-webgpu's own `requestAdapter` gets that same adapter. Resolves without throwing: a
+ * machine with no GPU (or no Vulkan loader) gets a reason instead.
+ */
+export function installWebgpu(timeoutMs = 15000): Promise<WebgpuProbe> {
+  installed ??= (async (): Promise<WebgpuProbe> => {
+    let dawn: DawnModule;
+    try {
+      dawn = require(dawnAddonPath()) as DawnModule;
+    } catch (error) {
       return {
         available: false,
-        reason: "no WebGPU adapter (needs a GPU and the Vulkan loader, libvulkan1)",
+        reason: `webgpu (Dawn) failed to load: ${(error as Error).message}`,
       };
     }
-    Object.assign(globalThis, dawn.globals);
-    const g = globalThis as { navigator?: { gpu?: unknown } };
-    if (!g.navigator) Object.defineProperty(globalThis, "navigator", { value: {}, writable: true });
-    (g.navigator as { gpu?: unknown }).gpu = gpu;
-    const info = adapter.info ?? {};
-    const name = [info.vendor, info.architecture, info.device, info.description]
-      .filter((s) => s && s.length > 0)
-      .join(" ");
-    return { available: true, reason: "WebGPU adapter found", adapter: name || "unnamed adapter" };
-  } catch (error) {
-    return {
-      available: false,
-      reason: `WebGPU adapter request failed: ${(error as Error).message}`,
-    };
-  }
+    try {
+      const gpu = dawn.create(dawnOptions());
+      const adapter = await Promise.race([
+        gpu.requestAdapter({ powerPreference: "high-performance" }),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
+      ]);
+      if (!adapter) return { available: false, reason: NO_ADAPTER };
+      Object.assign(globalThis, dawn.globals);
+      const g = globalThis as { navigator?: { gpu?: unknown } };
+      if (!g.navigator) {
+        Object.defineProperty(globalThis, "navigator", { value: {}, writable: true });
+      }
+      // One adapter request per process: each one makes Dawn enumerate (and warn) again.
+      // (`instance` keeps Dawn alive as long as navigator.gpu is.)
+      const shared = {
+        instance: gpu,
+        requestAdapter: () => Promise.resolve(adapter),
+        getPreferredCanvasFormat: () => "rgba8unorm",
+      };
+      (g.navigator as { gpu?: unknown }).gpu = shared;
+      return {
+        available: true,
+        reason: "WebGPU adapter found",
+        adapter: describeAdapter(adapter.info ?? {}, adapter.isFallbackAdapter === true),
+      };
+    } catch (error) {
+      return {
+        available: false,
+        reason: `WebGPU adapter request failed: ${(error as Error).message}`,
+      };
+    }
+  })();
+  return installed;
 }

@@ -261,7 +261,7 @@ export async function* distributionalAlignment(
   // Fail on a bad target before any work.
   resolveAlignmentAttributes(classifier, options.target());
   const n = settings.batchSize;
-  const chain = new DdimSamplingChain(settings.samplingSteps, model.config.noise);
+  const chain = await DdimSamplingChain.create(settings.samplingSteps, model.config.noise);
   // The frozen original: same weights, never trained (the semantic term's reference).
   const original =
     settings.semanticWeight > 0
@@ -288,7 +288,7 @@ export async function* distributionalAlignment(
   const ema =
     options.emaDecay !== undefined
       ? new WeightAverage(
-          variables.map((v) => Float32Array.from(v.dataSync())),
+          await Promise.all(variables.map(async (v) => Float32Array.from(await v.data()))),
           options.emaDecay,
         )
       : undefined;
@@ -331,7 +331,8 @@ export async function* distributionalAlignment(
         `distributional alignment diverged at step ${step + 1}: loss ${outcome.losses.total}`,
       );
     }
-    if (ema) ema.update(variables.map((v) => v.dataSync() as Float32Array));
+    if (ema)
+      ema.update(await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array)));
     return {
       images: n,
       losses: outcome.losses,
@@ -486,7 +487,8 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         semanticWeights[i] = settings.semanticWeight * (changes ? settings.changedTargetFactor : 1);
       }
       // 5. Loss and its gradient at the chain's output z_0.
-      const lossValues = { total: 0, fairness: 0, semantic: 0 };
+      // The parts are kept off the tape's tidy and read after it: WebGPU allows only async reads.
+      let parts: tf.Tensor[] = [];
       const { value, grads } = tf.engine().gradients(
         () => {
           const terms = alignmentLoss(latentsToUnitImages(model, trace.output), {
@@ -497,16 +499,18 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             originalFeatures,
             features: settings.semanticFeatures,
           });
-          lossValues.fairness = terms.fairness.dataSync()[0];
-          lossValues.semantic = terms.semantic.dataSync()[0];
+          parts = [tf.keep(terms.fairness), tf.keep(terms.semantic)];
           return terms.total;
         },
         [trace.output],
         undefined,
         true,
       );
-      lossValues.total = (await value.data())[0];
-      value.dispose();
+      const [total, fairness, semantic] = await Promise.all(
+        [value, ...parts].map(async (t) => (await t.data())[0]),
+      );
+      const lossValues = { total, fairness, semantic };
+      tf.dispose([value, ...parts]);
       const latentGradient = (grads[0] ?? tf.zerosLike(trace.output)) as tf.Tensor4D;
       // 6. Through the sampling chain (checkpointed), then the text encoder.
       const subset =

@@ -145,7 +145,7 @@ export async function* fairBayesianPerturbation(
   const mode = options.perturbation ?? "bayesian";
   const batchSize = options.batchSize ?? 32;
   const peak = options.learningRate ?? 1e-4;
-  const makeBatch = denoisingBatches(model, examples, encodeLatents(model, [...examples]), {
+  const makeBatch = denoisingBatches(model, examples, await encodeLatents(model, [...examples]), {
     seed: options.seed,
     batchSize,
     promptDropout: options.promptDropout ?? 0.1,

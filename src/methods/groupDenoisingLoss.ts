@@ -45,11 +45,11 @@ export interface GroupDenoisingLoss {
   byAttribute: AttributeDenoisingLoss[];
 }
 
-export function groupDenoisingLoss(
+export async function groupDenoisingLoss(
   model: LatentDiffusionModel,
   examples: readonly LabelledTrainingExample[],
   options: GroupDenoisingLossOptions,
-): GroupDenoisingLoss {
+): Promise<GroupDenoisingLoss> {
   if (examples.length === 0) throw new Error("no examples to measure the denoising loss on");
   const draws = options.draws ?? 4;
   if (!Number.isInteger(draws) || draws < 1) {
@@ -63,7 +63,7 @@ export function groupDenoisingLoss(
   const { unet, noise: noiseConfig } = model.config;
   const schedule = new NoiseSchedule(noiseConfig);
   const per = unet.sampleSize * unet.sampleSize * unet.inChannels;
-  const latents = encodeLatents(model, [...examples]);
+  const latents = await encodeLatents(model, [...examples]);
   const total = examples.length * draws;
   const losses = new Float32Array(total);
   const batchSize = options.batchSize ?? 64;
@@ -89,7 +89,7 @@ export function groupDenoisingLoss(
     }
     const encoded = model.tokenizer.encode(prompts, { overflow: "truncate" });
     const shape = [count, unet.sampleSize, unet.sampleSize, unet.inChannels];
-    const values = tf.tidy(() =>
+    const lossTensor = tf.tidy(() =>
       perSampleDenoisingLoss(model.textEncoder, model.unet, noiseConfig.predictionType, {
         latents: tf.tensor(batchLatents, shape),
         noise: tf.tensor(noise, shape),
@@ -98,9 +98,10 @@ export function groupDenoisingLoss(
         spread: tf.tensor1d(spread),
         tokenIds: tf.tensor2d(encoded.ids, [count, encoded.maxLength], "int32"),
         tokenMask: tf.tensor2d(encoded.mask, [count, encoded.maxLength]),
-      }).dataSync(),
+      }),
     );
-    losses.set(values, start);
+    losses.set(await lossTensor.data(), start);
+    lossTensor.dispose();
   }
   const groups = exampleGroups.map((g) =>
     Int32Array.from({ length: total }, (_, s) => g[Math.floor(s / draws)]),

@@ -111,35 +111,51 @@ export class DdimSamplingChain {
   /** The coefficient every step's ε gets in `adjusted` mode: sign(C_k)·geomean|C|. */
   readonly adjustedCoefficients: Float64Array;
 
-  constructor(steps: number, noise: Partial<SchedulerConfig> = {}) {
-    this.scheduler = new DDIMScheduler({ ...noise, eta: 0 });
-    this.scheduler.setTimesteps(steps);
-    this.timesteps = Array.from(this.scheduler.timesteps);
-    const n = this.timesteps.length;
-    this.sampleCoefficients = new Float64Array(n);
-    this.outputCoefficients = new Float64Array(n);
-    this.timesteps.forEach((t, k) => {
-      // Probe (z, ε) = (1, 0), (0, 1), (1, 1): A, B, and A + B if the step is affine.
-      const [a, b, both] = tf.tidy(() =>
-        [
-          [1, 0],
-          [0, 1],
-          [1, 1],
-        ].map(
-          ([z, e]) =>
-            this.scheduler
-              .step(tf.fill([1, 1, 1, 1], e), t, tf.fill([1, 1, 1, 1], z))
-              .prevSample.dataSync()[0],
-        ),
-      );
+  /**
+   * Builds the chain for `steps` DDIM steps. Async: the step's affine coefficients are read back
+   * from the backend with `data()`, which WebGPU allows (a synchronous read would not).
+   */
+  static async create(
+    steps: number,
+    noise: Partial<SchedulerConfig> = {},
+  ): Promise<DdimSamplingChain> {
+    const scheduler = new DDIMScheduler({ ...noise, eta: 0 });
+    scheduler.setTimesteps(steps);
+    const timesteps = Array.from(scheduler.timesteps);
+    // Probe (z, ε) = (1, 0), (0, 1), (1, 1) at every step: A, B, and A + B if the step is affine.
+    const probes = tf.tidy(() => {
+      const z = tf.tensor4d([1, 0, 1], [3, 1, 1, 1]);
+      const e = tf.tensor4d([0, 1, 1], [3, 1, 1, 1]);
+      return tf.concat(timesteps.map((t) => scheduler.step(e, t, z).prevSample));
+    });
+    const values = await probes.data();
+    probes.dispose();
+    const sampleCoefficients = new Float64Array(timesteps.length);
+    const outputCoefficients = new Float64Array(timesteps.length);
+    timesteps.forEach((t, k) => {
+      const [a, b, both] = values.subarray(3 * k, 3 * k + 3);
       if (Math.abs(a + b - both) > 1e-4 * Math.max(1, Math.abs(both))) {
         throw new Error(
           `the sampler step at t=${t} is not affine in (z, ε) (clipSample on?): adjusted gradients need an affine step`,
         );
       }
-      this.sampleCoefficients[k] = a;
-      this.outputCoefficients[k] = b;
+      sampleCoefficients[k] = a;
+      outputCoefficients[k] = b;
     });
+    return new DdimSamplingChain(scheduler, timesteps, sampleCoefficients, outputCoefficients);
+  }
+
+  private constructor(
+    scheduler: DDIMScheduler,
+    timesteps: number[],
+    sampleCoefficients: Float64Array,
+    outputCoefficients: Float64Array,
+  ) {
+    this.scheduler = scheduler;
+    this.timesteps = timesteps;
+    this.sampleCoefficients = sampleCoefficients;
+    this.outputCoefficients = outputCoefficients;
+    const n = timesteps.length;
     this.directCoefficients = new Float64Array(n);
     let later = 1;
     for (let k = n - 1; k >= 0; k--) {

@@ -97,13 +97,6 @@ export abstract class Module {
     return out;
   }
 
-  /** Copies of all weights, synchronously (cpu and wasm backends). */
-  getWeightsSync(): NamedWeights {
-    const out: NamedWeights = {};
-    for (const [name, v] of this.namedParameters()) out[name] = Float32Array.from(v.dataSync());
-    return out;
-  }
-
   /** Assigns weights by name; checks every name and size before changing anything. */
   setWeights(weights: NamedWeights, options: SetWeightsOptions = {}): void {
     const strict = options.strict ?? true;

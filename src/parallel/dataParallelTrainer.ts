@@ -6,6 +6,7 @@
  * up to float summation order.
  */
 import { Worker } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
 import type { FromReplica, ModelSpec, ToReplica } from "./messages";
@@ -110,7 +111,8 @@ export class DataParallelTrainer {
             kind: "init",
             model: options.model,
             optimizer: options.optimizer,
-            backend: options.backend ?? "auto",
+            // Workers run what this thread runs (wasm or cpu: other backends train with one replica).
+            backend: options.backend ?? (tf.getBackend() as BackendRequest),
             weights: weights.map((w) => w.slice()),
           },
           "ready",

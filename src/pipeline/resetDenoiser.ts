@@ -8,11 +8,11 @@ import { UNet } from "../models/unet";
 import { createRng } from "../util/random";
 import type { LatentDiffusionModel } from "./latentDiffusionModel";
 
-export function resetDenoiser(model: LatentDiffusionModel, seed: number): void {
+export async function resetDenoiser(model: LatentDiffusionModel, seed: number): Promise<void> {
   if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   const fresh = new UNet(model.config.unet, createRng(seed).fork("unet"));
   try {
-    model.unet.setWeights(fresh.getWeightsSync());
+    model.unet.setWeights(await fresh.getWeights());
   } finally {
     fresh.dispose();
   }

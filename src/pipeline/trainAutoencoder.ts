@@ -83,7 +83,7 @@ export async function* autoencoderTraining(
       makeBatch,
       signal: options.signal,
     });
-    calibrateScalingFactor(model, examples);
+    await calibrateScalingFactor(model, examples);
     model.info = {
       ...model.info,
       autoencoder: stageRecord(summary, batchSize, options.seed),
@@ -95,16 +95,18 @@ export async function* autoencoderTraining(
 }
 
 /** Sets scalingFactor = 1 / std of the posterior means over (up to 512) training images. */
-export function calibrateScalingFactor(
+export async function calibrateScalingFactor(
   model: LatentDiffusionModel,
   examples: Pick<TrainingExample, "image">[],
-): number {
+): Promise<number> {
   const { imageSize, imageChannels } = model.config;
   const subset = examples.slice(0, 512).map((e) => e.image);
-  const std = tf.tidy(() => {
+  const stdTensor = tf.tidy(() => {
     const means = model.autoencoder.encode(imagesToTensor(subset, imageSize, imageChannels)).mean;
-    return tf.moments(means).variance.sqrt().dataSync()[0];
+    return tf.moments(means).variance.sqrt();
   });
+  const std = (await stdTensor.data())[0];
+  stdTensor.dispose();
   const factor = std > 1e-6 ? 1 / std : 1;
   model.autoencoder.config.scalingFactor = factor;
   model.config.autoencoder.scalingFactor = factor;

@@ -52,22 +52,19 @@ interface StateMetadata {
 }
 
 /** Encodes every training image once with the frozen autoencoder (posterior means, scaled). */
-export function encodeLatents(
+export async function encodeLatents(
   model: LatentDiffusionModel,
   examples: TrainingExample[],
-): Float32Array {
+): Promise<Float32Array> {
   const { imageSize, imageChannels } = model.config;
   const chunks: Float32Array[] = [];
   for (let start = 0; start < examples.length; start += 64) {
     const part = examples.slice(start, start + 64).map((e) => e.image);
-    chunks.push(
-      tf.tidy(
-        () =>
-          model.autoencoder
-            .imagesToLatents(imagesToTensor(part, imageSize, imageChannels))
-            .dataSync() as Float32Array,
-      ),
+    const latents = tf.tidy(() =>
+      model.autoencoder.imagesToLatents(imagesToTensor(part, imageSize, imageChannels)),
     );
+    chunks.push((await latents.data()) as Float32Array);
+    latents.dispose();
   }
   const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   let offset = 0;
@@ -85,7 +82,7 @@ export async function* denoiserTraining(
 ): AsyncGenerator<TrainingEvent, TrainingSummary> {
   if (examples.length === 0) throw new Error("no training examples");
   const batchSize = options.batchSize ?? 32;
-  const batches = denoisingBatches(model, examples, encodeLatents(model, examples), {
+  const batches = denoisingBatches(model, examples, await encodeLatents(model, examples), {
     seed: options.seed,
     batchSize,
     promptDropout: options.promptDropout ?? 0.1,

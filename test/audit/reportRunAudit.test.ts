@@ -122,7 +122,7 @@ test("runAudit: representation, quality and a manifest that fingerprints what wa
   expect(m.data).toEqual({
     description: "cxr cohort, seed 8",
     images: 24,
-    sha256: sha256Images(real.map((s) => s.image)),
+    sha256: await sha256Images(real.map((s) => s.image)),
   });
   expect(m.seed).toBe(3);
   expect(m.prompts).toEqual(prompts);

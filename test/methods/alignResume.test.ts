@@ -3,6 +3,7 @@
  * leaks across steps, same seed → same numbers, and a run resumed from its state file continues
  * exactly like an uninterrupted one.
  */
+import { weightsSync } from "../helpers/weights";
 import { distributionalAlignment } from "../../src/methods/distributionalAlignment";
 import * as path from "node:path";
 import type { MethodEvent } from "../../src/methods/methodEvents";
@@ -58,10 +59,7 @@ test("same seed → same numbers; a run resumed from its state file matches an u
   const resumed = await bed.collect(resumedModel, alignmentOptions({ steps: 3, stateFile }));
   expect(stepEvents(resumed).map((e) => e.step)).toEqual([3]);
   expect(lossesOf(resumed)).toEqual(lossesOf(straight).slice(2));
-  expectSameWeights(
-    straightModel.textEncoder.getWeightsSync(),
-    resumedModel.textEncoder.getWeightsSync(),
-  );
+  expectSameWeights(weightsSync(straightModel.textEncoder), weightsSync(resumedModel.textEncoder));
   // A state file from another run is refused, naming why.
   const otherModel = textModel();
   await expect(

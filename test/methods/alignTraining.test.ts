@@ -4,6 +4,7 @@
  * LoRA merged into the model at the end, and bad targets rejected naming the bad value before any
  * work. (Leaks, determinism and resume: alignResume.test.ts.)
  */
+import { weightsSync } from "../helpers/weights";
 import * as tf from "@tensorflow/tfjs-core";
 import { distributionalAlignment } from "../../src/methods/distributionalAlignment";
 import type { MethodStepEvent, TargetDistributions } from "../../src/methods/methodEvents";
@@ -18,7 +19,7 @@ interface AttributeDetail {
 
 test("emits step and done events; the tuned weights end up merged into the model", async () => {
   const model = textModel();
-  const before = model.textEncoder.getWeightsSync();
+  const before = weightsSync(model.textEncoder);
   const events = await bed.collect(model, alignmentOptions());
   const stepped = stepEvents(events);
   expect(stepped.map((e) => e.step)).toEqual([1, 2]);
@@ -33,7 +34,7 @@ test("emits step and done events; the tuned weights end up merged into the model
   }
   expect(events[events.length - 1]).toMatchObject({ type: "done", steps: 2, aborted: false });
   // Plain model again (LoRA merged and removed), with changed text-encoder weights.
-  const after = model.textEncoder.getWeightsSync();
+  const after = weightsSync(model.textEncoder);
   expect(Object.keys(after)).toEqual(Object.keys(before));
   const changed = Object.keys(before).some((name) =>
     after[name].some((v, i) => Math.abs(v - before[name][i]) > 1e-7),

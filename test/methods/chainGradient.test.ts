@@ -29,9 +29,9 @@ function relativeDifference(a: tf.Tensor, b: tf.Tensor): number {
   });
 }
 
-test("the chain samples what generation samples (DDIM, guidance)", () => {
+test("the chain samples what generation samples (DDIM, guidance)", async () => {
   const s = bed.setup(2);
-  const chain = new DdimSamplingChain(6, bed.model.config.noise);
+  const chain = await DdimSamplingChain.create(6, bed.model.config.noise);
   const mine = chain.sample(s.denoiser, s.start, s.conditioning);
   const reference = denoiseLatents(bed.model, PROMPTS.slice(0, 2), s.start, {
     steps: 6,
@@ -42,8 +42,8 @@ test("the chain samples what generation samples (DDIM, guidance)", () => {
   s.dispose();
 });
 
-test("direct coefficients match the closed form; adjusted ones share one magnitude", () => {
-  const chain = new DdimSamplingChain(8, bed.model.config.noise);
+test("direct coefficients match the closed form; adjusted ones share one magnitude", async () => {
+  const chain = await DdimSamplingChain.create(8, bed.model.config.noise);
   const schedule = new NoiseSchedule(bed.model.config.noise);
   // DDIM (η = 0) ending at ᾱ = 1: z_0 = Σ_k (ρ(t_{k+1}) − ρ(t_k))·ε_k + …, ρ = √(1−ᾱ)/√ᾱ.
   const rho = (t: number) =>
@@ -60,13 +60,13 @@ test("direct coefficients match the closed form; adjusted ones share one magnitu
   });
   // The noisiest step's ε weighs far more than the last one's in the exact chain.
   expect(magnitudes[0] / magnitudes[chain.steps - 1]).toBeGreaterThan(10);
-  expect(() => new DdimSamplingChain(4, { ...bed.model.config.noise, clipSample: true })).toThrow(
-    /not affine/,
-  );
+  await expect(
+    DdimSamplingChain.create(4, { ...bed.model.config.noise, clipSample: true }),
+  ).rejects.toThrow(/not affine/);
 });
 
-test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·g", () => {
-  const chain = new DdimSamplingChain(5, bed.model.config.noise);
+test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·g", async () => {
+  const chain = await DdimSamplingChain.create(5, bed.model.config.noise);
   const conditioning = tf.zeros([1, 2, 2, 1]);
   const denoiser: ChainDenoiser = {
     variables: [],
@@ -91,8 +91,8 @@ test("a denoiser that ignores z: exact = Σ C_k·g, adjusted = Σ sign(C_k)·G·
   tf.dispose([conditioning, start, cotangent]);
 });
 
-test("adjusted gradient through one random step, re-weighted, is unbiased", () => {
-  const chain = new DdimSamplingChain(4, bed.model.config.noise);
+test("adjusted gradient through one random step, re-weighted, is unbiased", async () => {
+  const chain = await DdimSamplingChain.create(4, bed.model.config.noise);
   const conditioning = tf.tensor4d([0.5, -1, 2, 0.25], [1, 2, 2, 1]);
   // ε depends on the conditioning differently at every timestep.
   const denoiser: ChainDenoiser = {
@@ -125,7 +125,7 @@ test("adjusted gradient through one random step, re-weighted, is unbiased", () =
 
 describe("checkpointed gradients equal one tape through the chain", () => {
   for (const mode of ["adjusted", "exact"] as ChainGradientMode[]) {
-    test(mode, () => {
+    test(mode, async () => {
       const adapters = addLoraAdapters(
         bed.model.unet,
         { rank: 2, attention: ["cross"] },
@@ -142,7 +142,7 @@ describe("checkpointed gradients equal one tape through the chain", () => {
         );
       }
       const s = bed.setup(2, adapters.parameters());
-      const chain = new DdimSamplingChain(5, bed.model.config.noise);
+      const chain = await DdimSamplingChain.create(5, bed.model.config.noise);
       const trace = chain.run(s.denoiser, s.start, s.conditioning);
       const checkpointed = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, mode);
       const taped = chain.tapedGradients(
@@ -167,9 +167,9 @@ describe("checkpointed gradients equal one tape through the chain", () => {
   }
 });
 
-test("the exact gradient matches a central finite difference along a random direction", () => {
+test("the exact gradient matches a central finite difference along a random direction", async () => {
   const s = bed.setup(1);
-  const chain = new DdimSamplingChain(4, bed.model.config.noise);
+  const chain = await DdimSamplingChain.create(4, bed.model.config.noise);
   const trace = chain.run(s.denoiser, s.start, s.conditioning);
   const gradients = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, "exact");
   const rng = createRng(21);

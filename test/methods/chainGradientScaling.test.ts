@@ -22,7 +22,7 @@ test("checkpointing: peak memory does not grow with the steps; the single tape's
   const s = bed.setup(1);
   const peaks: Record<string, number[]> = { checkpointed: [], taped: [] };
   for (const steps of [2, 8]) {
-    const chain = new DdimSamplingChain(steps, bed.model.config.noise);
+    const chain = await DdimSamplingChain.create(steps, bed.model.config.noise);
     peaks.checkpointed.push(
       await peakBytes(() => {
         const trace = chain.run(s.denoiser, s.start, s.conditioning);
@@ -50,11 +50,11 @@ test("checkpointing: peak memory does not grow with the steps; the single tape's
   s.dispose();
 });
 
-test("gradient norms over 2, 4, 8, 16 steps: the adjusted chain's stays bounded", () => {
+test("gradient norms over 2, 4, 8, 16 steps: the adjusted chain's stays bounded", async () => {
   const s = bed.setup(1);
   const norms: number[] = [];
   for (const steps of [2, 4, 8, 16]) {
-    const chain = new DdimSamplingChain(steps, bed.model.config.noise);
+    const chain = await DdimSamplingChain.create(steps, bed.model.config.noise);
     const trace = chain.run(s.denoiser, s.start, s.conditioning);
     const g = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, "adjusted");
     norms.push(tf.norm(g.conditioning).dataSync()[0]);

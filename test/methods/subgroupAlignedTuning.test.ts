@@ -3,6 +3,7 @@
  * and the batch-mean proportions move toward the target; the target getter is read every step;
  * tensors do not leak; runs are seeded; state files resume; bad input fails clearly.
  */
+import { weightsSync } from "../helpers/weights";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -177,7 +178,7 @@ test("changing the target getter mid-run changes the target used from the next s
   const m = model();
   const c = classifier();
   let target: TargetDistributions = { sex: { Female: 0.5, Male: 0.5 } };
-  const original = m.unet.getWeightsSync();
+  const original = weightsSync(m.unet);
   const seen: Record<string, number>[] = [];
   for await (const e of subgroupAlignedTuning(m, c, {
     ...base(target),
@@ -195,9 +196,9 @@ test("changing the target getter mid-run changes the target used from the next s
     { Female: 0.8, Male: 0.2 },
   ]);
   // LoRA was merged: the model has no adapter weights left and saves as before.
-  expect(Object.keys(m.unet.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
-  expect(Object.keys(m.textEncoder.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
-  const tuned = m.unet.getWeightsSync();
+  expect(Object.keys(weightsSync(m.unet)).some((k) => k.includes("lora"))).toBe(false);
+  expect(Object.keys(weightsSync(m.textEncoder)).some((k) => k.includes("lora"))).toBe(false);
+  const tuned = weightsSync(m.unet);
   const changed = Object.keys(original).filter((k) =>
     tuned[k].some((v, i) => v !== original[k][i]),
   );
@@ -265,7 +266,7 @@ test("an aborted run saves its state and a resumed run continues like an uninter
     );
     expect(rest.map((e) => e.step)).toEqual([3, 4]);
     expect(rest.map((e) => e.losses.total)).toEqual(full.slice(2).map((e) => e.losses.total));
-    expectSameWeights(straight.unet.getWeightsSync(), resumed.unet.getWeightsSync());
+    expectSameWeights(weightsSync(straight.unet), weightsSync(resumed.unet));
     straight.dispose();
     resumed.dispose();
   } finally {
@@ -281,9 +282,9 @@ test("with emaDecay the run ends on the moving average of its weights, and resum
   const options = { ...base(target), steps: 4, trainable: "unet" as const, learningRate: 1e-2 };
   // Plain run: the weights after every step.
   const plain = model();
-  const trajectory = [plain.unet.getWeightsSync()];
+  const trajectory = [weightsSync(plain.unet)];
   for await (const e of subgroupAlignedTuning(plain, c, options)) {
-    if (e.type === "step") trajectory.push(plain.unet.getWeightsSync());
+    if (e.type === "step") trajectory.push(weightsSync(plain.unet));
   }
   const expected: Record<string, Float64Array> = {};
   for (const [name, first] of Object.entries(trajectory[0])) {
@@ -297,7 +298,7 @@ test("with emaDecay the run ends on the moving average of its weights, and resum
   const last = trajectory.at(-1)!;
   const averaged = model();
   await collectEvents(subgroupAlignedTuning(averaged, c, { ...options, emaDecay: decay }));
-  const result = averaged.unet.getWeightsSync();
+  const result = weightsSync(averaged.unet);
   let farFromLast = 0;
   for (const [name, values] of Object.entries(result)) {
     for (let j = 0; j < values.length; j++) {
@@ -328,7 +329,7 @@ test("with emaDecay the run ends on the moving average of its weights, and resum
     await collectEvents(
       subgroupAlignedTuning(resumed, c, { ...options, emaDecay: decay, stateFile }),
     );
-    expectSameWeights(result, resumed.unet.getWeightsSync());
+    expectSameWeights(result, weightsSync(resumed.unet));
     // A state file without an average cannot resume a run that keeps one.
     const plainState = path.join(dir, "plain.fdckpt");
     const other = model();
@@ -395,7 +396,7 @@ test("bad input gets a clear error before any training", async () => {
     }),
   ).rejects.toThrow(/target value for group "Male" is negative: -1/);
   await expect(attempt({ emaDecay: 1 })).rejects.toThrow(/emaDecay must be in \[0, 1\), got 1/);
-  expect(Object.keys(m.unet.getWeightsSync()).some((k) => k.includes("lora"))).toBe(false);
+  expect(Object.keys(weightsSync(m.unet)).some((k) => k.includes("lora"))).toBe(false);
   big.dispose();
   m.dispose();
   c.dispose();

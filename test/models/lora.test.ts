@@ -1,4 +1,5 @@
 /** LoRA adapters: no change at init, enable/disable, merge = unmerged, weights, training scope. */
+import { weightsSync } from "../helpers/weights";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
 import { addLoraAdapters } from "../../src/models/lora";
@@ -24,7 +25,7 @@ function perturbUp(adapters: ReturnType<typeof addLoraAdapters>, seed: number): 
   const rng = createRng(seed);
   for (const { adapter } of adapters.entries) {
     adapter.setWeights({
-      down: adapter.getWeightsSync().down,
+      down: weightsSync(adapter).down,
       up: Float32Array.from({ length: adapter.up.size }, () => rng.normal() * 0.1),
     });
   }
@@ -70,7 +71,7 @@ describe("LoRA adapters on attention projections", () => {
 
   test("merging gives the unmerged output; unmerging restores the base weights", () => {
     const unet = new UNet(TINY_UNET, 1);
-    const baseWeights = unet.getWeightsSync();
+    const baseWeights = weightsSync(unet);
     const adapters = addLoraAdapters(
       unet,
       { rank: 4, alpha: 8, attention: ["cross"] },
@@ -82,12 +83,12 @@ describe("LoRA adapters on attention projections", () => {
     expect(maxAbsDifference(run(unet), unmerged)).toBeLessThan(1e-5);
     expect(() => adapters.setEnabled(false)).toThrow(/merged/);
     adapters.unmerge();
-    const restored = unet.getWeightsSync();
+    const restored = weightsSync(unet);
     for (const name of Object.keys(baseWeights)) {
       expect(maxAbsDifference(restored[name], baseWeights[name])).toBeLessThan(1e-6);
     }
     adapters.remove();
-    expect(Object.keys(unet.getWeightsSync())).toEqual(Object.keys(baseWeights));
+    expect(Object.keys(weightsSync(unet))).toEqual(Object.keys(baseWeights));
     unet.dispose();
   });
 
@@ -99,7 +100,7 @@ describe("LoRA adapters on attention projections", () => {
     perturbUp(la, 6);
     const saved = await la.getWeights();
     expect(Object.keys(saved).length).toBe(la.entries.length * 2);
-    const full = a.getWeightsSync();
+    const full = weightsSync(a);
     for (const [name, values] of Object.entries(saved)) expect(full[name]).toEqual(values);
     lb.setWeights(saved);
     expect(maxAbsDifference(run(b), run(a))).toBe(0);

@@ -1,4 +1,5 @@
 /** The transformer text encoder: shapes, masks, batch independence, soft prompts, gradients. */
+import { weightsSync } from "../helpers/weights";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
 import { disposeTextEmbedding, type TextEncoder } from "../../src/models/textEncoder";
@@ -64,7 +65,7 @@ describe("TransformerTextEncoder", () => {
       return Array.from(grads[soft.embeddings.name].dataSync());
     });
     expect(grads.some((g) => Math.abs(g) > 1e-6)).toBe(true);
-    expect(Object.keys(encoder.getWeightsSync())).toContain("softPrompt.embeddings");
+    expect(Object.keys(weightsSync(encoder))).toContain("softPrompt.embeddings");
     encoder.detachSoftPrompt();
     expect(encoder.sequenceLength).toBe(tokenizer.maxLength);
     encoder.dispose();

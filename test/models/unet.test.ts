@@ -1,4 +1,5 @@
 /** UNet shapes, conditioning, masking, seeding, weight round trips and memory hygiene (wasm). */
+import { weightsSync } from "../helpers/weights";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
 import { DEFAULT_UNET_CONFIG, UNet } from "../../src/models/unet";
@@ -56,9 +57,9 @@ describe("UNet", () => {
     const a = new UNet(TINY_UNET, 5);
     const b = new UNet(TINY_UNET, 5);
     const c = new UNet(TINY_UNET, 6);
-    const wa = a.getWeightsSync();
-    const wb = b.getWeightsSync();
-    const wc = c.getWeightsSync();
+    const wa = weightsSync(a);
+    const wb = weightsSync(b);
+    const wc = weightsSync(c);
     for (const name of Object.keys(wa)) expect(maxAbsDifference(wb[name], wa[name])).toBe(0);
     const q = "down1_attn0.block.crossAttention.q.weight";
     expect(maxAbsDifference(wc[q], wa[q])).toBeGreaterThan(0.01);
@@ -73,7 +74,7 @@ describe("UNet", () => {
     expect(Array.from(target.apply(x, 50, context, mask).dataSync())).toEqual(
       Array.from(source.apply(x, 50, context, mask).dataSync()),
     );
-    const weights = source.getWeightsSync();
+    const weights = weightsSync(source);
     const { ["convOut.bias"]: _dropped, ...missingOne } = weights;
     expect(() => target.setWeights(missingOne)).toThrow(/missing \[convOut.bias\]/);
     expect(() => target.setWeights({ ...weights, extra: new Float32Array(1) })).toThrow(

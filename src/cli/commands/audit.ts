@@ -7,6 +7,7 @@
  * Every input is checked before any image is generated: a bad --target, --intersections or
  * prompts file fails in a second with a message naming the bad value.
  */
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -246,7 +247,7 @@ export async function auditCommand(
       throw new Error(`--${flag} "${file}" is a folder; give a file name`);
   }
 
-  await useBackend((opts.backend ?? "auto") as BackendRequest);
+  await useBackend(opts.backend as BackendRequest | undefined);
   const classifier = load("classifier", classifierFile, SubgroupClassifier.load);
   let model: LatentDiffusionModel | undefined;
   let extractor: FeatureExtractor | undefined;
@@ -408,7 +409,7 @@ export function registerAuditCommand(program: Command): void {
     .option("--real <n>", "held-out real images for --quality", "256")
     .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
     .option("--title <text>", "report title")
-    .option("--backend <name>", "auto | tensorflow | webgpu | wasm | cpu", "auto")
+    .addOption(backendFlag())
     .action(async (opts: AuditCommandOptions) => {
       // Ctrl-C stops generation cleanly; nothing is written for a stopped audit.
       const controller = new AbortController();

@@ -1,4 +1,5 @@
 /** `fairdiff backend`: which tfjs backend runs here, and why the others were not chosen. */
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { describeBackend, useBackend, type BackendRequest } from "../../backend";
 
@@ -6,8 +7,8 @@ export function registerBackendCommand(program: Command): void {
   program
     .command("backend")
     .description("choose a tfjs backend and say why the others were not chosen")
-    .option("-b, --backend <name>", "auto | tensorflow | webgpu | wasm | cpu", "auto")
-    .action(async (opts: { backend: BackendRequest }) => {
+    .addOption(backendFlag())
+    .action(async (opts: { backend?: BackendRequest }) => {
       console.log(describeBackend(await useBackend(opts.backend)));
     });
 }

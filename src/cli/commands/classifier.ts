@@ -2,6 +2,8 @@
  * `fairdiff classifier train`: a subgroup classifier for an embedded cohort (one head per
  * attribute and finding), calibrated, with its held-out confusion matrices printed and saved.
  */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend } from "../../backend";
 import { tasksFor } from "../../classifiers/classificationTask";
@@ -30,8 +32,9 @@ export function registerClassifierCommand(program: Command): void {
     .option("--image-size <px>", "image size", "32")
     .option("--epochs <n>", "training epochs", "8")
     .option("--seed <n>", "seed", "5")
+    .addOption(backendFlag())
     .action(async (opts: Record<string, string>) => {
-      await useBackend("auto");
+      await useBackend(opts.backend as BackendRequest | undefined);
       const size = positive("size", opts.size);
       const epochs = positive("epochs", opts.epochs);
       const seed = Number(opts.seed);

@@ -4,6 +4,8 @@
  * and the pooled share showing the requested sex, race and finding status is printed with Wilson
  * intervals; then reconstruction PSNR per subgroup on unbiased cohort images.
  */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { auditRepresentation } from "../../audit/representationAudit";
 import { summarizeAdherence } from "../../audit/adherenceSummary";
@@ -38,8 +40,9 @@ export function registerEvaluateCommand(program: Command): void {
     .option("--guidance <scale>", "classifier-free guidance scale", "3")
     .option("--seed <n>", "seed", "0")
     .option("--json", "print the full result as JSON")
+    .addOption(backendFlag())
     .action(async (opts: Record<string, string | boolean>) => {
-      await useBackend("auto");
+      await useBackend(opts.backend as BackendRequest | undefined);
       const model = LatentDiffusionModel.load(String(opts.model));
       const classifier = SubgroupClassifier.load(String(opts.classifier));
       const prompts = chestAdherencePrompts();

@@ -4,6 +4,8 @@
  * with a progress bar, evaluation lines every k steps, a resumable state file (Ctrl-C saves it)
  * and the tuned model written atomically.
  */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
@@ -116,6 +118,7 @@ export function formatEvaluation(event: MethodEvaluationEvent): string[] {
 }
 
 interface FinetuneOptions {
+  backend?: BackendRequest;
   method: string;
   model: string;
   classifier: string;
@@ -199,6 +202,7 @@ export function registerFinetuneCommand(program: Command): void {
       "--from-scratch",
       "perturb: re-initialise the UNet (seeded) and train it anew; default --lr becomes 5e-4",
     )
+    .addOption(backendFlag())
     .action(async (opts: FinetuneOptions) => {
       if (!METHODS.includes(opts.method as MethodName)) {
         throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
@@ -236,9 +240,9 @@ export function registerFinetuneCommand(program: Command): void {
       // Every value is checked before the models load.
       const tuning = tuningSettings(opts);
 
-      console.error(describeBackend(await useBackend("auto")));
+      console.error(describeBackend(await useBackend(opts.backend)));
       const model = LatentDiffusionModel.load(opts.model);
-      if (opts.fromScratch) resetDenoiser(model, seed);
+      if (opts.fromScratch) await resetDenoiser(model, seed);
       const classifier = SubgroupClassifier.load(opts.classifier);
       const controller = new AbortController();
       const interrupt = () => {

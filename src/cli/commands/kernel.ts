@@ -2,6 +2,8 @@
  * `fairdiff kernel install`: writes the Jupyter kernelspec (kernel.json + logos) that starts this
  * package's kernel. Only paths are known here — the library never imports the kernel.
  */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +17,8 @@ export interface InstallOptions {
   name: string;
   displayName: string;
   interruptMode: InterruptMode;
+  /** Written into the kernelspec as FAIRDIFF_BACKEND. */
+  backend?: BackendRequest;
 }
 
 /** dist/src/cli/commands → package root. */
@@ -40,7 +44,8 @@ export function kernelSpec(options: InstallOptions): Record<string, unknown> {
     display_name: options.displayName,
     language: "typescript",
     interrupt_mode: options.interruptMode,
-    env: {},
+    // A pinned backend (kernel install --backend) reaches the notebooks' useBackend().
+    env: options.backend ? { FAIRDIFF_BACKEND: options.backend } : {},
     metadata: { debugger: false },
   };
 }
@@ -79,6 +84,7 @@ export function registerKernelCommand(program: Command): void {
     .option("--name <name>", "kernelspec name", "fairdiff")
     .option("--display-name <name>", "name shown in Jupyter", "fairdiff (TypeScript)")
     .option("--interrupt-mode <mode>", "signal | message", "signal")
+    .addOption(backendFlag())
     .action((opts: InstallOptions) => {
       if (opts.interruptMode !== "signal" && opts.interruptMode !== "message") {
         throw new Error(`--interrupt-mode must be signal or message, not ${opts.interruptMode}`);

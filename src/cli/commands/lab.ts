@@ -10,6 +10,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 
 import path from "node:path";
 import type { Command } from "commander";
 import { installKernelSpec, userDataDir } from "./kernel";
+import { backendFlag } from "../backendOption";
+import type { BackendRequest } from "../../backend";
 
 /** dist/src/cli/commands → package root. */
 const packageRoot = path.resolve(__dirname, "..", "..", "..", "..");
@@ -91,7 +93,8 @@ export function registerLabCommand(program: Command): void {
     .option("--port <n>", "port", "8888")
     .option("--dir <folder>", "notebook folder", ".")
     .option("--no-browser", "do not open a web browser")
-    .action((opts: { port: string; dir: string; browser: boolean }) => {
+    .addOption(backendFlag())
+    .action((opts: { port: string; dir: string; browser: boolean; backend?: BackendRequest }) => {
       const launcher = path.join(packageRoot, "extension", "app", "fairdiff_lab.py");
       if (!existsSync(path.join(packageRoot, "extension", "app", "build", "bundle.js"))) {
         throw new Error("FairDiff Lab is not built: run npm run build");
@@ -105,7 +108,9 @@ export function registerLabCommand(program: Command): void {
       if (opts.browser === false) args.push("--ServerApp.open_browser=False");
       // jupyter_server refuses to start as root (containers, CI) unless told it may.
       if (process.getuid?.() === 0) args.push("--ServerApp.allow_root=True");
-      const child = spawn(python, args, { stdio: "inherit" });
+      // Kernels inherit the server's environment: --backend reaches every notebook's useBackend().
+      const env = opts.backend ? { ...process.env, FAIRDIFF_BACKEND: opts.backend } : process.env;
+      const child = spawn(python, args, { stdio: "inherit", env });
       // Stopping this process (kill, a supervisor) stops the server too instead of orphaning it;
       // SIGTERM is jupyter_server's clean shutdown without the Ctrl-C confirmation prompt.
       const stop = () => child.kill("SIGTERM");

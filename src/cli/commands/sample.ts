@@ -1,4 +1,6 @@
 /** `fairdiff sample`: generate images for a prompt and write them as one PNG grid. */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { useBackend } from "../../backend";
@@ -27,11 +29,12 @@ export function registerSampleCommand(program: Command): void {
     .option("--guidance <scale>", "classifier-free guidance scale", "3")
     .option("--seed <n>", "seed", "0")
     .option("--scale <n>", "pixel magnification in the grid", "3")
+    .addOption(backendFlag())
     .action(async (opts: Record<string, string>) => {
       const n = Number(opts.n);
       if (!Number.isInteger(n) || n <= 0)
         throw new Error(`--n must be a positive integer, got "${opts.n}"`);
-      await useBackend("auto");
+      await useBackend(opts.backend as BackendRequest | undefined);
       const model = LatentDiffusionModel.load(opts.model);
       const unknown = model.tokenizer.unknownWords(opts.prompt);
       if (unknown.length > 0)

@@ -5,6 +5,7 @@
  * instead: audit the default model, fix its bias with Method 1, audit again, write a
  * self-contained HTML page and print the headline numbers.
  */
+import { backendFlag } from "../backendOption";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -22,7 +23,7 @@ export interface StartOptions {
   out?: string;
   json?: string;
   port?: string;
-  backend?: string;
+  backend?: BackendRequest;
 }
 
 /** What FairDiff Lab needs that this machine lacks (empty: it can run). */
@@ -115,7 +116,7 @@ function studyProgressBars(stream: NodeJS.WriteStream): (p: StudyProgress) => vo
 }
 
 export async function runHeadlessStudy(opts: StartOptions): Promise<StudyResult> {
-  const info = await useBackend((opts.backend ?? "auto") as BackendRequest);
+  const info = await useBackend(opts.backend as BackendRequest | undefined);
   console.log(describeBackend(info));
   const quick = opts.quick === true;
   const out = path.resolve(opts.out ?? "fairdiff-study.html");
@@ -146,7 +147,7 @@ export function registerStartCommand(program: Command): void {
     .option("-o, --out <file>", "the study's HTML page", "fairdiff-study.html")
     .option("--json <file>", "also write the study's numbers and both audits as JSON")
     .option("--port <n>", "FairDiff Lab's port", "8888")
-    .option("--backend <name>", "auto | tensorflow | webgpu | wasm | cpu", "auto")
+    .addOption(backendFlag())
     .action(async (opts: StartOptions, command: Command) => {
       if (!opts.headless) {
         const missing = labRequirementsMissing();
@@ -179,7 +180,9 @@ async function openLab(opts: StartOptions, command: Command): Promise<void> {
   );
   const program = command.parent;
   if (!program) throw new Error("fairdiff start must be run from the fairdiff program");
-  await program.parseAsync(["lab", "serve", "--dir", notebooks, "--port", opts.port ?? "8888"], {
-    from: "user",
-  });
+  const backend = opts.backend ? ["--backend", opts.backend] : [];
+  await program.parseAsync(
+    ["lab", "serve", "--dir", notebooks, "--port", opts.port ?? "8888", ...backend],
+    { from: "user" },
+  );
 }

@@ -1,4 +1,6 @@
 /** `fairdiff train`: train a latent diffusion model from a preset, with progress bars. */
+import type { BackendRequest } from "../../backend";
+import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
 import { trainingPreset } from "../../pipeline/presets";
@@ -23,9 +25,10 @@ export function registerTrainCommand(program: Command): void {
     .option("--autoencoder-steps <n>", "override the preset's autoencoder steps")
     .option("--denoiser-steps <n>", "override the preset's denoiser steps")
     .option("--cohort-size <n>", "override the preset's cohort size")
+    .addOption(backendFlag())
     .action(async (opts: Record<string, string | undefined>) => {
       const preset = trainingPreset(opts.preset ?? "cxr-mini");
-      console.error(describeBackend(await useBackend("auto")));
+      console.error(describeBackend(await useBackend(opts.backend as BackendRequest | undefined)));
       console.error(`preset ${preset.name}: ${preset.description}`);
       const controller = new AbortController();
       process.once("SIGINT", () => {
