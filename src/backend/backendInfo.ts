@@ -18,7 +18,7 @@ export interface BackendInfo {
   name: BackendName;
   source: string;
   candidates: BackendCandidate[];
-  /** Kernels fairdiff registered on top of the backend to make it train (wasm only). */
+  /** Kernels fairdiff registered on top of the backend (wasm: training kernels; webgpu: fixes). */
   addedKernels: string[];
   /** A GPU adapter description, when WebGPU runs. */
   adapter?: string;

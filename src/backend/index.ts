@@ -9,5 +9,5 @@ export {
   parseBackendRequest,
 } from "./backendRequest";
 export { webgpuBeatsWasm } from "./webgpuRule";
-export { describeAdapter, inspectWebgpuAdapter } from "./webgpuAdapter";
+export { describeAdapter, inspectWebgpuAdapter, inspectWebgpuAdapterSync } from "./webgpuAdapter";
 export type { WebgpuAdapter, WebgpuProbe } from "./webgpuAdapter";

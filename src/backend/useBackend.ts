@@ -16,6 +16,7 @@ import {
 import { loadOptionalModule } from "./optionalModule";
 import { inspectWebgpuAdapter, installWebgpu } from "./webgpuAdapter";
 import { webgpuBeatsWasm } from "./webgpuRule";
+import { registerWebgpuKernels } from "./webgpuKernels/registerWebgpuKernels";
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
 
@@ -91,6 +92,7 @@ async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
     reason: `${kind}: ${probe.adapter.name}`,
     source,
     adapter: probe.adapter.name,
+    addedKernels: registerWebgpuKernels(),
   };
 }
 

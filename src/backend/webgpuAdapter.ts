@@ -6,7 +6,7 @@
  * has (so `auto` can pass over a software adapter without Dawn's native warnings reaching the
  * terminal), and `installWebgpu` sets up `navigator.gpu` in this process for tfjs-webgpu.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as path from "node:path";
 
 interface DawnModule {
@@ -84,6 +84,39 @@ gpu.requestAdapter({ powerPreference: "high-performance" }).then((a) => {
 }, (e) => { process.stdout.write(JSON.stringify({ error: String(e && e.message) }) + "\\n"); process.exit(0); });
 `;
 
+/** Reads the child's answer (its last stdout line) into a probe result. */
+function probeFromChild(stdout: string, failure: string | undefined): WebgpuProbe {
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  let parsed: (AdapterInfo & { error?: string }) | null | undefined;
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined) {
+    return { available: false, reason: `webgpu (Dawn) failed to start: ${failure || "no output"}` };
+  }
+  if (parsed === null) return { available: false, reason: NO_ADAPTER };
+  if (parsed.error !== undefined) {
+    return { available: false, reason: `WebGPU adapter request failed: ${parsed.error}` };
+  }
+  const adapter = describeAdapter(parsed, parsed.isFallbackAdapter === true);
+  return { available: true, reason: "WebGPU adapter found", adapter };
+}
+
+function childArguments(): string[] | WebgpuProbe {
+  try {
+    return ["-e", INSPECT_SCRIPT, dawnAddonPath(), JSON.stringify(dawnOptions())];
+  } catch (error) {
+    return {
+      available: false,
+      reason: `webgpu (Dawn) is not installed: ${(error as Error).message}`,
+    };
+  }
+}
+
+const lastLine = (text: string) => text.trim().split("\n").at(-1);
+
 let inspected: Promise<WebgpuProbe> | undefined;
 
 /**
@@ -93,48 +126,28 @@ let inspected: Promise<WebgpuProbe> | undefined;
  */
 export function inspectWebgpuAdapter(timeoutMs = 15000): Promise<WebgpuProbe> {
   inspected ??= new Promise<WebgpuProbe>((resolve) => {
-    let addon: string;
-    try {
-      addon = dawnAddonPath();
-    } catch (error) {
-      resolve({
-        available: false,
-        reason: `webgpu (Dawn) is not installed: ${(error as Error).message}`,
-      });
-      return;
-    }
+    const args = childArguments();
+    if (!Array.isArray(args)) return resolve(args);
     execFile(
       process.execPath,
-      ["-e", INSPECT_SCRIPT, addon, JSON.stringify(dawnOptions())],
+      args,
       { timeout: timeoutMs, encoding: "utf8" },
       (error, stdout, stderr) => {
-        const line = stdout.trim().split("\n").at(-1) ?? "";
-        let parsed: (AdapterInfo & { error?: string }) | null | undefined;
-        try {
-          parsed = JSON.parse(line) as typeof parsed;
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed === undefined) {
-          const why = error?.killed
-            ? `no answer in ${timeoutMs / 1000} s`
-            : stderr.trim().split("\n").at(-1);
-          resolve({
-            available: false,
-            reason: `webgpu (Dawn) failed to start: ${why || "no output"}`,
-          });
-        } else if (parsed === null) {
-          resolve({ available: false, reason: NO_ADAPTER });
-        } else if (parsed.error !== undefined) {
-          resolve({ available: false, reason: `WebGPU adapter request failed: ${parsed.error}` });
-        } else {
-          const adapter = describeAdapter(parsed, parsed.isFallbackAdapter === true);
-          resolve({ available: true, reason: "WebGPU adapter found", adapter });
-        }
+        const failure = error?.killed ? `no answer in ${timeoutMs / 1000} s` : lastLine(stderr);
+        resolve(probeFromChild(stdout, failure));
       },
     );
   });
   return inspected;
+}
+
+/** The same question, answered synchronously (for callers that decide before any await). */
+export function inspectWebgpuAdapterSync(timeoutMs = 15000): WebgpuProbe {
+  const args = childArguments();
+  if (!Array.isArray(args)) return args;
+  const child = spawnSync(process.execPath, args, { timeout: timeoutMs, encoding: "utf8" });
+  const failure = child.error ? child.error.message : lastLine(child.stderr ?? "");
+  return probeFromChild(child.stdout ?? "", failure);
 }
 
 let installed: Promise<WebgpuProbe> | undefined;
