@@ -1,36 +1,10 @@
 #!/usr/bin/env node
 /** The `fairdiff` command line. Each subcommand is a thin view over the library. */
-import { Command } from "commander";
-import { registerAuditCommand } from "./commands/audit";
-import { registerBackendCommand } from "./commands/backend";
-import { registerClassifierCommand } from "./commands/classifier";
-import { registerDatasetCommand } from "./commands/dataset";
-import { registerEvaluateCommand } from "./commands/evaluate";
-import { registerFinetuneCommand } from "./commands/finetune";
-import { registerKernelCommand } from "./commands/kernel";
-import { registerLabCommand } from "./commands/lab";
-import { registerSampleCommand } from "./commands/sample";
-import { registerStartCommand } from "./commands/start";
-import { registerTrainCommand } from "./commands/train";
+import { createProgram } from "./program";
 
-const program = new Command();
-program
-  .name("fairdiff")
-  .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
-
-registerAuditCommand(program);
-registerBackendCommand(program);
-registerClassifierCommand(program);
-registerDatasetCommand(program);
-registerEvaluateCommand(program);
-registerFinetuneCommand(program);
-registerKernelCommand(program);
-registerLabCommand(program);
-registerSampleCommand(program);
-registerStartCommand(program);
-registerTrainCommand(program);
-
-program.parseAsync(process.argv).catch((error: Error) => {
-  console.error(`fairdiff: ${error.message}`);
-  process.exit(1);
-});
+createProgram()
+  .parseAsync(process.argv)
+  .catch((error: Error) => {
+    console.error(`fairdiff: ${error.message}`);
+    process.exit(1);
+  });

@@ -1,0 +1,33 @@
+/** The `fairdiff` program with every subcommand registered (the CLI and its tests build it). */
+import { Command } from "commander";
+import { registerAuditCommand } from "./commands/audit";
+import { registerBackendCommand } from "./commands/backend";
+import { registerClassifierCommand } from "./commands/classifier";
+import { registerDatasetCommand } from "./commands/dataset";
+import { registerEvaluateCommand } from "./commands/evaluate";
+import { registerFinetuneCommand } from "./commands/finetune";
+import { registerKernelCommand } from "./commands/kernel";
+import { registerLabCommand } from "./commands/lab";
+import { registerSampleCommand } from "./commands/sample";
+import { registerStartCommand } from "./commands/start";
+import { registerTrainCommand } from "./commands/train";
+
+export function createProgram(): Command {
+  const program = new Command();
+  program
+    .name("fairdiff")
+    .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
+
+  registerAuditCommand(program);
+  registerBackendCommand(program);
+  registerClassifierCommand(program);
+  registerDatasetCommand(program);
+  registerEvaluateCommand(program);
+  registerFinetuneCommand(program);
+  registerKernelCommand(program);
+  registerLabCommand(program);
+  registerSampleCommand(program);
+  registerStartCommand(program);
+  registerTrainCommand(program);
+  return program;
+}
