@@ -1,9 +1,11 @@
 /**
- * fairdiff's corrections to tfjs-webgpu, registered when the WebGPU backend starts. Idempotent;
- * returns the names of the kernels it replaced (shown in backendInfo().addedKernels).
+ * fairdiff's kernels on tfjs-webgpu, registered when the WebGPU backend starts: corrections to
+ * its own (AddN) and the WebGPU forms of the fused kernels. Idempotent; returns their names
+ * (shown in backendInfo().addedKernels).
  */
 import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 import { chunkedAddNConfig } from "./chunkedAddN";
+import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 
 let replaced: string[] | undefined;
 
@@ -16,5 +18,7 @@ export function registerWebgpuKernels(): string[] {
     registerKernel(chunkedAddNConfig(stockAddN));
     replaced.push("AddN");
   }
+  registerKernel(fusedAdamWWebgpuConfig);
+  replaced.push(fusedAdamWWebgpuConfig.kernelName);
   return replaced;
 }

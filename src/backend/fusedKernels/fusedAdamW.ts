@@ -1,0 +1,83 @@
+/**
+ * Multi-tensor AdamW: one kernel updates every variable, its first and second moments (as
+ * PyTorch's foreach/fused AdamW does), instead of ~15 elementwise kernels per variable. The
+ * arithmetic is that of the unfused update in adamW.ts:
+ *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,
+ *   p ← p·(1 − lr·wd) − lr·(m / c1) / (√(v / c2) + ε),   c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ.
+ * Inputs: params…, grads…, m…, v… (n each). Outputs: params…, m…, v….
+ */
+import { engine, type Tensor, type TensorInfo } from "@tensorflow/tfjs-core";
+import type { HostKernel } from "./hostKernel";
+
+export const FUSED_ADAMW = "FairdiffFusedAdamW";
+
+export interface AdamWStepAttrs {
+  learningRate: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 − β1ᵗ and 1 − β2ᵗ at this step. */
+  correction1: number;
+  correction2: number;
+}
+
+export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
+  name: FUSED_ADAMW,
+  outputShapes(inputs: TensorInfo[]) {
+    const n = inputs.length / 4;
+    const params = inputs.slice(0, n).map((t) => t.shape);
+    return [...params, ...params, ...params];
+  },
+  compute(inputs, outputs, _shapes, a) {
+    const n = inputs.length / 4;
+    const decay = 1 - a.learningRate * a.weightDecay;
+    for (let i = 0; i < n; i++) {
+      const [p, g, m, v] = [inputs[i], inputs[n + i], inputs[2 * n + i], inputs[3 * n + i]];
+      const [pOut, mOut, vOut] = [outputs[i], outputs[n + i], outputs[2 * n + i]];
+      for (let j = 0; j < p.length; j++) {
+        const gj = g[j];
+        const mj = a.beta1 * m[j] + (1 - a.beta1) * gj;
+        const vj = a.beta2 * v[j] + (1 - a.beta2) * gj * gj;
+        mOut[j] = mj;
+        vOut[j] = vj;
+        const update = mj / a.correction1 / (Math.sqrt(vj / a.correction2) + a.epsilon);
+        pOut[j] = p[j] * decay - a.learningRate * update;
+      }
+    }
+  },
+};
+
+/** One AdamW step over all variables: the new params, m and v, in variable order. */
+export function fusedAdamW(
+  params: Tensor[],
+  grads: Tensor[],
+  m: Tensor[],
+  v: Tensor[],
+  attrs: AdamWStepAttrs,
+): { params: Tensor[]; m: Tensor[]; v: Tensor[] } {
+  const n = params.length;
+  if (grads.length !== n || m.length !== n || v.length !== n) {
+    throw new Error(
+      `fusedAdamW: ${n} params but ${grads.length} grads, ${m.length} m, ${v.length} v`,
+    );
+  }
+  params.forEach((p, i) => {
+    for (const [label, t] of [
+      ["grad", grads[i]],
+      ["m", m[i]],
+      ["v", v[i]],
+    ] as const) {
+      if (t.size !== p.size) {
+        throw new Error(`fusedAdamW: ${label} ${i} has shape [${t.shape}], param [${p.shape}]`);
+      }
+    }
+  });
+  if (n === 0) return { params: [], m: [], v: [] };
+  const out = engine().runKernel(
+    FUSED_ADAMW,
+    [...params, ...grads, ...m, ...v] as unknown as Record<string, Tensor>,
+    attrs as unknown as Record<string, number>,
+  ) as Tensor[];
+  return { params: out.slice(0, n), m: out.slice(n, 2 * n), v: out.slice(2 * n) };
+}

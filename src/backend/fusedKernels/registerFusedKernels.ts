@@ -1,0 +1,20 @@
+/**
+ * fairdiff's fused kernels, registered for the CPU backends (wasm, cpu) when this module loads;
+ * their WebGPU forms are registered with the WebGPU backend (webgpuKernels/).
+ */
+import { registerHostKernel } from "./hostKernel";
+import { fusedAdamWHost } from "./fusedAdamW";
+
+export const FUSED_HOST_KERNELS = [fusedAdamWHost];
+
+let registered = false;
+
+export function registerFusedKernels(): string[] {
+  if (!registered) {
+    for (const kernel of FUSED_HOST_KERNELS) registerHostKernel(kernel);
+    registered = true;
+  }
+  return FUSED_HOST_KERNELS.map((k) => k.name);
+}
+
+registerFusedKernels();
