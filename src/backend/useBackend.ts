@@ -17,6 +17,7 @@ import { loadOptionalModule } from "./optionalModule";
 import { inspectWebgpuAdapter, installWebgpu } from "./webgpuAdapter";
 import { webgpuBeatsWasm } from "./webgpuRule";
 import { registerWebgpuKernels } from "./webgpuKernels/registerWebgpuKernels";
+import { installSharingClone } from "./sharingClone";
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
 
@@ -149,6 +150,7 @@ export async function useBackend(
       `unknown backend "${String(request)}": expected "auto" or one of ${BACKEND_NAMES.join(", ")}`,
     );
   }
+  installSharingClone();
   const tried: BackendCandidate[] = [];
   for (const candidate of candidates(request)) {
     if (request !== "auto" && candidate.name !== request) continue;

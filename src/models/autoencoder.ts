@@ -6,7 +6,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { createRng, type Rng } from "../util/random";
-import { silu } from "./activations";
 import { Conv2d } from "./conv2d";
 import { normalValues } from "./initializers";
 import { Module } from "./module";
@@ -145,7 +144,7 @@ export class KLAutoencoder extends Module {
         if (level.down) h = level.down.apply(h);
       }
       h = this.encoderMid.apply(h);
-      const moments = this.encoderOut.apply(silu(this.encoderNorm.apply(h)) as tf.Tensor4D);
+      const moments = this.encoderOut.apply(this.encoderNorm.apply(h, { silu: true }));
       const [mean, logVariance] = tf.split(moments, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
       return { mean, logVariance: tf.clipByValue(logVariance, -30, 20) };
     });
@@ -174,7 +173,7 @@ export class KLAutoencoder extends Module {
         for (const block of level.blocks) h = block.apply(h);
         if (level.up) h = level.up.apply(h);
       }
-      return this.decoderOut.apply(silu(this.decoderNorm.apply(h)) as tf.Tensor4D);
+      return this.decoderOut.apply(this.decoderNorm.apply(h, { silu: true }));
     });
   }
 

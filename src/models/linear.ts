@@ -1,5 +1,6 @@
 /** A dense layer y = x·W + b over the last axis of any-rank input, with an optional LoRA adapter. */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedLinear } from "../backend/fusedKernels/fusedLinear";
 import type { Rng } from "../util/random";
 import { constantValues, fanInUniform } from "./initializers";
 import { LoraAdapter, type LoraOptions } from "./loraAdapter";
@@ -43,10 +44,13 @@ export class Linear extends Module {
     if (lastAxis !== this.inFeatures) {
       throw new Error(`Linear expects ${this.inFeatures} input features, got shape [${x.shape}]`);
     }
+    const adapted = this.adapter !== undefined && this.adapter.enabled && !this.adapter.merged;
+    // One kernel forward and one backward (backend/fusedKernels/fusedLinear.ts).
+    if (this.bias && !adapted) return fusedLinear(x, this.weight, this.bias);
     const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
     let y = this.bias ? affineMap(flat, this.weight, this.bias) : matMul(flat, this.weight);
-    if (this.adapter && this.adapter.enabled && !this.adapter.merged) {
-      y = tf.add(y, this.adapter.apply(flat)) as tf.Tensor2D;
+    if (adapted) {
+      y = tf.add(y, this.adapter!.apply(flat)) as tf.Tensor2D;
     }
     return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
   }

@@ -1,41 +1,13 @@
 /**
- * LayerNorm (over the last axis) and GroupNorm (NHWC), with learned scale and shift. Both use
- * one normalisation op with the closed-form backward
- *   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),  g = dy·γ,
- * (means over the normalised axes) instead of autodiff through mean/variance: far fewer
- * kernels per step. test/models/fusedGradients.test.ts checks it against autodiff.
+ * LayerNorm (over the last axis) and GroupNorm (NHWC), with learned scale and shift. Both run as
+ * one fused kernel forward and one backward (backend/fusedKernels/fusedNorm.ts, on wasm, cpu and
+ * WebGPU); GroupNorm can apply SiLU inside the same kernel. test/fusedKernels checks them
+ * against autodiff through the composed ops.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedNorm } from "../backend/fusedKernels/fusedNormOp";
 import { constantValues } from "./initializers";
 import { Module } from "./module";
-
-/**
- * x̂·γ + β where x̂ normalises `grouped` over `axes`; `grouped` is x reshaped so that the
- * normalised axes are separate, `shape` is x's shape, γ and β broadcast against x.
- */
-function normalizeOp(axes: number[], epsilon: number, shape: number[], groupedShape: number[]) {
-  return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, gamma, beta, save] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const grouped = x.reshape(groupedShape);
-    const { mean, variance } = tf.moments(grouped, axes, true);
-    const rstd = tf.rsqrt(tf.add(variance, epsilon));
-    const normalized = tf.mul(tf.sub(grouped, mean), rstd);
-    save([normalized, rstd, gamma]);
-    return {
-      value: tf.add(tf.mul(normalized.reshape(shape), gamma), beta),
-      gradFunc: (dy: tf.Tensor, [xHat, savedRstd, savedGamma]: tf.Tensor[]) => {
-        const parameterAxes = shape.slice(0, -1).map((_, i) => i);
-        const dGamma = tf.sum(tf.mul(dy, xHat.reshape(shape)), parameterAxes);
-        const dBeta = tf.sum(dy, parameterAxes);
-        const g = tf.mul(dy, savedGamma).reshape(groupedShape);
-        const centered = tf.sub(g, tf.mean(g, axes, true));
-        const projection = tf.mul(xHat, tf.mean(tf.mul(g, xHat), axes, true));
-        const dx = tf.mul(tf.sub(centered, projection), savedRstd).reshape(shape);
-        return [dx, dGamma, dBeta];
-      },
-    };
-  });
-}
 
 export class LayerNorm extends Module {
   readonly gamma: tf.Variable;
@@ -54,11 +26,12 @@ export class LayerNorm extends Module {
     if (x.shape[x.rank - 1] !== this.features) {
       throw new Error(`LayerNorm expects ${this.features} features, got shape [${x.shape}]`);
     }
-    const rows = x.size / this.features;
-    const op = normalizeOp([1], this.epsilon, [rows, this.features], [rows, this.features]);
-    return (op(x.reshape([rows, this.features]), this.gamma, this.beta) as tf.Tensor).reshape(
-      x.shape,
-    );
+    return fusedNorm(x, this.gamma, this.beta, {
+      groups: 1,
+      epsilon: this.epsilon,
+      silu: false,
+      batchDims: x.rank - 1,
+    });
   }
 }
 
@@ -79,13 +52,16 @@ export class GroupNorm extends Module {
     this.beta = this.addParameter("beta", constantValues(channels, 0), [channels]);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [batch, height, width, channels] = x.shape;
-    if (channels !== this.channels) {
+  /** GroupNorm(x), or SiLU(GroupNorm(x)) in the same kernel with `{ silu: true }`. */
+  apply(x: tf.Tensor4D, options: { silu?: boolean } = {}): tf.Tensor4D {
+    if (x.shape[3] !== this.channels) {
       throw new Error(`GroupNorm expects ${this.channels} channels, got shape [${x.shape}]`);
     }
-    const grouped = [batch, height, width, this.groups, channels / this.groups];
-    const op = normalizeOp([1, 2, 4], this.epsilon, x.shape, grouped);
-    return op(x, this.gamma, this.beta) as tf.Tensor4D;
+    return fusedNorm(x, this.gamma, this.beta, {
+      groups: this.groups,
+      epsilon: this.epsilon,
+      silu: options.silu === true,
+      batchDims: 1,
+    }) as tf.Tensor4D;
   }
 }

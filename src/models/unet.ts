@@ -6,7 +6,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { createRng, type Rng } from "../util/random";
-import { silu } from "./activations";
 import { Conv2d } from "./conv2d";
 import { Module } from "./module";
 import { GroupNorm } from "./normalization";
@@ -249,7 +248,7 @@ export class UNet extends Module {
         });
         if (level.resample) h = level.resample.apply(h);
       }
-      return this.convOut.apply(silu(this.normOut.apply(h)) as tf.Tensor4D);
+      return this.convOut.apply(this.normOut.apply(h, { silu: true }));
     });
   }
 

@@ -26,6 +26,9 @@ interface CpuBackend {
 
 const inputList = (inputs: object) => Object.values(inputs) as TensorInfo[];
 
+/** The engine returns a list for a list: a one-output kernel returns its tensor alone. */
+const singleOrList = (outputs: TensorInfo[]) => (outputs.length === 1 ? outputs[0] : outputs);
+
 function checkFloat(kernel: string, inputs: TensorInfo[]): void {
   const other = inputs.find((t) => t.dtype !== "float32");
   if (other) throw new Error(`${kernel}: float32 inputs only, got ${other.dtype}`);
@@ -47,7 +50,7 @@ function wasmKernel<Attrs>(kernel: HostKernel<Attrs>) {
       inputs.map((t) => t.shape),
       attrs,
     );
-    return outputs;
+    return singleOrList(outputs);
   };
 }
 
@@ -65,7 +68,7 @@ function cpuKernel<Attrs>(kernel: HostKernel<Attrs>) {
       inputs.map((t) => t.shape),
       attrs,
     );
-    return shapes.map((s, i) => backend.makeTensorInfo(s, "float32", values[i]));
+    return singleOrList(shapes.map((s, i) => backend.makeTensorInfo(s, "float32", values[i])));
   };
 }
 

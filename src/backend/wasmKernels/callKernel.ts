@@ -1,8 +1,9 @@
 /**
- * Composition helpers for kernels built from other wasm kernels: call a registered kernel
- * directly (no tape, no engine bookkeeping) inside a scope that frees every intermediate.
- * Each kernel output holds one reference (even a Reshape that shares its input's buffer), so
- * each is released exactly once.
+ * Composition helpers for kernels built from other kernels of the same backend (wasm, cpu or
+ * webgpu): call a registered kernel directly (no tape, no engine bookkeeping, no per-kernel
+ * dispatch cost in the engine) inside a scope that frees every intermediate. Each kernel output
+ * holds one reference (even a Reshape that shares its input's buffer), so each is released
+ * exactly once.
  */
 import {
   getKernel,
@@ -20,12 +21,15 @@ export type WasmBackendLike = KernelBackend & {
 export class KernelScope {
   private readonly owned: TensorInfo[] = [];
 
-  constructor(readonly backend: WasmBackendLike) {}
+  constructor(
+    readonly backend: KernelBackend & { disposeData(dataId: object, force?: boolean): boolean },
+    readonly backendName: "wasm" | "cpu" | "webgpu" = "wasm",
+  ) {}
 
   /** Runs a wasm kernel; its output is freed when the scope closes unless returned by `close`. */
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    const config = getKernel(kernelName, "wasm");
-    if (!config) throw new Error(`wasm backend has no ${kernelName} kernel`);
+    const config = getKernel(kernelName, this.backendName);
+    if (!config) throw new Error(`${this.backendName} backend has no ${kernelName} kernel`);
     const out = config.kernelFunc({
       inputs,
       backend: this.backend,
@@ -46,10 +50,15 @@ export class KernelScope {
 
   /** Frees every intermediate except `result`, which the caller now owns. */
   close(result: TensorInfo): TensorInfo {
+    return this.closeKeeping([result])[0];
+  }
+
+  /** Frees every intermediate except `results`, which the caller now owns. */
+  closeKeeping(results: TensorInfo[]): TensorInfo[] {
     for (const info of this.owned) {
-      if (info !== result) this.backend.disposeData(info.dataId);
+      if (!results.includes(info)) this.backend.disposeData(info.dataId);
     }
     this.owned.length = 0;
-    return result;
+    return results;
   }
 }

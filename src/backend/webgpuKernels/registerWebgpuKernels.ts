@@ -6,6 +6,7 @@
 import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
+import { fusedNormWebgpuConfigs } from "./fusedNorm";
 
 let replaced: string[] | undefined;
 
@@ -18,7 +19,9 @@ export function registerWebgpuKernels(): string[] {
     registerKernel(chunkedAddNConfig(stockAddN));
     replaced.push("AddN");
   }
-  registerKernel(fusedAdamWWebgpuConfig);
-  replaced.push(fusedAdamWWebgpuConfig.kernelName);
+  for (const config of [fusedAdamWWebgpuConfig, ...fusedNormWebgpuConfigs]) {
+    registerKernel(config);
+    replaced.push(config.kernelName);
+  }
   return replaced;
 }

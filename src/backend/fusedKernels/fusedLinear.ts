@@ -1,0 +1,99 @@
+/**
+ * A dense layer, y = x·W + b over the last axis of an x of any rank, as one kernel forward and
+ * one backward (dx, dW, db together), instead of the reshapes, fused-matmul scope, transposes
+ * and bias reduction tfjs's ops record separately. Both are composed inside the kernel from the
+ * backend's own registered kernels (_FusedMatMul, BatchMatMul, Sum; Reshape shares buffers), so
+ * the same code serves wasm, cpu and WebGPU and each part keeps its optimised implementation.
+ */
+import {
+  engine,
+  registerGradient,
+  registerKernel,
+  type KernelBackend,
+  type KernelFunc,
+  type NamedAttrMap,
+  type Tensor,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { KernelScope } from "../wasmKernels/callKernel";
+
+export const FUSED_LINEAR = "FairdiffFusedLinear";
+export const FUSED_LINEAR_GRAD = "FairdiffFusedLinearGrad";
+
+const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
+type Backend = (typeof BACKENDS)[number];
+
+type ScopeBackend = KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
+
+const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1);
+
+function forward(backendName: Backend): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x, weight, bias } = inputs as Record<string, TensorInfo>;
+    const [inFeatures, outFeatures] = weight.shape;
+    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const rows = rowsOf(x.shape);
+    const product = scope.run(
+      "_FusedMatMul",
+      {
+        a: scope.reshape(x, [1, rows, inFeatures]),
+        b: scope.reshape(weight, [1, inFeatures, outFeatures]),
+        bias,
+      },
+      { transposeA: false, transposeB: false, activation: "linear" },
+    );
+    return scope.close(scope.reshape(product, [...x.shape.slice(0, -1), outFeatures]));
+  };
+}
+
+function backward(backendName: Backend): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x, weight } = inputs as Record<string, TensorInfo>;
+    const [inFeatures, outFeatures] = weight.shape;
+    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const rows = rowsOf(x.shape);
+    const dy3 = scope.reshape(dy, [1, rows, outFeatures]);
+    const x3 = scope.reshape(x, [1, rows, inFeatures]);
+    const w3 = scope.reshape(weight, [1, inFeatures, outFeatures]);
+    const dx = scope.run("BatchMatMul", { a: dy3, b: w3 }, { transposeA: false, transposeB: true });
+    const dW = scope.run("BatchMatMul", { a: x3, b: dy3 }, { transposeA: true, transposeB: false });
+    const db = scope.run("Sum", { x: dy3 }, { axis: [0, 1], keepDims: false });
+    return scope.closeKeeping([scope.reshape(dx, x.shape), scope.reshape(dW, weight.shape), db]);
+  };
+}
+
+for (const backendName of BACKENDS) {
+  registerKernel({ kernelName: FUSED_LINEAR, backendName, kernelFunc: forward(backendName) });
+  registerKernel({
+    kernelName: FUSED_LINEAR_GRAD,
+    backendName,
+    kernelFunc: backward(backendName),
+  });
+}
+
+registerGradient({
+  kernelName: FUSED_LINEAR,
+  inputsToSave: ["x", "weight"],
+  gradFunc: (dy, saved) => {
+    const [x, weight] = saved;
+    // Run once, now (inside the engine's backward scope): the three closures share the result.
+    const [dx, dWeight, dBias] = engine().runKernel(FUSED_LINEAR_GRAD, {
+      dy: dy as Tensor,
+      x,
+      weight,
+    }) as Tensor[];
+    return { x: () => dx, weight: () => dWeight, bias: () => dBias };
+  },
+});
+
+/** x·W + b over the last axis of x: x [..., in], W [in, out], b [out]. */
+export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  const [inFeatures, outFeatures] = weight.shape;
+  if (weight.rank !== 2 || x.shape[x.rank - 1] !== inFeatures) {
+    throw new Error(`fused linear: x [${x.shape}] does not multiply a weight [${weight.shape}]`);
+  }
+  if (bias.rank !== 1 || bias.shape[0] !== outFeatures) {
+    throw new Error(`fused linear: bias has shape [${bias.shape}], expected [${outFeatures}]`);
+  }
+  return engine().runKernel(FUSED_LINEAR, { x, weight, bias }, {} as NamedAttrMap) as Tensor;
+}

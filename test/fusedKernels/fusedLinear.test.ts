@@ -1,0 +1,86 @@
+/**
+ * The fused dense layer against autodiff through tf.matMul + bias on cpu, wasm and WebGPU over a
+ * grid of shapes (rank 2 to 4 inputs): output and the gradients of x, W and b within 1e-4; one
+ * kernel forward, one backward.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../../src/backend";
+import { fusedLinear } from "../../src/backend/fusedKernels/fusedLinear";
+import { countKernels } from "../../bench/kernels";
+import { eachBackend, maxAbsDiff, seeded } from "./backendsUnderTest";
+
+jest.setTimeout(120_000);
+
+const CASES: { x: number[]; out: number }[] = [
+  { x: [5, 3], out: 4 },
+  { x: [2, 7, 16], out: 8 },
+  { x: [2, 3, 4, 6], out: 5 },
+  { x: [1, 1], out: 1 },
+  { x: [64, 32], out: 48 },
+];
+
+const composed = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+  tf.add(tf.matMul(x.reshape([-1, w.shape[0]]), w), b).reshape([...x.shape.slice(0, -1), -1]);
+
+eachBackend("fused linear = matMul + bias, values and gradients (≤ 1e-4)", async (backend) => {
+  await useBackend(backend);
+  for (const [i, c] of CASES.entries()) {
+    const inFeatures = c.x[c.x.length - 1];
+    const x = tf.tensor(
+      seeded(
+        c.x.reduce((n, d) => n * d, 1),
+        50 + i,
+      ),
+      c.x,
+    );
+    const w = tf.tensor2d(seeded(inFeatures * c.out, 60 + i), [inFeatures, c.out]);
+    const b = tf.tensor1d(seeded(c.out, 70 + i));
+    const outShape = [...c.x.slice(0, -1), c.out];
+    const weights = tf.tensor(
+      seeded(
+        outShape.reduce((n, d) => n * d, 1),
+        80 + i,
+      ),
+      outShape,
+    );
+    const [fused, reference] = [fusedLinear, composed].map((f) => {
+      const y = tf.tidy(() => f(x, w, b));
+      const grads = tf.grads((a, v, d) => tf.sum(tf.mul(f(a, v, d), weights)))([x, w, b]);
+      return [y, ...grads];
+    });
+    for (let k = 0; k < fused.length; k++) {
+      expect(fused[k].shape).toEqual(reference[k].shape);
+      const diff = maxAbsDiff(await fused[k].data(), await reference[k].data());
+      expect([i, k, diff <= 1e-4 ? "ok" : diff]).toEqual([i, k, "ok"]);
+    }
+    const variable = tf.variable(w);
+    let forwardAndBackward = 0;
+    const kernels = await countKernels(async () => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(fusedLinear(x, variable, b)) as tf.Scalar,
+        [variable],
+      );
+      forwardAndBackward = Object.keys(grads).length;
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    variable.dispose();
+    expect(forwardAndBackward).toBe(1);
+    expect(kernels.byKernel.get("FairdiffFusedLinear")).toBe(1);
+    expect(kernels.byKernel.get("FairdiffFusedLinearGrad")).toBe(1);
+    tf.dispose([x, w, b, weights, ...fused, ...reference]);
+  }
+  await useBackend("wasm");
+});
+
+test("shapes that do not multiply are refused, naming them", async () => {
+  await useBackend("cpu");
+  const x = tf.zeros([2, 3]);
+  expect(() => fusedLinear(x, tf.zeros([4, 2]), tf.zeros([2]))).toThrow(
+    /x \[2,3\] does not multiply a weight \[4,2\]/,
+  );
+  expect(() => fusedLinear(x, tf.zeros([3, 2]), tf.zeros([3]))).toThrow(
+    /bias has shape \[3\], expected \[2\]/,
+  );
+  x.dispose();
+  await useBackend("wasm");
+});
