@@ -57,14 +57,17 @@ describe("TransformerTextEncoder", () => {
     expect(Array.from(text.mask.dataSync()).slice(0, 6)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(Array.from(text.mask.dataSync())[6]).toBe(0);
     disposeTextEmbedding(text);
+    // A weighted sum: a plain sum of a LayerNorm's outputs has zero gradient by construction.
+    const weights = tf.randomUniform([1, tokenizer.maxLength + 3, 16], -1, 1, "float32", 4);
     const grads = tf.tidy(() => {
       const { grads } = tf.variableGrads(
-        () => tf.sum(encoder.encode(["male patient"]).embeddings) as tf.Scalar,
+        () => tf.sum(tf.mul(encoder.encode(["male patient"]).embeddings, weights)) as tf.Scalar,
         soft.parameters(),
       );
       return Array.from(grads[soft.embeddings.name].dataSync());
     });
-    expect(grads.some((g) => Math.abs(g) > 1e-6)).toBe(true);
+    weights.dispose();
+    expect(grads.some((g) => Math.abs(g) > 1e-4)).toBe(true);
     expect(Object.keys(weightsSync(encoder))).toContain("softPrompt.embeddings");
     encoder.detachSoftPrompt();
     expect(encoder.sequenceLength).toBe(tokenizer.maxLength);
