@@ -18,6 +18,11 @@ import { inspectWebgpuAdapter, installWebgpu } from "./webgpuAdapter";
 import { webgpuBeatsWasm } from "./webgpuRule";
 import { registerWebgpuKernels } from "./webgpuKernels/registerWebgpuKernels";
 import { installSharingClone } from "./sharingClone";
+import { registerFusedKernels } from "./fusedKernels/registerFusedKernels";
+import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedKernels/fusedLinear";
+
+/** Kernels composed from each backend's own (registered for WebGPU too, not in its own list). */
+const isComposed = (name: string) => name === FUSED_LINEAR || name === FUSED_LINEAR_GRAD;
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
 
@@ -93,7 +98,7 @@ async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
     reason: `${kind}: ${probe.adapter.name}`,
     source,
     adapter: probe.adapter.name,
-    addedKernels: registerWebgpuKernels(),
+    addedKernels: [...registerWebgpuKernels(), ...registerFusedKernels().filter(isComposed)],
   };
 }
 
@@ -101,7 +106,7 @@ async function tryWasm(): Promise<Attempt> {
   const source = "@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)";
   require("@tensorflow/tfjs-backend-wasm");
   if (!(await activate("wasm"))) return { ok: false, reason: "wasm backend did not start", source };
-  const addedKernels = registerWasmTrainingKernels();
+  const addedKernels = [...registerWasmTrainingKernels(), ...registerFusedKernels()];
   return {
     ok: true,
     reason: "portable CPU backend with fairdiff's training kernels",
@@ -116,7 +121,12 @@ async function tryCpu(): Promise<Attempt> {
   if (!(await activate("cpu"))) return { ok: false, reason: "cpu backend did not start", source };
   // Its first-use banner recommends tfjs-node; backendInfo() already says why that was not used.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  return { ok: true, reason: "always available, slowest", source };
+  return {
+    ok: true,
+    reason: "always available, slowest",
+    source,
+    addedKernels: registerFusedKernels(),
+  };
 }
 
 function candidates(request: BackendRequest): Candidate[] {

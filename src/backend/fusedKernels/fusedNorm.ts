@@ -49,28 +49,40 @@ export function normLayout(shape: readonly number[], attrs: NormAttrs): NormLayo
   return { rows, spatial, channels, groups: attrs.groups, perGroup: channels / attrs.groups };
 }
 
-/** Mean and rstd of one (row, group), two-pass in float64. */
-function groupStatistics(x: Float32Array, l: NormLayout, row: number, group: number, eps: number) {
-  const base = row * l.spatial * l.channels + group * l.perGroup;
-  const count = l.spatial * l.perGroup;
-  let sum = 0;
-  for (let s = 0; s < l.spatial; s++) {
-    const offset = base + s * l.channels;
-    for (let c = 0; c < l.perGroup; c++) sum += x[offset + c];
-  }
-  const mean = sum / count;
-  let squares = 0;
-  for (let s = 0; s < l.spatial; s++) {
-    const offset = base + s * l.channels;
-    for (let c = 0; c < l.perGroup; c++) {
-      const d = x[offset + c] - mean;
-      squares += d * d;
+/**
+ * Mean and rstd of every group of one row: two passes over the row in memory order (float64
+ * sums; position, then group, then the group's channels, so the inner loop is contiguous).
+ */
+function rowStatistics(
+  x: Float32Array,
+  l: NormLayout,
+  start: number,
+  epsilon: number,
+  mean: Float64Array,
+  rstd: Float64Array,
+): void {
+  const { spatial, groups, perGroup } = l;
+  const count = spatial * perGroup;
+  mean.fill(0);
+  rstd.fill(0);
+  for (let s = 0, i = start; s < spatial; s++) {
+    for (let g = 0; g < groups; g++) {
+      let sum = 0;
+      for (let end = i + perGroup; i < end; i++) sum += x[i];
+      mean[g] += sum;
     }
   }
-  return { base, count, mean, rstd: 1 / Math.sqrt(squares / count + eps) };
+  for (let g = 0; g < groups; g++) mean[g] /= count;
+  for (let s = 0, i = start; s < spatial; s++) {
+    for (let g = 0; g < groups; g++) {
+      const m = mean[g];
+      let squares = 0;
+      for (let end = i + perGroup; i < end; i++) squares += (x[i] - m) * (x[i] - m);
+      rstd[g] += squares;
+    }
+  }
+  for (let g = 0; g < groups; g++) rstd[g] = 1 / Math.sqrt(rstd[g] / count + epsilon);
 }
-
-const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
 
 /** Inputs x, gamma, beta; output y (x's shape). */
 export const fusedNormHost: HostKernel<NormAttrs> = {
@@ -78,15 +90,19 @@ export const fusedNormHost: HostKernel<NormAttrs> = {
   outputShapes: (inputs: TensorInfo[]) => [inputs[0].shape],
   compute([x, gamma, beta], [y], [shape], attrs) {
     const l = normLayout(shape, attrs);
-    for (let row = 0; row < l.rows; row++) {
-      for (let group = 0; group < l.groups; group++) {
-        const { base, mean, rstd } = groupStatistics(x, l, row, group, attrs.epsilon);
-        for (let s = 0; s < l.spatial; s++) {
-          const offset = base + s * l.channels;
-          for (let c = 0; c < l.perGroup; c++) {
-            const channel = group * l.perGroup + c;
-            const a = (x[offset + c] - mean) * rstd * gamma[channel] + beta[channel];
-            y[offset + c] = attrs.silu ? a * sigmoid(a) : a;
+    const { rows, spatial, groups, perGroup } = l;
+    const silu = attrs.silu;
+    const mean = new Float64Array(groups);
+    const rstd = new Float64Array(groups);
+    for (let row = 0, i = 0; row < rows; row++) {
+      rowStatistics(x, l, i, attrs.epsilon, mean, rstd);
+      for (let s = 0; s < spatial; s++) {
+        for (let g = 0, c = 0; g < groups; g++) {
+          const m = mean[g];
+          const r = rstd[g];
+          for (let k = 0; k < perGroup; k++, c++, i++) {
+            const a = (x[i] - m) * r * gamma[c] + beta[c];
+            y[i] = silu ? a / (1 + Math.exp(-a)) : a;
           }
         }
       }
@@ -100,44 +116,61 @@ export const fusedNormGradHost: HostKernel<NormAttrs> = {
   outputShapes: (inputs: TensorInfo[]) => [inputs[1].shape, inputs[2].shape, inputs[3].shape],
   compute([dy, x, gamma, beta], [dx, dGamma, dBeta], shapes, attrs) {
     const l = normLayout(shapes[1], attrs);
-    const gammaSum = new Float64Array(l.channels);
-    const betaSum = new Float64Array(l.channels);
-    const da = new Float64Array(l.spatial * l.perGroup);
-    for (let row = 0; row < l.rows; row++) {
-      for (let group = 0; group < l.groups; group++) {
-        const { base, count, mean, rstd } = groupStatistics(x, l, row, group, attrs.epsilon);
-        // Pass 1: da, the parameter sums, and the group means of g and g·x̂.
-        let sumG = 0;
-        let sumGX = 0;
-        for (let s = 0; s < l.spatial; s++) {
-          const offset = base + s * l.channels;
-          for (let c = 0; c < l.perGroup; c++) {
-            const channel = group * l.perGroup + c;
-            const xHat = (x[offset + c] - mean) * rstd;
-            let d = dy[offset + c];
-            if (attrs.silu) {
-              const a = xHat * gamma[channel] + beta[channel];
-              const sa = sigmoid(a);
+    const { rows, spatial, groups, perGroup, channels } = l;
+    const silu = attrs.silu;
+    const mean = new Float64Array(groups);
+    const rstd = new Float64Array(groups);
+    const meanG = new Float64Array(groups);
+    const meanGX = new Float64Array(groups);
+    const gammaSum = new Float64Array(channels);
+    const betaSum = new Float64Array(channels);
+    const count = spatial * perGroup;
+    const rowSize = spatial * channels;
+    for (let row = 0; row < rows; row++) {
+      const start = row * rowSize;
+      rowStatistics(x, l, start, attrs.epsilon, mean, rstd);
+      meanG.fill(0);
+      meanGX.fill(0);
+      // Pass 1: da (kept in dx for now), the parameter sums, the sums of g and g·x̂.
+      for (let s = 0, i = start; s < spatial; s++) {
+        for (let g = 0, c = 0; g < groups; g++) {
+          const m = mean[g];
+          const r = rstd[g];
+          let sumG = 0;
+          let sumGX = 0;
+          for (let k = 0; k < perGroup; k++, c++, i++) {
+            const xHat = (x[i] - m) * r;
+            let d = dy[i];
+            if (silu) {
+              const a = xHat * gamma[c] + beta[c];
+              const sa = 1 / (1 + Math.exp(-a));
               d *= sa * (1 + a * (1 - sa));
             }
-            da[s * l.perGroup + c] = d;
-            betaSum[channel] += d;
-            gammaSum[channel] += d * xHat;
-            const g = d * gamma[channel];
-            sumG += g;
-            sumGX += g * xHat;
+            dx[i] = d;
+            betaSum[c] += d;
+            gammaSum[c] += d * xHat;
+            const gradient = d * gamma[c];
+            sumG += gradient;
+            sumGX += gradient * xHat;
           }
+          meanG[g] += sumG;
+          meanGX[g] += sumGX;
         }
-        const meanG = sumG / count;
-        const meanGX = sumGX / count;
-        // Pass 2: dx.
-        for (let s = 0; s < l.spatial; s++) {
-          const offset = base + s * l.channels;
-          for (let c = 0; c < l.perGroup; c++) {
-            const channel = group * l.perGroup + c;
-            const xHat = (x[offset + c] - mean) * rstd;
-            const g = da[s * l.perGroup + c] * gamma[channel];
-            dx[offset + c] = rstd * (g - meanG - xHat * meanGX);
+      }
+      for (let g = 0; g < groups; g++) {
+        meanG[g] /= count;
+        meanGX[g] /= count;
+      }
+      // Pass 2: dx from da.
+      for (let s = 0, i = start; s < spatial; s++) {
+        for (let g = 0, c = 0; g < groups; g++) {
+          const m = mean[g];
+          const r = rstd[g];
+          const mg = meanG[g];
+          const mgx = meanGX[g];
+          for (let k = 0; k < perGroup; k++, c++, i++) {
+            const xHat = (x[i] - m) * r;
+            dx[i] = r * (dx[i] * gamma[c] - mg - xHat * mgx);
           }
         }
       }
