@@ -40,6 +40,24 @@ export class KernelScope {
     return out;
   }
 
+  /** A float32 scalar constant, freed with the scope. */
+  scalar(value: number): TensorInfo {
+    const backend = this.backend as unknown as {
+      makeOutput?: (shape: number[], dtype: "float32") => TensorInfo;
+      typedArrayFromHeap?: (info: TensorInfo) => Float32Array;
+      makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): TensorInfo;
+    };
+    let out: TensorInfo;
+    if (backend.makeOutput && backend.typedArrayFromHeap) {
+      out = backend.makeOutput([], "float32");
+      backend.typedArrayFromHeap(out)[0] = value;
+    } else {
+      out = backend.makeTensorInfo([], "float32", Float32Array.of(value));
+    }
+    this.owned.push(out);
+    return out;
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run("Reshape", { x }, { shape });
   }
