@@ -3,6 +3,7 @@
  * adapter (lavapipe in CI; required under FAIRDIFF_REQUIRE_ALL=1).
  */
 import { inspectWebgpuAdapterSync } from "../../src/backend";
+import { maxAbsDiff, seededValues } from "../helpers/backends";
 import { testWhen } from "../helpers/requirements";
 
 export type FusedBackend = "cpu" | "wasm" | "webgpu";
@@ -22,18 +23,7 @@ export function eachBackend(name: string, body: (backend: FusedBackend) => Promi
 
 /** Deterministic values in [-scale, scale). */
 export function seeded(count: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296 - 0.5) * 2 * scale;
-  }
-  return out;
+  return seededValues(count, seed).map((v) => v * 2 * scale);
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
+export { maxAbsDiff };

@@ -21,6 +21,7 @@ import { generateImages } from "../../src/pipeline/textToImage";
 import { autoencoderTraining } from "../../src/pipeline/trainAutoencoder";
 import { denoiserTraining } from "../../src/pipeline/trainDenoiser";
 import type { TrainingEvent, TrainingStepEvent } from "../../src/pipeline/trainingEvents";
+import { maxAbsDiff } from "../helpers/backends";
 import { testWhen } from "../helpers/requirements";
 import { alignmentClassifier, alignmentOptions, textModel } from "../methods/fixtures";
 import { TINY_CONFIG, tinyExamples, tinyModel } from "../pipeline/tinyModel";
@@ -44,28 +45,32 @@ async function onWasmThenWebgpu<T>(compute: () => Promise<T>): Promise<{ wasm: T
   }
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
-
 /** Relative difference for values above 1, absolute below (a loss term may sit at ~1e-6). */
 function scaledDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1, Math.abs(a));
 }
 
+/** Every parameter's values, in order. */
 async function weightsOf(model: { namedParameters(): [string, tf.Variable][] }) {
   const out: Float32Array[] = [];
   for (const [, v] of model.namedParameters()) out.push((await v.data()) as Float32Array);
-  const all = new Float32Array(out.reduce((n, w) => n + w.length, 0));
-  let offset = 0;
-  for (const w of out) {
-    all.set(w, offset);
-    offset += w.length;
+  return out;
+}
+
+function maxWeightDiff(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.length).toBe(b.length);
+  return Math.max(...a.map((w, i) => maxAbsDiff(w, b[i])));
+}
+
+/** One method step: every loss term and every tuned weight agree across the two backends. */
+function expectSameStep(
+  wasm: { losses: Record<string, number>; weights: Float32Array[] },
+  webgpu: { losses: Record<string, number>; weights: Float32Array[] },
+): void {
+  for (const [term, value] of Object.entries(wasm.losses)) {
+    expect([term, scaledDiff(value, webgpu.losses[term]) <= 1e-4]).toEqual([term, true]);
   }
-  return all;
+  expect(maxWeightDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
 }
 
 const trainingSteps = (events: TrainingEvent[]) =>
@@ -115,7 +120,7 @@ webgpuTest("autoencoder and denoiser training steps match wasm", async () => {
       expect(scaledDiff(wasm[stage][i].gradientNorm, step.gradientNorm)).toBeLessThanOrEqual(1e-4);
     });
   }
-  expect(maxAbsDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
+  expect(maxWeightDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
 });
 
 webgpuTest("generation with the shipped cxr-mini matches wasm image for image", async () => {
@@ -165,10 +170,7 @@ webgpuTest("one step of Method 1 (distributional alignment) matches wasm", async
     classifier.dispose();
     return { losses: methodSteps(events)[0].losses, weights };
   });
-  for (const [term, value] of Object.entries(wasm.losses)) {
-    expect(scaledDiff(value, webgpu.losses[term])).toBeLessThanOrEqual(1e-4);
-  }
-  expect(maxAbsDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
+  expectSameStep(wasm, webgpu);
 });
 
 webgpuTest("one step of Method 2 (subgroup-aligned tuning) matches wasm", async () => {
@@ -190,10 +192,7 @@ webgpuTest("one step of Method 2 (subgroup-aligned tuning) matches wasm", async 
     classifier.dispose();
     return { losses: methodSteps(events)[0].losses, weights };
   });
-  for (const [term, value] of Object.entries(wasm.losses)) {
-    expect(scaledDiff(value, webgpu.losses[term])).toBeLessThanOrEqual(1e-4);
-  }
-  expect(maxAbsDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
+  expectSameStep(wasm, webgpu);
 });
 
 webgpuTest("one step of Method 3 (fair Bayesian perturbation) matches wasm", async () => {
@@ -221,8 +220,5 @@ webgpuTest("one step of Method 3 (fair Bayesian perturbation) matches wasm", asy
     model.dispose();
     return { losses: methodSteps(events)[0].losses, weights };
   });
-  for (const [term, value] of Object.entries(wasm.losses)) {
-    expect(scaledDiff(value, webgpu.losses[term])).toBeLessThanOrEqual(1e-4);
-  }
-  expect(maxAbsDiff(wasm.weights, webgpu.weights)).toBeLessThanOrEqual(1e-4);
+  expectSameStep(wasm, webgpu);
 });

@@ -34,46 +34,64 @@ function checkFloat(kernel: string, inputs: TensorInfo[]): void {
   if (other) throw new Error(`${kernel}: float32 inputs only, got ${other.dtype}`);
 }
 
-function wasmKernel<Attrs>(kernel: HostKernel<Attrs>) {
-  return (args: { inputs: object; backend: unknown; attrs?: NamedAttrMap }) => {
-    const backend = args.backend as unknown as WasmBackend;
-    const attrs = args.attrs as unknown as Attrs;
-    const inputs = inputList(args.inputs);
-    checkFloat(kernel.name, inputs);
-    // Allocate every output before taking heap views: an allocation may grow (and move) the heap.
-    const outputs = kernel
-      .outputShapes(inputs, attrs)
-      .map((shape) => backend.makeOutput(shape, "float32"));
-    kernel.compute(
-      inputs.map((t) => backend.typedArrayFromHeap(t)),
-      outputs.map((t) => backend.typedArrayFromHeap(t)),
-      inputs.map((t) => t.shape),
-      attrs,
-    );
-    return singleOrList(outputs);
+/** How a backend hands its memory to a host kernel. */
+interface HostMemory {
+  read(input: TensorInfo): Float32Array;
+  /** Allocates every output, then returns their writable arrays (and the infos to return). */
+  allocate(shapes: number[][]): { infos: () => TensorInfo[]; arrays: Float32Array[] };
+}
+
+function wasmMemory(backend: WasmBackend): HostMemory {
+  return {
+    read: (t) => backend.typedArrayFromHeap(t),
+    allocate(shapes) {
+      // Every output before any heap view: an allocation may grow (and move) the heap.
+      const infos = shapes.map((shape) => backend.makeOutput(shape, "float32"));
+      return { infos: () => infos, arrays: infos.map((t) => backend.typedArrayFromHeap(t)) };
+    },
   };
 }
 
-function cpuKernel<Attrs>(kernel: HostKernel<Attrs>) {
+function cpuMemory(backend: CpuBackend): HostMemory {
+  return {
+    read: (t) => backend.readSync(t.dataId),
+    allocate(shapes) {
+      const arrays = shapes.map((s) => new Float32Array(s.reduce((n, d) => n * d, 1)));
+      return {
+        infos: () => shapes.map((s, i) => backend.makeTensorInfo(s, "float32", arrays[i])),
+        arrays,
+      };
+    },
+  };
+}
+
+function hostKernelFunc<Attrs>(kernel: HostKernel<Attrs>, memoryOf: (b: unknown) => HostMemory) {
   return (args: { inputs: object; backend: unknown; attrs?: NamedAttrMap }) => {
-    const backend = args.backend as unknown as CpuBackend;
+    const memory = memoryOf(args.backend);
     const attrs = args.attrs as unknown as Attrs;
     const inputs = inputList(args.inputs);
     checkFloat(kernel.name, inputs);
-    const shapes = kernel.outputShapes(inputs, attrs);
-    const values = shapes.map((s) => new Float32Array(s.reduce((n, d) => n * d, 1)));
+    const outputs = memory.allocate(kernel.outputShapes(inputs, attrs));
     kernel.compute(
-      inputs.map((t) => backend.readSync(t.dataId)),
-      values,
+      inputs.map((t) => memory.read(t)),
+      outputs.arrays,
       inputs.map((t) => t.shape),
       attrs,
     );
-    return singleOrList(shapes.map((s, i) => backend.makeTensorInfo(s, "float32", values[i])));
+    return singleOrList(outputs.infos());
   };
 }
 
 /** Registers `kernel` for wasm and cpu. */
 export function registerHostKernel<Attrs>(kernel: HostKernel<Attrs>): void {
-  registerKernel({ kernelName: kernel.name, backendName: "wasm", kernelFunc: wasmKernel(kernel) });
-  registerKernel({ kernelName: kernel.name, backendName: "cpu", kernelFunc: cpuKernel(kernel) });
+  registerKernel({
+    kernelName: kernel.name,
+    backendName: "wasm",
+    kernelFunc: hostKernelFunc(kernel, (b) => wasmMemory(b as WasmBackend)),
+  });
+  registerKernel({
+    kernelName: kernel.name,
+    backendName: "cpu",
+    kernelFunc: hostKernelFunc(kernel, (b) => cpuMemory(b as CpuBackend)),
+  });
 }
