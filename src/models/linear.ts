@@ -46,7 +46,7 @@ export class Linear extends Module {
     }
     const adapted = this.adapter !== undefined && this.adapter.enabled && !this.adapter.merged;
     // One kernel forward and one backward (backend/fusedKernels/fusedLinear.ts).
-    if (this.bias && !adapted) return fusedLinear(x, this.weight, this.bias);
+    if (!adapted) return fusedLinear(x, this.weight, this.bias);
     const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
     let y = this.bias ? affineMap(flat, this.weight, this.bias) : matMul(flat, this.weight);
     if (adapted) {

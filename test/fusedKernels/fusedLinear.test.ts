@@ -22,6 +22,32 @@ const CASES: { x: number[]; out: number }[] = [
 const composed = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
   tf.add(tf.matMul(x.reshape([-1, w.shape[0]]), w), b).reshape([...x.shape.slice(0, -1), -1]);
 
+eachBackend(
+  "fused linear without a bias = matMul, values and gradients (≤ 1e-4)",
+  async (backend) => {
+    await useBackend(backend);
+    const x = tf.tensor(seeded(2 * 5 * 6, 91), [2, 5, 6]);
+    const w = tf.tensor2d(seeded(6 * 3, 92), [6, 3]);
+    const weights = tf.tensor(seeded(2 * 5 * 3, 93), [2, 5, 3]);
+    const plain = (a: tf.Tensor, v: tf.Tensor) =>
+      tf.matMul(a.reshape([-1, 6]), v).reshape([2, 5, 3]);
+    const [fused, reference] = [(a: tf.Tensor, v: tf.Tensor) => fusedLinear(a, v), plain].map(
+      (f) => [
+        tf.tidy(() => f(x, w)),
+        ...tf.grads((a, v) => tf.sum(tf.mul(f(a, v), weights)))([x, w]),
+      ],
+    );
+    for (let k = 0; k < fused.length; k++) {
+      expect(fused[k].shape).toEqual(reference[k].shape);
+      expect(maxAbsDiff(await fused[k].data(), await reference[k].data())).toBeLessThanOrEqual(
+        1e-4,
+      );
+    }
+    tf.dispose([x, w, weights, ...fused, ...reference]);
+    await useBackend("wasm");
+  },
+);
+
 eachBackend("fused linear = matMul + bias, values and gradients (≤ 1e-4)", async (backend) => {
   await useBackend(backend);
   for (const [i, c] of CASES.entries()) {

@@ -1,5 +1,5 @@
 /**
- * A dense layer, y = x·W + b over the last axis of an x of any rank, as one kernel forward and
+ * A dense layer, y = x·W (+ b) over the last axis of an x of any rank, as one kernel forward and
  * one backward (dx, dW, db together), instead of the reshapes, fused-matmul scope, transposes
  * and bias reduction tfjs's ops record separately. Both are composed inside the kernel from the
  * backend's own registered kernels (_FusedMatMul, BatchMatMul, Sum; Reshape shares buffers), so
@@ -12,6 +12,7 @@ import {
   type KernelBackend,
   type KernelFunc,
   type NamedAttrMap,
+  type NamedTensorMap,
   type Tensor,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
@@ -29,19 +30,22 @@ const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1
 
 function forward(backendName: Backend): KernelFunc {
   return ({ inputs, backend }) => {
-    const { x, weight, bias } = inputs as Record<string, TensorInfo>;
+    const { x, weight, bias } = inputs as Record<string, TensorInfo | undefined> as {
+      x: TensorInfo;
+      weight: TensorInfo;
+      bias?: TensorInfo;
+    };
     const [inFeatures, outFeatures] = weight.shape;
     const scope = new KernelScope(backend as ScopeBackend, backendName);
     const rows = rowsOf(x.shape);
-    const product = scope.run(
-      "_FusedMatMul",
-      {
-        a: scope.reshape(x, [1, rows, inFeatures]),
-        b: scope.reshape(weight, [1, inFeatures, outFeatures]),
-        bias,
-      },
-      { transposeA: false, transposeB: false, activation: "linear" },
-    );
+    const operands = {
+      a: scope.reshape(x, [1, rows, inFeatures]),
+      b: scope.reshape(weight, [1, inFeatures, outFeatures]),
+    };
+    const flags = { transposeA: false, transposeB: false };
+    const product = bias
+      ? scope.run("_FusedMatMul", { ...operands, bias }, { ...flags, activation: "linear" })
+      : scope.run("BatchMatMul", operands, flags);
     return scope.close(scope.reshape(product, [...x.shape.slice(0, -1), outFeatures]));
   };
 }
@@ -82,18 +86,20 @@ registerGradient({
       x,
       weight,
     }) as Tensor[];
+    // Without a bias the engine asks only for x and weight; dBias is freed with the scope.
     return { x: () => dx, weight: () => dWeight, bias: () => dBias };
   },
 });
 
-/** x·W + b over the last axis of x: x [..., in], W [in, out], b [out]. */
-export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+/** x·W (+ b) over the last axis of x: x [..., in], W [in, out], b [out]. */
+export function fusedLinear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const [inFeatures, outFeatures] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inFeatures) {
     throw new Error(`fused linear: x [${x.shape}] does not multiply a weight [${weight.shape}]`);
   }
-  if (bias.rank !== 1 || bias.shape[0] !== outFeatures) {
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`fused linear: bias has shape [${bias.shape}], expected [${outFeatures}]`);
   }
-  return engine().runKernel(FUSED_LINEAR, { x, weight, bias }, {} as NamedAttrMap) as Tensor;
+  const inputs: NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+  return engine().runKernel(FUSED_LINEAR, inputs, {} as NamedAttrMap) as Tensor;
 }
