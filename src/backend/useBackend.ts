@@ -18,11 +18,11 @@ import { inspectWebgpuAdapter, installWebgpu } from "./webgpuAdapter";
 import { webgpuBeatsWasm } from "./webgpuRule";
 import { registerWebgpuKernels } from "./webgpuKernels/registerWebgpuKernels";
 import { installSharingClone } from "./sharingClone";
-import { registerFusedKernels } from "./fusedKernels/registerFusedKernels";
-import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedKernels/fusedLinear";
+import {
+  COMPOSED_ON_EVERY_BACKEND,
+  registerFusedKernels,
+} from "./fusedKernels/registerFusedKernels";
 
-/** Kernels composed from each backend's own (registered for WebGPU too, not in its own list). */
-const isComposed = (name: string) => name === FUSED_LINEAR || name === FUSED_LINEAR_GRAD;
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
 
@@ -98,7 +98,7 @@ async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
     reason: `${kind}: ${probe.adapter.name}`,
     source,
     adapter: probe.adapter.name,
-    addedKernels: [...registerWebgpuKernels(), ...registerFusedKernels().filter(isComposed)],
+    addedKernels: [...registerWebgpuKernels(), ...COMPOSED_ON_EVERY_BACKEND],
   };
 }
 

@@ -1,13 +1,13 @@
 /**
  * Multi-head scaled dot-product attention with q, k, v and out projections (the layers LoRA
  * adapts). Self-attention when no context is given; cross-attention takes keys and values from
- * a context (text tokens) whose padding a mask hides. Only batched matMul and softmax: no
- * einsum, so every backend, wasm included, runs and differentiates it.
+ * a context (text tokens) whose padding a mask hides. The core (head split, q·kᵀ, mask, softmax,
+ * ·v, head merge) is one fused kernel on every backend, its gradient one more.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../util/random";
 import { Linear } from "./linear";
-import { matMul } from "./matMul";
+import { fusedAttention } from "../backend/fusedKernels/fusedAttention";
 import { Module } from "./module";
 
 export type AttentionKind = "self" | "cross";
@@ -56,28 +56,23 @@ export class Attention extends Module {
   apply(x: tf.Tensor3D, context?: tf.Tensor3D, keyMask?: tf.Tensor2D): tf.Tensor3D {
     if (this.kind === "cross" && !context) throw new Error("cross-attention needs a context");
     const source = this.kind === "cross" ? (context as tf.Tensor3D) : x;
-    const [batch, queries] = x.shape;
+    const [batch] = x.shape;
     const keys = source.shape[1];
-    const q = this.splitHeads(this.q.apply(x), batch, queries);
-    const k = this.splitHeads(this.k.apply(source), batch, keys);
-    const v = this.splitHeads(this.v.apply(source), batch, keys);
-    let scores = tf.mul(matMul(q, k, true), 1 / Math.sqrt(this.headDim));
+    let keyBias: tf.Tensor | undefined;
     if (keyMask) {
       if (keyMask.shape[0] !== batch || keyMask.shape[1] !== keys) {
         throw new Error(`attention mask shape [${keyMask.shape}] ≠ [${batch}, ${keys}]`);
       }
-      const bias = tf.mul(tf.sub(1, keyMask), MASKED).reshape([batch, 1, 1, keys]);
-      scores = tf.add(scores, bias);
+      keyBias = tf.mul(tf.sub(1, keyMask), MASKED);
     }
-    const weights = tf.softmax(scores);
-    const mixed = matMul(weights, v)
-      .transpose([0, 2, 1, 3])
-      .reshape([batch, queries, this.heads * this.headDim]);
+    // One kernel forward and one backward (backend/fusedKernels/fusedAttention.ts).
+    const mixed = fusedAttention(
+      this.q.apply(x),
+      this.k.apply(source),
+      this.v.apply(source),
+      { heads: this.heads, scale: 1 / Math.sqrt(this.headDim) },
+      keyBias,
+    );
     return this.out.apply(mixed) as tf.Tensor3D;
-  }
-
-  /** [B, N, H·d] → [B, H, N, d]. */
-  private splitHeads(x: tf.Tensor, batch: number, tokens: number): tf.Tensor4D {
-    return x.reshape([batch, tokens, this.heads, this.headDim]).transpose([0, 2, 1, 3]);
   }
 }

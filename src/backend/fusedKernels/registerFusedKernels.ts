@@ -2,14 +2,24 @@
  * fairdiff's fused kernels, registered when this module loads: for wasm and cpu, AdamW (written
  * over the host arrays) and the norms (composed from the backend's own kernels), whose WebGPU
  * forms come with the WebGPU backend (webgpuKernels/); the composed dense layer for all three
- * backends (fusedLinear.ts registers itself).
+ * backends, and attention (fusedLinear.ts, fusedAttention.ts register themselves).
  */
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
+import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
 
 export const FUSED_HOST_KERNELS = [fusedAdamWHost];
+
+/** Composed from each backend's own kernels: registered for wasm, cpu and WebGPU alike. */
+export const COMPOSED_ON_EVERY_BACKEND = [
+  FUSED_LINEAR,
+  FUSED_LINEAR_GRAD,
+  FUSED_ATTENTION,
+  FUSED_MASKED_ATTENTION,
+  FUSED_ATTENTION_GRAD,
+];
 
 let registered: string[] | undefined;
 
@@ -19,8 +29,7 @@ export function registerFusedKernels(): string[] {
     registered = [
       ...FUSED_HOST_KERNELS.map((k) => k.name),
       ...registerComposedNorm(),
-      FUSED_LINEAR,
-      FUSED_LINEAR_GRAD,
+      ...COMPOSED_ON_EVERY_BACKEND,
     ];
   }
   return registered;

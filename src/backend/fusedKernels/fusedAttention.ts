@@ -1,0 +1,217 @@
+/**
+ * Multi-head scaled dot-product attention, softmax(q·kᵀ·scale + keyBias)·v, as one kernel
+ * forward and one backward, composed inside the kernel from the backend's own BatchMatMul,
+ * Softmax and elementwise kernels (wasm, cpu and WebGPU alike). tfjs's ops would record the head
+ * split and merge (reshapes, transposes), two products, the scaling, the mask and the softmax
+ * separately, each with its own gradient. The backward recomputes the softmax from q and k, so
+ * the forward saves only its inputs.
+ *
+ *   dV = wᵀ·dO,  dW = dO·vᵀ,  dS = w ⊙ (dW − Σ_keys dW ⊙ w)·scale,  dQ = dS·k,  dK = dSᵀ·q
+ */
+import {
+  engine,
+  registerGradient,
+  registerKernel,
+  type KernelBackend,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorMap,
+  type Tensor,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { KernelScope } from "../wasmKernels/callKernel";
+
+export const FUSED_ATTENTION = "FairdiffFusedAttention";
+/** The same with a key bias: a separate name, because a kernel's saved inputs are fixed. */
+export const FUSED_MASKED_ATTENTION = "FairdiffFusedMaskedAttention";
+export const FUSED_ATTENTION_GRAD = "FairdiffFusedAttentionGrad";
+
+export interface AttentionAttrs {
+  heads: number;
+  /** Multiplies q·kᵀ (usually 1/√headDim). */
+  scale: number;
+}
+
+type ScopeBackend = KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
+type Backend = "wasm" | "cpu" | "webgpu";
+
+interface Layout {
+  batch: number;
+  queries: number;
+  keys: number;
+  heads: number;
+  headDim: number;
+}
+
+function layoutOf(q: TensorInfo, k: TensorInfo, heads: number): Layout {
+  const [batch, queries, width] = q.shape;
+  return { batch, queries, keys: k.shape[1], heads, headDim: width / heads };
+}
+
+/** [B, T, H·d] → [B·H, T, d]. */
+function splitHeads(scope: KernelScope, x: TensorInfo, l: Layout, tokens: number): TensorInfo {
+  const four = scope.reshape(x, [l.batch, tokens, l.heads, l.headDim]);
+  const heads = scope.transpose(four, [0, 2, 1, 3]);
+  return scope.reshape(heads, [l.batch * l.heads, tokens, l.headDim]);
+}
+
+/** [B·H, T, d] → [B, T, H·d]. */
+function mergeHeads(scope: KernelScope, x: TensorInfo, l: Layout, tokens: number): TensorInfo {
+  const four = scope.reshape(x, [l.batch, l.heads, tokens, l.headDim]);
+  const tokensFirst = scope.transpose(four, [0, 2, 1, 3]);
+  return scope.reshape(tokensFirst, [l.batch, tokens, l.heads * l.headDim]);
+}
+
+/** The attention weights softmax(q·kᵀ·scale + bias), [B·H, N, M], and the split q, k, v. */
+function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: AttentionAttrs) {
+  const { q, k, v, keyBias } = inputs;
+  const l = layoutOf(q, k, a.heads);
+  const q3 = splitHeads(scope, q, l, l.queries);
+  const k3 = splitHeads(scope, k, l, l.keys);
+  const v3 = splitHeads(scope, v, l, l.keys);
+  const products = scope.run(
+    "BatchMatMul",
+    { a: q3, b: k3 },
+    { transposeA: false, transposeB: true },
+  );
+  let scores = scope.run("Multiply", { a: products, b: scope.scalar(a.scale) });
+  if (keyBias) {
+    const grouped = scope.reshape(scores, [l.batch, l.heads, l.queries, l.keys]);
+    const bias = scope.reshape(keyBias, [l.batch, 1, 1, l.keys]);
+    scores = scope.reshape(scope.run("Add", { a: grouped, b: bias }), [
+      l.batch * l.heads,
+      l.queries,
+      l.keys,
+    ]);
+  }
+  const w = scope.run("Softmax", { logits: scores }, { dim: 2 });
+  return { l, q3, k3, v3, w };
+}
+
+function forward(backendName: Backend): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const { l, v3, w } = weights(
+      scope,
+      inputs as Record<string, TensorInfo>,
+      attrs as unknown as AttentionAttrs,
+    );
+    const mixed = scope.run(
+      "BatchMatMul",
+      { a: w, b: v3 },
+      { transposeA: false, transposeB: false },
+    );
+    return scope.close(mergeHeads(scope, mixed, l, l.queries));
+  };
+}
+
+function backward(backendName: Backend): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = attrs as unknown as AttentionAttrs;
+    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const named = inputs as Record<string, TensorInfo>;
+    const { l, q3, k3, v3, w } = weights(scope, named, a);
+    const dO = splitHeads(scope, named.dy, l, l.queries);
+    const plain = { transposeA: false, transposeB: false };
+    const dV = scope.run("BatchMatMul", { a: w, b: dO }, { ...plain, transposeA: true });
+    const dW = scope.run("BatchMatMul", { a: dO, b: v3 }, { ...plain, transposeB: true });
+    const rowDot = scope.run(
+      "Sum",
+      { x: scope.run("Multiply", { a: dW, b: w }) },
+      { axis: [2], keepDims: true },
+    );
+    const dScores = scope.run("Multiply", {
+      a: scope.run("Multiply", { a: w, b: scope.run("Sub", { a: dW, b: rowDot }) }),
+      b: scope.scalar(a.scale),
+    });
+    const dQ = scope.run("BatchMatMul", { a: dScores, b: k3 }, plain);
+    const dK = scope.run("BatchMatMul", { a: dScores, b: q3 }, { ...plain, transposeA: true });
+    return scope.closeKeeping([
+      mergeHeads(scope, dQ, l, l.queries),
+      mergeHeads(scope, dK, l, l.keys),
+      mergeHeads(scope, dV, l, l.keys),
+    ]);
+  };
+}
+
+for (const backendName of ["wasm", "cpu", "webgpu"] as const) {
+  for (const kernelName of [FUSED_ATTENTION, FUSED_MASKED_ATTENTION]) {
+    registerKernel({ kernelName, backendName, kernelFunc: forward(backendName) });
+  }
+  registerKernel({
+    kernelName: FUSED_ATTENTION_GRAD,
+    backendName,
+    kernelFunc: backward(backendName),
+  });
+}
+
+function attentionGradient(dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
+  const [q, k, v, keyBias] = saved;
+  const inputs: NamedTensorMap = { dy: dy as Tensor, q, k, v };
+  if (keyBias) inputs.keyBias = keyBias;
+  // Run once, now (inside the engine's backward scope): the closures share the result.
+  const [dq, dk, dv] = engine().runKernel(FUSED_ATTENTION_GRAD, inputs, attrs) as Tensor[];
+  return { q: () => dq, k: () => dk, v: () => dv };
+}
+
+registerGradient({
+  kernelName: FUSED_ATTENTION,
+  inputsToSave: ["q", "k", "v"],
+  gradFunc: attentionGradient,
+});
+
+registerGradient({
+  kernelName: FUSED_MASKED_ATTENTION,
+  inputsToSave: ["q", "k", "v", "keyBias"],
+  // The key bias comes from a mask, never from a trained value: it gets no gradient.
+  gradFunc: (dy, saved, attrs) => ({
+    ...attentionGradient(dy, saved, attrs),
+    keyBias: () => saved[3].zerosLike(),
+  }),
+});
+
+/**
+ * Multi-head attention on projected tokens: q [B, N, H·d], k and v [B, M, H·d], keyBias [B, M]
+ * added to every query's scores (0 to keep a key, a large negative number to hide it).
+ * Returns [B, N, H·d].
+ */
+export function fusedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  attrs: AttentionAttrs,
+  keyBias?: Tensor,
+): Tensor {
+  const [batch, , width] = q.shape;
+  if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) {
+    throw new Error(
+      `fused attention: q, k, v must be [B, T, H·d], got [${q.shape}], [${k.shape}], [${v.shape}]`,
+    );
+  }
+  if (width % attrs.heads !== 0) {
+    throw new Error(`fused attention: width ${width} does not split into ${attrs.heads} heads`);
+  }
+  if (
+    k.shape[0] !== batch ||
+    v.shape[0] !== batch ||
+    k.shape[2] !== width ||
+    v.shape[2] !== width ||
+    k.shape[1] !== v.shape[1]
+  ) {
+    throw new Error(
+      `fused attention: k [${k.shape}] and v [${v.shape}] do not match q [${q.shape}]`,
+    );
+  }
+  if (
+    keyBias &&
+    (keyBias.rank !== 2 || keyBias.shape[0] !== batch || keyBias.shape[1] !== k.shape[1])
+  ) {
+    throw new Error(`fused attention: key bias [${keyBias.shape}] ≠ [${batch}, ${k.shape[1]}]`);
+  }
+  const named = attrs as unknown as NamedAttrMap;
+  return (
+    keyBias
+      ? engine().runKernel(FUSED_MASKED_ATTENTION, { q, k, v, keyBias }, named)
+      : engine().runKernel(FUSED_ATTENTION, { q, k, v }, named)
+  ) as Tensor;
+}
