@@ -84,7 +84,7 @@ async function main() {
   // The paper trains with an EMA of the weights (--use_ema) and evaluates the average.
   const emaDecay = process.argv.includes("--ema") ? Number(option("ema", "0.99")) : undefined;
   const modes = option("modes", "none,bayesian").split(",") as ("none" | "bayesian")[];
-  const loadStart = (): LatentDiffusionModel => {
+  const loadStart = async (): Promise<LatentDiffusionModel> => {
     const model = LatentDiffusionModel.load(modelFile);
     if (fromScratch) await resetDenoiser(model, seed);
     return model;
@@ -134,7 +134,7 @@ async function main() {
     original.dispose();
   }
   for (const mode of modes) {
-    const model = loadStart();
+    const model = await loadStart();
     const started = performance.now();
     let finalSigma: unknown;
     for await (const e of fairBayesianPerturbation(model, {

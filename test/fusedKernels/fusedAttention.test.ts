@@ -19,8 +19,8 @@ const CASES = [
 ];
 
 function composed(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, bias?: tf.Tensor) {
-  const [batch, queries, width] = q.shape;
-  const keys = k.shape[1];
+  const [batch, queries, width] = q.shape as [number, number, number];
+  const keys = k.shape[1] as number;
   const d = width / heads;
   const split = (x: tf.Tensor, t: number) =>
     x.reshape([batch, t, heads, d]).transpose([0, 2, 1, 3]);
