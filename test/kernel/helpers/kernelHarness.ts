@@ -278,7 +278,8 @@ export class KernelHarness {
         { restart: false },
         { channel: "control", timeoutMs: 5000 },
       ).catch(() => this.process.kill("SIGKILL"));
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      // unref: a kernel that exits at once must not leave a 5 s timer holding the test worker.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
       if (this.alive()) this.process.kill("SIGKILL");
     }
     for (const s of [...Object.values(this.sockets), this.iopubSocket]) s.close();
