@@ -4,17 +4,11 @@
  * 1.5–3× faster than a scalar JavaScript loop over the same data (measured at [64,8,8,64] and
  * larger), while the engine still sees, records and dispatches one kernel.
  */
-import {
-  registerKernel,
-  type KernelBackend,
-  type KernelFunc,
-  type TensorInfo,
-} from "@tensorflow/tfjs-core";
+import { registerKernel, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../wasmKernels/callKernel";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "./fusedNorm";
 
 type Backend = "wasm" | "cpu";
-type ScopeBackend = KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
 
 const GROUP_AXES = { axis: [1, 3], keepDims: true };
 
@@ -40,7 +34,7 @@ function forward(backendName: Backend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as NormAttrs;
     const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const { xHat, rowsShape } = normalized(scope, x, a);
     let y = affine(scope, scope.reshape(xHat, rowsShape), gamma, beta);
     if (a.silu) y = scope.run("Multiply", { a: y, b: scope.run("Sigmoid", { x: y }) });
@@ -52,7 +46,7 @@ function backward(backendName: Backend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as NormAttrs;
     const { dy, x, gamma, beta } = inputs as Record<string, TensorInfo>;
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const { l, xHat, rstd, rowsShape } = normalized(scope, x, a);
     const xHat3 = scope.reshape(xHat, rowsShape);
     let upstream = scope.reshape(dy, rowsShape);

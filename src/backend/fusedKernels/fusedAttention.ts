@@ -12,7 +12,6 @@ import {
   engine,
   registerGradient,
   registerKernel,
-  type KernelBackend,
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorMap,
@@ -32,7 +31,6 @@ export interface AttentionAttrs {
   scale: number;
 }
 
-type ScopeBackend = KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
 type Backend = "wasm" | "cpu" | "webgpu";
 
 interface Layout {
@@ -90,7 +88,7 @@ function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: Atte
 
 function forward(backendName: Backend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const { l, v3, w } = weights(
       scope,
       inputs as Record<string, TensorInfo>,
@@ -108,7 +106,7 @@ function forward(backendName: Backend): KernelFunc {
 function backward(backendName: Backend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as AttentionAttrs;
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const named = inputs as Record<string, TensorInfo>;
     const { l, q3, k3, v3, w } = weights(scope, named, a);
     const dO = splitHeads(scope, named.dy, l, l.queries);

@@ -9,7 +9,6 @@ import {
   engine,
   registerGradient,
   registerKernel,
-  type KernelBackend,
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorMap,
@@ -24,8 +23,6 @@ export const FUSED_LINEAR_GRAD = "FairdiffFusedLinearGrad";
 const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 type Backend = (typeof BACKENDS)[number];
 
-type ScopeBackend = KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
-
 const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1);
 
 function forward(backendName: Backend): KernelFunc {
@@ -36,7 +33,7 @@ function forward(backendName: Backend): KernelFunc {
       bias?: TensorInfo;
     };
     const [inFeatures, outFeatures] = weight.shape;
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const rows = rowsOf(x.shape);
     const operands = {
       a: scope.reshape(x, [1, rows, inFeatures]),
@@ -54,7 +51,7 @@ function backward(backendName: Backend): KernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x, weight } = inputs as Record<string, TensorInfo>;
     const [inFeatures, outFeatures] = weight.shape;
-    const scope = new KernelScope(backend as ScopeBackend, backendName);
+    const scope = KernelScope.of(backend, backendName);
     const rows = rowsOf(x.shape);
     const dy3 = scope.reshape(dy, [1, rows, outFeatures]);
     const x3 = scope.reshape(x, [1, rows, inFeatures]);

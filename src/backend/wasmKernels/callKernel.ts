@@ -26,6 +26,11 @@ export class KernelScope {
     readonly backendName: "wasm" | "cpu" | "webgpu" = "wasm",
   ) {}
 
+  /** A scope over the backend a kernel function was handed (typed `unknown` by tfjs's args). */
+  static of(backend: unknown, backendName: "wasm" | "cpu" | "webgpu"): KernelScope {
+    return new KernelScope(backend as KernelScope["backend"], backendName);
+  }
+
   /** Runs a wasm kernel; its output is freed when the scope closes unless returned by `close`. */
   run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
     const config = getKernel(kernelName, this.backendName);
