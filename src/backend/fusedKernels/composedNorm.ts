@@ -4,11 +4,12 @@
  * 1.5–3× faster than a scalar JavaScript loop over the same data (measured at [64,8,8,64] and
  * larger), while the engine still sees, records and dispatches one kernel.
  */
-import { registerKernel, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../wasmKernels/callKernel";
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { KernelScope } from "../kernelScope";
+import { registerOnBackends, type FusedBackend } from "./fusedGradient";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "./fusedNorm";
 
-type Backend = "wasm" | "cpu";
+const BACKENDS = ["wasm", "cpu"] as const;
 
 const GROUP_AXES = { axis: [1, 3], keepDims: true };
 
@@ -30,7 +31,7 @@ function affine(scope: KernelScope, xHat3: TensorInfo, gamma: TensorInfo, beta: 
   return scope.run("Add", { a: scope.run("Multiply", { a: xHat3, b: gamma }), b: beta });
 }
 
-function forward(backendName: Backend): KernelFunc {
+function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as NormAttrs;
     const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
@@ -42,7 +43,7 @@ function forward(backendName: Backend): KernelFunc {
   };
 }
 
-function backward(backendName: Backend): KernelFunc {
+function backward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as NormAttrs;
     const { dy, x, gamma, beta } = inputs as Record<string, TensorInfo>;
@@ -89,13 +90,7 @@ function backward(backendName: Backend): KernelFunc {
 }
 
 export function registerComposedNorm(): string[] {
-  for (const backendName of ["wasm", "cpu"] as const) {
-    registerKernel({ kernelName: FUSED_NORM, backendName, kernelFunc: forward(backendName) });
-    registerKernel({
-      kernelName: FUSED_NORM_GRAD,
-      backendName,
-      kernelFunc: backward(backendName),
-    });
-  }
+  registerOnBackends(FUSED_NORM, BACKENDS, forward);
+  registerOnBackends(FUSED_NORM_GRAD, BACKENDS, backward);
   return [FUSED_NORM, FUSED_NORM_GRAD];
 }

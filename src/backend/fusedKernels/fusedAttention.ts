@@ -10,15 +10,13 @@
  */
 import {
   engine,
-  registerGradient,
-  registerKernel,
   type KernelFunc,
   type NamedAttrMap,
-  type NamedTensorMap,
   type Tensor,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../wasmKernels/callKernel";
+import { KernelScope } from "../kernelScope";
+import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_ATTENTION = "FairdiffFusedAttention";
 /** The same with a key bias: a separate name, because a kernel's saved inputs are fixed. */
@@ -30,8 +28,6 @@ export interface AttentionAttrs {
   /** Multiplies q·kᵀ (usually 1/√headDim). */
   scale: number;
 }
-
-type Backend = "wasm" | "cpu" | "webgpu";
 
 interface Layout {
   batch: number;
@@ -86,7 +82,7 @@ function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: Atte
   return { l, q3, k3, v3, w };
 }
 
-function forward(backendName: Backend): KernelFunc {
+function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const scope = KernelScope.of(backend, backendName);
     const { l, v3, w } = weights(
@@ -103,7 +99,7 @@ function forward(backendName: Backend): KernelFunc {
   };
 }
 
-function backward(backendName: Backend): KernelFunc {
+function backward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as AttentionAttrs;
     const scope = KernelScope.of(backend, backendName);
@@ -132,40 +128,24 @@ function backward(backendName: Backend): KernelFunc {
   };
 }
 
-for (const backendName of ["wasm", "cpu", "webgpu"] as const) {
-  for (const kernelName of [FUSED_ATTENTION, FUSED_MASKED_ATTENTION]) {
-    registerKernel({ kernelName, backendName, kernelFunc: forward(backendName) });
-  }
-  registerKernel({
-    kernelName: FUSED_ATTENTION_GRAD,
-    backendName,
-    kernelFunc: backward(backendName),
-  });
-}
-
-function attentionGradient(dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
-  const [q, k, v, keyBias] = saved;
-  const inputs: NamedTensorMap = { dy: dy as Tensor, q, k, v };
-  if (keyBias) inputs.keyBias = keyBias;
-  // Run once, now (inside the engine's backward scope): the closures share the result.
-  const [dq, dk, dv] = engine().runKernel(FUSED_ATTENTION_GRAD, inputs, attrs) as Tensor[];
-  return { q: () => dq, k: () => dk, v: () => dv };
-}
-
-registerGradient({
+const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
+registerOnBackends(FUSED_ATTENTION, BACKENDS, forward);
+registerOnBackends(FUSED_MASKED_ATTENTION, BACKENDS, forward);
+registerOnBackends(FUSED_ATTENTION_GRAD, BACKENDS, backward);
+const gradients = ["q", "k", "v"];
+registerFusedGradient({
   kernelName: FUSED_ATTENTION,
-  inputsToSave: ["q", "k", "v"],
-  gradFunc: attentionGradient,
+  gradKernelName: FUSED_ATTENTION_GRAD,
+  inputsToSave: gradients,
+  gradients,
 });
-
-registerGradient({
+registerFusedGradient({
   kernelName: FUSED_MASKED_ATTENTION,
-  inputsToSave: ["q", "k", "v", "keyBias"],
-  // The key bias comes from a mask, never from a trained value: it gets no gradient.
-  gradFunc: (dy, saved, attrs) => ({
-    ...attentionGradient(dy, saved, attrs),
-    keyBias: () => saved[3].zerosLike(),
-  }),
+  gradKernelName: FUSED_ATTENTION_GRAD,
+  inputsToSave: [...gradients, "keyBias"],
+  gradients,
+  // The key bias comes from a mask, never from a trained value.
+  constants: ["keyBias"],
 });
 
 /**

@@ -7,25 +7,23 @@
  */
 import {
   engine,
-  registerGradient,
-  registerKernel,
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorMap,
   type Tensor,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../wasmKernels/callKernel";
+import { KernelScope } from "../kernelScope";
+import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_LINEAR = "FairdiffFusedLinear";
 export const FUSED_LINEAR_GRAD = "FairdiffFusedLinearGrad";
 
 const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
-type Backend = (typeof BACKENDS)[number];
 
 const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1);
 
-function forward(backendName: Backend): KernelFunc {
+function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend }) => {
     const { x, weight, bias } = inputs as Record<string, TensorInfo | undefined> as {
       x: TensorInfo;
@@ -47,7 +45,7 @@ function forward(backendName: Backend): KernelFunc {
   };
 }
 
-function backward(backendName: Backend): KernelFunc {
+function backward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x, weight } = inputs as Record<string, TensorInfo>;
     const [inFeatures, outFeatures] = weight.shape;
@@ -63,29 +61,13 @@ function backward(backendName: Backend): KernelFunc {
   };
 }
 
-for (const backendName of BACKENDS) {
-  registerKernel({ kernelName: FUSED_LINEAR, backendName, kernelFunc: forward(backendName) });
-  registerKernel({
-    kernelName: FUSED_LINEAR_GRAD,
-    backendName,
-    kernelFunc: backward(backendName),
-  });
-}
-
-registerGradient({
+registerOnBackends(FUSED_LINEAR, BACKENDS, forward);
+registerOnBackends(FUSED_LINEAR_GRAD, BACKENDS, backward);
+registerFusedGradient({
   kernelName: FUSED_LINEAR,
+  gradKernelName: FUSED_LINEAR_GRAD,
   inputsToSave: ["x", "weight"],
-  gradFunc: (dy, saved) => {
-    const [x, weight] = saved;
-    // Run once, now (inside the engine's backward scope): the three closures share the result.
-    const [dx, dWeight, dBias] = engine().runKernel(FUSED_LINEAR_GRAD, {
-      dy: dy as Tensor,
-      x,
-      weight,
-    }) as Tensor[];
-    // Without a bias the engine asks only for x and weight; dBias is freed with the scope.
-    return { x: () => dx, weight: () => dWeight, bias: () => dBias };
-  },
+  gradients: ["x", "weight", "bias"],
 });
 
 /** x·W (+ b) over the last axis of x: x [..., in], W [in, out], b [out]. */

@@ -2,23 +2,16 @@
  * The fused normalisation as a differentiable op: one forward kernel, and a gradient that is one
  * backward kernel computing dx, dγ and dβ together (fusedNorm.ts has the arithmetic).
  */
-import { engine, registerGradient, type NamedAttrMap, type Tensor } from "@tensorflow/tfjs-core";
+import { engine, type NamedAttrMap, type Tensor } from "@tensorflow/tfjs-core";
+import { registerFusedGradient } from "./fusedGradient";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "./fusedNorm";
 import "./registerFusedKernels";
 
-registerGradient({
+registerFusedGradient({
   kernelName: FUSED_NORM,
+  gradKernelName: FUSED_NORM_GRAD,
   inputsToSave: ["x", "gamma", "beta"],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, gamma, beta] = saved;
-    // Run once, now (inside the engine's backward scope): the three closures share the result.
-    const [dx, dGamma, dBeta] = engine().runKernel(
-      FUSED_NORM_GRAD,
-      { dy: dy as Tensor, x, gamma, beta },
-      attrs as NamedAttrMap,
-    ) as Tensor[];
-    return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
-  },
+  gradients: ["x", "gamma", "beta"],
 });
 
 /** Normalises `x` per (row, group), scales by γ, shifts by β, optionally applies SiLU. */

@@ -4,7 +4,7 @@
  * matMul gradients always ask for transposes. A Transpose pass first is far cheaper.
  */
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs-core";
-import { KernelScope, type WasmBackendLike } from "./callKernel";
+import { KernelScope, type WasmBackendLike } from "../kernelScope";
 
 interface BatchMatMulAttrs {
   transposeA: boolean;

@@ -5,7 +5,7 @@
  */
 import { getKernel, type KernelConfig, type TensorInfo } from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { WasmBackendLike } from "./callKernel";
+import type { WasmBackendLike } from "../kernelScope";
 
 let cpu: MathBackendCPU | undefined;
 

@@ -57,14 +57,6 @@ const UPSTREAM = `
   }
 `;
 
-function withHelpers(
-  program: ReturnType<typeof elementwiseProgram>,
-  helpers: string,
-): ReturnType<typeof elementwiseProgram> {
-  const user = program.getUserCode();
-  return { ...program, getUserCode: () => `${helpers}\n${user}` };
-}
-
 function uniformsOf(shape: number[], attrs: NormAttrs): ProgramUniform[] {
   const l = normLayout(shape, attrs);
   const ints = [l.rows, l.spatial, l.channels, l.groups, l.perGroup].map((v) => ({
@@ -85,15 +77,13 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const l = normLayout(x.shape, a);
   const uniforms = uniformsOf(x.shape, a);
   const statistics = webgpu.runWebGPUProgram(
-    withHelpers(
-      elementwiseProgram(
-        "fairdiffNormStatistics",
-        ["x"],
-        [l.rows * l.groups * 2],
-        UNIFORMS,
-        `let st = groupStatistics(index / 2);
+    elementwiseProgram(
+      "fairdiffNormStatistics",
+      ["x"],
+      [l.rows * l.groups * 2],
+      UNIFORMS,
+      `let st = groupStatistics(index / 2);
          if (index % 2 == 0) { setOutputAtIndex(index, st.x); } else { setOutputAtIndex(index, st.y); }`,
-      ),
       GROUP_STATISTICS,
     ),
     [x],
@@ -131,13 +121,12 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const names = ["dy", "x", "gamma", "beta"];
   // Per group: mean, rstd, mean(g), mean(g·x̂).
   const statistics = webgpu.runWebGPUProgram(
-    withHelpers(
-      elementwiseProgram(
-        "fairdiffNormGradStatistics",
-        names,
-        [l.rows * l.groups * 4],
-        UNIFORMS,
-        `let k = index / 4;
+    elementwiseProgram(
+      "fairdiffNormGradStatistics",
+      names,
+      [l.rows * l.groups * 4],
+      UNIFORMS,
+      `let k = index / 4;
          let which = index % 4;
          let st = groupStatistics(k);
          if (which < 2) {
@@ -159,7 +148,6 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
            }
            if (which == 2) { setOutputAtIndex(index, sumG / count); } else { setOutputAtIndex(index, sumGX / count); }
          }`,
-      ),
       GROUP_STATISTICS + UPSTREAM,
     ),
     [dy, x, gamma, beta],
@@ -168,19 +156,17 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const withStatistics = [...names, "statistics"];
   const dx = webgpu.runWebGPUProgram(
-    withHelpers(
-      elementwiseProgram(
-        `fairdiffNormGradX_${x.shape.length}`,
-        withStatistics,
-        x.shape,
-        UNIFORMS,
-        `let channel = index % uniforms.channels;
+    elementwiseProgram(
+      `fairdiffNormGradX_${x.shape.length}`,
+      withStatistics,
+      x.shape,
+      UNIFORMS,
+      `let channel = index % uniforms.channels;
          let k = groupOf(index);
          let rstd = statistics[4 * k + 1];
          let xHat = (x[index] - statistics[4 * k]) * rstd;
          let g = upstream(index, channel, xHat) * gamma[channel];
          setOutputAtIndex(index, rstd * (g - statistics[4 * k + 2] - xHat * statistics[4 * k + 3]));`,
-      ),
       UPSTREAM,
     ),
     [dy, x, gamma, beta, statistics],
@@ -190,13 +176,12 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   // dγ (which 0) and dβ (which 1): one invocation per channel, over every row and position.
   const parameterGradient = (which: 0 | 1) =>
     webgpu.runWebGPUProgram(
-      withHelpers(
-        elementwiseProgram(
-          `fairdiffNormGradParameter_${which}`,
-          withStatistics,
-          [l.channels],
-          UNIFORMS,
-          `let channel = index;
+      elementwiseProgram(
+        `fairdiffNormGradParameter_${which}`,
+        withStatistics,
+        [l.channels],
+        UNIFORMS,
+        `let channel = index;
            let group = channel / uniforms.perGroup;
            var sum = 0.0;
            for (var row = 0; row < uniforms.rows; row++) {
@@ -209,7 +194,6 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
              }
            }
            setOutputAtIndex(index, sum);`,
-        ),
         UPSTREAM,
       ),
       [dy, x, gamma, beta, statistics],

@@ -36,13 +36,17 @@ export interface WebgpuBackendLike {
 
 const WORKGROUP = 64;
 
-/** An elementwise program: one invocation per element of an output of `shape`. */
+/**
+ * An elementwise program: one invocation per element of an output of `shape`; `helpers` are WGSL
+ * functions the body calls.
+ */
 export function elementwiseProgram(
   shaderKey: string,
   variableNames: string[],
   shape: number[],
   uniforms: string,
   body: string,
+  helpers = "",
 ): WebgpuProgram {
   const size = shape.reduce((n, d) => n * d, 1);
   return {
@@ -55,6 +59,7 @@ export function elementwiseProgram(
     size: true,
     uniforms,
     getUserCode: () => `
+      ${helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${body}

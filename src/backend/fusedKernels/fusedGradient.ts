@@ -1,0 +1,63 @@
+/**
+ * The two registrations every fused op needs: its kernels on the backends it runs on, and a
+ * gradient that runs its backward kernel once and hands each input its share of the outputs.
+ */
+import {
+  engine,
+  registerGradient,
+  registerKernel,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorMap,
+  type Tensor,
+} from "@tensorflow/tfjs-core";
+
+export type FusedBackend = "wasm" | "cpu" | "webgpu";
+
+/** Registers `kernelFuncOf(backend)` as `kernelName` on each backend. */
+export function registerOnBackends(
+  kernelName: string,
+  backends: readonly FusedBackend[],
+  kernelFuncOf: (backendName: FusedBackend) => KernelFunc,
+): void {
+  for (const backendName of backends) {
+    registerKernel({ kernelName, backendName, kernelFunc: kernelFuncOf(backendName) });
+  }
+}
+
+export interface FusedGradient {
+  /** The forward kernel. */
+  kernelName: string;
+  /** The backward kernel: inputs dy and the saved inputs by name; one output per `gradients`. */
+  gradKernelName: string;
+  /** Forward inputs the backward reads (an absent optional input is skipped). */
+  inputsToSave: string[];
+  /** Forward inputs that get a gradient, in the order of the backward kernel's outputs. */
+  gradients: string[];
+  /** Forward inputs that never carry a trained value (a mask): zero gradient. */
+  constants?: string[];
+}
+
+export function registerFusedGradient(spec: FusedGradient): void {
+  registerGradient({
+    kernelName: spec.kernelName,
+    inputsToSave: spec.inputsToSave,
+    gradFunc: (dy, saved, attrs) => {
+      const inputs: NamedTensorMap = { dy: dy as Tensor };
+      spec.inputsToSave.forEach((name, i) => {
+        if (saved[i]) inputs[name] = saved[i];
+      });
+      // Run once, now (inside the engine's backward scope): the closures share the result, and
+      // outputs the engine does not ask for (an absent bias) are freed with that scope.
+      const outputs = engine().runKernel(
+        spec.gradKernelName,
+        inputs,
+        attrs as NamedAttrMap,
+      ) as Tensor[];
+      const closures: Record<string, () => Tensor> = {};
+      spec.gradients.forEach((name, i) => (closures[name] = () => outputs[i]));
+      for (const name of spec.constants ?? []) closures[name] = () => inputs[name].zerosLike();
+      return closures;
+    },
+  });
+}
