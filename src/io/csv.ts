@@ -14,7 +14,10 @@ export interface CsvTable {
 export function parseCsv(text: string, source = "CSV"): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const records: string[][] = [];
+  // The line each record starts on, for errors (a quoted field may span lines).
+  const startLines: number[] = [];
   let row: string[] = [];
+  let rowLine = 1;
   let field = "";
   let quoted = false;
   let i = 0;
@@ -47,10 +50,12 @@ export function parseCsv(text: string, source = "CSV"): CsvTable {
     } else if (ch === "\n" || ch === "\r") {
       row.push(field);
       records.push(row);
+      startLines.push(rowLine);
       row = [];
       field = "";
       i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
       line++;
+      rowLine = line;
     } else {
       field += ch;
       i++;
@@ -60,15 +65,23 @@ export function parseCsv(text: string, source = "CSV"): CsvTable {
   if (field !== "" || row.length > 0) {
     row.push(field);
     records.push(row);
+    startLines.push(rowLine);
   }
   // Blank lines (a trailing newline, stray empty lines) are not rows.
-  const nonEmpty = records.filter((r) => !(r.length === 1 && r[0] === ""));
-  if (nonEmpty.length === 0) throw new Error(`${source}: empty file, no header row`);
-  const header = nonEmpty[0].map((h) => h.trim());
-  const rows = nonEmpty.slice(1).map((r) => {
-    while (r.length < header.length) r.push("");
-    return r;
-  });
+  const kept = records.flatMap((r, k) =>
+    r.length === 1 && r[0] === "" ? [] : [{ fields: r, line: startLines[k] }],
+  );
+  if (kept.length === 0) throw new Error(`${source}: empty file, no header row`);
+  const header = kept[0].fields.map((h) => h.trim());
+  // A short row is a damaged row: padding it would read a missing finding as "absent".
+  for (const { fields, line: at } of kept.slice(1)) {
+    if (fields.length < header.length) {
+      throw new Error(
+        `${source}: line ${at} has ${fields.length} fields, the header has ${header.length} (a row cut short; an empty value still needs its comma)`,
+      );
+    }
+  }
+  const rows = kept.slice(1).map((r) => r.fields);
   const index = new Map(header.map((h, k) => [h, k]));
   return {
     header,

@@ -141,6 +141,34 @@ export class WordTokenizer {
     return splitWords(prompt).filter((w) => !this.index.has(w));
   }
 
+  /**
+   * What a user should know before sampling from `prompt`: that it is empty (the images are
+   * unconditional), that words were never seen in training, or that words past the model's
+   * length are ignored. Empty when the prompt is read as written.
+   */
+  promptNotes(prompt: string): string[] {
+    const words = splitWords(prompt);
+    if (words.length === 0) {
+      return [
+        "the prompt has no words: the images are unconditional (what the model draws when nothing is asked)",
+      ];
+    }
+    const notes: string[] = [];
+    const unknown = [...new Set(words.filter((w) => !this.index.has(w)))];
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 10).join(", ");
+      const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : "";
+      notes.push(`words the model never saw in training: ${shown}${more}`);
+    }
+    const readable = this.maxLength - 1;
+    if (words.length > readable) {
+      notes.push(
+        `the prompt has ${words.length} words; the model reads the first ${readable} and ignores the rest`,
+      );
+    }
+    return notes;
+  }
+
   decode(ids: ArrayLike<number>): string {
     const words: string[] = [];
     for (let i = 0; i < ids.length; i++) {

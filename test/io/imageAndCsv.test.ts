@@ -73,8 +73,8 @@ describe("bitmap font", () => {
 });
 
 describe("CSV", () => {
-  test("quotes, doubled quotes, embedded newlines, CRLF, BOM and short rows", () => {
-    const table = parseCsv('\ufeffa,b,c\r\n1,"x, ""y""",3\r\n2,"multi\nline"\r\n\r\n', "t.csv");
+  test("quotes, doubled quotes, embedded newlines, CRLF and BOM", () => {
+    const table = parseCsv('\ufeffa,b,c\r\n1,"x, ""y""",3\r\n2,"multi\nline",\r\n\r\n', "t.csv");
     expect(table.header).toEqual(["a", "b", "c"]);
     expect(table.rows).toEqual([
       ["1", 'x, "y"', "3"],
@@ -83,5 +83,12 @@ describe("CSV", () => {
     expect(table.column("c")).toBe(2);
     expect(() => table.column("d")).toThrow(/t.csv: unknown column "d" \(columns: a, b, c\)/);
     expect(() => parseCsv('a\n"open', "u.csv")).toThrow(/u.csv: unterminated quoted field/);
+  });
+
+  test("a row cut short is an error naming its line, not a row of empty (absent) values", () => {
+    const text = 'Path,Sex,Pleural Effusion\na.png,"Female",1\nb.png,"Ma\nle"\nc.png,Male,0\n';
+    expect(() => parseCsv(text, "train.csv")).toThrow(
+      "train.csv: line 3 has 2 fields, the header has 3 (a row cut short; an empty value still needs its comma)",
+    );
   });
 });

@@ -27,9 +27,13 @@ import { shippedModelPath } from "../../features/packageRoot";
 import { projectEncoderExtractor } from "../../features/projectEncoderExtractor";
 import { radiomicExtractor } from "../../features/radiomicExtractor";
 import { writeFileAtomic } from "../../io/atomicWrite";
+import { checkOutputFile } from "../../io/outputPath";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { trainingPreset } from "../../pipeline/presets";
 import type { SchedulerName } from "../../schedulers/createScheduler";
+import { checkImageCount } from "../imageBudget";
+import { interruptOnCtrlC } from "../interrupt";
+import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 
 /** Neutral prompts: the finding and its absence, with no sex or race named. */
@@ -76,18 +80,9 @@ export interface AuditCommandOptions {
   log?: (line: string) => void;
 }
 
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min)
-    throw new Error(`--${name} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
-}
-
-function finite(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < min)
-    throw new Error(`--${name} must be a number ≥ ${min}, got "${value}"`);
-  return n;
+/** A prompt quoted in a note: the first 80 characters are enough to recognise it. */
+function shortened(prompt: string): string {
+  return prompt.length > 80 ? `${prompt.slice(0, 80)}…` : prompt;
 }
 
 function looksLikePath(spec: string): boolean {
@@ -227,24 +222,30 @@ export async function auditCommand(
   const classifierFile = opts.classifier ?? shippedModelPath("cxr-classifier.fdckpt");
   const prompts =
     opts.prompts === undefined ? [...DEFAULT_AUDIT_PROMPTS] : parsePrompts(opts.prompts);
-  const n = integer("n", opts.n ?? "64", 2);
-  const seed = integer("seed", opts.seed ?? "0", 0);
-  const steps = integer("steps", opts.steps ?? "25", 1);
-  const guidanceScale = finite("guidance", opts.guidance ?? "3", 0);
-  const resamples = integer("resamples", opts.resamples ?? "2000", 10);
+  const n = integerOption("--n", opts.n ?? "64", { min: 2 });
+  const seed = integerOption("--seed", opts.seed ?? "0", SEED_RANGE);
+  const steps = integerOption("--steps", opts.steps ?? "25", SAMPLER_STEP_RANGE);
+  const guidanceScale = numberOption("--guidance", opts.guidance ?? "3", { min: 0 });
+  const resamples = integerOption("--resamples", opts.resamples ?? "2000", {
+    min: 10,
+    max: 1_000_000,
+  });
   const scheduler = (opts.scheduler ?? "ddim") as SchedulerName;
   if (!["ddim", "ddpm", "dpm-solver++"].includes(scheduler))
     throw new Error(`--scheduler must be ddim, ddpm or dpm-solver++, got "${scheduler}"`);
-  const realCount = integer("real", opts.real ?? "256", 2);
-  const realSeed = integer("real-seed", opts.realSeed ?? String(DEFAULT_REAL_SEED), 0);
+  const realCount = integerOption("--real", opts.real ?? "256", { min: 2 });
+  const realSeed = integerOption(
+    "--real-seed",
+    opts.realSeed ?? String(DEFAULT_REAL_SEED),
+    SEED_RANGE,
+  );
   const out = opts.out ?? "report.html";
   for (const [flag, file] of [
-    ["out", out],
-    ["json", opts.json],
-    ["markdown", opts.markdown],
+    ["--out", out],
+    ["--json", opts.json],
+    ["--markdown", opts.markdown],
   ] as const) {
-    if (file !== undefined && fs.existsSync(file) && fs.statSync(file).isDirectory())
-      throw new Error(`--${flag} "${file}" is a folder; give a file name`);
+    if (file !== undefined) checkOutputFile(flag, file);
   }
 
   await useBackend(opts.backend as BackendRequest | undefined);
@@ -284,12 +285,14 @@ export async function auditCommand(
     const targets = parseTargets(opts.target ?? [], groupsOf);
 
     model = load("model", modelFile, LatentDiffusionModel.load);
+    const { imageSize, imageChannels } = model.config;
+    const perImage = `${imageSize}×${imageSize}×${imageChannels} float32 pixels, their copy for the classifier and its input`;
+    const imageBytes = imageSize * imageSize * imageChannels * 4 * 3;
+    checkImageCount("--n", n, imageBytes, perImage);
+    if (opts.quality) checkImageCount("--real", realCount, imageBytes, perImage);
     for (const prompt of prompts) {
-      const unknown = model.tokenizer.unknownWords(prompt);
-      if (unknown.length > 0)
-        progress.write(
-          `note: words the model never saw in training: ${unknown.join(", ")} (in "${prompt}")\n`,
-        );
+      for (const note of model.tokenizer.promptNotes(prompt))
+        progress.write(`note: ${note} (in "${shortened(prompt)}")\n`);
     }
 
     let quality: RunAuditQualityOptions | undefined;
@@ -412,13 +415,14 @@ export function registerAuditCommand(program: Command): void {
     .addOption(backendFlag())
     .action(async (opts: AuditCommandOptions) => {
       // Ctrl-C stops generation cleanly; nothing is written for a stopped audit.
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once("SIGINT", stop);
+      const interrupt = interruptOnCtrlC("stopping the audit; no report is written");
       try {
-        await auditCommand({ ...opts, signal: controller.signal });
+        await auditCommand({ ...opts, signal: interrupt.signal });
+      } catch (error) {
+        if (!interrupt.interrupted) throw error;
+        console.error("audit stopped; nothing written");
       } finally {
-        process.off("SIGINT", stop);
+        interrupt.close();
       }
     });
 }

@@ -8,16 +8,18 @@ import type { Command } from "commander";
 import { useBackend } from "../../backend";
 import { tasksFor } from "../../classifiers/classificationTask";
 import { trainSubgroupClassifier } from "../../classifiers/trainSubgroupClassifier";
-import { createSyntheticCohort } from "../../data/cohorts/syntheticCohort";
+import { cohortDefinition, createSyntheticCohort } from "../../data/cohorts/syntheticCohort";
+import { checkOutputFile } from "../../io/outputPath";
+import { imageCountLimit } from "../imageBudget";
+import { integerOption, SEED_RANGE } from "../optionValues";
 import type { CohortName } from "../../data/cohorts/cohortDefinition";
 import { ProgressBar } from "../progressBar";
 
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
+/**
+ * Fewest cohort images: the 70/15/15 split must leave every split (calibration and test too)
+ * a few images, or accuracy is 0/0.
+ */
+const MIN_COHORT_IMAGES = 40;
 
 export function registerClassifierCommand(program: Command): void {
   const classifier = program
@@ -34,16 +36,18 @@ export function registerClassifierCommand(program: Command): void {
     .option("--seed <n>", "seed", "5")
     .addOption(backendFlag())
     .action(async (opts: Record<string, string>) => {
-      await useBackend(opts.backend as BackendRequest | undefined);
-      const size = positive("size", opts.size);
-      const epochs = positive("epochs", opts.epochs);
-      const seed = Number(opts.seed);
-      const cohort = createSyntheticCohort({
-        cohort: opts.cohort as CohortName,
-        size,
-        seed,
-        imageSize: positive("image-size", opts.imageSize),
+      const cohortName = cohortDefinition(opts.cohort).name as CohortName;
+      const imageSize = integerOption("--image-size", opts.imageSize, { min: 8, max: 256 });
+      const size = integerOption("--size", opts.size, {
+        min: MIN_COHORT_IMAGES,
+        max: imageCountLimit(imageSize * imageSize * 3 * 4 * 2),
+        maxReason: `${imageSize}×${imageSize} cohort images are held in memory`,
       });
+      const epochs = integerOption("--epochs", opts.epochs, { min: 1, max: 10_000 });
+      const seed = integerOption("--seed", opts.seed, SEED_RANGE);
+      checkOutputFile("--out", opts.out);
+      await useBackend(opts.backend as BackendRequest | undefined);
+      const cohort = createSyntheticCohort({ cohort: cohortName, size, seed, imageSize });
       const samples = cohort.records.map((_, i) => cohort.sampleAt(i));
       const trainEnd = Math.floor(size * 0.7);
       const calibrationEnd = Math.floor(size * 0.85);
@@ -62,10 +66,12 @@ export function registerClassifierCommand(program: Command): void {
           onEpoch: (epoch, loss) => bar.update(epoch, `loss ${loss.toFixed(4)}`),
         },
       );
+      // A class with no held-out image has no accuracy: say so instead of "NaN %".
+      const percent = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : "n/a");
       for (const head of model.evaluation) {
         console.log(
-          `${head.task.padEnd(18)} accuracy ${(100 * head.accuracy).toFixed(1)} % on ${head.n} held-out images, T = ${head.temperature.toFixed(2)}; per class ${head.classes
-            .map((c, i) => `${c} ${(100 * head.perClassAccuracy[i]).toFixed(1)} %`)
+          `${head.task.padEnd(18)} accuracy ${percent(head.accuracy)} on ${head.n} held-out images, T = ${head.temperature.toFixed(2)}; per class ${head.classes
+            .map((c, i) => `${c} ${percent(head.perClassAccuracy[i])}`)
             .join(", ")}`,
         );
       }

@@ -2,8 +2,6 @@
  * `fairdiff dataset preview|summary`: look at an embedded synthetic cohort — a labelled PNG grid
  * of examples by subgroup, or counts by subgroup × label.
  */
-import { mkdirSync, writeFileSync } from "fs";
-import { dirname } from "path";
 import type { Command } from "commander";
 import {
   cohortDefinition,
@@ -14,13 +12,16 @@ import {
   type CohortName,
 } from "../../data";
 import { encodePng } from "../../io";
+import { writeFileAtomic } from "../../io/atomicWrite";
+import { checkOutputFile } from "../../io/outputPath";
+import { integerOption, SEED_RANGE } from "../optionValues";
 
-function positiveInteger(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
+/** Cohort records (attributes, labels, prompt; images render lazily) held for a summary. */
+const SUMMARY_SIZE_RANGE = {
+  min: 1,
+  max: 1_000_000,
+  maxReason: "every record is held in memory",
+};
 
 export function registerDatasetCommand(program: Command): void {
   const dataset = program.command("dataset").description("embedded synthetic medical cohorts");
@@ -48,22 +49,25 @@ export function registerDatasetCommand(program: Command): void {
         seed: string;
       }) => {
         const definition = cohortDefinition(opts.cohort);
-        const perCell = positiveInteger("per-cell", opts.perCell);
+        const perCell = integerOption("--per-cell", opts.perCell, { min: 1, max: 64 });
+        const imageSize = integerOption("--image-size", opts.imageSize, { min: 8, max: 256 });
+        const scale = integerOption("--scale", opts.scale, { min: 1, max: 16 });
+        const seed = integerOption("--seed", opts.seed, SEED_RANGE);
+        checkOutputFile("--out", opts.out);
         const cohort = createSyntheticCohort({
           cohort: definition.name as CohortName,
           // Enough samples that every (group, finding) cell usually fills up.
           size: Math.max(200, perCell * 60),
-          seed: Number(opts.seed),
-          imageSize: positiveInteger("image-size", opts.imageSize),
+          seed,
+          imageSize,
         });
         const grid = await renderPreviewGrid(cohort, {
           attribute: opts.attribute,
           finding: opts.finding,
           perCell,
-          scale: positiveInteger("scale", opts.scale),
+          scale,
         });
-        mkdirSync(dirname(opts.out), { recursive: true });
-        writeFileSync(opts.out, encodePng(grid));
+        writeFileAtomic(opts.out, encodePng(grid));
         console.log(`wrote ${opts.out} (${grid.width}×${grid.height}) — ${definition.title}`);
       },
     );
@@ -87,8 +91,8 @@ export function registerDatasetCommand(program: Command): void {
         const definition = cohortDefinition(opts.cohort);
         const cohort = createSyntheticCohort({
           cohort: definition.name as CohortName,
-          size: positiveInteger("size", opts.size),
-          seed: Number(opts.seed),
+          size: integerOption("--size", opts.size, SUMMARY_SIZE_RANGE),
+          seed: integerOption("--seed", opts.seed, SEED_RANGE),
         });
         const summary = summarizeDataset(cohort, opts.attribute);
         console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));

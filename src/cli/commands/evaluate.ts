@@ -13,6 +13,8 @@ import { useBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import { chexpertPrompt } from "../../data/prompts";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
+import { checkImageCount } from "../imageBudget";
+import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { createSyntheticCohort } from "../../data/cohorts/syntheticCohort";
 import { reconstructionPsnr } from "../../pipeline/reconstructionQuality";
@@ -42,18 +44,28 @@ export function registerEvaluateCommand(program: Command): void {
     .option("--json", "print the full result as JSON")
     .addOption(backendFlag())
     .action(async (opts: Record<string, string | boolean>) => {
+      const n = integerOption("--n", String(opts.n), { min: 2 });
+      const steps = integerOption("--steps", String(opts.steps), SAMPLER_STEP_RANGE);
+      const guidanceScale = numberOption("--guidance", String(opts.guidance), { min: 0 });
+      const seed = integerOption("--seed", String(opts.seed), SEED_RANGE);
       await useBackend(opts.backend as BackendRequest | undefined);
       const model = LatentDiffusionModel.load(String(opts.model));
+      const { imageSize, imageChannels } = model.config;
+      checkImageCount(
+        "--n",
+        n,
+        imageSize * imageSize * imageChannels * 12,
+        `${imageSize}×${imageSize}×${imageChannels} float32 pixels and the classifier's copy`,
+      );
       const classifier = SubgroupClassifier.load(String(opts.classifier));
       const prompts = chestAdherencePrompts();
-      const n = Number(opts.n);
       const bar = new ProgressBar("images", n * prompts.length);
       const results = await auditRepresentation(model, classifier, {
         prompts,
         imagesPerPrompt: n,
-        seed: Number(opts.seed),
+        seed,
         attributes: ["sex", "race"],
-        generation: { steps: Number(opts.steps), guidanceScale: Number(opts.guidance) },
+        generation: { steps, guidanceScale },
         resamples: 200,
         onProgress: (done, total) => bar.update(done === total ? total : done),
       });

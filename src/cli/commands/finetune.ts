@@ -24,6 +24,17 @@ import { subgroupAlignedTuning } from "../../methods/subgroupAlignedTuning";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { resetDenoiser } from "../../pipeline/resetDenoiser";
 import { trainingPreset } from "../../pipeline/presets";
+import { checkOutputFile } from "../../io/outputPath";
+import { checkImageCount } from "../imageBudget";
+import { interruptOnCtrlC } from "../interrupt";
+import {
+  integerOption,
+  optionalInteger,
+  optionalNumber,
+  SAMPLER_STEP_RANGE,
+  SEED_RANGE,
+  STEP_RANGE,
+} from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
@@ -67,40 +78,6 @@ export function parseTargetArgument(
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  }
-  return n;
-}
-
-function positiveNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) {
-    throw new Error(`--${name} must be a positive number, got "${value}"`);
-  }
-  return n;
-}
-
-function decayValue(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0 && n < 1)) throw new Error(`--${name} must be a number in [0, 1), got "${value}"`);
-  return n;
-}
-
-function nonNegativeNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0) || !Number.isFinite(n)) {
-    throw new Error(`--${name} must be a number ≥ 0, got "${value}"`);
-  }
-  return n;
 }
 
 /** "sex Female 0.50 [0.34, 0.66] Male 0.50 [0.34, 0.66] bias 0.000 (target 0.50/0.50, n 32)". */
@@ -147,7 +124,15 @@ interface FinetuneOptions {
   consistencyWeight?: string;
   confidenceWeight?: string;
   ema?: string;
+  restart?: boolean;
 }
+
+/** Images per optimisation step: each keeps its sampling chain's activations for the gradient. */
+const BATCH_RANGE = {
+  min: 1,
+  max: 256,
+  maxReason: "each image keeps its activations for the gradient",
+};
 
 export function registerFinetuneCommand(program: Command): void {
   program
@@ -177,6 +162,10 @@ export function registerFinetuneCommand(program: Command): void {
     .requiredOption("-o, --out <file>", "tuned model to write (.fdckpt)")
     .option("--state <file>", "training-state file to resume from (default <out>.state.fdckpt)")
     .option("--checkpoint-every <n>", "write the state file every n steps", "10")
+    .option(
+      "--restart",
+      "start over, replacing a state file written by an earlier run (with other settings)",
+    )
     .option("--evaluate-every <k>", "audit the model every k steps (default: start and end only)")
     .option("--eval-images <n>", "images per prompt in each evaluation", "32")
     .option("--eval-steps <n>", "DDIM steps of the evaluation images", "25")
@@ -212,29 +201,33 @@ export function registerFinetuneCommand(program: Command): void {
       for (const spec of opts.target ?? ["sex=Female:0.5,Male:0.5"])
         parseTargetArgument(spec, target);
       const prompts = opts.prompt ?? [NEUTRAL_EFFUSION_PROMPT];
-      const steps = positiveInteger("steps", opts.steps) as number;
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${opts.seed}"`);
+      const steps = integerOption("--steps", opts.steps, STEP_RANGE);
+      const seed = integerOption("--seed", opts.seed, SEED_RANGE);
       if (opts.fromScratch && method !== "perturb") {
         throw new Error(`--from-scratch applies to --method perturb only, not "${method}"`);
       }
       const stateFile = opts.state ?? `${opts.out}.state.fdckpt`;
+      checkOutputFile("--out", opts.out);
+      checkOutputFile(opts.state === undefined ? "the state file (--state)" : "--state", stateFile);
+      const evalImages = integerOption("--eval-images", opts.evalImages, { min: 2 });
       const evaluation: MethodEvaluationOptions = {
-        every: positiveInteger("evaluate-every", opts.evaluateEvery) ?? steps,
+        every: optionalInteger("--evaluate-every", opts.evaluateEvery, { min: 1 }) ?? steps,
         prompts,
-        imagesPerPrompt: positiveInteger("eval-images", opts.evalImages) as number,
+        imagesPerPrompt: evalImages,
         seed: seed + 1000,
         attributes: componentAttributes(target),
-        generation: { steps: positiveInteger("eval-steps", opts.evalSteps) },
+        generation: { steps: integerOption("--eval-steps", opts.evalSteps, SAMPLER_STEP_RANGE) },
       };
       const common = {
         steps,
         seed,
-        batchSize: positiveInteger("batch-size", opts.batchSize),
+        batchSize: optionalInteger("--batch-size", opts.batchSize, BATCH_RANGE),
         // A fresh UNet learns at the preset's training rate, not the fine-tuning default.
-        learningRate: positiveNumber("lr", opts.lr) ?? (opts.fromScratch ? 5e-4 : undefined),
+        learningRate:
+          optionalNumber("--lr", opts.lr, { above: 0 }) ?? (opts.fromScratch ? 5e-4 : undefined),
         stateFile,
-        checkpointEvery: positiveInteger("checkpoint-every", opts.checkpointEvery),
+        restart: opts.restart === true,
+        checkpointEvery: integerOption("--checkpoint-every", opts.checkpointEvery, { min: 1 }),
         evaluation,
       };
       // Every value is checked before the models load.
@@ -242,20 +235,34 @@ export function registerFinetuneCommand(program: Command): void {
 
       console.error(describeBackend(await useBackend(opts.backend)));
       const model = LatentDiffusionModel.load(opts.model);
+      const { imageSize, imageChannels } = model.config;
+      const perImage = `${imageSize}×${imageSize}×${imageChannels} float32 pixels and the classifier's copy`;
+      checkImageCount(
+        "--eval-images",
+        evalImages,
+        imageSize * imageSize * imageChannels * 12,
+        perImage,
+      );
+      if (tuning.cohortSize !== undefined) {
+        checkImageCount(
+          "--cohort-size",
+          tuning.cohortSize,
+          imageSize * imageSize * imageChannels * 12,
+          perImage,
+        );
+      }
+      for (const prompt of prompts) {
+        for (const note of model.tokenizer.promptNotes(prompt)) console.error(`note: ${note}`);
+      }
       if (opts.fromScratch) await resetDenoiser(model, seed);
       const classifier = SubgroupClassifier.load(opts.classifier);
-      const controller = new AbortController();
-      const interrupt = () => {
-        console.error("\ninterrupted: finishing the current step and saving state…");
-        controller.abort();
-      };
-      process.once("SIGINT", interrupt);
+      const interrupt = interruptOnCtrlC("finishing the current step, then saving state…");
       try {
         const events = methodEvents(method, model, classifier, tuning, {
           ...common,
           prompts,
           target,
-          signal: controller.signal,
+          signal: interrupt.signal,
         });
         const aborted = await showEvents(events, method, steps);
         model.info = {
@@ -279,7 +286,7 @@ export function registerFinetuneCommand(program: Command): void {
           console.error(`wrote ${opts.out}`);
         }
       } finally {
-        process.removeListener("SIGINT", interrupt);
+        interrupt.close();
         model.dispose();
         classifier.dispose();
       }
@@ -292,6 +299,7 @@ interface CommonSettings {
   batchSize?: number;
   learningRate?: number;
   stateFile: string;
+  restart: boolean;
   checkpointEvery?: number;
   evaluation: MethodEvaluationOptions;
   prompts: string[];
@@ -315,16 +323,16 @@ function tuningSettings(opts: FinetuneOptions) {
   return {
     trainable: opts.trainable,
     gradient: opts.gradient,
-    rank: positiveInteger("rank", opts.rank),
-    samplingSteps: positiveInteger("sampling-steps", opts.samplingSteps),
-    gradientSteps: positiveInteger("gradient-steps", opts.gradientSteps),
-    guidanceScale: positiveNumber("guidance", opts.guidance),
-    semanticWeight: nonNegativeNumber("semantic-weight", opts.semanticWeight),
-    threshold: nonNegativeNumber("threshold", opts.threshold),
-    cohortSize: positiveInteger("cohort-size", opts.cohortSize),
-    consistencyWeight: nonNegativeNumber("consistency-weight", opts.consistencyWeight),
-    confidenceWeight: nonNegativeNumber("confidence-weight", opts.confidenceWeight),
-    emaDecay: decayValue("ema", opts.ema),
+    rank: optionalInteger("--rank", opts.rank, { min: 1, max: 256 }),
+    samplingSteps: optionalInteger("--sampling-steps", opts.samplingSteps, SAMPLER_STEP_RANGE),
+    gradientSteps: optionalInteger("--gradient-steps", opts.gradientSteps, SAMPLER_STEP_RANGE),
+    guidanceScale: optionalNumber("--guidance", opts.guidance, { above: 0 }),
+    semanticWeight: optionalNumber("--semantic-weight", opts.semanticWeight, { min: 0 }),
+    threshold: optionalNumber("--threshold", opts.threshold, { min: 0, max: 1 }),
+    cohortSize: optionalInteger("--cohort-size", opts.cohortSize, { min: 1 }),
+    consistencyWeight: optionalNumber("--consistency-weight", opts.consistencyWeight, { min: 0 }),
+    confidenceWeight: optionalNumber("--confidence-weight", opts.confidenceWeight, { min: 0 }),
+    emaDecay: optionalNumber("--ema", opts.ema, { min: 0, below: 1 }),
   } as const;
 }
 

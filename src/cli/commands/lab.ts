@@ -11,6 +11,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { installKernelSpec, userDataDir } from "./kernel";
 import { backendFlag } from "../backendOption";
+import { integerOption, PORT_RANGE } from "../optionValues";
 import type { BackendRequest } from "../../backend";
 
 /** dist/src/cli/commands → package root. */
@@ -95,6 +96,7 @@ export function registerLabCommand(program: Command): void {
     .option("--no-browser", "do not open a web browser")
     .addOption(backendFlag())
     .action((opts: { port: string; dir: string; browser: boolean; backend?: BackendRequest }) => {
+      const port = integerOption("--port", opts.port, PORT_RANGE);
       const launcher = path.join(packageRoot, "extension", "app", "fairdiff_lab.py");
       if (!existsSync(path.join(packageRoot, "extension", "app", "build", "bundle.js"))) {
         throw new Error("FairDiff Lab is not built: run npm run build");
@@ -102,7 +104,7 @@ export function registerLabCommand(program: Command): void {
       const python = process.env.FAIRDIFF_PYTHON ?? "/usr/bin/python3";
       const args = [
         launcher,
-        `--ServerApp.port=${opts.port}`,
+        `--ServerApp.port=${port}`,
         `--ServerApp.root_dir=${path.resolve(opts.dir)}`,
       ];
       if (opts.browser === false) args.push("--ServerApp.open_browser=False");

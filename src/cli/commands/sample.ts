@@ -7,12 +7,22 @@ import { useBackend } from "../../backend";
 import { encodePng } from "../../io/imageCodec";
 import { rastersFromBatch, tileImages } from "../../io/imageGrid";
 import { writeFileAtomic } from "../../io/atomicWrite";
+import { checkOutputFile } from "../../io/outputPath";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { generateImages } from "../../pipeline/textToImage";
+import { checkImageCount } from "../imageBudget";
+import { interruptOnCtrlC } from "../interrupt";
+import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 
 /** The model shipped in the package. */
 export const DEFAULT_MODEL = path.resolve(__dirname, "../../../../models/cxr-mini.fdckpt");
+
+/** Bytes one image costs while a grid is built: tensor, raster, the magnified cell, its PNG. */
+function gridBytesPerImage(size: number, channels: number, scale: number): number {
+  const pixels = size * size * channels;
+  return pixels * 4 * 2 + pixels * scale * scale * 5;
+}
 
 export function registerSampleCommand(program: Command): void {
   program
@@ -31,25 +41,46 @@ export function registerSampleCommand(program: Command): void {
     .option("--scale <n>", "pixel magnification in the grid", "3")
     .addOption(backendFlag())
     .action(async (opts: Record<string, string>) => {
-      const n = Number(opts.n);
-      if (!Number.isInteger(n) || n <= 0)
-        throw new Error(`--n must be a positive integer, got "${opts.n}"`);
+      const n = integerOption("--n", opts.n, { min: 1 });
+      const steps = integerOption("--steps", opts.steps, SAMPLER_STEP_RANGE);
+      const guidanceScale = numberOption("--guidance", opts.guidance, { min: 0 });
+      const seed = integerOption("--seed", opts.seed, SEED_RANGE);
+      const scale = integerOption("--scale", opts.scale, { min: 1, max: 32 });
+      checkOutputFile("--out", opts.out);
       await useBackend(opts.backend as BackendRequest | undefined);
       const model = LatentDiffusionModel.load(opts.model);
-      const unknown = model.tokenizer.unknownWords(opts.prompt);
-      if (unknown.length > 0)
-        console.error(`note: words the model never saw in training: ${unknown.join(", ")}`);
-      const bar = new ProgressBar("sampling", n);
-      const images = await generateImages(model, new Array<string>(n).fill(opts.prompt), {
-        seed: Number(opts.seed),
-        steps: Number(opts.steps),
-        guidanceScale: Number(opts.guidance),
-        onProgress: (done) => bar.update(done),
-      });
-      const rasters = rastersFromBatch((await images.data()) as Float32Array, images.shape);
-      images.dispose();
-      writeFileAtomic(opts.out, encodePng(tileImages(rasters, { scale: Number(opts.scale) })));
-      console.error(`wrote ${opts.out} (${n} images)`);
-      model.dispose();
+      const interrupt = interruptOnCtrlC("stopping; no grid is written");
+      try {
+        const { imageSize, imageChannels } = model.config;
+        checkImageCount(
+          "--n",
+          n,
+          gridBytesPerImage(imageSize, imageChannels, scale),
+          `${imageSize}×${imageSize}×${imageChannels} pixels at --scale ${scale}`,
+        );
+        for (const note of model.tokenizer.promptNotes(opts.prompt)) console.error(`note: ${note}`);
+        const bar = new ProgressBar("sampling", n);
+        let images: Awaited<ReturnType<typeof generateImages>>;
+        try {
+          images = await generateImages(model, new Array<string>(n).fill(opts.prompt), {
+            seed,
+            steps,
+            guidanceScale,
+            signal: interrupt.signal,
+            onProgress: (done) => bar.update(done),
+          });
+        } catch (error) {
+          if (!interrupt.interrupted) throw error;
+          console.error("sampling stopped; nothing written");
+          return;
+        }
+        const rasters = rastersFromBatch((await images.data()) as Float32Array, images.shape);
+        images.dispose();
+        writeFileAtomic(opts.out, encodePng(tileImages(rasters, { scale })));
+        console.error(`wrote ${opts.out} (${n} images)`);
+      } finally {
+        interrupt.close();
+        model.dispose();
+      }
     });
 }

@@ -14,6 +14,8 @@ import { describeBackend, useBackend } from "../../backend";
 import type { BackendRequest } from "../../backend/backendInfo";
 import { packageRoot } from "../../features/packageRoot";
 import { runStudy, type StudyAttribute, type StudyProgress, type StudyResult } from "../../study";
+import { checkOutputFile } from "../../io/outputPath";
+import { integerOption, PORT_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { installKernelSpec } from "./kernel";
 
@@ -149,6 +151,9 @@ export function registerStartCommand(program: Command): void {
     .option("--port <n>", "FairDiff Lab's port", "8888")
     .addOption(backendFlag())
     .action(async (opts: StartOptions, command: Command) => {
+      integerOption("--port", opts.port ?? "8888", PORT_RANGE);
+      if (opts.out !== undefined) checkOutputFile("--out", opts.out);
+      if (opts.json !== undefined) checkOutputFile("--json", opts.json);
       if (!opts.headless) {
         const missing = labRequirementsMissing();
         if (missing.length === 0) {

@@ -3,16 +3,18 @@ import type { BackendRequest } from "../../backend";
 import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
-import { trainingPreset } from "../../pipeline/presets";
+import { checkOutputFile } from "../../io/outputPath";
+import { trainingPreset, type TrainingPreset } from "../../pipeline/presets";
+import { imageCountLimit } from "../imageBudget";
+import { interruptOnCtrlC } from "../interrupt";
+import { optionalInteger, STEP_RANGE } from "../optionValues";
 import { trainPreset } from "../../pipeline/trainPreset";
 import { ProgressBar } from "../progressBar";
 
-function optionalInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
+/** A cohort image's bytes while training: the rendered sample and its training copy. */
+function cohortImageBytes(preset: TrainingPreset): number {
+  const size = preset.model.imageSize ?? 32;
+  return size * size * (preset.model.imageChannels ?? 1) * 4 * 2;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -25,24 +27,31 @@ export function registerTrainCommand(program: Command): void {
     .option("--autoencoder-steps <n>", "override the preset's autoencoder steps")
     .option("--denoiser-steps <n>", "override the preset's denoiser steps")
     .option("--cohort-size <n>", "override the preset's cohort size")
+    .option("--restart", "start over, replacing stage files written by an earlier run")
     .addOption(backendFlag())
     .action(async (opts: Record<string, string | undefined>) => {
       const preset = trainingPreset(opts.preset ?? "cxr-mini");
+      const out = opts.out as string;
+      const settings = {
+        replicas: optionalInteger("--replicas", opts.replicas, { min: 1, max: 256 }),
+        autoencoderSteps: optionalInteger("--autoencoder-steps", opts.autoencoderSteps, STEP_RANGE),
+        denoiserSteps: optionalInteger("--denoiser-steps", opts.denoiserSteps, STEP_RANGE),
+        cohortSize: optionalInteger("--cohort-size", opts.cohortSize, {
+          min: 1,
+          max: imageCountLimit(cohortImageBytes(preset)),
+          maxReason: "the cohort's images are held in memory",
+        }),
+      };
+      checkOutputFile("--out", out);
       console.error(describeBackend(await useBackend(opts.backend as BackendRequest | undefined)));
       console.error(`preset ${preset.name}: ${preset.description}`);
-      const controller = new AbortController();
-      process.once("SIGINT", () => {
-        console.error("\ninterrupted: finishing the current step and saving state…");
-        controller.abort();
-      });
+      const interrupt = interruptOnCtrlC("finishing the current step, then saving state…");
       const bars: Record<string, ProgressBar> = {};
       const model = await trainPreset(preset, {
-        out: opts.out as string,
-        replicas: optionalInteger("replicas", opts.replicas),
-        autoencoderSteps: optionalInteger("autoencoder-steps", opts.autoencoderSteps),
-        denoiserSteps: optionalInteger("denoiser-steps", opts.denoiserSteps),
-        cohortSize: optionalInteger("cohort-size", opts.cohortSize),
-        signal: controller.signal,
+        out,
+        ...settings,
+        restart: opts.restart !== undefined,
+        signal: interrupt.signal,
         onEvent: (stage, event) => {
           if (event.kind !== "step") return;
           bars[stage] ??= new ProgressBar(stage.padEnd(11), event.totalSteps);
@@ -57,6 +66,7 @@ export function registerTrainCommand(program: Command): void {
           ? `wrote ${opts.out}`
           : "stopped early; re-run the same command to resume",
       );
+      interrupt.close();
       model.dispose();
     });
 }
