@@ -13,9 +13,9 @@ import {
   DEFAULT_AUDIT_PROMPTS,
   parseIntersections,
   parsePrompts,
-  parseTargets,
   registerAuditCommand,
 } from "../../src/cli/commands/audit";
+import { parseTargets } from "../../src/cli/targetOption";
 import { testWhen } from "../helpers/requirements";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -58,7 +58,7 @@ test("targets, intersections and prompts are parsed and checked", () => {
     race: { Asian: 0.2, Black: 0.3, White: 0.5 },
   });
   expect(() => parseTargets(["gender=Female:0.5,Male:0.5"], groups)).toThrow(
-    /--target names unknown attribute "gender" \(audited: sex, race, sex×race\)/,
+    /--target names unknown attribute "gender" \(known: sex, race, sex×race\)/,
   );
   expect(() => parseTargets(["sex=Female:0.5,Male:0.3"], groups)).toThrow(/"sex" sums to 0\.8/);
   expect(() => parseTargets(["sex=Female:0.5,Man:0.5"], groups)).toThrow(/unknown group "Man"/);

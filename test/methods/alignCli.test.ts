@@ -11,7 +11,8 @@ import { useBackend } from "../../src/backend";
 import type { ClassificationTask } from "../../src/classifiers/classificationTask";
 import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
 import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
-import { parseTargetArgument, registerFinetuneCommand } from "../../src/cli/commands/finetune";
+import { registerFinetuneCommand } from "../../src/cli/commands/finetune";
+import { parseTargetSpecs } from "../../src/cli/targetOption";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { PROMPTS } from "../models/tinyModels";
 
@@ -45,21 +46,24 @@ function finetune(args: string[]): Promise<unknown> {
 }
 
 test("--target values parse into attribute → group → probability, or fail naming the part", () => {
-  const target = parseTargetArgument("sex=Female:0.25,Male:0.75");
-  parseTargetArgument("sex*race=Female*White:0.5,Male×Black:0.5", target);
-  expect(target).toEqual({
+  // The same parser as `fairdiff audit`: ";" joins several, "*" stands for "×".
+  expect(
+    parseTargetSpecs([
+      "sex=Female:0.25,Male:0.75;race=Asian:0.2,Black:0.3,White:0.5",
+      "sex*race=Female*White:0.5,Male×Black:0.5",
+    ]),
+  ).toEqual({
     sex: { Female: 0.25, Male: 0.75 },
+    race: { Asian: 0.2, Black: 0.3, White: 0.5 },
     "sex×race": { "Female×White": 0.5, "Male×Black": 0.5 },
   });
-  expect(() => parseTargetArgument("sex")).toThrow(/must look like attribute=Group:p/);
-  expect(() => parseTargetArgument("sex=Female=0.5")).toThrow(
-    /"Female=0.5" is not Group:probability/,
+  expect(() => parseTargetSpecs(["sex"])).toThrow(/must look like sex=Female:0.5,Male:0.5/);
+  expect(() => parseTargetSpecs(["sex=Female=0.5"])).toThrow(
+    /"Female=0.5" must look like Group:0.5/,
   );
-  expect(() => parseTargetArgument("sex=Female:half,Male:0.5")).toThrow(/"Female:half"/);
-  expect(() => parseTargetArgument("sex=Female:0.5,Female:0.5")).toThrow(/group "Female" twice/);
-  expect(() => parseTargetArgument("sex=Male:1", { sex: { Female: 1 } })).toThrow(
-    /names "sex" twice/,
-  );
+  expect(() => parseTargetSpecs(["sex=Female:half,Male:0.5"])).toThrow(/"Female:half"/);
+  expect(() => parseTargetSpecs(["sex=Female:0.5,Female:0.5"])).toThrow(/group "Female" twice/);
+  expect(() => parseTargetSpecs(["sex=Male:1", "sex=Female:1"])).toThrow(/gives "sex" twice/);
 });
 
 test("bad options fail before any model is loaded", async () => {
@@ -69,7 +73,7 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune(["--method", "retrain", ...base])).rejects.toThrow(
     /--method must be one of align, subgroup, perturb, got "retrain"/,
   );
-  await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(/--steps must be a positive/);
+  await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(/--steps must be an integer ≥ 1/);
   await expect(finetune([...base, "--gradient", "approx"])).rejects.toThrow(
     /--gradient must be adjusted or exact, got "approx"/,
   );
@@ -77,13 +81,13 @@ test("bad options fail before any model is loaded", async () => {
     /soft-prompt cannot be saved/,
   );
   await expect(finetune([...base, "--target", "sex=Female:0.5,Male"])).rejects.toThrow(
-    /is not Group:probability/,
+    /"Male" must look like Group:0.5/,
   );
   await expect(finetune([...base, "--from-scratch"])).rejects.toThrow(
     /--from-scratch applies to --method perturb only, not "align"/,
   );
   await expect(finetune([...base, "--ema", "1"])).rejects.toThrow(
-    /--ema must be a number in \[0, 1\), got "1"/,
+    /--ema must be a number ≥ 0 and < 1, got "1"/,
   );
   await expect(finetune([...base, "--consistency-weight", "-1"])).rejects.toThrow(
     /--consistency-weight must be a number ≥ 0, got "-1"/,

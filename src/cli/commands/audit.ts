@@ -19,8 +19,6 @@ import { useBackend } from "../../backend";
 import type { BackendRequest } from "../../backend/backendInfo";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import { chexpertPrompt } from "../../data/prompts";
-import { defineAttribute, INTERSECTION_SEPARATOR } from "../../data/subgroups";
-import { validateTarget } from "../../data/targetDistribution";
 import type { FeatureExtractor } from "../../features/featureExtractor";
 import { graphModelExtractor } from "../../features/graphModelExtractor";
 import { shippedModelPath } from "../../features/packageRoot";
@@ -35,6 +33,7 @@ import { checkImageCount } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
 import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
+import { checkTargets, groupsWithIntersections, parseTargetSpecs } from "../targetOption";
 
 /** Neutral prompts: the finding and its absence, with no sex or race named. */
 export const DEFAULT_AUDIT_PROMPTS: readonly string[] = [
@@ -139,43 +138,6 @@ export function parseIntersections(spec: string, attributes: readonly string[]):
     });
 }
 
-/**
- * "sex=Female:0.5,Male:0.5" (several joined by ";") → { sex: { Female: 0.5, Male: 0.5 } },
- * checked against the attribute's groups: unknown attribute or group, a missing group, a sum
- * off 1 — each an error naming it. `groupsOf` knows the attributes and intersections audited.
- */
-export function parseTargets(
-  specs: readonly string[],
-  groupsOf: ReadonlyMap<string, readonly string[]>,
-): Record<string, Record<string, number>> {
-  const targets: Record<string, Record<string, number>> = {};
-  for (const spec of specs.flatMap((s) => s.split(";")).map((s) => s.trim())) {
-    if (spec === "") continue;
-    const equals = spec.indexOf("=");
-    if (equals <= 0) throw new Error(`--target "${spec}" must look like sex=Female:0.5,Male:0.5`);
-    const attribute = spec.slice(0, equals).trim().replace(/\*/g, INTERSECTION_SEPARATOR);
-    const groups = groupsOf.get(attribute);
-    if (!groups)
-      throw new Error(
-        `--target names unknown attribute "${attribute}" (audited: ${[...groupsOf.keys()].join(", ")})`,
-      );
-    if (targets[attribute]) throw new Error(`--target gives "${attribute}" twice`);
-    const target: Record<string, number> = {};
-    for (const entry of spec.slice(equals + 1).split(",")) {
-      const colon = entry.lastIndexOf(":");
-      const group = entry.slice(0, colon).trim();
-      const raw = entry.slice(colon + 1).trim();
-      const value = Number(raw);
-      if (colon <= 0 || raw === "" || !Number.isFinite(value))
-        throw new Error(`--target "${attribute}": "${entry.trim()}" must look like Group:0.5`);
-      if (group in target) throw new Error(`--target "${attribute}" gives group "${group}" twice`);
-      target[group] = value;
-    }
-    targets[attribute] = { ...validateTarget(defineAttribute(attribute, groups), target) };
-  }
-  return targets;
-}
-
 function load<T>(what: string, file: string, loader: (file: string) => T): T {
   try {
     return loader(file);
@@ -239,6 +201,7 @@ export async function auditCommand(
     opts.realSeed ?? String(DEFAULT_REAL_SEED),
     SEED_RANGE,
   );
+  const targetSpecs = parseTargetSpecs(opts.target ?? []);
   const out = opts.out ?? "report.html";
   for (const [flag, file] of [
     ["--out", out],
@@ -267,22 +230,12 @@ export async function auditCommand(
           });
     const intersections =
       opts.intersections === undefined ? [] : parseIntersections(opts.intersections, heads);
-    const groupsOf = new Map<string, readonly string[]>(
-      attributes.map((name) => [name, classifier.task(name).classes]),
+    const groupsOf = groupsWithIntersections(
+      attributes,
+      intersections,
+      (name) => classifier.task(name).classes,
     );
-    for (const names of intersections) {
-      const joint = names.reduce<string[]>(
-        (acc, name) =>
-          acc.flatMap((g) =>
-            classifier
-              .task(name)
-              .classes.map((c) => (g === "" ? c : `${g}${INTERSECTION_SEPARATOR}${c}`)),
-          ),
-        [""],
-      );
-      groupsOf.set(names.join(INTERSECTION_SEPARATOR), joint);
-    }
-    const targets = parseTargets(opts.target ?? [], groupsOf);
+    const targets = checkTargets(targetSpecs, groupsOf);
 
     model = load("model", modelFile, LatentDiffusionModel.load);
     const { imageSize, imageChannels } = model.config;

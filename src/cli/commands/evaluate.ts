@@ -18,10 +18,10 @@ import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../
 import { ProgressBar } from "../progressBar";
 import { createSyntheticCohort } from "../../data/cohorts/syntheticCohort";
 import { reconstructionPsnr } from "../../pipeline/reconstructionQuality";
+import { shippedModelPath } from "../../features/packageRoot";
 import { DEFAULT_MODEL } from "./sample";
-import * as path from "node:path";
 
-export const DEFAULT_CLASSIFIER = path.join(path.dirname(DEFAULT_MODEL), "cxr-classifier.fdckpt");
+export const DEFAULT_CLASSIFIER = shippedModelPath("cxr-classifier.fdckpt");
 
 export function chestAdherencePrompts(): string[] {
   const prompts: string[] = [];

@@ -36,6 +36,7 @@ import {
   STEP_RANGE,
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
+import { checkTargets, groupsWithIntersections, parseTargetSpecs } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
 
@@ -43,38 +44,6 @@ export const NEUTRAL_EFFUSION_PROMPT =
   "Chest Radiography image of a patient diagnosed with Pleural Effusion";
 
 const METHODS: MethodName[] = ["align", "subgroup", "perturb"];
-
-/**
- * Parses one `--target` value, "attribute=Group:p,Group:p" (an intersection as
- * "sex×race=Female×White:0.5,…"; "*" may stand for "×"), into `into`.
- */
-export function parseTargetArgument(
-  text: string,
-  into: TargetDistributions = {},
-): TargetDistributions {
-  const normalised = text.replaceAll("*", INTERSECTION_SEPARATOR);
-  const equals = normalised.indexOf("=");
-  if (equals <= 0) {
-    throw new Error(
-      `--target "${text}" must look like attribute=Group:p,Group:p (e.g. sex=Female:0.5,Male:0.5)`,
-    );
-  }
-  const attribute = normalised.slice(0, equals).trim();
-  if (attribute in into) throw new Error(`--target names "${attribute}" twice`);
-  const distribution: Record<string, number> = {};
-  for (const part of normalised.slice(equals + 1).split(",")) {
-    const colon = part.lastIndexOf(":");
-    const group = part.slice(0, colon).trim();
-    const value = Number(part.slice(colon + 1));
-    if (colon <= 0 || part.slice(colon + 1).trim() === "" || !Number.isFinite(value)) {
-      throw new Error(`--target "${text}": "${part}" is not Group:probability`);
-    }
-    if (group in distribution) throw new Error(`--target "${text}" names group "${group}" twice`);
-    distribution[group] = value;
-  }
-  into[attribute] = distribution;
-  return into;
-}
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -197,9 +166,7 @@ export function registerFinetuneCommand(program: Command): void {
         throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
       }
       const method = opts.method as MethodName;
-      const target: TargetDistributions = {};
-      for (const spec of opts.target ?? ["sex=Female:0.5,Male:0.5"])
-        parseTargetArgument(spec, target);
+      const targetSpecs = parseTargetSpecs(opts.target ?? ["sex=Female:0.5,Male:0.5"]);
       const prompts = opts.prompt ?? [NEUTRAL_EFFUSION_PROMPT];
       const steps = integerOption("--steps", opts.steps, STEP_RANGE);
       const seed = integerOption("--seed", opts.seed, SEED_RANGE);
@@ -215,7 +182,7 @@ export function registerFinetuneCommand(program: Command): void {
         prompts,
         imagesPerPrompt: evalImages,
         seed: seed + 1000,
-        attributes: componentAttributes(target),
+        attributes: componentAttributes(targetSpecs),
         generation: { steps: integerOption("--eval-steps", opts.evalSteps, SAMPLER_STEP_RANGE) },
       };
       const common = {
@@ -256,6 +223,7 @@ export function registerFinetuneCommand(program: Command): void {
       }
       if (opts.fromScratch) await resetDenoiser(model, seed);
       const classifier = SubgroupClassifier.load(opts.classifier);
+      const target = targetsForClassifier(targetSpecs, classifier);
       const interrupt = interruptOnCtrlC("finishing the current step, then saving state…");
       try {
         const events = methodEvents(method, model, classifier, tuning, {
@@ -390,6 +358,22 @@ function methodEvents(
     target: getTarget,
     classifier,
   });
+}
+
+/** The targets checked against the classifier's groups (intersections included). */
+function targetsForClassifier(
+  specs: TargetDistributions,
+  classifier: SubgroupClassifier,
+): TargetDistributions {
+  const names = Object.keys(specs);
+  const groupsOf = groupsWithIntersections(
+    componentAttributes(specs).filter((name) => classifier.tasks.some((t) => t.name === name)),
+    names
+      .filter((n) => n.includes(INTERSECTION_SEPARATOR))
+      .map((n) => n.split(INTERSECTION_SEPARATOR)),
+    (name) => classifier.task(name).classes,
+  );
+  return checkTargets(specs, groupsOf);
 }
 
 /** The single attributes a target names (an intersection's components included). */

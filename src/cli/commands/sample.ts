@@ -1,9 +1,9 @@
 /** `fairdiff sample`: generate images for a prompt and write them as one PNG grid. */
 import type { BackendRequest } from "../../backend";
 import { backendFlag } from "../backendOption";
-import * as path from "node:path";
 import type { Command } from "commander";
 import { useBackend } from "../../backend";
+import { shippedModelPath } from "../../features/packageRoot";
 import { encodePng } from "../../io/imageCodec";
 import { rastersFromBatch, tileImages } from "../../io/imageGrid";
 import { writeFileAtomic } from "../../io/atomicWrite";
@@ -16,7 +16,7 @@ import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../
 import { ProgressBar } from "../progressBar";
 
 /** The model shipped in the package. */
-export const DEFAULT_MODEL = path.resolve(__dirname, "../../../../models/cxr-mini.fdckpt");
+export const DEFAULT_MODEL = shippedModelPath("cxr-mini.fdckpt");
 
 /** Bytes one image costs while a grid is built: tensor, raster, the magnified cell, its PNG. */
 function gridBytesPerImage(size: number, channels: number, scale: number): number {
