@@ -1,7 +1,8 @@
 /**
  * Text → latents → image: classifier-free-guided sampling with any scheduler. Each image's
- * starting noise comes from its own stream (seed, index), so image i is the same whatever the
- * batch size — audits can be re-run and extended.
+ * starting noise and the fresh noise of every stochastic step (DDPM, DDIM with η > 0) come from
+ * its own streams (seed, index), so image i is the same whatever the batch size — audits can be
+ * re-run and extended.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
@@ -11,7 +12,7 @@ import {
 } from "../models/classifierFreeGuidance";
 import { disposeTextEmbedding } from "../models/textEncoder";
 import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
-import { createRng } from "../util/random";
+import { createRng, type Rng } from "../util/random";
 import type { LatentDiffusionModel } from "./latentDiffusionModel";
 
 export interface GenerateOptions {
@@ -48,12 +49,26 @@ export function initialLatents(
   return tf.tensor4d(values, [count, sampleSize, sampleSize, inChannels]);
 }
 
+/** Generators of the step noise of images firstIndex … firstIndex+count−1 of a seed's stream. */
+export function stepNoiseGenerators(seed: number, firstIndex: number, count: number): Rng[] {
+  return Array.from({ length: count }, (_, i) =>
+    createRng(seed)
+      .fork(`image:${firstIndex + i}`)
+      .fork("step-noise"),
+  );
+}
+
+export interface DenoiseOptions extends Omit<GenerateOptions, "seed" | "firstIndex" | "batchSize"> {
+  /** One per latent: the fresh noise of stochastic steps (default: seed 0's streams 0…n−1). */
+  stepNoise?: readonly Rng[];
+}
+
 /** Denoises `latents` for `prompts` (one per latent) and returns the final latents. */
 export function denoiseLatents(
   model: LatentDiffusionModel,
   prompts: string[],
   latents: tf.Tensor4D,
-  options: Omit<GenerateOptions, "seed" | "firstIndex" | "batchSize">,
+  options: DenoiseOptions,
 ): tf.Tensor4D {
   const steps = options.steps ?? 25;
   const scale = options.guidanceScale ?? 3;
@@ -68,7 +83,7 @@ export function denoiseLatents(
   disposeTextEmbedding(cond);
   disposeTextEmbedding(uncond);
   let sample: tf.Tensor4D = tf.mul(latents, scheduler.initNoiseSigma) as tf.Tensor4D;
-  const stepRng = createRng(steps).fork("ddpm-noise");
+  const stepRng = options.stepNoise ?? stepNoiseGenerators(0, 0, prompts.length);
   try {
     for (const t of scheduler.timesteps) {
       if (options.signal?.aborted) throw new Error("generation aborted");
@@ -109,7 +124,10 @@ export async function generateImages(
       const noise = initialLatents(model, options.seed, first + start, chunk.length);
       let latents: tf.Tensor4D;
       try {
-        latents = denoiseLatents(model, chunk, noise, options);
+        latents = denoiseLatents(model, chunk, noise, {
+          ...options,
+          stepNoise: stepNoiseGenerators(options.seed, first + start, chunk.length),
+        });
       } finally {
         noise.dispose();
       }

@@ -9,8 +9,12 @@ import type { NoiseSchedule, Timesteps } from "./noiseSchedule";
 import type { SchedulerConfig } from "./schedulerConfig";
 
 export interface StepOptions {
-  /** Source of the fresh noise stochastic steps add (DDPM, DDIM with η > 0). */
-  rng?: Rng;
+  /**
+   * Source of the fresh noise stochastic steps add (DDPM, DDIM with η > 0): one generator for the
+   * whole batch, or one per image (as diffusers takes a list of generators) so that image i's
+   * noise does not depend on which images share its batch.
+   */
+  rng?: Rng | readonly Rng[];
   /** The fresh noise itself, instead of drawing it from `rng` (same shape as the sample). */
   noise?: tf.Tensor;
 }
