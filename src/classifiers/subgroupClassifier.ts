@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { RasterImage } from "../io/rasterImage";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
+import { assignCheckpointWeights } from "../models/checkpointWeights";
 import { imagesToUnitTensor } from "./imageBatch";
 import type { ClassificationTask } from "./classificationTask";
 import { softmaxRow } from "./temperatureScaling";
@@ -127,13 +128,27 @@ export class SubgroupClassifier {
     saveCheckpoint(file, { kind: SUBGROUP_CLASSIFIER_KIND, metadata, tensors });
   }
 
+  /** Loads a classifier; refuses tensors whose names or shapes differ from its config's network. */
   static load(file: string): SubgroupClassifier {
     const checkpoint = loadCheckpoint<ClassifierMetadata>(file, SUBGROUP_CLASSIFIER_KIND);
     const meta = checkpoint.metadata;
+    const given = meta as Partial<ClassifierMetadata> | undefined;
+    if (
+      typeof given?.network !== "object" ||
+      !Array.isArray(given.tasks) ||
+      !Array.isArray(given.temperatures)
+    ) {
+      throw new Error(
+        `${file}: the checkpoint's metadata has no network config, tasks and temperatures`,
+      );
+    }
     const network = new SubgroupClassifierNetwork(meta.network, meta.tasks, 0);
-    const weights: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(checkpoint.tensors)) weights[name] = t.values;
-    network.setWeights(weights);
+    try {
+      assignCheckpointWeights(file, checkpoint.tensors, [["", network]]);
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
     return new SubgroupClassifier(network, meta.temperatures, meta.evaluation, meta.provenance);
   }
 

@@ -14,6 +14,8 @@ export interface Interrupt {
   close(): void;
 }
 
+function ignoreWhileExiting(): void {}
+
 export function interruptOnCtrlC(
   firstMessage: string,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
@@ -40,7 +42,12 @@ export function interruptOnCtrlC(
     },
     close() {
       process.off("SIGINT", onSigint);
-      if (presses > 0) process.exitCode = INTERRUPTED_EXIT_CODE;
+      if (presses > 0) {
+        process.exitCode = INTERRUPTED_EXIT_CODE;
+        // The work is saved and the process is ending: a late Ctrl-C must not turn that into a
+        // kill by signal.
+        process.on("SIGINT", ignoreWhileExiting);
+      }
     },
   };
 }

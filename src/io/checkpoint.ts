@@ -2,12 +2,27 @@
  * fairdiff checkpoints: one versioned file holding named float32 tensors plus JSON (model
  * config, tokenizer, training state). Layout: "FDCKPT01", uint32 LE header length, UTF-8 JSON
  * header, zero padding to a 4-byte boundary, then the tensors' bytes. Written atomically.
+ *
+ * Weights are checked, not trusted: since version 2 each tensor carries the SHA-256 of its bytes
+ * (flipped bytes are caught at load), the header's structure is validated, and tensors holding
+ * NaN or ±Inf are refused both when saved and when loaded. Version-1 files (no hashes) still load,
+ * with the structure and finite checks.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { writeFileAtomic } from "./atomicWrite";
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  isShape,
+  shapeSize,
+  validateCheckpointHeader,
+  type CheckpointHeader,
+  type TensorEntry,
+} from "./checkpointHeader";
 
+export { CHECKPOINT_VERSION } from "./checkpointHeader";
 export const CHECKPOINT_MAGIC = "FDCKPT01";
-export const CHECKPOINT_VERSION = 1;
 
 export interface CheckpointTensor {
   values: Float32Array;
@@ -22,34 +37,30 @@ export interface Checkpoint<Meta = unknown> {
   tensors: Record<string, CheckpointTensor>;
 }
 
-interface TensorEntry {
-  name: string;
-  shape: number[];
-  offset: number;
-  length: number;
-}
-
-interface Header {
-  format: "fairdiff-checkpoint";
-  version: number;
-  kind: string;
-  metadata: unknown;
-  tensors: TensorEntry[];
-}
-
-export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+/** `target` names the file in errors ("refusing to save <target>: …"). */
+export function encodeCheckpoint(checkpoint: Checkpoint, target = "the checkpoint"): Uint8Array {
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(checkpoint.tensors)) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.values.length) {
-      throw new Error(`tensor ${name}: ${t.values.length} values for shape [${t.shape}]`);
+    if (!isShape(t.shape) || shapeSize(t.shape) !== t.values.length) {
+      throw new Error(
+        `refusing to save ${target}: tensor ${name}: ${t.values.length} values for shape [${t.shape}]`,
+      );
     }
-    entries.push({ name, shape: t.shape, offset, length: t.values.length });
+    const bad = countNonFinite(t.values);
+    if (bad > 0) {
+      throw new Error(
+        `refusing to save ${target}: tensor "${name}" has ${bad} non-finite values (NaN/Inf)`,
+      );
+    }
+    const sha256 = sha256Hex(
+      new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength),
+    );
+    entries.push({ name, shape: t.shape, offset, length: t.values.length, sha256 });
     offset += t.values.length;
   }
-  const header: Header = {
-    format: "fairdiff-checkpoint",
+  const header: CheckpointHeader = {
+    format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     kind: checkpoint.kind,
     metadata: checkpoint.metadata,
@@ -66,6 +77,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   return out;
 }
 
+/** `source` names the file in errors. */
 export function decodeCheckpoint<Meta = unknown>(
   bytes: Uint8Array,
   source = "checkpoint",
@@ -79,35 +91,48 @@ export function decodeCheckpoint<Meta = unknown>(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength > bytes.length) throw new Error(`${source} is truncated (header)`);
-  let header: Header;
+  let parsed: unknown;
   try {
-    header = JSON.parse(
-      Buffer.from(bytes.subarray(12, 12 + headerLength)).toString("utf8"),
-    ) as Header;
+    parsed = JSON.parse(Buffer.from(bytes.subarray(12, 12 + headerLength)).toString("utf8"));
   } catch (error) {
     throw new Error(`${source} has a corrupt header: ${(error as Error).message}`);
   }
-  if (header.format !== "fairdiff-checkpoint")
-    throw new Error(`${source}: unknown format ${header.format}`);
-  if (header.version !== CHECKPOINT_VERSION) {
-    throw new Error(
-      `${source}: checkpoint version ${header.version}, this fairdiff reads ${CHECKPOINT_VERSION}`,
-    );
-  }
+  const header = validateCheckpointHeader(parsed, source);
   const dataStart = align4(12 + headerLength);
-  const total = header.tensors.reduce((n, t) => Math.max(n, t.offset + t.length), 0);
-  if (dataStart + total * 4 > bytes.length) throw new Error(`${source} is truncated (tensor data)`);
-  // Copy out so the tensors do not pin (or alias) the file buffer.
-  const floats = new Float32Array(bytes.slice(dataStart, dataStart + total * 4).buffer);
+  for (const t of header.tensors) {
+    const end = dataStart + (t.offset + t.length) * 4;
+    if (end > bytes.length) {
+      throw new Error(
+        `${source} is truncated or corrupt: tensor "${t.name}" ends at byte ${end}, the file has ${bytes.length}`,
+      );
+    }
+  }
   const tensors: Record<string, CheckpointTensor> = {};
   for (const t of header.tensors) {
-    tensors[t.name] = { shape: t.shape, values: floats.slice(t.offset, t.offset + t.length) };
+    const start = dataStart + t.offset * 4;
+    const raw = bytes.subarray(start, start + t.length * 4);
+    if (t.sha256 !== undefined && sha256Hex(raw) !== t.sha256) {
+      throw new Error(
+        `${source}: tensor "${t.name}" fails its SHA-256 check (the file is corrupt)`,
+      );
+    }
+    // A copy, so the tensors neither pin nor alias the file buffer (and start 4-byte aligned).
+    const values = new Float32Array(t.length);
+    new Uint8Array(values.buffer).set(raw);
+    const bad = countNonFinite(values);
+    if (bad > 0) {
+      throw new Error(
+        `${source}: tensor "${t.name}" has ${bad} non-finite values (NaN/Inf); refusing to load corrupt weights`,
+      );
+    }
+    tensors[t.name] = { shape: t.shape, values };
   }
   return { kind: header.kind, metadata: header.metadata as Meta, tensors };
 }
 
 export function saveCheckpoint(file: string, checkpoint: Checkpoint): void {
-  writeFileAtomic(file, encodeCheckpoint(checkpoint));
+  // Encoded (and checked) before anything is written: a refused save leaves the old file as it was.
+  writeFileAtomic(file, encodeCheckpoint(checkpoint, file));
 }
 
 export function loadCheckpoint<Meta = unknown>(
@@ -120,6 +145,16 @@ export function loadCheckpoint<Meta = unknown>(
     throw new Error(`${file} holds a "${checkpoint.kind}" checkpoint, expected "${expectedKind}"`);
   }
   return checkpoint;
+}
+
+function countNonFinite(values: Float32Array): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) count++;
+  return count;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function align4(n: number): number {

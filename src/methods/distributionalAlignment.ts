@@ -32,11 +32,7 @@ import {
   semanticFeatures,
   type SemanticFeatures,
 } from "./alignmentLoss";
-import {
-  restoreAlignmentState,
-  saveAlignmentState,
-  type AlignmentRunIdentity,
-} from "./alignmentState";
+import { alignmentRunSettings, restoreAlignmentState, saveAlignmentState } from "./alignmentState";
 import { AlignmentTrainable, type AlignmentTrainableKind } from "./alignmentTrainable";
 import { applyClippedGradients } from "./gradientStep";
 import { guidedDenoiser } from "./guidedDenoiser";
@@ -112,7 +108,8 @@ export interface DistributionalAlignmentSummary {
   trainableParameters: number;
 }
 
-interface ResolvedOptions {
+/** The options after defaults. */
+export interface ResolvedAlignmentOptions {
   batchSize: number;
   learningRate: number;
   schedule: "cosine" | "constant";
@@ -132,7 +129,7 @@ interface ResolvedOptions {
   targetDraws: number;
 }
 
-function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOptions {
+function resolveOptions(options: DistributionalAlignmentOptions): ResolvedAlignmentOptions {
   const positiveInteger = (value: number, name: string) => {
     if (!Number.isInteger(value) || value < 1) {
       throw new Error(`${name} must be a positive integer, got ${String(value)}`);
@@ -147,7 +144,7 @@ function resolveOptions(options: DistributionalAlignmentOptions): ResolvedOption
   if (typeof options.target !== "function") {
     throw new Error("target must be a getter function returning attribute → group → probability");
   }
-  const resolved: ResolvedOptions = {
+  const resolved: ResolvedAlignmentOptions = {
     batchSize: options.batchSize ?? 8,
     learningRate: options.learningRate ?? 3e-3,
     schedule: options.schedule ?? "cosine",
@@ -261,6 +258,8 @@ export async function* distributionalAlignment(
   // Fail on a bad target before any work.
   resolveAlignmentAttributes(classifier, options.target());
   const n = settings.batchSize;
+  // Before anything is attached to the model: what the run starts from.
+  const runSettings = await alignmentRunSettings(model, classifier, options, settings);
   const chain = await DdimSamplingChain.create(settings.samplingSteps, model.config.noise);
   // The frozen original: same weights, never trained (the semantic term's reference).
   const original =
@@ -292,12 +291,6 @@ export async function* distributionalAlignment(
           options.emaDecay,
         )
       : undefined;
-  const identity: AlignmentRunIdentity = {
-    seed: options.seed,
-    batchSize: n,
-    trainable: settings.trainable,
-    parameterShapes: variables.map((v) => v.shape),
-  };
   const trainStep = async (step: number): Promise<MethodStepOutcome> => {
     const attributes = resolveAlignmentAttributes(classifier, options.target());
     const prompt = options.prompts[step % options.prompts.length];
@@ -349,8 +342,8 @@ export async function* distributionalAlignment(
       clock,
       step: trainStep,
       saveState: (file, stepsDone) =>
-        saveAlignmentState(file, identity, stepsDone, variables, optimizer, ema),
-      restoreState: (file) => restoreAlignmentState(file, identity, variables, optimizer, ema),
+        saveAlignmentState(file, runSettings, stepsDone, options.steps, variables, optimizer, ema),
+      restoreState: (file) => restoreAlignmentState(file, runSettings, variables, optimizer, ema),
       evaluate: (settings, stepsDone) =>
         periodicEvaluation(model, classifier, settings, {
           method: "align",
@@ -393,7 +386,7 @@ interface StepInputs {
   trainable: AlignmentTrainable;
   optimizer: AdamW;
   chain: DdimSamplingChain;
-  settings: ResolvedOptions;
+  settings: ResolvedAlignmentOptions;
   attributes: AlignmentAttribute[];
   prompt: string;
   learningRate: number;
@@ -555,6 +548,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           {
             learningRate: inputs.learningRate,
             clipNorm: settings.clipNorm,
+            loss: total,
           },
         );
       } finally {

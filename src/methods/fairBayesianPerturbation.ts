@@ -19,15 +19,22 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { GroupAssignment, SensitiveAttribute } from "../data/subgroups";
-import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
-import { buildOptimizer, type StepOptimizer } from "../parallel/optimizerSpec";
+import { buildOptimizer } from "../parallel/optimizerSpec";
 import { toTensors } from "../parallel/replica";
 import { perSampleDenoisingLoss, weightedMean } from "../pipeline/denoiserReplica";
 import { denoisingBatches } from "../pipeline/denoisingBatch";
 import { WeightAverage } from "../pipeline/ema";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { learningRateAt } from "../pipeline/learningRateSchedule";
-import { optimizerStateFrom, optimizerTensors } from "../pipeline/optimizerCheckpoint";
+import {
+  loadRunState,
+  restoreVariables,
+  saveRunState,
+  variablesState,
+  variableShapes,
+  type RunSettings,
+} from "../pipeline/runState";
+import { examplesFingerprint, listSetting, modelFingerprint } from "../pipeline/runSettings";
 import { encodeLatents, type TrainingExample } from "../pipeline/trainDenoiser";
 import { createRng } from "../util/random";
 import { gradientStep } from "./gradientStep";
@@ -93,12 +100,6 @@ export interface FairPerturbationOptions extends MethodRunOptions {
 export type FairPerturbationSummary = MethodRunSummary;
 
 const STATE_KIND = "fair-perturbation-state";
-
-interface StateMetadata extends RunIdentity {
-  step: number;
-  iterations: number;
-  search: SigmaSearchState;
-}
 
 function checkOptions(options: FairPerturbationOptions): void {
   if (!Number.isInteger(options.steps) || options.steps < 0) {
@@ -252,15 +253,34 @@ export async function* fairBayesianPerturbation(
     };
   };
 
+  // Before any step: what the run starts from.
+  const settings = await perturbationRunSettings(model, options, {
+    batchSize,
+    peak,
+    warmupSteps: lrSchedule.warmupSteps,
+    mode,
+    search,
+  });
   const clock = new EvaluationClock();
-  const run: RunIdentity = { seed: options.seed, batchSize, perturbation: mode };
+  const shapes = variableShapes(variables);
   try {
     return yield* methodRunLoop("perturb", options, {
       clock,
       step: trainStep,
-      saveState: (file, stepsDone) =>
-        saveState(file, run, stepsDone, variables, optimizer, search, ema),
-      restoreState: (file) => restoreState(file, run, variables, optimizer, search, ema),
+      saveState: async (file, stepsDone) =>
+        saveRunState<SigmaSearchState>(file, STATE_KIND, settings, shapes, {
+          step: stepsDone,
+          complete: stepsDone >= options.steps,
+          ...(await variablesState(variables, optimizer, ema)),
+          extra: search.state(),
+        }),
+      restoreState: (file) => {
+        const state = loadRunState<SigmaSearchState>(file, STATE_KIND, settings, shapes);
+        if (!state.extra) throw new Error(`${file} holds no σ search state`);
+        restoreVariables(file, state, variables, optimizer, ema);
+        search.restore(state.extra);
+        return state.step;
+      },
       evaluate: (settings, stepsDone) =>
         periodicEvaluation(model, options.classifier as SubgroupClassifier, settings, {
           method: "perturb",
@@ -297,64 +317,41 @@ export async function* fairBayesianPerturbation(
   }
 }
 
-/** What must match for a state file to belong to this run. */
-interface RunIdentity {
-  seed: number;
-  batchSize: number;
-  perturbation: "bayesian" | "none";
-}
-
-async function saveState(
-  file: string,
-  run: RunIdentity,
-  step: number,
-  variables: tf.Variable[],
-  optimizer: StepOptimizer,
-  search: SigmaSearch,
-  ema: WeightAverage | undefined,
-): Promise<void> {
-  const tensors: Record<string, CheckpointTensor> = {};
-  for (let i = 0; i < variables.length; i++) {
-    const v = variables[i];
-    tensors[`weights.${i}`] = { values: Float32Array.from(await v.data()), shape: v.shape };
-    if (ema) tensors[`ema.${i}`] = { values: ema.values[i], shape: v.shape };
-  }
-  const state = await optimizer.state();
-  Object.assign(tensors, optimizerTensors(state));
-  const metadata: StateMetadata = {
-    step,
-    ...run,
-    iterations: state.iterations,
-    search: search.state(),
+/**
+ * What a perturbation run's result depends on: the model it starts from (call before training),
+ * the labelled examples, the attributes given a σ, and every training setting, defaults
+ * resolved. Left out: the target and classifier (evaluation only), checkpointing.
+ */
+async function perturbationRunSettings(
+  model: LatentDiffusionModel,
+  options: FairPerturbationOptions,
+  resolved: {
+    batchSize: number;
+    peak: number;
+    warmupSteps: number;
+    mode: "bayesian" | "none";
+    search: SigmaSearch;
+  },
+): Promise<RunSettings> {
+  const { search } = resolved;
+  return {
+    model: await modelFingerprint(model),
+    "training examples": examplesFingerprint(options.examples),
+    attributes: options.attributes.map((a) => `${a.name}=${a.groups.join(",")}`).join(" "),
+    steps: options.steps,
+    seed: options.seed,
+    "batch size": resolved.batchSize,
+    "learning rate": resolved.peak,
+    "warm-up steps": resolved.warmupSteps,
+    "weight decay": options.weightDecay ?? 1e-2,
+    "clip norm": options.clipNorm ?? 1,
+    "prompt dropout": options.promptDropout ?? 0.1,
+    "train text": options.trainText ?? false,
+    perturbation: resolved.mode,
+    "σ search every": search.every,
+    "σ keep-rate ρ": search.rho,
+    "UCB β": search.beta,
+    "initial σ": listSetting(options.initialSigma) ?? "ones",
+    "EMA decay": options.emaDecay ?? null,
   };
-  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
-}
-
-async function restoreState(
-  file: string,
-  run: RunIdentity,
-  variables: tf.Variable[],
-  optimizer: StepOptimizer,
-  search: SigmaSearch,
-  ema: WeightAverage | undefined,
-): Promise<number> {
-  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
-  const m = state.metadata;
-  if (m.seed !== run.seed || m.batchSize !== run.batchSize || m.perturbation !== run.perturbation) {
-    throw new Error(
-      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, perturbation ${m.perturbation}; this run has seed ${run.seed}, batch ${run.batchSize}, perturbation ${run.perturbation}`,
-    );
-  }
-  variables.forEach((v, i) => {
-    const saved = state.tensors[`weights.${i}`];
-    if (!saved || saved.values.length !== v.size) {
-      throw new Error(`${file} does not hold the weights of this model's trained variables`);
-    }
-    tf.tidy(() => v.assign(tf.tensor(saved.values, v.shape)));
-    if (ema) ema.values[i].set(state.tensors[`ema.${i}`].values);
-  });
-  const optimizerState = optimizerStateFrom(state.tensors, m.iterations);
-  if (optimizerState.slots.length > 0) optimizer.setState(optimizerState);
-  search.restore(m.search);
-  return m.step;
 }

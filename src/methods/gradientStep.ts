@@ -5,6 +5,7 @@
  * the trainer does, applies, frees every gradient.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { assertFiniteStep } from "../parallel/nonFiniteStep";
 import type { StepOptimizer } from "../parallel/optimizerSpec";
 
 export interface GradientStepResult<Extras> {
@@ -33,9 +34,11 @@ export async function gradientStep<Side extends tf.Tensor[], Extras>(
   }, variables);
   try {
     const lossValue = (await value.data())[0];
-    if (!Number.isFinite(lossValue)) throw new Error(`loss is not finite: ${lossValue}`);
     const ordered = variables.map((v) => grads[v.name]);
-    const gradientNorm = await applyClippedGradients(variables, ordered, optimizer, options);
+    const gradientNorm = await applyClippedGradients(variables, ordered, optimizer, {
+      ...options,
+      loss: lossValue,
+    });
     const extras = await read(side as Side);
     return { loss: lossValue, gradientNorm, extras };
   } finally {
@@ -47,22 +50,27 @@ export async function gradientStep<Side extends tf.Tensor[], Extras>(
 
 /**
  * Scales `gradients` (in `variables`' order) down to a global L2 norm of at most `clipNorm` and
- * lets the optimiser apply them; returns the norm before clipping. The gradients stay the
- * caller's to free.
+ * lets the optimiser apply them; returns the norm before clipping. A non-finite `loss` (when
+ * given), gradient or update throws NonFiniteStepError before anything is applied. The gradients
+ * stay the caller's to free.
  */
 export async function applyClippedGradients(
   variables: tf.Variable[],
   gradients: tf.Tensor[],
   optimizer: StepOptimizer,
-  options: { learningRate: number; clipNorm?: number },
+  options: { learningRate: number; clipNorm?: number; loss?: number },
 ): Promise<number> {
   const squares = tf.tidy(() => tf.addN(gradients.map((g) => tf.sum(tf.square(g)))));
   const gradientNorm = Math.sqrt((await squares.data())[0]);
   squares.dispose();
+  assertFiniteStep({ loss: options.loss, gradientNorm, learningRate: options.learningRate });
   const clipNorm = options.clipNorm;
   const factor = clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
   const applied = factor === 1 ? gradients : gradients.map((g) => tf.mul(g, factor));
-  optimizer.apply(variables, applied, options.learningRate);
-  if (factor !== 1) tf.dispose(applied);
+  try {
+    await optimizer.applyChecked(variables, applied, options.learningRate);
+  } finally {
+    if (factor !== 1) tf.dispose(applied);
+  }
   return gradientNorm;
 }

@@ -2,12 +2,14 @@
  * The step loop the three mitigation methods share: resume from the state file if there is one,
  * evaluate before the first step, take steps until the last or an abort (each step's event
  * stamped with its number, throughput and time), save the state every k steps and at the end,
- * evaluate every k steps and after the last, and close with a done event. What a step trains,
- * what the state file holds and which target an evaluation measures against stay with each
- * method. Yields to the event loop between steps so a kernel or UI stays responsive (and can
- * abort).
+ * evaluate every k steps and after the last, and close with a done event. A step whose loss,
+ * gradient or update is not finite stops the run with an error naming the last good state, and
+ * nothing more is saved (src/parallel/nonFiniteStep.ts). What a step trains, what the state file
+ * holds and which target an evaluation measures against stay with each method. Yields to the
+ * event loop between steps so a kernel or UI stays responsive (and can abort).
  */
-import * as fs from "node:fs";
+import { NonFiniteStepError, stoppedRunError, type SavedState } from "../parallel/nonFiniteStep";
+import { stateToResume } from "../pipeline/runState";
 import type {
   MethodEvaluationEvent,
   MethodEvent,
@@ -29,6 +31,8 @@ export interface MethodRunOptions {
   /** Training-state file: written every `checkpointEvery` steps and at the end; resumed from if present. */
   stateFile?: string;
   checkpointEvery?: number;
+  /** Delete an existing state file and start over (default: resume from it, if its settings match). */
+  restart?: boolean;
   /** Periodic evaluation (before the first step, every k steps, after the last). */
   evaluation?: MethodEvaluationOptions;
 }
@@ -86,16 +90,47 @@ export async function* methodRunLoop(
   run: MethodRun,
 ): AsyncGenerator<MethodEvent, MethodRunSummary> {
   const { steps: totalSteps, stateFile, evaluation } = options;
-  const startStep = stateFile && fs.existsSync(stateFile) ? await run.restoreState(stateFile) : 0;
+  const resumeFrom = stateToResume(stateFile, options.restart);
+  const startStep = resumeFrom ? await run.restoreState(resumeFrom) : 0;
   const due = (stepsDone: number) => evaluationDue(evaluation, stepsDone, totalSteps);
   const evaluateFirst = !run.evaluateAfterCheckpoint;
-  if (evaluation && startStep === 0 && due(0)) yield await run.evaluate(evaluation, 0);
+  // Stopping is one mechanism: an abort that lands inside an evaluation (its sampling stops)
+  // ends the run like one between steps, keeping and saving what was learnt.
+  const stopped = () => options.signal?.aborted === true;
+  const evaluate = async (stepsDone: number, target?: MethodStepEvent["target"]) => {
+    if (!evaluation || stopped()) return undefined;
+    try {
+      return await run.evaluate(evaluation, stepsDone, target);
+    } catch (error) {
+      if (stopped()) return undefined;
+      throw error;
+    }
+  };
+  if (startStep === 0 && due(0)) {
+    const event = await evaluate(0);
+    if (event) yield event;
+  }
   let images = 0;
   let finalLoss = Number.NaN;
   let step = startStep;
+  let lastState: SavedState | undefined =
+    stateFile && startStep > 0 ? { file: stateFile, step: startStep } : undefined;
   for (; step < totalSteps; step++) {
     if (options.signal?.aborted) break;
-    const { images: stepImages, ...outcome } = await run.step(step);
+    let stepOutcome: MethodStepOutcome;
+    try {
+      stepOutcome = await run.step(step);
+      // Methods refuse a non-finite step before applying it (gradientStep.ts); this catches one
+      // that reports a loss its update did not check.
+      const total = stepOutcome.losses.total;
+      if (!Number.isFinite(total)) {
+        throw new NonFiniteStepError("loss", total, stepOutcome.learningRate);
+      }
+    } catch (error) {
+      if (error instanceof NonFiniteStepError) throw stoppedRunError(error, step + 1, lastState);
+      throw error;
+    }
+    const { images: stepImages, ...outcome } = stepOutcome;
     finalLoss = outcome.losses.total;
     images += stepImages;
     const elapsedMs = run.clock.runMs;
@@ -110,16 +145,23 @@ export async function* methodRunLoop(
     };
     yield event;
     const stepsDone = step + 1;
-    if (evaluation && evaluateFirst && stepsDone < totalSteps && due(stepsDone)) {
-      yield await run.evaluate(evaluation, stepsDone, event.target);
+    if (evaluateFirst && stepsDone < totalSteps && due(stepsDone)) {
+      const evaluated = await evaluate(stepsDone, event.target);
+      if (evaluated) yield evaluated;
     }
     const every = options.checkpointEvery;
     if (stateFile && every && stepsDone % every === 0 && stepsDone < totalSteps) {
       await run.saveState(stateFile, stepsDone);
+      lastState = { file: stateFile, step: stepsDone };
       yield { type: "checkpoint", method, step: stepsDone, file: stateFile };
     }
-    if (evaluation && !evaluateFirst && due(stepsDone)) {
-      yield await run.evaluate(evaluation, stepsDone, event.target);
+    if (!evaluateFirst && due(stepsDone)) {
+      const evaluated = await evaluate(stepsDone, event.target);
+      if (evaluated) yield evaluated;
+    }
+    if (stopped()) {
+      step = stepsDone;
+      break;
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -129,8 +171,9 @@ export async function* methodRunLoop(
     yield { type: "checkpoint", method, step, file: stateFile };
   }
   run.finish?.();
-  if (evaluation && evaluateFirst && !aborted && step > startStep) {
-    yield await run.evaluate(evaluation, step);
+  if (evaluateFirst && !aborted && step > startStep) {
+    const evaluated = await evaluate(step);
+    if (evaluated) yield evaluated;
   }
   run.beforeDone?.(step);
   yield { type: "done", method, steps: step, elapsedMs: run.clock.runMs, aborted };

@@ -49,7 +49,6 @@ import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute } from "../data/subgroups";
 import { targetToVector } from "../data/targetDistribution";
 import { shenBias } from "../fairness/representationMetrics";
-import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
 import {
   guidanceBatch,
   guideStackedOutput,
@@ -57,11 +56,25 @@ import {
 } from "../models/classifierFreeGuidance";
 import { addLoraAdapters, type LoraAdapters } from "../models/lora";
 import { disposeTextEmbedding } from "../models/textEncoder";
-import { buildOptimizer, type StepOptimizer } from "../parallel/optimizerSpec";
+import { buildOptimizer } from "../parallel/optimizerSpec";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { WeightAverage } from "../pipeline/ema";
 import { learningRateAt } from "../pipeline/learningRateSchedule";
-import { optimizerStateFrom, optimizerTensors } from "../pipeline/optimizerCheckpoint";
+import {
+  loadRunState,
+  restoreVariables,
+  saveRunState,
+  variablesState,
+  variableShapes,
+  type RunSettings,
+} from "../pipeline/runState";
+import {
+  classifierFingerprint,
+  listSetting,
+  modelFingerprint,
+  promptsSetting,
+  targetSetting,
+} from "../pipeline/runSettings";
 import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng } from "../util/random";
@@ -113,21 +126,13 @@ export interface SubgroupAlignedTuningOptions extends MethodRunOptions {
   emaDecay?: number;
   /**
    * State file (adapters or UNet, optimizer, step): written every `checkpointEvery` steps and at
-   * the end; resumed from. Resume from the same base model the run started from (the adapters in
-   * the file are merged into whatever model is given).
+   * the end; resumed from by a run with the same settings and the same base model (checked: the
+   * file records the model's fingerprint), refused otherwise.
    */
   stateFile?: string;
 }
 
 const STATE_KIND = "subgroup-tuning-state";
-
-interface StateMetadata {
-  step: number;
-  seed: number;
-  batchSize: number;
-  trainable: "lora" | "unet";
-  iterations: number;
-}
 
 interface HeadTarget {
   attribute: string;
@@ -203,26 +208,6 @@ class AdapterSet {
     for (const [, g] of this.groups) g.setEnabled(enabled);
   }
 
-  async getWeights(): Promise<Record<string, Float32Array>> {
-    const out: Record<string, Float32Array> = {};
-    for (const [prefix, g] of this.groups) {
-      for (const [name, values] of Object.entries(await g.getWeights())) {
-        out[`${prefix}.${name}`] = values;
-      }
-    }
-    return out;
-  }
-
-  setWeights(weights: Record<string, Float32Array>): void {
-    for (const [prefix, g] of this.groups) {
-      const mine: Record<string, Float32Array> = {};
-      for (const [name, values] of Object.entries(weights)) {
-        if (name.startsWith(`${prefix}.`)) mine[name.slice(prefix.length + 1)] = values;
-      }
-      g.setWeights(mine);
-    }
-  }
-
   /** Folds every update into its base weight and detaches the adapters. */
   mergeAndRemove(): void {
     for (const [, g] of this.groups) {
@@ -237,8 +222,6 @@ interface Tunable {
   variables: tf.Variable[];
   /** Runs `f` on the original (untuned) model: LoRA switched off, or the frozen copy. */
   original<T>(f: (m: LatentDiffusionModel) => T): T;
-  getWeights(): Promise<Record<string, Float32Array>>;
-  setWeights(weights: Record<string, Float32Array>): void;
   /** Ends the run: LoRA merged into the model, the frozen copy freed. */
   finish(): void;
 }
@@ -253,8 +236,6 @@ async function makeTunable(
     return {
       variables,
       original: (f) => f(frozen),
-      getWeights: () => model.unet.getWeights(),
-      setWeights: (w) => model.unet.setWeights(w),
       finish: () => frozen.dispose(),
     };
   }
@@ -289,8 +270,6 @@ async function makeTunable(
         set.setEnabled(true);
       }
     },
-    getWeights: () => set.getWeights(),
-    setWeights: (w) => set.setWeights(w),
     finish: () => set.mergeAndRemove(),
   };
 }
@@ -415,6 +394,17 @@ export async function* subgroupAlignedTuning(
     warmupSteps: options.warmupSteps ?? Math.min(20, Math.ceil(options.steps / 10)),
     totalSteps: options.steps,
   };
+  // Before the adapters are attached: what the run starts from.
+  const settings = await subgroupRunSettings(model, classifier, options, {
+    trainable,
+    batchSize,
+    peak,
+    warmupSteps: lrSchedule.warmupSteps,
+    consistencyWeight: lambda,
+    confidenceWeight: gamma,
+    guidanceScale: scale,
+    samplingSteps,
+  });
 
   const tunable = await makeTunable(model, options);
   const optimizer = buildOptimizer({
@@ -532,9 +522,17 @@ export async function* subgroupAlignedTuning(
     return yield* methodRunLoop("subgroup", options, {
       clock,
       step: trainStep,
-      saveState: (file, stepsDone) =>
-        saveState(file, tunable, optimizer, average, options, batchSize, stepsDone),
-      restoreState: (file) => restoreState(file, tunable, optimizer, average, options, batchSize),
+      saveState: async (file, stepsDone) =>
+        saveRunState(file, STATE_KIND, settings, variableShapes(tunable.variables), {
+          step: stepsDone,
+          complete: stepsDone >= options.steps,
+          ...(await variablesState(tunable.variables, optimizer, average)),
+        }),
+      restoreState: (file) => {
+        const state = loadRunState(file, STATE_KIND, settings, variableShapes(tunable.variables));
+        restoreVariables(file, state, tunable.variables, optimizer, average);
+        return state.step;
+      },
       // After the final state (live weights, for resuming) is saved: the average is the result.
       finish: () => {
         average?.assignTo(tunable.variables);
@@ -582,67 +580,53 @@ function normalized(values: number[]): number[] {
   return values.map((v) => v / sum);
 }
 
-async function saveState(
-  file: string,
-  tunable: Tunable,
-  optimizer: StepOptimizer,
-  average: WeightAverage | undefined,
+/**
+ * What a subgroup-tuning run's result depends on: the model and classifier it starts from (call
+ * before the adapters are attached), the prompts, the target as the run starts (a target moved
+ * mid-run is not tracked), and every training setting, defaults resolved. Left out: checkpointing
+ * and evaluation, which do not change the tuned weights.
+ */
+async function subgroupRunSettings(
+  model: LatentDiffusionModel,
+  classifier: SubgroupClassifier,
   options: SubgroupAlignedTuningOptions,
-  batchSize: number,
-  step: number,
-): Promise<void> {
-  const tensors: Record<string, CheckpointTensor> = {};
-  for (const [name, values] of Object.entries(await tunable.getWeights())) {
-    tensors[`weights.${name}`] = { values, shape: [values.length] };
-  }
-  average?.values.forEach(
-    (values, i) => (tensors[`ema.${i}`] = { values, shape: [values.length] }),
-  );
-  const state = await optimizer.state();
-  Object.assign(tensors, optimizerTensors(state));
-  const metadata: StateMetadata = {
-    step,
+  resolved: {
+    trainable: "lora" | "unet";
+    batchSize: number;
+    peak: number;
+    warmupSteps: number;
+    consistencyWeight: number;
+    confidenceWeight: number;
+    guidanceScale: number;
+    samplingSteps: number;
+  },
+): Promise<RunSettings> {
+  const lora = resolved.trainable === "lora";
+  const rank = options.lora?.rank ?? 4;
+  return {
+    model: await modelFingerprint(model),
+    classifier: await classifierFingerprint(classifier),
+    prompts: promptsSetting(options.prompts),
+    target: targetSetting(options.target()),
+    steps: options.steps,
     seed: options.seed,
-    batchSize,
-    trainable: options.trainable ?? "lora",
-    iterations: state.iterations,
+    "batch size": resolved.batchSize,
+    "learning rate": resolved.peak,
+    "warm-up steps": resolved.warmupSteps,
+    "weight decay": options.weightDecay ?? 0,
+    "clip norm": options.clipNorm ?? 1,
+    trainable: resolved.trainable,
+    "LoRA rank": lora ? rank : null,
+    "LoRA alpha": lora ? (options.lora?.alpha ?? rank) : null,
+    "LoRA on": lora ? listSetting(options.lora?.on ?? ["unet-cross", "text"]) : null,
+    "consistency weight": resolved.consistencyWeight,
+    "confidence weight": resolved.confidenceWeight,
+    guidance: resolved.guidanceScale,
+    "sampling steps": resolved.samplingSteps,
+    "noisy fraction": options.noisyFraction ?? 0.6,
+    scheduler: options.scheduler ?? "ddim",
+    "EMA decay": options.emaDecay ?? null,
   };
-  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
-}
-
-async function restoreState(
-  file: string,
-  tunable: Tunable,
-  optimizer: StepOptimizer,
-  average: WeightAverage | undefined,
-  options: SubgroupAlignedTuningOptions,
-  batchSize: number,
-): Promise<number> {
-  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
-  const m = state.metadata;
-  const trainable = options.trainable ?? "lora";
-  if (m.seed !== options.seed || m.batchSize !== batchSize || m.trainable !== trainable) {
-    throw new Error(
-      `${file} was written by a run with seed ${m.seed}, batch ${m.batchSize}, ${m.trainable}; this run has seed ${options.seed}, batch ${batchSize}, ${trainable}`,
-    );
-  }
-  const weights: Record<string, Float32Array> = {};
-  for (const [name, t] of Object.entries(state.tensors)) {
-    if (name.startsWith("weights.")) weights[name.slice("weights.".length)] = t.values;
-  }
-  tunable.setWeights(weights);
-  if (average) {
-    average.values.forEach((values, i) => {
-      const saved = state.tensors[`ema.${i}`];
-      if (!saved || saved.values.length !== values.length) {
-        throw new Error(`${file} holds no weight average (ema.${i}) for this run's emaDecay`);
-      }
-      values.set(saved.values);
-    });
-  }
-  const optimizerState = optimizerStateFrom(state.tensors, m.iterations);
-  if (optimizerState.slots.length > 0) optimizer.setState(optimizerState);
-  return m.step;
 }
 
 async function variableValues(variables: tf.Variable[]): Promise<Float32Array[]> {

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fusedAdamW } from "../backend/fusedKernels/fusedAdamW";
 import "../backend/fusedKernels/registerFusedKernels";
+import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
 
 export interface AdamWOptions {
@@ -25,32 +26,61 @@ export class AdamW implements StepOptimizer {
 
   /** p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε), with m̂, v̂ bias-corrected at step t. */
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
+    tf.tidy(() => this.commit(variables, this.nextValues(variables, gradients, learningRate)));
+  }
+
+  /** `apply`, unless an updated weight would be NaN/±Inf: then it throws and changes nothing. */
+  async applyChecked(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+  ): Promise<void> {
+    const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate));
+    try {
+      if (!(await allFinite(next.params))) {
+        throw new NonFiniteStepError("update", NaN, learningRate);
+      }
+      this.commit(variables, next);
+    } finally {
+      tf.dispose([...next.params, ...next.m, ...next.v]);
+    }
+  }
+
+  /** Step t + 1's params and moments, computed but not yet assigned. */
+  private nextValues(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+  ): { params: tf.Tensor[]; m: tf.Tensor[]; v: tf.Tensor[] } {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     if (this.firstMoments.length === 0) {
       // Variables survive tidy; the zero tensors they were made from do not.
       this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
       this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
     }
-    this.step += 1;
-    const correction1 = 1 - Math.pow(beta1, this.step);
-    const correction2 = 1 - Math.pow(beta2, this.step);
+    const t = this.step + 1;
     // One fused kernel for every variable (fusedKernels/fusedAdamW.ts), not ~15 per variable.
-    tf.tidy(() => {
-      const next = fusedAdamW(variables, gradients, this.firstMoments, this.secondMoments, {
-        learningRate,
-        weightDecay,
-        beta1,
-        beta2,
-        epsilon,
-        correction1,
-        correction2,
-      });
-      variables.forEach((v, i) => {
-        v.assign(next.params[i]);
-        this.firstMoments[i].assign(next.m[i]);
-        this.secondMoments[i].assign(next.v[i]);
-      });
+    return fusedAdamW(variables, gradients, this.firstMoments, this.secondMoments, {
+      learningRate,
+      weightDecay,
+      beta1,
+      beta2,
+      epsilon,
+      correction1: 1 - Math.pow(beta1, t),
+      correction2: 1 - Math.pow(beta2, t),
     });
+  }
+
+  private commit(
+    variables: tf.Variable[],
+    next: { params: tf.Tensor[]; m: tf.Tensor[]; v: tf.Tensor[] },
+  ): void {
+    variables.forEach((v, i) => {
+      v.assign(next.params[i]);
+      this.firstMoments[i].assign(next.m[i]);
+      this.secondMoments[i].assign(next.v[i]);
+    });
+    this.step += 1;
   }
 
   async state(): Promise<OptimizerState> {

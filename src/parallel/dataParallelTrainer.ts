@@ -14,6 +14,7 @@ import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
+import { assertFiniteStep } from "./nonFiniteStep";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -138,7 +139,8 @@ export class DataParallelTrainer {
   /**
    * One optimisation step on `batch`. Gradients are summed over replicas, optionally clipped to
    * a global L2 norm, then applied by every replica. Returns the batch's mean loss and the
-   * gradient norm before clipping.
+   * gradient norm before clipping. A non-finite loss, gradient or update throws
+   * NonFiniteStepError before any replica changes (nonFiniteStep.ts).
    */
   async step(batch: ArrayBatch, options: TrainerStepOptions = {}): Promise<TrainerStepOutcome> {
     const n = batchSize(batch);
@@ -161,18 +163,22 @@ export class DataParallelTrainer {
       });
     }
     const gradientNorm = globalNorm(summed);
+    const loss = results.reduce((sum, r) => sum + r.loss, 0);
+    const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
+    assertFiniteStep({ loss, gradientNorm, learningRate });
     if (options.clipNorm !== undefined && gradientNorm > options.clipNorm) {
       const factor = options.clipNorm / gradientNorm;
       for (const g of summed) for (let j = 0; j < g.length; j++) g[j] *= factor;
     }
-    const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
+    // This thread's replica first: every replica computes the same update, so if this one is
+    // refused (non-finite) none is applied.
+    await this.local.applyChecked(summed, learningRate);
     await Promise.all(
       this.workers.map((w) =>
         w.request({ kind: "apply", gradients: summed, learningRate }, "applied"),
       ),
     );
-    this.local.apply(summed, learningRate);
-    return { loss: results.reduce((sum, r) => sum + r.loss, 0), gradientNorm };
+    return { loss, gradientNorm };
   }
 
   /** Optimizer moments and iteration count (identical on every replica). */

@@ -9,3 +9,4 @@ export type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 export { shardBatch } from "./shardBatch";
 export { defaultReplicas } from "./defaultReplicas";
 export { createReferenceTrainer } from "./referenceTrainer";
+export { NonFiniteStepError, type NonFiniteQuantity } from "./nonFiniteStep";

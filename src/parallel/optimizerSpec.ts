@@ -1,6 +1,7 @@
 /** Optimizers as plain data, so every replica builds the identical one. */
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW } from "./adamW";
+import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 
 export type OptimizerSpec =
   | { name: "adam"; learningRate: number; beta1?: number; beta2?: number; epsilon?: number }
@@ -23,6 +24,15 @@ export interface OptimizerState {
 
 export interface StepOptimizer {
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void;
+  /**
+   * `apply`, unless an updated weight would be NaN/±Inf: then it throws NonFiniteStepError and
+   * changes nothing (weights, moments and step count stay as they were).
+   */
+  applyChecked(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+  ): Promise<void>;
   state(): Promise<OptimizerState>;
   setState(state: OptimizerState): void;
   dispose(): void;
@@ -35,6 +45,22 @@ class Sgd implements StepOptimizer {
       variables.forEach((v, i) => v.assign(tf.sub(v, tf.mul(gradients[i], learningRate)))),
     );
     this.step += 1;
+  }
+  async applyChecked(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+  ): Promise<void> {
+    const next = tf.tidy(() =>
+      variables.map((v, i) => tf.sub(v, tf.mul(gradients[i], learningRate))),
+    );
+    try {
+      if (!(await allFinite(next))) throw new NonFiniteStepError("update", NaN, learningRate);
+      variables.forEach((v, i) => v.assign(next[i]));
+      this.step += 1;
+    } finally {
+      tf.dispose(next);
+    }
   }
   async state(): Promise<OptimizerState> {
     return { iterations: this.step, slots: [] };

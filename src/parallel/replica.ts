@@ -67,13 +67,35 @@ export class Replica {
 
   /** One optimizer update with the given (already summed and clipped) gradients. */
   apply(gradients: Float32Array[], learningRate?: number): void {
+    const tensors = this.gradientTensors(gradients);
+    this.optimizer.apply(
+      this.model.variables,
+      tensors,
+      learningRate ?? this.optimizerSpec.learningRate,
+    );
+    tf.dispose(tensors);
+  }
+
+  /** `apply`, refused (NonFiniteStepError, nothing changed) if a weight would become NaN/±Inf. */
+  async applyChecked(gradients: Float32Array[], learningRate?: number): Promise<void> {
+    const tensors = this.gradientTensors(gradients);
+    try {
+      await this.optimizer.applyChecked(
+        this.model.variables,
+        tensors,
+        learningRate ?? this.optimizerSpec.learningRate,
+      );
+    } finally {
+      tf.dispose(tensors);
+    }
+  }
+
+  private gradientTensors(gradients: Float32Array[]): tf.Tensor[] {
     const vars = this.model.variables;
     if (gradients.length !== vars.length) {
       throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
     }
-    const tensors = vars.map((v, i) => tf.tensor(gradients[i], v.shape));
-    this.optimizer.apply(vars, tensors, learningRate ?? this.optimizerSpec.learningRate);
-    tf.dispose(tensors);
+    return vars.map((v, i) => tf.tensor(gradients[i], v.shape));
   }
 
   async weights(): Promise<Float32Array[]> {

@@ -10,6 +10,7 @@ import {
   type CheckpointTensor,
 } from "../io/checkpoint";
 import { KLAutoencoder } from "../models/autoencoder";
+import { assignCheckpointWeights, type CheckpointPart } from "../models/checkpointWeights";
 import type { NamedWeights } from "../models/module";
 import { TransformerTextEncoder } from "../models/transformerTextEncoder";
 import { UNet } from "../models/unet";
@@ -72,6 +73,15 @@ export class LatentDiffusionModel {
     };
   }
 
+  /** The networks and the prefixes their tensors carry in a checkpoint. */
+  private checkpointParts(): CheckpointPart[] {
+    return [
+      ["text", this.textEncoder],
+      ["autoencoder", this.autoencoder],
+      ["unet", this.unet],
+    ];
+  }
+
   async toCheckpoint(): Promise<Checkpoint<LatentDiffusionMetadata>> {
     const tensors: Record<string, CheckpointTensor> = {};
     const add = async (prefix: string, weights: NamedWeights, shapes: Map<string, number[]>) => {
@@ -79,11 +89,7 @@ export class LatentDiffusionModel {
         tensors[`${prefix}.${name}`] = { values, shape: shapes.get(name) ?? [values.length] };
       }
     };
-    for (const [prefix, module] of [
-      ["text", this.textEncoder],
-      ["autoencoder", this.autoencoder],
-      ["unet", this.unet],
-    ] as const) {
+    for (const [prefix, module] of this.checkpointParts()) {
       const shapes = new Map(module.namedParameters().map(([n, v]) => [n, v.shape]));
       await add(prefix, await module.getWeights(), shapes);
     }
@@ -94,21 +100,23 @@ export class LatentDiffusionModel {
     };
   }
 
-  static fromCheckpoint(checkpoint: Checkpoint<LatentDiffusionMetadata>): LatentDiffusionModel {
+  /**
+   * Rebuilds the model from its checkpoint's config and loads the weights, refusing tensors whose
+   * names or shapes differ from what that config builds. `source` names the file in errors.
+   */
+  static fromCheckpoint(
+    checkpoint: Checkpoint<LatentDiffusionMetadata>,
+    source = "checkpoint",
+  ): LatentDiffusionModel {
+    const metadata = checkpoint.metadata as Partial<LatentDiffusionMetadata> | undefined;
+    if (typeof metadata?.config !== "object" || typeof metadata.tokenizer !== "object") {
+      throw new Error(`${source}: the checkpoint's metadata has no model config and tokenizer`);
+    }
     const { config, tokenizer, info } = checkpoint.metadata;
     const model = LatentDiffusionModel.build(config, WordTokenizer.fromJSON(tokenizer), 0);
     model.info = info ?? {};
-    const part = (prefix: string): NamedWeights => {
-      const out: NamedWeights = {};
-      for (const [name, t] of Object.entries(checkpoint.tensors)) {
-        if (name.startsWith(`${prefix}.`)) out[name.slice(prefix.length + 1)] = t.values;
-      }
-      return out;
-    };
     try {
-      model.textEncoder.setWeights(part("text"));
-      model.autoencoder.setWeights(part("autoencoder"));
-      model.unet.setWeights(part("unet"));
+      assignCheckpointWeights(source, checkpoint.tensors, model.checkpointParts());
     } catch (error) {
       model.dispose();
       throw error;
@@ -123,6 +131,7 @@ export class LatentDiffusionModel {
   static load(file: string): LatentDiffusionModel {
     return LatentDiffusionModel.fromCheckpoint(
       loadCheckpoint<LatentDiffusionMetadata>(file, LATENT_DIFFUSION_KIND),
+      file,
     );
   }
 

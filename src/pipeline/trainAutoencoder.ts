@@ -1,7 +1,7 @@
 /**
  * Stage 1 of latent diffusion: train the KL autoencoder on the training images (pixel MSE +
  * a small KL term), then calibrate its scaling factor so diffusion sees unit-variance latents
- * (Stable Diffusion's 0.18215 is the same idea).
+ * (Stable Diffusion's 0.18215 is the same idea). Resumable from a state file, bit for bit.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch } from "../backend/trainableModel";
@@ -12,11 +12,13 @@ import { createRng } from "../util/random";
 import { autoencoderTrainable } from "./autoencoderReplica";
 import { EpochOrder } from "./epochOrder";
 import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
+import type { RunSettings } from "./runState";
+import { examplesFingerprint, modelFingerprint } from "./runSettings";
 import type { TrainingExample } from "./trainDenoiser";
+import { resumableTraining, type StageStateOptions } from "./trainerState";
 import { stageRecord, type TrainingEvent, type TrainingSummary } from "./trainingEvents";
-import { trainingLoop } from "./trainingLoop";
 
-export interface AutoencoderTrainingOptions {
+export interface AutoencoderTrainingOptions extends StageStateOptions {
   steps: number;
   seed: number;
   batchSize?: number;
@@ -25,7 +27,11 @@ export interface AutoencoderTrainingOptions {
   klWeight?: number;
   replicas?: number;
   signal?: AbortSignal;
+  /** Settings of the caller that shaped the inputs, kept in the state file (see denoiserTraining). */
+  callerSettings?: RunSettings;
 }
+
+const STATE_KIND = "autoencoder-training-state";
 
 export async function* autoencoderTraining(
   model: LatentDiffusionModel,
@@ -58,6 +64,17 @@ export async function* autoencoderTraining(
   };
 
   const learningRate = options.learningRate ?? 1e-3;
+  // What the result depends on (replicas only change float summation order: left out).
+  const settings: RunSettings = {
+    ...options.callerSettings,
+    model: await modelFingerprint(model),
+    "training images": examplesFingerprint(examples.map((e) => ({ image: e.image }))),
+    steps: options.steps,
+    seed: options.seed,
+    "batch size": batchSize,
+    "learning rate": learningRate,
+    "KL weight": klWeight,
+  };
   const trainer = await DataParallelTrainer.create({
     replicas: options.replicas ?? defaultReplicas(),
     model: {
@@ -70,19 +87,21 @@ export async function* autoencoderTraining(
     local: autoencoderTrainable(model.autoencoder, klWeight, false),
   });
   try {
-    const summary = yield* trainingLoop({
+    const summary = yield* resumableTraining(
       trainer,
-      startStep: 0,
-      totalSteps: options.steps,
-      schedule: {
-        peak: learningRate,
-        warmupSteps: Math.min(50, Math.ceil(options.steps / 10)),
+      { ...options, kind: STATE_KIND, settings },
+      {
         totalSteps: options.steps,
+        schedule: {
+          peak: learningRate,
+          warmupSteps: Math.min(50, Math.ceil(options.steps / 10)),
+          totalSteps: options.steps,
+        },
+        clipNorm: 1,
+        makeBatch,
+        signal: options.signal,
       },
-      clipNorm: 1,
-      makeBatch,
-      signal: options.signal,
-    });
+    );
     await calibrateScalingFactor(model, examples);
     model.info = {
       ...model.info,

@@ -4,9 +4,7 @@
  * AdamW, warm-up + cosine learning rate, gradient clipping and an EMA of the weights;
  * data-parallel over `replicas` threads. Resumable from a state file, bit for bit.
  */
-import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
 import { DataParallelTrainer } from "../parallel/dataParallelTrainer";
 import { compiledModule } from "../parallel/compiledModule";
 import { defaultReplicas } from "../parallel/defaultReplicas";
@@ -14,16 +12,17 @@ import { denoiserTrainable } from "./denoiserReplica";
 import { denoisingBatches } from "./denoisingBatch";
 import { WeightAverage } from "./ema";
 import { imagesToTensor, type LatentDiffusionModel } from "./latentDiffusionModel";
-import { optimizerStateFrom, optimizerTensors } from "./optimizerCheckpoint";
+import type { RunSettings } from "./runState";
+import { examplesFingerprint, modelFingerprint } from "./runSettings";
+import { resumableTraining, type StageStateOptions } from "./trainerState";
 import { stageRecord, type TrainingEvent, type TrainingSummary } from "./trainingEvents";
-import { trainingLoop } from "./trainingLoop";
 
 export interface TrainingExample {
   image: { data: Float32Array };
   prompt: string;
 }
 
-export interface DenoiserTrainingOptions {
+export interface DenoiserTrainingOptions extends StageStateOptions {
   steps: number;
   seed: number;
   batchSize?: number;
@@ -37,19 +36,14 @@ export interface DenoiserTrainingOptions {
   /** Threads training in parallel (default: one per core on CPU backends, one on GPU). */
   replicas?: number;
   signal?: AbortSignal;
-  /** Training-state file: written every `checkpointEvery` steps and at the end; resumed from if present. */
-  stateFile?: string;
-  checkpointEvery?: number;
+  /**
+   * Settings of the caller that shaped the inputs (e.g. a preset's name and cohort size): kept in
+   * the state file beside the stage's own, so that a refusal can name them.
+   */
+  callerSettings?: RunSettings;
 }
 
 const STATE_KIND = "denoiser-training-state";
-
-interface StateMetadata {
-  step: number;
-  seed: number;
-  batchSize: number;
-  iterations: number;
-}
 
 /** Encodes every training image once with the frozen autoencoder (posterior means, scaled). */
 export async function encodeLatents(
@@ -82,6 +76,24 @@ export async function* denoiserTraining(
 ): AsyncGenerator<TrainingEvent, TrainingSummary> {
   if (examples.length === 0) throw new Error("no training examples");
   const batchSize = options.batchSize ?? 32;
+  const learningRate = options.learningRate ?? 2e-4;
+  const warmupSteps = options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10));
+  const emaDecay = options.emaDecay ?? 0.999;
+  // What the result depends on (replicas only change float summation order: left out).
+  const settings: RunSettings = {
+    ...options.callerSettings,
+    model: await modelFingerprint(model),
+    "training examples": examplesFingerprint(examples),
+    steps: options.steps,
+    seed: options.seed,
+    "batch size": batchSize,
+    "learning rate": learningRate,
+    "warm-up steps": warmupSteps,
+    "weight decay": options.weightDecay ?? 1e-2,
+    "clip norm": options.clipNorm ?? 1,
+    "prompt dropout": options.promptDropout ?? 0.1,
+    "EMA decay": emaDecay,
+  };
   const batches = denoisingBatches(model, examples, await encodeLatents(model, examples), {
     seed: options.seed,
     batchSize,
@@ -99,46 +111,26 @@ export async function* denoiserTraining(
     },
     optimizer: {
       name: "adamw",
-      learningRate: options.learningRate ?? 2e-4,
+      learningRate,
       weightDecay: options.weightDecay ?? 1e-2,
     },
     backend: tf.getBackend() as "wasm",
     local,
   });
   try {
-    const ema = new WeightAverage(await trainer.weights(), options.emaDecay ?? 0.999);
-    let startStep = 0;
-    if (options.stateFile && fs.existsSync(options.stateFile)) {
-      startStep = await restoreState(options.stateFile, trainer, ema, options, batchSize);
-    }
-    const summary = yield* trainingLoop({
+    const ema = new WeightAverage(await trainer.weights(), emaDecay);
+    const summary = yield* resumableTraining(
       trainer,
-      startStep,
-      totalSteps: options.steps,
-      schedule: {
-        peak: options.learningRate ?? 2e-4,
-        warmupSteps: options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10)),
+      { ...options, kind: STATE_KIND, settings },
+      {
         totalSteps: options.steps,
+        schedule: { peak: learningRate, warmupSteps, totalSteps: options.steps },
+        clipNorm: options.clipNorm ?? 1,
+        makeBatch: (step) => batches(step).arrays,
+        ema,
+        signal: options.signal,
       },
-      clipNorm: options.clipNorm ?? 1,
-      makeBatch: (step) => batches(step).arrays,
-      ema,
-      signal: options.signal,
-      checkpointEvery: options.checkpointEvery,
-      checkpoint: options.stateFile
-        ? async (stepsDone) => {
-            await saveState(
-              options.stateFile as string,
-              trainer,
-              ema,
-              options.seed,
-              batchSize,
-              stepsDone,
-            );
-            return options.stateFile as string;
-          }
-        : undefined,
-    });
+    );
     // The model keeps the averaged weights: they sample better than the last raw step.
     ema.assignTo(local.variables);
     model.info = {
@@ -149,45 +141,4 @@ export async function* denoiserTraining(
   } finally {
     await trainer.dispose();
   }
-}
-
-async function saveState(
-  file: string,
-  trainer: DataParallelTrainer,
-  ema: WeightAverage,
-  seed: number,
-  batchSize: number,
-  step: number,
-): Promise<void> {
-  const weights = await trainer.weights();
-  const optimizer = await trainer.optimizerState();
-  const tensors: Record<string, CheckpointTensor> = {};
-  const shapes = trainer.variables.map((v) => v.shape);
-  weights.forEach((w, i) => (tensors[`weights.${i}`] = { values: w, shape: shapes[i] }));
-  ema.values.forEach((w, i) => (tensors[`ema.${i}`] = { values: w, shape: shapes[i] }));
-  Object.assign(tensors, optimizerTensors(optimizer));
-  const metadata: StateMetadata = { step, seed, batchSize, iterations: optimizer.iterations };
-  saveCheckpoint(file, { kind: STATE_KIND, metadata, tensors });
-}
-
-async function restoreState(
-  file: string,
-  trainer: DataParallelTrainer,
-  ema: WeightAverage,
-  options: DenoiserTrainingOptions,
-  batchSize: number,
-): Promise<number> {
-  const state = loadCheckpoint<StateMetadata>(file, STATE_KIND);
-  const { step, seed } = state.metadata;
-  if (seed !== options.seed || state.metadata.batchSize !== batchSize) {
-    throw new Error(
-      `${file} was written by a run with seed ${seed}, batch ${state.metadata.batchSize}; this run has seed ${options.seed}, batch ${batchSize}`,
-    );
-  }
-  const count = trainer.variables.length;
-  const weights = Array.from({ length: count }, (_, i) => state.tensors[`weights.${i}`].values);
-  const optimizer = optimizerStateFrom(state.tensors, state.metadata.iterations);
-  await trainer.restore(weights, optimizer);
-  for (let i = 0; i < count; i++) ema.values[i].set(state.tensors[`ema.${i}`].values);
-  return step;
 }

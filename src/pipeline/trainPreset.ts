@@ -1,16 +1,22 @@
 /**
  * Runs a training preset end to end: build the (biased) cohort, train the autoencoder, then the
- * denoiser, and save the model with its recipe. Resumable: stage 1's model and stage 2's state
- * are kept beside the output and picked up by a re-run with the same preset.
+ * denoiser, and save the model with its recipe. Resumable: each stage keeps its state file beside
+ * the output (written every few hundred steps, at its end and on abort) and a re-run with the same
+ * settings picks up where it stopped — a finished autoencoder stage is restored, not retrained. A
+ * stage file written with other settings (another cohort size, step count, …) is refused, naming
+ * the differences, unless `restart` discards the stage files first.
  */
 import * as fs from "node:fs";
 import { cohortDefinition, createSyntheticCohort } from "../data/cohorts/syntheticCohort";
 import { createRng } from "../util/random";
 import { LatentDiffusionModel } from "./latentDiffusionModel";
 import type { TrainingPreset } from "./presets";
+import { StaleRunStateError, type RunSettings } from "./runState";
 import { autoencoderTraining } from "./trainAutoencoder";
 import { denoiserTraining, type TrainingExample } from "./trainDenoiser";
 import type { TrainingEvent, TrainingSummary } from "./trainingEvents";
+
+export type PresetStage = "autoencoder" | "denoiser";
 
 export interface PresetRunOptions {
   out: string;
@@ -20,8 +26,35 @@ export interface PresetRunOptions {
   autoencoderSteps?: number;
   denoiserSteps?: number;
   cohortSize?: number;
-  onEvent?: (stage: "autoencoder" | "denoiser", event: TrainingEvent) => void;
+  /**
+   * Delete the stage files an earlier run left beside `out` and train both stages anew (default:
+   * resume from them; files written with other settings are refused).
+   */
+  restart?: boolean;
+  onEvent?: (stage: PresetStage, event: TrainingEvent) => void;
 }
+
+/**
+ * What an unfinished run (`model.info.complete` false) left to resume from, as
+ * `model.info.savedState`; absent when nothing is saved yet (stopped before its first step).
+ */
+export interface PresetSavedState {
+  stage: PresetStage;
+  file: string;
+  /** Steps of that stage the file holds. */
+  step: number;
+}
+
+/** The state files a preset run keeps beside its output, one per stage. */
+export function presetStageFiles(out: string): Record<PresetStage, string> {
+  return { autoencoder: `${out}.stage1.state.fdckpt`, denoiser: `${out}.state.fdckpt` };
+}
+
+/** Steps between stage-file writes (each stage also writes at its end and on abort). */
+const CHECKPOINT_EVERY = 200;
+
+/** What a refusal of a stage file suggests (the train command's flags). */
+const TRAIN_RESTART_ADVICE = "Re-run with --restart to start over, or write to another --out.";
 
 function presetCohort(preset: TrainingPreset, size: number) {
   return createSyntheticCohort({
@@ -73,63 +106,96 @@ export function presetExamples(
   });
 }
 
-async function drive(
-  run: AsyncGenerator<TrainingEvent, TrainingSummary>,
-  onEvent: (event: TrainingEvent) => void,
-): Promise<TrainingSummary> {
+/**
+ * Runs one stage to its end or abort, passing its events on; also says what its state file holds
+ * afterwards: the last state written, or the one the stage resumed from, or nothing.
+ */
+async function runStage(
+  stage: PresetStage,
+  file: string,
+  start: () => AsyncGenerator<TrainingEvent, TrainingSummary>,
+  onEvent: PresetRunOptions["onEvent"],
+): Promise<{ summary: TrainingSummary; saved: PresetSavedState | undefined }> {
+  // The stage refuses (throws) a file it cannot resume: one found here and not refused is resumed.
+  const resumed = fs.existsSync(file);
+  const run = start();
+  let saved: PresetSavedState | undefined;
   let result = await run.next();
   while (!result.done) {
-    onEvent(result.value);
+    const event = result.value;
+    if (event.kind === "checkpoint") saved = { stage, file: event.file, step: event.step };
+    onEvent?.(stage, event);
     result = await run.next();
   }
-  return result.value;
+  const summary = result.value;
+  if (!saved && resumed) saved = { stage, file, step: summary.stepsDone };
+  return { summary, saved };
 }
 
 export async function trainPreset(
   preset: TrainingPreset,
   options: PresetRunOptions,
 ): Promise<LatentDiffusionModel> {
+  const files = presetStageFiles(options.out);
+  if (options.restart) for (const file of Object.values(files)) fs.rmSync(file, { force: true });
   const examples = presetExamples(preset, options.cohortSize);
-  const stage1 = `${options.out}.stage1.fdckpt`;
-  const stateFile = `${options.out}.state.fdckpt`;
-  let model: LatentDiffusionModel;
-  if (fs.existsSync(stage1)) {
-    model = LatentDiffusionModel.load(stage1);
-  } else {
-    model = LatentDiffusionModel.create(
-      presetVocabularyPrompts(preset, options.cohortSize),
-      preset.model,
-      preset.modelSeed,
-    );
-    const summary = await drive(
-      autoencoderTraining(model, examples, {
-        steps: options.autoencoderSteps ?? preset.autoencoder.steps,
-        batchSize: preset.autoencoder.batchSize,
-        learningRate: preset.autoencoder.learningRate,
-        seed: preset.trainingSeed,
-        replicas: options.replicas,
-        signal: options.signal,
-      }),
-      (e) => options.onEvent?.("autoencoder", e),
-    );
-    if (summary.aborted) return model;
-    await model.save(stage1);
-  }
-  const summary = await drive(
-    denoiserTraining(model, examples, {
-      steps: options.denoiserSteps ?? preset.denoiser.steps,
-      batchSize: preset.denoiser.batchSize,
-      learningRate: preset.denoiser.learningRate,
-      promptDropout: preset.denoiser.promptDropout,
-      emaDecay: preset.denoiser.emaDecay,
-      seed: preset.trainingSeed,
-      replicas: options.replicas,
-      signal: options.signal,
-      stateFile,
-      checkpointEvery: 200,
-    }),
-    (e) => options.onEvent?.("denoiser", e),
+  // Named in a refusal beside the fingerprints of the model and images they shaped.
+  const callerSettings: RunSettings = { preset: preset.name, "cohort size": examples.length };
+  const model = LatentDiffusionModel.create(
+    presetVocabularyPrompts(preset, options.cohortSize),
+    preset.model,
+    preset.modelSeed,
   );
+  const unfinished = (saved: PresetSavedState | undefined) => {
+    model.info = { ...model.info, preset: preset.name, complete: false, savedState: saved };
+    return model;
+  };
+  try {
+    const autoencoder = await runStage(
+      "autoencoder",
+      files.autoencoder,
+      () =>
+        autoencoderTraining(model, examples, {
+          steps: options.autoencoderSteps ?? preset.autoencoder.steps,
+          batchSize: preset.autoencoder.batchSize,
+          learningRate: preset.autoencoder.learningRate,
+          seed: preset.trainingSeed,
+          replicas: options.replicas,
+          signal: options.signal,
+          stateFile: files.autoencoder,
+          checkpointEvery: CHECKPOINT_EVERY,
+          callerSettings,
+        }),
+      options.onEvent,
+    );
+    if (autoencoder.summary.aborted) return unfinished(autoencoder.saved);
+    const denoiser = await runStage(
+      "denoiser",
+      files.denoiser,
+      () =>
+        denoiserTraining(model, examples, {
+          steps: options.denoiserSteps ?? preset.denoiser.steps,
+          batchSize: preset.denoiser.batchSize,
+          learningRate: preset.denoiser.learningRate,
+          promptDropout: preset.denoiser.promptDropout,
+          emaDecay: preset.denoiser.emaDecay,
+          seed: preset.trainingSeed,
+          replicas: options.replicas,
+          signal: options.signal,
+          stateFile: files.denoiser,
+          checkpointEvery: CHECKPOINT_EVERY,
+          callerSettings,
+        }),
+      options.onEvent,
+    );
+    // The autoencoder stage is finished and kept: an interrupted run resumes the denoiser.
+    if (denoiser.summary.aborted) return unfinished(denoiser.saved ?? autoencoder.saved);
+  } catch (error) {
+    model.dispose();
+    if (!(error instanceof StaleRunStateError)) throw error;
+    const stage = error.file === files.autoencoder ? "autoencoder" : "denoiser";
+    throw error.reworded(TRAIN_RESTART_ADVICE, `the ${stage} stage's state`);
+  }
   model.info = {
     ...model.info,
     preset: preset.name,
@@ -140,8 +206,8 @@ export async function trainPreset(
       seed: preset.cohortSeed,
       mix: preset.mix,
     },
-    complete: !summary.aborted,
+    complete: true,
   };
-  if (!summary.aborted) await model.save(options.out);
+  await model.save(options.out);
   return model;
 }

@@ -73,7 +73,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune(["--method", "retrain", ...base])).rejects.toThrow(
     /--method must be one of align, subgroup, perturb, got "retrain"/,
   );
-  await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(/--steps must be an integer ≥ 1/);
+  await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(
+    /--steps must be an integer ≥ 1/,
+  );
   await expect(finetune([...base, "--gradient", "approx"])).rejects.toThrow(
     /--gradient must be adjusted or exact, got "approx"/,
   );

@@ -64,7 +64,9 @@ test("same seed → same numbers; a run resumed from its state file matches an u
   const otherModel = textModel();
   await expect(
     bed.collect(otherModel, alignmentOptions({ steps: 4, seed: 8, stateFile })),
-  ).rejects.toThrow(/belongs to another run: seed 7 ≠ 8/);
+  ).rejects.toThrow(
+    /was written with other settings: steps 3 → 4; seed 7 → 8\. Re-run with --restart/,
+  );
   straightModel.dispose();
   resumedModel.dispose();
   otherModel.dispose();

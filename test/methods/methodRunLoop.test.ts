@@ -153,3 +153,48 @@ test("an abort stops after the step under way, saves the state and skips the fin
   expect(fs.readFileSync(stateFile, "utf8")).toBe("1");
   expect(imagesPerSecond).toBeGreaterThan(0);
 });
+
+test.each([
+  ["before the first step", 0, [], "0 steps, nothing saved"],
+  ["between steps", 2, ["step 1", "evaluation 1", "step 2", "checkpoint 2"], "state at step 2"],
+])(
+  "an abort that lands inside an evaluation (%s) ends the run like one between steps",
+  async (_when, abortAt, expected) => {
+    const log: string[] = [];
+    const controller = new AbortController();
+    const stateFile = path.join(dir, `abort-in-evaluation-${abortAt}.state`);
+    const run = countingRun(log, {
+      // Sampling notices the abort and throws, as generateImages does.
+      evaluate: async (_settings, stepsDone) => {
+        if (stepsDone === abortAt) {
+          controller.abort();
+          throw new Error("generation aborted");
+        }
+        log.push(`evaluate ${stepsDone}`);
+        return {
+          type: "evaluation",
+          method: "align",
+          step: stepsDone,
+          attributes: [],
+          elapsedMs: 0,
+          evaluationShare: 0,
+        };
+      },
+    });
+    const { events, summary } = await drive(
+      { steps: 5, stateFile, signal: controller.signal, evaluation: { ...evaluation, every: 1 } },
+      run,
+    );
+    const stepsDone = Number(abortAt);
+    expect(events).toEqual([
+      ...(abortAt === 0 ? [] : ["evaluation 0"]),
+      ...expected,
+      `done ${stepsDone}`,
+    ]);
+    expect(summary.aborted).toBe(true);
+    expect(summary.stepsDone).toBe(stepsDone);
+    expect(fs.existsSync(stateFile) ? fs.readFileSync(stateFile, "utf8") : "none").toBe(
+      stepsDone === 0 ? "none" : String(stepsDone),
+    );
+  },
+);

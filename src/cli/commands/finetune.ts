@@ -232,7 +232,7 @@ export function registerFinetuneCommand(program: Command): void {
           target,
           signal: interrupt.signal,
         });
-        const aborted = await showEvents(events, method, steps);
+        const { aborted, saved } = await showEvents(events, method, steps);
         model.info = {
           ...model.info,
           finetune: {
@@ -247,7 +247,9 @@ export function registerFinetuneCommand(program: Command): void {
         };
         if (aborted) {
           console.error(
-            `stopped early; state saved to ${stateFile}: re-run the same command to resume`,
+            saved
+              ? `stopped at step ${saved.step}; state saved to ${saved.file}: re-run the same command to resume`
+              : "stopped before the first step finished; nothing saved yet",
           );
         } else {
           await model.save(opts.out);
@@ -381,14 +383,15 @@ function componentAttributes(target: TargetDistributions): string[] {
   return [...new Set(Object.keys(target).flatMap((a) => a.split(INTERSECTION_SEPARATOR)))];
 }
 
-/** Progress bar per step, evaluation lines; returns whether the run was aborted. */
+/** Progress bar per step, evaluation lines; whether the run was aborted, and its last state. */
 async function showEvents(
   events: AsyncGenerator<MethodEvent, unknown>,
   method: MethodName,
   steps: number,
-): Promise<boolean> {
+): Promise<{ aborted: boolean; saved?: { file: string; step: number } }> {
   const bar = new ProgressBar(`finetune ${method}`, steps);
   let aborted = false;
+  let saved: { file: string; step: number } | undefined;
   for await (const event of events) {
     if (event.type === "step") {
       // Methods 1 and 2 classify their batch (a bias estimate); Method 3 reports per-group loss
@@ -409,9 +412,11 @@ async function showEvents(
         `evaluation at step ${event.step} (${(event.elapsedMs / 1000).toFixed(1)} s, ${(100 * event.evaluationShare).toFixed(0)} % of the run so far):`,
       );
       for (const line of formatEvaluation(event)) console.error(line);
+    } else if (event.type === "checkpoint") {
+      saved = { file: event.file, step: event.step };
     } else if (event.type === "done") {
       aborted = event.aborted;
     }
   }
-  return aborted;
+  return { aborted, saved };
 }

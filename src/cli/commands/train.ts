@@ -8,8 +8,19 @@ import { trainingPreset, type TrainingPreset } from "../../pipeline/presets";
 import { imageCountLimit } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
 import { optionalInteger, STEP_RANGE } from "../optionValues";
-import { trainPreset } from "../../pipeline/trainPreset";
+import { trainPreset, type PresetSavedState } from "../../pipeline/trainPreset";
 import { ProgressBar } from "../progressBar";
+
+interface TrainOptions {
+  preset?: string;
+  out: string;
+  replicas?: string;
+  autoencoderSteps?: string;
+  denoiserSteps?: string;
+  cohortSize?: string;
+  restart?: boolean;
+  backend?: BackendRequest;
+}
 
 /** A cohort image's bytes while training: the rendered sample and its training copy. */
 function cohortImageBytes(preset: TrainingPreset): number {
@@ -29,9 +40,9 @@ export function registerTrainCommand(program: Command): void {
     .option("--cohort-size <n>", "override the preset's cohort size")
     .option("--restart", "start over, replacing stage files written by an earlier run")
     .addOption(backendFlag())
-    .action(async (opts: Record<string, string | undefined>) => {
+    .action(async (opts: TrainOptions) => {
       const preset = trainingPreset(opts.preset ?? "cxr-mini");
-      const out = opts.out as string;
+      const out = opts.out;
       const settings = {
         replicas: optionalInteger("--replicas", opts.replicas, { min: 1, max: 256 }),
         autoencoderSteps: optionalInteger("--autoencoder-steps", opts.autoencoderSteps, STEP_RANGE),
@@ -43,14 +54,14 @@ export function registerTrainCommand(program: Command): void {
         }),
       };
       checkOutputFile("--out", out);
-      console.error(describeBackend(await useBackend(opts.backend as BackendRequest | undefined)));
+      console.error(describeBackend(await useBackend(opts.backend)));
       console.error(`preset ${preset.name}: ${preset.description}`);
       const interrupt = interruptOnCtrlC("finishing the current step, then saving state…");
       const bars: Record<string, ProgressBar> = {};
       const model = await trainPreset(preset, {
         out,
         ...settings,
-        restart: opts.restart !== undefined,
+        restart: opts.restart === true,
         signal: interrupt.signal,
         onEvent: (stage, event) => {
           if (event.kind !== "step") return;
@@ -61,10 +72,13 @@ export function registerTrainCommand(program: Command): void {
           );
         },
       });
+      const saved = model.info.savedState as PresetSavedState | undefined;
       console.error(
         model.info.complete
-          ? `wrote ${opts.out}`
-          : "stopped early; re-run the same command to resume",
+          ? `wrote ${out}`
+          : saved
+            ? `stopped; state saved to ${saved.file} at step ${saved.step} (${saved.stage} stage): re-run the same command to resume`
+            : "stopped before the first step; nothing saved yet",
       );
       interrupt.close();
       model.dispose();
