@@ -1,10 +1,10 @@
 /**
- * The latent diffusion model's classifier-free-guided noise prediction as a `ChainDenoiser`:
+ * The guided sampler's noise prediction (guidedSampler.ts) as a `ChainDenoiser`:
  * the text conditioning ([null prompts; prompts] embeddings) is an explicit, differentiable input
  * so the sampling chain can hand its gradient back to the text encoder.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { guideStackedOutput } from "../models/classifierFreeGuidance";
+import { guidedNoisePrediction } from "../pipeline/guidedSampler";
 import type { UNet } from "../models/unet";
 import type { ChainDenoiser } from "./samplingChainGradient";
 
@@ -18,12 +18,13 @@ export function guidedDenoiser(
 ): ChainDenoiser {
   return {
     variables,
-    predict(z, t, conditioning) {
-      return tf.tidy(() => {
-        const stacked = tf.concat([z, z], 0) as tf.Tensor4D;
-        const output = unet.apply(stacked, t, conditioning as tf.Tensor3D, mask);
-        return guideStackedOutput(output, guidanceScale) as tf.Tensor4D;
-      });
-    },
+    predict: (z, t, conditioning) =>
+      guidedNoisePrediction(
+        unet,
+        z,
+        t,
+        { embeddings: conditioning as tf.Tensor3D, mask },
+        guidanceScale,
+      ),
   };
 }

@@ -29,6 +29,7 @@
  * is rejected.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { runSamplingLoop } from "../pipeline/guidedSampler";
 import { DDIMScheduler } from "../schedulers/ddimScheduler";
 import type { SchedulerConfig } from "../schedulers/schedulerConfig";
 
@@ -181,23 +182,19 @@ export class DdimSamplingChain {
 
   /** Samples z_0 from `start` off the tape, keeping every step's input for the backward pass. */
   run(denoiser: ChainDenoiser, start: tf.Tensor4D, conditioning: tf.Tensor): ChainTrace {
-    const inputs: tf.Tensor4D[] = [start.clone()];
-    for (let k = 0; k < this.steps; k++) {
-      inputs.push(this.stepAt(k, denoiser, inputs[k], conditioning));
-    }
-    const output = inputs.pop() as tf.Tensor4D;
+    const inputs: tf.Tensor4D[] = [];
+    const output = runSamplingLoop(
+      this.scheduler,
+      start,
+      (z, t) => denoiser.predict(z, t, conditioning),
+      { onStep: (_k, _t, z) => inputs.push(z.clone()) },
+    );
     return { inputs, output };
   }
 
   /** z_0 only (no trace kept). */
   sample(denoiser: ChainDenoiser, start: tf.Tensor4D, conditioning: tf.Tensor): tf.Tensor4D {
-    let z = start.clone();
-    for (let k = 0; k < this.steps; k++) {
-      const next = this.stepAt(k, denoiser, z, conditioning);
-      z.dispose();
-      z = next;
-    }
-    return z;
+    return runSamplingLoop(this.scheduler, start, (z, t) => denoiser.predict(z, t, conditioning));
   }
 
   /**

@@ -49,14 +49,15 @@ import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute } from "../data/subgroups";
 import { targetToVector } from "../data/targetDistribution";
 import { shenBias } from "../fairness/representationMetrics";
-import {
-  guidanceBatch,
-  guideStackedOutput,
-  nullPromptEmbedding,
-} from "../models/classifierFreeGuidance";
 import { addLoraAdapters, type LoraAdapters } from "../models/lora";
-import { disposeTextEmbedding } from "../models/textEncoder";
 import { buildOptimizer } from "../parallel/optimizerSpec";
+import {
+  encodeGuidance,
+  guidedNoisePrediction,
+  sampleLatents,
+  samplerTimesteps,
+  type SamplerOptions,
+} from "../pipeline/guidedSampler";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { WeightAverage } from "../pipeline/ema";
 import { learningRateAt } from "../pipeline/learningRateSchedule";
@@ -75,9 +76,9 @@ import {
   promptsSetting,
   targetSetting,
 } from "../pipeline/runSettings";
-import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
+import type { SchedulerName } from "../schedulers/createScheduler";
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
-import { createRng } from "../util/random";
+import { createRng, type Rng } from "../util/random";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { gradientStep, type GradientStepResult } from "./gradientStep";
 import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
@@ -274,7 +275,7 @@ async function makeTunable(
   };
 }
 
-/** Guided network output for latents z at one timestep t (uncond and cond stacked in one call). */
+/** The guided noise prediction on the tape (the LoRA'd text encoder and UNet both learn). */
 function guidedOutput(
   model: LatentDiffusionModel,
   prompts: string[],
@@ -283,18 +284,8 @@ function guidedOutput(
   scale: number,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const cond = model.textEncoder.encode(prompts);
-    const uncond = nullPromptEmbedding(model.textEncoder, prompts.length);
-    const context = guidanceBatch(cond, uncond);
-    disposeTextEmbedding(cond);
-    disposeTextEmbedding(uncond);
-    const output = model.unet.apply(
-      tf.concat([z, z], 0) as tf.Tensor4D,
-      t,
-      context.embeddings,
-      context.mask,
-    );
-    return guideStackedOutput(output, scale) as tf.Tensor4D;
+    const context = encodeGuidance(model.textEncoder, prompts);
+    return guidedNoisePrediction(model.unet, z, t, context, scale);
   });
 }
 
@@ -306,29 +297,22 @@ function sampleKeeping(
   model: LatentDiffusionModel,
   prompts: string[],
   noise: tf.Tensor4D,
-  scheduler: ReturnType<typeof createScheduler>,
+  sampler: SamplerOptions & { stepNoise: readonly Rng[] },
   keep: number,
-  scale: number,
 ): { kept: tf.Tensor4D; final: tf.Tensor4D } {
-  let sample = tf.mul(noise, scheduler.initNoiseSigma) as tf.Tensor4D;
   let kept: tf.Tensor4D | undefined;
   try {
-    for (let i = 0; i < scheduler.timesteps.length; i++) {
-      const t = scheduler.timesteps[i];
-      if (i === keep) kept = sample.clone();
-      const next = tf.tidy(() => {
-        const input = scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
-        const output = guidedOutput(model, prompts, input, t, scale);
-        return scheduler.step(output, t, sample).prevSample as tf.Tensor4D;
-      });
-      sample.dispose();
-      sample = next;
-    }
+    const final = sampleLatents(model, prompts, noise, {
+      ...sampler,
+      onStep: (k, _t, sample) => {
+        if (k === keep) kept = sample.clone();
+      },
+    });
+    return { kept: kept as tf.Tensor4D, final };
   } catch (error) {
-    tf.dispose([sample, ...(kept ? [kept] : [])]);
+    kept?.dispose();
     throw error;
   }
-  return { kept: kept as tf.Tensor4D, final: sample };
 }
 
 /** Identity forward, zero gradient: stopgrad(x). */
@@ -428,9 +412,13 @@ export async function* subgroupAlignedTuning(
     const stop = rng.int(noisySteps);
     const noiseValues = new Float32Array(batchSize * per);
     for (let i = 0; i < noiseValues.length; i++) noiseValues[i] = rng.normal();
-    const scheduler = createScheduler(options.scheduler ?? "ddim", model.config.noise);
-    scheduler.setTimesteps(samplingSteps);
-    const t = scheduler.timesteps[stop];
+    const sampler = {
+      steps: samplingSteps,
+      guidanceScale: scale,
+      scheduler: options.scheduler ?? "ddim",
+      stepNoise: Array.from({ length: batchSize }, (_, i) => rng.fork(`step-noise:${i}`)),
+    } as const;
+    const t = samplerTimesteps(model, sampler)[stop];
     const alphaBar = schedule.alphaBar(t);
     const noise = tf.tensor4d(noiseValues, [batchSize, sampleSize, sampleSize, inChannels]);
     let sampled: { kept: tf.Tensor4D; final: tf.Tensor4D } | undefined;
@@ -438,7 +426,7 @@ export async function* subgroupAlignedTuning(
     const learningRate = learningRateAt(lrSchedule, step);
     let outcome: GradientStepResult<StepNumbers>;
     try {
-      sampled = sampleKeeping(model, prompts, noise, scheduler, stop, scale);
+      sampled = sampleKeeping(model, prompts, noise, sampler, stop);
       const zt = sampled.kept;
       const x0 = sampled.final;
       reference = tunable.original((m) => guidedOutput(m, prompts, zt, t, scale));
@@ -484,7 +472,6 @@ export async function* subgroupAlignedTuning(
         ...(sampled ? [sampled.kept, sampled.final] : []),
         ...(reference ? [reference] : []),
       ]);
-      scheduler.dispose();
     }
     average?.update(await variableValues(tunable.variables));
     return {

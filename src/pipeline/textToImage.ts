@@ -5,25 +5,12 @@
  * re-run and extended.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import {
-  guidanceBatch,
-  guideStackedOutput,
-  nullPromptEmbedding,
-} from "../models/classifierFreeGuidance";
-import { disposeTextEmbedding } from "../models/textEncoder";
-import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
 import { createRng, type Rng } from "../util/random";
+import { sampleLatents, type SamplerOptions } from "./guidedSampler";
 import type { LatentDiffusionModel } from "./latentDiffusionModel";
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplerOptions {
   seed: number;
-  /** Inference steps (default 25). */
-  steps?: number;
-  /** Classifier-free guidance scale; 1 = conditional only (default 3). */
-  guidanceScale?: number;
-  scheduler?: SchedulerName;
-  /** DDIM η (0 = deterministic). */
-  eta?: number;
   /** Index of the first image in its seed's stream (to extend an earlier batch). */
   firstIndex?: number;
   /** Images per network call (default 32). */
@@ -70,41 +57,10 @@ export function denoiseLatents(
   latents: tf.Tensor4D,
   options: DenoiseOptions,
 ): tf.Tensor4D {
-  const steps = options.steps ?? 25;
-  const scale = options.guidanceScale ?? 3;
-  const scheduler = createScheduler(options.scheduler ?? "ddim", {
-    ...model.config.noise,
-    ...(options.eta !== undefined ? { eta: options.eta } : {}),
+  return sampleLatents(model, prompts, latents, {
+    ...options,
+    stepNoise: options.stepNoise ?? stepNoiseGenerators(0, 0, prompts.length),
   });
-  scheduler.setTimesteps(steps);
-  const cond = model.textEncoder.encode(prompts);
-  const uncond = nullPromptEmbedding(model.textEncoder, prompts.length);
-  const context = guidanceBatch(cond, uncond);
-  disposeTextEmbedding(cond);
-  disposeTextEmbedding(uncond);
-  let sample: tf.Tensor4D = tf.mul(latents, scheduler.initNoiseSigma) as tf.Tensor4D;
-  const stepRng = options.stepNoise ?? stepNoiseGenerators(0, 0, prompts.length);
-  try {
-    for (const t of scheduler.timesteps) {
-      if (options.signal?.aborted) throw new Error("generation aborted");
-      const next = tf.tidy(() => {
-        const input = scheduler.scaleModelInput(sample, t) as tf.Tensor4D;
-        const stacked = tf.concat([input, input], 0) as tf.Tensor4D;
-        const output = model.unet.apply(stacked, t, context.embeddings, context.mask);
-        const guided = guideStackedOutput(output, scale);
-        return scheduler.step(guided, t, sample, { rng: stepRng }).prevSample as tf.Tensor4D;
-      });
-      sample.dispose();
-      sample = next;
-    }
-    return sample;
-  } catch (error) {
-    sample.dispose();
-    throw error;
-  } finally {
-    disposeTextEmbedding(context);
-    scheduler.dispose();
-  }
 }
 
 /**

@@ -402,3 +402,27 @@ test("bad input gets a clear error before any training", async () => {
   m.dispose();
   c.dispose();
 }, 60_000);
+
+test.each(["ddpm", "dpm-solver++"] as const)(
+  "every allowed scheduler runs: %s (stochastic steps draw from the run's seed)",
+  async (scheduler) => {
+    const run = async () => {
+      const m = model();
+      const c = classifier();
+      const events = await collectEvents(
+        subgroupAlignedTuning(m, c, {
+          ...base({ sex: { Female: 0.5, Male: 0.5 } }),
+          steps: 2,
+          scheduler,
+        }),
+      );
+      m.dispose();
+      c.dispose();
+      return stepEvents(events).map((e) => e.losses.total);
+    };
+    const losses = await run();
+    expect(losses).toHaveLength(2);
+    losses.forEach((loss) => expect(Number.isFinite(loss)).toBe(true));
+    expect(await run()).toEqual(losses);
+  },
+);
