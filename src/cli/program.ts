@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerAuditCommand } from "./commands/audit";
 import { registerBackendCommand } from "./commands/backend";
+import { registerCheckpointCommand } from "./commands/checkpoint";
 import { registerClassifierCommand } from "./commands/classifier";
 import { registerDatasetCommand } from "./commands/dataset";
 import { registerEvaluateCommand } from "./commands/evaluate";
@@ -20,6 +21,7 @@ export function createProgram(): Command {
 
   registerAuditCommand(program);
   registerBackendCommand(program);
+  registerCheckpointCommand(program);
   registerClassifierCommand(program);
   registerDatasetCommand(program);
   registerEvaluateCommand(program);

@@ -1,12 +1,7 @@
 /**
- * Rewrites fairdiff checkpoints in the current format (version 2: a SHA-256 per tensor), keeping
- * every tensor value bit for bit and the kind and metadata as they were. Older files still load
- * without this; upgrading adds the corruption check. Each file is verified after writing.
- *
- * Run (after `npx tsc -p tsconfig.json`):
- *   npx tsc --outDir dist --rootDir . --module commonjs --target ES2022 --esModuleInterop \
- *     --skipLibCheck --types node scripts/upgrade-checkpoint.ts && \
- *   node dist/scripts/upgrade-checkpoint.js models/cxr-mini.fdckpt models/cxr-classifier.fdckpt
+ * Rewrites a checkpoint in the current format (a SHA-256 per tensor), keeping the kind, the
+ * metadata and every tensor value bit for bit, and proves it by reading the new file back.
+ * Older files load without this; upgrading adds the corruption check.
  */
 import * as fs from "node:fs";
 import {
@@ -15,17 +10,18 @@ import {
   loadCheckpoint,
   saveCheckpoint,
   type Checkpoint,
-} from "../src/io/checkpoint";
+} from "./checkpoint";
 
-function headerVersion(file: string): unknown {
+/** The format version a file's header declares (read before any check). */
+export function checkpointFileVersion(file: string): unknown {
   const bytes = fs.readFileSync(file);
   const length = bytes.readUInt32LE(8);
   return (JSON.parse(bytes.subarray(12, 12 + length).toString("utf8")) as { version?: unknown })
     .version;
 }
 
-/** Same kind, same metadata JSON, same tensor names in the same order, same bits. */
-function sameContent(a: Checkpoint, b: Checkpoint): string | undefined {
+/** Same kind, same metadata JSON, same tensor names in the same order, same bits; else why not. */
+export function checkpointDifference(a: Checkpoint, b: Checkpoint): string | undefined {
   if (a.kind !== b.kind) return `kind ${a.kind} ≠ ${b.kind}`;
   if (JSON.stringify(a.metadata) !== JSON.stringify(b.metadata)) return "metadata differs";
   const names = Object.keys(a.tensors);
@@ -43,18 +39,12 @@ function sameContent(a: Checkpoint, b: Checkpoint): string | undefined {
   return undefined;
 }
 
-function upgrade(file: string): void {
-  const before = headerVersion(file);
+/** Upgrades `file` in place (atomically); returns the version it had. */
+export function upgradeCheckpoint(file: string): { from: unknown; to: number } {
+  const from = checkpointFileVersion(file);
   const original = loadCheckpoint(file);
   saveCheckpoint(file, original);
-  const difference = sameContent(original, decodeCheckpoint(fs.readFileSync(file), file));
+  const difference = checkpointDifference(original, decodeCheckpoint(fs.readFileSync(file), file));
   if (difference !== undefined) throw new Error(`${file}: the rewrite changed it (${difference})`);
-  console.log(`${file}: version ${String(before)} → ${CHECKPOINT_VERSION}, content identical`);
+  return { from, to: CHECKPOINT_VERSION };
 }
-
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  console.error("usage: node dist/scripts/upgrade-checkpoint.js FILE.fdckpt…");
-  process.exit(2);
-}
-for (const file of files) upgrade(file);
