@@ -4,7 +4,7 @@
  * resumed from a checkpoint then continues bit-for-bit like an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { fusedAdamW } from "../backend/fusedKernels/fusedAdamW";
+import { fusedAdamW, type AdamWStep } from "../backend/fusedKernels/fusedAdamW";
 import "../backend/fusedKernels/registerFusedKernels";
 import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
@@ -37,12 +37,18 @@ export class AdamW implements StepOptimizer {
   ): Promise<void> {
     const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate));
     try {
-      if (!(await allFinite(next.params))) {
-        throw new NonFiniteStepError("update", NaN, learningRate);
-      }
+      const finite = next.nonFinite
+        ? (await next.nonFinite.data())[0] === 0
+        : await allFinite(next.params);
+      if (!finite) throw new NonFiniteStepError("update", NaN, learningRate);
       this.commit(variables, next);
     } finally {
-      tf.dispose([...next.params, ...next.m, ...next.v]);
+      tf.dispose([
+        ...next.params,
+        ...next.m,
+        ...next.v,
+        ...(next.nonFinite ? [next.nonFinite] : []),
+      ]);
     }
   }
 
@@ -51,7 +57,7 @@ export class AdamW implements StepOptimizer {
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
-  ): { params: tf.Tensor[]; m: tf.Tensor[]; v: tf.Tensor[] } {
+  ): AdamWStep {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     if (this.firstMoments.length === 0) {
       // Variables survive tidy; the zero tensors they were made from do not.

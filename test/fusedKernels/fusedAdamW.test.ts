@@ -5,7 +5,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
-import { fusedAdamW, type AdamWStepAttrs } from "../../src/backend/fusedKernels/fusedAdamW";
+import {
+  fusedAdamW,
+  type AdamWStep,
+  type AdamWStepAttrs,
+} from "../../src/backend/fusedKernels/fusedAdamW";
 import { countKernels } from "../../bench/kernels";
 import { eachBackend, maxAbsDiff, seeded } from "./backendsUnderTest";
 
@@ -57,7 +61,7 @@ eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (ba
     const m = make(3, 0.05);
     const v = make(4, 0.01, true);
     const attrs = settings(step, weightDecay);
-    let fused = { params: [] as tf.Tensor[], m: [] as tf.Tensor[], v: [] as tf.Tensor[] };
+    let fused: AdamWStep = { params: [], m: [], v: [] };
     const kernels = await countKernels(async () => {
       fused = fusedAdamW(p, g, m, v, attrs);
     });
@@ -74,7 +78,10 @@ eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (ba
       }
       tf.dispose([p2, m2, v2]);
     }
+    // Host backends count non-finite new parameters as they write them (none here).
+    if (fused.nonFinite) expect(Array.from(await fused.nonFinite.data())).toEqual([0]);
     tf.dispose([...p, ...g, ...m, ...v, ...fused.params, ...fused.m, ...fused.v]);
+    fused.nonFinite?.dispose();
   }
   await useBackend("wasm");
 });

@@ -4,7 +4,9 @@
  * arithmetic is that of the unfused update in adamW.ts:
  *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,
  *   p ← p·(1 − lr·wd) − lr·(m / c1) / (√(v / c2) + ε),   c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ.
- * Inputs: params…, grads…, m…, v… (n each). Outputs: params…, m…, v….
+ * Inputs: params…, grads…, m…, v… (n each). Outputs: params…, m…, v…, and on the host
+ * backends (wasm, cpu) one more: the count of non-finite new parameters, counted while they are
+ * written, so refusing a non-finite update costs no extra kernels there.
  */
 import { engine, type Tensor, type TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostKernel } from "./hostKernel";
@@ -27,11 +29,12 @@ export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
   outputShapes(inputs: TensorInfo[]) {
     const n = inputs.length / 4;
     const params = inputs.slice(0, n).map((t) => t.shape);
-    return [...params, ...params, ...params];
+    return [...params, ...params, ...params, [1]];
   },
   compute(inputs, outputs, _shapes, a) {
     const n = inputs.length / 4;
     const decay = 1 - a.learningRate * a.weightDecay;
+    let nonFinite = 0;
     for (let i = 0; i < n; i++) {
       const [p, g, m, v] = [inputs[i], inputs[n + i], inputs[2 * n + i], inputs[3 * n + i]];
       const [pOut, mOut, vOut] = [outputs[i], outputs[n + i], outputs[2 * n + i]];
@@ -43,9 +46,20 @@ export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
         vOut[j] = vj;
         const update = mj / a.correction1 / (Math.sqrt(vj / a.correction2) + a.epsilon);
         pOut[j] = p[j] * decay - a.learningRate * update;
+        if (!Number.isFinite(pOut[j])) nonFinite += 1;
       }
     }
+    outputs[3 * n][0] = nonFinite;
   },
+};
+
+// A type, not an interface: tf.tidy returns it (it must be a TensorContainer).
+export type AdamWStep = {
+  params: Tensor[];
+  m: Tensor[];
+  v: Tensor[];
+  /** [1]: how many new parameters are NaN/Inf, where the backend counts them as it writes. */
+  nonFinite?: Tensor;
 };
 
 /** One AdamW step over all variables: the new params, m and v, in variable order. */
@@ -55,7 +69,7 @@ export function fusedAdamW(
   m: Tensor[],
   v: Tensor[],
   attrs: AdamWStepAttrs,
-): { params: Tensor[]; m: Tensor[]; v: Tensor[] } {
+): AdamWStep {
   const n = params.length;
   if (grads.length !== n || m.length !== n || v.length !== n) {
     throw new Error(
@@ -79,5 +93,10 @@ export function fusedAdamW(
     [...params, ...grads, ...m, ...v] as unknown as Record<string, Tensor>,
     attrs as unknown as Record<string, number>,
   ) as Tensor[];
-  return { params: out.slice(0, n), m: out.slice(n, 2 * n), v: out.slice(2 * n) };
+  return {
+    params: out.slice(0, n),
+    m: out.slice(n, 2 * n),
+    v: out.slice(2 * n, 3 * n),
+    ...(out.length > 3 * n ? { nonFinite: out[3 * n] } : {}),
+  };
 }
