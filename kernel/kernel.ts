@@ -7,18 +7,30 @@ import path from "node:path";
 import { inspect as utilInspect } from "node:util";
 import * as cellApi from "./cellApi";
 import { CommManager } from "./comm/commManager";
+import { exitProcess, refuseProcessExit } from "./exitGuard";
+import { parseExecuteRequest } from "./executeRequest";
+import { AWAIT_HOOK } from "./executor/cellConverter";
 import { CellExecutor } from "./executor/cellExecutor";
-import { runtimeError } from "./executor/cellError";
+import {
+  heapNearlyFullError,
+  interruptedError,
+  runtimeError,
+  uncaughtInCellError,
+} from "./executor/cellError";
 import { installFairdiffResolution } from "./executor/fairdiffResolution";
 import { packageRoot } from "./executor/packageRoot";
 import { ts } from "./executor/typescript";
 import { History, type HistoryQuery } from "./history";
+import { CellWork, describeStopped } from "./interrupt/cellWork";
+import { installCellTimers } from "./interrupt/cellTimers";
+import { KeyboardInterrupt } from "./interrupt/keyboardInterrupt";
 import { kernelLog } from "./log";
+import { MemoryWatch, type HeapUsage } from "./memoryWatch";
 import { captureStdio } from "./output/captureStdio";
 import { isDisplayCallResult } from "./output/displayCallResult";
 import { Iopub } from "./output/iopub";
 import { toDisplayPayload } from "./output/mimeBundle";
-import { currentRequest, runInRequest } from "./requestContext";
+import { currentRequest, requestInContext, runInRequest } from "./requestContext";
 import { setRuntime } from "./runtime";
 import { Session } from "./session";
 import { StdinRequests } from "./stdinRequests";
@@ -46,6 +58,9 @@ export class Kernel {
   private readonly comms: CommManager;
   private readonly stdin: StdinRequests;
   private readonly history = new History();
+  /** Timers and awaits cells left pending, for interrupts to stop. */
+  private readonly work = new CellWork();
+  private readonly memoryWatch = new MemoryWatch((heap) => this.onHeapNearlyFull(heap));
   private executor!: CellExecutor;
   private executionCount = 0;
   private readonly queue: Message[] = [];
@@ -105,13 +120,14 @@ export class Kernel {
     });
     registerControlTarget(this.comms);
     installFairdiffResolution();
+    installCellTimers(this.work);
     const names = Object.keys(cellApi);
     const globals = Object.fromEntries(
       names.map((n) => [n, (cellApi as Record<string, unknown>)[n]]),
     );
     this.executor = new CellExecutor(
       this.options.rootDir,
-      globals,
+      { ...globals, [AWAIT_HOOK]: (value: unknown) => this.work.interruptible(value) },
       cellApi.cellGlobalsDeclaration(names, require.resolve("./cellApi").replace(/\.[jt]s$/, "")),
     );
     captureStdio(this.iopub.streams);
@@ -179,14 +195,25 @@ export class Kernel {
 
   /** Runs one cell; returns whether it failed. */
   private async execute(msg: Message): Promise<boolean> {
-    const code = String(msg.content.code ?? "");
-    const silent = msg.content.silent === true;
-    const store = !silent && msg.content.store_history !== false;
+    const parsed = parseExecuteRequest(msg.content);
     this.iopub.status("busy", msg);
+    if (!parsed.ok) {
+      // Refused before anything runs: no execute_input, the execution count stays as it is.
+      this.iopub.publish("error", { ...parsed.error });
+      await this.session.reply("shell", msg, "execute_reply", {
+        status: "error",
+        execution_count: this.executionCount,
+        ...parsed.error,
+      });
+      this.iopub.status("idle", msg);
+      return true;
+    }
+    const { code, silent, storeHistory: store } = parsed.request;
     if (store) this.executionCount++;
     const count = this.executionCount;
     if (!silent) this.iopub.publish("execute_input", { code, execution_count: count });
     this.abort = new AbortController();
+    this.work.cellStarted(msg);
     const outcome = await this.executor.run(code);
     let reply: Content;
     let output: string | undefined;
@@ -199,8 +226,12 @@ export class Kernel {
       }
       reply = { status: "ok", execution_count: count, payload: [], user_expressions: {} };
     } else {
-      this.iopub.publish("error", { ...outcome.error });
-      reply = { status: "error", execution_count: count, ...outcome.error };
+      // A SIGINT that broke synchronous code bypassed interrupt(): stop what cells left pending.
+      const error = outcome.bySigint
+        ? interruptedError(this.stopCellWork("interrupted"))
+        : outcome.error;
+      this.iopub.publish("error", { ...error });
+      reply = { status: "error", execution_count: count, ...error };
     }
     if (store) this.history.add({ line: count, input: code, output });
     this.iopub.live.flushAll();
@@ -224,10 +255,34 @@ export class Kernel {
     }
   }
 
+  /** Interrupt (SIGINT or interrupt_request): the running cell fails, and cells' pending work stops. */
   interrupt(): void {
     kernelLog("interrupt");
-    this.abort.abort(Object.assign(new Error("KeyboardInterrupt"), { name: "KeyboardInterrupt" }));
-    this.executor.interrupt();
+    this.executor.end(interruptedError(this.stopCellWork("interrupted")));
+  }
+
+  /** Running out of heap would end the kernel with no reply: stop the cells' work first. */
+  private onHeapNearlyFull(heap: HeapUsage): void {
+    kernelLog(`heap nearly full: ${heap.usedBytes} of ${heap.limitBytes} bytes live`);
+    const stopped = this.stopCellWork("the kernel's heap is nearly full");
+    this.executor.end(heapNearlyFullError(heap.usedBytes, heap.limitBytes, stopped));
+  }
+
+  /**
+   * Stops everything cells left pending (timers, awaits, the abort signal). Cells that already
+   * replied get a stderr line saying what of theirs was stopped and why; the running cell's
+   * share is returned (described) for its reply.
+   */
+  private stopCellWork(cause: string): string {
+    this.iopub.streams.flush(); // what was printed before this goes out before it
+    const stopped = this.work.interrupt(cause);
+    this.abort.abort(new KeyboardInterrupt(cause));
+    for (const work of stopped) {
+      if (work.cell === this.running) continue;
+      const text = `[fairdiff kernel: ${cause}: stopped ${describeStopped(work)} this cell had left running]\n`;
+      this.iopub.publish("stream", { name: "stderr", text }, { parent: work.cell });
+    }
+    return describeStopped(stopped.find((work) => work.cell === this.running));
   }
 
   private async shutdown(channel: ChannelName, msg: Message): Promise<void> {
@@ -246,7 +301,7 @@ export class Kernel {
     await this.channels.drain();
     await this.channels.close();
     this.executor.close();
-    process.exit(0);
+    exitProcess(0);
   }
 
   private kernelInfo(): Content {
@@ -294,16 +349,29 @@ export class Kernel {
     };
   }
 
-  /** User code's stray exceptions and rejections are reported on stderr; the kernel keeps serving. */
+  /** Cell code can neither exit the kernel nor kill it with a stray error; the kernel keeps serving. */
   private guardProcess(): void {
+    refuseProcessExit();
     process.on("SIGINT", () => this.interrupt());
     process.on("SIGTERM", () => void this.stop());
-    process.on("unhandledRejection", (reason) => {
-      process.stderr.write(`Unhandled promise rejection: ${describe(reason)}\n`);
-    });
-    process.on("uncaughtException", (error) => {
-      process.stderr.write(`Uncaught exception: ${describe(error)}\n`);
-    });
+    process.on("unhandledRejection", (reason) => this.onStrayError(reason, "rejection"));
+    process.on("uncaughtException", (error) => this.onStrayError(error, "exception"));
+    this.memoryWatch.start();
+  }
+
+  /**
+   * An error no code caught. From the running cell (its async context), it ends that cell, which
+   * would otherwise wait forever for a callback that threw; from anywhere else, it goes to stderr.
+   */
+  private onStrayError(error: unknown, kind: "exception" | "rejection"): void {
+    // Background loops an interrupt stopped are expected to leave this rejection unhandled.
+    if (error instanceof KeyboardInterrupt) return;
+    if (this.running && requestInContext() === this.running && this.executor.running) {
+      this.executor.end(uncaughtInCellError(error, kind));
+      return;
+    }
+    const label = kind === "exception" ? "Uncaught exception" : "Unhandled promise rejection";
+    process.stderr.write(`${label}: ${describe(error)}\n`);
   }
 }
 

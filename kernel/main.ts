@@ -1,4 +1,5 @@
 /** Kernel entry point: `node dist/kernel/main.js <connection file>` (the kernelspec's argv). */
+import { exitProcess } from "./exitGuard";
 import { Kernel } from "./kernel";
 import { kernelLog } from "./log";
 import { readConnectionFile } from "./wire/connection";
@@ -17,5 +18,5 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   kernelLog(`failed to start: ${error.stack ?? error.message}`);
-  process.exit(1);
+  exitProcess(1);
 });

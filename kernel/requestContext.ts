@@ -17,3 +17,13 @@ export function runInRequest<T>(request: Message, fn: () => T): T {
 export function currentRequest(): Message | undefined {
   return storage.getStore() ?? latest;
 }
+
+/** The request whose async context this is, without falling back to the latest one. */
+export function requestInContext(): Message | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` outside every request's context (what it starts belongs to no cell). */
+export function outsideRequests<T>(fn: () => T): T {
+  return storage.exit(fn);
+}

@@ -44,6 +44,11 @@ const cancellationToken = {
 };
 /** The last expression's value is stored under this name (or a numbered one if it is taken). */
 const LAST_EXPRESSION = "tsLastExpr";
+/**
+ * `await x` in a cell becomes `await exports.<AWAIT_HOOK>(x)`: the executor puts a function there
+ * that lets an interrupt reject the awaited value (kernel/interrupt/cellWork.ts).
+ */
+export const AWAIT_HOOK = "__fairdiffAwait";
 
 interface RebuildTimer {
   callback: () => void;
@@ -227,6 +232,7 @@ export function createCellConverter(): CellConverter {
         cellTransformers(
           current().getProgram().getTypeChecker(),
           declsFile,
+          srcFilename,
           keys,
           asScript,
           (name) => (lastExpressionVar = name),
@@ -568,13 +574,15 @@ function hasModuleSyntax(srcFile: SourceFile): boolean {
 }
 
 /**
- * After TypeScript's own transforms: previous cells' names → `exports.<name>`, and the last
- * expression statement stored in a variable the executor reads. With `asScript` the module
- * wrapper goes too (`exports.<last> = …`, no `export {}`), so the output runs as it is.
+ * After TypeScript's own transforms: previous cells' names → `exports.<name>`, the cell's awaits
+ * through the AWAIT_HOOK, and the last expression statement stored in a variable the executor
+ * reads. With `asScript` the module wrapper goes too (`exports.<last> = …`, no `export {}`), so
+ * the output runs as it is.
  */
 function cellTransformers(
   checker: TypeChecker,
   declsFile: SourceFile,
+  cellFilename: string,
   locals: Set<string>,
   asScript: boolean,
   setLastExprName: (name: string) => void,
@@ -604,6 +612,16 @@ function cellTransformers(
     return exportsOf(node.text);
   }
 
+  // Only the cell's own awaits: modules in the notebook folder are ordinary code.
+  function hookAwaits(node: Node): Node {
+    const visited = ts.visitEachChild(node, hookAwaits, context);
+    if (!ts.isAwaitExpression(visited)) return visited;
+    const hooked = factory.createCallExpression(exportsOf(AWAIT_HOOK), undefined, [
+      visited.expression,
+    ]);
+    return factory.updateAwaitExpression(visited, hooked);
+  }
+
   function lastExpressionName(): string {
     if (!locals.has(LAST_EXPRESSION)) return LAST_EXPRESSION;
     for (let i = 0; ; i++)
@@ -612,6 +630,7 @@ function cellTransformers(
 
   const after = () => (file: SourceFile) => {
     file = ts.visitEachChild(file, wrapPrevIdentifier, context);
+    if (file.fileName === cellFilename) file = ts.visitEachChild(file, hookAwaits, context);
     let statements = Array.from(file.statements);
     for (let i = statements.length - 1; i >= 0; i--) {
       const stmt = statements[i];

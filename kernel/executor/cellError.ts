@@ -55,10 +55,47 @@ export function runtimeError(thrown: unknown): CellError {
   return { ename: "Thrown", evalue: text, traceback: [`Uncaught ${text}`] };
 }
 
-export function interruptedError(): CellError {
+/** `stopped` lists the cell's pending work the interrupt stopped ("1 setInterval, …"). */
+export function interruptedError(stopped = ""): CellError {
   return {
     ename: "KeyboardInterrupt",
     evalue: "interrupted",
-    traceback: ["KeyboardInterrupt: the kernel was interrupted"],
+    traceback: [
+      "KeyboardInterrupt: the kernel was interrupted",
+      ...(stopped ? [`Stopped this cell's pending work: ${stopped}.`] : []),
+    ],
   };
+}
+
+/** The cell was stopped because the heap was nearly full (see memoryWatch.ts). */
+export function heapNearlyFullError(
+  usedBytes: number,
+  limitBytes: number,
+  stopped = "",
+): CellError {
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const evalue =
+    `the kernel's JavaScript heap is ${Math.round((100 * usedBytes) / limitBytes)}% full after ` +
+    `garbage collection (${mb(usedBytes)} of ${mb(limitBytes)} MB): the cell was stopped before ` +
+    "Node runs out of memory, which would end the kernel";
+  return {
+    ename: "MemoryError",
+    evalue,
+    traceback: [
+      `MemoryError: ${evalue}`,
+      ...(stopped ? [`Stopped this cell's pending work: ${stopped}.`] : []),
+      "Free large values (e.g. `big = undefined`) or restart the kernel with a larger heap " +
+        "(NODE_OPTIONS=--max-old-space-size=<MB>).",
+    ],
+  };
+}
+
+/** A callback the running cell started threw (or a promise it made was rejected unhandled). */
+export function uncaughtInCellError(thrown: unknown, kind: "exception" | "rejection"): CellError {
+  const error = runtimeError(thrown);
+  const where =
+    kind === "exception"
+      ? "uncaught exception in a callback this cell started"
+      : "unhandled promise rejection in this cell";
+  return { ...error, traceback: [...error.traceback, `(${where}: the cell ends here)`] };
 }

@@ -29,7 +29,8 @@ const { printQuickInfo } = require(
 
 export type CellOutcome =
   | { status: "ok"; hasValue: boolean; value?: unknown; warnings: string[] }
-  | { status: "error"; error: CellError; interrupted: boolean };
+  /** `bySigint`: a SIGINT broke the cell's synchronous code (the kernel's handler did not run). */
+  | { status: "error"; error: CellError; bySigint: boolean };
 
 export interface Completion {
   matches: string[];
@@ -47,7 +48,9 @@ interface Report {
 export class CellExecutor {
   private readonly executor: Executor;
   private report: Report = { diagnostics: [], thrown: [], values: [] };
-  private interruptRequested = false;
+  /** Why the kernel ended the running cell early (interrupt, a callback's throw, low memory). */
+  private endedWith?: CellError;
+  private active = false;
 
   constructor(
     rootDir: string,
@@ -63,21 +66,35 @@ export class CellExecutor {
     this.installGlobals();
   }
 
+  /** Whether a cell's outcome is still awaited (an `end` now decides it). */
+  get running(): boolean {
+    return this.active;
+  }
+
   async run(code: string): Promise<CellOutcome> {
     this.report = { diagnostics: [], thrown: [], values: [] };
-    this.interruptRequested = false;
+    this.endedWith = undefined;
     const report = this.report;
-    const ok = await this.executor.execute(code);
+    const namesBefore = new Set(Object.keys(this.executor.locals));
+    this.active = true;
+    let ok: boolean;
+    try {
+      ok = await this.executor.execute(code);
+    } finally {
+      this.active = false;
+    }
+    if (!ok || report.thrown.length > 0) this.forgetNewNames(namesBefore);
     if (report.diagnostics.length > 0 && !ok) {
-      return { status: "error", error: compileError(code, report.diagnostics), interrupted: false };
+      return { status: "error", error: compileError(code, report.diagnostics), bySigint: false };
     }
     if (!ok || report.thrown.length > 0) {
       const thrown = report.thrown[0];
-      const interrupted = this.interruptRequested || isSigintError(thrown);
+      if (this.endedWith) return { status: "error", error: this.endedWith, bySigint: false };
+      const bySigint = isSigintError(thrown);
       return {
         status: "error",
-        error: interrupted ? interruptedError() : runtimeError(thrown),
-        interrupted,
+        error: bySigint ? interruptedError() : runtimeError(thrown),
+        bySigint,
       };
     }
     const warnings = report.diagnostics.map((d) => `line ${d.line}: ${d.message}`);
@@ -85,9 +102,13 @@ export class CellExecutor {
     return { status: "ok", hasValue: true, value: report.values[0], warnings };
   }
 
-  /** Stops waiting for the running cell's promise (its own work stops via the abort signal). */
-  interrupt(): void {
-    this.interruptRequested = true;
+  /**
+   * Ends the running cell now with `error`: its promise is no longer waited for (what it left
+   * pending is stopped by the kernel through CellWork). Does nothing between cells.
+   */
+  end(error: CellError): void {
+    if (!this.active) return;
+    this.endedWith ??= error;
     this.executor.interrupt();
   }
 
@@ -119,6 +140,16 @@ export class CellExecutor {
 
   close(): void {
     this.executor.close();
+  }
+
+  /**
+   * A failed cell's names are not declared for later cells (tslab keeps none of its
+   * declarations), yet their values stayed reachable: drop them, so that what an interrupted or
+   * out-of-memory cell built up can be collected.
+   */
+  private forgetNewNames(before: Set<string>): void {
+    const locals = this.executor.locals as Record<string, unknown>;
+    for (const name of Object.keys(locals)) if (!before.has(name)) delete locals[name];
   }
 
   private installGlobals(): void {

@@ -6,6 +6,7 @@
  * update also waits until that text fits the budget: else a print loop that updates a widget
  * would push all its text out past the governor.
  */
+import { kernelTimeout } from "../interrupt/kernelTimeout";
 import type { RateGovernor } from "./rateGovernor";
 
 interface Entry {
@@ -46,7 +47,7 @@ export class LiveUpdates {
       this.run(key);
       return;
     }
-    entry.timer = setTimeout(() => {
+    entry.timer = kernelTimeout(() => {
       entry.timer = undefined;
       if (this.budgetDelay() > 0) this.arm(key, entry);
       else this.run(key);

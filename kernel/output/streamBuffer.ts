@@ -6,6 +6,7 @@
  * MAX_BACKLOG the oldest waiting lines are dropped and the next chunk says how much was lost
  * (jupyter_server would otherwise drop every message for a while, widgets' included).
  */
+import { kernelTimeout } from "../interrupt/kernelTimeout";
 import { currentRequest } from "../requestContext";
 import type { Message } from "../wire/message";
 import type { RateGovernor } from "./rateGovernor";
@@ -45,7 +46,7 @@ export class StreamBuffer {
     if (this.text.length >= MAX_CHUNK && this.governor.delayFor(this.text.length) === 0) {
       this.flush();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.timedFlush(), FLUSH_MS);
+      this.timer = kernelTimeout(() => this.timedFlush(), FLUSH_MS);
     }
   }
 
@@ -76,7 +77,7 @@ export class StreamBuffer {
   private timedFlush(): void {
     this.timer = undefined;
     const wait = this.governor.delayFor(this.pendingBytes());
-    if (wait > 0) this.timer = setTimeout(() => this.timedFlush(), wait);
+    if (wait > 0) this.timer = kernelTimeout(() => this.timedFlush(), wait);
     else this.flush();
   }
 }
