@@ -5,6 +5,7 @@
  * MIME bundle so a notebook cell ending in `report` shows it.
  */
 import * as fs from "node:fs";
+import { groupIntervals, type GroupIntervals } from "../fairness/metricFrame";
 import { writeFileAtomic } from "../io/atomicWrite";
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import {
@@ -18,9 +19,13 @@ import type { QualityAudit } from "./qualityTypes";
 import type { PromptRepresentation } from "./representationAudit";
 import { reportHtmlFragment, reportHtmlPage } from "./reportHtml";
 import { toJsonValue, type JsonValue } from "./reportJson";
+import { compareRepresentation, type ShareChange } from "./reportComparison";
 import { reportMarkdown } from "./reportMarkdown";
 import { reportSummary } from "./reportSummary";
 import type { RunManifest } from "./runManifest";
+
+/** Which share byGroup reads: as classified, or corrected for the classifier's confusions. */
+export type GroupShareKind = "share" | "corrected share";
 
 export interface AuditReportInput {
   representation: PromptRepresentation[];
@@ -135,6 +140,30 @@ export class AuditReport {
       );
     }
     return found;
+  }
+
+  /**
+   * One prompt's share of each group, with its interval: `{ Female: Interval, Male: Interval }`
+   * (fairlearn's MetricFrame.by_group), plus `difference()` and `ratio()` of the estimates.
+   * "corrected share" reads the error-aware estimate; the error says why when there is none.
+   */
+  byGroup(prompt: string, attribute: string, kind: GroupShareKind = "share"): GroupIntervals {
+    const result = this.attribute(prompt, attribute);
+    if (kind === "share") return groupIntervals(result.groups, result.proportions);
+    if (!result.corrected) {
+      throw new Error(
+        `no corrected share for "${attribute}": ${result.correctionUnavailable ?? "the classifier carries no held-out confusion matrix for it"}`,
+      );
+    }
+    return groupIntervals(result.groups, result.corrected);
+  }
+
+  /**
+   * This report (before) against `after`: one row per prompt × attribute × group that both
+   * measured, with both intervals and the change in the estimate.
+   */
+  compare(after: AuditReport): ShareChange[] {
+    return compareRepresentation(this.representation, after.representation);
   }
 
   /** A standalone HTML page: inline CSS and SVG, nothing fetched. */

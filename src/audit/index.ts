@@ -8,7 +8,8 @@ export type {
   RepresentationAuditOptions,
 } from "./representationAudit";
 export { summarizeAdherence, type AdherenceSummary } from "./adherenceSummary";
-export { AuditReport, type AuditReportInput } from "./auditReport";
+export { AuditReport, type AuditReportInput, type GroupShareKind } from "./auditReport";
+export { compareRepresentation, type ShareChange } from "./reportComparison";
 export {
   AUDIT_REPORT_KIND,
   AUDIT_REPORT_MIME,
@@ -37,6 +38,7 @@ export {
 export { sha256File, sha256Images, sha256Weights } from "./runFingerprints";
 export { escapeHtml, escapeMarkdown } from "./reportText";
 export { auditQuality, type QualityAuditOptions, type QualityProgress } from "./qualityAudit";
+export type { ClinicalCorrelation, FidFigure, GroupQuality, QualityAudit } from "./qualityTypes";
 export {
   clinicalCorrelation,
   sharedFindings,

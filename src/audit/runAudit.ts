@@ -42,7 +42,11 @@ export interface RunAuditQualityOptions extends Omit<
 
 export interface RunAuditOptions extends Omit<RepresentationAuditOptions, "onProgress"> {
   title?: string;
-  /** Checkpoint files the model and classifier were loaded from, fingerprinted in the manifest. */
+  /**
+   * Checkpoint files the model and classifier were loaded from, fingerprinted in the manifest.
+   * Default: their `source` (what `load`/`fromPretrained` read or `save` wrote) while their
+   * weights are unchanged since; a fine-tuned model is recorded by its weights alone.
+   */
   modelFile?: string;
   classifierFile?: string;
   /** Also audit image quality per group (FID, ES-FID, optionally clinical correlation). */

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { backendInfo } from "../backend/backendInfo";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
+import type { CheckpointSource } from "../pipeline/pretrainedSource";
 import type { SchedulerName } from "../schedulers/createScheduler";
 import { sha256File, sha256Weights } from "./runFingerprints";
 
@@ -108,6 +109,23 @@ export function fairdiffVersion(): string {
   }
 }
 
+/**
+ * The file to name: the one given, else the one the model or classifier was loaded from (or
+ * saved to) if its weights are still those — a fine-tuned model is no longer that file.
+ */
+function fileIdentity(
+  given: string | undefined,
+  source: CheckpointSource | undefined,
+  weightsSha256: string,
+): { file?: string; sha256?: string } {
+  if (given !== undefined) return { file: path.basename(given), sha256: sha256File(given) };
+  if (source !== undefined && source.weightsSha256 === weightsSha256) {
+    return { file: path.basename(source.file), sha256: source.sha256 };
+  }
+  return {};
+}
+
+/** `file` defaults to `model.source` while the weights match it. */
 export async function modelIdentity(
   model: LatentDiffusionModel,
   file?: string,
@@ -116,10 +134,11 @@ export async function modelIdentity(
   const weights = Object.fromEntries(
     Object.entries(checkpoint.tensors).map(([name, t]) => [name, t.values]),
   );
+  const weightsSha256 = sha256Weights(weights);
   const info = model.info;
   return {
-    ...(file === undefined ? {} : { file: path.basename(file), sha256: sha256File(file) }),
-    weightsSha256: sha256Weights(weights),
+    ...fileIdentity(file, model.source, weightsSha256),
+    weightsSha256,
     ...(typeof info.preset === "string" ? { preset: info.preset } : {}),
     ...(typeof info.description === "string" ? { description: info.description } : {}),
     info: JSON.parse(JSON.stringify(info)) as Record<string, unknown>,
@@ -127,13 +146,15 @@ export async function modelIdentity(
   };
 }
 
+/** `file` defaults to `classifier.source` while the weights match it. */
 export async function classifierIdentity(
   classifier: SubgroupClassifier,
   file?: string,
 ): Promise<ClassifierIdentity> {
+  const weightsSha256 = sha256Weights(await classifier.network.getWeights());
   return {
-    ...(file === undefined ? {} : { file: path.basename(file), sha256: sha256File(file) }),
-    weightsSha256: sha256Weights(await classifier.network.getWeights()),
+    ...fileIdentity(file, classifier.source, weightsSha256),
+    weightsSha256,
     heads: classifier.tasks.map((task) => {
       const evaluation = classifier.evaluation.find((e) => e.task === task.name);
       return {

@@ -7,6 +7,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { RasterImage } from "../io/rasterImage";
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from "../io/checkpoint";
 import { assignCheckpointWeights } from "../models/checkpointWeights";
+import {
+  checkpointSource,
+  pretrainedCheckpointPath,
+  type CheckpointSource,
+} from "../pipeline/pretrainedSource";
 import { imagesToUnitTensor } from "./imageBatch";
 import type { ClassificationTask } from "./classificationTask";
 import { softmaxRow } from "./temperatureScaling";
@@ -50,12 +55,22 @@ export interface HeadPrediction {
 }
 
 export class SubgroupClassifier {
+  private loadedFrom?: CheckpointSource;
+
   constructor(
     readonly network: SubgroupClassifierNetwork,
     public temperatures: number[],
     public evaluation: HeadEvaluation[] = [],
     public provenance: Record<string, unknown> = {},
   ) {}
+
+  /**
+   * The checkpoint file this classifier was loaded from or last saved to (undefined for one
+   * trained in memory); runAudit records it while the weights still match it.
+   */
+  get source(): CheckpointSource | undefined {
+    return this.loadedFrom;
+  }
 
   get tasks(): ClassificationTask[] {
     return this.network.tasks;
@@ -126,6 +141,7 @@ export class SubgroupClassifier {
       provenance: this.provenance,
     };
     saveCheckpoint(file, { kind: SUBGROUP_CLASSIFIER_KIND, metadata, tensors });
+    this.loadedFrom = checkpointSource(file, tensors);
   }
 
   /** Loads a classifier; refuses tensors whose names or shapes differ from its config's network. */
@@ -149,7 +165,22 @@ export class SubgroupClassifier {
       network.dispose();
       throw error;
     }
-    return new SubgroupClassifier(network, meta.temperatures, meta.evaluation, meta.provenance);
+    const classifier = new SubgroupClassifier(
+      network,
+      meta.temperatures,
+      meta.evaluation,
+      meta.provenance,
+    );
+    classifier.loadedFrom = checkpointSource(file, checkpoint.tensors);
+    return classifier;
+  }
+
+  /**
+   * A shipped classifier by name ("cxr-classifier" → models/cxr-classifier.fdckpt) or a
+   * checkpoint file; the classifier remembers the file (`source`).
+   */
+  static async fromPretrained(nameOrPath: string): Promise<SubgroupClassifier> {
+    return SubgroupClassifier.load(pretrainedCheckpointPath(nameOrPath));
   }
 
   dispose(): void {

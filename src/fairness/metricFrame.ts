@@ -1,7 +1,9 @@
 /**
  * A metric overall and by group, with the between-group spread — the shape of fairlearn's
- * MetricFrame, as a plain serialisable value (no functions, no typed arrays).
+ * MetricFrame, as a plain serialisable value (no functions, no typed arrays); and the by-group
+ * intervals an audit report hands a notebook, with fairlearn's difference() and ratio().
  */
+import type { Interval } from "./interval";
 
 export interface MetricFrame {
   metric: string;
@@ -15,6 +17,16 @@ export interface MetricFrame {
   groupMax: { group: string; value: number };
   /** Sample sizes, when known. */
   sampleSize?: { overall: number; byGroup: Record<string, number> };
+}
+
+/** fairlearn's difference(method="between_groups"): the largest minus the smallest value. */
+function betweenGroupDifference(min: number, max: number): number {
+  return max - min;
+}
+
+/** fairlearn's ratio(): the smallest over the largest value; NaN when the largest is 0. */
+function betweenGroupRatio(min: number, max: number): number {
+  return max === 0 ? NaN : min / max;
 }
 
 /** Builds the frame from already computed values; groups with a NaN value are an error. */
@@ -40,8 +52,8 @@ export function metricFrame(
     metric,
     overall,
     byGroup: { ...byGroup },
-    difference: max[1] - min[1],
-    ratio: max[1] === 0 ? NaN : min[1] / max[1],
+    difference: betweenGroupDifference(min[1], max[1]),
+    ratio: betweenGroupRatio(min[1], max[1]),
     groupMin: { group: min[0], value: min[1] },
     groupMax: { group: max[0], value: max[1] },
     ...(sampleSize ? { sampleSize } : {}),
@@ -72,4 +84,51 @@ export function computeMetricFrame(
     sizes[group] = rows.length;
   }
   return metricFrame(metric, evaluate(all), byGroup, { overall: all.length, byGroup: sizes });
+}
+
+/** fairlearn's between-group summaries of a by-group result, over the point estimates. */
+export interface BetweenGroups {
+  /** Largest minus smallest estimate (fairlearn's difference(method="between_groups")). */
+  difference(): number;
+  /** Smallest over largest estimate (fairlearn's ratio()); NaN when the largest is 0. */
+  ratio(): number;
+}
+
+/**
+ * Each group's interval by group name, in the attribute's group order — fairlearn's
+ * MetricFrame.by_group, `{ Female: Interval, Male: Interval }` — with difference() and ratio().
+ * Those two live on the prototype, so Object.entries, JSON.stringify and display.json see only
+ * the groups. (As for any object, group names that are integers, like "2", come first.)
+ */
+export type GroupIntervals = { readonly [group: string]: Interval } & BetweenGroups;
+
+const betweenGroups: BetweenGroups = {
+  difference(this: GroupIntervals): number {
+    const estimates = Object.values(this).map((i) => i.estimate);
+    return betweenGroupDifference(Math.min(...estimates), Math.max(...estimates));
+  },
+  ratio(this: GroupIntervals): number {
+    const estimates = Object.values(this).map((i) => i.estimate);
+    return betweenGroupRatio(Math.min(...estimates), Math.max(...estimates));
+  },
+};
+
+/** Pairs `groups[i]` with `intervals[i]`; refuses names that would hide difference()/ratio(). */
+export function groupIntervals(
+  groups: readonly string[],
+  intervals: readonly Interval[],
+): GroupIntervals {
+  if (groups.length !== intervals.length) {
+    throw new Error(`${groups.length} groups but ${intervals.length} intervals`);
+  }
+  if (groups.length === 0) throw new Error("no groups");
+  const frame = Object.create(betweenGroups) as Record<string, Interval>;
+  groups.forEach((group, i) => {
+    if (group in betweenGroups) {
+      throw new Error(`a group named "${group}" would hide the by-group result's ${group}()`);
+    }
+    if (Object.hasOwn(frame, group)) throw new Error(`group "${group}" appears twice`);
+    frame[group] = Object.freeze({ ...intervals[i] });
+  });
+  return Object.freeze(frame) as GroupIntervals;
 }

@@ -21,3 +21,5 @@ export { parseCsv, type CsvTable } from "./csv";
 export { parseNpy, encodeNpy, type NpyArray, type NpyData } from "./npy";
 export { openNpz, openNpzFile, encodeNpz, type NpzArchive } from "./npz";
 export { crc32 } from "./zipArchive";
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./checkpoint";
+export { writeFileAtomic } from "./atomicWrite";

@@ -21,6 +21,11 @@ import {
   type LatentDiffusionConfig,
   type LatentDiffusionConfigInput,
 } from "./latentDiffusionConfig";
+import {
+  checkpointSource,
+  pretrainedCheckpointPath,
+  type CheckpointSource,
+} from "./pretrainedSource";
 
 export const LATENT_DIFFUSION_KIND = "latent-diffusion";
 
@@ -32,6 +37,8 @@ export interface LatentDiffusionMetadata {
 }
 
 export class LatentDiffusionModel {
+  private loadedFrom?: CheckpointSource;
+
   private constructor(
     readonly config: LatentDiffusionConfig,
     readonly tokenizer: WordTokenizer,
@@ -40,6 +47,14 @@ export class LatentDiffusionModel {
     readonly unet: UNet,
     public info: Record<string, unknown> = {},
   ) {}
+
+  /**
+   * The checkpoint file this model was loaded from or last saved to (undefined for a model
+   * built in memory); runAudit records it while the weights still match it.
+   */
+  get source(): CheckpointSource | undefined {
+    return this.loadedFrom;
+  }
 
   /** A freshly initialised model whose vocabulary comes from the training prompts. */
   static create(
@@ -125,14 +140,24 @@ export class LatentDiffusionModel {
   }
 
   async save(file: string): Promise<void> {
-    saveCheckpoint(file, await this.toCheckpoint());
+    const checkpoint = await this.toCheckpoint();
+    saveCheckpoint(file, checkpoint);
+    this.loadedFrom = checkpointSource(file, checkpoint.tensors);
   }
 
   static load(file: string): LatentDiffusionModel {
-    return LatentDiffusionModel.fromCheckpoint(
-      loadCheckpoint<LatentDiffusionMetadata>(file, LATENT_DIFFUSION_KIND),
-      file,
-    );
+    const checkpoint = loadCheckpoint<LatentDiffusionMetadata>(file, LATENT_DIFFUSION_KIND);
+    const model = LatentDiffusionModel.fromCheckpoint(checkpoint, file);
+    model.loadedFrom = checkpointSource(file, checkpoint.tensors);
+    return model;
+  }
+
+  /**
+   * A shipped model by name ("cxr-mini" → models/cxr-mini.fdckpt) or a checkpoint file, as
+   * diffusers' `from_pretrained`; the model remembers the file (`source`).
+   */
+  static async fromPretrained(nameOrPath: string): Promise<LatentDiffusionModel> {
+    return LatentDiffusionModel.load(pretrainedCheckpointPath(nameOrPath));
   }
 
   dispose(): void {
