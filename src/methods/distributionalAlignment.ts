@@ -4,391 +4,140 @@
  * Every step: one prompt (round robin), N images from seeded noise with the current model,
  * classified; per attribute, optimal-transport targets toward the target distribution (read
  * through the getter every step, so a slider can move it mid-run); the loss (cross-entropy toward
- * confident targets + semantic preservation against the frozen original model's image from the
- * same noise) is back-propagated through the decoder and the whole DDIM sampling chain —
- * adjusted (network inputs detached, every step's ε on one scale) or exact — with checkpointing,
- * into LoRA adapters or soft prompt tokens; AdamW. Emits MethodEvent values.
+ * confident targets + semantic preservation against the original model's image from the same
+ * noise) is back-propagated through the decoder and the whole DDIM sampling chain — adjusted
+ * (network inputs detached, every step's ε on one scale) or exact — with checkpointing, into what
+ * is trained (adapters.ts; default LoRA on the text encoder); AdamW. Emits MethodEvent values.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
-import { shenBias } from "../fairness/representationMetrics";
-import { guidanceBatch, nullPromptEmbedding } from "../models/classifierFreeGuidance";
-import { disposeTextEmbedding, type TextEmbedding } from "../models/textEncoder";
-import { AdamW } from "../parallel/adamW";
-import { WeightAverage } from "../pipeline/ema";
-import { learningRateAt } from "../pipeline/learningRateSchedule";
-import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
+import { disposeTextEmbedding } from "../models/textEncoder";
+import { encodeGuidance } from "../pipeline/guidedSampler";
+import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
+import type { RunSettings } from "../pipeline/runState";
+import {
+  classifierFingerprint,
+  modelFingerprint,
+  promptsSetting,
+  targetSetting,
+} from "../pipeline/runSettings";
 import { initialLatents } from "../pipeline/textToImage";
 import { createRng } from "../util/random";
+import { TrainedAdapters } from "./adapters";
+import { resolveAlignmentAttributes, type AlignmentAttribute } from "./alignmentAttributes";
+import {
+  ALIGNMENT_DEFAULTS,
+  alignmentRunSettings,
+  resolveAlignmentOptions,
+  type AlignmentSettings,
+  type DistributionalAlignmentOptions,
+} from "./alignmentOptions";
+import {
+  batchTargets,
+  batchTargetsDetail,
+  headProbabilities,
+  predictedGroups,
+  semanticWeights,
+} from "./alignmentBatchTargets";
+import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmentLoss";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
-import {
-  attributeProbabilities,
-  resolveAlignmentAttributes,
-  type AlignmentAttribute,
-} from "./alignmentAttributes";
-import {
-  alignmentLoss,
-  latentsToUnitImages,
-  semanticFeatures,
-  type SemanticFeatures,
-} from "./alignmentLoss";
-import { alignmentRunSettings, restoreAlignmentState, saveAlignmentState } from "./alignmentState";
-import { AlignmentTrainable, type AlignmentTrainableKind } from "./alignmentTrainable";
-import { applyClippedGradients } from "./gradientStep";
-import { guidedDenoiser } from "./guidedDenoiser";
-import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
-import { methodRunLoop, type MethodRunOptions, type MethodStepOutcome } from "./methodRunLoop";
-import { alignmentTargets } from "./optimalTransportTargets";
-import { EvaluationClock, checkEvaluationOptions, periodicEvaluation } from "./periodicEvaluation";
-import {
-  DdimSamplingChain,
-  disposeChainGradients,
-  disposeTrace,
-  type ChainGradientMode,
-} from "./samplingChainGradient";
+import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
+import type { MethodEvent, TargetGetter } from "./methodEvents";
+import type { MethodOptimization } from "./methodOptimization";
+import { commonRunSettings, resolveMethodOptions } from "./methodOptions";
+import type { MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
+import { distributionsOf } from "./methodTarget";
+import { trainMethod } from "./methodTraining";
+import { DdimSamplingChain, disposeChainGradients, disposeTrace } from "./samplingChainGradient";
 
-export interface DistributionalAlignmentOptions extends MethodRunOptions {
-  seed: number;
-  /** Prompts to debias, one per step in turn (e.g. the neutral "… patient diagnosed with …"). */
-  prompts: string[];
-  /** attribute (or "a×b") → group → probability; read every step. */
-  target: TargetGetter;
-  /** Images per step, N (default 8). */
-  batchSize?: number;
-  /** AdamW peak learning rate (default 3e-3), weight decay (default 1e-2), global clip (default 1). */
-  learningRate?: number;
-  /**
-   * "cosine" (default): warm-up, then cosine decay to a tenth of the peak — settles the batch
-   * near the target instead of swinging around it. "constant" keeps reacting at full speed to a
-   * target changed late in the run (a live slider).
-   */
-  schedule?: "cosine" | "constant";
-  warmupSteps?: number;
-  /**
-   * Adam's momentum β₁ (default 0.9). Lower values stop the batch swinging past the target: near
-   * balance the loss gradient vanishes, but momentum built up on the way keeps pushing.
-   */
-  beta1?: number;
-  weightDecay?: number;
-  clipNorm?: number;
-  /** What is trained (default "text-lora"); LoRA rank/alpha; soft prompt tokens. */
-  trainable?: AlignmentTrainableKind;
-  rank?: number;
-  alpha?: number;
-  softPromptTokens?: number;
-  /** Confidence c_i below which an image gets no fairness loss (default 0.8). */
-  threshold?: number;
-  /** Weight of the semantic term (default 10); images whose target changes get this × changedTargetFactor (default 0.2). */
-  semanticWeight?: number;
-  changedTargetFactor?: number;
-  semanticFeatures?: SemanticFeatures;
-  /** DDIM steps of the fine-tuned sampler (default 10) and its guidance scale (default 3). */
-  samplingSteps?: number;
-  guidanceScale?: number;
-  /** "adjusted" (default, Shen et al.) or the exact chain gradient. */
-  gradient?: ChainGradientMode;
-  /**
-   * Adjusted mode: back-propagate through this many of the sampler's steps per training step,
-   * drawn afresh (seeded) and re-weighted so the gradient stays unbiased (default: all; fewer
-   * is faster and noisier — an addition to Shen et al. for CPU budgets).
-   */
-  gradientSteps?: number;
-  /** Target sets drawn per step for attributes with more than two groups (default 64). */
-  targetDraws?: number;
-  /** EMA of the trained parameters, used as the result (off by default). */
-  emaDecay?: number;
-  /** Merge LoRA into the base weights when done (default true): `model` is then the tuned model. */
-  mergeAtEnd?: boolean;
-}
+export type { DistributionalAlignmentOptions } from "./alignmentOptions";
 
-export interface DistributionalAlignmentSummary {
-  stepsDone: number;
-  aborted: boolean;
-  finalLoss: number;
+export interface DistributionalAlignmentSummary extends MethodRunSummary {
   trainableParameters: number;
 }
 
-/** The options after defaults. */
-export interface ResolvedAlignmentOptions {
-  batchSize: number;
-  learningRate: number;
-  schedule: "cosine" | "constant";
-  warmupSteps: number;
-  beta1: number;
-  weightDecay: number;
-  clipNorm: number;
-  trainable: AlignmentTrainableKind;
-  threshold: number;
-  semanticWeight: number;
-  changedTargetFactor: number;
-  semanticFeatures: SemanticFeatures;
-  samplingSteps: number;
-  guidanceScale: number;
-  gradient: ChainGradientMode;
-  gradientSteps: number;
-  targetDraws: number;
-}
-
-function resolveOptions(options: DistributionalAlignmentOptions): ResolvedAlignmentOptions {
-  const positiveInteger = (value: number, name: string) => {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new Error(`${name} must be a positive integer, got ${String(value)}`);
-    }
-  };
-  positiveInteger(options.steps, "steps");
-  if (!Number.isInteger(options.seed))
-    throw new Error(`seed must be an integer, got ${options.seed}`);
-  if (!Array.isArray(options.prompts) || options.prompts.length === 0) {
-    throw new Error("distributional alignment needs at least one prompt");
-  }
-  if (typeof options.target !== "function") {
-    throw new Error("target must be a getter function returning attribute → group → probability");
-  }
-  const resolved: ResolvedAlignmentOptions = {
-    batchSize: options.batchSize ?? 8,
-    learningRate: options.learningRate ?? 3e-3,
-    schedule: options.schedule ?? "cosine",
-    warmupSteps: options.warmupSteps ?? 0,
-    beta1: options.beta1 ?? 0.9,
-    weightDecay: options.weightDecay ?? 1e-2,
-    clipNorm: options.clipNorm ?? 1,
-    trainable: options.trainable ?? "text-lora",
-    threshold: options.threshold ?? 0.8,
-    semanticWeight: options.semanticWeight ?? 10,
-    changedTargetFactor: options.changedTargetFactor ?? 0.2,
-    semanticFeatures: options.semanticFeatures ?? "classifier",
-    samplingSteps: options.samplingSteps ?? 10,
-    guidanceScale: options.guidanceScale ?? 3,
-    gradient: options.gradient ?? "adjusted",
-    gradientSteps: options.gradientSteps ?? options.samplingSteps ?? 10,
-    targetDraws: options.targetDraws ?? 64,
-  };
-  positiveInteger(resolved.batchSize, "batchSize");
-  if (resolved.batchSize < 2) throw new Error(`batchSize must be ≥ 2, got ${resolved.batchSize}`);
-  positiveInteger(resolved.samplingSteps, "samplingSteps");
-  positiveInteger(resolved.targetDraws, "targetDraws");
-  positiveInteger(resolved.gradientSteps, "gradientSteps");
-  if (resolved.gradientSteps > resolved.samplingSteps) {
-    throw new Error(
-      `gradientSteps (${resolved.gradientSteps}) cannot exceed samplingSteps (${resolved.samplingSteps})`,
-    );
-  }
-  if (!(resolved.learningRate > 0))
-    throw new Error(`learningRate must be > 0, got ${resolved.learningRate}`);
-  if (resolved.schedule !== "cosine" && resolved.schedule !== "constant") {
-    throw new Error(`schedule must be "cosine" or "constant", got "${String(resolved.schedule)}"`);
-  }
-  if (!Number.isInteger(resolved.warmupSteps) || resolved.warmupSteps < 0) {
-    throw new Error(`warmupSteps must be an integer ≥ 0, got ${resolved.warmupSteps}`);
-  }
-  if (!(resolved.beta1 >= 0 && resolved.beta1 < 1)) {
-    throw new Error(`beta1 must be in [0, 1), got ${resolved.beta1}`);
-  }
-  if (!(resolved.weightDecay >= 0))
-    throw new Error(`weightDecay must be ≥ 0, got ${resolved.weightDecay}`);
-  if (!(resolved.clipNorm > 0)) throw new Error(`clipNorm must be > 0, got ${resolved.clipNorm}`);
-  if (!(resolved.threshold >= 0 && resolved.threshold <= 1)) {
-    throw new Error(`threshold must be in [0, 1], got ${resolved.threshold}`);
-  }
-  if (!(resolved.semanticWeight >= 0)) {
-    throw new Error(`semanticWeight must be ≥ 0, got ${resolved.semanticWeight}`);
-  }
-  if (!(resolved.changedTargetFactor >= 0 && resolved.changedTargetFactor <= 1)) {
-    throw new Error(`changedTargetFactor must be in [0, 1], got ${resolved.changedTargetFactor}`);
-  }
-  if (!Number.isFinite(resolved.guidanceScale)) {
-    throw new Error(`guidanceScale must be finite, got ${resolved.guidanceScale}`);
-  }
-  if (resolved.gradient !== "adjusted" && resolved.gradient !== "exact") {
-    throw new Error(`gradient must be "adjusted" or "exact", got "${String(resolved.gradient)}"`);
-  }
-  if (resolved.gradient === "exact" && resolved.gradientSteps < resolved.samplingSteps) {
-    throw new Error("gradientSteps below samplingSteps needs the adjusted gradient");
-  }
-  if (options.emaDecay !== undefined && !(options.emaDecay >= 0 && options.emaDecay < 1)) {
-    throw new Error(`emaDecay must be in [0, 1), got ${options.emaDecay}`);
-  }
-  if (options.checkpointEvery !== undefined)
-    positiveInteger(options.checkpointEvery, "checkpointEvery");
-  if (options.evaluation) checkEvaluationOptions(options.evaluation);
-  return resolved;
-}
-
-/** [null prompts; prompts] embeddings of one prompt repeated n times. */
-function guidanceContext(model: LatentDiffusionModel, prompt: string, n: number): TextEmbedding {
-  const cond = model.textEncoder.encode(new Array<string>(n).fill(prompt));
-  const uncond = nullPromptEmbedding(model.textEncoder, n);
-  const context = guidanceBatch(cond, uncond);
-  disposeTextEmbedding(cond);
-  disposeTextEmbedding(uncond);
-  return context;
-}
-
-function argmaxRows(probabilities: Float64Array, n: number, k: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let g = 1; g < k; g++)
-      if (probabilities[i * k + g] > probabilities[i * k + best]) best = g;
-    out[i] = best;
-  }
-  return out;
-}
-
-/** Probabilities per classifier head (calibrated) of images in [0, 1], off the tape. */
-async function headProbabilities(
-  classifier: SubgroupClassifier,
-  images: tf.Tensor4D,
-): Promise<Float32Array[]> {
-  return (await classifier.predict(images)).map((h) => h.probabilities);
-}
-
-/** Seed of step s's starting noise: a fresh batch every step, the same on a resumed run. */
-function stepNoiseSeed(seed: number, step: number): number {
-  return createRng(seed).fork(`align-noise:${step}`).uint32();
-}
+const STATE_KIND = "distributional-alignment-state";
 
 export async function* distributionalAlignment(
   model: LatentDiffusionModel,
   classifier: SubgroupClassifier,
   options: DistributionalAlignmentOptions,
 ): AsyncGenerator<MethodEvent, DistributionalAlignmentSummary> {
-  const settings = resolveOptions(options);
+  const resolved = resolveMethodOptions(options, ALIGNMENT_DEFAULTS);
+  const alignment = resolveAlignmentOptions(options);
   checkClassifierReadsModelImages(classifier, model);
+  const getTarget = resolved.target as TargetGetter;
   // Fail on a bad target before any work.
-  resolveAlignmentAttributes(classifier, options.target());
-  const n = settings.batchSize;
+  resolveAlignmentAttributes(classifier, getTarget());
   // Before anything is attached to the model: what the run starts from.
-  const runSettings = await alignmentRunSettings(model, classifier, options, settings);
-  const chain = await DdimSamplingChain.create(settings.samplingSteps, model.config.noise);
-  // The frozen original: same weights, never trained (the semantic term's reference).
-  const original =
-    settings.semanticWeight > 0
-      ? LatentDiffusionModel.fromCheckpoint(await model.toCheckpoint())
-      : undefined;
-  const trainable = AlignmentTrainable.attach(
+  const settings: RunSettings = {
+    model: await modelFingerprint(model),
+    classifier: await classifierFingerprint(classifier),
+    prompts: promptsSetting(options.prompts),
+    target: targetSetting(getTarget()),
+    ...commonRunSettings(resolved),
+    ...alignmentRunSettings(alignment),
+  };
+  const chain = await DdimSamplingChain.create(alignment.sampler.steps, model.config.noise);
+  const adapters = await TrainedAdapters.attach(
     model,
-    {
-      kind: settings.trainable,
-      rank: options.rank,
-      alpha: options.alpha,
-      tokens: options.softPromptTokens,
-    },
-    createRng(options.seed).fork("trainable"),
+    resolved.adapters,
+    createRng(resolved.seed).fork("trainable"),
+    // The semantic term compares with the original model's images.
+    { keepOriginal: alignment.semanticWeight > 0 },
   );
-  const variables = trainable.variables;
-  const optimizer = new AdamW({
-    learningRate: settings.learningRate,
-    weightDecay: settings.weightDecay,
-    beta1: settings.beta1,
-    beta2: 0.999,
-    epsilon: 1e-8,
-  });
-  const ema =
-    options.emaDecay !== undefined
-      ? new WeightAverage(
-          await Promise.all(variables.map(async (v) => Float32Array.from(await v.data()))),
-          options.emaDecay,
-        )
-      : undefined;
-  const trainStep = async (step: number): Promise<MethodStepOutcome> => {
-    const attributes = resolveAlignmentAttributes(classifier, options.target());
+  const trainableParameters = adapters.parameterCount();
+  const n = resolved.batchSize;
+  const step = async (
+    step: number,
+    optimization: MethodOptimization,
+  ): Promise<MethodStepOutcome> => {
+    const attributes = resolveAlignmentAttributes(classifier, getTarget());
     const prompt = options.prompts[step % options.prompts.length];
-    const learningRate =
-      settings.schedule === "constant"
-        ? settings.learningRate
-        : learningRateAt(
-            {
-              peak: settings.learningRate,
-              warmupSteps: settings.warmupSteps,
-              totalSteps: options.steps,
-            },
-            step,
-          );
+    const learningRate = optimization.learningRateAt(step);
     const outcome = await alignmentStep({
-      model,
-      original,
+      adapters,
       classifier,
-      trainable,
-      optimizer,
+      optimization,
       chain,
-      settings,
+      settings: alignment,
       attributes,
-      prompt,
+      prompts: new Array<string>(n).fill(prompt),
       learningRate,
-      noiseSeed: stepNoiseSeed(options.seed, step),
-      targetRngSeed: createRng(options.seed).fork(`align-targets:${step}`).uint32(),
+      // Per-step randomness from (seed, step): a resumed run continues as an uninterrupted one.
+      noiseSeed: createRng(resolved.seed).fork(`align-noise:${step}`).uint32(),
+      targetRngSeed: createRng(resolved.seed).fork(`align-targets:${step}`).uint32(),
     });
-    if (!Number.isFinite(outcome.losses.total)) {
-      throw new Error(
-        `distributional alignment diverged at step ${step + 1}: loss ${outcome.losses.total}`,
-      );
-    }
-    if (ema)
-      ema.update(await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array)));
     return {
       images: n,
       losses: outcome.losses,
-      target: validatedTarget(attributes),
+      target: distributionsOf(attributes),
       detail: { prompt, gradientNorm: outcome.gradientNorm, ...outcome.detail },
       biasEstimate: outcome.biasEstimate,
       learningRate,
     };
   };
-  const clock = new EvaluationClock();
-  let failed = false;
-  try {
-    const summary = yield* methodRunLoop("align", options, {
-      clock,
-      step: trainStep,
-      saveState: (file, stepsDone) =>
-        saveAlignmentState(file, runSettings, stepsDone, options.steps, variables, optimizer, ema),
-      restoreState: (file) => restoreAlignmentState(file, runSettings, variables, optimizer, ema),
-      evaluate: (settings, stepsDone) =>
-        periodicEvaluation(model, classifier, settings, {
-          method: "align",
-          step: stepsDone,
-          target: options.target(),
-          clock,
-          signal: options.signal,
-        }),
-      evaluateAfterCheckpoint: true,
-      finish: () => {
-        ema?.values.forEach((values, i) =>
-          tf.tidy(() => variables[i].assign(tf.tensor(values, variables[i].shape))),
-        );
-      },
-    });
-    return { ...summary, trainableParameters: trainable.parameterCount() };
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    // Finished, aborted or stopped early, the model keeps what it learnt; after an error it is
-    // left as it was given.
-    if (failed) trainable.discard();
-    else if (options.mergeAtEnd !== false) trainable.finish();
-    optimizer.dispose();
-    original?.dispose();
-  }
-}
-
-function validatedTarget(attributes: AlignmentAttribute[]): TargetDistributions {
-  return Object.fromEntries(
-    attributes.map((a) => [a.name, Object.fromEntries(a.groups.map((g, i) => [g, a.target[i]]))]),
-  );
+  const summary = yield* trainMethod("align", options, resolved, {
+    adapters,
+    stateKind: STATE_KIND,
+    settings,
+    step,
+    // Against the target as the getter returns it at that moment.
+    evaluation: { classifier, target: () => getTarget() },
+    evaluateAfterCheckpoint: true,
+  });
+  return { ...summary, trainableParameters };
 }
 
 interface StepInputs {
-  model: LatentDiffusionModel;
-  original: LatentDiffusionModel | undefined;
+  adapters: TrainedAdapters;
   classifier: SubgroupClassifier;
-  trainable: AlignmentTrainable;
-  optimizer: AdamW;
+  optimization: MethodOptimization;
   chain: DdimSamplingChain;
-  settings: ResolvedAlignmentOptions;
+  settings: AlignmentSettings;
   attributes: AlignmentAttribute[];
-  prompt: string;
+  /** The step's prompt, once per image. */
+  prompts: string[];
   learningRate: number;
   noiseSeed: number;
   targetRngSeed: number;
@@ -401,41 +150,50 @@ interface StepOutcome {
   detail: Record<string, unknown>;
 }
 
+/** The original model's images from `noise`: their semantic features and predicted groups. */
+async function referenceImages(inputs: StepInputs, noise: tf.Tensor4D) {
+  const { adapters, chain, classifier, settings, attributes, prompts } = inputs;
+  const images = adapters.original((original) => {
+    const context = encodeGuidance(original.textEncoder, prompts);
+    const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
+    let latents: tf.Tensor4D;
+    try {
+      latents = chain.sample(denoiser, noise, context.embeddings);
+    } finally {
+      disposeTextEmbedding(context);
+    }
+    try {
+      return latentsToUnitImages(original, latents);
+    } finally {
+      latents.dispose();
+    }
+  });
+  try {
+    const features = tf.tidy(() => semanticFeatures(settings.semanticFeatures, classifier, images));
+    const heads = await headProbabilities(classifier, images);
+    return { features, groups: predictedGroups(attributes, heads, prompts.length) };
+  } finally {
+    images.dispose();
+  }
+}
+
 /** One fine-tuning step; frees every tensor it makes. */
 async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
-  const { model, original, classifier, trainable, chain, settings, attributes, prompt } = inputs;
-  const n = settings.batchSize;
+  const { adapters, classifier, chain, settings, attributes, prompts } = inputs;
+  const model = adapters.model;
+  const n = prompts.length;
   const noise = initialLatents(model, inputs.noiseSeed, 0, n);
-  let originalFeatures: tf.Tensor2D | undefined;
-  let originalLabels: Int32Array[] | undefined;
-  const context = guidanceContext(model, prompt, n);
+  let reference: Awaited<ReturnType<typeof referenceImages>> | undefined;
+  const context = encodeGuidance(model.textEncoder, prompts);
   const denoiser = guidedDenoiser(
     model.unet,
     context.mask,
-    settings.guidanceScale,
-    trainable.unetVariables,
+    settings.sampler.guidanceScale,
+    adapters.unetVariables,
   );
   try {
-    // 1. The frozen original model's images from the same noise (semantic reference).
-    if (original) {
-      const originalContext = guidanceContext(original, prompt, n);
-      const latents = chain.sample(
-        guidedDenoiser(original.unet, originalContext.mask, settings.guidanceScale),
-        noise,
-        originalContext.embeddings,
-      );
-      disposeTextEmbedding(originalContext);
-      const originalImages = latentsToUnitImages(original, latents);
-      latents.dispose();
-      originalFeatures = tf.tidy(() =>
-        semanticFeatures(settings.semanticFeatures, classifier, originalImages),
-      );
-      const heads = await headProbabilities(classifier, originalImages);
-      originalImages.dispose();
-      originalLabels = attributes.map((a) =>
-        argmaxRows(attributeProbabilities(a, heads, n), n, a.groups.length),
-      );
-    }
+    // 1. The original model's images from the same noise (semantic reference).
+    if (settings.semanticWeight > 0) reference = await referenceImages(inputs, noise);
     // 2. The current model's images, kept step by step for the backward pass.
     const trace = chain.run(denoiser, noise, context.embeddings);
     try {
@@ -443,42 +201,20 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       const heads = await headProbabilities(classifier, currentImages);
       currentImages.dispose();
       // 3. Optimal-transport targets per attribute.
-      const targetRng = createRng(inputs.targetRngSeed);
-      const biasEstimate: Record<string, number> = {};
-      const perAttribute = attributes.map((a) => {
-        const k = a.groups.length;
-        const probabilities = attributeProbabilities(a, heads, n);
-        const predicted = argmaxRows(probabilities, n, k);
-        const counts = new Array<number>(k).fill(0);
-        for (const g of predicted) counts[g]++;
-        biasEstimate[a.name] = shenBias(
-          counts.map((c) => c / n),
-          a.target,
-        );
-        const targets = alignmentTargets(probabilities, k, a.target, {
-          rng: targetRng.fork(a.name),
-          draws: settings.targetDraws,
-        });
-        const labels = Int32Array.from(targets.labels, (label, i) =>
-          targets.confidence[i] >= settings.threshold ? label : -1,
-        );
-        return {
-          name: a.name,
-          labels,
-          confidence: targets.confidence,
-          predicted,
-          proportions: counts.map((c) => c / n),
-        };
+      const { perAttribute, biasEstimate } = batchTargets(attributes, heads, n, {
+        rng: createRng(inputs.targetRngSeed),
+        draws: settings.targetDraws,
+        threshold: settings.threshold,
       });
       const labels = perAttribute.map((a) => a.labels);
       // 4. Semantic weights: lighter where the target asks the image to change.
-      const semanticWeights = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const changes = labels.some(
-          (l, a) => l[i] >= 0 && originalLabels !== undefined && l[i] !== originalLabels[a][i],
-        );
-        semanticWeights[i] = settings.semanticWeight * (changes ? settings.changedTargetFactor : 1);
-      }
+      const weights = semanticWeights(
+        labels,
+        reference?.groups,
+        n,
+        settings.semanticWeight,
+        settings.changedTargetFactor,
+      );
       // 5. Loss and its gradient at the chain's output z_0.
       // The parts are kept off the tape's tidy and read after it: WebGPU allows only async reads.
       let parts: tf.Tensor[] = [];
@@ -488,8 +224,8 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             classifier,
             attributes,
             labels,
-            semanticWeights,
-            originalFeatures,
+            semanticWeights: weights,
+            originalFeatures: reference?.features,
             features: settings.semanticFeatures,
           });
           parts = [tf.keep(terms.fairness), tf.keep(terms.semantic)];
@@ -502,7 +238,6 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       const [total, fairness, semantic] = await Promise.all(
         [value, ...parts].map(async (t) => (await t.data())[0]),
       );
-      const lossValues = { total, fairness, semantic };
       tf.dispose([value, ...parts]);
       const latentGradient = (grads[0] ?? tf.zerosLike(trace.output)) as tf.Tensor4D;
       // 6. Through the sampling chain (checkpointed), then the text encoder.
@@ -522,51 +257,40 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         { subset },
       );
       latentGradient.dispose();
-      let gradients: tf.Tensor[];
+      const byVariable = new Map<tf.Variable, tf.Tensor>();
       try {
+        const text = adapters.textVariables;
         const textGradients =
-          trainable.textVariables.length > 0
-            ? textEncoderGradients(
-                model,
-                prompt,
-                n,
-                trainable.textVariables,
+          text.length > 0
+            ? textConditioningGradients(
+                model.textEncoder,
+                prompts,
+                text,
                 chainGradients.conditioning,
               )
             : [];
-        gradients = [...textGradients, ...chainGradients.variables.map((g) => g.clone())];
+        text.forEach((v, i) => byVariable.set(v, textGradients[i]));
+        adapters.unetVariables.forEach((v, i) =>
+          byVariable.set(v, chainGradients.variables[i].clone()),
+        );
       } finally {
         disposeChainGradients(chainGradients);
       }
-      // 7. Clip and apply.
+      // 7. Clip and apply (in the optimiser's order).
+      const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
       let gradientNorm: number;
       try {
-        gradientNorm = await applyClippedGradients(
-          trainable.variables,
-          gradients,
-          inputs.optimizer,
-          {
-            learningRate: inputs.learningRate,
-            clipNorm: settings.clipNorm,
-            loss: total,
-          },
-        );
+        gradientNorm = await inputs.optimization.apply(gradients, inputs.learningRate, total);
       } finally {
-        tf.dispose(gradients);
+        tf.dispose([...byVariable.values()]);
       }
       return {
-        losses: lossValues,
+        losses: { total, fairness, semantic },
         gradientNorm,
         biasEstimate,
         detail: {
-          attributes: perAttribute.map((a) => ({
-            attribute: a.name,
-            targets: Array.from(a.labels),
-            confidence: Array.from(a.confidence),
-            predicted: Array.from(a.predicted),
-            proportions: a.proportions,
-          })),
-          semanticWeights: Array.from(semanticWeights),
+          attributes: batchTargetsDetail(perAttribute),
+          semanticWeights: Array.from(weights),
         },
       };
     } finally {
@@ -575,29 +299,6 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   } finally {
     noise.dispose();
     disposeTextEmbedding(context);
-    originalFeatures?.dispose();
+    reference?.features.dispose();
   }
-}
-
-/** Gradients of ⟨dConditioning, [null; prompt] embeddings⟩ w.r.t. the text encoder's trained parameters. */
-function textEncoderGradients(
-  model: LatentDiffusionModel,
-  prompt: string,
-  n: number,
-  variables: tf.Variable[],
-  dConditioning: tf.Tensor,
-): tf.Tensor[] {
-  const { value, grads } = tf.engine().gradients(
-    // The tape's forward pass is tidied: intermediate embeddings are freed afterwards.
-    () =>
-      guidanceBatch(
-        model.textEncoder.encode(new Array<string>(n).fill(prompt)),
-        nullPromptEmbedding(model.textEncoder, n),
-      ).embeddings,
-    variables,
-    dConditioning as tf.Tensor3D,
-    true,
-  );
-  value.dispose();
-  return variables.map((v, i) => grads[i] ?? tf.zerosLike(v));
 }

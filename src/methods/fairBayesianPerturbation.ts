@@ -10,42 +10,37 @@
  * The same loop with `perturbation: "none"` is plain training on exactly the same batches, noise
  * and timesteps (σ stays 0) — the baseline FairDiffusion is compared against.
  *
- * What is trained: the UNet (as in the paper), plus the text encoder with `trainText`. From
- * scratch: pass a model whose autoencoder is trained (stage 1) and a fresh denoiser; to fine-tune,
- * pass a trained model (e.g. cxr-mini). Examples carry their group labels. Training runs in the
+ * What is trained (adapters.ts): the UNet's weights (as in the paper) by default; `trainable:
+ * ["text", "unet"]` adds the text encoder's, and LoRA or a soft prompt also fit. From scratch:
+ * pass a model whose autoencoder is trained (stage 1) and a fresh denoiser; to fine-tune, pass a
+ * trained model (e.g. cxr-mini). Examples carry their group labels. Training runs in the
  * calling thread: the fairness score needs every sample's unweighted loss each step, which the
  * data-parallel trainer's scalar protocol does not return.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { GroupAssignment, SensitiveAttribute } from "../data/subgroups";
-import { buildOptimizer } from "../parallel/optimizerSpec";
 import { toTensors } from "../parallel/replica";
 import { perSampleDenoisingLoss, weightedMean } from "../pipeline/denoiserReplica";
 import { denoisingBatches } from "../pipeline/denoisingBatch";
-import { WeightAverage } from "../pipeline/ema";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
-import { learningRateAt } from "../pipeline/learningRateSchedule";
-import {
-  loadRunState,
-  restoreVariables,
-  saveRunState,
-  variablesState,
-  variableShapes,
-  type RunSettings,
-} from "../pipeline/runState";
+import type { RunSettings } from "../pipeline/runState";
 import { examplesFingerprint, listSetting, modelFingerprint } from "../pipeline/runSettings";
 import { encodeLatents, type TrainingExample } from "../pipeline/trainDenoiser";
 import { createRng } from "../util/random";
-import { gradientStep } from "./gradientStep";
-import type { MethodEvent, TargetDistributions, TargetGetter } from "./methodEvents";
+import { TrainedAdapters } from "./adapters";
+import type { MethodEvent } from "./methodEvents";
+import { checkChoice } from "./methodOptionError";
+import type { MethodOptimization } from "./methodOptimization";
 import {
-  methodRunLoop,
-  type MethodRunOptions,
-  type MethodRunSummary,
-  type MethodStepOutcome,
-} from "./methodRunLoop";
-import { EvaluationClock, checkEvaluationOptions, periodicEvaluation } from "./periodicEvaluation";
+  commonRunSettings,
+  resolveMethodOptions,
+  type MethodDefaults,
+  type MethodOptions,
+} from "./methodOptions";
+import type { MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
+import { uniformDistributions } from "./methodTarget";
+import { trainMethod } from "./methodTraining";
 import {
   fairnessScore,
   groupIndices,
@@ -63,22 +58,13 @@ export interface LabelledTrainingExample extends TrainingExample {
   attributes: GroupAssignment;
 }
 
-export interface FairPerturbationOptions extends MethodRunOptions {
+export interface FairPerturbationOptions extends MethodOptions {
   /** Training examples with group labels (e.g. the biased cohort the model learned from). */
   examples: readonly LabelledTrainingExample[];
   /** Sensitive attributes whose groups get a σ each (e.g. the cohort's sex and race). */
   attributes: readonly SensitiveAttribute[];
-  seed: number;
-  batchSize?: number;
-  /** Peak learning rate (default 1e-4, for fine-tuning). */
-  learningRate?: number;
-  warmupSteps?: number;
-  weightDecay?: number;
-  clipNorm?: number;
   /** Classifier-free-guidance prompt dropout (default 0.1). */
   promptDropout?: number;
-  /** Also train the text encoder (default false: the UNet only, as the paper). */
-  trainText?: boolean;
   /** "bayesian" (default) or "none": plain training on the same batches, the baseline. */
   perturbation?: "bayesian" | "none";
   /** Steps between GP fits, T (default 30). */
@@ -89,36 +75,23 @@ export interface FairPerturbationOptions extends MethodRunOptions {
   beta?: number;
   /** Initial σ (default all ones). */
   initialSigma?: number[];
-  /** EMA of the weights, copied into the model at the end (default: none). */
-  emaDecay?: number;
-  /** Target for the evaluation events' bias figures (default uniform). */
-  target?: TargetGetter;
-  /** Subgroup classifier for the periodic evaluation. */
+  /** Subgroup classifier for the periodic evaluation (its target, default uniform: `target`). */
   classifier?: SubgroupClassifier;
 }
 
 export type FairPerturbationSummary = MethodRunSummary;
 
-const STATE_KIND = "fair-perturbation-state";
+/** Method 3's defaults (docs/methods.md §4.3). */
+const PERTURBATION_DEFAULTS: MethodDefaults = {
+  batchSize: 32,
+  learningRate: 1e-4,
+  weightDecay: 1e-2,
+  warmupSteps: (steps) => Math.min(100, Math.ceil(steps / 10)),
+  trainable: ["unet"],
+  prompted: false,
+};
 
-function checkOptions(options: FairPerturbationOptions): void {
-  if (!Number.isInteger(options.steps) || options.steps < 0) {
-    throw new Error(`steps must be a non-negative integer, got ${options.steps}`);
-  }
-  if (options.examples.length === 0) throw new Error("no training examples");
-  const batch = options.batchSize ?? 32;
-  if (!Number.isInteger(batch) || batch < 2) {
-    throw new Error(`batchSize must be an integer ≥ 2, got ${batch}`);
-  }
-  const mode = options.perturbation ?? "bayesian";
-  if (mode !== "bayesian" && mode !== "none") {
-    throw new Error(`perturbation must be "bayesian" or "none", got ${String(mode)}`);
-  }
-  if (options.evaluation) {
-    checkEvaluationOptions(options.evaluation);
-    if (!options.classifier) throw new Error("evaluation needs a classifier (options.classifier)");
-  }
-}
+const STATE_KIND = "fair-perturbation-state";
 
 /** Group label of each attribute as a record, for step events. */
 function named(layout: PerturbationLayout, values: readonly (readonly number[])[]) {
@@ -136,62 +109,45 @@ export async function* fairBayesianPerturbation(
   model: LatentDiffusionModel,
   options: FairPerturbationOptions,
 ): AsyncGenerator<MethodEvent, FairPerturbationSummary> {
-  checkOptions(options);
+  const resolved = resolveMethodOptions(options, PERTURBATION_DEFAULTS);
+  if (options.examples.length === 0) throw new Error("no training examples");
+  const mode = checkChoice("perturbation", options.perturbation ?? "bayesian", [
+    "bayesian",
+    "none",
+  ]);
+  if (options.evaluation && !options.classifier) {
+    throw new Error("evaluation needs a classifier (options.classifier)");
+  }
   const layout = perturbationLayout(options.attributes);
   const examples = options.examples;
   const groups = groupIndices(
     layout,
     examples.map((e) => e.attributes),
   );
-  const mode = options.perturbation ?? "bayesian";
-  const batchSize = options.batchSize ?? 32;
-  const peak = options.learningRate ?? 1e-4;
-  const makeBatch = denoisingBatches(model, examples, await encodeLatents(model, [...examples]), {
-    seed: options.seed,
-    batchSize,
-    promptDropout: options.promptDropout ?? 0.1,
-    stream: "perturb-step",
-  });
+  const batchSize = resolved.batchSize;
+  const promptDropout = options.promptDropout ?? 0.1;
   const search = new SigmaSearch({
     size: layout.size,
-    seed: options.seed,
+    seed: resolved.seed,
     every: options.every,
     rho: options.rho,
     beta: options.beta,
     initial: options.initialSigma,
   });
-  const labels = sigmaLabels(layout);
-  const variables = [
-    ...(options.trainText ? model.textEncoder.trainableParameters() : []),
-    ...model.unet.trainableParameters(),
-  ];
-  const optimizer = buildOptimizer({
-    name: "adamw",
-    learningRate: peak,
-    weightDecay: options.weightDecay ?? 1e-2,
+  const makeBatch = denoisingBatches(model, examples, await encodeLatents(model, [...examples]), {
+    seed: resolved.seed,
+    batchSize,
+    promptDropout,
+    stream: "perturb-step",
   });
-  const lrSchedule = {
-    peak,
-    warmupSteps: options.warmupSteps ?? Math.min(100, Math.ceil(options.steps / 10)),
-    totalSteps: options.steps,
-  };
-  const readWeights = () =>
-    Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
-  const ema =
-    options.emaDecay !== undefined
-      ? new WeightAverage(await readWeights(), options.emaDecay)
-      : undefined;
-  const uniformTargets = (): TargetDistributions =>
-    Object.fromEntries(
-      layout.attributes.map((a) => [
-        a.name,
-        Object.fromEntries(a.groups.map((g) => [g, 1 / a.groups.length])),
-      ]),
-    );
-  const currentTarget = (): TargetDistributions =>
-    options.target ? options.target() : uniformTargets();
+  const labels = sigmaLabels(layout);
+  // The target only sets the evaluation's bias figures.
+  const currentTarget = resolved.target ?? (() => uniformDistributions(layout.attributes));
 
-  const trainStep = async (step: number): Promise<MethodStepOutcome> => {
+  const trainStep = async (
+    step: number,
+    optimization: MethodOptimization,
+  ): Promise<MethodStepOutcome> => {
     const target = currentTarget();
     const batch = makeBatch(step);
     const batchGroups = groups.map((g) => Int32Array.from(batch.indices, (i) => g[i]));
@@ -201,16 +157,15 @@ export async function* fairBayesianPerturbation(
       layout,
       sigmaUsed,
       batchGroups,
-      createRng(options.seed).fork(`perturb-weights:${step}`),
+      createRng(resolved.seed).fork(`perturb-weights:${step}`),
     );
-    const learningRate = learningRateAt(lrSchedule, step);
+    const learningRate = optimization.learningRateAt(step);
     const inputs = toTensors(batch.arrays);
     const weightTensor = tf.tensor1d(weights);
     let outcome;
     try {
-      outcome = await gradientStep(
-        variables,
-        optimizer,
+      outcome = await optimization.step(
+        learningRate,
         () => {
           const perSample = perSampleDenoisingLoss(
             model.textEncoder,
@@ -221,13 +176,11 @@ export async function* fairBayesianPerturbation(
           return { total: weightedMean(perSample, weightTensor), side: [perSample] };
         },
         async ([perSample]) => Float32Array.from(await perSample.data()),
-        { learningRate, clipNorm: options.clipNorm ?? 1 },
       );
     } finally {
       tf.dispose(inputs);
       weightTensor.dispose();
     }
-    if (ema) ema.update(await readWeights());
     const losses = outcome.extras;
     const means = groupMeanLosses(layout, losses, batchGroups);
     const score = fairnessScore(means);
@@ -253,105 +206,54 @@ export async function* fairBayesianPerturbation(
     };
   };
 
-  // Before any step: what the run starts from.
-  const settings = await perturbationRunSettings(model, options, {
-    batchSize,
-    peak,
-    warmupSteps: lrSchedule.warmupSteps,
-    mode,
-    search,
-  });
-  const clock = new EvaluationClock();
-  const shapes = variableShapes(variables);
-  try {
-    return yield* methodRunLoop("perturb", options, {
-      clock,
-      step: trainStep,
-      saveState: async (file, stepsDone) =>
-        saveRunState<SigmaSearchState>(file, STATE_KIND, settings, shapes, {
-          step: stepsDone,
-          complete: stepsDone >= options.steps,
-          ...(await variablesState(variables, optimizer, ema)),
-          extra: search.state(),
-        }),
-      restoreState: (file) => {
-        const state = loadRunState<SigmaSearchState>(file, STATE_KIND, settings, shapes);
-        if (!state.extra) throw new Error(`${file} holds no σ search state`);
-        restoreVariables(file, state, variables, optimizer, ema);
-        search.restore(state.extra);
-        return state.step;
-      },
-      evaluate: (settings, stepsDone) =>
-        periodicEvaluation(model, options.classifier as SubgroupClassifier, settings, {
-          method: "perturb",
-          step: stepsDone,
-          target: currentTarget(),
-          clock,
-          signal: options.signal,
-        }),
-      finish: () => {
-        ema?.values.forEach((values, i) =>
-          tf.tidy(() => variables[i].assign(tf.tensor(values, variables[i].shape))),
-        );
-      },
-      beforeDone: (stepsDone) => {
-        model.info = {
-          ...model.info,
-          fairPerturbation: {
-            steps: stepsDone,
-            seed: options.seed,
-            perturbation: mode,
-            attributes: layout.attributes.map((a) => a.name),
-            sigma: Array.from(search.sigma),
-            every: search.every,
-            rho: search.rho,
-            beta: search.beta,
-            learningRate: peak,
-            batchSize,
-          },
-        };
-      },
-    });
-  } finally {
-    optimizer.dispose();
-  }
-}
-
-/**
- * What a perturbation run's result depends on: the model it starts from (call before training),
- * the labelled examples, the attributes given a σ, and every training setting, defaults
- * resolved. Left out: the target and classifier (evaluation only), checkpointing.
- */
-async function perturbationRunSettings(
-  model: LatentDiffusionModel,
-  options: FairPerturbationOptions,
-  resolved: {
-    batchSize: number;
-    peak: number;
-    warmupSteps: number;
-    mode: "bayesian" | "none";
-    search: SigmaSearch;
-  },
-): Promise<RunSettings> {
-  const { search } = resolved;
-  return {
+  // Before any step, nothing attached: what the run starts from. Left out: the target and the
+  // classifier (evaluation only).
+  const settings: RunSettings = {
     model: await modelFingerprint(model),
     "training examples": examplesFingerprint(options.examples),
     attributes: options.attributes.map((a) => `${a.name}=${a.groups.join(",")}`).join(" "),
-    steps: options.steps,
-    seed: options.seed,
-    "batch size": resolved.batchSize,
-    "learning rate": resolved.peak,
-    "warm-up steps": resolved.warmupSteps,
-    "weight decay": options.weightDecay ?? 1e-2,
-    "clip norm": options.clipNorm ?? 1,
-    "prompt dropout": options.promptDropout ?? 0.1,
-    "train text": options.trainText ?? false,
-    perturbation: resolved.mode,
+    ...commonRunSettings(resolved),
+    "prompt dropout": promptDropout,
+    perturbation: mode,
     "σ search every": search.every,
     "σ keep-rate ρ": search.rho,
     "UCB β": search.beta,
     "initial σ": listSetting(options.initialSigma) ?? "ones",
-    "EMA decay": options.emaDecay ?? null,
   };
+  const adapters = await TrainedAdapters.attach(
+    model,
+    resolved.adapters,
+    createRng(resolved.seed).fork("adapters"),
+  );
+  return yield* trainMethod<SigmaSearchState>("perturb", options, resolved, {
+    adapters,
+    stateKind: STATE_KIND,
+    settings,
+    extraState: {
+      save: () => search.state(),
+      restore: (extra, file) => {
+        if (!extra) throw new Error(`${file} holds no σ search state`);
+        search.restore(extra);
+      },
+    },
+    step: trainStep,
+    evaluation: { classifier: options.classifier, target: () => currentTarget() },
+    beforeDone: (stepsDone) => {
+      model.info = {
+        ...model.info,
+        fairPerturbation: {
+          steps: stepsDone,
+          seed: resolved.seed,
+          perturbation: mode,
+          attributes: layout.attributes.map((a) => a.name),
+          sigma: Array.from(search.sigma),
+          every: search.every,
+          rho: search.rho,
+          beta: search.beta,
+          learningRate: resolved.learningRate,
+          batchSize,
+        },
+      };
+    },
+  });
 }

@@ -4,8 +4,9 @@
  * so the sampling chain can hand its gradient back to the text encoder.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { guidedNoisePrediction } from "../pipeline/guidedSampler";
+import type { TextEncoder } from "../models/textEncoder";
 import type { UNet } from "../models/unet";
+import { encodeGuidance, guidedNoisePrediction } from "../pipeline/guidedSampler";
 import type { ChainDenoiser } from "./samplingChainGradient";
 
 export function guidedDenoiser(
@@ -27,4 +28,26 @@ export function guidedDenoiser(
         guidanceScale,
       ),
   };
+}
+
+/**
+ * The other half of the chain's gradient: given ∂L/∂(conditioning) from the chain, the gradients
+ * of ⟨dConditioning, [null; prompts] embeddings⟩ with respect to the text encoder's trained
+ * `variables` (LoRA, soft prompt or its weights). The caller frees them.
+ */
+export function textConditioningGradients(
+  textEncoder: TextEncoder,
+  prompts: string[],
+  variables: tf.Variable[],
+  dConditioning: tf.Tensor,
+): tf.Tensor[] {
+  const { value, grads } = tf.engine().gradients(
+    // The tape's forward pass is tidied: intermediate embeddings are freed afterwards.
+    () => encodeGuidance(textEncoder, prompts).embeddings,
+    variables,
+    dConditioning as tf.Tensor3D,
+    true,
+  );
+  value.dispose();
+  return variables.map((v, i) => grads[i] ?? tf.zerosLike(v));
 }

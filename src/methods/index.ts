@@ -1,4 +1,4 @@
-/** The three bias-mitigation methods, their shared events and the periodic evaluation. */
+/** The three bias-mitigation methods, the toolkit they share, their events and the periodic evaluation. */
 export * from "./methodEvents";
 export * from "./periodicEvaluation";
 export {
@@ -8,11 +8,10 @@ export {
 } from "./targetFromDataset";
 export {
   subgroupAlignedTuning,
-  resolveHeadTargets,
   type SubgroupAlignedTuningOptions,
   type SubgroupTuningSummary,
-  type LoraTarget,
 } from "./subgroupAlignedTuning";
+export { resolveHeadTargets, type HeadTarget } from "./headTargets";
 export {
   fairBayesianPerturbation,
   type FairPerturbationOptions,
@@ -56,4 +55,33 @@ export {
 } from "./samplingChainGradient";
 export { guidedDenoiser } from "./guidedDenoiser";
 export { ALIGNMENT_TRAINABLE_KINDS, type AlignmentTrainableKind } from "./alignmentTrainable";
+export {
+  ADAPTER_KINDS,
+  TrainedAdapters,
+  resolveAdapterOptions,
+  type AdapterKind,
+  type AdapterOptions,
+  type AdapterSettings,
+} from "./adapters";
+export {
+  resolveMethodOptions,
+  commonRunSettings,
+  type MethodOptions,
+  type PromptedMethodOptions,
+  type MethodDefaults,
+  type ResolvedMethodOptions,
+  type LearningRateShape,
+} from "./methodOptions";
+export { MethodOptionError } from "./methodOptionError";
+export {
+  resolveMethodSampler,
+  type MethodSamplerOptions,
+  type SamplerSettings,
+} from "./methodSampler";
+export type { LoraTarget } from "./deprecatedOptionNames";
+export { targetGetter, type TargetOption } from "./methodTarget";
+export { MethodOptimization } from "./methodOptimization";
+export { trainMethod, type MethodTraining } from "./methodTraining";
+export { runMethod, type MethodRunResult, type RunMethodOptions } from "./runMethod";
+export type { MethodRunOptions, MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
 export type { SemanticFeatures } from "./alignmentLoss";

@@ -174,6 +174,11 @@ export function loadRunState<Extra = undefined>(
   };
 }
 
+/** Copies of the variables' values, in order (async: WebGPU allows no synchronous read). */
+export function readVariables(variables: readonly tf.Variable[]): Promise<Float32Array[]> {
+  return Promise.all(variables.map(async (v) => Float32Array.from(await v.data())));
+}
+
 /** The state of variables trained in this thread (the mitigation methods), minus the step. */
 export async function variablesState(
   variables: readonly tf.Variable[],
@@ -181,7 +186,7 @@ export async function variablesState(
   average: WeightAverage | undefined,
 ): Promise<Pick<RunState, "weights" | "average" | "optimizer">> {
   return {
-    weights: await Promise.all(variables.map(async (v) => Float32Array.from(await v.data()))),
+    weights: await readVariables(variables),
     average: average?.values,
     optimizer: await optimizer.state(),
   };

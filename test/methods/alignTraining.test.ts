@@ -135,10 +135,10 @@ test("bad targets and options fail before any work, naming the value", async () 
     bed.collect(model, alignmentOptions({ gradient: "approx" as never })),
   ).rejects.toThrow(/gradient must be "adjusted" or "exact", got "approx"/);
   await expect(bed.collect(model, alignmentOptions({ batchSize: 1 }))).rejects.toThrow(
-    /batchSize must be ≥ 2/,
+    /batchSize must be an integer ≥ 2, got 1/,
   );
   await expect(bed.collect(model, alignmentOptions({ gradientSteps: 5 }))).rejects.toThrow(
-    /gradientSteps \(5\) cannot exceed samplingSteps \(3\)/,
+    /gradientSteps must be ≤ sampler.steps \(3\), got 5/,
   );
   expect(tf.memory().numTensors).toBe(tensorsBefore);
   // A target that turns bad mid-run stops the run with the same kind of error.

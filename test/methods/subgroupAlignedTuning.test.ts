@@ -373,8 +373,8 @@ test("bad input gets a clear error before any training", async () => {
   await expect(attempt({ confidenceWeight: -1 })).rejects.toThrow(
     /confidenceWeight must be ≥ 0, got -1/,
   );
-  await expect(attempt({ lora: { on: ["vae" as "text"] } })).rejects.toThrow(
-    /unknown LoRA target "vae"/,
+  await expect(attempt({ trainable: "vae" as never })).rejects.toThrow(
+    /trainable must be "text-lora", "unet-lora", "soft-prompt", "text", "unet", or a list of them, got "vae"/,
   );
   const big = new SubgroupClassifier(
     new SubgroupClassifierNetwork(

@@ -1,0 +1,113 @@
+/**
+ * Method 1's options (docs/methods.md §2.6): the shared ones (methodOptions.ts, adapters.ts,
+ * methodSampler.ts) with its defaults, and its own — the confidence threshold, the semantic term,
+ * the chain gradient and the optimal-transport draws —, checked before any work.
+ */
+import type { SettingValue } from "../pipeline/runState";
+import type { SemanticFeatures } from "./alignmentLoss";
+import { checkChoice, checkInteger, checkNumber, MethodOptionError } from "./methodOptionError";
+import type { MethodDefaults, PromptedMethodOptions } from "./methodOptions";
+import {
+  resolveMethodSampler,
+  type MethodSamplerOptions,
+  type SamplerSettings,
+} from "./methodSampler";
+import { DEFAULT_TARGET_DRAWS } from "./optimalTransportTargets";
+import type { ChainGradientMode } from "./samplingChainGradient";
+
+export interface DistributionalAlignmentOptions
+  extends PromptedMethodOptions, MethodSamplerOptions {
+  /** Confidence c_i below which an image gets no fairness loss (default 0.8). */
+  threshold?: number;
+  /** Weight of the semantic term (default 10); images whose target changes get this × changedTargetFactor (default 0.2). */
+  semanticWeight?: number;
+  changedTargetFactor?: number;
+  semanticFeatures?: SemanticFeatures;
+  /** "adjusted" (default, Shen et al.) or the exact chain gradient. */
+  gradient?: ChainGradientMode;
+  /**
+   * Adjusted mode: back-propagate through this many of the sampler's steps per training step,
+   * drawn afresh (seeded) and re-weighted so the gradient stays unbiased (default: all; fewer
+   * is faster and noisier — an addition to Shen et al. for CPU budgets).
+   */
+  gradientSteps?: number;
+  /** Target sets drawn per step for attributes with more than two groups (default 64). */
+  targetDraws?: number;
+}
+
+/** Method 1's defaults (docs/methods.md §2.6). */
+export const ALIGNMENT_DEFAULTS: MethodDefaults = {
+  batchSize: 8,
+  learningRate: 3e-3,
+  weightDecay: 1e-2,
+  warmupSteps: 0,
+  trainable: ["text-lora"],
+  prompted: true,
+};
+
+/** Method 1's own options after defaults. */
+export interface AlignmentSettings {
+  threshold: number;
+  semanticWeight: number;
+  changedTargetFactor: number;
+  semanticFeatures: SemanticFeatures;
+  gradient: ChainGradientMode;
+  gradientSteps: number;
+  targetDraws: number;
+  sampler: SamplerSettings;
+}
+
+export function resolveAlignmentOptions(
+  options: DistributionalAlignmentOptions,
+): AlignmentSettings {
+  // Gradients flow back through the deterministic DDIM chain.
+  const sampler = resolveMethodSampler(options, { deterministicDdim: true });
+  const gradient = checkChoice("gradient", options.gradient ?? "adjusted", ["adjusted", "exact"]);
+  const gradientSteps = checkInteger("gradientSteps", options.gradientSteps ?? sampler.steps, 1);
+  if (gradientSteps > sampler.steps) {
+    throw new MethodOptionError(
+      "gradientSteps",
+      gradientSteps,
+      `≤ sampler.steps (${sampler.steps})`,
+    );
+  }
+  if (gradient === "exact" && gradientSteps < sampler.steps) {
+    throw new MethodOptionError(
+      "gradientSteps",
+      gradientSteps,
+      `sampler.steps (${sampler.steps}) with the exact gradient (a subset needs "adjusted")`,
+    );
+  }
+  const features = options.semanticFeatures ?? "classifier";
+  if (typeof features !== "function")
+    checkChoice("semanticFeatures", features, ["classifier", "pixels"]);
+  return {
+    threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
+    semanticWeight: checkNumber("semanticWeight", options.semanticWeight ?? 10, { min: 0 }),
+    changedTargetFactor: checkNumber("changedTargetFactor", options.changedTargetFactor ?? 0.2, {
+      min: 0,
+      max: 1,
+    }),
+    semanticFeatures: features,
+    gradient,
+    gradientSteps,
+    targetDraws: checkInteger("targetDraws", options.targetDraws ?? DEFAULT_TARGET_DRAWS, 1),
+    sampler,
+  };
+}
+
+/** Method 1's own settings in its state file. */
+export function alignmentRunSettings(settings: AlignmentSettings): Record<string, SettingValue> {
+  const features = settings.semanticFeatures;
+  return {
+    threshold: settings.threshold,
+    "semantic weight": settings.semanticWeight,
+    "changed-target factor": settings.changedTargetFactor,
+    "semantic features": typeof features === "function" ? "custom" : features,
+    "sampling steps": settings.sampler.steps,
+    guidance: settings.sampler.guidanceScale,
+    gradient: settings.gradient,
+    "gradient steps": settings.gradientSteps,
+    "target draws": settings.targetDraws,
+  };
+}
