@@ -60,7 +60,7 @@ async function peakBytesDuring(f: () => Promise<void> | void): Promise<number> {
 async function alignmentStep(
   modelFile: string,
   classifier: SubgroupClassifier,
-  samplingSteps: number,
+  samplerSteps: number,
   batchSize: number,
 ): Promise<{ peak: number; baseline: number; ms: number }> {
   const model = LatentDiffusionModel.load(modelFile);
@@ -73,7 +73,7 @@ async function alignmentStep(
       prompts: [PROMPT],
       target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
       batchSize,
-      samplingSteps,
+      sampler: { steps: samplerSteps },
     });
     const started = performance.now();
     for await (const event of run) {
@@ -87,7 +87,7 @@ async function alignmentStep(
 /** Peak bytes of the chain gradient alone, checkpointed or on one tape. */
 async function chainGradientPeak(
   model: LatentDiffusionModel,
-  samplingSteps: number,
+  samplerSteps: number,
   batchSize: number,
   taped: boolean,
 ): Promise<number> {
@@ -99,7 +99,7 @@ async function chainGradientPeak(
   const start = initialLatents(model, 1, 0, batchSize);
   const cotangent = tf.onesLike(start);
   const denoiser = guidedDenoiser(model.unet, context.mask, 3);
-  const chain = await DdimSamplingChain.create(samplingSteps, model.config.noise);
+  const chain = await DdimSamplingChain.create(samplerSteps, model.config.noise);
   const peak = await peakBytesDuring(() => {
     if (taped) {
       disposeChainGradients(

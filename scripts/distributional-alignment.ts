@@ -29,7 +29,7 @@ import { featureStatistics } from "../src/fairness/featureStatistics";
 import { frechetDistance } from "../src/fairness/frechetDistance";
 import { wilsonInterval } from "../src/fairness/wilsonInterval";
 import { projectEncoderExtractor } from "../src/features/projectEncoderExtractor";
-import type { AlignmentTrainableKind } from "../src/methods/alignmentTrainable";
+import type { AdapterKind } from "../src/methods/adapters";
 import { distributionalAlignment } from "../src/methods/distributionalAlignment";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { generateImages } from "../src/pipeline/textToImage";
@@ -66,8 +66,8 @@ async function main() {
   const batchSize = Number(option("batch", "8"));
   // Unset options take the method's defaults (text LoRA, lr 3e-3, semantic weight 10).
   const learningRate = optionalNumber("lr");
-  const trainable = (option("trainable", "") || undefined) as AlignmentTrainableKind | undefined;
-  const samplingSteps = Number(option("sampling-steps", "10"));
+  const trainable = (option("trainable", "") || undefined) as AdapterKind | undefined;
+  const samplerSteps = Number(option("sampling-steps", "10"));
   const semanticWeight = optionalNumber("semantic");
   const gradientSteps = option("gradient-steps", "");
   const n = Number(option("n", "256"));
@@ -81,7 +81,7 @@ async function main() {
   console.log(
     `backend ${backend.name}; target ${targetName} ${JSON.stringify(targetBySex)}; ` +
       `steps ${steps} batch ${batchSize} lr ${learningRate ?? "default"} ${trainable ?? "default trainable"} ` +
-      `chain ${samplingSteps} semantic ${semanticWeight ?? "default"}`,
+      `chain ${samplerSteps} semantic ${semanticWeight ?? "default"}`,
   );
 
   // Real effusion-positive radiographs of a held-out draw, per sex (features only).
@@ -179,7 +179,7 @@ async function main() {
     batchSize,
     learningRate,
     trainable,
-    samplingSteps,
+    sampler: { steps: samplerSteps },
     semanticWeight,
     ...(gradientSteps ? { gradientSteps: Number(gradientSteps) } : {}),
   })) {
@@ -206,7 +206,7 @@ async function main() {
   );
   const json = option("json", "");
   if (json) {
-    const settings = { targetName, steps, batchSize, learningRate, trainable, samplingSteps };
+    const settings = { targetName, steps, batchSize, learningRate, trainable, samplerSteps };
     const report = { settings, semanticWeight, seed, n, floor, before, after, minutes, pass };
     writeFileSync(json, JSON.stringify({ ...report, curve }, null, 2));
   }

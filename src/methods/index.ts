@@ -54,7 +54,6 @@ export {
   type ChainTrace,
 } from "./samplingChainGradient";
 export { guidedDenoiser } from "./guidedDenoiser";
-export { ALIGNMENT_TRAINABLE_KINDS, type AlignmentTrainableKind } from "./alignmentTrainable";
 export {
   ADAPTER_KINDS,
   TrainedAdapters,
@@ -78,7 +77,6 @@ export {
   type MethodSamplerOptions,
   type SamplerSettings,
 } from "./methodSampler";
-export type { LoraTarget } from "./deprecatedOptionNames";
 export { targetGetter, type TargetOption } from "./methodTarget";
 export { MethodOptimization } from "./methodOptimization";
 export { trainMethod, type MethodTraining } from "./methodTraining";

@@ -81,10 +81,33 @@ export interface ResolvedMethodOptions {
 }
 
 /** Checks the shared options and resolves their defaults. */
+/**
+ * Options an earlier fairdiff took under other names. Notebook cells are transpiled, not
+ * type-checked: without this, an old name would be ignored and the run would quietly use a
+ * default instead of what was asked.
+ */
+const RENAMED_OPTIONS: Readonly<Record<string, string>> = {
+  samplingSteps: "sampler: { steps }",
+  guidanceScale: "sampler: { guidanceScale }",
+  scheduler: "sampler: { scheduler }",
+  eta: "sampler: { eta }",
+  lora: "rank / alpha / trainable",
+  trainText: 'trainable: ["text", "unet"]',
+};
+
+function refuseRenamedOptions(options: object): void {
+  for (const [name, now] of Object.entries(RENAMED_OPTIONS)) {
+    if (name in options && (options as Record<string, unknown>)[name] !== undefined) {
+      throw new Error(`${name} is not an option of the methods any more: use ${now}`);
+    }
+  }
+}
+
 export function resolveMethodOptions(
   options: MethodOptions & { prompts?: unknown },
   defaults: MethodDefaults,
 ): ResolvedMethodOptions {
+  refuseRenamedOptions(options);
   const steps = checkInteger("steps", options.steps, 1);
   const seed = options.seed;
   if (!Number.isInteger(seed)) throw new MethodOptionError("seed", seed, "an integer");

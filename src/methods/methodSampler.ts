@@ -6,10 +6,9 @@
  */
 import type { SamplerOptions } from "../pipeline/guidedSampler";
 import type { SchedulerName } from "../schedulers/createScheduler";
-import { samplerWithDeprecatedNames, type DeprecatedSamplerNames } from "./deprecatedOptionNames";
 import { MethodOptionError, checkChoice, checkInteger, checkNumber } from "./methodOptionError";
 
-export interface MethodSamplerOptions extends DeprecatedSamplerNames {
+export interface MethodSamplerOptions {
   /** The sampler the method tunes (defaults: 10 steps, guidance 3, "ddim"). */
   sampler?: SamplerOptions;
 }
@@ -35,7 +34,10 @@ export function resolveMethodSampler(
   options: MethodSamplerOptions,
   { deterministicDdim = false }: { deterministicDdim?: boolean } = {},
 ): SamplerSettings {
-  const sampler = samplerWithDeprecatedNames(options);
+  const sampler = options.sampler ?? {};
+  if (sampler === null || typeof sampler !== "object") {
+    throw new MethodOptionError("sampler", sampler, "{ steps, guidanceScale, scheduler, eta }");
+  }
   const steps = checkInteger("sampler.steps", sampler.steps ?? METHOD_SAMPLING_STEPS, 1);
   const guidanceScale = checkNumber(
     "sampler.guidanceScale",

@@ -1,11 +1,9 @@
 /**
  * Method 2's options (docs/methods.md §3.3): the shared ones (methodOptions.ts, adapters.ts,
- * methodSampler.ts, with Method 2's deprecated names) with its defaults, and its own — the
- * consistency and confidence weights and the share of noisy steps —, checked before any work.
+ * methodSampler.ts) with its defaults, and its own — the consistency and confidence weights and
+ * the share of noisy steps —, checked before any work.
  */
 import type { SettingValue } from "../pipeline/runState";
-import type { AdapterOptions } from "./adapters";
-import { adaptersWithDeprecatedNames, type DeprecatedLoraNames } from "./deprecatedOptionNames";
 import { checkNumber } from "./methodOptionError";
 import {
   commonRunSettings,
@@ -20,10 +18,7 @@ import {
   type SamplerSettings,
 } from "./methodSampler";
 
-export interface SubgroupAlignedTuningOptions
-  extends Omit<PromptedMethodOptions, "trainable">, MethodSamplerOptions, DeprecatedLoraNames {
-  /** What is trained (default ["unet-lora", "text-lora"]); "lora" is a deprecated name for that. */
-  trainable?: AdapterOptions["trainable"] | "lora";
+export interface SubgroupAlignedTuningOptions extends PromptedMethodOptions, MethodSamplerOptions {
   /** λ of the consistency term (default 1). */
   consistencyWeight?: number;
   /** γ of the per-image confidence (mean entropy) term (default 0: off). */
@@ -55,9 +50,8 @@ export interface SubgroupSettings {
 }
 
 export function resolveSubgroupOptions(options: SubgroupAlignedTuningOptions): SubgroupSettings {
-  const adapters = adaptersWithDeprecatedNames(options, DEFAULT_LORA);
   return {
-    resolved: resolveMethodOptions({ ...options, ...adapters }, SUBGROUP_DEFAULTS),
+    resolved: resolveMethodOptions(options, SUBGROUP_DEFAULTS),
     sampler: resolveMethodSampler(options),
     consistencyWeight: checkNumber("consistencyWeight", options.consistencyWeight ?? 1, {
       min: 0,

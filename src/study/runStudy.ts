@@ -169,7 +169,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
       target: () => target,
       batchSize: settings.alignment.batchSize,
       learningRate: settings.alignment.learningRate,
-      samplingSteps: settings.alignment.samplingSteps,
+      sampler: settings.alignment.sampler,
       trainable: settings.alignment.trainable,
       signal: options.signal,
     })) {

@@ -130,7 +130,7 @@ function settingsTable(input: StudyPageInput): string {
     ["quality audit", s.realImages > 0 ? `${s.realImages} held-out real images` : "not run"],
     [
       "Method 1",
-      `${s.alignment.steps} steps × ${s.alignment.batchSize} images, ${s.alignment.trainable}, learning rate ${s.alignment.learningRate}, ${s.alignment.samplingSteps}-step sampling chain; target uniform over ${s.fixAttribute}`,
+      `${s.alignment.steps} steps × ${s.alignment.batchSize} images, ${s.alignment.trainable}, learning rate ${s.alignment.learningRate}, ${s.alignment.sampler.steps}-step sampling chain; target uniform over ${s.fixAttribute}`,
     ],
     [
       "fine-tuning time",

@@ -5,7 +5,7 @@
  * quoting.
  */
 import { chexpertPrompt } from "../data/prompts";
-import type { AlignmentTrainableKind } from "../methods/alignmentTrainable";
+import type { AdapterKind } from "../methods/adapters";
 
 export interface StudySettings {
   quick: boolean;
@@ -28,13 +28,13 @@ export interface StudySettings {
     steps: number;
     batchSize: number;
     learningRate: number;
-    /** DDIM steps of the sampling chain the fine-tuning back-propagates through. */
-    samplingSteps: number;
+    /** The sampler being tuned: DDIM steps of the chain the fine-tuning back-propagates through. */
+    sampler: { steps: number };
     /**
      * What is trained. Text LoRA (the full study's choice) reached the target in 40 steps; UNet
      * LoRA lets the outcome depend on the noise and needs more steps at a lower rate.
      */
-    trainable: AlignmentTrainableKind;
+    trainable: AdapterKind;
   };
 }
 
@@ -59,7 +59,7 @@ export function studySettings(
           steps: 8,
           batchSize: 4,
           learningRate: 1e-2,
-          samplingSteps: 10,
+          sampler: { steps: 10 },
           trainable: "unet-lora",
         },
       }
@@ -80,7 +80,7 @@ export function studySettings(
           steps: 40,
           batchSize: 8,
           learningRate: 3e-3,
-          samplingSteps: 10,
+          sampler: { steps: 10 },
           trainable: "text-lora",
         },
       };
@@ -105,7 +105,7 @@ function checkSettings(s: StudySettings): void {
   positive(s.realImages, "realImages", 0);
   positive(s.alignment.steps, "alignment.steps");
   positive(s.alignment.batchSize, "alignment.batchSize", 2);
-  positive(s.alignment.samplingSteps, "alignment.samplingSteps");
+  positive(s.alignment.sampler.steps, "alignment.sampler.steps");
   if (!(s.alignment.learningRate > 0)) {
     throw new Error(`study alignment.learningRate must be > 0, got ${s.alignment.learningRate}`);
   }

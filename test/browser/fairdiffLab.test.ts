@@ -82,7 +82,7 @@ async function* recorded(events: AsyncIterable<MethodEvent>) {
 const summary = await dashboard.run(
   recorded(distributionalAlignment(model, classifier, {
     steps: 4, seed: 1, prompts: [PROMPT], target: dashboard.target.getter(), batchSize: 2,
-    samplingSteps: 3, signal: controller.signal,
+    sampler: { steps: 3 }, signal: controller.signal,
     evaluation: { every: 2, prompts: [PROMPT], imagesPerPrompt: 4, seed: 2, attributes: ["sex"] },
   })),
   controller,

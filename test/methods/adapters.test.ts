@@ -1,7 +1,7 @@
 /**
  * The toolkit the three methods share, piece by piece: the adapter vocabulary and lifecycle
  * (attach, variables by side, original, snapshot/restore, keep, drop), the shared option checks
- * with their messages, and the deprecated option names.
+ * with their messages, and the sampler options.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
@@ -10,9 +10,9 @@ import {
   resolveAdapterOptions,
   type AdapterOptions,
 } from "../../src/methods/adapters";
-import { adaptersWithDeprecatedNames } from "../../src/methods/deprecatedOptionNames";
 import { resolveMethodOptions, type MethodDefaults } from "../../src/methods/methodOptions";
 import { resolveMethodSampler } from "../../src/methods/methodSampler";
+import { resolveSubgroupOptions } from "../../src/methods/subgroupOptions";
 import { encodeGuidance, guidedNoisePrediction } from "../../src/pipeline/guidedSampler";
 import type { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
@@ -171,25 +171,30 @@ test("shared options: defaults resolved per method, every bad value named", () =
     [{ schedule: "linear" }, /schedule must be "cosine" or "constant", got "linear"/],
     [{ checkpointEvery: 0 }, /checkpointEvery must be an integer ≥ 1, got 0/],
     [{ target: undefined }, /target must be attribute → group → probability/],
+    // Renamed options are refused by name (notebook cells are not type-checked).
+    [{ samplingSteps: 10 }, /samplingSteps is not an option .* use sampler: \{ steps \}/],
+    [{ lora: { rank: 4 } }, /lora is not an option .* use rank \/ alpha \/ trainable/],
+    [{ trainText: true }, /trainText is not an option .* use trainable: \["text", "unet"\]/],
   ];
   for (const [options, message] of bad) {
     expect(() => resolveMethodOptions({ ...base, ...options }, DEFAULTS)).toThrow(message);
   }
 });
 
-test("sampler options: one vocabulary; the deprecated names map onto it, a conflict is refused", () => {
+test("sampler options: one vocabulary, defaults resolved, every bad value named", () => {
   expect(resolveMethodSampler({})).toEqual({
     steps: 10,
     guidanceScale: 3,
     scheduler: "ddim",
     eta: undefined,
   });
-  expect(resolveMethodSampler({ samplingSteps: 4, guidanceScale: 2 })).toMatchObject({
+  expect(resolveMethodSampler({ sampler: { steps: 4, guidanceScale: 2 } })).toMatchObject({
     steps: 4,
     guidanceScale: 2,
+    scheduler: "ddim",
   });
-  expect(() => resolveMethodSampler({ samplingSteps: 4, sampler: { steps: 5 } })).toThrow(
-    /samplingSteps must be the same as sampler.steps \(5\), or left out, got 4/,
+  expect(() => resolveMethodSampler({ sampler: 4 as never })).toThrow(
+    /sampler must be \{ steps, guidanceScale, scheduler, eta \}, got 4/,
   );
   expect(() =>
     resolveMethodSampler({ sampler: { scheduler: "ddpm" } }, { deterministicDdim: true }),
@@ -202,17 +207,22 @@ test("sampler options: one vocabulary; the deprecated names map onto it, a confl
   );
 });
 
-test("Method 2's deprecated LoRA names map onto the shared ones", () => {
-  const defaults = ["unet-lora", "text-lora"] as const;
-  expect(adaptersWithDeprecatedNames({ trainable: "lora" }, defaults).trainable).toEqual(defaults);
-  expect(
-    adaptersWithDeprecatedNames({ lora: { rank: 2, on: ["text", "unet-cross"] } }, defaults),
-  ).toMatchObject({ trainable: ["text-lora", "unet-lora"], rank: 2 });
-  expect(adaptersWithDeprecatedNames({ trainable: "unet" }, defaults).trainable).toBe("unet");
-  expect(() => adaptersWithDeprecatedNames({ lora: { on: ["vae" as "text"] } }, defaults)).toThrow(
-    /lora.on must be "unet-cross" or "text", got "vae"/,
-  );
-  expect(() => adaptersWithDeprecatedNames({ rank: 2, lora: { rank: 3 } }, defaults)).toThrow(
-    /lora.rank must be the same as rank \(2\), or left out, got 3/,
+test("Method 2 takes the shared adapter names: trainable, rank, alpha", () => {
+  const base = { steps: 10, seed: 1, prompts: ["p"], target: { sex: { Female: 1 } } };
+  expect(resolveSubgroupOptions(base).resolved.adapters).toMatchObject({
+    kinds: ["unet-lora", "text-lora"],
+    rank: 4,
+    alpha: 4,
+  });
+  expect(resolveSubgroupOptions({ ...base, rank: 2 }).resolved.adapters).toMatchObject({
+    kinds: ["unet-lora", "text-lora"],
+    rank: 2,
+    alpha: 2,
+  });
+  const unet = resolveSubgroupOptions({ ...base, trainable: "unet" }).resolved;
+  expect(unet.adapters.kinds).toEqual(["unet"]);
+  expect(unet.learningRate).toBe(2e-5);
+  expect(() => resolveSubgroupOptions({ ...base, trainable: "lora" as never })).toThrow(
+    /trainable must be "text-lora", "unet-lora", "soft-prompt", "text", "unet", or a list of them, got "lora"/,
   );
 });

@@ -48,7 +48,7 @@ test("a few alignment steps move the default model toward its under-represented 
     prompts: [PROMPT],
     target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
     batchSize: 4,
-    samplingSteps: 6,
+    sampler: { steps: 6 },
     learningRate: 3e-2,
     schedule: "constant",
   })) {

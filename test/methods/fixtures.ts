@@ -67,7 +67,7 @@ export function alignmentOptions(overrides: Partial<DistributionalAlignmentOptio
     prompts: [PROMPTS[0]],
     target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
     batchSize: 4,
-    samplingSteps: 3,
+    sampler: { steps: 3 },
     learningRate: 1e-2,
     ...overrides,
   } satisfies DistributionalAlignmentOptions;

@@ -159,7 +159,7 @@ test("a method yields evaluation events at step 0, every k steps and at the end"
     prompts: [PROMPTS[0]],
     target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
     batchSize: 2,
-    samplingSteps: 2,
+    sampler: { steps: 2 },
     evaluation: { every: 2, prompts: [PROMPTS[0]], imagesPerPrompt: 2, seed: 3, generation },
   })) {
     kinds.push(e.type);

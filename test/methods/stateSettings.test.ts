@@ -75,7 +75,7 @@ test("subgroup: another target or consistency weight is refused, naming both", a
     prompts: [PROMPTS[0]],
     target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
     batchSize: 2,
-    samplingSteps: 2,
+    sampler: { steps: 2 },
     stateFile,
   };
   const first = textModel();

@@ -58,7 +58,7 @@ const base = (target: TargetDistributions): SubgroupAlignedTuningOptions => ({
   prompts: [PROMPT],
   target: () => target,
   batchSize: 4,
-  samplingSteps: 4,
+  sampler: { steps: 4 },
 });
 
 test("target from a dataset: its proportions, optionally among filtered records", () => {
@@ -409,11 +409,12 @@ test.each(["ddpm", "dpm-solver++"] as const)(
     const run = async () => {
       const m = model();
       const c = classifier();
+      const options = base({ sex: { Female: 0.5, Male: 0.5 } });
       const events = await collectEvents(
         subgroupAlignedTuning(m, c, {
-          ...base({ sex: { Female: 0.5, Male: 0.5 } }),
+          ...options,
           steps: 2,
-          scheduler,
+          sampler: { ...options.sampler, scheduler },
         }),
       );
       m.dispose();

@@ -62,7 +62,7 @@ async function sexReadout(model: LatentDiffusionModel, classifier: SubgroupClass
       prompts: [PROMPT],
       target: () => target,
       batchSize: 8,
-      samplingSteps: 6,
+      sampler: { steps: 6 },
       learningRate: 1e-2,
     })) {
       if (e.type === "step") steps++;

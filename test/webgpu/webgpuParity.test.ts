@@ -184,7 +184,7 @@ webgpuTest("one step of Method 2 (subgroup-aligned tuning) matches wasm", async 
         prompts: ["Chest Radiography image of a patient diagnosed with Pleural Effusion"],
         target: () => ({ sex: { Female: 0.5, Male: 0.5 } }),
         batchSize: 2,
-        samplingSteps: 2,
+        sampler: { steps: 2 },
       }),
     );
     const weights = await weightsOf(model.unet);
