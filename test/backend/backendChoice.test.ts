@@ -112,7 +112,13 @@ describe("--backend on the command line", () => {
   test("every command that computes, or starts a kernel, takes --backend", () => {
     const commands = leaves(createProgram());
     // These compute nothing with tfjs and start no kernel.
-    const without = ["dataset preview", "dataset summary", "lab install"];
+    const without = [
+      "checkpoint upgrade",
+      "checkpoint verify",
+      "dataset preview",
+      "dataset summary",
+      "lab install",
+    ];
     for (const [name, command] of commands) {
       const flags = command.options.map((o) => o.long);
       if (without.includes(name)) expect(flags).not.toContain("--backend");
