@@ -10,7 +10,7 @@ import { shenBias } from "../fairness/representationMetrics";
 import type { Rng } from "../util/random";
 import type * as tf from "@tensorflow/tfjs-core";
 import { attributeProbabilities, type AlignmentAttribute } from "./alignmentAttributes";
-import { alignmentTargets } from "./optimalTransportTargets";
+import { alignmentTargets, type TargetSlots } from "./optimalTransportTargets";
 
 export interface AttributeBatchTargets {
   name: string;
@@ -54,7 +54,7 @@ export function batchTargets(
   attributes: AlignmentAttribute[],
   heads: Float32Array[],
   n: number,
-  options: { rng: Rng; draws: number; threshold: number },
+  options: { rng: Rng; draws: number; threshold: number; slots: TargetSlots },
 ): { perAttribute: AttributeBatchTargets[]; biasEstimate: Record<string, number> } {
   const biasEstimate: Record<string, number> = {};
   const perAttribute = attributes.map((a) => {
@@ -70,6 +70,7 @@ export function batchTargets(
     const targets = alignmentTargets(probabilities, k, a.target, {
       rng: options.rng.fork(a.name),
       draws: options.draws,
+      slots: options.slots,
     });
     const labels = Int32Array.from(targets.labels, (label, i) =>
       targets.confidence[i] >= options.threshold ? label : -1,

@@ -205,6 +205,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         rng: createRng(inputs.targetRngSeed),
         draws: settings.targetDraws,
         threshold: settings.threshold,
+        slots: settings.targetSlots,
       });
       const labels = perAttribute.map((a) => a.labels);
       // 4. Semantic weights: lighter where the target asks the image to change.

@@ -73,12 +73,53 @@ function summarise(frequencies: Float64Array, n: number, groups: number): Alignm
   return { groups, frequencies, labels, confidence };
 }
 
+/**
+ * How a draw's N target slots are made: "iid" — each slot a group drawn from t (Shen et al.; the
+ * number of slots of group g is Binomial(N, t_g)); "stratified" — ⌊N·t_g⌋ slots of each group,
+ * and the R = N − Σ⌊N·t_g⌋ left over given by systematic sampling on the fractional parts, so each
+ * group gets its fractional part's chance of one more slot. Both have E[slots of g] = N·t_g;
+ * stratified slots do not swing from draw to draw (with N = 8 and three groups of 1/3, iid counts
+ * have a standard deviation of 1.3 slots per group).
+ */
+export type TargetSlots = "iid" | "stratified";
+
+/** Fills `slots` with a stratified draw of target groups (see TargetSlots); slot order is irrelevant to the assignment. */
+export function stratifiedSlots(slots: Int32Array, target: ArrayLike<number>, rng: Rng): void {
+  const n = slots.length;
+  const groups = target.length;
+  const base = new Int32Array(groups);
+  const fraction = new Float64Array(groups);
+  let used = 0;
+  for (let g = 0; g < groups; g++) {
+    base[g] = Math.floor(n * target[g] + 1e-9);
+    fraction[g] = Math.max(n * target[g] - base[g], 0);
+    used += base[g];
+  }
+  let j = 0;
+  for (let g = 0; g < groups; g++) for (let c = 0; c < base[g]; c++) slots[j++] = g;
+  // Systematic sampling: points u, u+1, …, u+R−1 on the cumulative fractional parts.
+  const remainder = n - used;
+  if (remainder > 0) {
+    const total = fraction.reduce((a, b) => a + b, 0);
+    let point = (rng.next() * total) / remainder;
+    let cumulative = 0;
+    for (let g = 0; g < groups && j < n; g++) {
+      cumulative += fraction[g];
+      while (j < n && point < cumulative) {
+        slots[j++] = g;
+        point += total / remainder;
+      }
+    }
+    while (j < n) slots[j++] = groups - 1; // float round-off only
+  }
+}
+
 /** The general solver: `draws` seeded target sets, each matched by the Hungarian algorithm. */
 export function optimalTransportTargets(
   probabilities: ArrayLike<number>,
   groups: number,
   target: ArrayLike<number>,
-  options: { rng: Rng; draws?: number },
+  options: { rng: Rng; draws?: number; slots?: TargetSlots },
 ): AlignmentTargets {
   const n = checkInputs(probabilities, groups, target);
   const draws = options.draws ?? DEFAULT_TARGET_DRAWS;
@@ -99,8 +140,10 @@ export function optimalTransportTargets(
   const counts = new Float64Array(n * groups);
   const slots = new Int32Array(n);
   const cost = new Float64Array(n * n);
+  const stratified = options.slots === "stratified";
   for (let d = 0; d < draws; d++) {
-    for (let j = 0; j < n; j++) slots[j] = options.rng.categorical(target);
+    if (stratified) stratifiedSlots(slots, target, options.rng);
+    else for (let j = 0; j < n; j++) slots[j] = options.rng.categorical(target);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) cost[i * n + j] = groupCost[i * groups + slots[j]];
     }
@@ -152,7 +195,7 @@ export function alignmentTargets(
   probabilities: ArrayLike<number>,
   groups: number,
   target: ArrayLike<number>,
-  options: { rng: Rng; draws?: number },
+  options: { rng: Rng; draws?: number; slots?: TargetSlots },
 ): AlignmentTargets {
   return groups === 2
     ? twoGroupTargets(probabilities, target)

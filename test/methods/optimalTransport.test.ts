@@ -5,6 +5,7 @@
  */
 import { assignmentCost, solveAssignment } from "../../src/methods/hungarianAssignment";
 import {
+  stratifiedSlots,
   alignmentTargets,
   binomialCdf,
   optimalTransportTargets,
@@ -150,5 +151,40 @@ describe("alignment targets", () => {
     expect(() =>
       optimalTransportTargets(p, 2, [0.5, 0.5], { rng: createRng(1), draws: 0 }),
     ).toThrow(/draws must be a positive integer, got 0/);
+  });
+});
+
+describe("stratified target slots (issue #24)", () => {
+  test("⌊N·t⌋ slots per group, the remainder with the fractional parts' chances", () => {
+    const rng = createRng(5);
+    const slots = new Int32Array(8);
+    const total = [0, 0, 0];
+    const draws = 30000;
+    for (let d = 0; d < draws; d++) {
+      stratifiedSlots(slots, [0.34, 0.33, 0.33], rng);
+      const c = [0, 0, 0];
+      for (const g of slots) c[g]++;
+      // 8·t = 2.72 / 2.64 / 2.64: every group gets 2 or 3 slots, never fewer or more.
+      for (const k of c) expect(k === 2 || k === 3).toBe(true);
+      c.forEach((k, g) => (total[g] += k));
+    }
+    [0.34, 0.33, 0.33].forEach((t, g) => expect(total[g] / draws).toBeCloseTo(8 * t, 1));
+  });
+
+  test("stratified targets for three groups pass the threshold more often than iid ones", () => {
+    // 6 confidently White images, 1 Asian, 1 Black (the shipped model's typical batch).
+    const p = [
+      0.003, 0, 0.997, 0, 0.994, 0.006, 0.002, 0.001, 0.997, 0.02, 0, 0.98, 0.004, 0, 0.996, 0,
+      0.05, 0.95, 0, 0.003, 0.997, 0.999, 0, 0.001,
+    ];
+    const count = (slots: "iid" | "stratified") => {
+      const t = alignmentTargets(p, 3, [0.34, 0.33, 0.33], {
+        rng: createRng(2),
+        draws: 256,
+        slots,
+      });
+      return Array.from(t.confidence).filter((c) => c >= 0.8).length;
+    };
+    expect(count("stratified")).toBeGreaterThan(count("iid"));
   });
 });

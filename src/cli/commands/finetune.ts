@@ -20,6 +20,7 @@ import type {
   TargetDistributions,
 } from "../../methods/methodEvents";
 import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
+import type { TargetSlots } from "../../methods/optimalTransportTargets";
 import { subgroupAlignedTuning } from "../../methods/subgroupAlignedTuning";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { resetDenoiser } from "../../pipeline/resetDenoiser";
@@ -88,6 +89,7 @@ interface FinetuneOptions {
   guidance?: string;
   semanticWeight?: string;
   threshold?: string;
+  targetSlots: string;
   cohortSize?: string;
   fromScratch?: boolean;
   consistencyWeight?: string;
@@ -149,6 +151,11 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
+    .option(
+      "--target-slots <mode>",
+      "align: stratified or iid target slots for attributes with more than two groups",
+      "stratified",
+    )
     .option(
       "--consistency-weight <λ>",
       "subgroup: weight of the consistency term (default 1; 0.25 reaches joint sex+race targets, at a cost in FID)",
@@ -277,6 +284,13 @@ interface CommonSettings {
   signal: AbortSignal;
 }
 
+function targetSlotsValue(text: string): TargetSlots {
+  if (text !== "stratified" && text !== "iid") {
+    throw new Error(`--target-slots must be stratified or iid, got "${text}"`);
+  }
+  return text;
+}
+
 /** Method-specific settings, parsed and checked. */
 function tuningSettings(opts: FinetuneOptions) {
   if (opts.trainable === "soft-prompt") {
@@ -301,6 +315,7 @@ function tuningSettings(opts: FinetuneOptions) {
     gradientSteps: optionalInteger("--gradient-steps", opts.gradientSteps, SAMPLER_STEP_RANGE),
     semanticWeight: optionalNumber("--semantic-weight", opts.semanticWeight, { min: 0 }),
     threshold: optionalNumber("--threshold", opts.threshold, { min: 0, max: 1 }),
+    targetSlots: targetSlotsValue(opts.targetSlots),
     cohortSize: optionalInteger("--cohort-size", opts.cohortSize, { min: 1 }),
     consistencyWeight: optionalNumber("--consistency-weight", opts.consistencyWeight, { min: 0 }),
     confidenceWeight: optionalNumber("--confidence-weight", opts.confidenceWeight, { min: 0 }),
@@ -332,6 +347,7 @@ function methodEvents(
       gradientSteps: tuning.gradientSteps,
       semanticWeight: tuning.semanticWeight,
       threshold: tuning.threshold,
+      targetSlots: tuning.targetSlots,
     });
   }
   if (method === "subgroup") {
