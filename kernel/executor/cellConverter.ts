@@ -54,6 +54,24 @@ interface RebuildTimer {
   callback: () => void;
 }
 
+/**
+ * "'await' expressions are only allowed within async functions…" (1308) and its `for await`
+ * counterparts (1103, 1431, 1432): what a cell's top-level await looks like to the checker.
+ */
+const TOP_LEVEL_AWAIT_CODES = new Set([1308, 1103, 1431, 1432]);
+
+/** An `await` or `for await` outside any function or class body: the cell must run as async. */
+function containsTopLevelAwait(node: import("@tslab/typescript-for-tslab").Node): boolean {
+  return (
+    ts.forEachChild(node, (child) => {
+      if (ts.isFunctionLike(child) || ts.isClassLike(child)) return false;
+      if (ts.isAwaitExpression(child)) return true;
+      if (ts.isForOfStatement(child) && child.awaitModifier !== undefined) return true;
+      return containsTopLevelAwait(child) || undefined;
+    }) === true
+  );
+}
+
 export function createCellConverter(): CellConverter {
   // tslab sets this process-wide (its #82): the watch host must see case-sensitive names.
   ts.sys.useCaseSensitiveFileNames = true;
@@ -450,10 +468,16 @@ export function createCellConverter(): CellConverter {
     rebuildTimer.callback();
   }
 
-  /** Whether `d` complains about a top-level await, which cells allow (tslab's #16). */
+  /**
+   * Whether `d` complains about a top-level await, which cells allow (tslab's #16): an await
+   * expression (whatever its operand: the diagnostic's span may cover all of `await (x)`) or a
+   * `for await` loop. The span starts at the `await` keyword in every case.
+   */
   function isTopLevelAwaitDiagnostic(srcFile: SourceFile, d: TsDiagnostic): boolean {
-    if (d.code !== 1308) return false;
-    const awaitToken = ts.findPrecedingToken((d.start ?? 0) + (d.length ?? 0), srcFile);
+    if (!TOP_LEVEL_AWAIT_CODES.has(d.code)) return false;
+    const start = d.start ?? 0;
+    const awaitToken = ts.findPrecedingToken(start + "await".length, srcFile);
+    if (awaitToken?.getStart(srcFile) !== start) return false;
     if (awaitToken?.kind !== ts.SyntaxKind.AwaitKeyword) return false;
     for (let parent = awaitToken.parent; parent && parent !== srcFile; parent = parent.parent) {
       switch (parent.kind) {
@@ -511,7 +535,8 @@ export function createCellConverter(): CellConverter {
         traverseDiagnosticMessageChain(start, end, d.messageText, diagnostics, fileName);
       }
     }
-    return { diagnostics, hasToplevelAwait };
+    // The checker does not flag every form (a module allows top-level await): look at the syntax.
+    return { diagnostics, hasToplevelAwait: hasToplevelAwait || containsTopLevelAwait(srcFile) };
   }
 
   function traverseDiagnosticMessageChain(
