@@ -48,7 +48,11 @@ export function checkTargets(
       throw new Error(
         `--target names unknown attribute "${attribute}" (known: ${[...groupsOf.keys()].join(", ")})`,
       );
-    checked[attribute] = { ...validateTarget(defineAttribute(attribute, groups), target) };
+    // An intersection's name joins its components with "×", which a single attribute may not.
+    const definition = attribute.includes(INTERSECTION_SEPARATOR)
+      ? { name: attribute, groups }
+      : defineAttribute(attribute, groups);
+    checked[attribute] = { ...validateTarget(definition, target) };
   }
   return checked;
 }

@@ -57,6 +57,13 @@ test("targets, intersections and prompts are parsed and checked", () => {
     sex: { Female: 0.25, Male: 0.75 },
     race: { Asian: 0.2, Black: 0.3, White: 0.5 },
   });
+  const sixths = ["Female", "Male"]
+    .flatMap((sex) => ["Asian", "Black", "White"].map((race) => `${sex}*${race}:${1 / 6}`))
+    .join(",");
+  expect(Object.keys(parseTargets([`sex*race=${sixths}`], groups)["sex×race"])).toHaveLength(6);
+  expect(() => parseTargets(["sex×race=Female×Asian:1"], groups)).toThrow(
+    /no value for group "Female×Black"/,
+  );
   expect(() => parseTargets(["gender=Female:0.5,Male:0.5"], groups)).toThrow(
     /--target names unknown attribute "gender" \(known: sex, race, sex×race\)/,
   );
