@@ -11,7 +11,15 @@ export interface CsvTable {
   has(name: string): boolean;
 }
 
-export function parseCsv(text: string, source = "CSV"): CsvTable {
+export interface CsvOptions {
+  /**
+   * A row with fewer fields than the header: "error" (default) names its line; "keep" keeps it
+   * as it is (shorter than the header) for a caller that skips bad rows and says why.
+   */
+  shortRows?: "error" | "keep";
+}
+
+export function parseCsv(text: string, source = "CSV", options: CsvOptions = {}): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const records: string[][] = [];
   // The line each record starts on, for errors (a quoted field may span lines).
@@ -75,7 +83,7 @@ export function parseCsv(text: string, source = "CSV"): CsvTable {
   const header = kept[0].fields.map((h) => h.trim());
   // A short row is a damaged row: padding it would read a missing finding as "absent".
   for (const { fields, line: at } of kept.slice(1)) {
-    if (fields.length < header.length) {
+    if (fields.length < header.length && options.shortRows !== "keep") {
       throw new Error(
         `${source}: line ${at} has ${fields.length} fields, the header has ${header.length} (a row cut short; an empty value still needs its comma)`,
       );

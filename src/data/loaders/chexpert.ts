@@ -28,7 +28,7 @@ import {
   type FileImageDataset,
   type ImageOptions,
 } from "./fileImageDataset";
-import { RowProblem, SkipCollector } from "./skipReport";
+import { RowProblem, SkipCollector, requireFullRow } from "./skipReport";
 
 export type UncertainLabelPolicy = "zeros" | "ones" | "skip";
 
@@ -86,7 +86,9 @@ export function loadChexpert(options: ChexpertOptions): FileImageDataset {
     throw new Error(`uncertain must be "zeros", "ones" or "skip", got "${uncertain}"`);
   }
   const views = options.views ?? "frontal";
-  const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath);
+  const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath, {
+    shortRows: options.skipInvalid ? "keep" : "error",
+  });
   const findings = options.findings ?? ["Pleural Effusion", "Cardiomegaly"];
   const promptFinding = options.promptFinding ?? "Pleural Effusion";
   const col = {
@@ -107,12 +109,14 @@ export function loadChexpert(options: ChexpertOptions): FileImageDataset {
   const records: SampleRecord[] = [];
   const paths: string[] = [];
   table.rows.forEach((row, r) => {
-    const view = row[col.view].trim();
+    // A short row has no view to filter on: it is counted as a bad row below.
+    const view = (row[col.view] ?? views).trim();
     if (views !== "all" && view.toLowerCase() !== views) {
       skip.drop(r + 1, `${view.toLowerCase() || "unknown"} view`, `${view} view not requested`);
       return;
     }
     const parsed = skip.row(r + 1, () => {
+      requireFullRow(row, table.header);
       const relative = row[col.path].trim();
       const candidates = [
         join(options.root, relative),

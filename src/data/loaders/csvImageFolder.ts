@@ -16,7 +16,7 @@ import {
   type FileImageDataset,
   type ImageOptions,
 } from "./fileImageDataset";
-import { RowProblem, SkipCollector } from "./skipReport";
+import { RowProblem, SkipCollector, requireFullRow } from "./skipReport";
 
 export interface AttributeColumn {
   column: string;
@@ -61,7 +61,9 @@ function defaultPrompt(record: Omit<SampleRecord, "prompt">): string {
 
 export function loadCsvImageFolder(options: CsvImageFolderOptions): FileImageDataset {
   if (!existsSync(options.csvPath)) throw new Error(`metadata CSV not found: ${options.csvPath}`);
-  const table = parseCsv(readFileSync(options.csvPath, "utf8"), options.csvPath);
+  const table = parseCsv(readFileSync(options.csvPath, "utf8"), options.csvPath, {
+    shortRows: options.skipInvalid ? "keep" : "error",
+  });
   const root = options.imageRoot ?? join(options.csvPath, "..");
   const pathCol = table.column(options.pathColumn);
   const idCol = options.idColumn ? table.column(options.idColumn) : undefined;
@@ -82,6 +84,7 @@ export function loadCsvImageFolder(options: CsvImageFolderOptions): FileImageDat
   const paths: string[] = [];
   table.rows.forEach((row, r) => {
     const parsed = skip.row(r + 1, () => {
+      requireFullRow(row, table.header);
       const relative = row[pathCol].trim();
       const path = isAbsolute(relative) ? relative : join(root, relative);
       if (!existsSync(path)) throw new RowProblem("missing image", `image file not found: ${path}`);

@@ -32,7 +32,7 @@ import {
   type FileImageDataset,
   type ImageOptions,
 } from "./fileImageDataset";
-import { RowProblem, SkipCollector } from "./skipReport";
+import { RowProblem, SkipCollector, requireFullRow } from "./skipReport";
 
 export interface FairGenMedOptions extends ImageOptions {
   /** Folder holding data_summary.csv and the .npz files (flat or in split folders). */
@@ -96,7 +96,9 @@ export function fundusArrayToImage(array: NpyArray, name: string): RasterImage {
 export function loadFairGenMed(options: FairGenMedOptions): FileImageDataset {
   const summaryPath = join(options.root, options.summaryFile ?? "data_summary.csv");
   if (!existsSync(summaryPath)) throw new Error(`FairGenMed summary not found: ${summaryPath}`);
-  const table = parseCsv(readFileSync(summaryPath, "utf8"), summaryPath);
+  const table = parseCsv(readFileSync(summaryPath, "utf8"), summaryPath, {
+    shortRows: options.skipInvalid ? "keep" : "error",
+  });
   const col = {
     file: table.column("filename"),
     md: table.column("md_severity"),
@@ -110,6 +112,7 @@ export function loadFairGenMed(options: FairGenMedOptions): FileImageDataset {
   const paths: string[] = [];
   table.rows.forEach((row, r) => {
     const parsed = skip.row(r + 1, () => {
+      requireFullRow(row, table.header);
       const file = row[col.file].trim();
       const path = subdirs.map((d) => join(options.root, d, file)).find((p) => existsSync(p));
       if (!path)

@@ -23,7 +23,7 @@ import {
   type FileImageDataset,
   type ImageOptions,
 } from "./fileImageDataset";
-import { RowProblem, SkipCollector } from "./skipReport";
+import { RowProblem, SkipCollector, requireFullRow } from "./skipReport";
 
 export const HAM_MALIGNANT_DX = ["mel", "bcc", "akiec"] as const;
 export const HAM_BENIGN_DX = ["nv", "bkl", "df", "vasc"] as const;
@@ -45,7 +45,9 @@ export function loadHam10000(options: Ham10000Options): FileImageDataset {
   const metadataFile = options.metadataFile ?? "HAM10000_metadata.csv";
   const csvPath = join(options.root, metadataFile);
   if (!existsSync(csvPath)) throw new Error(`HAM10000 metadata not found: ${csvPath}`);
-  const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath);
+  const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath, {
+    shortRows: options.skipInvalid ? "keep" : "error",
+  });
   const col = {
     lesion: table.column("lesion_id"),
     image: table.column("image_id"),
@@ -63,6 +65,7 @@ export function loadHam10000(options: Ham10000Options): FileImageDataset {
   const paths: string[] = [];
   table.rows.forEach((row, r) => {
     const parsed = skip.row(r + 1, () => {
+      requireFullRow(row, table.header);
       const imageId = row[col.image].trim();
       const dx = row[col.dx].trim().toLowerCase();
       const malignant = (HAM_MALIGNANT_DX as readonly string[]).includes(dx);

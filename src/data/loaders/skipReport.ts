@@ -65,3 +65,13 @@ export class SkipCollector {
     }
   }
 }
+
+/** A row cut short (fewer fields than the header) is a bad row, never one of empty values. */
+export function requireFullRow(row: readonly string[], header: readonly string[]): void {
+  if (row.length < header.length) {
+    throw new RowProblem(
+      "row cut short",
+      `has ${row.length} fields, the header has ${header.length}`,
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from "fs";
 import { join } from "path";
 import { loadChexpert, loadCsvImageFolder, loadFairGenMed, loadHam10000 } from "../../../src/data";
 import { encodePng } from "../../../src/io";
@@ -20,6 +21,22 @@ describe("HAM10000 loader", () => {
 
   test("fails on the first bad row, naming it", () => {
     expect(() => loadHam10000({ root })).toThrow(/row 5: unknown dx "xyz" for image ISIC_0029176/);
+  });
+
+  test("a row cut short is an error naming its line, or a skipped row — never empty values", () => {
+    const shortRoot = tempDir("ham-short");
+    writeHam10000(shortRoot);
+    const csv = join(shortRoot, "HAM10000_metadata.csv");
+    const lines = readFileSync(csv, "utf8").split("\n");
+    // The 80-year-old's sex and localization are lost: not "no sex", a damaged row.
+    lines[1] = "HAM_0000118,ISIC_0027419,bkl,histo,80.0";
+    writeFile(csv, lines.join("\n"));
+    expect(() => loadHam10000({ root: shortRoot })).toThrow(
+      /line 2 has 5 fields, the header has 7 \(a row cut short/,
+    );
+    const ds = loadHam10000({ root: shortRoot, skipInvalid: true });
+    expect(ds.skipReport.byReason["row cut short"]).toBe(1);
+    expect(ds.records.map((r) => r.id)).not.toContain("ISIC_0027419");
   });
 
   test("skipInvalid reports how many rows were skipped and why", async () => {
