@@ -2,23 +2,12 @@
  * Top-level await in the forms a notebook writes: `for await` over a method's events, and
  * `await (expr)` (a parenthesised operand); both used to fail outside an async function.
  */
-import { mkdtempSync } from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { KernelHarness } from "./helpers/kernelHarness";
+import { outputsText as text, useNotebookKernel } from "./helpers/notebookKernel";
 
-let k: KernelHarness;
-beforeAll(async () => {
-  k = await KernelHarness.start({ cwd: mkdtempSync(path.join(os.tmpdir(), "notebook-")) });
-}, 60_000);
-afterAll(async () => {
-  await k?.stop();
-});
-
-const text = (outputs: { content: Record<string, unknown> }[]) => JSON.stringify(outputs);
+const kernel = useNotebookKernel();
 
 test("for await at the top level of a cell", async () => {
-  const { reply, outputs } = await k.execute(
+  const { reply, outputs } = await kernel().execute(
     "async function* events() { yield 1; yield 2; }\nlet total = 0;\nfor await (const e of events()) total += e;\ntotal",
   );
   expect([reply.content.status, reply.content.evalue]).toEqual(["ok", undefined]);
@@ -26,7 +15,7 @@ test("for await at the top level of a cell", async () => {
 });
 
 test("await of a parenthesised expression", async () => {
-  const paren = await k.execute("const a = await (Promise.resolve(20));\na + 1");
+  const paren = await kernel().execute("const a = await (Promise.resolve(20));\na + 1");
   expect([paren.reply.content.status, paren.reply.content.evalue]).toEqual(["ok", undefined]);
   expect(text(paren.outputs)).toContain('"text/plain":"21"');
 });
