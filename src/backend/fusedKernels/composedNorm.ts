@@ -5,7 +5,7 @@
  * larger), while the engine still sees, records and dispatches one kernel.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../kernelScope";
+import { KernelScope } from "../backendScope";
 import { registerOnBackends, type FusedBackend } from "./fusedGradient";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "./fusedNorm";
 

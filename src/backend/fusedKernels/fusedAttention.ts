@@ -15,7 +15,7 @@ import {
   type Tensor,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../kernelScope";
+import { KernelScope } from "../backendScope";
 import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_ATTENTION = "FairdiffFusedAttention";

@@ -13,7 +13,7 @@ import {
   type Tensor,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope } from "../kernelScope";
+import { KernelScope } from "../backendScope";
 import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_LINEAR = "FairdiffFusedLinear";

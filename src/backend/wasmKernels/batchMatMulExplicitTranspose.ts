@@ -4,7 +4,7 @@
  * matMul gradients always ask for transposes. A Transpose pass first is far cheaper.
  */
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs-core";
-import { KernelScope, type WasmBackendLike } from "../kernelScope";
+import { KernelScope, type WasmBackendLike } from "../backendScope";
 
 interface BatchMatMulAttrs {
   transposeA: boolean;

@@ -10,7 +10,7 @@ import {
   type KernelConfig,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope, type WasmBackendLike } from "../kernelScope";
+import { KernelScope, type WasmBackendLike } from "../backendScope";
 
 function conv2dBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };

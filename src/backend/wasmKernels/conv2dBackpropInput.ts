@@ -8,7 +8,7 @@ import {
   type KernelConfig,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { KernelScope, type WasmBackendLike } from "../kernelScope";
+import { KernelScope, type WasmBackendLike } from "../backendScope";
 
 /** Inserts (s−1) zeros after every row/column: [b,oh,ow,c] → [b, oh·sh, ow·sw, c]. */
 export function insertStrideZeros(

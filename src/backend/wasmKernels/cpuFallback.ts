@@ -5,7 +5,7 @@
  */
 import { getKernel, type KernelConfig, type TensorInfo } from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { WasmBackendLike } from "../kernelScope";
+import type { WasmBackendLike } from "../backendScope";
 
 let cpu: MathBackendCPU | undefined;
 

@@ -8,7 +8,7 @@ import {
   type TensorInfo,
   type UnsortedSegmentSumAttrs,
 } from "@tensorflow/tfjs-core";
-import type { WasmBackendLike } from "../kernelScope";
+import type { WasmBackendLike } from "../backendScope";
 
 function unsortedSegmentSum(args: {
   inputs: { x: TensorInfo; segmentIds: TensorInfo };
