@@ -140,8 +140,8 @@ export class SubgroupClassifier {
       evaluation: this.evaluation,
       provenance: this.provenance,
     };
-    saveCheckpoint(file, { kind: SUBGROUP_CLASSIFIER_KIND, metadata, tensors });
-    this.loadedFrom = checkpointSource(file, tensors);
+    const sha256 = saveCheckpoint(file, { kind: SUBGROUP_CLASSIFIER_KIND, metadata, tensors });
+    this.loadedFrom = checkpointSource(file, sha256, tensors);
   }
 
   /** Loads a classifier; refuses tensors whose names or shapes differ from its config's network. */
@@ -171,7 +171,7 @@ export class SubgroupClassifier {
       meta.evaluation,
       meta.provenance,
     );
-    classifier.loadedFrom = checkpointSource(file, checkpoint.tensors);
+    classifier.loadedFrom = checkpointSource(file, checkpoint.fileSha256, checkpoint.tensors);
     return classifier;
   }
 

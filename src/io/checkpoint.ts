@@ -37,6 +37,9 @@ export interface Checkpoint<Meta = unknown> {
   tensors: Record<string, CheckpointTensor>;
 }
 
+/** A checkpoint read from a file, with the SHA-256 (hex) of the file's bytes. */
+export type LoadedCheckpoint<Meta = unknown> = Checkpoint<Meta> & { fileSha256: string };
+
 /** `target` names the file in errors ("refusing to save <target>: …"). */
 export function encodeCheckpoint(checkpoint: Checkpoint, target = "the checkpoint"): Uint8Array {
   const entries: TensorEntry[] = [];
@@ -130,21 +133,27 @@ export function decodeCheckpoint<Meta = unknown>(
   return { kind: header.kind, metadata: header.metadata as Meta, tensors };
 }
 
-export function saveCheckpoint(file: string, checkpoint: Checkpoint): void {
+/** Writes `checkpoint` atomically; returns the SHA-256 (hex) of the bytes written. */
+export function saveCheckpoint(file: string, checkpoint: Checkpoint): string {
   // Encoded (and checked) before anything is written: a refused save leaves the old file as it was.
-  writeFileAtomic(file, encodeCheckpoint(checkpoint, file));
+  const bytes = encodeCheckpoint(checkpoint, file);
+  writeFileAtomic(file, bytes);
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 export function loadCheckpoint<Meta = unknown>(
   file: string,
   expectedKind?: string,
-): Checkpoint<Meta> {
+): LoadedCheckpoint<Meta> {
   if (!fs.existsSync(file)) throw new Error(`checkpoint not found: ${file}`);
-  const checkpoint = decodeCheckpoint<Meta>(new Uint8Array(fs.readFileSync(file)), file);
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  const checkpoint = decodeCheckpoint<Meta>(bytes, file);
+  // The file's own fingerprint from the bytes already read (audits name it; no second read).
+  const fileSha256 = createHash("sha256").update(bytes).digest("hex");
   if (expectedKind && checkpoint.kind !== expectedKind) {
     throw new Error(`${file} holds a "${checkpoint.kind}" checkpoint, expected "${expectedKind}"`);
   }
-  return checkpoint;
+  return { ...checkpoint, fileSha256 };
 }
 
 function countNonFinite(values: Float32Array): number {

@@ -141,14 +141,14 @@ export class LatentDiffusionModel {
 
   async save(file: string): Promise<void> {
     const checkpoint = await this.toCheckpoint();
-    saveCheckpoint(file, checkpoint);
-    this.loadedFrom = checkpointSource(file, checkpoint.tensors);
+    const sha256 = saveCheckpoint(file, checkpoint);
+    this.loadedFrom = checkpointSource(file, sha256, checkpoint.tensors);
   }
 
   static load(file: string): LatentDiffusionModel {
     const checkpoint = loadCheckpoint<LatentDiffusionMetadata>(file, LATENT_DIFFUSION_KIND);
     const model = LatentDiffusionModel.fromCheckpoint(checkpoint, file);
-    model.loadedFrom = checkpointSource(file, checkpoint.tensors);
+    model.loadedFrom = checkpointSource(file, checkpoint.fileSha256, checkpoint.tensors);
     return model;
   }
 

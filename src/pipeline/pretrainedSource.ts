@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sha256File, sha256Weights } from "../audit/runFingerprints";
+import { sha256Weights } from "../audit/runFingerprints";
 import type { CheckpointTensor } from "../io/checkpoint";
 import type { NamedWeights } from "../models/module";
 import { packageRoot } from "../features/packageRoot";
@@ -25,18 +25,18 @@ export interface CheckpointSource {
   weightsSha256: string;
 }
 
-/** Records `file` as the source of weights that equal `tensors` now. */
+/**
+ * Records `file` (whose bytes hash to `fileSha256`, as loadCheckpoint/saveCheckpoint give it) as
+ * the source of weights that equal `tensors` now.
+ */
 export function checkpointSource(
   file: string,
+  fileSha256: string,
   tensors: Readonly<Record<string, CheckpointTensor>>,
 ): CheckpointSource {
   const weights: NamedWeights = {};
   for (const [name, tensor] of Object.entries(tensors)) weights[name] = tensor.values;
-  return {
-    file: path.resolve(file),
-    sha256: sha256File(file),
-    weightsSha256: sha256Weights(weights),
-  };
+  return { file: path.resolve(file), sha256: fileSha256, weightsSha256: sha256Weights(weights) };
 }
 
 /** The checkpoints shipped in the package's models/ folder, by name ("cxr-mini"). */
