@@ -71,33 +71,27 @@ const cohort = createSyntheticCohort({ cohort: "cxr", size: 8, seed: 1, imageSiz
 const examples = labelledExamples(cohort.records.map((_, i) => cohort.sampleAt(i)));
 
 const shared = { steps: 3, seed: 7, target: () => BALANCED };
+/** What Methods 1 and 2 (prompted, sampling on-policy) take alike. */
+const prompted = {
+  ...shared,
+  prompts: [PROMPTS[0]],
+  batchSize: 2,
+  learningRate: 1e-2,
+  sampler: { steps: 2 },
+};
 
 const METHODS: MethodUnderTest[] = [
   {
     method: "align",
     model: textModel,
     run: (model, options) =>
-      distributionalAlignment(model, classifier, {
-        ...shared,
-        prompts: [PROMPTS[0]],
-        batchSize: 2,
-        learningRate: 1e-2,
-        sampler: { steps: 2 },
-        ...options,
-      } as never),
+      distributionalAlignment(model, classifier, { ...prompted, ...options } as never),
   },
   {
     method: "subgroup",
     model: textModel,
     run: (model, options) =>
-      subgroupAlignedTuning(model, classifier, {
-        ...shared,
-        prompts: [PROMPTS[0]],
-        batchSize: 2,
-        learningRate: 1e-2,
-        sampler: { steps: 2 },
-        ...options,
-      } as never),
+      subgroupAlignedTuning(model, classifier, { ...prompted, ...options } as never),
   },
   {
     method: "perturb",

@@ -163,24 +163,18 @@ test.each([
     const log: string[] = [];
     const controller = new AbortController();
     const stateFile = path.join(dir, `abort-in-evaluation-${abortAt}.state`);
-    const run = countingRun(log, {
+    const counting = countingRun(log);
+    const run: MethodRun = {
+      ...counting,
       // Sampling notices the abort and throws, as generateImages does.
-      evaluate: async (_settings, stepsDone) => {
+      evaluate: async (settings, stepsDone, target) => {
         if (stepsDone === abortAt) {
           controller.abort();
           throw new Error("generation aborted");
         }
-        log.push(`evaluate ${stepsDone}`);
-        return {
-          type: "evaluation",
-          method: "align",
-          step: stepsDone,
-          attributes: [],
-          elapsedMs: 0,
-          evaluationShare: 0,
-        };
+        return counting.evaluate(settings, stepsDone, target);
       },
-    });
+    };
     const { events, summary } = await drive(
       { steps: 5, stateFile, signal: controller.signal, evaluation: { ...evaluation, every: 1 } },
       run,
