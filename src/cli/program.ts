@@ -4,6 +4,7 @@ import { registerAuditCommand } from "./commands/audit";
 import { registerBackendCommand } from "./commands/backend";
 import { registerCheckpointCommand } from "./commands/checkpoint";
 import { registerClassifierCommand } from "./commands/classifier";
+import { registerCompareCommand } from "./commands/compare";
 import { registerDatasetCommand } from "./commands/dataset";
 import { registerEvaluateCommand } from "./commands/evaluate";
 import { registerFinetuneCommand } from "./commands/finetune";
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerBackendCommand(program);
   registerCheckpointCommand(program);
   registerClassifierCommand(program);
+  registerCompareCommand(program);
   registerDatasetCommand(program);
   registerEvaluateCommand(program);
   registerFinetuneCommand(program);

@@ -9,10 +9,7 @@ import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
-import { defineAttribute, INTERSECTION_SEPARATOR } from "../../data/subgroups";
-import { distributionalAlignment } from "../../methods/distributionalAlignment";
-import { fairBayesianPerturbation } from "../../methods/fairBayesianPerturbation";
-import { labelledPresetExamples } from "../../methods/labelledExamples";
+import { INTERSECTION_SEPARATOR } from "../../data/subgroups";
 import type {
   MethodEvaluationEvent,
   MethodEvent,
@@ -21,10 +18,9 @@ import type {
 } from "../../methods/methodEvents";
 import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
 import type { TargetSlots } from "../../methods/optimalTransportTargets";
-import { subgroupAlignedTuning } from "../../methods/subgroupAlignedTuning";
+import { componentAttributes, startFix } from "../../methods/startFix";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { resetDenoiser } from "../../pipeline/resetDenoiser";
-import { trainingPreset } from "../../pipeline/presets";
 import { checkOutputFile } from "../../io/outputPath";
 import { checkImageCount } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
@@ -233,10 +229,12 @@ export function registerFinetuneCommand(program: Command): void {
       const target = targetsForClassifier(targetSpecs, classifier);
       const interrupt = interruptOnCtrlC("finishing the current step, then saving state…");
       try {
-        const events = methodEvents(method, model, classifier, tuning, {
+        const events = startFix(method, model, classifier, {
           ...common,
+          ...tuning,
           prompts,
           target,
+          classifier,
           signal: interrupt.signal,
         });
         const { aborted, saved } = await showEvents(events, method, steps);
@@ -268,20 +266,6 @@ export function registerFinetuneCommand(program: Command): void {
         classifier.dispose();
       }
     });
-}
-
-interface CommonSettings {
-  steps: number;
-  seed: number;
-  batchSize?: number;
-  learningRate?: number;
-  stateFile: string;
-  restart: boolean;
-  checkpointEvery?: number;
-  evaluation: MethodEvaluationOptions;
-  prompts: string[];
-  target: TargetDistributions;
-  signal: AbortSignal;
 }
 
 function targetSlotsValue(text: string): TargetSlots {
@@ -323,63 +307,8 @@ function tuningSettings(opts: FinetuneOptions) {
   } as const;
 }
 
-type TuningSettings = ReturnType<typeof tuningSettings>;
-
-/** Starts the chosen method with the command's settings. */
-function methodEvents(
-  method: MethodName,
-  model: LatentDiffusionModel,
-  classifier: SubgroupClassifier,
-  tuning: TuningSettings,
-  common: CommonSettings,
-): AsyncGenerator<MethodEvent, unknown> {
-  const { prompts, target, ...shared } = common;
-  const getTarget = () => target;
-  if (method === "align") {
-    return distributionalAlignment(model, classifier, {
-      ...shared,
-      prompts,
-      target: getTarget,
-      trainable: tuning.trainable,
-      rank: tuning.rank,
-      gradient: tuning.gradient,
-      sampler: tuning.sampler,
-      gradientSteps: tuning.gradientSteps,
-      semanticWeight: tuning.semanticWeight,
-      threshold: tuning.threshold,
-      targetSlots: tuning.targetSlots,
-    });
-  }
-  if (method === "subgroup") {
-    return subgroupAlignedTuning(model, classifier, {
-      ...shared,
-      prompts,
-      target: getTarget,
-      rank: tuning.rank,
-      sampler: tuning.sampler,
-      consistencyWeight: tuning.consistencyWeight,
-      confidenceWeight: tuning.confidenceWeight,
-      emaDecay: tuning.emaDecay,
-    });
-  }
-  // perturb: the preset's own training images, labelled with their groups.
-  const presetName = typeof model.info.preset === "string" ? model.info.preset : "cxr-mini";
-  const preset = trainingPreset(presetName);
-  const examples = labelledPresetExamples(preset, tuning.cohortSize ?? preset.cohortSize);
-  const attributes = componentAttributes(target).map((name) =>
-    defineAttribute(name, classifier.task(name).classes),
-  );
-  return fairBayesianPerturbation(model, {
-    ...shared,
-    examples,
-    attributes,
-    target: getTarget,
-    classifier,
-  });
-}
-
 /** The targets checked against the classifier's groups (intersections included). */
-function targetsForClassifier(
+export function targetsForClassifier(
   specs: TargetDistributions,
   classifier: SubgroupClassifier,
 ): TargetDistributions {
@@ -393,12 +322,6 @@ function targetsForClassifier(
   );
   return checkTargets(specs, groupsOf);
 }
-
-/** The single attributes a target names (an intersection's components included). */
-function componentAttributes(target: TargetDistributions): string[] {
-  return [...new Set(Object.keys(target).flatMap((a) => a.split(INTERSECTION_SEPARATOR)))];
-}
-
 /** Progress bar per step, evaluation lines; whether the run was aborted, and its last state. */
 async function showEvents(
   events: AsyncGenerator<MethodEvent, unknown>,
