@@ -1,5 +1,8 @@
 /** The `fairdiff` program with every subcommand registered (the CLI and its tests build it). */
 import { Command } from "commander";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { packageRoot } from "../features/packageRoot";
 import { registerAuditCommand } from "./commands/audit";
 import { registerBackendCommand } from "./commands/backend";
 import { registerCheckpointCommand } from "./commands/checkpoint";
@@ -18,7 +21,8 @@ export function createProgram(): Command {
   const program = new Command();
   program
     .name("fairdiff")
-    .description("Study and fix subgroup bias in text-to-medical-image diffusion models");
+    .description("Study and fix subgroup bias in text-to-medical-image diffusion models")
+    .version(packageVersion(), "-V, --version", "print fairdiff's version");
 
   registerAuditCommand(program);
   registerBackendCommand(program);
@@ -34,4 +38,10 @@ export function createProgram(): Command {
   registerStartCommand(program);
   registerTrainCommand(program);
   return program;
+}
+
+/** The version in the package's own package.json (the one the running code came with). */
+export function packageVersion(): string {
+  const manifest = path.join(packageRoot(__dirname), "package.json");
+  return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version;
 }

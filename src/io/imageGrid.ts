@@ -7,7 +7,7 @@ export function tileImages(
 ): RasterImage {
   if (images.length === 0) throw new Error("no images to tile");
   const { width, height, channels } = images[0];
-  const columns = options.columns ?? Math.ceil(Math.sqrt(images.length));
+  const columns = options.columns ?? gridColumns(images.length);
   const rows = Math.ceil(images.length / columns);
   const gap = options.gap ?? 2;
   const scale = options.scale ?? 1;
@@ -36,6 +36,18 @@ export function tileImages(
     }
   });
   return out;
+}
+
+/**
+ * Columns for n images: the squarest layout with no empty cell (8 → 4 × 2, not 3 × 3 with a grey
+ * hole), else ⌈√n⌉ columns when no layout up to twice as wide fills exactly.
+ */
+export function gridColumns(n: number): number {
+  const square = Math.ceil(Math.sqrt(n));
+  for (let columns = square; columns <= 2 * square; columns++) {
+    if (n % columns === 0) return columns;
+  }
+  return square;
 }
 
 /** A [B, H, W, C] array in [0, 1] (as generated) → one RasterImage per image. */

@@ -20,7 +20,8 @@ const PAGE_CSS = `
 .fd-study td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .fd-study .fd-headline { font-size: 1.1em; background: #f6f8fa; padding: 0.6em 0.9em; border-left: 4px solid #4c78a8; }
 .fd-study .fd-muted { color: #57606a; }
-.fd-study .fd-better { color: #1a7f37; font-weight: bold; }
+.fd-study .fd-met { color: #1a7f37; font-weight: bold; }
+.fd-study .fd-better { color: #9a6700; font-weight: bold; }
 .fd-study .fd-worse { color: #cf222e; font-weight: bold; }
 .fd-study details { margin: 1em 0; }
 .fd-study summary { cursor: pointer; font-weight: bold; }
@@ -32,6 +33,17 @@ const num = (v: number | undefined, digits = 3) =>
   v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : "–";
 const withInterval = (i: Interval) =>
   `${pct(i.estimate)} <span class="fd-muted">[${pct(i.lower)}, ${pct(i.upper)}]</span>`;
+
+/** A bias this low counts as on target (the issues' done-when threshold for two groups). */
+const ON_TARGET_BIAS = 0.1;
+
+/** Green only on target: a bias that fell from 0.833 to 0.500 is better, not fixed. */
+function biasChangeClass(before: number, after: number): string {
+  if (after <= ON_TARGET_BIAS) return "fd-met";
+  if (after < before) return "fd-better";
+  if (after > before) return "fd-worse";
+  return "";
+}
 
 function attributeTable(before: StudyAttribute, after: StudyAttribute): string {
   const rows = before.groups.map((g, i) => {
@@ -47,12 +59,7 @@ function attributeTable(before: StudyAttribute, after: StudyAttribute): string {
         : "",
     ].join("");
   });
-  const biasClass =
-    after.bias.estimate < before.bias.estimate
-      ? "fd-better"
-      : after.bias.estimate > before.bias.estimate
-        ? "fd-worse"
-        : "";
+  const biasClass = biasChangeClass(before.bias.estimate, after.bias.estimate);
   const quality = before.fidByGroup && after.fidByGroup;
   return `<table>
 <tr><th>group</th><th>target</th><th>before: share [95 % CI]</th><th>after: share [95 % CI]</th><th>error-aware share</th>${quality ? "<th>FID per group</th>" : ""}</tr>
@@ -94,8 +101,7 @@ function headline(input: StudyPageInput): string {
   const after = input.after.attributes.find((a) => a.attribute === fixed)!;
   const shares = (a: StudyAttribute) =>
     a.groups.map((g, i) => `${escapeHtml(g)} ${pct(a.shares[i].estimate)}`).join(" / ");
-  const better = input.headline.biasAfter < input.headline.biasBefore;
-  return `<p class="fd-headline">Asked for “${escapeHtml(input.settings.prompt)}” — a prompt that names no ${escapeHtml(fixed)} — the model as shipped drew <b>${shares(before)}</b> (bias ${num(input.headline.biasBefore)}). After ${input.training.steps.length} steps of Method 1 (distributional alignment) toward a uniform ${escapeHtml(fixed)} target it draws <b>${shares(after)}</b> (bias <span class="${better ? "fd-better" : "fd-worse"}">${num(input.headline.biasAfter)}</span>).</p>`;
+  return `<p class="fd-headline">Asked for “${escapeHtml(input.settings.prompt)}” — a prompt that names no ${escapeHtml(fixed)} — the model as shipped drew <b>${shares(before)}</b> (bias ${num(input.headline.biasBefore)}). After ${input.training.steps.length} steps of Method 1 (distributional alignment) toward a uniform ${escapeHtml(fixed)} target it draws <b>${shares(after)}</b> (bias <span class="${biasChangeClass(input.headline.biasBefore, input.headline.biasAfter)}">${num(input.headline.biasAfter)}</span>; green means within ${ON_TARGET_BIAS} of the target, amber lower than before but not there yet).</p>`;
 }
 
 function trainingCharts(input: StudyPageInput): string {

@@ -69,6 +69,11 @@ test("the quick headless study writes a self-contained before/after page and low
   expect(html.match(/<svg /g)?.length ?? 0).toBeGreaterThanOrEqual(4);
   expect(html).toContain(result.headline.biasBefore.toFixed(3));
   expect(html).toContain(result.headline.biasAfter.toFixed(3));
+  // Green only when on target (bias ≤ 0.1); lower but still off target is amber, not green.
+  const headlineClass = html.match(
+    new RegExp(`<span class="(fd-[a-z]+)">${result.headline.biasAfter.toFixed(3)}</span>`),
+  )?.[1];
+  expect(headlineClass).toBe(result.headline.biasAfter <= 0.1 ? "fd-met" : "fd-better");
 
   // What a person sees in the terminal: the headline numbers and where the page is.
   expect(run.stdout).toContain(

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { useBackend } from "../../src/backend";
-import { rastersFromBatch, tileImages } from "../../src/io/imageGrid";
+import { gridColumns, rastersFromBatch, tileImages } from "../../src/io/imageGrid";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { CXR_MINI, trainingPreset } from "../../src/pipeline/presets";
 import { trainPreset } from "../../src/pipeline/trainPreset";
@@ -69,4 +69,11 @@ test("tileImages lays images out row-major with gaps and magnification", () => {
   expect(grid.data[1 * grid.width + 1 + 4 + 1]).toBeCloseTo(0.5);
   expect(grid.data[2 * grid.width + 2]).toBeCloseTo(0.1);
   expect(() => tileImages([])).toThrow(/no images/);
+  // Default layout: no empty cell where a near-square layout fills exactly.
+  expect([1, 2, 4, 6, 8, 9, 12, 16, 7].map(gridColumns)).toEqual([1, 2, 2, 3, 4, 3, 4, 4, 3]);
+  const eight = tileImages(
+    Array.from({ length: 8 }, () => images[0]),
+    { gap: 0 },
+  );
+  expect([eight.width, eight.height]).toEqual([4 * images[0].width, 2 * images[0].height]);
 });

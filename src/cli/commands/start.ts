@@ -177,7 +177,10 @@ async function openLab(opts: StartOptions, command: Command): Promise<void> {
     displayName: "fairdiff (TypeScript)",
     interruptMode: "signal",
   });
-  console.log(`kernelspec "fairdiff" installed in ${kernelDir}`);
+  console.log(
+    `kernelspec "fairdiff" installed in ${kernelDir}: it starts the kernel from this folder (${packageRoot(__dirname)}), ` +
+      "so moving or deleting the folder breaks it; jupyter kernelspec remove fairdiff removes it",
+  );
   console.log(
     `FairDiff Lab: JupyterLab with the fairdiff kernel and widgets, on ${notebooks}.\n` +
       "Open the URL printed below (it carries the access token); start with 01-audit.ipynb.\n" +
