@@ -123,6 +123,12 @@ export class MetricsPlotView extends PlotView {
     this.el.appendChild(header);
     this.mountPlot(this.el);
     this.listenTo(this.model, "fd:reset", () => void this.serial(() => this.draw()));
+    // The kernel renames an axis when a new kind of series joins it (KID beside bias).
+    this.listenTo(
+      this.model,
+      "change:left_title change:right_title",
+      () => void this.serial(() => this.draw()),
+    );
     this.listenTo(
       this.model,
       "fd:append",

@@ -1,6 +1,6 @@
 /**
  * MetricsPlot (kernel side): named series against step (FID, ES-FID, per-group FID on the left
- * axis; bias on the right). Points are streamed: each flush sends only the new (step, value)
+ * axis; bias, and KID when measured, on the right). Points are streamed: each flush sends only the new (step, value)
  * pairs as Float64 buffers in one custom message, at most every 50 ms (the kernel's live-update
  * coalescing), and the frontend extends its traces. The full series also sit in the widget state,
  * so a frontend that (re)connects later gets everything.
@@ -83,6 +83,12 @@ export class MetricsPlot extends Widget<State> {
     }
     this.setQuietly({ traces, data });
     runtime().iopub.live.schedule(`widget-points:${this.modelId}`, () => this.sendPoints());
+  }
+
+  /** Renames an axis (e.g. once KID joins bias on the right). */
+  setAxisTitle(axis: Axis, title: string): void {
+    if (axis === "left") this.set({ left_title: title });
+    else this.set({ right_title: title });
   }
 
   /** Each trace's last point in words; one line chart per axis that has points. */

@@ -3,8 +3,9 @@
  * a SubgroupHistogram, a MetricsPlot and a SampleGrid. It follows any AsyncIterable of the
  * mitigation methods' events, so it does not care which method runs:
  *   step events       → bias estimates on the metrics plot, progress and losses in the status;
- *   evaluation events → audited shares in the histogram, FID / ES-FID / per-group FID and audited
- *                       bias on the metrics plot.
+ *   evaluation events → audited shares in the histogram, FID / ES-FID / per-group FID (left axis)
+ *                       and audited bias, KID and per-group KID when measured (right axis) on
+ *                       the metrics plot.
  * Stop aborts the run's AbortController; Start calls the `start` function given, if any.
  * Every part coalesces its own updates, so a fast loop cannot flood iopub.
  */
@@ -229,6 +230,18 @@ export class TrainingDashboard extends Widget<State> {
         g.groups.forEach((group, i) => (fid[`FID ${g.attribute}=${group}`] = g.perGroup[i].value));
       }
       this.metrics.push(event.step, fid, "left");
+      // KID is small (often 1e-3 … 1) like bias, so it shares the right axis, not FID's.
+      const kid: Record<string, number> = {};
+      if (quality.overallKid) kid.KID = quality.overallKid.value;
+      for (const g of quality.byAttribute) {
+        g.perGroupKid?.forEach(
+          (figure, i) => (kid[`KID ${g.attribute}=${g.groups[i]}`] = figure.value),
+        );
+      }
+      if (Object.keys(kid).length > 0) {
+        this.metrics.setAxisTitle("right", "bias · KID");
+        this.metrics.push(event.step, kid, "right");
+      }
     }
   }
 }

@@ -4,6 +4,10 @@
  *
  * Numbers: JSON has no NaN or ±Infinity, so a number field may also hold the strings "NaN",
  * "Infinity" or "-Infinity" (e.g. the FID of a group with too few images is "NaN").
+ *
+ * Versioning: a field added within a version is optional (e.g. KID, `quality.overallKid` and
+ * `perGroupKid`), so every report written under that version still loads; the version changes
+ * only when a field a reader needs changes or goes.
  */
 import type { QualityAudit } from "./qualityTypes";
 import type { PromptRepresentation } from "./representationAudit";

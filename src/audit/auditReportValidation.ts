@@ -157,6 +157,16 @@ function fidFigure(value: unknown, path: string): void {
   if (o.interval !== undefined) interval(o.interval, `${path}.interval`);
 }
 
+/** KID figures are optional throughout: reports written before KID existed have none. */
+function kidFigure(value: unknown, path: string): void {
+  const o = object(value, path);
+  num(o, "value", path);
+  num(o, "nGenerated", path);
+  num(o, "nReal", path);
+  num(o, "subsets", path);
+  if (o.interval !== undefined) interval(o.interval, `${path}.interval`);
+}
+
 function quality(value: unknown, path: string): void {
   const o = object(value, path);
   const extractor = object(present(o, "extractor", path), `${path}.extractor`);
@@ -165,11 +175,14 @@ function quality(value: unknown, path: string): void {
   num(extractor, "dimension", `${path}.extractor`);
   str(extractor, "description", `${path}.extractor`);
   fidFigure(present(o, "overall", path), `${path}.overall`);
+  if (o.overallKid !== undefined) kidFigure(o.overallKid, `${path}.overallKid`);
   list(o, "byAttribute", path, (item, p) => {
     const g = object(item, p);
     str(g, "attribute", p);
     const k = strings(g, "groups", p).length;
     sameLength(`${p}.perGroup`, "figures", list(g, "perGroup", p, fidFigure).length, k);
+    if (g.perGroupKid !== undefined)
+      sameLength(`${p}.perGroupKid`, "KID figures", list(g, "perGroupKid", p, kidFigure).length, k);
     num(g, "esFid", p);
     strings(g, "notes", p);
   });

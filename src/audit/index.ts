@@ -38,7 +38,13 @@ export {
 export { sha256File, sha256Images, sha256Weights } from "./runFingerprints";
 export { escapeHtml, escapeMarkdown } from "./reportText";
 export { auditQuality, type QualityAuditOptions, type QualityProgress } from "./qualityAudit";
-export type { ClinicalCorrelation, FidFigure, GroupQuality, QualityAudit } from "./qualityTypes";
+export type {
+  ClinicalCorrelation,
+  FidFigure,
+  GroupQuality,
+  KidFigure,
+  QualityAudit,
+} from "./qualityTypes";
 export {
   clinicalCorrelation,
   sharedFindings,
@@ -55,7 +61,9 @@ export {
 } from "./qualityImageSet";
 export {
   fidOfRows,
+  kidOfRows,
   statisticsOfRows,
   type FeatureMatrix,
   type FidBootstrapOptions,
+  type KidOptions,
 } from "./qualityFid";

@@ -1,6 +1,6 @@
 /**
  * The quality audit: is image quality equal across subgroups? (FairDiffusion's per-group FID and
- * clinical semantic correlation, METHODS.md "Quality metrics".)
+ * clinical semantic correlation, METHODS.md "Quality metrics"; KID beside every FID.)
  *
  * Design:
  * - Real images come with their labels — attribute → group, finding → 0/1 — e.g. a held-out draw
@@ -22,14 +22,26 @@
  *   rare group's FID is higher for that reason alone. `equalGroupSizes` subsamples every group
  *   of an attribute (both sides, seeded) to the smallest group's size, so group figures compare
  *   like with like; notes flag unequal sizes and n ≤ d otherwise.
+ * - KID (Bińkowski et al.; `src/fairness/kernelInceptionDistance.ts`) beside every FID, on by
+ *   default: unbiased at any n, so small groups do not read worse for their size alone, with a
+ *   seeded half-sampling interval. Cheap next to generation (O(n² d) on the features).
+ * - Intersections (e.g. sex × race) get the same per-group figures as single attributes, in
+ *   entries named "sex×race" with groups "Female×Asian"… (the naming of `src/data/subgroups.ts`).
  * - Optional bootstrap interval (generated and real resampled apart), cheap for d ≤ ~100.
  * - Clinical semantic correlation (`clinicalCorrelation.ts`) when `clinical` is given: a finding
  *   classifier trained on the generated images only, tested on the real ones.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { MedicalSample } from "../data/medicalSample";
-import { defineAttribute, type SensitiveAttribute } from "../data/subgroups";
+import {
+  defineAttribute,
+  INTERSECTION_SEPARATOR,
+  intersectAttributes,
+  type GroupAssignment,
+  type SensitiveAttribute,
+} from "../data/subgroups";
 import { equityScaledFid } from "../fairness/equityScaled";
+import { assertLevel, assertPositiveInteger } from "../fairness/validation";
 import { defaultFeatureExtractor } from "../features/projectEncoderExtractor";
 import type { FeatureExtractor } from "../features/featureExtractor";
 import type { RasterImage } from "../io/rasterImage";
@@ -37,7 +49,13 @@ import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { generateImages, type GenerateOptions } from "../pipeline/textToImage";
 import { createRng, hashString } from "../util/random";
 import { clinicalCorrelation, type ClinicalOptions } from "./clinicalCorrelation";
-import { fidOfRows, type FeatureMatrix, type FidBootstrapOptions } from "./qualityFid";
+import {
+  fidOfRows,
+  kidOfRows,
+  type FeatureMatrix,
+  type FidBootstrapOptions,
+  type KidOptions,
+} from "./qualityFid";
 import {
   checkLabelledImages,
   imageBatch,
@@ -47,7 +65,7 @@ import {
   labelsFromPrompts,
   type LabelledImages,
 } from "./qualityImageSet";
-import type { FidFigure, GroupQuality, QualityAudit } from "./qualityTypes";
+import type { FidFigure, GroupQuality, KidFigure, QualityAudit } from "./qualityTypes";
 
 export interface QualityProgress {
   stage: "generating" | "features" | "clinical";
@@ -69,6 +87,12 @@ export interface QualityAuditOptions {
    * the generated images' prompts name too.
    */
   attributes?: readonly (string | SensitiveAttribute)[];
+  /**
+   * Intersections to break FID and KID down by too, each a list of attribute names, e.g.
+   * [["sex", "race"]] for an entry "sex×race" with groups "Female×Asian"…; each component's
+   * groups as for `attributes`. Always audited once asked for.
+   */
+  intersections?: readonly (readonly string[])[];
   generation?: Pick<GenerateOptions, "steps" | "guidanceScale" | "scheduler" | "eta" | "batchSize">;
   /** Images per feature-extraction call (default 64). */
   batchSize?: number;
@@ -78,6 +102,11 @@ export interface QualityAuditOptions {
   equalGroupSizes?: boolean;
   /** Percentile bootstrap of every FID figure (default: none). */
   bootstrap?: { resamples: number; level?: number };
+  /**
+   * KID beside every FID (default on: `true`, 100 half-samples, level 0.95); `false` turns it
+   * off. Half-samples and level of its interval may be given.
+   */
+  kid?: boolean | { subsets?: number; level?: number };
   /** Clinical semantic correlation (default: not run). `true` = default options. */
   clinical?: ClinicalOptions | boolean;
   signal?: AbortSignal;
@@ -94,6 +123,19 @@ function subSeed(seed: number, label: string): number {
   return (seed ^ hashString(label)) >>> 0;
 }
 
+/** An attribute named but not defined: its groups are those seen among the real images. */
+function attributeFromReal(name: string, real: LabelledImages): SensitiveAttribute {
+  const groups = [
+    ...new Set(real.attributes.map((a) => a[name]).filter((g) => g !== undefined)),
+  ].sort();
+  if (groups.length < 2) {
+    throw new Error(
+      `attribute "${name}" has ${groups.length} group(s) among the real images ([${groups.join(", ")}]); per-group FID needs at least 2`,
+    );
+  }
+  return defineAttribute(name, groups);
+}
+
 function resolveAttributes(
   requested: QualityAuditOptions["attributes"],
   real: LabelledImages,
@@ -104,16 +146,52 @@ function resolveAttributes(
   return names.map((name, k) => {
     const given = requested?.[k];
     if (given !== undefined && typeof given !== "string") return given;
-    const groups = [
-      ...new Set(real.attributes.map((a) => a[name]).filter((g) => g !== undefined)),
-    ].sort();
-    if (groups.length < 2) {
+    return attributeFromReal(name, real);
+  });
+}
+
+/** Each intersection from its components: defined ones as given, others from the real images. */
+function resolveIntersections(
+  requested: QualityAuditOptions["intersections"],
+  attributes: readonly SensitiveAttribute[],
+  real: LabelledImages,
+): SensitiveAttribute[] {
+  return (requested ?? []).map((names, k) => {
+    if (!Array.isArray(names) || names.length < 2 || new Set(names).size !== names.length) {
       throw new Error(
-        `attribute "${name}" has ${groups.length} group(s) among the real images ([${groups.join(", ")}]); per-group FID needs at least 2`,
+        `intersections[${k}] = ${JSON.stringify(names)} must name two or more different attributes, e.g. ["sex", "race"]`,
       );
     }
-    return defineAttribute(name, groups);
+    try {
+      return intersectAttributes(
+        ...names.map(
+          (name) => attributes.find((a) => a.name === name) ?? attributeFromReal(name, real),
+        ),
+      );
+    } catch (error) {
+      throw new Error(
+        `intersections[${k}] (${names.join(INTERSECTION_SEPARATOR)}): ${(error as Error).message}`,
+      );
+    }
   });
+}
+
+/** The KID options the audit runs with, or undefined when KID is off; checked before any work. */
+function resolveKid(kid: QualityAuditOptions["kid"]): Omit<KidOptions, "seed"> | undefined {
+  if (kid === false) return undefined;
+  if (kid === undefined || kid === true) return {};
+  if (typeof kid !== "object" || kid === null) {
+    throw new Error(`kid must be true, false or { subsets?, level? }, got ${String(kid)}`);
+  }
+  if (kid.subsets !== undefined) assertPositiveInteger(kid.subsets, "kid.subsets");
+  if (kid.level !== undefined) {
+    try {
+      assertLevel(kid.level);
+    } catch {
+      throw new Error(`kid.level must be in (0, 1), got ${String(kid.level)}`);
+    }
+  }
+  return { subsets: kid.subsets, level: kid.level };
 }
 
 /** The extractor's features of a batch, checking it gave one row of `dimension` per image. */
@@ -233,16 +311,26 @@ async function generateCounterparts(
   };
 }
 
-function rowsWhere(set: LabelledImages, attribute: string, group: string): number[] {
+/** The image's group under `attribute` ("Female×Asian" for an intersection), if it has one. */
+function groupName(attribute: SensitiveAttribute, assignment: GroupAssignment): string | undefined {
+  const parts = (attribute.components ?? [attribute]).map((c) => assignment[c.name]);
+  return parts.some((p) => p === undefined) ? undefined : parts.join(INTERSECTION_SEPARATOR);
+}
+
+function rowsWhere(set: LabelledImages, attribute: SensitiveAttribute, group: string): number[] {
   const rows: number[] = [];
   set.attributes.forEach((a, i) => {
-    if (a[attribute] === group) rows.push(i);
+    if (groupName(attribute, a) === group) rows.push(i);
   });
   return rows;
 }
 
 function missingFigure(nGenerated: number, nReal: number): FidFigure {
   return { value: Number.NaN, nGenerated, nReal };
+}
+
+function missingKid(nGenerated: number, nReal: number): KidFigure {
+  return { value: Number.NaN, nGenerated, nReal, subsets: 0 };
 }
 
 function groupQuality(
@@ -252,19 +340,20 @@ function groupQuality(
   real: { set: LabelledImages; features: FeatureMatrix },
   options: QualityAuditOptions,
   minGroupImages: number,
+  kid: Omit<KidOptions, "seed"> | undefined,
 ): GroupQuality {
   const notes: string[] = [];
   const d = real.features.dimension;
   const groups = [...attribute.groups];
-  let generatedRows = groups.map((g) => rowsWhere(generated.set, attribute.name, g));
-  let realRows = groups.map((g) => rowsWhere(real.set, attribute.name, g));
+  let generatedRows = groups.map((g) => rowsWhere(generated.set, attribute, g));
+  let realRows = groups.map((g) => rowsWhere(real.set, attribute, g));
   const enough = groups.map(
     (_, k) => generatedRows[k].length >= minGroupImages && realRows[k].length >= minGroupImages,
   );
   groups.forEach((g, k) => {
     if (!enough[k]) {
       notes.push(
-        `${attribute.name} = ${g}: ${generatedRows[k].length} generated and ${realRows[k].length} real images, fewer than ${minGroupImages} on a side; no FID`,
+        `${attribute.name} = ${g}: ${generatedRows[k].length} generated and ${realRows[k].length} real images, fewer than ${minGroupImages} on a side; no FID${kid ? " or KID" : ""}`,
       );
     }
   });
@@ -290,7 +379,7 @@ function groupQuality(
     const sizes = groups.flatMap((_, k) => (enough[k] ? [realRows[k].length] : []));
     if (sizes.length > 1 && Math.max(...sizes) > 1.5 * Math.min(...sizes)) {
       notes.push(
-        `${attribute.name}: group sizes differ (${sizes.join(", ")} real images); FID is biased upward at small n, so smaller groups read worse — use equalGroupSizes to compare like with like`,
+        `${attribute.name}: group sizes differ (${sizes.join(", ")} real images); FID is biased upward at small n, so smaller groups read worse — ${kid ? "KID is not, compare groups by KID, or " : ""}use equalGroupSizes to compare like with like`,
       );
     }
   }
@@ -308,6 +397,20 @@ function groupQuality(
     };
     return fidOfRows(generated.features, generatedRows[k], real.features, realRows[k], bootstrap);
   });
+  const perGroupKid = kid
+    ? groups.map((g, k) => {
+        if (!enough[k]) return missingKid(generatedRows[k].length, realRows[k].length);
+        if (generatedRows[k].length < 4 || realRows[k].length < 4) {
+          notes.push(
+            `${attribute.name} = ${g}: fewer than 4 images on a side; KID without interval`,
+          );
+        }
+        return kidOfRows(generated.features, generatedRows[k], real.features, realRows[k], {
+          ...kid,
+          seed: subSeed(options.seed, `quality:kid:${attribute.name}:${g}`),
+        });
+      })
+    : undefined;
   const finite: Record<string, number> = {};
   groups.forEach((g, k) => {
     if (Number.isFinite(perGroup[k].value)) finite[g] = perGroup[k].value;
@@ -320,6 +423,7 @@ function groupQuality(
     attribute: attribute.name,
     groups,
     perGroup,
+    ...(perGroupKid ? { perGroupKid } : {}),
     esFid: counted > 0 ? equityScaledFid(overall, finite) : Number.NaN,
     notes,
   };
@@ -349,6 +453,8 @@ export async function auditQuality(
   }
   if (nReal < 2) throw new Error(`a covariance needs at least 2 real images, got ${nReal}`);
   const attributes = resolveAttributes(options.attributes, real);
+  const intersections = resolveIntersections(options.intersections, attributes, real);
+  const kid = resolveKid(options.kid);
   const findings = [...new Set(real.labels.flatMap((l) => Object.keys(l)))];
   const clinicalOptions: ClinicalOptions | undefined =
     options.clinical === true ? {} : options.clinical || undefined;
@@ -411,19 +517,26 @@ export async function auditQuality(
         seed: subSeed(options.seed, "quality:bootstrap"),
       },
     );
+    const overallKid =
+      kid &&
+      kidOfRows(generated.features, allGenerated, realFeatures, allReal, {
+        ...kid,
+        seed: subSeed(options.seed, "quality:kid"),
+      });
     const realSide = { set: real, features: realFeatures };
     // By default, only attributes the generated images carry too (prompts that never name an
     // age band give no per-group figure for it); an attribute asked for by name is always kept.
     const audited = options.attributes
       ? attributes
       : attributes.filter((a) => generated.set.attributes.some((g) => g[a.name] !== undefined));
-    const byAttribute = audited.map((attribute) =>
-      groupQuality(attribute, overall.value, generated, realSide, options, minGroupImages),
+    const byAttribute = [...audited, ...intersections].map((attribute) =>
+      groupQuality(attribute, overall.value, generated, realSide, options, minGroupImages, kid),
     );
 
     const result: QualityAudit = {
       extractor: { ...extractor.info },
       overall,
+      ...(overallKid ? { overallKid } : {}),
       byAttribute,
       elapsedMs: 0,
     };

@@ -1,6 +1,7 @@
 /**
- * FID figures from per-image features: the Fréchet distance between the generated rows and the
- * real rows of a feature matrix, with an optional two-sample percentile bootstrap.
+ * FID and KID figures from per-image features: the Fréchet distance between the generated rows
+ * and the real rows of a feature matrix, with an optional two-sample bootstrap, and the Kernel
+ * Inception Distance of the same rows with its half-sampling interval.
  *
  * The bootstrap resamples generated and real images independently, with replacement, and
  * recomputes the distance. FID is biased upward (by roughly tr Σ / n per side), and a resample —
@@ -16,17 +17,15 @@ import {
   addFeatures,
   type FeatureStatistics,
 } from "../fairness/featureStatistics";
+import { gatherRows, type FeatureMatrix } from "../fairness/featureMatrix";
 import { frechetDistance } from "../fairness/frechetDistance";
 import { quantileOfSorted, resampleIndices } from "../fairness/bootstrap";
 import type { Interval } from "../fairness/interval";
+import { DEFAULT_KID_SUBSETS, kernelInceptionDistance } from "../fairness/kernelInceptionDistance";
 import { createRng } from "../util/random";
-import type { FidFigure } from "./qualityTypes";
+import type { FidFigure, KidFigure } from "./qualityTypes";
 
-/** Row-major n × dimension features of one image set. */
-export interface FeatureMatrix {
-  values: Float64Array;
-  dimension: number;
-}
+export type { FeatureMatrix } from "../fairness/featureMatrix";
 
 export interface FidBootstrapOptions {
   resamples: number;
@@ -39,14 +38,8 @@ export function statisticsOfRows(
   features: FeatureMatrix,
   rows?: ArrayLike<number>,
 ): FeatureStatistics {
-  const { values, dimension: d } = features;
-  const stats = emptyFeatureStatistics(d);
-  if (!rows) return addFeatures(stats, values);
-  const picked = new Float64Array(rows.length * d);
-  for (let i = 0; i < rows.length; i++) {
-    picked.set(values.subarray(rows[i] * d, (rows[i] + 1) * d), i * d);
-  }
-  return addFeatures(stats, picked);
+  const stats = emptyFeatureStatistics(features.dimension);
+  return addFeatures(stats, rows ? gatherRows(features, rows) : features.values);
 }
 
 /** FID of generated rows against real rows (both need ≥ 2 rows). */
@@ -111,5 +104,41 @@ function bootstrapFid(
     method: "basic-bootstrap (generated and real resampled apart)",
     resamples,
     seed,
+  };
+}
+
+export interface KidOptions {
+  /** Half-samples behind the interval (default 100). */
+  subsets?: number;
+  level?: number;
+  seed: number;
+}
+
+/**
+ * KID of generated rows against real rows (both need ≥ 2 rows), with its half-sampling interval
+ * when both sides have the 4 rows that needs (`subsets` 0 on the figure otherwise).
+ */
+export function kidOfRows(
+  generated: FeatureMatrix,
+  generatedRows: ArrayLike<number>,
+  real: FeatureMatrix,
+  realRows: ArrayLike<number>,
+  options: KidOptions,
+): KidFigure {
+  const subsets = options.subsets ?? DEFAULT_KID_SUBSETS;
+  const withInterval = generatedRows.length >= 4 && realRows.length >= 4;
+  const kid = kernelInceptionDistance(
+    generated,
+    generatedRows,
+    real,
+    realRows,
+    withInterval ? { subsets, level: options.level, seed: options.seed } : undefined,
+  );
+  return {
+    value: kid.value,
+    nGenerated: kid.nGenerated,
+    nReal: kid.nReal,
+    subsets: kid.interval ? subsets : 0,
+    ...(kid.interval ? { interval: kid.interval } : {}),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The shapes of the quality audit's results (FID overall and per group, ES-FID, clinical
+ * The shapes of the quality audit's results (FID and KID overall and per group, ES-FID, clinical
  * semantic correlation). Kept apart from the code that computes them so the report, the methods'
  * evaluation events and the widgets can share them.
  */
@@ -23,12 +23,31 @@ export interface FidFigure {
   interval?: Interval;
 }
 
-/** FID of each group of one attribute (generated group g vs real group g) and its ES-FID. */
+/**
+ * One Kernel Inception Distance (unbiased MMD², cubic polynomial kernel) with the sample sizes
+ * behind it. Unbiased at any n, so it may be negative; small (often 1e-3 … 1).
+ */
+export interface KidFigure {
+  value: number;
+  nGenerated: number;
+  nReal: number;
+  /** Half-sampling interval (absent with fewer than 4 images on a side). */
+  interval?: Interval;
+  /** Half-samples behind the interval; 0 when there is none. */
+  subsets: number;
+}
+
+/**
+ * FID (and KID) of each group of one attribute or intersection (generated group g vs real group
+ * g) and its ES-FID. An intersection is named like "sex×race", its groups like "Female×Asian".
+ */
 export interface GroupQuality {
   attribute: string;
   groups: string[];
   /** Same order as `groups`; a group with too few images has value NaN and a note. */
   perGroup: FidFigure[];
+  /** KID beside each group's FID (same order); absent when KID was turned off. */
+  perGroupKid?: KidFigure[];
   /** ES-FID = FID + Σ_g |FID_g − FID| (fairdiff's stated definition, METHODS.md). */
   esFid: number;
   notes: string[];
@@ -50,6 +69,9 @@ export interface ClinicalCorrelation {
 export interface QualityAudit {
   extractor: FeatureExtractorInfo;
   overall: FidFigure;
+  /** KID of all generated vs all real images; absent when KID was turned off. */
+  overallKid?: KidFigure;
+  /** Single attributes first, then the intersections asked for. */
   byAttribute: GroupQuality[];
   clinical?: ClinicalCorrelation[];
   /** Wall time of the quality audit in ms (generation excluded when images were given). */

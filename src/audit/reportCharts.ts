@@ -1,12 +1,12 @@
 /**
  * Inline SVG charts for the HTML report (no scripts, no fonts to fetch): one horizontal bar
  * chart per prompt and attribute — observed share with its interval, the target marked, the
- * confusion-corrected estimate as a ring — and one per attribute of per-group FID against the
- * overall FID. Every piece of text is escaped.
+ * confusion-corrected estimate as a ring — and one per attribute of per-group FID (and KID, with
+ * its intervals) against the overall figure. Every piece of text is escaped.
  */
 import type { AttributeRepresentation } from "./attributeRepresentation";
-import type { FidFigure, GroupQuality } from "./qualityTypes";
-import { escapeHtml, fixed, percent, percentInterval } from "./reportText";
+import type { FidFigure, GroupQuality, KidFigure } from "./qualityTypes";
+import { escapeHtml, fixed, KID_LABEL, percent, percentInterval } from "./reportText";
 
 const WIDTH = 520;
 const LABEL_WIDTH = 140;
@@ -136,50 +136,117 @@ function niceMax(value: number): number {
   return 10 * power;
 }
 
-/** Per-group FID bars for one attribute, the overall FID as a dashed line. */
-export function fidChart(quality: GroupQuality, overall: FidFigure): string {
-  const k = quality.groups.length;
+/** One group's figure as a chart draws it (already in the chart's unit). */
+interface ChartFigure {
+  value: number;
+  nGenerated: number;
+  nReal: number;
+  interval?: { lower: number; upper: number };
+}
+
+interface GroupChart {
+  /** "FID", "KID ×10³": the axis, the tooltips and the legend name it. */
+  metric: string;
+  attribute: string;
+  groups: readonly string[];
+  figures: readonly ChartFigure[];
+  overall?: ChartFigure;
+}
+
+/**
+ * Bars of one metric per group with their intervals, the overall figure as a dashed line. The
+ * axis starts at 0, or below it when a figure or interval is negative (KID can be).
+ */
+function groupChart(chart: GroupChart): string {
+  const k = chart.groups.length;
   const plotBottom = TOP + k * ROW;
   const height = plotBottom + AXIS_HEIGHT + LEGEND_HEIGHT;
   const finite = [
-    overall.value,
-    ...quality.perGroup.flatMap((f) => [f.value, f.interval?.upper ?? NaN]),
+    chart.overall?.value ?? NaN,
+    ...chart.figures.flatMap((f) => [f.value, f.interval?.lower ?? NaN, f.interval?.upper ?? NaN]),
   ].filter((v) => Number.isFinite(v));
-  const max = niceMax(Math.max(0, ...finite));
-  const toX = (v: number) => PLOT_X + (Math.min(max, Math.max(0, v)) / max) * PLOT_WIDTH;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * max);
+  const high = niceMax(Math.max(0, ...finite));
+  const lowest = Math.min(0, ...finite);
+  const low = lowest < 0 ? -niceMax(-lowest) : 0;
+  const toX = (v: number) =>
+    PLOT_X + ((Math.min(high, Math.max(low, v)) - low) / (high - low)) * PLOT_WIDTH;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => low + t * (high - low));
+  const digits = high - low >= 10 ? 0 : 2;
   const parts = [
-    svgOpen(height, `FID per ${quality.attribute} group`),
+    svgOpen(height, `${chart.metric} per ${chart.attribute} group`),
     grid(ticks, toX, plotBottom),
   ];
-  quality.groups.forEach((group, i) => {
+  const x0 = toX(0);
+  chart.groups.forEach((group, i) => {
     const y = TOP + i * ROW;
     const mid = y + ROW / 2;
-    const f = quality.perGroup[i];
-    const tooltip = `${group}: FID ${fixed(f.value, 2)} (${f.nGenerated} generated vs ${f.nReal} real images)`;
+    const f = chart.figures[i];
+    const range = f.interval
+      ? ` [${fixed(f.interval.lower, digits)}, ${fixed(f.interval.upper, digits)}]`
+      : "";
+    const tooltip = `${group}: ${chart.metric} ${fixed(f.value, 2)}${range} (${f.nGenerated} generated vs ${f.nReal} real images)`;
+    const xv = toX(f.value);
     parts.push(
       `<g class="fd-group"><title>${escapeHtml(tooltip)}</title>`,
       `<text x="${LABEL_WIDTH}" y="${mid + 4}" text-anchor="end" fill="${CHART_COLORS.text}">${label(group)}</text>`,
       Number.isFinite(f.value)
-        ? `<rect class="fd-bar" x="${PLOT_X}" y="${y + 6}" width="${r(toX(f.value) - PLOT_X)}" height="${ROW - 12}" fill="${CHART_COLORS.bar}"/>`
+        ? `<rect class="fd-bar" x="${r(Math.min(x0, xv))}" y="${y + 6}" width="${r(Math.abs(xv - x0))}" height="${ROW - 12}" fill="${CHART_COLORS.bar}"/>`
         : `<text x="${PLOT_X + 4}" y="${mid + 4}" fill="${CHART_COLORS.muted}">n/a (too few images)</text>`,
       f.interval ? intervalBar(f.interval.lower, f.interval.upper, mid, toX) : "",
       `<text x="${WIDTH - VALUE_WIDTH + 8}" y="${mid + 4}" fill="${CHART_COLORS.text}">${fixed(f.value, 2)}</text>`,
       `</g>`,
     );
   });
-  if (Number.isFinite(overall.value)) {
+  const overall = chart.overall;
+  if (overall && Number.isFinite(overall.value)) {
     const x = r(toX(overall.value));
     parts.push(
       `<line class="fd-overall" x1="${x}" y1="${TOP}" x2="${x}" y2="${plotBottom}" stroke="${CHART_COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`,
     );
   }
-  parts.push(axis(plotBottom, ticks, toX, (v) => fixed(v, max >= 10 ? 0 : 2)));
+  parts.push(axis(plotBottom, ticks, toX, (v) => fixed(v, digits)));
   const y = height - 6;
+  const name = escapeHtml(chart.metric);
   parts.push(
-    `<g class="fd-legend"><rect x="${PLOT_X}" y="${y - 9}" width="14" height="10" fill="${CHART_COLORS.bar}"/><text x="${PLOT_X + 18}" y="${y}" fill="${CHART_COLORS.muted}">group FID</text>`,
-    `<line x1="${PLOT_X + 100}" y1="${y - 10}" x2="${PLOT_X + 100}" y2="${y + 2}" stroke="${CHART_COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/><text x="${PLOT_X + 106}" y="${y}" fill="${CHART_COLORS.muted}">overall FID ${fixed(overall.value, 2)}</text></g>`,
+    `<g class="fd-legend"><rect x="${PLOT_X}" y="${y - 9}" width="14" height="10" fill="${CHART_COLORS.bar}"/><text x="${PLOT_X + 18}" y="${y}" fill="${CHART_COLORS.muted}">group ${name}</text>`,
+    overall
+      ? `<line x1="${PLOT_X + 130}" y1="${y - 10}" x2="${PLOT_X + 130}" y2="${y + 2}" stroke="${CHART_COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/><text x="${PLOT_X + 136}" y="${y}" fill="${CHART_COLORS.muted}">overall ${name} ${fixed(overall.value, 2)}</text>`
+      : "",
+    `</g>`,
   );
   parts.push("</svg>");
   return parts.join("");
+}
+
+/** Per-group FID bars for one attribute, the overall FID as a dashed line. */
+export function fidChart(quality: GroupQuality, overall: FidFigure): string {
+  return groupChart({
+    metric: "FID",
+    attribute: quality.attribute,
+    groups: quality.groups,
+    figures: quality.perGroup,
+    overall,
+  });
+}
+
+function kidScaled(figure: KidFigure): ChartFigure {
+  const { value, nGenerated, nReal, interval } = figure;
+  return {
+    value: value * 1e3,
+    nGenerated,
+    nReal,
+    ...(interval ? { interval: { lower: interval.lower * 1e3, upper: interval.upper * 1e3 } } : {}),
+  };
+}
+
+/** Per-group KID (×10³) bars with their intervals for one attribute; "" when it has no KID. */
+export function kidChart(quality: GroupQuality, overall?: KidFigure): string {
+  if (!quality.perGroupKid) return "";
+  return groupChart({
+    metric: KID_LABEL,
+    attribute: quality.attribute,
+    groups: quality.groups,
+    figures: quality.perGroupKid.map(kidScaled),
+    ...(overall ? { overall: kidScaled(overall) } : {}),
+  });
 }

@@ -8,13 +8,15 @@ import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { AuditReportData } from "./auditReportSchema";
 import type { QualityAudit } from "./qualityTypes";
 import type { PromptRepresentation } from "./representationAudit";
-import { fidChart, proportionChart } from "./reportCharts";
+import { fidChart, kidChart, proportionChart } from "./reportCharts";
 import { mostOverRepresented } from "./reportSummary";
 import {
   duration,
   escapeHtml,
   fixed,
   intervalMethod,
+  KID_LABEL,
+  kidWithInterval,
   numberInterval,
   percent,
   percentInterval,
@@ -177,39 +179,53 @@ function overviewTable(data: AuditReportData): string {
   );
 }
 
+/** The KID interval method in words, from the first KID that has an interval. */
+function kidNote(q: QualityAudit): string {
+  const first = [q.overallKid, ...q.byAttribute.flatMap((g) => g.perGroupKid ?? [])].find(
+    (k) => k?.interval,
+  );
+  const how = first?.interval ? ` Intervals: ${h(intervalMethod(first.interval))}, seeded.` : "";
+  return `<p class="fd-note">KID (Bińkowski et al.) is the unbiased MMD² between generated and real features under the cubic kernel (xᵀy/d + 1)³, shown ×10³. Unlike FID it is not biased upward at small n, so groups of different sizes compare fairly; it can be slightly negative when the sides do not differ.${how}</p>`;
+}
+
 function qualitySection(q: QualityAudit): string {
   const fig = (f: { value: number; nGenerated: number; nReal: number }) => `${fixed(f.value, 2)}`;
+  const hasKid = q.overallKid !== undefined || q.byAttribute.some((g) => g.perGroupKid);
+  const overallKid = q.overallKid ? ` · ${KID_LABEL} ${kidWithInterval(q.overallKid)}` : "";
   const parts = [
     `<section class="fd-quality"><h2>Image quality by group</h2>`,
     `<p>Feature extractor <b>${h(q.extractor.name)}</b> (${h(q.extractor.kind)}, ${q.extractor.dimension} dimensions): ${h(q.extractor.description)}</p>`,
-    `<p>Overall FID ${fig(q.overall)}${q.overall.interval ? ` [${fixed(q.overall.interval.lower, 2)}, ${fixed(q.overall.interval.upper, 2)}]` : ""} — ${q.overall.nGenerated} generated vs ${q.overall.nReal} real images. <span class="fd-muted">ES-FID = FID + Σ_g |FID_g − FID| (fairdiff's definition).</span></p>`,
+    `<p>Overall FID ${fig(q.overall)}${q.overall.interval ? ` [${fixed(q.overall.interval.lower, 2)}, ${fixed(q.overall.interval.upper, 2)}]` : ""}${overallKid} — ${q.overall.nGenerated} generated vs ${q.overall.nReal} real images. <span class="fd-muted">ES-FID = FID + Σ_g |FID_g − FID| (fairdiff's definition).</span></p>`,
   ];
+  if (hasKid) parts.push(kidNote(q));
   const rows: string[][] = [];
   for (const g of q.byAttribute) {
     g.groups.forEach((group, i) => {
       const f = g.perGroup[i];
+      const kid = g.perGroupKid?.[i];
       rows.push([
         h(g.attribute),
         h(group),
         fixed(f.value, 2),
         f.interval ? `[${fixed(f.interval.lower, 2)}, ${fixed(f.interval.upper, 2)}]` : "—",
+        ...(hasKid ? [kid ? kidWithInterval(kid) : "—"] : []),
         String(f.nGenerated),
         String(f.nReal),
         i === 0 ? fixed(g.esFid, 2) : "",
       ]);
     });
   }
-  parts.push(
-    table(["attribute", "group", "FID", "95 % CI", "n generated", "n real", "ES-FID"], rows, [
-      false,
-      false,
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]),
-  );
+  const headers = [
+    "attribute",
+    "group",
+    "FID",
+    "95 % CI",
+    ...(hasKid ? [`${KID_LABEL} [CI]`] : []),
+    "n generated",
+    "n real",
+    "ES-FID",
+  ];
+  parts.push(table(headers, rows, [false, false, ...headers.slice(2).map(() => true)]));
   parts.push(
     `<div class="fd-charts">${q.byAttribute
       .map(
@@ -218,6 +234,17 @@ function qualitySection(q: QualityAudit): string {
       )
       .join("")}</div>`,
   );
+  if (hasKid) {
+    parts.push(
+      `<div class="fd-charts">${q.byAttribute
+        .filter((g) => g.perGroupKid)
+        .map(
+          (g) =>
+            `<figure class="fd-kid"><figcaption>${KID_LABEL} by ${h(g.attribute)}</figcaption>${kidChart(g, q.overallKid)}</figure>`,
+        )
+        .join("")}</div>`,
+    );
+  }
   if (q.clinical && q.clinical.length > 0) {
     parts.push(`<h3>Clinical semantic correlation</h3>`);
     parts.push(

@@ -1,14 +1,17 @@
 /**
  * The audit report as Markdown tables (GitHub, nbconvert, pull requests): one row per prompt and
  * attribute with every group's share and interval, the target, the bias and the corrected
- * estimate; a FID table when the quality audit ran; the manifest's essentials.
+ * estimate; a FID and KID table when the quality audit ran; the manifest's essentials.
  */
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { AuditReportData } from "./auditReportSchema";
+import type { KidFigure } from "./qualityTypes";
 import {
   duration,
   escapeMarkdown,
   fixed,
+  KID_LABEL,
+  kidWithInterval,
   numberInterval,
   percent,
   percentInterval,
@@ -69,18 +72,22 @@ export function reportMarkdown(data: AuditReportData): string {
   );
   const q = data.quality;
   if (q) {
+    const hasKid = q.overallKid !== undefined || q.byAttribute.some((g) => g.perGroupKid);
     lines.push(
       "",
       "## Image quality by group",
       "",
-      `Feature extractor ${md(q.extractor.name)} (${md(q.extractor.kind)}, ${q.extractor.dimension} dimensions). ES-FID = FID + Σ_g \\|FID_g − FID\\|.`,
+      `Feature extractor ${md(q.extractor.name)} (${md(q.extractor.kind)}, ${q.extractor.dimension} dimensions). ES-FID = FID + Σ_g \\|FID_g − FID\\|.${hasKid ? ` KID = unbiased MMD² with the cubic kernel (Bińkowski et al.), shown ×10³ with its half-sampling interval; unlike FID not biased upward at small n.` : ""}`,
       "",
     );
+    const kidCell = (kid: KidFigure | undefined) =>
+      hasKid ? [kid ? kidWithInterval(kid) : "—"] : [];
     const fidRows = [
       [
         "overall",
         "all",
-        fixed(q.overall.value, 2),
+        `${fixed(q.overall.value, 2)}${q.overall.interval ? ` [${fixed(q.overall.interval.lower, 2)}, ${fixed(q.overall.interval.upper, 2)}]` : ""}`,
+        ...kidCell(q.overallKid),
         String(q.overall.nGenerated),
         String(q.overall.nReal),
         "",
@@ -90,6 +97,7 @@ export function reportMarkdown(data: AuditReportData): string {
           md(g.attribute),
           md(group),
           `${fixed(g.perGroup[i].value, 2)}${g.perGroup[i].interval ? ` [${fixed(g.perGroup[i].interval!.lower, 2)}, ${fixed(g.perGroup[i].interval!.upper, 2)}]` : ""}`,
+          ...kidCell(g.perGroupKid?.[i]),
           String(g.perGroup[i].nGenerated),
           String(g.perGroup[i].nReal),
           i === 0 ? fixed(g.esFid, 2) : "",
@@ -97,7 +105,18 @@ export function reportMarkdown(data: AuditReportData): string {
       ),
     ];
     lines.push(
-      ...tableLines(["attribute", "group", "FID", "n generated", "n real", "ES-FID"], fidRows),
+      ...tableLines(
+        [
+          "attribute",
+          "group",
+          "FID",
+          ...(hasKid ? [`${KID_LABEL} [CI]`] : []),
+          "n generated",
+          "n real",
+          "ES-FID",
+        ],
+        fidRows,
+      ),
     );
     if (q.clinical && q.clinical.length > 0) {
       lines.push("", "### Clinical semantic correlation", "");

@@ -1,11 +1,18 @@
 /**
  * The audit report in a few plain-text lines (text/plain in a notebook, the CLI's last words):
  * for each prompt and attribute, the most over-represented group with its interval against the
- * target, and the bias; overall and ES-FID when the quality audit ran.
+ * target, and the bias; overall FID and KID and ES-FID when the quality audit ran.
  */
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { AuditReportData } from "./auditReportSchema";
-import { fixed, numberInterval, percent, percentInterval } from "./reportText";
+import {
+  fixed,
+  KID_LABEL,
+  kidWithInterval,
+  numberInterval,
+  percent,
+  percentInterval,
+} from "./reportText";
 
 /** Index of the group whose share lies furthest above its target: where the skew is. */
 export function mostOverRepresented(a: AttributeRepresentation): number {
@@ -34,10 +41,17 @@ export function reportSummary(data: AuditReportData): string {
   const q = data.quality;
   if (q) {
     lines.push(
-      `  FID (${q.extractor.name}) ${fixed(q.overall.value, 2)} (${q.overall.nGenerated} generated vs ${q.overall.nReal} real); ES-FID ${q.byAttribute
+      `  FID (${q.extractor.name}) ${fixed(q.overall.value, 2)}${q.overallKid ? `, ${KID_LABEL} ${kidWithInterval(q.overallKid)}` : ""} (${q.overall.nGenerated} generated vs ${q.overall.nReal} real); ES-FID ${q.byAttribute
         .map((g) => `${g.attribute} ${fixed(g.esFid, 2)}`)
         .join(", ")}`,
     );
+    // Per-group KID: the figure that compares groups of different sizes fairly.
+    for (const g of q.byAttribute) {
+      if (!g.perGroupKid) continue;
+      lines.push(
+        `    ${KID_LABEL} by ${g.attribute}: ${g.groups.map((group, i) => `${group} ${kidWithInterval(g.perGroupKid![i])}`).join(" · ")}`,
+      );
+    }
   }
   return lines.join("\n");
 }

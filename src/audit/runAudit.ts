@@ -49,9 +49,29 @@ export interface RunAuditOptions extends Omit<RepresentationAuditOptions, "onPro
    */
   modelFile?: string;
   classifierFile?: string;
-  /** Also audit image quality per group (FID, ES-FID, optionally clinical correlation). */
+  /**
+   * Also audit image quality per group (FID, KID, ES-FID, optionally clinical correlation). The
+   * audit's `intersections` split it too, unless `quality.intersections` says otherwise.
+   */
   quality?: RunAuditQualityOptions;
   onProgress?: (progress: AuditProgress) => void;
+}
+
+/**
+ * The intersections the quality audit splits by: its own when given; else the audit's, less
+ * those naming an attribute that `quality.attributes` (when given) leaves out — the generated
+ * images could not be split by it (e.g. an attribute their prompts never name).
+ */
+function qualityIntersections(
+  quality: RunAuditQualityOptions,
+  intersections: readonly (readonly string[])[] | undefined,
+): readonly (readonly string[])[] | undefined {
+  if (quality.intersections !== undefined) return quality.intersections;
+  if (!intersections || intersections.length === 0) return undefined;
+  const audited = quality.attributes?.map((a) => (typeof a === "string" ? a : a.name));
+  return audited
+    ? intersections.filter((names) => names.every((name) => audited.includes(name)))
+    : intersections;
 }
 
 function realImages(real: RunAuditQualityOptions["real"]) {
@@ -100,6 +120,7 @@ export async function runAudit(
     const { realDescription: _, ...qualityOptions } = options.quality;
     quality = await auditQuality(model, {
       ...qualityOptions,
+      intersections: qualityIntersections(options.quality, options.intersections),
       seed: options.seed,
       generation,
       signal: options.signal,

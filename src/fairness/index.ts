@@ -10,6 +10,8 @@ export * from "./errorAwareProportions";
 export { symmetricEigen, symmetricEigenvalues, type SymmetricEigen } from "./symmetricEigen";
 export * from "./featureStatistics";
 export * from "./frechetDistance";
+export * from "./featureMatrix";
+export * from "./kernelInceptionDistance";
 export * from "./auc";
 export * from "./metricFrame";
 export * from "./equityScaled";

@@ -1,7 +1,7 @@
 /**
  * The quality audit end to end on the shipped default model: images generated from held-out real
- * images' own prompts, FID overall and per group with the project's encoder (the default), ES-FID,
- * clinical correlation — figures finite, named by their extractor, complete for every group,
+ * images' own prompts, FID and KID (on by default) overall and per group with the project's
+ * encoder (the default), ES-FID, clinical correlation — figures finite, named by their extractor, complete for every group,
  * repeatable with a seed, and no tensors left behind. Small n and few sampler steps: this checks
  * the machinery, not the model's quality (the figures come from `scripts/quality-figures.ts`).
  */
@@ -46,6 +46,9 @@ test("cxr-mini: finite figures for every sex and race group, ES-FID ≥ FID, rep
   expect(first.overall).toMatchObject({ nGenerated: 40, nReal: 40 });
   expect(Number.isFinite(first.overall.value)).toBe(true);
   expect(first.overall.value).toBeGreaterThan(0);
+  expect(first.overallKid).toMatchObject({ nGenerated: 40, nReal: 40, subsets: 100 });
+  expect(Number.isFinite(first.overallKid!.value)).toBe(true);
+  expect(first.overallKid!.interval!.lower).toBeLessThan(first.overallKid!.interval!.upper);
   // Prompts name sex and race (not age band), so those are the attributes audited.
   expect(first.byAttribute.map((a) => a.attribute).sort()).toEqual(["race", "sex"]);
   for (const quality of first.byAttribute) {
@@ -58,6 +61,9 @@ test("cxr-mini: finite figures for every sex and race group, ES-FID ≥ FID, rep
       // One generated image per real image, from its prompt: the group sizes match.
       expect(figure).toMatchObject({ nGenerated: inGroup, nReal: inGroup });
       expect(Number.isFinite(figure.value)).toBe(true);
+      // KID beside it, on the same images.
+      expect(quality.perGroupKid![k]).toMatchObject({ nGenerated: inGroup, nReal: inGroup });
+      expect(Number.isFinite(quality.perGroupKid![k].value)).toBe(true);
     });
     expect(quality.esFid).toBeGreaterThanOrEqual(first.overall.value);
   }

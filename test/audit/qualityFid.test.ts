@@ -1,8 +1,9 @@
 /**
  * The quality audit's arithmetic on image sets whose FIDs can be worked out by hand: images of
  * constant intensity and a one-number extractor (the mean intensity), so every FID is the 1-D
- * Fréchet distance (μ₁ − μ₂)² + (σ₁ − σ₂)². Checks per-group FID, ES-FID, groups too small for
- * a figure, equal group sizes, the bootstrap, and bad input.
+ * Fréchet distance (μ₁ − μ₂)² + (σ₁ − σ₂)², and every KID the 1-D estimator with k(x, y) =
+ * (xy + 1)³. Checks per-group FID and KID, intersections, ES-FID, groups too small for a figure,
+ * equal group sizes, the bootstrap, turning KID off, and bad input.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { auditQuality, fidOfRows, statisticsOfRows, type LabelledImages } from "../../src/audit";
@@ -55,6 +56,29 @@ function fd1(a: number[], b: number[]): number {
     return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / (x.length - 1));
   };
   return (mean(a) - mean(b)) ** 2 + (sd(a) - sd(b)) ** 2;
+}
+
+/** Images with several attributes each: [attributes, intensity]. */
+function labelled(entries: [Record<string, string>, number][]): LabelledImages {
+  return {
+    images: entries.map(([, v]) => flat(v)),
+    attributes: entries.map(([a]) => a),
+    labels: entries.map(() => ({})),
+  };
+}
+
+/** Unbiased MMD² of 1-D samples under k(x, y) = (xy + 1)³, written out. */
+function kid1(a: number[], b: number[]): number {
+  const k = (x: number, y: number) => (x * y + 1) ** 3;
+  let aa = 0;
+  let bb = 0;
+  let ab = 0;
+  a.forEach((x, i) => a.forEach((y, j) => (aa += i === j ? 0 : k(x, y))));
+  b.forEach((x, i) => b.forEach((y, j) => (bb += i === j ? 0 : k(x, y))));
+  a.forEach((x) => b.forEach((y) => (ab += k(x, y))));
+  const m = a.length;
+  const n = b.length;
+  return aa / (m * (m - 1)) + bb / (n * (n - 1)) - (2 * ab) / (m * n);
 }
 
 beforeAll(async () => {
@@ -227,4 +251,116 @@ test("the FID bootstrap interval covers the true distance ~95 % of the time (Gau
   expect(aboveEstimate).toBeGreaterThan(experiments / 2); // the bias the interval must carry
   expect(coverage).toBeGreaterThanOrEqual(0.88);
   expect(coverage).toBeLessThanOrEqual(1);
+});
+
+test("KID beside every FID equals the hand-computed estimator, seeded; kid: false leaves it out", async () => {
+  const generated = {
+    A: [0.1, 0.3, 0.2, 0.15, 0.25],
+    B: [0.6, 0.9, 0.7, 0.8],
+    C: [0.5, 0.4, 0.45],
+  };
+  const real = { A: [0.2, 0.4, 0.3, 0.35, 0.45], B: [0.5, 0.6, 0.55, 0.7], C: [0.3, 0.2, 0.35] };
+  const options = {
+    real: set(real),
+    generated: set(generated),
+    seed: 1,
+    extractor: meanIntensity(),
+    minGroupImages: 2,
+  };
+  const audit = await auditQuality(null, options);
+  const all = (sets: Record<string, number[]>) => Object.values(sets).flat();
+  expect(audit.overallKid!.value).toBeCloseTo(kid1(all(generated), all(real)), 6);
+  expect(audit.overallKid).toMatchObject({ nGenerated: 12, nReal: 12, subsets: 100 });
+  expect(audit.overallKid!.interval).toMatchObject({ level: 0.95, resamples: 100, n: 24 });
+  const [site] = audit.byAttribute;
+  (["A", "B", "C"] as const).forEach((g, k) => {
+    expect(site.perGroupKid![k].value).toBeCloseTo(kid1(generated[g], real[g]), 6);
+  });
+  // Group C has 3 images a side: a KID, but too few for half-samples of 2.
+  expect(site.perGroupKid![0].interval).toBeDefined();
+  expect(site.perGroupKid![2]).toMatchObject({ nGenerated: 3, nReal: 3, subsets: 0 });
+  expect(site.perGroupKid![2].interval).toBeUndefined();
+  expect(site.notes.join("\n")).toMatch(
+    /site = C: fewer than 4 images on a side; KID without interval/,
+  );
+  // A different distribution reads higher than the closest one (A is shifted by 0.1, B by more).
+  expect(site.perGroupKid![1].value).toBeGreaterThan(site.perGroupKid![0].value);
+
+  expect(await auditQuality(null, options)).toMatchObject({
+    overallKid: audit.overallKid,
+    byAttribute: audit.byAttribute,
+  });
+  const tuned = await auditQuality(null, { ...options, kid: { subsets: 20, level: 0.8 } });
+  expect(tuned.overallKid!.value).toBe(audit.overallKid!.value);
+  expect(tuned.overallKid!.interval).toMatchObject({ level: 0.8, resamples: 20 });
+  expect(tuned.byAttribute[0].perGroupKid![0].subsets).toBe(20);
+
+  const off = await auditQuality(null, { ...options, kid: false });
+  expect(off.overallKid).toBeUndefined();
+  expect(off.byAttribute[0].perGroupKid).toBeUndefined();
+  expect(off.byAttribute[0].perGroup).toEqual(site.perGroup);
+  expect(off.byAttribute[0].notes.join("\n")).not.toMatch(/KID/);
+});
+
+test("intersections: FID, KID and ES-FID per site × sex group; unlabelled images left out", async () => {
+  const cells: Record<string, { generated: number[]; real: number[] }> = {
+    "A×F": { generated: [0.1, 0.15, 0.2], real: [0.12, 0.22, 0.3] },
+    "A×M": { generated: [0.3, 0.35, 0.25, 0.3], real: [0.4, 0.3, 0.35] },
+    "B×F": { generated: [0.6, 0.7], real: [0.5, 0.65, 0.55] },
+    "B×M": { generated: [0.8, 0.9, 0.85], real: [0.7, 0.75, 0.95, 0.9] },
+  };
+  const side = (which: "generated" | "real") =>
+    Object.entries(cells).flatMap(([cell, values]) => {
+      const [site, sex] = cell.split("×");
+      return values[which].map((v): [Record<string, string>, number] => [{ site, sex }, v]);
+    });
+  // A generated image whose prompt names the site but not the sex: in "site", not in "site×sex".
+  const generated = labelled([...side("generated"), [{ site: "A" }, 0.5]]);
+  const audit = await auditQuality(null, {
+    real: labelled(side("real")),
+    generated,
+    seed: 2,
+    extractor: meanIntensity(),
+    minGroupImages: 2,
+    intersections: [["site", "sex"]],
+  });
+  expect(audit.byAttribute.map((g) => g.attribute)).toEqual(["site", "sex", "site×sex"]);
+  const joint = audit.byAttribute[2];
+  expect(joint.groups).toEqual(["A×F", "A×M", "B×F", "B×M"]);
+  joint.groups.forEach((group, k) => {
+    const { generated: g, real: r } = cells[group];
+    expect(joint.perGroup[k]).toMatchObject({ nGenerated: g.length, nReal: r.length });
+    expect(joint.perGroup[k].value).toBeCloseTo(fd1(g, r), 5);
+    expect(joint.perGroupKid![k].value).toBeCloseTo(kid1(g, r), 6);
+  });
+  const fid = audit.overall.value;
+  const spread = joint.perGroup.reduce((sum, f) => sum + Math.abs(f.value - fid), 0);
+  expect(joint.esFid).toBeCloseTo(fid + spread, 10);
+  expect(audit.byAttribute[0].perGroup[0].nGenerated).toBe(3 + 4 + 1); // site A counts it
+});
+
+test("bad KID and intersection options are named before any feature is extracted", async () => {
+  const real = set({ A: [0.1, 0.2, 0.3], B: [0.3, 0.4, 0.5] });
+  let extracted = 0;
+  const extractor = {
+    ...meanIntensity(),
+    async extract(images: tf.Tensor4D) {
+      extracted += 1;
+      return meanIntensity().extract(images);
+    },
+  };
+  const base = { real, generated: real, seed: 1, extractor, minGroupImages: 2 };
+  await expect(auditQuality(null, { ...base, kid: { subsets: 0 } })).rejects.toThrow(
+    /kid\.subsets must be a positive integer, got 0/,
+  );
+  await expect(auditQuality(null, { ...base, kid: { level: 1 } })).rejects.toThrow(
+    /kid\.level must be in \(0, 1\), got 1/,
+  );
+  await expect(auditQuality(null, { ...base, intersections: [["site"]] })).rejects.toThrow(
+    /intersections\[0\] = \["site"\] must name two or more different attributes/,
+  );
+  await expect(
+    auditQuality(null, { ...base, intersections: [["site", "colour"]] }),
+  ).rejects.toThrow(/intersections\[0\] \(site×colour\): attribute "colour" has 0 group\(s\)/);
+  expect(extracted).toBe(0);
 });

@@ -36,8 +36,8 @@ testWhen(fs.existsSync(CHROMIUM), "chromium (apt install chromium)")(
       const html = report.toHTML();
       expect(count(dom, /<table\b/g)).toBe(count(html, /<table\b/g));
       expect(count(dom, /<table\b/g)).toBeGreaterThanOrEqual(10);
-      // 2 prompts × 3 attribute charts + 2 FID charts, each with its bars.
-      expect(count(dom, /<svg\b/g)).toBe(8);
+      // 2 prompts × 3 attribute charts + 2 FID and 2 KID charts, each with its bars.
+      expect(count(dom, /<svg\b/g)).toBe(10);
       expect(count(dom, /<rect class="fd-bar"/g)).toBe(count(html, /<rect class="fd-bar"/g));
       expect(count(dom, /<line class="fd-target"/g)).toBe(2 * (2 + 3 + 6));
       expect(dom).not.toMatch(/<img/i);

@@ -1,9 +1,10 @@
 /**
  * The contract with the JupyterLab renderer: the extension's JSON reader (no DOM) reads a report
  * this library writes — title, time, every prompt and attribute with its intervals, the FID
- * figures — with no warnings.
+ * and KID figures with their intervals — with no warnings; a report from before KID reads
+ * without KID.
  */
-import { readAuditReport } from "../../extension/src/auditReport/reportJson";
+import { formatKid, readAuditReport } from "../../extension/src/auditReport/reportJson";
 import { AUDIT_REPORT_MIME } from "../../src/audit";
 import { fixtureReport } from "./reportFixture";
 
@@ -41,4 +42,42 @@ test("the extension's renderer reads the report's JSON mime data", () => {
   expect(read.manifest.find(([key]) => key === "model.weightsSha256")?.[1]).toBe(
     report.manifest.model.weightsSha256,
   );
+  // FID intervals sit inside the figure ({ value, interval }); the reader finds them.
+  const sexFid = quality.byAttribute[0].perGroup[0];
+  expect(read.quality!.byAttribute[0].fid[0]).toMatchObject({
+    estimate: sexFid.value,
+    lower: sexFid.interval!.lower,
+    upper: sexFid.interval!.upper,
+  });
+  // KID overall and per group, with intervals, NaN for the group without a figure.
+  const kid = quality.overallKid!;
+  expect(read.quality?.overallKid).toEqual({
+    estimate: kid.value,
+    lower: kid.interval!.lower,
+    upper: kid.interval!.upper,
+    level: kid.interval!.level,
+    nGenerated: kid.nGenerated,
+    nReal: kid.nReal,
+  });
+  expect(read.quality!.byAttribute.map((g) => g.kid?.length)).toEqual([2, 3]);
+  expect(Number.isNaN(race.kid![0].estimate)).toBe(true);
+  expect(race.kid![1]).toMatchObject({ estimate: -0.0004, lower: -0.0031, upper: 0.0022 });
+  // Shown ×10³ with three significant digits, the interval with it.
+  expect(formatKid(read.quality!.overallKid)).toBe("4.12 [2.31, 6.08]");
+  expect(formatKid(race.kid![1])).toBe("-0.40 [-3.10, 2.20]");
+  expect(formatKid(race.kid![0])).toBe("–");
+  expect(formatKid({ estimate: 0.000123 })).toBe("0.123");
+});
+
+test("a report written before KID reads with no KID and no warning", () => {
+  const wire = JSON.parse(
+    JSON.stringify(fixtureReport().toMimeBundle()[AUDIT_REPORT_MIME]),
+  ) as Record<string, Record<string, unknown> & { byAttribute: Record<string, unknown>[] }>;
+  delete wire.quality.overallKid;
+  for (const g of wire.quality.byAttribute) delete g.perGroupKid;
+  const read = readAuditReport(wire);
+  expect(read.warnings).toEqual([]);
+  expect(read.quality?.overallKid).toBeUndefined();
+  expect(read.quality?.byAttribute.map((g) => g.kid)).toEqual([undefined, undefined]);
+  expect(read.quality?.byAttribute[1].fid[1].estimate).toBe(13);
 });

@@ -1,7 +1,8 @@
 /**
  * A report built from real metric computations on known predictions (no model needed): two
  * prompts — one of them, and one group name, hostile HTML — a sex × race intersection, findings,
- * a quality section with a group whose FID could not be computed (NaN), and a manifest.
+ * a quality section with a group whose FID and KID could not be computed (NaN), KID with
+ * half-sampling intervals (one below zero), and a manifest.
  */
 import {
   attributeRepresentation,
@@ -76,6 +77,25 @@ function promptResult(prompt: string, sexCounts: number[], raceGroups: string[])
   return result;
 }
 
+function kid(value: number, lower: number, upper: number, nGenerated: number, nReal: number) {
+  return {
+    value,
+    nGenerated,
+    nReal,
+    subsets: 100,
+    interval: {
+      estimate: value,
+      lower,
+      upper,
+      level: 0.95,
+      n: nGenerated + nReal,
+      method: "half-sampling (⌊m/2⌋ generated and ⌊n/2⌋ real rows, without replacement)",
+      resamples: 100,
+      seed: 17,
+    },
+  };
+}
+
 export function fixtureQuality(groups: string[]): QualityAudit {
   return {
     extractor: {
@@ -85,6 +105,7 @@ export function fixtureQuality(groups: string[]): QualityAudit {
       description: "first-order, GLCM and shape features",
     },
     overall: { value: 12.5, nGenerated: 128, nReal: 256 },
+    overallKid: kid(0.00412, 0.00231, 0.00608, 128, 256),
     byAttribute: [
       {
         attribute: "sex",
@@ -107,6 +128,7 @@ export function fixtureQuality(groups: string[]): QualityAudit {
           },
           { value: 11.5, nGenerated: 108, nReal: 156 },
         ],
+        perGroupKid: [kid(0.0061, 0.0012, 0.0113, 20, 100), kid(0.0035, 0.0018, 0.0052, 108, 156)],
         esFid: 12.5 + 2.75 + 1,
         notes: [],
       },
@@ -117,6 +139,11 @@ export function fixtureQuality(groups: string[]): QualityAudit {
           { value: NaN, nGenerated: 1, nReal: 40 },
           { value: 13, nGenerated: 30, nReal: 60 },
           { value: 12, nGenerated: 97, nReal: 156 },
+        ],
+        perGroupKid: [
+          { value: NaN, nGenerated: 1, nReal: 40, subsets: 0 },
+          kid(-0.0004, -0.0031, 0.0022, 30, 60),
+          kid(0.0042, 0.0021, 0.0064, 97, 156),
         ],
         esFid: NaN,
         notes: [`${groups[0]}: 1 generated image, too few for a covariance`],

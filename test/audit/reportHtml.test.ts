@@ -3,7 +3,8 @@
  * inside SVG), the page fetches nothing, the notebook fragment has no document wrapper and
  * scoped styles, and the charts draw what the numbers say.
  */
-import { fixtureReport, HOSTILE } from "./reportFixture";
+import { AuditReport } from "../../src/audit";
+import { fixtureInput, fixtureReport, HOSTILE } from "./reportFixture";
 
 const ESCAPED = "&lt;img src=x onerror=alert(1)&gt;";
 const ALLOWED_TAGS = new Set(
@@ -66,11 +67,24 @@ test("the notebook fragment has no document wrapper and styles scoped under .fai
   for (const selector of selectors) expect(selector).toMatch(/^\.fairdiff-report(\s|$|\.)/);
 });
 
+/** The fixture as a report written before KID existed: no KID anywhere. */
+function reportWithoutKid(): AuditReport {
+  const input = fixtureInput();
+  const { overallKid: _, ...quality } = input.quality!;
+  return AuditReport.create({
+    ...input,
+    quality: {
+      ...quality,
+      byAttribute: quality.byAttribute.map(({ perGroupKid: _kid, ...g }) => g),
+    },
+  });
+}
+
 test("one chart per prompt and attribute, bars and target drawn to scale; FID charts with quality", () => {
   const report = fixtureReport();
   const charts = svgs(report.toHTML());
-  // 2 prompts × (sex, race, sex×race) + FID by sex and by race.
-  expect(charts).toHaveLength(8);
+  // 2 prompts × (sex, race, sex×race) + FID by sex and by race + KID by sex and by race.
+  expect(charts).toHaveLength(10);
   const sexChart = charts[0];
   expect(sexChart).toContain('aria-label="sex shares of 64 images');
   const bars = [...sexChart.matchAll(/<rect class="fd-bar"[^>]*>/g)].map((m) => m[0]);
@@ -94,6 +108,32 @@ test("one chart per prompt and attribute, bars and target drawn to scale; FID ch
   expect(charts[7]).toContain("n/a (too few images)");
   expect(charts[7].match(/class="fd-bar"/g)).toHaveLength(2);
 
+  // KID: bars from zero both ways (KID can be negative), whiskers for the intervals.
+  const kidRace = charts[9];
+  expect(kidRace).toContain('aria-label="KID ×10³ per race group"');
+  expect(kidRace).toContain("n/a (too few images)");
+  const kidBars = [...kidRace.matchAll(/<rect class="fd-bar"[^>]*>/g)].map((m) => m[0]);
+  expect(kidBars).toHaveLength(2);
+  expect(kidRace.match(/class="fd-ci"/g)).toHaveLength(2);
+  const [negative, positive] = kidBars;
+  const zero = numberAttribute(positive, "x");
+  // −0.40 ends where 4.20 starts (at 0), and is drawn at the same scale.
+  expect(numberAttribute(negative, "x") + numberAttribute(negative, "width")).toBeCloseTo(zero, 0);
+  expect(numberAttribute(negative, "width") / numberAttribute(positive, "width")).toBeCloseTo(
+    0.4 / 4.2,
+    1,
+  );
+  expect(kidRace).toContain("overall KID ×10³ 4.12");
+  const html = report.toHTML();
+  expect(html).toContain("Overall FID 12.50 · KID ×10³ 4.12 [2.31, 6.08] — 128 generated");
+  expect(html).toContain("<th>KID ×10³ [CI]</th>");
+  expect(html).toContain('<td class="fd-num">6.1 [1.2, 11.3]</td>'); // sex = Female
+  expect(html).toContain("Intervals: 95 % half-sampling");
+
+  const withoutKid = reportWithoutKid().toHTML();
+  expect(svgs(withoutKid)).toHaveLength(8);
+  expect(withoutKid).not.toContain("KID");
+
   const withoutQuality = fixtureReport(false).toHTML();
   expect(svgs(withoutQuality)).toHaveLength(6);
   expect(withoutQuality).not.toContain("Image quality by group");
@@ -112,7 +152,12 @@ test("Markdown: one row per prompt and attribute, cells that cannot break the ta
   expect(rows[0]).toContain("Male 85.9 % [");
   expect(rows[0]).toContain("Female 50.0 %; Male 50.0 %");
   expect(rows[3]).toContain("\\*bold\\* \\[link\\](x)");
-  expect(markdown).toContain("| race | Asian | n/a | 1 | 40 | n/a |");
+  expect(markdown).toContain("| race | Asian | n/a | n/a | 1 | 40 | n/a |");
+  // KID ×10³ beside FID, three significant digits, its interval with it; negative stays negative.
+  expect(markdown).toContain("| attribute | group | FID | KID ×10³ [CI] | n generated |");
+  expect(markdown).toContain("| overall | all | 12.50 | 4.12 [2.31, 6.08] | 128 | 256 |  |");
+  expect(markdown).toContain(`| race | ${ESCAPED} | 13.00 | -0.40 [-3.10, 2.20] | 30 | 60 |  |`);
+  expect(reportWithoutKid().toMarkdown()).not.toContain("KID");
   expect(markdown).toContain("## Run manifest");
   expect(HOSTILE).toContain("<img"); // the fixture really is hostile
 });

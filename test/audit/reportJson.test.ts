@@ -43,6 +43,43 @@ test("a JSON round trip through text is lossless, NaN included", () => {
   expect(sex.corrected).toHaveLength(2);
 });
 
+test("KID round-trips with its intervals; a report written before KID still loads", () => {
+  const report = fixtureReport();
+  const json = plain(report);
+  expect(json.quality.overallKid).toMatchObject({ value: 0.00412, subsets: 100 });
+  expect(json.quality.byAttribute[1].perGroupKid[0].value).toBe("NaN");
+  const back = AuditReport.fromJSON(json);
+  expect(back.quality!.overallKid!.interval!.lower).toBe(0.00231);
+  expect(back.quality!.byAttribute[1].perGroupKid![1].value).toBe(-0.0004);
+  expect(Number.isNaN(back.quality!.byAttribute[1].perGroupKid![0].value)).toBe(true);
+  // Same schema version, KID fields absent: an older report loads as it was.
+  const old = plain(report);
+  delete old.quality.overallKid;
+  for (const g of old.quality.byAttribute) delete g.perGroupKid;
+  const loaded = AuditReport.fromJSON(old);
+  expect(loaded.schemaVersion).toBe(AUDIT_REPORT_SCHEMA_VERSION);
+  expect(loaded.quality!.overallKid).toBeUndefined();
+  expect(loaded.toString()).not.toContain("KID");
+  expect(report.toString()).toContain("KID ×10³ 4.12 [2.31, 6.08]");
+  expect(report.toString()).toContain("KID ×10³ by sex: Female 6.1 [1.2, 11.3] · Male 3.50");
+  // A malformed KID is named like any other field.
+  const badKid = plain(report);
+  badKid.quality.overallKid.interval.upper = "high";
+  expect(() => AuditReport.fromJSON(badKid)).toThrow(
+    /report\.quality\.overallKid\.interval\.upper should be a number, got "high"/,
+  );
+  const shortKid = plain(report);
+  shortKid.quality.byAttribute[0].perGroupKid.pop();
+  expect(() => AuditReport.fromJSON(shortKid)).toThrow(
+    /byAttribute\[0\]\.perGroupKid has 1 KID figures for 2 groups/,
+  );
+  const noSubsets = plain(report);
+  delete noSubsets.quality.byAttribute[0].perGroupKid[1].subsets;
+  expect(() => AuditReport.fromJSON(noSubsets)).toThrow(
+    /missing field "report\.quality\.byAttribute\[0\]\.perGroupKid\[1\]\.subsets"/,
+  );
+});
+
 test("a report is frozen and fromJSON leaves its input alone", () => {
   const report = fixtureReport();
   expect(Object.isFrozen(report.representation[0].attributes[0].proportions)).toBe(true);

@@ -130,16 +130,52 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
   expect(report.manifest.sampler.steps).toBe(2);
   expect(report.manifest.data?.images).toBe(24);
   expect(report.quality?.extractor.name).toMatch(/radiomic/);
-  // Full captions name sex and race but not age: only those split the generated images.
-  expect(report.quality?.byAttribute.map((g) => g.attribute)).toEqual(["sex", "race"]);
+  // Full captions name sex and race but not age: only those split the generated images, and
+  // --intersections splits them by sex × race too.
+  expect(report.quality?.byAttribute.map((g) => g.attribute)).toEqual(["sex", "race", "sex×race"]);
+  expect(report.quality?.byAttribute[2].groups).toHaveLength(6);
   expect(report.quality?.byAttribute[0].notes.join(" ")).toMatch(/every group subsampled/);
+  // KID is on by default: overall and beside every group's FID.
+  expect(report.quality?.overallKid).toMatchObject({ nGenerated: 24, nReal: 24 });
+  for (const g of report.quality!.byAttribute) expect(g.perGroupKid).toHaveLength(g.groups.length);
+  expect(lines.join("\n")).toMatch(/FID \(radiomic-v1\) [\d.]+, KID ×10³ -?[\d.]+ \[/);
   const html = fs.readFileSync(out, "utf8");
   expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
-  expect(html.match(/<svg/g)?.length).toBe(2 * 4 + 2); // 2 prompts × (3 attributes + 1) + FID
-  expect(fs.readFileSync(markdown, "utf8")).toContain("| prompt | attribute | n |");
+  // 2 prompts × (3 attributes + 1 intersection) + FID and KID by sex, race and sex × race.
+  expect(html.match(/<svg/g)?.length).toBe(2 * 4 + 2 * 3);
+  expect(html).toContain("KID ×10³");
+  const markdownText = fs.readFileSync(markdown, "utf8");
+  expect(markdownText).toContain("| prompt | attribute | n |");
+  expect(markdownText).toContain("| attribute | group | FID | KID ×10³ [CI] |");
   expect(progress.text).toContain("images");
   expect(progress.text).toContain("quality generating");
   expect(lines.at(-1)).toBe(`wrote ${markdown}`);
+}, 120000);
+
+test("--no-kid leaves KID out of the quality audit and its report", async () => {
+  const json = path.join(dir, "no-kid.json");
+  const lines: string[] = [];
+  await auditCommand({
+    n: "2",
+    steps: "1",
+    resamples: "10",
+    seed: "5",
+    out: path.join(dir, "no-kid.html"),
+    json,
+    quality: true,
+    kid: false,
+    extractor: "radiomic",
+    real: "8",
+    backend: "wasm",
+    progress: sink(),
+    log: (line) => lines.push(line),
+  });
+  const report = AuditReport.load(json);
+  expect(report.quality?.overall.nReal).toBe(8);
+  expect(report.quality?.overallKid).toBeUndefined();
+  for (const g of report.quality!.byAttribute) expect(g.perGroupKid).toBeUndefined();
+  expect(lines.join("\n")).not.toContain("KID");
+  expect(fs.readFileSync(path.join(dir, "no-kid.html"), "utf8")).not.toContain("KID");
 }, 120000);
 
 test("bad input is refused before any image is generated", async () => {
@@ -163,6 +199,7 @@ test("bad input is refused before any image is generated", async () => {
   await expect(run("-n", "1")).rejects.toThrow(/--n must be an integer ≥ 2, got "1"/);
   await expect(run("--extractor", "radiomic")).rejects.toThrow(/only applies with --quality/);
   await expect(run("--equal-groups")).rejects.toThrow(/--equal-groups only applies with --quality/);
+  await expect(run("--no-kid")).rejects.toThrow(/--no-kid only applies with --quality/);
   expect(fs.existsSync(path.join(dir, "x.html"))).toBe(false);
 }, 60000);
 
@@ -186,6 +223,7 @@ testWhen(fs.existsSync(BUILT_AUDIT), "the built CLI with the audit command (npm 
       "--prompts",
       "--target",
       "--quality",
+      "--no-kid",
       "--extractor",
     ])
       expect(help).toContain(flag);

@@ -146,13 +146,17 @@ async function* events(): AsyncGenerator<MethodEvent> {
         attributes: [{ attribute: "sex", groups: ["Female", "Male"], proportions: [share, 1 - share],
           intervals: [{ estimate: share, lower: share - w, upper: share + w, level: 0.95, n: step, method: "wald" }, { estimate: 1 - share, lower: 1 - share - w, upper: 1 - share + w, level: 0.95, n: step, method: "wald" }],
           target: [0.5, 0.5], bias: Math.abs(share - 0.5) * 2, n: step }],
-        quality: { extractor: { name: "x", kind: "radiomic", dimension: 2, description: "" }, overall: { value: 40 - step, nGenerated: 8, nReal: 8 }, byAttribute: [{ attribute: "sex", groups: ["Female", "Male"], perGroup: [{ value: 41 - step, nGenerated: 4, nReal: 4 }, { value: 39 - step, nGenerated: 4, nReal: 4 }], esFid: 42 - step, notes: [] }], elapsedMs: 1 } };
+        quality: { extractor: { name: "x", kind: "radiomic", dimension: 2, description: "" }, overall: { value: 40 - step, nGenerated: 8, nReal: 8 },
+          ...(step > 3 ? { overallKid: { value: 0.01 / step, nGenerated: 8, nReal: 8, subsets: 0 } } : {}),
+          byAttribute: [{ attribute: "sex", groups: ["Female", "Male"], perGroup: [{ value: 41 - step, nGenerated: 4, nReal: 4 }, { value: 39 - step, nGenerated: 4, nReal: 4 }],
+            ...(step > 3 ? { perGroupKid: [{ value: 0.02 / step, nGenerated: 4, nReal: 4, subsets: 0 }, { value: NaN, nGenerated: 4, nReal: 4, subsets: 0 }] } : {}),
+            esFid: 42 - step, notes: [] }], elapsedMs: 1 } };
     }
   }
   yield { type: "done", method: "align", steps: 6, elapsedMs: 6, aborted: false };
 }
 const summary = await dashboard.run(events());
-console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), status: dashboard.get("status") }));
+console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), traces: dashboard.metrics.get("traces"), kid: dashboard.metrics.series()["KID sex=Female"], rightTitle: dashboard.metrics.get("right_title"), status: dashboard.get("status") }));
 dashboard`);
   const line = ofType(outputs, "stream")
     .map((m) => m.content.text)
@@ -168,9 +172,27 @@ dashboard`);
       n: 6,
     }),
   ]);
+  // The first evaluation carries no KID, the second does: KID joins bias on the right axis,
+  // which is renamed; a NaN group KID is no point.
   expect(result.series.sort()).toEqual(
-    ["FID", "FID sex=Female", "FID sex=Male", "ES-FID sex", "bias sex", "bias sex (batch)"].sort(),
+    [
+      "FID",
+      "FID sex=Female",
+      "FID sex=Male",
+      "ES-FID sex",
+      "bias sex",
+      "bias sex (batch)",
+      "KID",
+      "KID sex=Female",
+    ].sort(),
   );
+  const axisOf = (name: string) =>
+    result.traces.find((t: { name: string; axis: string }) => t.name === name)?.axis;
+  expect(axisOf("KID")).toBe("right");
+  expect(axisOf("KID sex=Female")).toBe("right");
+  expect(axisOf("FID")).toBe("left");
+  expect(result.kid).toEqual({ step: [6], value: [0.02 / 6] });
+  expect(result.rightTitle).toBe("bias · KID");
   expect(result.status).toMatch(/^done after 6 steps/);
   const open = openOf(outputs, "TrainingDashboardModel");
   const state = open.content.data.state;

@@ -6,6 +6,8 @@ import { formatProportion, textElement } from "../safeText";
 import {
   type AttributeRow,
   type Figure,
+  formatKid,
+  KID_LABEL,
   type PromptSection,
   type QualitySection,
   readAuditReport,
@@ -166,21 +168,42 @@ function promptBlock(section: PromptSection): HTMLElement {
 function qualityBlock(quality: QualitySection): HTMLElement {
   const block = document.createElement("section");
   block.className = "fd-report-quality";
-  block.appendChild(textElement("h3", "Image quality (FID, lower is better)"));
+  const hasKid = quality.overallKid !== undefined || quality.byAttribute.some((a) => a.kid);
+  block.appendChild(
+    textElement("h3", `Image quality (FID${hasKid ? " and KID" : ""}, lower is better)`),
+  );
   if (quality.overall) {
     const sizes =
       quality.overall.nGenerated !== undefined
         ? ` (${quality.overall.nGenerated} generated vs ${quality.overall.nReal ?? "?"} real)`
         : "";
     const extractor = quality.extractor ? `, features: ${quality.extractor}` : "";
+    const kid = quality.overallKid ? `, ${KID_LABEL} ${formatKid(quality.overallKid)}` : "";
     block.appendChild(
-      textElement("p", `Overall FID ${quality.overall.estimate.toFixed(2)}${sizes}${extractor}`),
+      textElement(
+        "p",
+        `Overall FID ${quality.overall.estimate.toFixed(2)}${kid}${sizes}${extractor}`,
+      ),
+    );
+  }
+  if (hasKid) {
+    block.appendChild(
+      textElement(
+        "p",
+        "KID: unbiased MMD² with the cubic kernel, ×10³, with its half-sampling interval; unlike FID not biased upward at small n, so groups of different sizes compare fairly.",
+        "fd-report-summary",
+      ),
     );
   }
   for (const a of quality.byAttribute) {
-    const rows = a.groups.map((g, i) => [g, a.fid[i] ? a.fid[i].estimate.toFixed(2) : "–"]);
+    const rows = a.groups.map((g, i) => [
+      g,
+      a.fid[i] ? a.fid[i].estimate.toFixed(2) : "–",
+      ...(hasKid ? [formatKid(a.kid?.[i])] : []),
+    ]);
     const es = a.esFid !== undefined ? ` — ES-FID ${a.esFid.toFixed(2)}` : "";
-    block.appendChild(table(["group", "FID"], rows, `${a.attribute}${es}`));
+    const headers = ["group", "FID", ...(hasKid ? [`${KID_LABEL} [interval]`] : [])];
+    block.appendChild(table(headers, rows, `${a.attribute}${es}`));
   }
   return block;
 }

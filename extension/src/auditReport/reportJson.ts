@@ -35,12 +35,18 @@ export interface GroupFid {
   attribute: string;
   groups: string[];
   fid: Figure[];
+  /** KID per group (same order), when the report has it. */
+  kid?: Figure[];
   esFid?: number;
 }
 
+export type SizedFigure = Figure & { nGenerated?: number; nReal?: number };
+
 export interface QualitySection {
   extractor?: string;
-  overall?: Figure & { nGenerated?: number; nReal?: number };
+  overall?: SizedFigure;
+  /** Overall KID, when the report has it (reports from before KID do not). */
+  overallKid?: SizedFigure;
   byAttribute: GroupFid[];
 }
 
@@ -62,17 +68,47 @@ const asString = (v: unknown, fallback = ""): string => (typeof v === "string" ?
 const asNumber = (v: unknown): number | undefined =>
   typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : undefined;
 
+/** A number, an interval, or a figure ({ value, interval? }, as FID and KID are written). */
 export function readFigure(v: unknown): Figure | undefined {
   if (typeof v === "number") return { estimate: v };
   if (!isObject(v)) return undefined;
   const estimate = asNumber(v.estimate ?? v.value);
   if (estimate === undefined) return undefined;
+  const nested = isObject(v.interval) ? v.interval : {};
   return {
     estimate,
-    lower: asNumber(v.lower ?? v.low),
-    upper: asNumber(v.upper ?? v.high),
-    level: asNumber(v.level),
+    lower: asNumber(v.lower ?? v.low ?? nested.lower),
+    upper: asNumber(v.upper ?? v.high ?? nested.upper),
+    level: asNumber(v.level ?? nested.level),
   };
+}
+
+function readSizedFigure(v: unknown): SizedFigure | undefined {
+  const figure = readFigure(v);
+  return (
+    figure && {
+      ...figure,
+      nGenerated: isObject(v) ? asNumber(v.nGenerated) : undefined,
+      nReal: isObject(v) ? asNumber(v.nReal) : undefined,
+    }
+  );
+}
+
+/** KID is small (often 1e-3 … 1): shown ×10³, and labelled so. */
+export const KID_LABEL = "KID ×10³";
+
+/**
+ * A KID figure ×10³ with its interval, decimals giving the largest of the three numbers three
+ * significant digits: { estimate: 0.00123, lower: 0.0004, upper: 0.002 } → "1.23 [0.40, 2.00]".
+ */
+export function formatKid(f: Figure | undefined): string {
+  if (!f || !Number.isFinite(f.estimate)) return "–";
+  const ends = f.lower !== undefined && f.upper !== undefined ? [f.lower, f.upper] : [];
+  const largest = Math.max(...[f.estimate, ...ends].map((v) => Math.abs(v * 1e3)));
+  const digits = largest > 0 ? Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(largest)))) : 2;
+  const scaled = (v: number) => (Number.isFinite(v) ? (v * 1e3).toFixed(digits) : "–");
+  const range = ends.length ? ` [${scaled(ends[0])}, ${scaled(ends[1])}]` : "";
+  return `${scaled(f.estimate)}${range}`;
 }
 
 function readNumbers(v: unknown): number[] | undefined {
@@ -110,24 +146,21 @@ function readPrompt(v: unknown): PromptSection | undefined {
 
 function readQuality(v: unknown): QualitySection | undefined {
   if (!isObject(v)) return undefined;
-  const overall = readFigure(v.overall);
+  const figures = (x: unknown) =>
+    Array.isArray(x) ? x.map((f) => readFigure(f) ?? { estimate: NaN }) : undefined;
   const byAttribute: GroupFid[] = Array.isArray(v.byAttribute)
     ? v.byAttribute.filter(isObject).map((a) => ({
         attribute: asString(a.attribute, "?"),
         groups: Array.isArray(a.groups) ? a.groups.map(String) : [],
-        fid: Array.isArray(a.perGroup)
-          ? a.perGroup.map((f) => readFigure(f) ?? { estimate: NaN })
-          : [],
+        fid: figures(a.perGroup) ?? [],
+        kid: figures(a.perGroupKid),
         esFid: asNumber(a.esFid),
       }))
     : [];
   return {
     extractor: isObject(v.extractor) ? asString(v.extractor.name) : asString(v.extractor),
-    overall: overall && {
-      ...overall,
-      nGenerated: isObject(v.overall) ? asNumber(v.overall.nGenerated) : undefined,
-      nReal: isObject(v.overall) ? asNumber(v.overall.nReal) : undefined,
-    },
+    overall: readSizedFigure(v.overall),
+    overallKid: readSizedFigure(v.overallKid),
     byAttribute,
   };
 }

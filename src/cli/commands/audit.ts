@@ -1,6 +1,7 @@
 /**
  * `fairdiff audit`: audit a text-to-image model for subgroup representation (and, with
- * --quality, image quality per group) and write the report as HTML (and JSON / Markdown).
+ * --quality, image quality per group: FID and KID, also per --intersections group) and write the
+ * report as HTML (and JSON / Markdown).
  * Defaults: the shipped cxr-mini model and cohort classifier, neutral prompts that name no sex
  * or race, so the images show what the model does when the prompt leaves the choice to it.
  *
@@ -67,6 +68,8 @@ export interface AuditCommandOptions {
   extractor?: string;
   /** Subsample every group to the smallest group's size before its FID (like with like). */
   equalGroups?: boolean;
+  /** KID beside every FID with --quality (default true; `--no-kid` sets false). */
+  kid?: boolean;
   real?: string;
   realSeed?: string;
   title?: string;
@@ -266,16 +269,21 @@ export async function auditCommand(
           model.config.imageChannels,
         )),
         ...(opts.equalGroups ? { equalGroupSizes: true } : {}),
+        ...(opts.kid === false ? { kid: false } : {}),
         attributes: namedInCaptions(
           attributes,
           classifier,
           real.map((s) => s.prompt),
         ),
       };
-    } else if (opts.extractor !== undefined || opts.equalGroups) {
-      throw new Error(
-        `${opts.extractor !== undefined ? "--extractor" : "--equal-groups"} only applies with --quality`,
-      );
+    } else if (opts.extractor !== undefined || opts.equalGroups || opts.kid === false) {
+      const flag =
+        opts.extractor !== undefined
+          ? "--extractor"
+          : opts.equalGroups
+            ? "--equal-groups"
+            : "--no-kid";
+      throw new Error(`${flag} only applies with --quality`);
     }
 
     const bars = new Map<string, ProgressBar>();
@@ -350,10 +358,16 @@ export function registerAuditCommand(program: Command): void {
       "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeat or join with ; — default uniform)",
       collect,
     )
-    .option("--intersections <list>", 'intersections to audit, e.g. "sex,race" (several with ;)')
+    .option(
+      "--intersections <list>",
+      'intersections to audit, e.g. "sex,race" (several with ;); with --quality they split FID and KID too',
+    )
     .option("--attributes <list>", "attribute heads to audit, e.g. sex,race (default: all)")
     .option("--resamples <n>", "bootstrap resamples per interval", "2000")
-    .option("--quality", "also audit image quality per group (FID, ES-FID) on held-out real images")
+    .option(
+      "--quality",
+      "also audit image quality per group (FID, KID, ES-FID) on held-out real images",
+    )
     .option(
       "--extractor <name>",
       "features for FID: project (the classifier's encoder) | radiomic | <tfjs graph model folder>",
@@ -362,6 +376,7 @@ export function registerAuditCommand(program: Command): void {
       "--equal-groups",
       "with --quality: subsample every group to the smallest group's size, so group FIDs compare like with like",
     )
+    .option("--no-kid", "with --quality: leave out KID (on by default beside every FID)")
     .option("--real <n>", "held-out real images for --quality", "256")
     .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
     .option("--title <text>", "report title")
