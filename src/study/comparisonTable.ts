@@ -1,11 +1,12 @@
 /**
  * The comparison's one table, derived from the rows' audit reports: per row, the representation
  * bias of every audited attribute against the target (targeted attributes first), FID overall
- * and per group of each targeted attribute, ES-FID, KID where measured, the clinical AUC and
+ * and per group of each targeted attribute, ES-FID, KID (×10³) where measured, the clinical AUC and
  * ES-AUC, the near-copy share where measured, and the cost. The HTML page, the Markdown and the
  * plain text all render this one table.
  */
 import type { AuditReportData } from "../audit/auditReportSchema";
+import { KID_LABEL, kidValue, kidWithInterval } from "../audit/reportText";
 import type { Interval } from "../fairness/interval";
 import type { ComparisonRow, FixComparisonData } from "./fixComparison";
 
@@ -64,6 +65,12 @@ function groupFigures(report: AuditReportData, attribute: string): string {
   return q.groups.map((g, i) => `${g} ${formatFigure(q.perGroup[i].value)}`).join(" · ");
 }
 
+function groupKids(report: AuditReportData, attribute: string): string {
+  const q = report.quality?.byAttribute.find((g) => g.attribute === attribute);
+  if (!q?.perGroupKid) return "–";
+  return q.groups.map((g, i) => `${g} ${kidValue(q.perGroupKid![i].value)}`).join(" · ");
+}
+
 function esFidOf(report: AuditReportData, attribute: string): string {
   const q = report.quality?.byAttribute.find((g) => g.attribute === attribute);
   return q ? formatFigure(q.esFid) : "–";
@@ -98,8 +105,17 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
       description: `Shen et al.'s bias of ${name} against ${isTarget ? "the target" : "a uniform split (not targeted)"}, 95 % interval; 0 = on target`,
     })),
     { heading: "FID", description: "FID of all generated vs all held-out real images" },
+    {
+      heading: KID_LABEL,
+      description:
+        "KID (unbiased MMD², cubic kernel; ×10³) of all generated vs all real images, half-sampling 95 % interval",
+    },
     ...targeted.flatMap((name) => [
       { heading: `FID by ${name}`, description: `FID of each ${name} group (generated vs real)` },
+      {
+        heading: `${KID_LABEL} by ${name}`,
+        description: `KID of each ${name} group: unbiased in the group's size, unlike FID`,
+      },
       { heading: `ES-FID ${name}`, description: `FID + Σ_g |FID_g − FID| over the ${name} groups` },
     ]),
     {
@@ -121,7 +137,12 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
       report.quality
         ? figureWithInterval(report.quality.overall.value, report.quality.overall.interval)
         : "–",
-      ...targeted.flatMap((name) => [groupFigures(report, name), esFidOf(report, name)]),
+      report.quality?.overallKid ? kidWithInterval(report.quality.overallKid) : "–",
+      ...targeted.flatMap((name) => [
+        groupFigures(report, name),
+        groupKids(report, name),
+        esFidOf(report, name),
+      ]),
       clinicalOf(report, targeted[0] ?? "")[0],
       ...targeted.map((name) => clinicalOf(report, name)[1]),
       ...costOf(row),

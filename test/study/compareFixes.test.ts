@@ -88,13 +88,26 @@ describe("the quick comparison of the four fixes", () => {
     const table = comparisonTable(comparison);
     expect(table.rows).toHaveLength(5);
     const column = (heading: string) => table.columns.findIndex((c) => c.heading === heading);
-    for (const heading of ["bias sex (target)", "bias race", "FID", "FID by sex", "ES-FID sex"]) {
+    const headings = [
+      "bias sex (target)",
+      "bias race",
+      "FID",
+      "KID ×10³",
+      "FID by sex",
+      "KID ×10³ by sex",
+      "ES-FID sex",
+    ];
+    for (const heading of headings) {
       expect(column(heading)).toBeGreaterThanOrEqual(0);
     }
     const bias = column("bias sex (target)");
     for (const row of table.rows) {
       expect(row.cells[bias]).toMatch(/^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]$/);
       expect(row.cells[column("FID")]).not.toBe("–");
+      expect(row.cells[column("KID ×10³")]).toMatch(
+        /^-?\d+(\.\d+)? \[-?\d+(\.\d+)?, -?\d+(\.\d+)?\]$/,
+      );
+      expect(row.cells[column("KID ×10³ by sex")]).toMatch(/^Female -?\d.* · Male -?\d/);
       expect(row.cells[column("ES-FID sex")]).not.toBe("–");
       expect(row.cells[table.columns.findIndex((c) => c.heading.startsWith("AUC"))]).not.toBe("–");
     }
