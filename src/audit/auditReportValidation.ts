@@ -9,91 +9,29 @@ import {
   AUDIT_REPORT_SCHEMA_VERSION,
   type AuditReportData,
 } from "./auditReportSchema";
-import { numberFromJson } from "./reportJson";
+import {
+  describeJson,
+  fail,
+  interval,
+  list,
+  num,
+  numbers,
+  object,
+  optNum,
+  optStr,
+  present,
+  record,
+  str,
+  strings,
+  type JsonObject,
+} from "./jsonFieldChecks";
+import { parseMemorisationAudit } from "./reportMemorisation";
 
-type Obj = Record<string, unknown>;
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `"${value.length > 40 ? value.slice(0, 40) + "…" : value}"`;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value;
-}
-
-function fail(path: string, expected: string, got: unknown): never {
-  throw new Error(`audit report: ${path} should be ${expected}, got ${describe(got)}`);
-}
-
-function object(value: unknown, path: string): Obj {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    fail(path, "an object", value);
-  return value as Obj;
-}
-
-function present(o: Obj, key: string, path: string): unknown {
-  if (!(key in o) || o[key] === undefined)
-    throw new Error(`audit report: missing field "${path}.${key}"`);
-  return o[key];
-}
-
-function num(o: Obj, key: string, path: string): void {
-  const value = numberFromJson(present(o, key, path));
-  if (value === undefined) fail(`${path}.${key}`, "a number", o[key]);
-  o[key] = value;
-}
-
-function optNum(o: Obj, key: string, path: string): void {
-  if (o[key] !== undefined) num(o, key, path);
-}
-
-function str(o: Obj, key: string, path: string): void {
-  if (typeof present(o, key, path) !== "string") fail(`${path}.${key}`, "a string", o[key]);
-}
-
-function optStr(o: Obj, key: string, path: string): void {
-  if (o[key] !== undefined) str(o, key, path);
-}
-
-function list(o: Obj, key: string, path: string, each?: (item: unknown, p: string) => void) {
-  const value = present(o, key, path);
-  if (!Array.isArray(value)) fail(`${path}.${key}`, "an array", value);
-  if (each) value.forEach((item, i) => each(item, `${path}.${key}[${i}]`));
-  return value as unknown[];
-}
-
-function numbers(o: Obj, key: string, path: string): number[] {
-  const values = list(o, key, path);
-  values.forEach((item, i) => {
-    const value = numberFromJson(item);
-    if (value === undefined) fail(`${path}.${key}[${i}]`, "a number", item);
-    values[i] = value;
-  });
-  return values as number[];
-}
-
-function strings(o: Obj, key: string, path: string): string[] {
-  return list(o, key, path, (item, p) => {
-    if (typeof item !== "string") fail(p, "a string", item);
-  }) as string[];
-}
-
-function record(o: Obj, key: string, path: string, each: (item: unknown, p: string) => void) {
-  const value = object(present(o, key, path), `${path}.${key}`);
-  for (const [k, item] of Object.entries(value)) each(item, `${path}.${key}.${k}`);
-}
+type Obj = JsonObject;
 
 function sameLength(path: string, what: string, length: number, expected: number): void {
   if (length !== expected)
     throw new Error(`audit report: ${path} has ${length} ${what} for ${expected} groups`);
-}
-
-function interval(value: unknown, path: string): void {
-  const o = object(value, path);
-  for (const key of ["estimate", "lower", "upper", "level", "n"]) num(o, key, path);
-  str(o, "method", path);
-  optNum(o, "resamples", path);
-  optNum(o, "seed", path);
 }
 
 function attributeRepresentation(value: unknown, path: string): void {
@@ -205,6 +143,9 @@ function quality(value: unknown, path: string): void {
       if (c.notes !== undefined) strings(c, "notes", p);
     });
   }
+  if (o.memorisation !== undefined) {
+    o.memorisation = parseMemorisationAudit(o.memorisation, `${path}.memorisation`);
+  }
   num(o, "elapsedMs", path);
 }
 
@@ -291,13 +232,13 @@ export function parseAuditReportData(input: unknown): AuditReportData {
   const o = object(structuredClone(value), "report");
   if (o.kind !== AUDIT_REPORT_KIND)
     throw new Error(
-      `not a fairdiff audit report: kind is ${describe(o.kind)}, expected "${AUDIT_REPORT_KIND}"`,
+      `not a fairdiff audit report: kind is ${describeJson(o.kind)}, expected "${AUDIT_REPORT_KIND}"`,
     );
   if (o.schemaVersion !== AUDIT_REPORT_SCHEMA_VERSION) {
     const newer =
       typeof o.schemaVersion === "number" && o.schemaVersion > AUDIT_REPORT_SCHEMA_VERSION;
     throw new Error(
-      `audit report schemaVersion ${describe(o.schemaVersion)} is not supported (this fairdiff reads ${AUDIT_REPORT_SCHEMA_VERSION}${newer ? "; the report is newer: update fairdiff" : ""})`,
+      `audit report schemaVersion ${describeJson(o.schemaVersion)} is not supported (this fairdiff reads ${AUDIT_REPORT_SCHEMA_VERSION}${newer ? "; the report is newer: update fairdiff" : ""})`,
     );
   }
   str(o, "createdAt", "report");

@@ -37,7 +37,24 @@ export {
 } from "./runManifest";
 export { sha256File, sha256Images, sha256Weights } from "./runFingerprints";
 export { escapeHtml, escapeMarkdown } from "./reportText";
-export { auditQuality, type QualityAuditOptions, type QualityProgress } from "./qualityAudit";
+export {
+  auditQuality,
+  type QualityAuditOptions,
+  type QualityMemorisationOptions,
+  type QualityProgress,
+} from "./qualityAudit";
+export {
+  auditMemorisation,
+  calibrateNearCopyThresholds,
+  type MemorisationAuditOptions,
+  type MemorisationFeatures,
+} from "./memorisationAudit";
+export type {
+  MemorisationAudit,
+  MemorisationByAttribute,
+  MemorisationGroup,
+  MemorisationPair,
+} from "./memorisationTypes";
 export type {
   ClinicalCorrelation,
   FidFigure,
@@ -56,6 +73,7 @@ export {
   labelledImagesFromPrompts,
   labelledImagesFromSamples,
   labelsFromPrompts,
+  presetTrainingImages,
   type HeldOutOptions,
   type LabelledImages,
 } from "./qualityImageSet";

@@ -49,6 +49,8 @@ import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { generateImages, type GenerateOptions } from "../pipeline/textToImage";
 import { createRng, hashString } from "../util/random";
 import { clinicalCorrelation, type ClinicalOptions } from "./clinicalCorrelation";
+import { extractAll, extractRows } from "./featureRows";
+import { auditMemorisation } from "./memorisationAudit";
 import {
   fidOfRows,
   kidOfRows,
@@ -58,8 +60,6 @@ import {
 } from "./qualityFid";
 import {
   checkLabelledImages,
-  imageBatch,
-  imageCount,
   imageShape,
   labelledImagesFromSamples,
   labelsFromPrompts,
@@ -68,9 +68,20 @@ import {
 import type { FidFigure, GroupQuality, KidFigure, QualityAudit } from "./qualityTypes";
 
 export interface QualityProgress {
-  stage: "generating" | "features" | "clinical";
+  stage: "generating" | "features" | "clinical" | "memorisation";
   done: number;
   total: number;
+}
+
+export interface QualityMemorisationOptions {
+  /** The images the model was trained on, with their groups. */
+  training: LabelledImages;
+  /** Where the training images come from, in words, for the report. */
+  trainingDescription?: string;
+  /** Target false-positive rate on images that are not copies (default 0.05). */
+  level?: number;
+  /** Most copy-like images shown beside their nearest training image (default 8). */
+  pairs?: number;
 }
 
 export interface QualityAuditOptions {
@@ -109,18 +120,50 @@ export interface QualityAuditOptions {
   kid?: boolean | { subsets?: number; level?: number };
   /** Clinical semantic correlation (default: not run). `true` = default options. */
   clinical?: ClinicalOptions | boolean;
+  /**
+   * Memorisation audit (default: not run): near-copies of the model's training images among the
+   * generated ones, per group, with the real images as the held-out null (memorisationAudit.ts,
+   * docs/memorisation.md). Reuses this audit's features and generated images.
+   */
+  memorisation?: QualityMemorisationOptions;
   signal?: AbortSignal;
   onProgress?: (progress: QualityProgress) => void;
 }
 
 const DEFAULT_MIN_GROUP_IMAGES = 10;
 
+const ABORTED = "quality audit aborted";
+
 function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Error("quality audit aborted");
+  if (signal?.aborted) throw new Error(ABORTED);
 }
 
 function subSeed(seed: number, label: string): number {
   return (seed ^ hashString(label)) >>> 0;
+}
+
+/** The memorisation options, checked before any image is generated. */
+function checkMemorisationOptions(
+  options: QualityMemorisationOptions,
+  realShape: readonly number[],
+): void {
+  checkLabelledImages(options.training, "memorisation.training");
+  const shape = imageShape(options.training.images, "memorisation.training");
+  if (shape.join("×") !== realShape.join("×")) {
+    throw new Error(
+      `memorisation.training images are ${shape.join("×")}, the real images ${realShape.join("×")}: near-copies need one size`,
+    );
+  }
+  if (options.level !== undefined) {
+    try {
+      assertLevel(options.level);
+    } catch {
+      throw new Error(`memorisation.level must be in (0, 1), got ${String(options.level)}`);
+    }
+  }
+  if (options.pairs !== undefined && !(Number.isInteger(options.pairs) && options.pairs >= 0)) {
+    throw new Error(`memorisation.pairs must be an integer ≥ 0, got ${String(options.pairs)}`);
+  }
 }
 
 /** An attribute named but not defined: its groups are those seen among the real images. */
@@ -192,43 +235,6 @@ function resolveKid(kid: QualityAuditOptions["kid"]): Omit<KidOptions, "seed"> |
     }
   }
   return { subsets: kid.subsets, level: kid.level };
-}
-
-/** The extractor's features of a batch, checking it gave one row of `dimension` per image. */
-async function extractRows(extractor: FeatureExtractor, batch: tf.Tensor4D): Promise<Float64Array> {
-  const features = await extractor.extract(batch);
-  const expected = batch.shape[0] * extractor.info.dimension;
-  if (features.length !== expected) {
-    throw new Error(
-      `extractor "${extractor.info.name}" returned ${features.length} values for ${batch.shape[0]} images; expected ${batch.shape[0]} × ${extractor.info.dimension}`,
-    );
-  }
-  return features;
-}
-
-/** Features of a labelled set, in batches. */
-async function extractAll(
-  extractor: FeatureExtractor,
-  images: RasterImage[] | tf.Tensor4D,
-  batchSize: number,
-  signal: AbortSignal | undefined,
-  onBatch: (done: number) => void,
-): Promise<FeatureMatrix> {
-  const n = imageCount(images);
-  const d = extractor.info.dimension;
-  const values = new Float64Array(n * d);
-  for (let start = 0; start < n; start += batchSize) {
-    checkAborted(signal);
-    const count = Math.min(batchSize, n - start);
-    const batch = imageBatch(images, start, count);
-    try {
-      values.set(await extractRows(extractor, batch), start * d);
-    } finally {
-      batch.dispose();
-    }
-    onBatch(start + count);
-  }
-  return { values, dimension: d };
 }
 
 function tensorToRasters(images: tf.Tensor4D, values: Float32Array): RasterImage[] {
@@ -458,6 +464,7 @@ export async function auditQuality(
   const findings = [...new Set(real.labels.flatMap((l) => Object.keys(l)))];
   const clinicalOptions: ClinicalOptions | undefined =
     options.clinical === true ? {} : options.clinical || undefined;
+  if (options.memorisation) checkMemorisationOptions(options.memorisation, realShape);
 
   const ownsExtractor = options.extractor === undefined;
   const extractor = options.extractor ?? defaultFeatureExtractor();
@@ -471,13 +478,13 @@ export async function auditQuality(
           `generated images are ${shape.join("×")}, real images ${realShape.join("×")}: FID needs one size`,
         );
       }
-      const features = await extractAll(
-        extractor,
-        options.generated.images,
+      const features = await extractAll(extractor, options.generated.images, {
         batchSize,
-        options.signal,
-        (done) => options.onProgress?.({ stage: "features", done, total: nGenerated + nReal }),
-      );
+        signal: options.signal,
+        abortMessage: ABORTED,
+        onBatch: (done) =>
+          options.onProgress?.({ stage: "features", done, total: nGenerated + nReal }),
+      });
       generated = { set: options.generated, count: nGenerated, features };
     } else {
       generated = await generateCounterparts(
@@ -487,24 +494,23 @@ export async function auditQuality(
         findings,
         extractor,
         options,
-        clinicalOptions !== undefined,
+        clinicalOptions !== undefined || options.memorisation !== undefined,
       );
     }
     const nGenerated = generated.count;
     if (nGenerated < 2)
       throw new Error(`a covariance needs at least 2 generated images, got ${nGenerated}`);
-    const realFeatures = await extractAll(
-      extractor,
-      real.images,
+    const realFeatures = await extractAll(extractor, real.images, {
       batchSize,
-      options.signal,
-      (done) =>
+      signal: options.signal,
+      abortMessage: ABORTED,
+      onBatch: (done) =>
         options.onProgress?.({
           stage: "features",
           done: nGenerated + done,
           total: nGenerated + nReal,
         }),
-    );
+    });
     const allGenerated = Array.from({ length: nGenerated }, (_, i) => i);
     const allReal = Array.from({ length: nReal }, (_, i) => i);
     const overall = fidOfRows(
@@ -563,6 +569,27 @@ export async function auditQuality(
         },
       );
       options.onProgress?.({ stage: "clinical", done: 1, total: 1 });
+    }
+    if (options.memorisation) {
+      checkAborted(options.signal);
+      options.onProgress?.({ stage: "memorisation", done: 0, total: 1 });
+      const { training, trainingDescription, level, pairs } = options.memorisation;
+      result.memorisation = {
+        ...(await auditMemorisation({
+          generated: { ...generated.set, images: generated.rasters ?? generated.set.images },
+          training,
+          heldOut: real,
+          attributes: [...audited, ...intersections].map((a) => a.name),
+          extractor,
+          features: { info: extractor.info, generated: generated.features, heldOut: realFeatures },
+          level,
+          pairs,
+          batchSize,
+          signal: options.signal,
+        })),
+        ...(trainingDescription === undefined ? {} : { trainingDescription }),
+      };
+      options.onProgress?.({ stage: "memorisation", done: 1, total: 1 });
     }
     result.elapsedMs = Date.now() - started;
     return result;

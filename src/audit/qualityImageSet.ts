@@ -167,3 +167,34 @@ export function heldOutRealSamples(
   });
   return cohort.records.map((_, i) => cohort.sampleAt(i));
 }
+
+/**
+ * The images a preset's model was trained on, as training rendered them (the same cohort: size,
+ * seed, mix), with their groups: the first `count` (default all) — what the memorisation audit
+ * searches for near-copies. With a description for the report.
+ */
+export function presetTrainingImages(
+  preset: TrainingPreset,
+  count: number = preset.cohortSize,
+): { images: LabelledImages; description: string } {
+  if (!Number.isInteger(count) || count < 1 || count > preset.cohortSize) {
+    throw new Error(
+      `training images: ${preset.name} was trained on ${preset.cohortSize} images; asked for ${count}`,
+    );
+  }
+  const cohort = createSyntheticCohort({
+    cohort: preset.cohort,
+    size: preset.cohortSize,
+    seed: preset.cohortSeed,
+    imageSize: preset.model.imageSize,
+    mix: preset.mix,
+  });
+  const samples = Array.from({ length: count }, (_, i) => cohort.sampleAt(i));
+  return {
+    images: labelledImagesFromSamples(samples),
+    description:
+      count === preset.cohortSize
+        ? `the ${count} images ${preset.name} was trained on (${preset.cohort} cohort, seed ${preset.cohortSeed})`
+        : `the first ${count} of the ${preset.cohortSize} images ${preset.name} was trained on (${preset.cohort} cohort, seed ${preset.cohortSeed})`,
+  };
+}

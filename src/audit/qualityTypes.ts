@@ -4,6 +4,7 @@
  * evaluation events and the widgets can share them.
  */
 import type { Interval } from "../fairness/interval";
+import type { MemorisationAudit } from "./memorisationTypes";
 
 /** Which feature extractor produced a figure: every FID names its extractor. */
 export interface FeatureExtractorInfo {
@@ -74,6 +75,8 @@ export interface QualityAudit {
   /** Single attributes first, then the intersections asked for. */
   byAttribute: GroupQuality[];
   clinical?: ClinicalCorrelation[];
+  /** Near-copies of training images among the generated ones, per group (when asked for). */
+  memorisation?: MemorisationAudit;
   /** Wall time of the quality audit in ms (generation excluded when images were given). */
   elapsedMs: number;
 }

@@ -10,6 +10,8 @@ import type { QualityAudit } from "./qualityTypes";
 import type { PromptRepresentation } from "./representationAudit";
 import { fidChart, kidChart, proportionChart } from "./reportCharts";
 import { mostOverRepresented } from "./reportSummary";
+import { memorisationHtml } from "./reportMemorisation";
+import { htmlTable } from "./reportTables";
 import {
   duration,
   escapeHtml,
@@ -46,17 +48,6 @@ export const REPORT_CSS = `
 
 const h = escapeHtml;
 
-function table(headers: string[], rows: string[][], numeric: boolean[] = []): string {
-  const head = headers.map((c) => `<th>${c}</th>`).join("");
-  const body = rows
-    .map(
-      (row) =>
-        `<tr>${row.map((c, i) => (numeric[i] ? `<td class="fd-num">${c}</td>` : `<td>${c}</td>`)).join("")}</tr>`,
-    )
-    .join("");
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
-
 function classifierNote(a: AttributeRepresentation): string {
   if (!a.classifier) return "";
   return `classifier head “${h(a.attribute)}”: held-out accuracy ${percent(a.classifier.accuracy)} on ${a.classifier.heldOut} real images`;
@@ -70,13 +61,11 @@ function groupTable(a: AttributeRepresentation): string {
     percent(a.target[i]),
     a.corrected ? percentInterval(a.corrected[i]) : "—",
   ]);
-  return table(["group", "count", "share [95 % CI]", "target", "corrected share [95 % CI]"], rows, [
-    false,
-    true,
-    true,
-    true,
-    true,
-  ]);
+  return htmlTable(
+    ["group", "count", "share [95 % CI]", "target", "corrected share [95 % CI]"],
+    rows,
+    [false, true, true, true, true],
+  );
 }
 
 function attributeBlock(a: AttributeRepresentation, prompt: string): string {
@@ -101,7 +90,7 @@ function metricsTable(p: PromptRepresentation): string {
     fixed(a.fairnessDiscrepancy),
     a.classifier ? `${percent(a.classifier.accuracy)} (${a.classifier.heldOut})` : "—",
   ]);
-  return table(
+  return htmlTable(
     [
       "attribute",
       "n",
@@ -127,7 +116,7 @@ function promptSection(p: PromptRepresentation, index: number): string {
   if (adherence.length > 0) {
     parts.push(
       `<h3>Prompt adherence</h3>`,
-      table(
+      htmlTable(
         ["attribute", "group named in the prompt", "share shown [95 % CI]", "n"],
         adherence.map(([attribute, a]) => [
           h(attribute),
@@ -142,7 +131,7 @@ function promptSection(p: PromptRepresentation, index: number): string {
   if (p.findings.length > 0) {
     parts.push(
       `<h3>Findings</h3>`,
-      table(
+      htmlTable(
         ["finding", "prompt asks for", "classified positive [95 % CI]", "n"],
         p.findings.map((f) => [
           h(f.finding),
@@ -172,7 +161,7 @@ function overviewTable(data: AuditReportData): string {
       ];
     }),
   );
-  return table(
+  return htmlTable(
     ["prompt", "attribute", "n", "most over-represented group", "bias [95 % CI]", "TV [95 % CI]"],
     rows,
     [false, false, true, false, true, true],
@@ -225,7 +214,7 @@ function qualitySection(q: QualityAudit): string {
     "n real",
     "ES-FID",
   ];
-  parts.push(table(headers, rows, [false, false, ...headers.slice(2).map(() => true)]));
+  parts.push(htmlTable(headers, rows, [false, false, ...headers.slice(2).map(() => true)]));
   parts.push(
     `<div class="fd-charts">${q.byAttribute
       .map(
@@ -262,7 +251,13 @@ function qualitySection(q: QualityAudit): string {
       );
       parts.push(
         `<p><b>${h(c.finding)}</b>: AUC ${fixed(c.auc)}${c.aucInterval ? ` [${fixed(c.aucInterval.lower)}, ${fixed(c.aucInterval.upper)}]` : ""} (trained on ${c.nTrainGenerated} generated, tested on ${c.nTestReal} real images)</p>`,
-        table(["attribute", "group", "AUC", "n", "ES-AUC"], rows, [false, false, true, true, true]),
+        htmlTable(["attribute", "group", "AUC", "n", "ES-AUC"], rows, [
+          false,
+          false,
+          true,
+          true,
+          true,
+        ]),
         c.notes && c.notes.length > 0
           ? `<p class="fd-note">${c.notes.map(h).join("<br>")}</p>`
           : "",
@@ -366,6 +361,7 @@ function body(data: AuditReportData): string {
     `<section class="fd-overview"><h2>Overview</h2>${overviewTable(data)}${methodsNote(data)}</section>`,
     ...data.representation.map(promptSection),
     data.quality ? qualitySection(data.quality) : "",
+    data.quality?.memorisation ? memorisationHtml(data.quality.memorisation) : "",
     manifestSection(m),
   ].join("\n");
 }

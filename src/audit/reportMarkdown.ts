@@ -6,6 +6,8 @@
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { AuditReportData } from "./auditReportSchema";
 import type { KidFigure } from "./qualityTypes";
+import { memorisationMarkdown } from "./reportMemorisation";
+import { markdownTableLines } from "./reportTables";
 import {
   duration,
   escapeMarkdown,
@@ -18,14 +20,6 @@ import {
 } from "./reportText";
 
 const md = escapeMarkdown;
-
-function row(cells: string[]): string {
-  return `| ${cells.join(" | ")} |`;
-}
-
-function tableLines(headers: string[], rows: string[][]): string[] {
-  return [row(headers), row(headers.map(() => "---")), ...rows.map(row)];
-}
 
 function groups(a: AttributeRepresentation, values: (i: number) => string): string {
   return a.groups.map((g, i) => `${md(g)} ${values(i)}`).join("; ");
@@ -56,7 +50,7 @@ export function reportMarkdown(data: AuditReportData): string {
     ]),
   );
   lines.push(
-    ...tableLines(
+    ...markdownTableLines(
       [
         "prompt",
         "attribute",
@@ -105,7 +99,7 @@ export function reportMarkdown(data: AuditReportData): string {
       ),
     ];
     lines.push(
-      ...tableLines(
+      ...markdownTableLines(
         [
           "attribute",
           "group",
@@ -134,18 +128,19 @@ export function reportMarkdown(data: AuditReportData): string {
         ),
       );
       lines.push(
-        ...tableLines(
+        ...markdownTableLines(
           ["finding", "AUC", "attribute", "group", "group AUC", "n", "ES-AUC"],
           clinicalRows,
         ),
       );
     }
   }
+  if (q?.memorisation) lines.push("", memorisationMarkdown(q.memorisation).trimEnd());
   lines.push(
     "",
     "## Run manifest",
     "",
-    ...tableLines(
+    ...markdownTableLines(
       ["field", "value"],
       [
         ["model weights SHA-256", `\`${m.model.weightsSha256}\``],

@@ -52,6 +52,12 @@ export function reportSummary(data: AuditReportData): string {
         `    ${KID_LABEL} by ${g.attribute}: ${g.groups.map((group, i) => `${group} ${kidWithInterval(g.perGroupKid![i])}`).join(" · ")}`,
       );
     }
+    const mem = q.memorisation;
+    if (mem) {
+      lines.push(
+        `  near-copies of training images: ${mem.overall.nearCopies} of ${mem.overall.n} (${percentInterval(mem.overall.share)}; held-out null ${percent(mem.calibration.level)})`,
+      );
+    }
   }
   return lines.join("\n");
 }

@@ -9,10 +9,9 @@
  * against their own baseline only; here every row went through one harness.
  */
 import type { AuditReportData } from "../audit/auditReportSchema";
-import { heldOutRealSamples, labelledImagesFromSamples } from "../audit/qualityImageSet";
+import { heldOutRealSamples, presetTrainingImages } from "../audit/qualityImageSet";
 import { runAudit, type AuditProgress, type RunAuditQualityOptions } from "../audit/runAudit";
 import { SubgroupClassifier } from "../classifiers/subgroupClassifier";
-import { createSyntheticCohort } from "../data/cohorts/syntheticCohort";
 import { shippedModelPath } from "../features/packageRoot";
 import type { MethodEvent } from "../methods/methodEvents";
 import { runMethod } from "../methods/runMethod";
@@ -72,20 +71,14 @@ function qualityOptions(
     clinical: audit.clinical,
   };
   if (audit.memorisationImages > 0) {
-    // The first n images of the cohort the preset trained on, as training renders them.
-    const cohort = createSyntheticCohort({
-      cohort: preset.cohort,
-      size: preset.cohortSize,
-      seed: preset.cohortSeed,
-      imageSize: preset.model.imageSize,
-      mix: preset.mix,
-    });
-    const count = Math.min(audit.memorisationImages, preset.cohortSize);
-    const samples = Array.from({ length: count }, (_, i) => cohort.sampleAt(i));
-    Object.assign(quality, { memorisation: {
-      training: labelledImagesFromSamples(samples),
-      trainingDescription: `the first ${count} of the ${preset.cohortSize} images ${preset.name} was trained on (cohort seed ${preset.cohortSeed})`,
-    }});
+    const training = presetTrainingImages(
+      preset,
+      Math.min(audit.memorisationImages, preset.cohortSize),
+    );
+    quality.memorisation = {
+      training: training.images,
+      trainingDescription: training.description,
+    };
   }
   return quality;
 }

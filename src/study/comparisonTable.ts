@@ -86,6 +86,14 @@ function clinicalOf(report: AuditReportData, attribute: string): [string, string
   ];
 }
 
+function nearCopiesOf(report: AuditReportData): string {
+  const m = report.quality?.memorisation;
+  if (!m) return "–";
+  const share = m.overall.share;
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  return `${m.overall.nearCopies}/${m.overall.n}: ${pct(share.estimate)} [${pct(share.lower)}, ${pct(share.upper)}]`;
+}
+
 function costOf(row: ComparisonRow): [string, string] {
   if (!row.cost) return ["–", "–"];
   return [
@@ -127,6 +135,11 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
       heading: `ES-AUC ${name}`,
       description: `the clinical AUC scaled by its spread over the ${name} groups`,
     })),
+    {
+      heading: "near-copies",
+      description:
+        "share of generated images that are near-copies of a training image (memorisation audit; thresholds flag 5 % of held-out real images), Wilson 95 % interval",
+    },
     { heading: "steps × images", description: "the fine-tuning budget every fix shared" },
     { heading: "fine-tune time", description: "wall time of the fine-tuning alone" },
   ];
@@ -145,6 +158,7 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
       ]),
       clinicalOf(report, targeted[0] ?? "")[0],
       ...targeted.map((name) => clinicalOf(report, name)[1]),
+      nearCopiesOf(report),
       ...costOf(row),
     ];
     return { fix: row.fix, label: row.label, cells };

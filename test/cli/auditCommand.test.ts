@@ -139,7 +139,18 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
   expect(report.quality?.overallKid).toMatchObject({ nGenerated: 24, nReal: 24 });
   for (const g of report.quality!.byAttribute) expect(g.perGroupKid).toHaveLength(g.groups.length);
   expect(lines.join("\n")).toMatch(/FID \(radiomic-v1\) [\d.]+, KID ×10³ -?[\d.]+ \[/);
+  // The memorisation audit is on by default: every generated counterpart searched among the
+  // preset's 4000 training images, the held-out real images as its null.
+  const memorisation = report.quality?.memorisation;
+  expect(memorisation?.counts).toEqual({ generated: 24, training: 4000, heldOut: 24 });
+  expect(memorisation?.trainingDescription).toMatch(/4000 images cxr-mini was trained on/);
+  expect(memorisation?.byAttribute.map((a) => a.attribute)).toEqual(["sex", "race", "sex×race"]);
+  expect(lines.join("\n")).toMatch(/near-copies of training images: \d+ of 24/);
   const html = fs.readFileSync(out, "utf8");
+  expect(html).toContain("Memorisation: near-copies of training images");
+  expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBe(
+    2 * memorisation!.pairs.length,
+  );
   expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
   // 2 prompts × (3 attributes + 1 intersection) + FID and KID by sex, race and sex × race.
   expect(html.match(/<svg/g)?.length).toBe(2 * 4 + 2 * 3);
@@ -147,12 +158,13 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
   const markdownText = fs.readFileSync(markdown, "utf8");
   expect(markdownText).toContain("| prompt | attribute | n |");
   expect(markdownText).toContain("| attribute | group | FID | KID ×10³ [CI] |");
+  expect(markdownText).toContain("## Memorisation: near-copies of training images");
   expect(progress.text).toContain("images");
   expect(progress.text).toContain("quality generating");
   expect(lines.at(-1)).toBe(`wrote ${markdown}`);
 }, 120000);
 
-test("--no-kid leaves KID out of the quality audit and its report", async () => {
+test("--no-kid and --no-memorisation leave KID and the memorisation audit out", async () => {
   const json = path.join(dir, "no-kid.json");
   const lines: string[] = [];
   await auditCommand({
@@ -164,6 +176,7 @@ test("--no-kid leaves KID out of the quality audit and its report", async () => 
     json,
     quality: true,
     kid: false,
+    memorisation: false,
     extractor: "radiomic",
     real: "8",
     backend: "wasm",
@@ -173,6 +186,7 @@ test("--no-kid leaves KID out of the quality audit and its report", async () => 
   const report = AuditReport.load(json);
   expect(report.quality?.overall.nReal).toBe(8);
   expect(report.quality?.overallKid).toBeUndefined();
+  expect(report.quality?.memorisation).toBeUndefined();
   for (const g of report.quality!.byAttribute) expect(g.perGroupKid).toBeUndefined();
   expect(lines.join("\n")).not.toContain("KID");
   expect(fs.readFileSync(path.join(dir, "no-kid.html"), "utf8")).not.toContain("KID");
@@ -200,6 +214,9 @@ test("bad input is refused before any image is generated", async () => {
   await expect(run("--extractor", "radiomic")).rejects.toThrow(/only applies with --quality/);
   await expect(run("--equal-groups")).rejects.toThrow(/--equal-groups only applies with --quality/);
   await expect(run("--no-kid")).rejects.toThrow(/--no-kid only applies with --quality/);
+  await expect(run("--no-memorisation")).rejects.toThrow(
+    /--no-memorisation only applies with --quality/,
+  );
   expect(fs.existsSync(path.join(dir, "x.html"))).toBe(false);
 }, 60000);
 

@@ -67,6 +67,11 @@ describe("the quick comparison of the four fixes", () => {
       expect(row.cost!.fineTuneMs).toBeGreaterThan(0);
     }
     expect(comparison.rows[0].cost).toBeUndefined();
+    for (const row of comparison.rows) {
+      expect(row.report.quality?.memorisation?.counts.training).toBe(
+        comparison.settings.audit.memorisationImages,
+      );
+    }
   });
 
   test("every row went through the same audit, on its own tuned model", () => {
@@ -109,6 +114,7 @@ describe("the quick comparison of the four fixes", () => {
       );
       expect(row.cells[column("KID ×10³ by sex")]).toMatch(/^Female -?\d.* · Male -?\d/);
       expect(row.cells[column("ES-FID sex")]).not.toBe("–");
+      expect(row.cells[column("near-copies")]).toMatch(/^\d+\/\d+: [\d.]+ % \[/);
       expect(row.cells[table.columns.findIndex((c) => c.heading.startsWith("AUC"))]).not.toBe("–");
     }
     expect(table.rows[1].cells[column("steps × images")]).toBe(

@@ -8,6 +8,7 @@ import {
   type Figure,
   formatKid,
   KID_LABEL,
+  type MemorisationSection,
   type PromptSection,
   type QualitySection,
   readAuditReport,
@@ -208,6 +209,76 @@ function qualityBlock(quality: QualitySection): HTMLElement {
   return block;
 }
 
+function shareText(f: Figure | undefined): string {
+  return f && Number.isFinite(f.estimate) ? interval(f) : "–";
+}
+
+function memorisationBlock(m: MemorisationSection): HTMLElement {
+  const block = document.createElement("section");
+  block.className = "fd-report-memorisation";
+  block.appendChild(textElement("h3", "Memorisation: near-copies of training images"));
+  const level =
+    m.level !== undefined
+      ? ` (thresholds set to flag ${formatProportion(m.level)} of held-out real images)`
+      : "";
+  if (m.overall) {
+    block.appendChild(
+      textElement(
+        "p",
+        `${m.overall.nearCopies ?? "?"} of ${m.overall.n ?? "?"} generated images are near-copies: ${shareText(m.overall.share)}${level}.`,
+      ),
+    );
+  }
+  if (m.training)
+    block.appendChild(textElement("p", `Training images: ${m.training}.`, "fd-report-summary"));
+  for (const a of m.byAttribute) {
+    const rows = a.groups.map((g) => [
+      g.group,
+      String(g.n ?? "–"),
+      String(g.nearCopies ?? "–"),
+      shareText(g.share),
+      shareText(g.nullShare),
+    ]);
+    block.appendChild(
+      table(
+        ["group", "n", "near-copies", "share [interval]", "held-out null share"],
+        rows,
+        a.attribute,
+      ),
+    );
+  }
+  if (m.pairs.length > 0) {
+    block.appendChild(
+      textElement(
+        "p",
+        "Most copy-like generated images (left) beside their nearest training image of the same groups (right):",
+        "fd-report-summary",
+      ),
+    );
+    const pairs = document.createElement("div");
+    pairs.className = "fd-report-pairs";
+    for (const pair of m.pairs) {
+      const figure = document.createElement("figure");
+      for (const [png, alt] of [
+        [pair.generatedPng, "generated image"],
+        [pair.trainingPng, "nearest training image"],
+      ] as const) {
+        const img = document.createElement("img");
+        img.src = `data:image/png;base64,${png}`;
+        img.width = pair.width;
+        img.height = pair.height;
+        img.alt = alt;
+        img.style.imageRendering = "pixelated";
+        figure.appendChild(img);
+      }
+      figure.appendChild(textElement("figcaption", pair.caption));
+      pairs.appendChild(figure);
+    }
+    block.appendChild(pairs);
+  }
+  return block;
+}
+
 /** Renders the report into `host` (replacing its content); errors are shown, not thrown. */
 export function renderAuditReport(host: HTMLElement, data: unknown): void {
   host.replaceChildren();
@@ -229,6 +300,7 @@ export function renderAuditReport(host: HTMLElement, data: unknown): void {
     for (const section of report.prompts) host.appendChild(promptBlock(section));
   }
   if (report.quality) host.appendChild(qualityBlock(report.quality));
+  if (report.memorisation) host.appendChild(memorisationBlock(report.memorisation));
   if (report.manifest.length) {
     const details = document.createElement("details");
     details.className = "fd-report-manifest";

@@ -50,12 +50,39 @@ export interface QualitySection {
   byAttribute: GroupFid[];
 }
 
+export interface MemorisationGroupRow {
+  group: string;
+  n?: number;
+  nearCopies?: number;
+  share?: Figure;
+  /** What the thresholds flag among this group's held-out real images (nothing copied). */
+  nullShare?: Figure;
+}
+
+export interface MemorisationPairImages {
+  /** Base64 PNGs (checked to hold base64 characters only). */
+  generatedPng: string;
+  trainingPng: string;
+  width: number;
+  height: number;
+  caption: string;
+}
+
+export interface MemorisationSection {
+  level?: number;
+  overall?: { n?: number; nearCopies?: number; share?: Figure };
+  byAttribute: { attribute: string; groups: MemorisationGroupRow[] }[];
+  pairs: MemorisationPairImages[];
+  training?: string;
+}
+
 export interface ReadReport {
   title: string;
   schemaVersion: number;
   createdAt?: string;
   prompts: PromptSection[];
   quality?: QualitySection;
+  memorisation?: MemorisationSection;
   manifest: [string, string][];
   warnings: string[];
 }
@@ -165,6 +192,66 @@ function readQuality(v: unknown): QualitySection | undefined {
   };
 }
 
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function readMemorisationPair(v: Json): MemorisationPairImages | undefined {
+  const generatedPng = asString(v.generatedPng);
+  const trainingPng = asString(v.trainingPng);
+  if (!BASE64.test(generatedPng) || !BASE64.test(trainingPng)) return undefined;
+  const ratio = (x: unknown) => {
+    const value = asNumber(x);
+    return value === undefined ? "?" : value.toFixed(3);
+  };
+  const groups = isObject(v.groups)
+    ? Object.entries(v.groups)
+        .map(([a, g]) => `${a} ${String(g)}`)
+        .join(", ")
+    : "";
+  return {
+    generatedPng,
+    trainingPng,
+    width: asNumber(v.width) ?? 96,
+    height: asNumber(v.height) ?? 96,
+    caption: `generated #${asNumber(v.generatedIndex) ?? "?"} · training #${asNumber(v.trainingIndex) ?? "?"}${groups ? ` · ${groups}` : ""} · ratio ${ratio(v.featureRatio)} (features), ${ratio(v.pixelRatio)} (pixels)${v.nearCopy === true ? " · near-copy" : ""}`,
+  };
+}
+
+function readMemorisation(v: unknown): MemorisationSection | undefined {
+  if (!isObject(v)) return undefined;
+  const overall = isObject(v.overall)
+    ? {
+        n: asNumber(v.overall.n),
+        nearCopies: asNumber(v.overall.nearCopies),
+        share: readFigure(v.overall.share),
+      }
+    : undefined;
+  const byAttribute = Array.isArray(v.byAttribute)
+    ? v.byAttribute.filter(isObject).map((a) => ({
+        attribute: asString(a.attribute, "?"),
+        groups: (Array.isArray(a.groups) ? a.groups.filter(isObject) : []).map((g) => ({
+          group: asString(g.group, "?"),
+          n: asNumber(g.n),
+          nearCopies: asNumber(g.nearCopies),
+          share: readFigure(g.share),
+          nullShare: readFigure(g.nullShare),
+        })),
+      }))
+    : [];
+  const pairs = Array.isArray(v.pairs)
+    ? v.pairs
+        .filter(isObject)
+        .map(readMemorisationPair)
+        .filter((p): p is MemorisationPairImages => !!p)
+    : [];
+  return {
+    level: isObject(v.calibration) ? asNumber(v.calibration.level) : undefined,
+    overall,
+    byAttribute,
+    pairs,
+    training: asString(v.trainingDescription) || undefined,
+  };
+}
+
 function flatten(prefix: string, v: unknown, out: [string, string][]): void {
   if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out);
@@ -202,6 +289,7 @@ export function readAuditReport(data: unknown): ReadReport {
     createdAt: asString(data.created ?? data.createdAt) || undefined,
     prompts: promptList.map(readPrompt).filter((p): p is PromptSection => !!p),
     quality: readQuality(data.quality),
+    memorisation: isObject(data.quality) ? readMemorisation(data.quality.memorisation) : undefined,
     manifest,
     warnings,
   };

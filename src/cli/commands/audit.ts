@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { namedGroup } from "../../audit/promptAdherence";
 import type { AuditReport } from "../../audit/auditReport";
-import { heldOutRealSamples } from "../../audit/qualityImageSet";
+import { heldOutRealSamples, presetTrainingImages } from "../../audit/qualityImageSet";
 import { runAudit, type AuditProgress, type RunAuditQualityOptions } from "../../audit/runAudit";
 import { useBackend } from "../../backend";
 import type { BackendRequest } from "../../backend/backendInfo";
@@ -70,6 +70,11 @@ export interface AuditCommandOptions {
   equalGroups?: boolean;
   /** KID beside every FID with --quality (default true; `--no-kid` sets false). */
   kid?: boolean;
+  /**
+   * With --quality, search the preset's training images for near-copies among the generated ones
+   * (default true; `--no-memorisation` sets false).
+   */
+  memorisation?: boolean;
   real?: string;
   realSeed?: string;
   title?: string;
@@ -260,6 +265,7 @@ export async function auditCommand(
         );
       const preset = trainingPreset(presetName);
       const real = heldOutRealSamples(preset, { size: realCount, seed: realSeed });
+      const training = opts.memorisation === false ? undefined : presetTrainingImages(preset);
       quality = {
         real,
         realDescription: `${preset.cohort} cohort (${preset.name} mix), held-out draw of ${realCount} images, seed ${realSeed}`,
@@ -270,19 +276,34 @@ export async function auditCommand(
         )),
         ...(opts.equalGroups ? { equalGroupSizes: true } : {}),
         ...(opts.kid === false ? { kid: false } : {}),
+        ...(training
+          ? {
+              memorisation: {
+                training: training.images,
+                trainingDescription: training.description,
+              },
+            }
+          : {}),
         attributes: namedInCaptions(
           attributes,
           classifier,
           real.map((s) => s.prompt),
         ),
       };
-    } else if (opts.extractor !== undefined || opts.equalGroups || opts.kid === false) {
+    } else if (
+      opts.extractor !== undefined ||
+      opts.equalGroups ||
+      opts.kid === false ||
+      opts.memorisation === false
+    ) {
       const flag =
         opts.extractor !== undefined
           ? "--extractor"
           : opts.equalGroups
             ? "--equal-groups"
-            : "--no-kid";
+            : opts.kid === false
+              ? "--no-kid"
+              : "--no-memorisation";
       throw new Error(`${flag} only applies with --quality`);
     }
 
@@ -377,6 +398,10 @@ export function registerAuditCommand(program: Command): void {
       "with --quality: subsample every group to the smallest group's size, so group FIDs compare like with like",
     )
     .option("--no-kid", "with --quality: leave out KID (on by default beside every FID)")
+    .option(
+      "--no-memorisation",
+      "with --quality: skip the search for near-copies of the training images (on by default)",
+    )
     .option("--real <n>", "held-out real images for --quality", "256")
     .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
     .option("--title <text>", "report title")
