@@ -1,6 +1,6 @@
 /**
- * A tiny built-in 5×7 bitmap font (upper case, digits, a little punctuation) for labelling
- * preview grids without a font file. Lower case is drawn as upper case; unknown characters as "?".
+ * A tiny built-in 5×7 bitmap font (printable ASCII, "×" and "·") for labelling preview grids and
+ * captioning sample grids without a font file. Unknown characters are drawn as "?".
  */
 import type { RasterImage } from "./rasterImage";
 
@@ -57,6 +57,52 @@ const GLYPHS: Record<string, string> = {
   "(": "...#...#...#....#....#.....#.....#.",
   ")": ".#.....#.....#....#....#...#...#...",
   "?": ".###.#...#....#...#...#.......#....",
+  "!": "..#....#....#....#....#.........#..",
+  '"': ".#.#..#.#..........................",
+  "#": ".#.#.#####.#.#..#.#..#.#.#####.#.#.",
+  $: "..#...#####.#...###...#.#####...#..",
+  "&": ".##..#..#..##...#...#.#.##..#..##.#",
+  "'": "..#....#...........................",
+  "*": ".......#..#.#.#.###.#.#.#..#.......",
+  ";": "......##...##........##....#...#...",
+  "@": ".###.#...#....#.##.##.#.##.#.#.###.",
+  "[": ".###..#....#....#....#....#....###.",
+  "\\": "#.....#....#.....#.....#....#.....#",
+  "]": ".###....#....#....#....#....#..###.",
+  "^": "..#...#.#.#...#....................",
+  _: "..............................#####",
+  "`": ".#.....#...........................",
+  a: "...........###.....#.#####...#.####",
+  b: "#....#....#.##.##..##...##...#####.",
+  c: "...........###.#....#....#...#.###.",
+  d: "....#....#.##.##..###...##...#.####",
+  e: "...........###.#...#######.....###.",
+  f: "..##..#..#.#...###...#....#....#...",
+  g: "......#####...##...#.####....#.###.",
+  h: "#....#....#.##.##..##...##...##...#",
+  i: "..#........##....#....#....#...###.",
+  j: "...#........##....#....#.#..#..##..",
+  k: "#....#....#..#.#.#..##...#.#..#..#.",
+  l: ".##....#....#....#....#....#...###.",
+  m: "..........##.#.#.#.##.#.##...##...#",
+  n: "..........#.##.##..##...##...##...#",
+  o: "...........###.#...##...##...#.###.",
+  p: "..........####.#...#####.#....#....",
+  q: "...........##.##..##.####....#....#",
+  r: "..........#.##.##..##....#....#....",
+  s: "...........###.#.....###.....#####.",
+  t: ".#....#...###...#....#....#..#..##.",
+  u: "..........#...##...##...##..##.##.#",
+  v: "..........#...##...##...#.#.#...#..",
+  w: "..........#...##...##.#.##.#.#.#.#.",
+  x: "..........#...#.#.#...#...#.#.#...#",
+  y: "..........#...##...#.####....#.###.",
+  z: "..........#####...#...#...#...#####",
+  "{": "...#...#....#...#.....#....#.....#.",
+  "|": "..#....#....#....#....#....#....#..",
+  "}": ".#.....#....#.....#...#....#...#...",
+  "~": "...........#...#.#.#...#...........",
+  "\u00b7": ".................#.................",
 };
 
 export const GLYPH_WIDTH = 5;
@@ -79,8 +125,8 @@ export function drawText(
 ): void {
   const c = image.channels;
   let penX = x;
-  for (const raw of text.toUpperCase()) {
-    const glyph = GLYPHS[raw] ?? GLYPHS["?"];
+  for (const raw of text) {
+    const glyph = GLYPHS[raw] ?? GLYPHS[raw.toUpperCase()] ?? GLYPHS["?"];
     for (let row = 0; row < GLYPH_HEIGHT; row++) {
       for (let col = 0; col < GLYPH_WIDTH; col++) {
         if (glyph[row * GLYPH_WIDTH + col] !== "#") continue;
@@ -99,4 +145,30 @@ export function drawText(
     }
     penX += GLYPH_ADVANCE * scale;
   }
+}
+
+/** `text` broken at spaces into lines of at most `maxChars` characters (long words are cut). */
+export function wrapText(text: string, maxChars: number): string[] {
+  if (!(maxChars >= 1)) {
+    throw new Error(`wrapText needs at least 1 character a line, got ${maxChars}`);
+  }
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    let rest = word;
+    while (rest.length > maxChars) {
+      if (line !== "") lines.push(line);
+      line = "";
+      lines.push(rest.slice(0, maxChars));
+      rest = rest.slice(maxChars);
+    }
+    if (line === "") line = rest;
+    else if (line.length + 1 + rest.length <= maxChars) line += ` ${rest}`;
+    else {
+      lines.push(line);
+      line = rest;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }

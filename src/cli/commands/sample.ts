@@ -1,10 +1,15 @@
-/** `fairdiff sample`: generate images for a prompt and write them as one PNG grid. */
+/**
+ * `fairdiff sample`: generate images for a prompt and write them as one PNG grid, captioned with
+ * the prompt and the settings that drew it.
+ */
 import type { BackendRequest } from "../../backend";
 import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend } from "../../backend";
 import { shippedModelPath } from "../../features/packageRoot";
+import * as path from "node:path";
 import { encodePng } from "../../io/imageCodec";
+import { withCaption } from "../../io/imageCaption";
 import { rastersFromBatch, tileImages } from "../../io/imageGrid";
 import { writeFileAtomic } from "../../io/atomicWrite";
 import { checkOutputFile } from "../../io/outputPath";
@@ -76,7 +81,11 @@ export function registerSampleCommand(program: Command): void {
         }
         const rasters = rastersFromBatch((await images.data()) as Float32Array, images.shape);
         images.dispose();
-        writeFileAtomic(opts.out, encodePng(tileImages(rasters, { scale })));
+        const caption = [
+          `"${opts.prompt}"`,
+          `${n} images · seed ${seed} · DDIM ${steps} steps · guidance ${guidanceScale} · ${path.basename(opts.model)}`,
+        ];
+        writeFileAtomic(opts.out, encodePng(withCaption(tileImages(rasters, { scale }), caption)));
         console.error(`wrote ${opts.out} (${n} images)`);
       } finally {
         interrupt.close();
