@@ -45,6 +45,7 @@ export {
   auditRepresentation,
   auditQuality,
   heldOutRealSamples,
+  presetTrainingImages,
   type RunAuditOptions,
   type QualityAudit,
   type GroupShareKind,
@@ -82,4 +83,5 @@ export {
   writeChexpertFormat,
   writeHam10000Format,
   writeFairGenMedFormat,
+  compareFixes,
 } from "./study";

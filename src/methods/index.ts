@@ -81,5 +81,13 @@ export { targetGetter, type TargetOption } from "./methodTarget";
 export { MethodOptimization } from "./methodOptimization";
 export { trainMethod, type MethodTraining } from "./methodTraining";
 export { runMethod, type MethodRunResult, type RunMethodOptions } from "./runMethod";
+export {
+  componentAttributes,
+  FIX_LABELS,
+  FIX_NAMES,
+  startFix,
+  type FixName,
+  type StartFixOptions,
+} from "./startFix";
 export type { MethodRunOptions, MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
 export type { SemanticFeatures } from "./alignmentLoss";

@@ -5,7 +5,6 @@
  * comparison re-renders without a kernel and nothing in it is a second copy of a figure.
  */
 import * as fs from "node:fs";
-import { AuditReport } from "../audit/auditReport";
 import type { AuditReportData } from "../audit/auditReportSchema";
 import { parseAuditReportData } from "../audit/auditReportValidation";
 import { toJsonValue } from "../audit/reportJson";
@@ -122,9 +121,4 @@ export function loadFixComparison(file: string): FixComparisonData {
   } catch (error) {
     throw new Error(`${file}: ${(error as Error).message}`);
   }
-}
-
-/** One row's report as an AuditReport (for its accessors). */
-export function rowReport(row: ComparisonRow): AuditReport {
-  return AuditReport.fromJSON(toJsonValue(row.report));
 }

@@ -28,3 +28,26 @@ export {
 } from "./realFormatFixtures";
 export { imageGridPng, type ImageGridOptions } from "./imageGridPng";
 export { staticFigure, type StaticFigure } from "./staticFigure";
+export {
+  compareFixes,
+  type CompareFixesOptions,
+  type ComparisonProgress,
+} from "./compareFixes";
+export {
+  comparisonSettings,
+  type ComparisonAuditSettings,
+  type ComparisonOverrides,
+  type ComparisonSettings,
+} from "./comparisonSettings";
+export { comparisonTable, type ComparisonColumn, type ComparisonTable } from "./comparisonTable";
+export { comparisonHtmlPage, comparisonMarkdown, comparisonSummary } from "./comparisonPage";
+export {
+  FIX_COMPARISON_KIND,
+  FIX_COMPARISON_SCHEMA_VERSION,
+  loadFixComparison,
+  parseFixComparison,
+  saveFixComparison,
+  type ComparisonRow,
+  type FixComparisonData,
+  type FixCost,
+} from "./fixComparison";
