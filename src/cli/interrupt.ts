@@ -51,3 +51,23 @@ export function interruptOnCtrlC(
     },
   };
 }
+
+/**
+ * Runs `work` with Ctrl-C wired to its signal, for commands that write nothing when stopped: an
+ * error after Ctrl-C is the stop itself, so it is reported as `stoppedMessage`, not thrown.
+ */
+export async function runUnlessInterrupted(
+  firstMessage: string,
+  stoppedMessage: string,
+  work: (signal: AbortSignal) => Promise<unknown>,
+): Promise<void> {
+  const interrupt = interruptOnCtrlC(firstMessage);
+  try {
+    await work(interrupt.signal);
+  } catch (error) {
+    if (!interrupt.interrupted) throw error;
+    console.error(stoppedMessage);
+  } finally {
+    interrupt.close();
+  }
+}

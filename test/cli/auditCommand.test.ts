@@ -17,6 +17,7 @@ import {
 } from "../../src/cli/commands/audit";
 import { parseTargets } from "../../src/cli/targetOption";
 import { testWhen } from "../helpers/requirements";
+import { textSink } from "../helpers/textSink";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BUILT_CLI = path.join(ROOT, "dist/src/cli/main.js");
@@ -28,19 +29,6 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-cli-audit-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** A writable stream stand-in that keeps what the progress bars write. */
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: "",
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 test("targets, intersections and prompts are parsed and checked", () => {
   const groups = new Map<string, string[]>([
@@ -99,7 +87,7 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
   const out = path.join(dir, "report.html");
   const json = path.join(dir, "report.json");
   const markdown = path.join(dir, "report.md");
-  const progress = sink();
+  const progress = textSink();
   const lines: string[] = [];
   const { files } = await auditCommand({
     n: "3",
@@ -180,7 +168,7 @@ test("--no-kid and --no-memorisation leave KID and the memorisation audit out", 
     extractor: "radiomic",
     real: "8",
     backend: "wasm",
-    progress: sink(),
+    progress: textSink(),
     log: (line) => lines.push(line),
   });
   const report = AuditReport.load(json);

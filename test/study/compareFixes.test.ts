@@ -12,6 +12,7 @@ import { comparisonTable } from "../../src/study/comparisonTable";
 import { loadFixComparison, parseFixComparison } from "../../src/study/fixComparison";
 import { comparisonSettings } from "../../src/study/comparisonSettings";
 import type { FixComparisonData } from "../../src/study/fixComparison";
+import { textSink } from "../helpers/textSink";
 
 jest.setTimeout(600_000);
 
@@ -20,18 +21,6 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-compare-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: "",
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 describe("the quick comparison of the four fixes", () => {
   let comparison: FixComparisonData;
@@ -44,7 +33,7 @@ describe("the quick comparison of the four fixes", () => {
       out: path.join(dir, "compare.html"),
       json: path.join(dir, "compare.json"),
       markdown: path.join(dir, "compare.md"),
-      progress: sink(),
+      progress: textSink(),
       log: (line) => lines.push(line),
     }));
   });

@@ -20,7 +20,7 @@ import {
 import type { ComparisonOverrides } from "../../study/comparisonSettings";
 import { saveFixComparison, type FixComparisonData } from "../../study/fixComparison";
 import { backendFlag } from "../backendOption";
-import { interruptOnCtrlC } from "../interrupt";
+import { runUnlessInterrupted } from "../interrupt";
 import { optionalInteger, SAMPLER_STEP_RANGE, SEED_RANGE, STEP_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
@@ -205,15 +205,11 @@ export function registerCompareCommand(program: Command): void {
     .option("--json <file>", "also write the comparison as JSON (every row's full audit)")
     .option("--markdown <file>", "also write the table as Markdown")
     .addOption(backendFlag())
-    .action(async (opts: CompareCommandOptions) => {
-      const interrupt = interruptOnCtrlC("stopping the comparison; nothing is written");
-      try {
-        await compareCommand({ ...opts, signal: interrupt.signal });
-      } catch (error) {
-        if (!interrupt.interrupted) throw error;
-        console.error("comparison stopped; nothing written");
-      } finally {
-        interrupt.close();
-      }
-    });
+    .action((opts: CompareCommandOptions) =>
+      runUnlessInterrupted(
+        "stopping the comparison; nothing is written",
+        "comparison stopped; nothing written",
+        (signal) => compareCommand({ ...opts, signal }),
+      ),
+    );
 }
