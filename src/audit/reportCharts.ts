@@ -6,7 +6,8 @@
  */
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { FidFigure, GroupQuality, KidFigure } from "./qualityTypes";
-import { escapeHtml, fixed, KID_LABEL, percent, percentInterval } from "./reportText";
+import type { KidScale } from "./kidScale";
+import { escapeHtml, fixed, percent, percentInterval } from "./reportText";
 
 const WIDTH = 520;
 const LABEL_WIDTH = 140;
@@ -229,24 +230,27 @@ export function fidChart(quality: GroupQuality, overall: FidFigure): string {
   });
 }
 
-function kidScaled(figure: KidFigure): ChartFigure {
+function kidScaled(figure: KidFigure, scale: KidScale): ChartFigure {
   const { value, nGenerated, nReal, interval } = figure;
+  const factor = 10 ** scale.power;
   return {
-    value: value * 1e3,
+    value: value * factor,
     nGenerated,
     nReal,
-    ...(interval ? { interval: { lower: interval.lower * 1e3, upper: interval.upper * 1e3 } } : {}),
+    ...(interval
+      ? { interval: { lower: interval.lower * factor, upper: interval.upper * factor } }
+      : {}),
   };
 }
 
-/** Per-group KID (×10³) bars with their intervals for one attribute; "" when it has no KID. */
-export function kidChart(quality: GroupQuality, overall?: KidFigure): string {
+/** Per-group KID bars (on the report's KID scale) with their intervals; "" when it has no KID. */
+export function kidChart(quality: GroupQuality, scale: KidScale, overall?: KidFigure): string {
   if (!quality.perGroupKid) return "";
   return groupChart({
-    metric: KID_LABEL,
+    metric: scale.label,
     attribute: quality.attribute,
     groups: quality.groups,
-    figures: quality.perGroupKid.map(kidScaled),
-    ...(overall ? { overall: kidScaled(overall) } : {}),
+    figures: quality.perGroupKid.map((f) => kidScaled(f, scale)),
+    ...(overall ? { overall: kidScaled(overall, scale) } : {}),
   });
 }

@@ -12,13 +12,12 @@ import { fidChart, kidChart, proportionChart } from "./reportCharts";
 import { mostOverRepresented } from "./reportSummary";
 import { memorisationHtml } from "./reportMemorisation";
 import { htmlTable } from "./reportTables";
+import { kidScale, kidValuesOf, kidWithInterval, type KidScale } from "./kidScale";
 import {
   duration,
   escapeHtml,
   fixed,
   intervalMethod,
-  KID_LABEL,
-  kidWithInterval,
   numberInterval,
   percent,
   percentInterval,
@@ -169,24 +168,27 @@ function overviewTable(data: AuditReportData): string {
 }
 
 /** The KID interval method in words, from the first KID that has an interval. */
-function kidNote(q: QualityAudit): string {
+function kidNote(q: QualityAudit, scale: KidScale): string {
   const first = [q.overallKid, ...q.byAttribute.flatMap((g) => g.perGroupKid ?? [])].find(
     (k) => k?.interval,
   );
   const how = first?.interval ? ` Intervals: ${h(intervalMethod(first.interval))}, seeded.` : "";
-  return `<p class="fd-note">KID (Bińkowski et al.) is the unbiased MMD² between generated and real features under the cubic kernel (xᵀy/d + 1)³, shown ×10³. Unlike FID it is not biased upward at small n, so groups of different sizes compare fairly; it can be slightly negative when the sides do not differ.${how}</p>`;
+  return `<p class="fd-note">KID (Bińkowski et al.) is the unbiased MMD² between generated and real features under the cubic kernel (xᵀy/d + 1)³, shown as ${h(scale.label)} (its size depends on the feature extractor). Unlike FID it is not biased upward at small n, so groups of different sizes compare fairly; it can be slightly negative when the sides do not differ.${how}</p>`;
 }
 
 function qualitySection(q: QualityAudit): string {
   const fig = (f: { value: number; nGenerated: number; nReal: number }) => `${fixed(f.value, 2)}`;
   const hasKid = q.overallKid !== undefined || q.byAttribute.some((g) => g.perGroupKid);
-  const overallKid = q.overallKid ? ` · ${KID_LABEL} ${kidWithInterval(q.overallKid)}` : "";
+  const scale = kidScale(kidValuesOf(q));
+  const overallKid = q.overallKid
+    ? ` · ${h(scale.label)} ${kidWithInterval(q.overallKid, scale)}`
+    : "";
   const parts = [
     `<section class="fd-quality"><h2>Image quality by group</h2>`,
     `<p>Feature extractor <b>${h(q.extractor.name)}</b> (${h(q.extractor.kind)}, ${q.extractor.dimension} dimensions): ${h(q.extractor.description)}</p>`,
     `<p>Overall FID ${fig(q.overall)}${q.overall.interval ? ` [${fixed(q.overall.interval.lower, 2)}, ${fixed(q.overall.interval.upper, 2)}]` : ""}${overallKid} — ${q.overall.nGenerated} generated vs ${q.overall.nReal} real images. <span class="fd-muted">ES-FID = FID + Σ_g |FID_g − FID| (fairdiff's definition).</span></p>`,
   ];
-  if (hasKid) parts.push(kidNote(q));
+  if (hasKid) parts.push(kidNote(q, scale));
   const rows: string[][] = [];
   for (const g of q.byAttribute) {
     g.groups.forEach((group, i) => {
@@ -197,7 +199,7 @@ function qualitySection(q: QualityAudit): string {
         h(group),
         fixed(f.value, 2),
         f.interval ? `[${fixed(f.interval.lower, 2)}, ${fixed(f.interval.upper, 2)}]` : "—",
-        ...(hasKid ? [kid ? kidWithInterval(kid) : "—"] : []),
+        ...(hasKid ? [kid ? kidWithInterval(kid, scale) : "—"] : []),
         String(f.nGenerated),
         String(f.nReal),
         i === 0 ? fixed(g.esFid, 2) : "",
@@ -209,7 +211,7 @@ function qualitySection(q: QualityAudit): string {
     "group",
     "FID",
     "95 % CI",
-    ...(hasKid ? [`${KID_LABEL} [CI]`] : []),
+    ...(hasKid ? [`${h(scale.label)} [CI]`] : []),
     "n generated",
     "n real",
     "ES-FID",
@@ -229,7 +231,7 @@ function qualitySection(q: QualityAudit): string {
         .filter((g) => g.perGroupKid)
         .map(
           (g) =>
-            `<figure class="fd-kid"><figcaption>${KID_LABEL} by ${h(g.attribute)}</figcaption>${kidChart(g, q.overallKid)}</figure>`,
+            `<figure class="fd-kid"><figcaption>${h(scale.label)} by ${h(g.attribute)}</figcaption>${kidChart(g, scale, q.overallKid)}</figure>`,
         )
         .join("")}</div>`,
     );

@@ -8,12 +8,11 @@ import type { AuditReportData } from "./auditReportSchema";
 import type { KidFigure } from "./qualityTypes";
 import { memorisationMarkdown } from "./reportMemorisation";
 import { markdownTableLines } from "./reportTables";
+import { kidScale, kidValuesOf, kidWithInterval } from "./kidScale";
 import {
   duration,
   escapeMarkdown,
   fixed,
-  KID_LABEL,
-  kidWithInterval,
   numberInterval,
   percent,
   percentInterval,
@@ -67,15 +66,16 @@ export function reportMarkdown(data: AuditReportData): string {
   const q = data.quality;
   if (q) {
     const hasKid = q.overallKid !== undefined || q.byAttribute.some((g) => g.perGroupKid);
+    const scale = kidScale(kidValuesOf(q));
     lines.push(
       "",
       "## Image quality by group",
       "",
-      `Feature extractor ${md(q.extractor.name)} (${md(q.extractor.kind)}, ${q.extractor.dimension} dimensions). ES-FID = FID + Σ_g \\|FID_g − FID\\|.${hasKid ? ` KID = unbiased MMD² with the cubic kernel (Bińkowski et al.), shown ×10³ with its half-sampling interval; unlike FID not biased upward at small n.` : ""}`,
+      `Feature extractor ${md(q.extractor.name)} (${md(q.extractor.kind)}, ${q.extractor.dimension} dimensions). ES-FID = FID + Σ_g \\|FID_g − FID\\|.${hasKid ? ` KID = unbiased MMD² with the cubic kernel (Bińkowski et al.), shown as ${scale.label} with its half-sampling interval; unlike FID not biased upward at small n.` : ""}`,
       "",
     );
     const kidCell = (kid: KidFigure | undefined) =>
-      hasKid ? [kid ? kidWithInterval(kid) : "—"] : [];
+      hasKid ? [kid ? kidWithInterval(kid, scale) : "—"] : [];
     const fidRows = [
       [
         "overall",
@@ -104,7 +104,7 @@ export function reportMarkdown(data: AuditReportData): string {
           "attribute",
           "group",
           "FID",
-          ...(hasKid ? [`${KID_LABEL} [CI]`] : []),
+          ...(hasKid ? [`${scale.label} [CI]`] : []),
           "n generated",
           "n real",
           "ES-FID",

@@ -5,14 +5,8 @@
  */
 import type { AttributeRepresentation } from "./attributeRepresentation";
 import type { AuditReportData } from "./auditReportSchema";
-import {
-  fixed,
-  KID_LABEL,
-  kidWithInterval,
-  numberInterval,
-  percent,
-  percentInterval,
-} from "./reportText";
+import { fixed, numberInterval, percent, percentInterval } from "./reportText";
+import { kidScale, kidValuesOf, kidWithInterval } from "./kidScale";
 
 /** Index of the group whose share lies furthest above its target: where the skew is. */
 export function mostOverRepresented(a: AttributeRepresentation): number {
@@ -40,8 +34,9 @@ export function reportSummary(data: AuditReportData): string {
   }
   const q = data.quality;
   if (q) {
+    const scale = kidScale(kidValuesOf(q));
     lines.push(
-      `  FID (${q.extractor.name}) ${fixed(q.overall.value, 2)}${q.overallKid ? `, ${KID_LABEL} ${kidWithInterval(q.overallKid)}` : ""} (${q.overall.nGenerated} generated vs ${q.overall.nReal} real); ES-FID ${q.byAttribute
+      `  FID (${q.extractor.name}) ${fixed(q.overall.value, 2)}${q.overallKid ? `, ${scale.label} ${kidWithInterval(q.overallKid, scale)}` : ""} (${q.overall.nGenerated} generated vs ${q.overall.nReal} real); ES-FID ${q.byAttribute
         .map((g) => `${g.attribute} ${fixed(g.esFid, 2)}`)
         .join(", ")}`,
     );
@@ -49,7 +44,7 @@ export function reportSummary(data: AuditReportData): string {
     for (const g of q.byAttribute) {
       if (!g.perGroupKid) continue;
       lines.push(
-        `    ${KID_LABEL} by ${g.attribute}: ${g.groups.map((group, i) => `${group} ${kidWithInterval(g.perGroupKid![i])}`).join(" · ")}`,
+        `    ${scale.label} by ${g.attribute}: ${g.groups.map((group, i) => `${group} ${kidWithInterval(g.perGroupKid![i], scale)}`).join(" · ")}`,
       );
     }
     const mem = q.memorisation;

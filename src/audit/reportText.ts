@@ -51,30 +51,6 @@ export function numberInterval(interval: Interval, digits = 3): string {
   return `${fixed(interval.estimate, digits)} [${fixed(interval.lower, digits)}, ${fixed(interval.upper, digits)}]`;
 }
 
-/** KID is small (often 1e-3 … 1): reports show it ×10³, and say so with this label. */
-export const KID_LABEL = "KID ×10³";
-
-/** Decimals that give the largest of `values` (×10³) three significant digits (0 to 4). */
-function kidDecimals(values: number[]): number {
-  const largest = Math.max(0, ...values.filter(Number.isFinite).map((v) => Math.abs(v * 1e3)));
-  if (largest === 0) return 2;
-  return Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(largest))));
-}
-
-/** A KID ×10³ with three significant digits: 0.001234 → "1.23"; NaN → "n/a". */
-export function kidValue(value: number): string {
-  return fixed(value * 1e3, kidDecimals([value]));
-}
-
-/** A KID ×10³ with its interval, one number of decimals for all three: "1.23 [0.45, 2.01]". */
-export function kidWithInterval(kid: { value: number; interval?: Interval }): string {
-  if (!kid.interval) return kidValue(kid.value);
-  const { lower, upper } = kid.interval;
-  const digits = kidDecimals([kid.value, lower, upper]);
-  const scaled = (v: number) => fixed(v * 1e3, digits);
-  return `${scaled(kid.value)} [${scaled(lower)}, ${scaled(upper)}]`;
-}
-
 /** "95 % percentile-bootstrap, 2000 resamples" — how an interval was made. */
 export function intervalMethod(interval: Interval): string {
   const level = `${Math.round(interval.level * 100)} %`;

@@ -1,12 +1,12 @@
 /**
  * The comparison's one table, derived from the rows' audit reports: per row, the representation
  * bias of every audited attribute against the target (targeted attributes first), FID overall
- * and per group of each targeted attribute, ES-FID, KID (×10³) where measured, the clinical AUC and
+ * and per group of each targeted attribute, ES-FID, KID (one scale for the table) where measured, the clinical AUC and
  * ES-AUC, the near-copy share where measured, and the cost. The HTML page, the Markdown and the
  * plain text all render this one table.
  */
 import type { AuditReportData } from "../audit/auditReportSchema";
-import { KID_LABEL, kidValue, kidWithInterval } from "../audit/reportText";
+import { kidScale, kidValue, kidValuesOf, kidWithInterval, type KidScale } from "../audit/kidScale";
 import type { Interval } from "../fairness/interval";
 import type { ComparisonRow, FixComparisonData } from "./fixComparison";
 
@@ -65,10 +65,10 @@ function groupFigures(report: AuditReportData, attribute: string): string {
   return q.groups.map((g, i) => `${g} ${formatFigure(q.perGroup[i].value)}`).join(" · ");
 }
 
-function groupKids(report: AuditReportData, attribute: string): string {
+function groupKids(report: AuditReportData, attribute: string, scale: KidScale): string {
   const q = report.quality?.byAttribute.find((g) => g.attribute === attribute);
   if (!q?.perGroupKid) return "–";
-  return q.groups.map((g, i) => `${g} ${kidValue(q.perGroupKid![i].value)}`).join(" · ");
+  return q.groups.map((g, i) => `${g} ${kidValue(q.perGroupKid![i].value, scale)}`).join(" · ");
 }
 
 function esFidOf(report: AuditReportData, attribute: string): string {
@@ -80,10 +80,11 @@ function clinicalOf(report: AuditReportData, attribute: string): [string, string
   const clinical = report.quality?.clinical?.[0];
   if (!clinical) return ["–", "–"];
   const byAttribute = clinical.byAttribute.find((a) => a.attribute === attribute);
-  return [
-    figureWithInterval(clinical.auc, clinical.aucInterval),
-    byAttribute ? formatFigure(byAttribute.esAuc) : "–",
-  ];
+  const auc = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "–");
+  const range = clinical.aucInterval
+    ? ` [${auc(clinical.aucInterval.lower)}, ${auc(clinical.aucInterval.upper)}]`
+    : "";
+  return [`${auc(clinical.auc)}${range}`, byAttribute ? auc(byAttribute.esAuc) : "–"];
 }
 
 function nearCopiesOf(report: AuditReportData): string {
@@ -107,6 +108,10 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
   const targeted = attributes.filter((a) => a.targeted).map((a) => a.name);
   const prompt = data.rows[0].report.representation[0]?.prompt ?? "";
   const finding = data.rows[0].report.quality?.clinical?.[0]?.finding;
+  // One KID scale for the whole table, so rows compare at a glance.
+  const scale = kidScale(
+    data.rows.flatMap((r) => (r.report.quality ? kidValuesOf(r.report.quality) : [])),
+  );
   const columns: ComparisonColumn[] = [
     ...attributes.map(({ name, targeted: isTarget }) => ({
       heading: `bias ${name}${isTarget ? " (target)" : ""}`,
@@ -114,14 +119,13 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
     })),
     { heading: "FID", description: "FID of all generated vs all held-out real images" },
     {
-      heading: KID_LABEL,
-      description:
-        "KID (unbiased MMD², cubic kernel; ×10³) of all generated vs all real images, half-sampling 95 % interval",
+      heading: scale.label,
+      description: `KID (unbiased MMD², cubic kernel; shown as ${scale.label}) of all generated vs all real images, half-sampling 95 % interval`,
     },
     ...targeted.flatMap((name) => [
       { heading: `FID by ${name}`, description: `FID of each ${name} group (generated vs real)` },
       {
-        heading: `${KID_LABEL} by ${name}`,
+        heading: `${scale.label} by ${name}`,
         description: `KID of each ${name} group: unbiased in the group's size, unlike FID`,
       },
       { heading: `ES-FID ${name}`, description: `FID + Σ_g |FID_g − FID| over the ${name} groups` },
@@ -150,10 +154,10 @@ export function comparisonTable(data: FixComparisonData): ComparisonTable {
       report.quality
         ? figureWithInterval(report.quality.overall.value, report.quality.overall.interval)
         : "–",
-      report.quality?.overallKid ? kidWithInterval(report.quality.overallKid) : "–",
+      report.quality?.overallKid ? kidWithInterval(report.quality.overallKid, scale) : "–",
       ...targeted.flatMap((name) => [
         groupFigures(report, name),
-        groupKids(report, name),
+        groupKids(report, name, scale),
         esFidOf(report, name),
       ]),
       clinicalOf(report, targeted[0] ?? "")[0],

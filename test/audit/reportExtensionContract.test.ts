@@ -4,7 +4,8 @@
  * and KID figures with their intervals — with no warnings; a report from before KID reads
  * without KID.
  */
-import { formatKid, readAuditReport } from "../../extension/src/auditReport/reportJson";
+import { formatKid, kidScaleOf, readAuditReport } from "../../extension/src/auditReport/reportJson";
+import { kidScale } from "../../src/audit/kidScale";
 import { AUDIT_REPORT_MIME } from "../../src/audit";
 import { fixtureReport } from "./reportFixture";
 
@@ -62,11 +63,21 @@ test("the extension's renderer reads the report's JSON mime data", () => {
   expect(read.quality!.byAttribute.map((g) => g.kid?.length)).toEqual([2, 3]);
   expect(Number.isNaN(race.kid![0].estimate)).toBe(true);
   expect(race.kid![1]).toMatchObject({ estimate: -0.0004, lower: -0.0031, upper: 0.0022 });
-  // Shown ×10³ with three significant digits, the interval with it.
-  expect(formatKid(read.quality!.overallKid)).toBe("4.12 [2.31, 6.08]");
-  expect(formatKid(race.kid![1])).toBe("-0.40 [-3.10, 2.20]");
-  expect(formatKid(race.kid![0])).toBe("–");
-  expect(formatKid({ estimate: 0.000123 })).toBe("0.123");
+  // One scale for the report's KIDs (×10³ for these), three significant digits, the interval
+  // with it — as the HTML report shows them (src/audit/kidScale.ts).
+  const scale = kidScaleOf([
+    read.quality!.overallKid,
+    ...read.quality!.byAttribute.flatMap((g) => g.kid ?? []),
+  ]);
+  expect(scale).toEqual({ power: 3, label: "KID ×10³" });
+  expect(formatKid(read.quality!.overallKid, scale)).toBe("4.12 [2.31, 6.08]");
+  expect(formatKid(race.kid![1], scale)).toBe("-0.40 [-3.10, 2.20]");
+  expect(formatKid(race.kid![0], scale)).toBe("–");
+  expect(formatKid({ estimate: 0.000123 }, scale)).toBe("0.123");
+  // The project encoder's KIDs are ~1e5: shown ×10⁻³, like the library's scale.
+  const large = [{ estimate: 571_225, lower: -97_636, upper: 973_848 }];
+  expect(kidScaleOf(large)).toEqual(kidScale([571_225, -97_636, 973_848]));
+  expect(formatKid(large[0], kidScaleOf(large))).toBe("571 [-98, 974]");
 });
 
 test("a report written before KID reads with no KID and no warning", () => {

@@ -156,7 +156,7 @@ async function* events(): AsyncGenerator<MethodEvent> {
   yield { type: "done", method: "align", steps: 6, elapsedMs: 6, aborted: false };
 }
 const summary = await dashboard.run(events());
-console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), traces: dashboard.metrics.get("traces"), kid: dashboard.metrics.series()["KID sex=Female"], rightTitle: dashboard.metrics.get("right_title"), status: dashboard.get("status") }));
+console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), traces: dashboard.metrics.get("traces"), kid: dashboard.metrics.series()["KID ×10³ sex=Female"], leftTitle: dashboard.metrics.get("left_title"), status: dashboard.get("status") }));
 dashboard`);
   const line = ofType(outputs, "stream")
     .map((m) => m.content.text)
@@ -170,34 +170,42 @@ dashboard`);
       training: [0.15, 0.85],
       target: [0.5, 0.5],
       n: 6,
+      // The bias is named with the target it is measured against, and the evaluation's step.
+      note: expect.stringMatching(
+        /^evaluation at step 6 · bias vs 50\/50 target \(Female\/Male\) \d\.\d{3}$/,
+      ),
     }),
   ]);
-  // The first evaluation carries no KID, the second does: KID joins bias on the right axis,
-  // which is renamed; a NaN group KID is no point.
+  // The first evaluation carries no KID, the second does: KID joins FID on the left axis, on
+  // the scale its first figures set (×10³ for these), and the axis says so; a NaN group KID is
+  // no point.
   expect(result.series.sort()).toEqual(
     [
       "FID",
       "FID sex=Female",
       "FID sex=Male",
       "ES-FID sex",
-      "bias sex",
-      "bias sex (batch)",
-      "KID",
-      "KID sex=Female",
+      "bias sex vs target (evaluation)",
+      "bias sex vs target (batch)",
+      "KID ×10³",
+      "KID ×10³ sex=Female",
     ].sort(),
   );
   const axisOf = (name: string) =>
     result.traces.find((t: { name: string; axis: string }) => t.name === name)?.axis;
-  expect(axisOf("KID")).toBe("right");
-  expect(axisOf("KID sex=Female")).toBe("right");
+  expect(axisOf("KID ×10³")).toBe("left");
+  expect(axisOf("KID ×10³ sex=Female")).toBe("left");
   expect(axisOf("FID")).toBe("left");
-  expect(result.kid).toEqual({ step: [6], value: [0.02 / 6] });
-  expect(result.rightTitle).toBe("bias · KID");
+  expect(result.kid.step).toEqual([6]);
+  expect(result.kid.value[0]).toBeCloseTo((0.02 / 6) * 1e3, 12);
+  expect(result.leftTitle).toBe("FID · KID ×10³");
   expect(result.status).toMatch(/^done after 6 steps/);
   const open = openOf(outputs, "TrainingDashboardModel");
   const state = open.content.data.state;
   for (const part of ["target", "histogram", "metrics"]) expect(state[part]).toMatch(/^IPY_MODEL_/);
   expect(state.can_start).toBe(false);
+  // The kernel's backend and mode, for the header (no useBackend() in this kernel yet).
+  expect(state).toMatchObject({ backend: "no backend yet", mode: "full" });
 });
 
 test("Stop from the frontend aborts the run's AbortController", async () => {
@@ -238,4 +246,83 @@ grid`);
     prompt: "p2",
     probabilities: { Female: expect.closeTo(0.2, 6), Male: expect.closeTo(0.8, 6) },
   });
+});
+
+test("after Stop, Resume continues the run from the step it stopped at, numbered on", async () => {
+  // A StartRun as a method would be started: it takes the steps left (the model keeps what the
+  // stopped run learnt) and reports them from 1; the dashboard numbers them on.
+  const { outputs } = await run(`
+const resumable = new TrainingDashboard({ target: { attributes: { sex: ["Female", "Male"] } } });
+const TOTAL = 12;
+const calls: number[] = [];
+const firstRun = resumable.run(async function* (target, signal, resume) {
+  calls.push(resume.stepsDone);
+  const steps = TOTAL - resume.stepsDone;
+  let step = 0;
+  for (; step < steps && !signal.aborted; step++) {
+    yield { type: "step", method: "align", step: step + 1, totalSteps: steps, losses: { total: 1 }, target: target(), detail: {}, biasEstimate: { sex: 0.5 }, learningRate: 0, imagesPerSecond: 1, elapsedMs: 0 } as const;
+    await sleep(30, new AbortController().signal);
+  }
+  yield { type: "done", method: "align", steps: step, elapsedMs: 0, aborted: step < steps } as const;
+});
+console.log(resumable.modelId);`);
+  const id = ofType(outputs, "stream")[0].content.text.trim();
+  await new Promise((r) => setTimeout(r, 150));
+  await commMsg(id, { method: "custom", content: { event: "stop" } });
+  const stopped = await run(
+    "const s1 = await firstRun;\nconsole.log(JSON.stringify({ s1, state: resumable.getState() }))",
+  );
+  const first = JSON.parse(stopped.stdout);
+  expect(first.s1.aborted).toBe(true);
+  const done = first.state.step as number;
+  expect(done).toBeGreaterThan(0);
+  expect(done).toBeLessThan(12);
+  // Stopped: Start is enabled and offers to resume after the last step taken.
+  expect(first.state).toMatchObject({ running: false, can_start: true, resume_step: done });
+  expect(first.state.status).toMatch(
+    new RegExp(`^stopped after step ${done} of 12 \\([\\d.]+ s\\) — Resume continues$`),
+  );
+
+  await commMsg(id, { method: "custom", content: { event: "start" } });
+  const resumed = await run(`const s2 = await resumable.finished!;
+console.log(JSON.stringify({ s2, calls, state: resumable.getState(), steps: resumable.metrics.series()["bias sex vs target (batch)"].step }))`);
+  const second = JSON.parse(resumed.stdout);
+  expect(second.calls).toEqual([0, done]);
+  expect(second.s2).toMatchObject({ steps: 12 - done, aborted: false });
+  // One continuous curve, steps 1..12, and the run is complete: nothing left to resume.
+  expect(second.steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  expect(second.state).toMatchObject({
+    running: false,
+    can_start: false,
+    resume_step: 0,
+    step: 12,
+    total_steps: 12,
+  });
+  expect(second.state.status).toMatch(/^done after 12 steps/);
+});
+
+test("a run that continues its state file keeps its own step numbers when resumed", async () => {
+  // As a method resuming from \`stateFile\` reports it: the same total, steps numbered on itself.
+  // The header shows the backend this kernel's useBackend() chose.
+  const { stdout } = await run(`import { useBackend } from "fairdiff";
+await useBackend("cpu");
+const fromState = new TrainingDashboard({ target: { attributes: { sex: ["Female", "Male"] } } });
+let saved = 0;
+await fromState.run(async function* (target, signal, resume) {
+  let step = saved;
+  for (; step < 6 && !(step === 3 && resume.stepsDone === 0); step++) {
+    yield { type: "step", method: "align", step: step + 1, totalSteps: 6, losses: { total: 1 }, target: target(), detail: {}, biasEstimate: { sex: 0.5 }, learningRate: 0, imagesPerSecond: 1, elapsedMs: 0 } as const;
+  }
+  saved = step;
+  yield { type: "done", method: "align", steps: step, elapsedMs: 0, aborted: step < 6 } as const;
+});
+console.log(JSON.stringify({ id: fromState.modelId, state: fromState.getState() }));`);
+  const stopped = JSON.parse(stdout);
+  expect(stopped.state).toMatchObject({ can_start: true, resume_step: 3, backend: "cpu" });
+  await commMsg(stopped.id, { method: "custom", content: { event: "start" } });
+  const resumed = await run(`await fromState.finished;
+console.log(JSON.stringify({ steps: fromState.metrics.series()["bias sex vs target (batch)"].step, status: fromState.get("status") }))`);
+  const result = JSON.parse(resumed.stdout);
+  expect(result.steps).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(result.status).toMatch(/^done after 6 steps/);
 });

@@ -7,7 +7,7 @@ import {
   type AttributeRow,
   type Figure,
   formatKid,
-  KID_LABEL,
+  kidScaleOf,
   type MemorisationSection,
   type PromptSection,
   type QualitySection,
@@ -170,6 +170,10 @@ function qualityBlock(quality: QualitySection): HTMLElement {
   const block = document.createElement("section");
   block.className = "fd-report-quality";
   const hasKid = quality.overallKid !== undefined || quality.byAttribute.some((a) => a.kid);
+  const scale = kidScaleOf([
+    quality.overallKid,
+    ...quality.byAttribute.flatMap((a) => a.kid ?? []),
+  ]);
   block.appendChild(
     textElement("h3", `Image quality (FID${hasKid ? " and KID" : ""}, lower is better)`),
   );
@@ -179,7 +183,9 @@ function qualityBlock(quality: QualitySection): HTMLElement {
         ? ` (${quality.overall.nGenerated} generated vs ${quality.overall.nReal ?? "?"} real)`
         : "";
     const extractor = quality.extractor ? `, features: ${quality.extractor}` : "";
-    const kid = quality.overallKid ? `, ${KID_LABEL} ${formatKid(quality.overallKid)}` : "";
+    const kid = quality.overallKid
+      ? `, ${scale.label} ${formatKid(quality.overallKid, scale)}`
+      : "";
     block.appendChild(
       textElement(
         "p",
@@ -191,7 +197,7 @@ function qualityBlock(quality: QualitySection): HTMLElement {
     block.appendChild(
       textElement(
         "p",
-        "KID: unbiased MMD² with the cubic kernel, ×10³, with its half-sampling interval; unlike FID not biased upward at small n, so groups of different sizes compare fairly.",
+        `KID: unbiased MMD² with the cubic kernel, shown as ${scale.label} (its size depends on the feature extractor), with its half-sampling interval; unlike FID not biased upward at small n, so groups of different sizes compare fairly.`,
         "fd-report-summary",
       ),
     );
@@ -200,10 +206,10 @@ function qualityBlock(quality: QualitySection): HTMLElement {
     const rows = a.groups.map((g, i) => [
       g,
       a.fid[i] ? a.fid[i].estimate.toFixed(2) : "–",
-      ...(hasKid ? [formatKid(a.kid?.[i])] : []),
+      ...(hasKid ? [formatKid(a.kid?.[i], scale)] : []),
     ]);
     const es = a.esFid !== undefined ? ` — ES-FID ${a.esFid.toFixed(2)}` : "";
-    const headers = ["group", "FID", ...(hasKid ? [`${KID_LABEL} [interval]`] : [])];
+    const headers = ["group", "FID", ...(hasKid ? [`${scale.label} [interval]`] : [])];
     block.appendChild(table(headers, rows, `${a.attribute}${es}`));
   }
   return block;

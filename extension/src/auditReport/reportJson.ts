@@ -121,21 +121,41 @@ function readSizedFigure(v: unknown): SizedFigure | undefined {
   );
 }
 
-/** KID is small (often 1e-3 … 1): shown ×10³, and labelled so. */
-export const KID_LABEL = "KID ×10³";
+/**
+ * How KID figures are shown (as src/audit/kidScale.ts does for the HTML report): its size
+ * depends on the feature extractor (about 1e-3 on Inception-like features, 1e5 on the project
+ * encoder's), so the figures shown together share one engineering scale chosen from the largest,
+ * named in the label: "KID ×10³" = the numbers are KID × 10³.
+ */
+export interface KidScale {
+  power: number;
+  label: string;
+}
+
+const SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+
+export function kidScaleOf(figures: readonly (Figure | undefined)[]): KidScale {
+  const values = figures.flatMap((f) => (f ? [f.estimate, f.lower ?? NaN, f.upper ?? NaN] : []));
+  const largest = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
+  // "+ 0" turns -0 into 0.
+  const power = largest === 0 ? 3 : -3 * Math.floor(Math.log10(largest) / 3) + 0;
+  const digits = [...String(Math.abs(power))].map((d) => SUPERSCRIPT[Number(d)]).join("");
+  return { power, label: power === 0 ? "KID" : `KID ×10${power < 0 ? "⁻" : ""}${digits}` };
+}
 
 /**
- * A KID figure ×10³ with its interval, decimals giving the largest of the three numbers three
- * significant digits: { estimate: 0.00123, lower: 0.0004, upper: 0.002 } → "1.23 [0.40, 2.00]".
+ * A KID figure on `scale` with its interval, decimals giving the largest of the three shown
+ * numbers three significant digits: 0.00123 [0.0004, 0.002] on ×10³ → "1.23 [0.40, 2.00]".
  */
-export function formatKid(f: Figure | undefined): string {
+export function formatKid(f: Figure | undefined, scale: KidScale): string {
   if (!f || !Number.isFinite(f.estimate)) return "–";
+  const factor = 10 ** scale.power;
   const ends = f.lower !== undefined && f.upper !== undefined ? [f.lower, f.upper] : [];
-  const largest = Math.max(...[f.estimate, ...ends].map((v) => Math.abs(v * 1e3)));
+  const largest = Math.max(...[f.estimate, ...ends].map((v) => Math.abs(v * factor)));
   const digits = largest > 0 ? Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(largest)))) : 2;
-  const scaled = (v: number) => (Number.isFinite(v) ? (v * 1e3).toFixed(digits) : "–");
-  const range = ends.length ? ` [${scaled(ends[0])}, ${scaled(ends[1])}]` : "";
-  return `${scaled(f.estimate)}${range}`;
+  const shown = (v: number) => (Number.isFinite(v) ? (v * factor).toFixed(digits) : "–");
+  const range = ends.length ? ` [${shown(ends[0])}, ${shown(ends[1])}]` : "";
+  return `${shown(f.estimate)}${range}`;
 }
 
 function readNumbers(v: unknown): number[] | undefined {
