@@ -13,11 +13,14 @@ import completerExtension from "@jupyterlab/completer-extension";
 import docmanagerExtension from "@jupyterlab/docmanager-extension";
 import documentsearchExtension from "@jupyterlab/documentsearch-extension";
 import filebrowserExtension from "@jupyterlab/filebrowser-extension";
+import helpExtension from "@jupyterlab/help-extension";
 import launcherExtension from "@jupyterlab/launcher-extension";
 import mainmenuExtension from "@jupyterlab/mainmenu-extension";
+import markdownviewerExtension from "@jupyterlab/markdownviewer-extension";
 import markedparserExtension from "@jupyterlab/markedparser-extension";
 import notebookExtension from "@jupyterlab/notebook-extension";
 import rendermimeExtension from "@jupyterlab/rendermime-extension";
+import runningExtension from "@jupyterlab/running-extension";
 import shortcutsExtension from "@jupyterlab/shortcuts-extension";
 import statusbarExtension from "@jupyterlab/statusbar-extension";
 import themeDarkExtension from "@jupyterlab/theme-dark-extension";
@@ -28,11 +31,20 @@ import widgetManager from "@jupyter-widgets/jupyterlab-manager";
 
 import fairdiffPlugins from "../lib/index.js";
 import auditReportMime from "../lib/auditReportMime.js";
+import fairdiffLabPlugins from "../lib/lab/index.js";
 
 /** Plugins left out: language servers need a server extension jupyter_server 1.x lacks; the
- * news announcements would fetch from the internet; the table of contents and metadata form
- * need packages this app does not bundle. */
-const LEFT_OUT = [/language-server/, /:announcements$/, /:toc$/, /:update-raw-mimetype$/];
+ * news announcements would fetch from the internet; the forum and web-reference Help entries
+ * point at websites a class offline cannot reach (the Help menu lists fairdiff's own docs
+ * instead, lab/helpDocs.ts); the table of contents and metadata form need packages this app
+ * does not bundle. */
+const LEFT_OUT = [
+  /language-server/,
+  /:announcements$/,
+  /help-extension:(jupyter-forum|resources)$/,
+  /:toc$/,
+  /:update-raw-mimetype$/,
+];
 const without = (plugins) => plugins.filter(({ id }) => !LEFT_OUT.some((re) => re.test(id)));
 
 window.addEventListener("load", async () => {
@@ -45,11 +57,14 @@ window.addEventListener("load", async () => {
     docmanagerExtension,
     documentsearchExtension,
     filebrowserExtension,
+    without(helpExtension),
     launcherExtension,
     mainmenuExtension,
+    markdownviewerExtension,
     markedparserExtension,
     without(notebookExtension),
     rendermimeExtension,
+    runningExtension,
     shortcutsExtension,
     statusbarExtension,
     themeDarkExtension,
@@ -58,6 +73,7 @@ window.addEventListener("load", async () => {
     uiComponentsExtension,
     widgetManager,
     fairdiffPlugins,
+    fairdiffLabPlugins,
   ]);
   await lab.start();
   await lab.restored;

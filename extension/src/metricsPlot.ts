@@ -160,8 +160,11 @@ export class MetricsPlotView extends PlotView {
     const base = themedLayout();
     const axis = base.yaxis as Record<string, unknown>;
     return themedLayout({
-      height: 280,
+      height: 300,
       xaxis: { ...(base.xaxis as object), title: { text: "step" } },
+      // At the figure's foot, below the axis title (the theme's default overlaps it here).
+      legend: { ...(base.legend as object), yref: "container", y: 0, yanchor: "bottom" },
+      margin: { ...(base.margin as object), b: 80 },
       yaxis: { ...axis, title: { text: plotlyText(this.model.get("left_title") as string) } },
       yaxis2: {
         ...axis,

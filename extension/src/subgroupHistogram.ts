@@ -1,7 +1,8 @@
 /**
- * SubgroupHistogram: per group, the generated share (with its interval), the target and the
- * training data's share, one panel per attribute or intersection; redrawn in place with
- * Plotly.react when the kernel sends new proportions.
+ * SubgroupHistogram: per group, the generated share (with its 95 % interval as whiskers), the
+ * target and the training data's share, one panel per attribute or intersection, captioned with
+ * the sample size and what the shares are (which evaluation, its bias vs which target); redrawn
+ * in place with Plotly.react when the kernel sends new proportions.
  */
 import { DOMWidgetModel } from "@jupyter-widgets/base";
 import Plotly from "plotly.js-dist-min";
@@ -21,6 +22,8 @@ export interface HistogramPanel {
   training?: number[];
   /** Images behind the generated shares. */
   n?: number;
+  /** What the generated shares are, e.g. "evaluation at step 8 · bias vs 40/60 target …". */
+  note?: string;
 }
 
 export class SubgroupHistogramModel extends DOMWidgetModel {
@@ -96,27 +99,33 @@ export class SubgroupHistogramView extends PlotView {
     this.syncPicker(panels, panel?.key ?? "");
     if (!this.ready) return;
     const data: Record<string, unknown>[] = [];
+    let intervals = false;
     if (panel) {
       const x = panel.groups.map(plotlyText);
       if (panel.generated) {
         const p = panel.generated;
-        const errorY =
-          panel.lower && panel.upper
-            ? {
-                type: "data",
-                symmetric: false,
-                array: panel.upper.map((u, i) => Math.max(0, u - p[i])),
-                arrayminus: panel.lower.map((l, i) => Math.max(0, p[i] - l)),
-                visible: true,
-              }
-            : undefined;
+        const { lower, upper } = panel;
+        intervals = lower !== undefined && upper !== undefined;
         data.push({
           type: "bar",
-          name: "generated",
+          name: intervals ? "generated (95 % interval)" : "generated",
           x,
           y: p,
-          error_y: errorY,
           marker: { color: SERIES_COLORS[0] },
+          ...(lower && upper
+            ? {
+                error_y: {
+                  type: "data",
+                  symmetric: false,
+                  array: upper.map((u, i) => Math.max(0, u - p[i])),
+                  arrayminus: lower.map((l, i) => Math.max(0, p[i] - l)),
+                  visible: true,
+                },
+                customdata: lower.map((l, i) => [l, upper[i]]),
+                hovertemplate:
+                  "%{y:.1%} [%{customdata[0]:.1%}, %{customdata[1]:.1%}]<extra>generated</extra>",
+              }
+            : {}),
         });
       }
       if (panel.target) {
@@ -137,7 +146,9 @@ export class SubgroupHistogramView extends PlotView {
           marker: { color: SERIES_COLORS[2] },
         });
       }
-      this.caption.textContent = panel.n !== undefined ? `n = ${panel.n}` : "";
+      this.caption.textContent = [panel.n !== undefined ? `n = ${panel.n}` : "", panel.note ?? ""]
+        .filter((part) => part !== "")
+        .join(" · ");
     }
     const layout = themedLayout({
       barmode: "group",
@@ -147,6 +158,8 @@ export class SubgroupHistogramView extends PlotView {
       uirevision: panel?.key ?? "none",
     });
     await Plotly.react(this.plot, data, layout, { displayModeBar: false, responsive: true });
+    // For tests and styling: whether the generated bars carry their intervals.
+    this.el.dataset.intervals = String(intervals);
     this.draws += 1;
     this.el.dataset.draws = String(this.draws);
   }

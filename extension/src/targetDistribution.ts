@@ -1,11 +1,13 @@
 /**
  * TargetDistribution: one slider per group and attribute, linked so each attribute's groups sum
  * to 1 (moving one rescales the unlocked others), with locks, presets and numeric entry. Native
- * range and number inputs, each labelled, so arrow keys and screen readers work.
+ * range and number inputs, each labelled, so arrow keys and screen readers work. Each value is
+ * shown once, in its number box (which is also where it is typed); the slider announces it as a
+ * percentage to screen readers.
  */
 import { DOMWidgetModel, DOMWidgetView } from "@jupyter-widgets/base";
 import { normalize, rebalance } from "./rebalance";
-import { formatProportion, textElement } from "./safeText";
+import { textElement } from "./safeText";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
 
 export type Distributions = Record<string, Record<string, number>>;
@@ -45,7 +47,6 @@ interface GroupInputs {
   range: HTMLInputElement;
   number: HTMLInputElement;
   lock: HTMLInputElement;
-  readout: HTMLElement;
 }
 
 export class TargetDistributionView extends DOMWidgetView {
@@ -119,14 +120,12 @@ export class TargetDistributionView extends DOMWidgetView {
       lock.type = "checkbox";
       lock.setAttribute("aria-label", `lock ${attribute.name}: ${group}`);
       lockLabel.append(lock, document.createTextNode(" lock"));
-      const readout = textElement("output", "", "fd-target-readout");
-      readout.setAttribute("for", id);
       range.addEventListener("input", () => this.move(attribute, group, Number(range.value)));
       number.addEventListener("change", () => this.move(attribute, group, Number(number.value)));
       lock.addEventListener("change", () => this.setLock(attribute.name, group, lock.checked));
-      row.append(name, range, number, lockLabel, readout);
+      row.append(name, range, number, lockLabel);
       block.appendChild(row);
-      rows.set(group, { range, number, lock, readout });
+      rows.set(group, { range, number, lock });
     }
     this.inputs.set(attribute.name, rows);
     return block;
@@ -206,7 +205,6 @@ export class TargetDistributionView extends DOMWidgetView {
         // Leave the number the user is typing alone; it applies on change.
         if (document.activeElement !== inputs.number) inputs.number.value = p.toFixed(3);
         inputs.range.setAttribute("aria-valuetext", `${(p * 100).toFixed(1)} %`);
-        inputs.readout.textContent = formatProportion(p);
         inputs.lock.checked = isLocked;
         inputs.range.disabled = isLocked;
         inputs.number.disabled = isLocked;

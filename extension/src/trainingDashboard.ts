@@ -1,7 +1,8 @@
 /**
- * TrainingDashboard: start/stop buttons and a status line above the target sliders, the subgroup
- * histogram, the metrics plot and a sample grid — each a widget of its own, referenced by model
- * id, so the kernel updates them directly.
+ * TrainingDashboard: start/stop buttons, the kernel's backend and mode ("wasm · quick") and a
+ * status line above the target sliders, the subgroup histogram, the metrics plot and a sample
+ * grid — each a widget of its own, referenced by model id, so the kernel updates them directly.
+ * Start is enabled when the kernel has a run to start or a stopped one to resume ("Resume").
  */
 import {
   DOMWidgetModel,
@@ -29,6 +30,9 @@ export class TrainingDashboardModel extends DOMWidgetModel {
       status: "",
       running: false,
       can_start: false,
+      resume_step: 0,
+      backend: "",
+      mode: "",
       step: 0,
       total_steps: 0,
       target: null,
@@ -51,6 +55,7 @@ export class TrainingDashboardView extends DOMWidgetView {
   private startButton!: HTMLButtonElement;
   private stopButton!: HTMLButtonElement;
   private statusLine!: HTMLElement;
+  private modeBadge!: HTMLElement;
   private progress!: HTMLProgressElement;
   private children: DOMWidgetView[] = [];
 
@@ -67,17 +72,26 @@ export class TrainingDashboardView extends DOMWidgetView {
     this.progress = document.createElement("progress");
     this.progress.className = "fd-progress";
     this.progress.setAttribute("aria-label", "training progress");
+    this.modeBadge = textElement("span", "", "fd-dashboard-mode");
     this.statusLine = textElement("span", "", "fd-status");
     this.statusLine.setAttribute("role", "status");
-    header.append(this.startButton, this.stopButton, this.progress, this.statusLine);
+    header.append(
+      this.startButton,
+      this.stopButton,
+      this.modeBadge,
+      this.progress,
+      this.statusLine,
+    );
     this.el.appendChild(header);
     const body = document.createElement("div");
     body.className = "fd-dashboard-body";
     this.el.appendChild(body);
     void this.renderChildren(body);
     this.refresh();
-    this.listenTo(this.model, "change:status change:running change:step change:total_steps", () =>
-      this.refresh(),
+    this.listenTo(
+      this.model,
+      "change:status change:running change:can_start change:resume_step change:step change:total_steps change:backend change:mode",
+      () => this.refresh(),
     );
   }
 
@@ -97,8 +111,20 @@ export class TrainingDashboardView extends DOMWidgetView {
   private refresh(): void {
     const running = this.model.get("running") as boolean;
     const canStart = this.model.get("can_start") as boolean;
+    const resumeStep = this.model.get("resume_step") as number;
     this.startButton.disabled = running || !canStart;
+    this.startButton.textContent = resumeStep > 0 ? "Resume" : "Start";
+    this.startButton.title =
+      resumeStep > 0
+        ? `Resume the stopped run after step ${resumeStep} (the model keeps what it learnt)`
+        : canStart
+          ? "Start the run"
+          : "Nothing to start: the run is complete, or the cell gave no way to start one";
     this.stopButton.disabled = !running;
+    const backend = this.model.get("backend") as string;
+    const mode = this.model.get("mode") as string;
+    this.modeBadge.textContent = backend ? `${backend} · ${mode}` : "";
+    this.modeBadge.title = `This kernel computes with the ${backend} backend, in ${mode} mode (FAIRDIFF_QUICK${mode === "quick" ? "=1" : " unset"})`;
     this.statusLine.textContent = this.model.get("status") as string;
     const total = this.model.get("total_steps") as number;
     this.progress.max = Math.max(1, total);

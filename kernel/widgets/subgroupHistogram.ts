@@ -1,12 +1,15 @@
 /**
  * SubgroupHistogram (kernel side): generated vs target vs training-data share per group, with the
- * generated share's interval, one panel per attribute or intersection. Updates replace a panel's
- * numbers; the frontend redraws in place and the widget coalesces fast updates.
+ * generated share's interval, one panel per attribute or intersection, and a note saying what the
+ * shares are (which step's evaluation, its bias and the target that bias is measured against).
+ * Updates replace a panel's numbers; the frontend redraws in place and the widget coalesces fast
+ * updates.
  */
 import type { AttributeProportions } from "../../src/methods/methodEvents";
 import { shareBarChartSvg, type BarSeries } from "../../src/study/svgCharts";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
 import { fallbackBlock, note, percent, svgImage, type StaticFallback } from "./staticFallback";
+import { biasAgainst } from "./targetLabel";
 import { Widget } from "./widget";
 
 export interface HistogramPanel {
@@ -19,6 +22,8 @@ export interface HistogramPanel {
   target?: number[];
   training?: number[];
   n?: number;
+  /** What the generated shares are, e.g. "step 8 · bias vs 40/60 target (Female/Male) 0.025". */
+  note?: string;
 }
 
 type State = Record<string, unknown> & {
@@ -69,9 +74,16 @@ export class SubgroupHistogram extends Widget<State> {
     this.set({ panels: next, selected: this.get("selected") || panel.key });
   }
 
-  /** The audited proportions of a method's evaluation event (one panel per attribute). */
-  showProportions(attributes: readonly AttributeProportions[]): void {
+  /**
+   * The audited proportions of a method's evaluation event (one panel per attribute); `step`
+   * names the evaluation in the panel's note.
+   */
+  showProportions(
+    attributes: readonly AttributeProportions[],
+    context: { step?: number } = {},
+  ): void {
     for (const a of attributes) {
+      const when = context.step !== undefined ? `evaluation at step ${context.step} · ` : "";
       this.setPanel({
         key: a.attribute,
         groups: [...a.groups],
@@ -80,6 +92,7 @@ export class SubgroupHistogram extends Widget<State> {
         upper: a.intervals.map((i) => i.upper),
         target: [...a.target],
         n: a.n,
+        note: `${when}${biasAgainst(a.groups, a.target)} ${a.bias.toFixed(3)}`,
       });
     }
   }
@@ -100,7 +113,7 @@ export class SubgroupHistogram extends Widget<State> {
       };
     }
     const lines = panels.map((p) => {
-      const n = p.n !== undefined ? ` (n=${p.n})` : "";
+      const n = p.n !== undefined ? ` (n=${p.n}${p.note ? `; ${p.note}` : ""})` : "";
       const groups = p.groups.map((g, i) => {
         const parts: string[] = [];
         if (p.generated) {

@@ -28,11 +28,7 @@ export {
 } from "./realFormatFixtures";
 export { imageGridPng, type ImageGridOptions } from "./imageGridPng";
 export { staticFigure, type StaticFigure } from "./staticFigure";
-export {
-  compareFixes,
-  type CompareFixesOptions,
-  type ComparisonProgress,
-} from "./compareFixes";
+export { compareFixes, type CompareFixesOptions, type ComparisonProgress } from "./compareFixes";
 export {
   comparisonSettings,
   type ComparisonAuditSettings,

@@ -1,11 +1,15 @@
 /**
  * End to end in a real browser: FairDiff Lab (JupyterLab 4 assembled from npm packages, with the
- * widget manager and fairdiff's extension built in) served by Debian's jupyter_server, running
- * fairdiff's kernel, driven by headless Chromium. A notebook creates the widgets; the test drags
- * a slider with the mouse and keys and reads the value back from the kernel, watches the
- * dashboard's plots update while a real distributional-alignment fine-tune of cxr-mini runs, feeds
- * HTML-looking labels to a widget and to an audit report, then saves, shuts the kernel down,
- * reloads and checks that the saved report still renders. Screenshots go to
+ * widget manager and fairdiff's extension built in) served by Debian's jupyter_server as
+ * `fairdiff lab serve --backend wasm --quick` runs it, with fairdiff's kernel, driven by headless
+ * Chromium. The lab: the status bar names the kernels' backend and mode, README.md opens rendered
+ * on double-click, the Help menu opens the project's docs, the running-kernels panel lists and
+ * shuts down kernels. A notebook creates the widgets; the test drags a slider with the mouse and
+ * keys and reads the value back from the kernel, watches the dashboard's plots update while a real
+ * distributional-alignment fine-tune of cxr-mini runs, stops it and resumes it from the
+ * dashboard, feeds HTML-looking labels to a widget and to an audit report, then saves, shuts the
+ * kernel down from the running panel, reloads and checks that the saved report still renders.
+ * Through all of it the browser console shows no error and no request fails. Screenshots go to
  * test-artifacts/browser/.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +19,13 @@ import { peerHasModules, peerPython } from "../../bench/peers/python";
 import { testWhen } from "../helpers/requirements";
 import { chromiumAvailable, launchChromium } from "./helpers/chromium";
 import { LabServer, ROOT } from "./helpers/labServer";
+import {
+  clickMenuEntry,
+  doubleClickInFileBrowser,
+  markdownViewer,
+  menuEntries,
+  showSidePanel,
+} from "./helpers/labShell";
 import {
   cellPrompt,
   openLab,
@@ -61,7 +72,8 @@ display(target);
 display(histogram);`,
   // 2: the kernel's view of the target
   `console.log("TARGET " + JSON.stringify(target.value));`,
-  // 3: a live dashboard following a real fine-tune (distributional alignment, Shen et al.)
+  // 3: a live dashboard following a real fine-tune (distributional alignment, Shen et al.), given
+  // as a StartRun so that its Start button can resume the run after Stop
   `const dashboard = new TrainingDashboard({
   title: "Distributional alignment of cxr-mini",
   target: { attributes: { sex: ["Female", "Male"] } },
@@ -70,30 +82,36 @@ display(histogram);`,
 });
 display(dashboard);
 const controller = new AbortController();
-// The Female target each event used: evaluations and steps read the slider while the loop runs.
+// The Female target each event used (steps numbered across a stop and resume): evaluations and
+// steps read the slider while the loop runs.
 const targetsUsed: string[] = [];
-async function* recorded(events: AsyncIterable<MethodEvent>) {
+async function* recorded(events: AsyncIterable<MethodEvent>, stepsBefore: number) {
   for await (const e of events) {
-    if (e.type === "step") targetsUsed.push(\`step \${e.step} \${e.target.sex.Female}\`);
-    if (e.type === "evaluation") targetsUsed.push(\`evaluation \${e.step} \${e.attributes[0].target[0]}\`);
+    if (e.type === "step") targetsUsed.push(\`step \${stepsBefore + e.step} \${e.target.sex.Female}\`);
+    if (e.type === "evaluation") targetsUsed.push(\`evaluation \${stepsBefore + e.step} \${e.attributes[0].target[0]}\`);
     yield e;
   }
 }
+const TOTAL_STEPS = 4;
 const summary = await dashboard.run(
-  recorded(distributionalAlignment(model, classifier, {
-    steps: 4, seed: 1, prompts: [PROMPT], target: dashboard.target.getter(), batchSize: 2,
-    sampler: { steps: 3 }, signal: controller.signal,
+  (getTarget, signal, resume) => recorded(distributionalAlignment(model, classifier, {
+    steps: TOTAL_STEPS - resume.stepsDone, seed: 1 + resume.stepsDone, prompts: [PROMPT], target: getTarget, batchSize: 2,
+    sampler: { steps: 3 }, signal,
     evaluation: { every: 2, prompts: [PROMPT], imagesPerPrompt: 4, seed: 2, attributes: ["sex"] },
-  })),
+  }), resume.stepsDone),
   controller,
 );
+console.log("SUMMARY " + JSON.stringify(summary));`,
+  // 4: after the dashboard's Resume: the resumed run's summary, the whole run's curve, samples
+  `const resumed = await dashboard.finished!;
 const images = await generateImages(model, Array(8).fill(PROMPT), { seed: 5, steps: 4 });
 const sexHead = (await classifier.predict(images)).find((h) => h.task === "sex")!;
 dashboard.samples!.showPredicted(images.dataSync() as Float32Array, images.shape as [number, number, number, number], Array(8).fill(PROMPT), sexHead);
 images.dispose();
-console.log("SUMMARY " + JSON.stringify(summary));
+console.log("RESUMED " + JSON.stringify(resumed));
+console.log("STEPS " + JSON.stringify(dashboard.metrics.series()["bias sex vs target (batch)"].step));
 console.log("TARGETS " + JSON.stringify(targetsUsed));`,
-  // 4: an audit report whose title looks like HTML
+  // 5: an audit report whose title looks like HTML
   `const report = await runAudit(model, classifier, {
   title: PWN + " audit of cxr-mini", prompts: [PROMPT], imagesPerPrompt: 8, seed: 3,
   attributes: ["sex", "race"], generation: { steps: 4 },
@@ -104,19 +122,36 @@ report`,
 let server: LabServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
+/** Every console error and page error, and every request that failed or got an HTTP error. */
 const consoleErrors: string[] = [];
+const failedRequests: string[] = [];
 
 beforeAll(async () => {
   if (!available) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await LabServer.start();
+  server = await LabServer.start({ backend: "wasm", quick: true });
   server.writeNotebook("fairdiff-e2e.ipynb", CELLS);
+  server.writeFile("README.md", readFileSync(path.join(ROOT, "notebooks", "README.md"), "utf8"));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  // Each error with the test it happened in, page errors with where they were thrown.
+  const during = () => ` (during: ${expect.getState().currentTestName})`;
   page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text().split("\n")[0]);
+    if (m.type() === "error") consoleErrors.push(m.text().split("\n")[0] + during());
   });
-  page.on("pageerror", (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on("pageerror", (e) => {
+    const where = (e.stack ?? "").split("\n").slice(1, 3).join(" ").trim();
+    consoleErrors.push(`pageerror: ${e.message} ${where}${during()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on("requestfailed", (r) => {
+    const error = r.failure()?.errorText ?? "";
+    // Cancelled by the page itself, not failed: the Markdown renderer swaps a relative <img src>
+    // for its resolved URL while the browser has begun loading the first (upstream behaviour).
+    if (error !== "net::ERR_ABORTED") failedRequests.push(`${error} ${r.method()} ${r.url()}`);
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -127,6 +162,18 @@ afterAll(async () => {
   if (server) writeFileSync(path.join(ARTIFACTS, "server.log"), server.output);
   await server?.stop();
 }, 60_000);
+
+/** Makes the e2e notebook the current tab again (after a Markdown viewer took the focus). */
+async function backToNotebook(): Promise<void> {
+  await openNotebook(page, "fairdiff-e2e.ipynb", { startKernel: true });
+}
+
+/** Statuses of a fetch by the test itself (not the page), e.g. of what the docs route refuses. */
+async function statusOf(pathname: string): Promise<number> {
+  const response = await fetch(server!.url(pathname), { headers: { connection: "close" } });
+  await response.arrayBuffer();
+  return response.status;
+}
 
 function pwned(): Promise<unknown> {
   return page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
@@ -145,6 +192,80 @@ describe("FairDiff Lab in headless Chromium", () => {
     await openNotebook(page, "fairdiff-e2e.ipynb", { startKernel: true });
     await waitForKernelIdle(page);
     expect(await runCell(page, 0, 120_000)).toContain("loaded");
+  });
+
+  browserTest(
+    "the status bar names the backend and mode the lab's kernels start with",
+    async () => {
+      // The server was started as `lab serve --backend wasm --quick` starts it.
+      const item = page.locator(".fd-mode-status");
+      await item.waitFor({ timeout: 10_000 });
+      expect(await item.textContent()).toBe("fairdiff: wasm · quick");
+      expect(await item.getAttribute("title")).toMatch(
+        /FAIRDIFF_BACKEND=wasm and FAIRDIFF_QUICK=1/,
+      );
+    },
+  );
+
+  browserTest("README.md opens rendered on double-click, in the Markdown viewer", async () => {
+    await doubleClickInFileBrowser(page, "README.md");
+    const viewer = markdownViewer(page, "notebooks");
+    await viewer.waitFor({ timeout: 30_000 });
+    // Rendered, not shown as source: the table of notebooks is a table, code is code.
+    expect(await viewer.locator("table tbody tr").count()).toBe(6);
+    expect(await viewer.locator("code", { hasText: "01-audit.ipynb" }).count()).toBe(1);
+    expect(await viewer.textContent()).not.toContain("| --- |");
+    await page.screenshot({ path: path.join(ARTIFACTS, "notebooks-readme.png") });
+    await backToNotebook();
+  });
+
+  browserTest("the Help menu opens fairdiff's docs in the lab, from local files", async () => {
+    const entries = await menuEntries(page, "Help");
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        "fairdiff README",
+        "fairdiff methods (docs/methods.md)",
+        "Notebooks guide (notebooks/README.md)",
+        "About FairDiff Lab",
+        "Licenses",
+      ]),
+    );
+    // No entry points at a website (a class offline could not follow it).
+    expect(entries.filter((e) => /forum|reference|faq/i.test(e))).toEqual([]);
+    await clickMenuEntry(page, "fairdiff README");
+    const readme = markdownViewer(page, "fairdiff");
+    await readme.waitFor({ timeout: 30_000 });
+    // Its pictures come from the project's docs/images through the docs route.
+    await page.waitForFunction(
+      `(() => { const img = document.querySelector('.jp-MarkdownViewer:not(.lm-mod-hidden) img[alt^="FairDiff Lab"]'); return !!img && img.complete && img.naturalWidth > 0; })()`,
+      null,
+      { timeout: 30_000 },
+    );
+    // A relative link to another doc opens that doc in the lab too.
+    await readme.locator('a[href$="/fairdiff/docs/notebooks/README.md"]').first().click();
+    await markdownViewer(page, "notebooks").waitFor({ timeout: 30_000 });
+    await menuEntries(page, "Help");
+    await clickMenuEntry(page, "fairdiff methods (docs/methods.md)");
+    await markdownViewer(page, "Methods and metrics").waitFor({ timeout: 30_000 });
+    // The docs route serves documentation only: Markdown and images inside the project.
+    expect(await statusOf("/fairdiff/docs/docs/methods.md")).toBe(200);
+    for (const refused of [
+      "package.json",
+      "src/index.ts",
+      "node_modules/jest/README.md",
+      "..%2F..%2Fetc%2Fpasswd",
+      ".git/HEAD",
+    ]) {
+      expect([refused, await statusOf(`/fairdiff/docs/${refused}`)]).toEqual([refused, 404]);
+    }
+    // …and only to whoever holds the token (without it: sent to the login page).
+    const anonymous = await fetch(`${server!.baseUrl}/fairdiff/docs/README.md`, {
+      redirect: "manual",
+      headers: { connection: "close" },
+    });
+    await anonymous.arrayBuffer();
+    expect([302, 403]).toContain(anonymous.status);
+    await backToNotebook();
   });
 
   browserTest(
@@ -196,66 +317,131 @@ describe("FairDiff Lab in headless Chromium", () => {
     expect(await pwned()).toBeUndefined();
   });
 
-  browserTest("the dashboard's plots update while a real fine-tune runs", async () => {
-    await startCell(page, 3);
-    const metrics = page.locator(".fd-dashboard .fd-metrics");
-    const histogram = page.locator(".fd-dashboard .fd-histogram");
-    await metrics.waitFor({ timeout: 60_000 });
-    const seen = new Set<string>();
-    const histogramDraws = new Set<string>();
-    const slider = page.locator(".fd-dashboard").getByLabel("sex: Female target share", {
-      exact: true,
+  browserTest(
+    "the dashboard's plots update while a real fine-tune runs; Stop, then Resume, finishes it",
+    async () => {
+      await startCell(page, 3);
+      const dashboard = page.locator(".fd-dashboard");
+      const metrics = dashboard.locator(".fd-metrics");
+      const histogram = dashboard.locator(".fd-histogram");
+      await metrics.waitFor({ timeout: 60_000 });
+      // The kernel's own backend and mode: useBackend("wasm") in cell 0, quick from the server.
+      expect(await dashboard.locator(".fd-dashboard-mode").textContent()).toBe("wasm · quick");
+      const seen = new Set<string>();
+      const histogramDraws = new Set<string>();
+      const slider = dashboard.getByLabel("sex: Female target share", { exact: true });
+      let steered = false;
+      let steeredTo = "";
+      let stopPressed = false;
+      // Sample the plots while the cell is still running ("[*]").
+      while ((await cellPrompt(page, 3)).includes("*")) {
+        const points = Number(await metrics.getAttribute("data-points"));
+        if (!steered && points >= 1) {
+          // The first evaluation is in: steer the running loop, ten key presses of 0.01.
+          await slider.focus();
+          for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowRight");
+          steeredTo = await slider.inputValue();
+          steered = true;
+        } else if (steered && !stopPressed && points >= 2) {
+          // The first step is in: stop the run with the mouse, as a user would.
+          await dashboard.locator("button.fd-stop").click();
+          stopPressed = true;
+        }
+        const draws = await histogram.getAttribute("data-draws");
+        if ((await cellPrompt(page, 3)).includes("*")) seen.add(String(points));
+        if (draws) histogramDraws.add(draws);
+        await page.waitForTimeout(200);
+      }
+      const output = await waitForCell(page, 3, 200_000);
+      const stopped = JSON.parse(output.slice(output.indexOf("SUMMARY ") + 8).split("\n")[0]);
+      expect(stopPressed).toBe(true);
+      expect(stopped.aborted).toBe(true);
+      expect(stopped.steps).toBeGreaterThanOrEqual(1);
+      expect(stopped.steps).toBeLessThan(4);
+      // Stopped: Start is enabled, offers to resume, and each target value shows once.
+      const start = dashboard.locator("button.fd-start");
+      expect(await start.isEnabled()).toBe(true);
+      expect(await start.textContent()).toBe("Resume");
+      expect(await dashboard.locator(".fd-status").textContent()).toMatch(
+        new RegExp(`^stopped after step ${stopped.steps} of 4 .*Resume continues$`),
+      );
+      const femaleRow = dashboard.locator(".fd-target-row", { hasText: "Female" });
+      expect(await femaleRow.locator("input[type=number]").inputValue()).toBe("0.600");
+      expect(await femaleRow.textContent()).not.toMatch(/0\.6/);
+
+      // Resume: the run takes the steps left; the plots keep growing.
+      await start.click();
+      await page.waitForFunction(
+        `document.querySelector(".fd-dashboard")?.dataset.running === "true"`,
+        null,
+        { timeout: 30_000 },
+      );
+      expect(await start.isDisabled()).toBe(true);
+      const pointsAtResume = Number(await metrics.getAttribute("data-points"));
+      let midShot = false;
+      while ((await dashboard.getAttribute("data-running")) === "true") {
+        const points = Number(await metrics.getAttribute("data-points"));
+        seen.add(String(points));
+        const status = (await dashboard.locator(".fd-status").textContent()) ?? "";
+        if (!midShot && points > pointsAtResume && status.startsWith("align step")) {
+          // The README's picture (docs/images/dashboard.png): the resumed run under way, its
+          // evaluation at the resume and a step since in.
+          midShot = true;
+          await dashboard
+            .screenshot({ path: path.join(ARTIFACTS, "dashboard-mid-training.png") })
+            .catch(() => (midShot = false));
+        }
+        const draws = await histogram.getAttribute("data-draws");
+        if (draws) histogramDraws.add(draws);
+        await page.waitForTimeout(200);
+      }
+      expect(await dashboard.locator(".fd-status").textContent()).toMatch(/^done after 4 steps/);
+      expect(await start.isDisabled()).toBe(true);
+
+      const after = await runCell(page, 4, 120_000);
+      const line = (tag: string) =>
+        JSON.parse(after.slice(after.indexOf(`${tag} `) + tag.length + 1).split("\n")[0]);
+      expect(line("RESUMED")).toMatchObject({ steps: 4 - stopped.steps, aborted: false });
+      // One curve over the whole run, stop and resume included: steps 1 to 4, each once.
+      expect(line("STEPS")).toEqual([1, 2, 3, 4]);
+      // The loop read the slider mid-run: 0.5 at the first evaluation, 0.6 by the last step.
+      const targets: string[] = line("TARGETS");
+      expect(targets[0]).toBe("evaluation 0 0.5");
+      expect({ steeredTo, targets }).toMatchObject({ steeredTo: "0.6" });
+      expect(targets.filter((t) => t.startsWith("step")).pop()).toBe("step 4 0.6");
+      // Several distinct point counts seen while it ran: the plot grew as the run went on.
+      expect(seen.size).toBeGreaterThanOrEqual(3);
+      expect(Number(await metrics.getAttribute("data-extends"))).toBeGreaterThanOrEqual(3);
+      expect(histogramDraws.size).toBeGreaterThanOrEqual(2);
+      // The live histogram: whiskers for the intervals, and a caption naming n, the evaluation
+      // and the target its bias is measured against.
+      expect(await histogram.getAttribute("data-intervals")).toBe("true");
+      expect(await histogram.locator(".fd-caption").textContent()).toMatch(
+        /^n = 4 · evaluation at step 4 · bias vs 60\/40 target \(Female\/Male\) \d\.\d{3}$/,
+      );
+      expect(await histogram.locator(".legendtext").allTextContents()).toContain(
+        "generated (95 % interval)",
+      );
+      expect(await dashboard.locator(".fd-samples canvas").count()).toBe(8);
+      await dashboard.scrollIntoViewIfNeeded();
+      await dashboard.screenshot({ path: path.join(ARTIFACTS, "dashboard.png") });
+    },
+  );
+
+  browserTest("the running panel lists the notebook's kernel", async () => {
+    const panel = await showSidePanel(page, "jp-running-sessions");
+    const kernel = panel.locator(".jp-RunningSessions-item.jp-mod-kernel", {
+      hasText: "fairdiff-e2e.ipynb",
     });
-    let steered = false;
-    let steeredTo = "";
-    let midShot = false;
-    // Sample the plots while the cell is still running ("[*]").
-    while ((await cellPrompt(page, 3)).includes("*")) {
-      const points = await metrics.getAttribute("data-points");
-      if (!steered && Number(points) >= 1) {
-        // The first evaluation is in: steer the running loop, ten key presses of 0.01.
-        await slider.focus();
-        for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowRight");
-        steeredTo = await slider.inputValue();
-        steered = true;
-      }
-      if (!midShot && Number(points) >= 3 && (await cellPrompt(page, 3)).includes("*")) {
-        // The README's picture: the dashboard while the fine-tune is still running.
-        midShot = true;
-        await page
-          .locator(".fd-dashboard")
-          .screenshot({ path: path.join(ARTIFACTS, "dashboard-mid-training.png") })
-          .catch(() => (midShot = false));
-      }
-      const draws = await histogram.getAttribute("data-draws");
-      if (points && (await cellPrompt(page, 3)).includes("*")) seen.add(points);
-      if (draws) histogramDraws.add(draws);
-      await page.waitForTimeout(300);
-    }
-    const output = await waitForCell(page, 3, 200_000);
-    const summary = JSON.parse(output.slice(output.indexOf("SUMMARY ") + 8).split("\n")[0]);
-    expect(summary).toMatchObject({ steps: 4, evaluations: 3, aborted: false });
-    // The loop read the slider mid-run: 0.5 at the first evaluation, 0.6 by the last step.
-    const targets: string[] = JSON.parse(
-      output.slice(output.indexOf("TARGETS ") + 8).split("\n")[0],
-    );
-    expect(targets[0]).toBe("evaluation 0 0.5");
-    expect({ steeredTo, targets }).toMatchObject({ steeredTo: "0.6" });
-    expect(targets.filter((t) => t.startsWith("step")).pop()).toBe("step 4 0.6");
-    // Several distinct point counts seen during the cell: the plot grew as the run went on.
-    expect(seen.size).toBeGreaterThanOrEqual(3);
-    expect(Number(await metrics.getAttribute("data-extends"))).toBeGreaterThanOrEqual(3);
-    expect(histogramDraws.size).toBeGreaterThanOrEqual(2);
-    // Every step's bias estimate and every evaluation's audited bias reached the plot.
-    expect(Number(await metrics.getAttribute("data-points"))).toBe(4 + 3);
-    expect(await page.locator(".fd-dashboard .fd-samples canvas").count()).toBe(8);
-    const dashboard = page.locator(".fd-dashboard");
-    await dashboard.scrollIntoViewIfNeeded();
-    await dashboard.screenshot({ path: path.join(ARTIFACTS, "dashboard.png") });
+    await kernel.waitFor({ timeout: 30_000 });
+    expect(
+      await panel.locator(".jp-RunningSessions-item.jp-mod-kernelspec").first().textContent(),
+    ).toContain("fairdiff (TypeScript)");
+    await page.screenshot({ path: path.join(ARTIFACTS, "running-panel.png") });
   });
 
   browserTest("a saved audit report renders after reload with no kernel", async () => {
-    await runCell(page, 4, 180_000);
+    await runCell(page, 5, 180_000);
     const live = page.locator(".fd-report").first();
     await live.waitFor({ timeout: 30_000 });
     expect(await live.locator("h2").textContent()).toBe(`${PWN} audit of cxr-mini`);
@@ -263,15 +449,22 @@ describe("FairDiff Lab in headless Chromium", () => {
     const saved = JSON.parse(
       readFileSync(path.join(server!.notebooks, "fairdiff-e2e.ipynb"), "utf8"),
     );
-    const reportOutput = saved.cells[4].outputs.find(
+    const reportOutput = saved.cells[5].outputs.find(
       (o: { data?: Record<string, unknown> }) =>
         o.data?.["application/vnd.fairdiff.audit-report+json"],
     );
     expect(reportOutput).toBeDefined();
 
-    // Shut every kernel down, then reload and open the notebook without starting one.
-    for (const k of await server!.api<{ id: string }[]>("/api/kernels")) {
-      await server!.api(`/api/kernels/${k.id}`, "DELETE");
+    // Shut every kernel down from the running panel, then reload and open the notebook
+    // without starting one.
+    const panel = await showSidePanel(page, "jp-running-sessions");
+    const kernels = panel.locator(".jp-AccordionPanel-title", { hasText: "Kernels" });
+    await kernels.locator(".jp-RunningSessions-shutdownAll").click();
+    const confirm = page.locator(".jp-Dialog .jp-mod-accept");
+    if (await confirm.isVisible({ timeout: 5_000 }).catch(() => false)) await confirm.click();
+    for (let i = 0; i < 60; i++) {
+      if ((await server!.api<unknown[]>("/api/kernels")).length === 0) break;
+      await page.waitForTimeout(500);
     }
     expect(await server!.api<unknown[]>("/api/kernels")).toEqual([]);
     await openLab(page, server!);
@@ -311,11 +504,27 @@ describe("FairDiff Lab in headless Chromium", () => {
           chromium: browser!.version(),
           jupyter_server: python("jupyter_server"),
           jupyterlab_server: python("jupyterlab_server"),
-          consoleErrors: consoleErrors.filter((e) => !/api\/(me|events)|404/.test(e)).slice(0, 20),
+          consoleErrors: consoleErrors.slice(0, 20),
+          failedRequests: failedRequests.slice(0, 20),
         },
         null,
         2,
       ) + "\n",
     );
   });
+
+  browserTest(
+    "the console showed no error and no request failed, from the first page load on",
+    () => {
+      // Over two page loads, a notebook run with a fine-tune stopped and resumed, the docs and
+      // the panels: FairDiff Lab's server answers everything the front end asks for.
+      expect(failedRequests).toEqual([]);
+      // One known exception, upstream: @jupyter-widgets/jupyterlab-manager 5.0.16 throws when a
+      // notebook opens with no kernel (ipywidgets issue #3970, fix not released), which only the
+      // reload without a kernel does.
+      const upstream = (e: string) =>
+        /reading 'kernel'.*getWidgetManagerOwner/.test(e) && e.includes("reload with no kernel");
+      expect(consoleErrors.filter((e) => !upstream(e))).toEqual([]);
+    },
+  );
 });

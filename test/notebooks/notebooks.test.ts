@@ -171,8 +171,27 @@ describe("the notebooks, executed in quick mode", () => {
         aborted: boolean;
         targetFemaleByStep: number[];
         finalTarget: number[];
+        sharesBefore: number[];
+        sharesAfter: number[];
+        firstEvaluation: { step: number; shares: number[]; n: number };
+        lastEvaluation: { step: number; shares: number[]; target: number[]; n: number };
       }>(nb);
       expect(result.aborted).toBe(false);
+      // The dashboard's evaluations measure the audits' images: its first evaluation shows the
+      // before audit's shares, its last the after audit's, with the same n.
+      expect(result.firstEvaluation).toMatchObject({ step: 0, shares: result.sharesBefore });
+      expect(result.lastEvaluation).toMatchObject({
+        step: result.steps,
+        shares: result.sharesAfter,
+        target: result.finalTarget,
+      });
+      expect(result.lastEvaluation.n).toBe(result.firstEvaluation.n);
+      // Every bias in the prose says which target it is against.
+      const prose = mimeOutputs(nb, "text/markdown")
+        .map((m) => text(m as string | string[]))
+        .join("\n");
+      expect(prose).toMatch(/Bias vs 40\/60 target/);
+      expect(prose).toMatch(/vs the 50\/50 target the slider held then/);
       expect(result.targetFemaleByStep).toHaveLength(result.steps);
       // The scripted drag at half-way: the getter was read every step.
       const half = Math.floor(result.steps / 2);

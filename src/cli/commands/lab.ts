@@ -11,8 +11,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { installKernelSpec, userDataDir } from "./kernel";
 import { backendFlag } from "../backendOption";
+import { labServerEnvironment, type LabModeOptions } from "../labEnvironment";
 import { integerOption, PORT_RANGE } from "../optionValues";
-import type { BackendRequest } from "../../backend";
 
 /** dist/src/cli/commands → package root. */
 const packageRoot = path.resolve(__dirname, "..", "..", "..", "..");
@@ -66,6 +66,13 @@ export function installLabextension(options: LabInstallOptions): string {
   return target;
 }
 
+/** `lab serve`'s flags; `backend` and `quick` go to every kernel's environment. */
+interface LabServeOptions extends LabModeOptions {
+  port: string;
+  dir: string;
+  browser: boolean;
+}
+
 export function registerLabCommand(program: Command): void {
   const lab = program.command("lab").description("the JupyterLab extension and FairDiff Lab");
   lab
@@ -94,8 +101,12 @@ export function registerLabCommand(program: Command): void {
     .option("--port <n>", "port", "8888")
     .option("--dir <folder>", "notebook folder", ".")
     .option("--no-browser", "do not open a web browser")
+    .option(
+      "--quick",
+      "the notebooks' quick mode (FAIRDIFF_QUICK=1 in every kernel): small samples, few steps",
+    )
     .addOption(backendFlag())
-    .action((opts: { port: string; dir: string; browser: boolean; backend?: BackendRequest }) => {
+    .action((opts: LabServeOptions) => {
       const port = integerOption("--port", opts.port, PORT_RANGE);
       const launcher = path.join(packageRoot, "extension", "app", "fairdiff_lab.py");
       if (!existsSync(path.join(packageRoot, "extension", "app", "build", "bundle.js"))) {
@@ -110,8 +121,8 @@ export function registerLabCommand(program: Command): void {
       if (opts.browser === false) args.push("--ServerApp.open_browser=False");
       // jupyter_server refuses to start as root (containers, CI) unless told it may.
       if (process.getuid?.() === 0) args.push("--ServerApp.allow_root=True");
-      // Kernels inherit the server's environment: --backend reaches every notebook's useBackend().
-      const env = opts.backend ? { ...process.env, FAIRDIFF_BACKEND: opts.backend } : process.env;
+      // Kernels inherit the server's environment: --backend and --quick reach every notebook.
+      const env = labServerEnvironment(opts);
       const child = spawn(python, args, { stdio: "inherit", env });
       // Stopping this process (kill, a supervisor) stops the server too instead of orphaning it;
       // SIGTERM is jupyter_server's clean shutdown without the Ctrl-C confirmation prompt.

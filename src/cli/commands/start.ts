@@ -15,6 +15,8 @@ import type { BackendRequest } from "../../backend/backendInfo";
 import { packageRoot } from "../../features/packageRoot";
 import { runStudy, type StudyAttribute, type StudyProgress, type StudyResult } from "../../study";
 import { checkOutputFile } from "../../io/outputPath";
+import { labModeFlags, labServerEnvironment } from "../labEnvironment";
+import { quickMode } from "../../util/quickMode";
 import { integerOption, PORT_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { installKernelSpec } from "./kernel";
@@ -145,7 +147,10 @@ export function registerStartCommand(program: Command): void {
       "open FairDiff Lab (JupyterLab with fairdiff) on the notebooks; without a Jupyter server, run the built-in study headlessly",
     )
     .option("--headless", "run the built-in study even where FairDiff Lab could open")
-    .option("--quick", "small study settings (about a minute on two cores)")
+    .option(
+      "--quick",
+      "quick mode: in FairDiff Lab, every notebook's (FAIRDIFF_QUICK=1); headless, small study settings (about a minute on two cores)",
+    )
     .option("-o, --out <file>", "the study's HTML page", "fairdiff-study.html")
     .option("--json <file>", "also write the study's numbers and both audits as JSON")
     .option("--port <n>", "FairDiff Lab's port", "8888")
@@ -184,13 +189,25 @@ async function openLab(opts: StartOptions, command: Command): Promise<void> {
   console.log(
     `FairDiff Lab: JupyterLab with the fairdiff kernel and widgets, on ${notebooks}.\n` +
       "Open the URL printed below (it carries the access token); start with 01-audit.ipynb.\n" +
-      "Ctrl-C stops the server. No Jupyter wanted? npm start -- --headless runs the study instead.\n",
+      "Ctrl-C stops the server. No Jupyter wanted? npm start -- --headless runs the study instead.",
+  );
+  const env = labServerEnvironment({ backend: opts.backend, quick: opts.quick });
+  console.log(
+    `Kernels: backend ${env.FAIRDIFF_BACKEND?.trim() || "auto"}, ${quickMode(env) ? "quick mode (small samples, few steps)" : "full settings (npm start -- --quick for the quick mode)"}` +
+      " — shown in the lab's status bar.\n",
   );
   const program = command.parent;
   if (!program) throw new Error("fairdiff start must be run from the fairdiff program");
-  const backend = opts.backend ? ["--backend", opts.backend] : [];
   await program.parseAsync(
-    ["lab", "serve", "--dir", notebooks, "--port", opts.port ?? "8888", ...backend],
+    [
+      "lab",
+      "serve",
+      "--dir",
+      notebooks,
+      "--port",
+      opts.port ?? "8888",
+      ...labModeFlags({ backend: opts.backend, quick: opts.quick }),
+    ],
     { from: "user" },
   );
 }

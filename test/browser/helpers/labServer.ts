@@ -1,8 +1,9 @@
 /**
  * Starts FairDiff Lab (extension/app, served by jupyterlab_server's LabServerApp from Debian's
  * jupyter_server) on a free local port, in a throw-away Jupyter environment whose only kernel is
- * fairdiff's (installed with `fairdiff kernel install --prefix`). `stop()` ends the server and
- * every kernel it started, also when a test failed half way.
+ * fairdiff's (installed with `fairdiff kernel install --prefix`), with the environment
+ * `fairdiff lab serve --backend … --quick` gives it. `stop()` ends the server and every kernel it
+ * started, also when a test failed half way.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,6 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { peerPython } from "../../../bench/peers/python";
+import { labServerEnvironment, type LabModeOptions } from "../../../src/cli/labEnvironment";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const APP_BUNDLE = path.join(ROOT, "extension", "app", "build", "bundle.js");
@@ -42,10 +44,10 @@ export class LabServer {
     mkdirSync(this.notebooks);
   }
 
-  static async start(): Promise<LabServer> {
+  static async start(mode: LabModeOptions = {}): Promise<LabServer> {
     const server = new LabServer();
     try {
-      await server.launch();
+      await server.launch(mode);
     } catch (error) {
       await server.stop();
       throw error;
@@ -92,6 +94,13 @@ export class LabServer {
     return file;
   }
 
+  /** Writes a file into the notebook folder (e.g. a README to open in the lab). */
+  writeFile(name: string, text: string): string {
+    const file = path.join(this.notebooks, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
   /** GET/DELETE on the REST API, as JSON. */
   async api<T>(pathname: string, method = "GET"): Promise<T> {
     // No keep-alive: an idle pooled socket would hold jest open after the run.
@@ -100,7 +109,7 @@ export class LabServer {
     return (method === "DELETE" ? undefined : await response.json()) as T;
   }
 
-  private async launch(): Promise<void> {
+  private async launch(mode: LabModeOptions): Promise<void> {
     if (!existsSync(APP_BUNDLE)) {
       throw new Error(`${APP_BUNDLE} is missing: build FairDiff Lab first (npm run build)`);
     }
@@ -109,8 +118,9 @@ export class LabServer {
       stdio: "pipe",
     });
     this.port = await freePort();
+    // What `fairdiff lab serve --backend … --quick` runs the server (and so its kernels) with.
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...labServerEnvironment(mode),
       JUPYTER_PATH: path.join(prefix, "share", "jupyter"),
       JUPYTER_DATA_DIR: path.join(this.home, "data"),
       JUPYTER_CONFIG_DIR: path.join(this.home, "config"),
