@@ -37,6 +37,7 @@ export {
 } from "./runManifest";
 export { sha256File, sha256Images, sha256Weights } from "./runFingerprints";
 export { escapeHtml, escapeMarkdown } from "./reportText";
+export { kidScale, kidValue, kidValuesOf, kidWithInterval, type KidScale } from "./kidScale";
 export {
   auditQuality,
   type QualityAuditOptions,

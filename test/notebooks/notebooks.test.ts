@@ -138,6 +138,9 @@ describe("the notebooks, executed in quick mode", () => {
         race: { shares: number[] };
         esFid: Record<string, number>;
         fid: number;
+        kid: number | null;
+        kidByRace: number[] | null;
+        nearCopies: { n: number; nearCopies: number; training: number } | null;
       }>(nb);
       const [female, male] = result.sex.shares;
       expect(female + male).toBeCloseTo(1, 9);
@@ -149,6 +152,13 @@ describe("the notebooks, executed in quick mode", () => {
       expect(Number.isFinite(result.fid)).toBe(true);
       expect(Number.isFinite(result.esFid.sex)).toBe(true);
       expect(result.esFid.sex).toBeGreaterThanOrEqual(result.fid);
+      // KID beside FID, per race group too; the memorisation audit searched the training images.
+      expect(Number.isFinite(result.kid)).toBe(true);
+      expect(result.kidByRace).toHaveLength(3);
+      expect(result.nearCopies?.training).toBe(1000);
+      expect(result.nearCopies?.nearCopies).toBeLessThanOrEqual(result.nearCopies!.n);
+      const markdown = mimeOutputs(nb, "text/markdown").map((m) => text(m as string | string[]));
+      expect(markdown.some((m) => /FID vs KID[^*]* by race/.test(m) && m.includes("Near-copies"))).toBe(true);
       const reports = mimeOutputs(nb, REPORT_MIME) as { kind: string }[];
       expect(reports).toHaveLength(1);
       expect(reports[0].kind).toBe("fairdiff-audit-report");
