@@ -5,6 +5,8 @@
  */
 import { JupyterLab } from "@jupyterlab/application";
 import "./build/style.js";
+// fairdiff's own stylesheet (the labextension declares it as its package "style").
+import "../../style/index.css";
 
 import applicationExtension from "@jupyterlab/application-extension";
 import apputilsExtension from "@jupyterlab/apputils-extension";
@@ -29,9 +31,11 @@ import translationExtension from "@jupyterlab/translation-extension";
 import uiComponentsExtension from "@jupyterlab/ui-components-extension";
 import widgetManager from "@jupyter-widgets/jupyterlab-manager";
 
-import fairdiffPlugins from "../lib/index.js";
-import auditReportMime from "../lib/auditReportMime.js";
-import fairdiffLabPlugins from "../lib/lab/index.js";
+// extension/lib mirrors the repository (tsconfig rootDir ".."): the extension's modules are
+// under lib/extension/src, the report chart modules it shares with the library under lib/src.
+import fairdiffPlugins from "../lib/extension/src/index.js";
+import auditReportMime from "../lib/extension/src/auditReportMime.js";
+import fairdiffLabPlugins from "../lib/extension/src/lab/index.js";
 
 /** Plugins left out: language servers need a server extension jupyter_server 1.x lacks; the
  * news announcements would fetch from the internet; the forum and web-reference Help entries

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the JupyterLab side of fairdiff from extension/lib (compiled by `tsc -p
- * extension/tsconfig.json` first):
+ * extension/tsconfig.json` first; entry lib/extension/src/index.js):
  *   - extension/labextension: the prebuilt labextension (@jupyterlab/builder's
  *     build-labextension), which `fairdiff lab install` copies into a Jupyter data directory;
  *   - extension/app/build: FairDiff Lab, a JupyterLab 4 app bundled from npm packages with the
@@ -138,8 +138,11 @@ async function buildApp(inputs, versions) {
 
 async function main() {
   const lib = path.join(EXTENSION, "lib");
-  if (!fs.existsSync(path.join(lib, "index.js"))) {
-    throw new Error(`${lib}/index.js is missing: run tsc -p extension/tsconfig.json first`);
+  // lib mirrors the repository (tsconfig rootDir ".."): the extension under lib/extension/src,
+  // the report chart modules it shares with the library under lib/src.
+  const entry = path.join(lib, "extension", "src", "index.js");
+  if (!fs.existsSync(entry)) {
+    throw new Error(`${entry} is missing: run tsc -p extension/tsconfig.json first`);
   }
   const inputs = [
     ...filesUnder(lib),

@@ -1,9 +1,10 @@
 /**
  * fairdiff's JupyterLab plugin: registers the widget models and views with the widget manager
  * under this package's name and version. The audit-report renderer is the package's
- * mimeExtension (auditReportMime.ts).
+ * mimeExtension (auditReportMime.ts). The stylesheet (style/index.css) is the package's "style"
+ * (package.json), which JupyterLab loads with the extension and FairDiff Lab imports itself: an
+ * import here would not resolve from lib/, which mirrors the repository one level deeper.
  */
-import "../../style/index.css";
 import { IJupyterWidgetRegistry } from "@jupyter-widgets/base";
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { MetricsPlotModel, MetricsPlotView } from "./metricsPlot";

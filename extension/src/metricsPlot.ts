@@ -55,8 +55,9 @@ export class MetricsPlotModel extends DOMWidgetModel {
       traces: [] as TraceSpec[],
       data: [] as Float64Array[],
       title: "Training metrics",
-      left_title: "FID",
-      right_title: "bias",
+      // No axis claims a metric before the kernel names it (with its first series).
+      left_title: "",
+      right_title: "",
     };
   }
 
@@ -156,6 +157,15 @@ export class MetricsPlotView extends PlotView {
     };
   }
 
+  /**
+   * An axis's title as the kernel set it — only once a series sits on that axis: before data
+   * arrives an axis says nothing rather than naming a metric it does not show.
+   */
+  private axisTitle(axis: "left" | "right"): string {
+    const shown = this.series().some((s) => s.axis === axis);
+    return shown ? plotlyText(this.model.get(`${axis}_title`) as string) : "";
+  }
+
   private layout() {
     const base = themedLayout();
     const axis = base.yaxis as Record<string, unknown>;
@@ -165,10 +175,10 @@ export class MetricsPlotView extends PlotView {
       // At the figure's foot, below the axis title (the theme's default overlaps it here).
       legend: { ...(base.legend as object), yref: "container", y: 0, yanchor: "bottom" },
       margin: { ...(base.margin as object), b: 80 },
-      yaxis: { ...axis, title: { text: plotlyText(this.model.get("left_title") as string) } },
+      yaxis: { ...axis, title: { text: this.axisTitle("left") } },
       yaxis2: {
         ...axis,
-        title: { text: plotlyText(this.model.get("right_title") as string) },
+        title: { text: this.axisTitle("right") },
         overlaying: "y",
         side: "right",
         showgrid: false,
@@ -198,6 +208,11 @@ export class MetricsPlotView extends PlotView {
         added.push(this.trace(series[i], i, [], []));
       this.drawnTraces = series.length;
       await Plotly.addTraces(this.plot, added);
+      // An axis may have got its first series: its title shows from now on.
+      await Plotly.relayout(this.plot, {
+        "yaxis.title.text": this.axisTitle("left"),
+        "yaxis2.title.text": this.axisTitle("right"),
+      });
     }
     if (appended.chunks.length === 0) return;
     await Plotly.extendTraces(

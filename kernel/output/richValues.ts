@@ -3,6 +3,7 @@
  * `display`, or use it to update a display in place.
  */
 import type { MimeBundle, MimeBundleProvider } from "./mimeBundle";
+import { readableJson } from "./readableJson";
 
 export class Rich implements MimeBundleProvider {
   constructor(
@@ -21,8 +22,9 @@ export const latex = (source: string): Rich => new Rich({ "text/latex": source }
 export const svg = (source: string): Rich => new Rich({ "image/svg+xml": source }, "<SVG image>");
 export const png = (bytes: Uint8Array): Rich => new Rich({ "image/png": bytes }, "<PNG image>");
 export const jpeg = (bytes: Uint8Array): Rich => new Rich({ "image/jpeg": bytes }, "<JPEG image>");
+/** Full values for JSON viewers; indented, rounded text for everything else. */
 export const json = (value: unknown): Rich =>
-  new Rich({ "application/json": value }, JSON.stringify(value));
+  new Rich({ "application/json": value }, readableJson(value));
 
 export interface PlotlyFigure {
   data: unknown[];

@@ -37,8 +37,10 @@ export class MetricsPlot extends Widget<State> {
       traces: [],
       data: [],
       title: options.title ?? "Training metrics",
-      left_title: options.leftTitle ?? "FID",
-      right_title: options.rightTitle ?? "bias",
+      // No default metric name: an axis is named by whoever puts series on it (the dashboard
+      // names "FID" with its first FID), and the view shows a name only once a series is there.
+      left_title: options.leftTitle ?? "",
+      right_title: options.rightTitle ?? "",
     });
   }
 
@@ -122,7 +124,7 @@ export class MetricsPlot extends Widget<State> {
       charts.push(
         svgImage(
           lineChartSvg(lineSeries, {
-            title: `${title} · ${axisTitle}`,
+            title: axisTitle ? `${title} · ${axisTitle}` : title,
             xLabel: "step",
             yLabel: axisTitle,
           }),

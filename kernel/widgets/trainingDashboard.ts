@@ -324,6 +324,8 @@ export class TrainingDashboard extends Widget<State> {
     for (const [attribute, value] of Object.entries(event.biasEstimate)) {
       points[`bias ${attribute} vs target (batch)`] = value;
     }
+    // Each axis is named with its first series, never before (setting it again sends nothing).
+    this.metrics.setAxisTitle("right", "bias");
     this.metrics.push(step, points, "right");
   }
 
@@ -340,6 +342,7 @@ export class TrainingDashboard extends Widget<State> {
         fid[`ES-FID ${g.attribute}`] = g.esFid;
         g.groups.forEach((group, i) => (fid[`FID ${g.attribute}=${group}`] = g.perGroup[i].value));
       }
+      if (!this.kidScale) this.metrics.setAxisTitle("left", "FID");
       this.metrics.push(step, fid, "left");
       // KID's size depends on the extractor (1e-3 … 1e6), so it is shown on one engineering
       // scale, fixed by the first evaluation that has it, beside FID on the left axis.

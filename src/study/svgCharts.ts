@@ -4,7 +4,11 @@
  * (before / after / target). They are the static fallback of the live widgets: an SVG in a cell's
  * output survives nbconvert's HTML export, a widget view does not.
  */
+import { niceTicks } from "../audit/chartAxis";
+import { svgTextLines, textWidth, wrapText } from "../audit/chartText";
 import { escapeHtml } from "../audit/reportText";
+
+export { niceTicks };
 
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d"];
 const TEXT = "#1f2328";
@@ -30,19 +34,6 @@ function r(value: number): string {
   return (Math.round(value * 10) / 10).toString();
 }
 
-/** 0, 1, 2 or 5 × 10^k steps covering [min, max] in about `count` ticks. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
-  if (max === min) return [min];
-  const raw = (max - min) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
-  const first = Math.ceil(min / step - 1e-9) * step;
-  const ticks: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
-}
-
 function tickText(value: number): string {
   if (value === 0) return "0";
   const abs = Math.abs(value);
@@ -50,34 +41,81 @@ function tickText(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
-function legend(names: string[], x: number, y: number, width: number): string {
-  let cx = x;
-  let cy = y;
-  const parts: string[] = [];
-  names.forEach((name, i) => {
-    const w = 22 + Math.min(name.length, 28) * 6.5;
-    if (cx + w > x + width && cx > x) {
-      cx = x;
-      cy += 16;
+const LEGEND_FONT = 11;
+const LEGEND_ROW = 16;
+
+/** Legend entries in rows of at most `width` px (a name wider than a row is cut with "…"). */
+function legend(
+  names: string[],
+  width: number,
+): { rows: number; draw: (x: number, y: number) => string } {
+  const texts = names.map((name) =>
+    wrapText(name, width - 14, { fontSize: LEGEND_FONT, maxLines: 1 }),
+  );
+  const places: { dx: number; row: number }[] = [];
+  let dx = 0;
+  let row = 0;
+  texts.forEach((text) => {
+    const w = 14 + text.width + 12;
+    if (dx > 0 && dx + w - 12 > width) {
+      dx = 0;
+      row += 1;
     }
-    parts.push(
-      `<rect x="${r(cx)}" y="${r(cy - 8)}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>`,
-      `<text x="${r(cx + 14)}" y="${r(cy + 1)}" font-size="11" fill="${TEXT}">${escapeHtml(name.length > 28 ? `${name.slice(0, 27)}…` : name)}</text>`,
-    );
-    cx += w;
+    places.push({ dx, row });
+    dx += w;
   });
-  return parts.join("");
+  return {
+    rows: names.length === 0 ? 0 : row + 1,
+    draw: (x, y) =>
+      texts
+        .map((text, i) => {
+          const cx = x + places[i].dx;
+          const cy = y + places[i].row * LEGEND_ROW;
+          return (
+            `<rect x="${r(cx)}" y="${r(cy - 8)}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>` +
+            `<text x="${r(cx + 14)}" y="${r(cy + 1)}" font-size="${LEGEND_FONT}" fill="${TEXT}">${escapeHtml(text.lines[0])}</text>`
+          );
+        })
+        .join(""),
+  };
+}
+
+const TITLE_FONT = 13;
+const GROUP_FONT = 11;
+const GROUP_LINE = 13;
+const TITLE_LINE = 17;
+
+/** The chart's title wrapped to `width` (three lines at most; the aria-label keeps it whole). */
+function titleText(title: string, x: number, width: number): { svg: string; extra: number } {
+  const wrapped = wrapText(title, width, { fontSize: TITLE_FONT, bold: true, maxLines: 3 });
+  return {
+    svg: svgTextLines(
+      wrapped.lines,
+      x,
+      16,
+      TITLE_LINE,
+      `font-size="${TITLE_FONT}" font-weight="bold" fill="${TEXT}"`,
+    ),
+    extra: (wrapped.lines.length - 1) * TITLE_LINE,
+  };
 }
 
 /** A line chart of every series against x, on one y axis, with a legend below. */
 export function lineChartSvg(series: readonly LineSeries[], options: LineChartOptions): string {
   const width = options.width ?? 560;
-  const height = options.height ?? 260;
   const left = 56;
   const right = 16;
-  const top = 28;
-  const legendRows = Math.max(1, Math.ceil(series.length / 3));
-  const bottom = 40 + legendRows * 16;
+  const plotW = width - left - right;
+  const title = titleText(options.title, left, plotW);
+  const key = legend(
+    series.map((s) => s.name),
+    plotW,
+  );
+  // A longer title or legend makes the figure taller, not the plot smaller.
+  const legendExtra = Math.max(0, key.rows - 1) * LEGEND_ROW;
+  const height = (options.height ?? 260) + title.extra + legendExtra;
+  const top = 28 + title.extra;
+  const bottom = 40 + Math.max(1, key.rows) * LEGEND_ROW;
   const points = series.flatMap((s) => s.points.filter(([x, y]) => isFinite(x) && isFinite(y)));
   const xs = points.map(([x]) => x);
   const ys = points.map(([, y]) => y);
@@ -89,7 +127,6 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
     yMax += 1;
     yMin -= yMin === 0 ? 0 : 1;
   }
-  const plotW = width - left - right;
   const plotH = height - top - bottom;
   const toX = (x: number) =>
     left + (xMax === xMin ? plotW / 2 : ((x - xMin) / (xMax - xMin)) * plotW);
@@ -97,18 +134,18 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" font-family="sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="16" font-size="13" font-weight="bold" fill="${TEXT}">${escapeHtml(options.title)}</text>`,
+    title.svg,
   ];
   for (const t of niceTicks(yMin, yMax)) {
     const y = toY(t);
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${r(y)}" y2="${r(y)}" stroke="${GRID}"/>`,
-      `<text x="${left - 6}" y="${r(y + 4)}" font-size="10" text-anchor="end" fill="${MUTED}">${tickText(t)}</text>`,
+      `<text x="${left - 6}" y="${r(y + 4)}" font-size="11" text-anchor="end" fill="${MUTED}">${tickText(t)}</text>`,
     );
   }
   for (const t of niceTicks(xMin, xMax, 6)) {
     parts.push(
-      `<text x="${r(toX(t))}" y="${r(top + plotH + 14)}" font-size="10" text-anchor="middle" fill="${MUTED}">${tickText(t)}</text>`,
+      `<text x="${r(toX(t))}" y="${r(top + plotH + 14)}" font-size="11" text-anchor="middle" fill="${MUTED}">${tickText(t)}</text>`,
     );
   }
   if (options.xLabel) {
@@ -132,14 +169,7 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
       parts.push(`<circle cx="${r(toX(x))}" cy="${r(toY(y))}" r="2.4" fill="${color}"/>`);
     }
   });
-  parts.push(
-    legend(
-      series.map((s) => s.name),
-      left,
-      height - bottom + 44,
-      plotW,
-    ),
-  );
+  parts.push(key.draw(left, top + plotH + 44));
   parts.push("</svg>");
   return parts.join("\n");
 }
@@ -169,29 +199,42 @@ export function shareBarChartSvg(series: readonly BarSeries[], options: BarChart
       throw new Error(`bar series "${s.name}" has ${s.values.length} values for ${k} groups`);
     }
   }
-  // Wide enough for the bars and for the title (about 7 px a character at 13 px).
-  const width =
-    options.width ??
-    Math.max(320, 90 + k * (series.length * 26 + 30), 60 + options.title.length * 7);
-  const height = 250;
+  // Wide enough for the bars, and for the title up to 560 px (a longer title wraps).
   const left = 48;
   const right = 12;
-  const top = 28;
-  const bottom = 62;
+  const titleWidth = textWidth(options.title, TITLE_FONT, true);
+  const width =
+    options.width ??
+    Math.ceil(
+      Math.max(320, 90 + k * (series.length * 26 + 30), Math.min(560, left + right + titleWidth)),
+    );
   const plotW = width - left - right;
-  const plotH = height - top - bottom;
-  const toY = (v: number) => top + plotH - Math.min(1, Math.max(0, v)) * plotH;
+  const title = titleText(options.title, left, plotW);
   const cluster = plotW / Math.max(1, k);
   const barW = Math.min(26, (cluster - 14) / Math.max(1, series.length));
+  // Group names wrap within their cluster (two lines; the bars' tooltips keep them whole).
+  const labels = options.groups.map((group) =>
+    wrapText(group, cluster - 6, { fontSize: GROUP_FONT, maxLines: 2 }),
+  );
+  const labelExtra = (Math.max(1, ...labels.map((l) => l.lines.length)) - 1) * GROUP_LINE;
+  const key = legend(
+    series.map((s) => s.name),
+    plotW,
+  );
+  const legendExtra = (Math.max(1, key.rows) - 1) * LEGEND_ROW;
+  const top = 28 + title.extra;
+  const plotH = 160;
+  const height = top + plotH + 62 + labelExtra + legendExtra;
+  const toY = (v: number) => top + plotH - Math.min(1, Math.max(0, v)) * plotH;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${r(width)}" height="${height}" viewBox="0 0 ${r(width)} ${height}" role="img" aria-label="${escapeHtml(options.title)}" font-family="sans-serif">`,
     `<rect width="${r(width)}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="16" font-size="13" font-weight="bold" fill="${TEXT}">${escapeHtml(options.title)}</text>`,
+    title.svg,
   ];
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(
       `<line x1="${left}" x2="${r(width - right)}" y1="${r(toY(t))}" y2="${r(toY(t))}" stroke="${GRID}"/>`,
-      `<text x="${left - 6}" y="${r(toY(t) + 4)}" font-size="10" text-anchor="end" fill="${MUTED}">${t * 100} %</text>`,
+      `<text x="${left - 6}" y="${r(toY(t) + 4)}" font-size="11" text-anchor="end" fill="${MUTED}">${t * 100} %</text>`,
     );
   }
   options.groups.forEach((group, g) => {
@@ -218,14 +261,20 @@ export function shareBarChartSvg(series: readonly BarSeries[], options: BarChart
       );
     }
     parts.push(
-      `<text x="${r(left + g * cluster + cluster / 2)}" y="${r(top + plotH + 14)}" font-size="11" text-anchor="middle" fill="${TEXT}">${escapeHtml(group)}</text>`,
+      svgTextLines(
+        labels[g].lines,
+        left + g * cluster + cluster / 2,
+        top + plotH + 14,
+        GROUP_LINE,
+        `font-size="${GROUP_FONT}" text-anchor="middle" fill="${TEXT}"`,
+      ),
     );
   });
-  const names = series.map((s) => s.name);
-  parts.push(legend(names, left, top + plotH + 34, plotW));
+  const legendY = top + plotH + 34 + labelExtra;
+  parts.push(key.draw(left, legendY));
   if (options.target) {
     parts.push(
-      `<text x="${left}" y="${top + plotH + 54}" font-size="10" fill="${TARGET}">dashed red: target share</text>`,
+      `<text x="${left}" y="${legendY + legendExtra + 20}" font-size="11" fill="${TARGET}">dashed red: target share</text>`,
     );
   }
   parts.push("</svg>");

@@ -213,9 +213,21 @@ export function fixtureManifest(prompts: string[]): RunManifest {
   };
 }
 
-/** Two prompts (the second hostile), race groups with a hostile name, quality included. */
-export function fixtureInput(withQuality = true): AuditReportInput {
-  const raceGroups = ["Asian", HOSTILE, "White"];
+/** Race groups with long names, as some datasets spell them (intersections get longer still). */
+export const LONG_RACE_GROUPS = [
+  "Asian",
+  "Black or African American",
+  "Native Hawaiian or Other Pacific Islander",
+];
+
+/**
+ * Two prompts (the second hostile), race groups with a hostile name (or the ones given), quality
+ * included.
+ */
+export function fixtureInput(
+  withQuality = true,
+  raceGroups = ["Asian", HOSTILE, "White"],
+): AuditReportInput {
   const prompts = [NEUTRAL_PROMPT, `${HOSTILE} | *bold* [link](x)`];
   return {
     representation: [
@@ -235,6 +247,6 @@ export function fixtureInput(withQuality = true): AuditReportInput {
   };
 }
 
-export function fixtureReport(withQuality = true): AuditReport {
-  return AuditReport.create(fixtureInput(withQuality));
+export function fixtureReport(withQuality = true, raceGroups?: string[]): AuditReport {
+  return AuditReport.create(fixtureInput(withQuality, raceGroups));
 }

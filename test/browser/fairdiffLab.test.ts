@@ -8,7 +8,8 @@
  * keys and reads the value back from the kernel, watches the dashboard's plots update while a real
  * distributional-alignment fine-tune of cxr-mini runs, stops it and resumes it from the
  * dashboard, feeds HTML-looking labels to a widget and to an audit report, then saves, shuts the
- * kernel down from the running panel, reloads and checks that the saved report still renders.
+ * kernel down from the running panel, reloads and checks that the saved report still renders, its
+ * charts readable in the light and dark themes.
  * Through all of it the browser console shows no error and no request fails. Screenshots go to
  * test-artifacts/browser/.
  */
@@ -17,6 +18,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { peerHasModules, peerPython } from "../../bench/peers/python";
 import { testWhen } from "../helpers/requirements";
+import { measureCharts } from "./helpers/chartLayout";
 import { chromiumAvailable, launchChromium } from "./helpers/chromium";
 import { LabServer, ROOT } from "./helpers/labServer";
 import {
@@ -474,14 +476,35 @@ describe("FairDiff Lab in headless Chromium", () => {
     expect(await report.locator("h2").textContent()).toBe(`${PWN} audit of cxr-mini`);
     expect(await report.locator(".fd-report-prompt q").first().textContent()).toBe(PROMPT);
     expect(await report.locator("table.fd-report-table").count()).toBeGreaterThanOrEqual(2);
-    expect(await report.locator("svg.fd-report-chart rect.fd-report-bar").count()).toBeGreaterThan(
-      0,
-    );
+    expect(await report.locator("svg.fd-chart rect.fd-bar").count()).toBeGreaterThan(0);
     expect(await report.locator("img").count()).toBe(0);
     expect(await pwned()).toBeUndefined();
     expect(await server!.api<unknown[]>("/api/kernels")).toEqual([]);
-    await report.scrollIntoViewIfNeeded();
-    await report.screenshot({ path: path.join(ARTIFACTS, "audit-report.png") });
+    // The HTML report's charts, readable in the lab's light and dark themes: a legend and an
+    // axis title each, no label overlapping another or cut off.
+    for (const theme of ["JupyterLab Light", "JupyterLab Dark"]) {
+      await page.evaluate(
+        `window.fairdiffLab.commands.execute("apputils:change-theme", { theme: ${JSON.stringify(theme)} })`,
+      );
+      await page.waitForFunction(
+        `document.body.dataset.jpThemeName === ${JSON.stringify(theme)}`,
+        null,
+        { timeout: 30_000 },
+      );
+      const layout = await measureCharts(page, ".fd-report svg.fd-chart");
+      expect(layout.problems).toEqual([]);
+      expect(layout.charts).toHaveLength(2); // the sex and race shares
+      for (const chart of layout.charts) {
+        expect(chart.axisTitles).toBe(1);
+        expect(chart.legendTexts).toBeGreaterThanOrEqual(2);
+      }
+      await report.scrollIntoViewIfNeeded();
+      const name = theme.endsWith("Dark") ? "audit-report-dark.png" : "audit-report.png";
+      await report.screenshot({ path: path.join(ARTIFACTS, name) });
+    }
+    await page.evaluate(
+      `window.fairdiffLab.commands.execute("apputils:change-theme", { theme: "JupyterLab Light" })`,
+    );
 
     // What was exercised, for the record.
     const version = (name: string) =>

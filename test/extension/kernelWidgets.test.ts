@@ -133,6 +133,7 @@ test("the dashboard turns method events into histogram panels, metric points and
   // seeded coin-flip stream stands in for the classifier's count.
   const { outputs } = await run(`import type { MethodEvent } from "fairdiff";
 const dashboard = new TrainingDashboard({ target: { attributes: { sex: ["Female", "Male"] } }, training: { sex: { Female: 0.15, Male: 0.85 } } });
+const titlesBefore = [dashboard.metrics.get("left_title"), dashboard.metrics.get("right_title")];
 async function* events(): AsyncGenerator<MethodEvent> {
   let female = 0, seed = 7;
   for (let step = 1; step <= 6; step++) {
@@ -156,7 +157,7 @@ async function* events(): AsyncGenerator<MethodEvent> {
   yield { type: "done", method: "align", steps: 6, elapsedMs: 6, aborted: false };
 }
 const summary = await dashboard.run(events());
-console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), traces: dashboard.metrics.get("traces"), kid: dashboard.metrics.series()["KID ×10³ sex=Female"], leftTitle: dashboard.metrics.get("left_title"), status: dashboard.get("status") }));
+console.log(JSON.stringify({ summary, panels: dashboard.histogram.panels, series: Object.keys(dashboard.metrics.series()), traces: dashboard.metrics.get("traces"), kid: dashboard.metrics.series()["KID ×10³ sex=Female"], titlesBefore, leftTitle: dashboard.metrics.get("left_title"), rightTitle: dashboard.metrics.get("right_title"), status: dashboard.get("status") }));
 dashboard`);
   const line = ofType(outputs, "stream")
     .map((m) => m.content.text)
@@ -199,6 +200,9 @@ dashboard`);
   expect(result.kid.step).toEqual([6]);
   expect(result.kid.value[0]).toBeCloseTo((0.02 / 6) * 1e3, 12);
   expect(result.leftTitle).toBe("FID · KID ×10³");
+  // Before any point the axes name no metric; each is named with its first series.
+  expect(result.titlesBefore).toEqual(["", ""]);
+  expect(result.rightTitle).toBe("bias");
   expect(result.status).toMatch(/^done after 6 steps/);
   const open = openOf(outputs, "TrainingDashboardModel");
   const state = open.content.data.state;

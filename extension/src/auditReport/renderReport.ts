@@ -1,7 +1,16 @@
 /**
- * Draws an audit report from its JSON alone (tables and SVG bar charts with interval whiskers),
- * so a saved notebook shows it with no kernel. Every string from the report is set as text.
+ * Draws an audit report from its JSON alone (tables, and the HTML report's own SVG charts), so a
+ * saved notebook shows it with no kernel. Every string from the report is set as text; the
+ * charts come from src/audit/reportCharts.ts — one chart implementation for both views — and
+ * enter the page only through safeSvgElement's allow-list.
  */
+import {
+  fidChart,
+  kidChart,
+  proportionChart,
+  type ChartFigure,
+} from "../../../src/audit/reportCharts";
+import { fixed } from "../../../src/audit/reportText";
 import { formatProportion, textElement } from "../safeText";
 import {
   type AttributeRow,
@@ -12,23 +21,27 @@ import {
   type PromptSection,
   type QualitySection,
   readAuditReport,
+  type SizedFigure,
 } from "./reportJson";
+import { safeSvgElement } from "./safeSvg";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string | number>,
-): SVGElementTagNameMap[K] {
-  const element = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, String(v));
-  return element;
+/** A chart's SVG as DOM, or a note saying why it is not shown; nothing for no chart. */
+function chart(markup: string): Element[] {
+  if (!markup) return [];
+  try {
+    return [safeSvgElement(markup)];
+  } catch (error) {
+    return [textElement("p", `chart not shown: ${(error as Error).message}`, "fd-error")];
+  }
 }
 
-function svgText(x: number, y: number, text: string, anchor = "middle"): SVGTextElement {
-  const element = svg("text", { x, y, "text-anchor": anchor, class: "fd-report-axis" });
-  element.textContent = text;
-  return element;
+/** A figure as the charts take it: value, sizes, and its interval when it has both ends. */
+function chartFigure(f: SizedFigure): ChartFigure {
+  const interval =
+    f.lower !== undefined && f.upper !== undefined
+      ? { lower: f.lower, upper: f.upper, level: f.level }
+      : undefined;
+  return { value: f.estimate, nGenerated: f.nGenerated, nReal: f.nReal, interval };
 }
 
 function interval(f: Figure | undefined): string {
@@ -62,77 +75,7 @@ function table(headers: string[], rows: string[][], caption?: string): HTMLTable
   return element;
 }
 
-/** Bars for the generated shares, whiskers for their intervals, a tick for the target. */
-function shareChart(row: AttributeRow): SVGSVGElement {
-  const barWidth = 38;
-  const gap = 18;
-  const height = 150;
-  const top = 10;
-  const bottom = 40;
-  const left = 36;
-  const width = left + row.groups.length * (barWidth + gap) + gap;
-  const chart = svg("svg", {
-    width,
-    height: height + top + bottom,
-    viewBox: `0 0 ${width} ${height + top + bottom}`,
-    class: "fd-report-chart",
-    role: "img",
-  });
-  const title = svg("title", {});
-  title.textContent = `${row.attribute}: generated share per group with interval, and target`;
-  chart.appendChild(title);
-  const y = (p: number) => top + height * (1 - Math.min(Math.max(p, 0), 1));
-  for (const tick of [0, 0.5, 1]) {
-    chart.appendChild(
-      svg("line", { x1: left, x2: width, y1: y(tick), y2: y(tick), class: "fd-report-grid" }),
-    );
-    chart.appendChild(svgText(left - 4, y(tick) + 4, tick.toFixed(1), "end"));
-  }
-  row.groups.forEach((group, i) => {
-    const x = left + gap + i * (barWidth + gap);
-    const f = row.proportions[i];
-    if (f && Number.isFinite(f.estimate)) {
-      chart.appendChild(
-        svg("rect", {
-          x,
-          y: y(f.estimate),
-          width: barWidth,
-          height: Math.max(0, y(0) - y(f.estimate)),
-          class: "fd-report-bar",
-        }),
-      );
-      if (f.lower !== undefined && f.upper !== undefined) {
-        const cx = x + barWidth / 2;
-        chart.appendChild(
-          svg("line", {
-            x1: cx,
-            x2: cx,
-            y1: y(f.lower),
-            y2: y(f.upper),
-            class: "fd-report-whisker",
-          }),
-        );
-      }
-    }
-    const target = row.target?.[i];
-    if (target !== undefined && Number.isFinite(target)) {
-      chart.appendChild(
-        svg("line", {
-          x1: x - 4,
-          x2: x + barWidth + 4,
-          y1: y(target),
-          y2: y(target),
-          class: "fd-report-target",
-        }),
-      );
-    }
-    const label = group.length > 12 ? `${group.slice(0, 11)}…` : group;
-    chart.appendChild(svgText(x + barWidth / 2, top + height + 16, label));
-  });
-  return chart;
-}
-
-function attributeBlock(row: AttributeRow): HTMLElement {
+function attributeBlock(row: AttributeRow, prompt: string): HTMLElement {
   const block = document.createElement("div");
   block.className = "fd-report-attribute";
   const n = row.n !== undefined ? ` (n = ${row.n})` : "";
@@ -144,7 +87,10 @@ function attributeBlock(row: AttributeRow): HTMLElement {
   ]);
   const figures = document.createElement("div");
   figures.className = "fd-report-figures";
-  figures.append(table(["group", "generated share [interval]", "target"], rows), shareChart(row));
+  figures.append(
+    table(["group", "generated share [interval]", "target"], rows),
+    ...chart(proportionChart(row, prompt)),
+  );
   block.appendChild(figures);
   const summary: string[] = [];
   if (row.bias) summary.push(`bias ${interval(row.bias)}`);
@@ -161,8 +107,9 @@ function promptBlock(section: PromptSection): HTMLElement {
   if (section.n !== undefined)
     heading.appendChild(document.createTextNode(` — ${section.n} images`));
   block.appendChild(heading);
-  for (const row of section.attributes) block.appendChild(attributeBlock(row));
-  for (const row of section.intersections) block.appendChild(attributeBlock(row));
+  for (const row of [...section.attributes, ...section.intersections]) {
+    block.appendChild(attributeBlock(row, section.prompt));
+  }
   return block;
 }
 
@@ -189,7 +136,7 @@ function qualityBlock(quality: QualitySection): HTMLElement {
     block.appendChild(
       textElement(
         "p",
-        `Overall FID ${quality.overall.estimate.toFixed(2)}${kid}${sizes}${extractor}`,
+        `Overall FID ${fixed(quality.overall.estimate, 2)}${kid}${sizes}${extractor}`,
       ),
     );
   }
@@ -202,15 +149,37 @@ function qualityBlock(quality: QualitySection): HTMLElement {
       ),
     );
   }
+  const overall = quality.overall && chartFigure(quality.overall);
+  const overallKid = quality.overallKid && chartFigure(quality.overallKid);
   for (const a of quality.byAttribute) {
     const rows = a.groups.map((g, i) => [
       g,
-      a.fid[i] ? a.fid[i].estimate.toFixed(2) : "–",
+      a.fid[i] ? fixed(a.fid[i].estimate, 2) : "–",
       ...(hasKid ? [formatKid(a.kid?.[i], scale)] : []),
     ]);
-    const es = a.esFid !== undefined ? ` — ES-FID ${a.esFid.toFixed(2)}` : "";
     const headers = ["group", "FID", ...(hasKid ? [`${scale.label} [interval]`] : [])];
-    block.appendChild(table(headers, rows, `${a.attribute}${es}`));
+    const groups = {
+      attribute: a.attribute,
+      groups: a.groups,
+      perGroup: a.groups.map((_, i) => chartFigure(a.fid[i] ?? { estimate: NaN })),
+      perGroupKid: a.kid?.map(chartFigure),
+    };
+    const attribute = document.createElement("div");
+    attribute.className = "fd-report-attribute";
+    // The ES-FID beside the attribute's name, on a line of its own when the name is long.
+    const heading = textElement("h4", a.attribute);
+    if (a.esFid !== undefined) {
+      heading.append(" ", textElement("span", `ES-FID ${fixed(a.esFid, 2)}`, "fd-report-esfid"));
+    }
+    const figures = document.createElement("div");
+    figures.className = "fd-report-figures";
+    figures.append(
+      table(headers, rows),
+      ...chart(fidChart(groups, overall)),
+      ...chart(hasKid ? kidChart(groups, scale, overallKid) : ""),
+    );
+    attribute.append(heading, figures);
+    block.appendChild(attribute);
   }
   return block;
 }

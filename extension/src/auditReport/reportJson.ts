@@ -2,8 +2,12 @@
  * The part of fairdiff's audit-report JSON (`application/vnd.fairdiff.audit-report+json`, kind
  * "fairdiff-audit-report", schemaVersion 1) that the renderer reads. Read leniently: a figure may
  * be a plain number or an interval; missing optional parts are skipped, not fatal. No DOM here,
- * so the reading is unit-tested in Node.
+ * so the reading is unit-tested in Node. What it reads has the shapes the shared chart functions
+ * take (src/audit/reportCharts.ts), and KID figures are shown on the library's scale.
  */
+import { kidScale, kidWithInterval, type KidScale } from "../../../src/audit/kidScale";
+
+export type { KidScale };
 export const AUDIT_REPORT_MIME = "application/vnd.fairdiff.audit-report+json";
 export const AUDIT_REPORT_KIND = "fairdiff-audit-report";
 
@@ -19,6 +23,10 @@ export interface AttributeRow {
   groups: string[];
   proportions: Figure[];
   target?: number[];
+  /** Images classified into each group. */
+  counts?: number[];
+  /** Shares corrected for the classifier's confusion matrix, when the report has them. */
+  corrected?: Figure[];
   bias?: Figure;
   totalVariation?: Figure;
   n?: number;
@@ -31,16 +39,16 @@ export interface PromptSection {
   intersections: AttributeRow[];
 }
 
+export type SizedFigure = Figure & { nGenerated?: number; nReal?: number };
+
 export interface GroupFid {
   attribute: string;
   groups: string[];
-  fid: Figure[];
+  fid: SizedFigure[];
   /** KID per group (same order), when the report has it. */
-  kid?: Figure[];
+  kid?: SizedFigure[];
   esFid?: number;
 }
-
-export type SizedFigure = Figure & { nGenerated?: number; nReal?: number };
 
 export interface QualitySection {
   extractor?: string;
@@ -121,41 +129,17 @@ function readSizedFigure(v: unknown): SizedFigure | undefined {
   );
 }
 
-/**
- * How KID figures are shown (as src/audit/kidScale.ts does for the HTML report): its size
- * depends on the feature extractor (about 1e-3 on Inception-like features, 1e5 on the project
- * encoder's), so the figures shown together share one engineering scale chosen from the largest,
- * named in the label: "KID ×10³" = the numbers are KID × 10³.
- */
-export interface KidScale {
-  power: number;
-  label: string;
-}
-
-const SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-
+/** One KID scale for the figures shown together (src/audit/kidScale.ts, as the HTML report). */
 export function kidScaleOf(figures: readonly (Figure | undefined)[]): KidScale {
-  const values = figures.flatMap((f) => (f ? [f.estimate, f.lower ?? NaN, f.upper ?? NaN] : []));
-  const largest = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
-  // "+ 0" turns -0 into 0.
-  const power = largest === 0 ? 3 : -3 * Math.floor(Math.log10(largest) / 3) + 0;
-  const digits = [...String(Math.abs(power))].map((d) => SUPERSCRIPT[Number(d)]).join("");
-  return { power, label: power === 0 ? "KID" : `KID ×10${power < 0 ? "⁻" : ""}${digits}` };
+  return kidScale(figures.flatMap((f) => (f ? [f.estimate, f.lower ?? NaN, f.upper ?? NaN] : [])));
 }
 
-/**
- * A KID figure on `scale` with its interval, decimals giving the largest of the three shown
- * numbers three significant digits: 0.00123 [0.0004, 0.002] on ×10³ → "1.23 [0.40, 2.00]".
- */
+/** A KID figure on `scale` with its interval, as the HTML report writes it; "–" when missing. */
 export function formatKid(f: Figure | undefined, scale: KidScale): string {
   if (!f || !Number.isFinite(f.estimate)) return "–";
-  const factor = 10 ** scale.power;
-  const ends = f.lower !== undefined && f.upper !== undefined ? [f.lower, f.upper] : [];
-  const largest = Math.max(...[f.estimate, ...ends].map((v) => Math.abs(v * factor)));
-  const digits = largest > 0 ? Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(largest)))) : 2;
-  const shown = (v: number) => (Number.isFinite(v) ? (v * factor).toFixed(digits) : "–");
-  const range = ends.length ? ` [${shown(ends[0])}, ${shown(ends[1])}]` : "";
-  return `${shown(f.estimate)}${range}`;
+  const interval =
+    f.lower !== undefined && f.upper !== undefined ? { lower: f.lower, upper: f.upper } : undefined;
+  return kidWithInterval({ value: f.estimate, interval }, scale);
 }
 
 function readNumbers(v: unknown): number[] | undefined {
@@ -173,6 +157,10 @@ function readAttribute(v: unknown): AttributeRow | undefined {
     groups,
     proportions,
     target: readNumbers(v.target),
+    counts: readNumbers(v.counts),
+    corrected: Array.isArray(v.corrected)
+      ? v.corrected.map((p) => readFigure(p) ?? { estimate: NaN })
+      : undefined,
     bias: readFigure(v.bias),
     totalVariation: readFigure(v.totalVariation),
     n: asNumber(v.n),
@@ -194,7 +182,7 @@ function readPrompt(v: unknown): PromptSection | undefined {
 function readQuality(v: unknown): QualitySection | undefined {
   if (!isObject(v)) return undefined;
   const figures = (x: unknown) =>
-    Array.isArray(x) ? x.map((f) => readFigure(f) ?? { estimate: NaN }) : undefined;
+    Array.isArray(x) ? x.map((f) => readSizedFigure(f) ?? { estimate: NaN }) : undefined;
   const byAttribute: GroupFid[] = Array.isArray(v.byAttribute)
     ? v.byAttribute.filter(isObject).map((a) => ({
         attribute: asString(a.attribute, "?"),
