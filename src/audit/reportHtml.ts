@@ -12,6 +12,7 @@ import { fidChart, kidChart, proportionChart } from "./reportCharts";
 import { mostOverRepresented } from "./reportSummary";
 import { memorisationHtml } from "./reportMemorisation";
 import { htmlTable } from "./reportTables";
+import { standalonePage } from "./standalonePage";
 import { kidScale, kidValuesOf, kidWithInterval, type KidScale } from "./kidScale";
 import {
   duration,
@@ -375,20 +376,10 @@ export function reportHtmlFragment(data: AuditReportData): string {
 
 /** A standalone page that needs nothing from the network. */
 export function reportHtmlPage(data: AuditReportData): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${h(data.title)}</title>
-<style>body { margin: 16px; background: #ffffff; }${REPORT_CSS}</style>
-</head>
-<body>
-<div class="fairdiff-report">
-${body(data)}
-</div>
-</body>
-</html>
-`;
+  return standalonePage({
+    title: data.title,
+    css: REPORT_CSS,
+    className: "fairdiff-report",
+    body: body(data),
+  });
 }

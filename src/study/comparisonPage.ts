@@ -4,6 +4,7 @@
  * supplement). Both render `comparisonTable`, so they never disagree.
  */
 import { reportHtmlFragment } from "../audit/reportHtml";
+import { standalonePage } from "../audit/standalonePage";
 import { escapeHtml, escapeMarkdown } from "../audit/reportText";
 import { comparisonTable } from "./comparisonTable";
 import type { FixComparisonData } from "./fixComparison";
@@ -49,27 +50,17 @@ export function comparisonHtmlPage(data: FixComparisonData): string {
         `<details><summary>${h(row.label)}: full audit report</summary>\n${reportHtmlFragment(row.report)}\n</details>`,
     )
     .join("\n");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>fairdiff: the fixes compared</title>
-<style>body { margin: 16px; background: #ffffff; }${PAGE_CSS}</style>
-</head>
-<body>
-<div class="fd-compare">
-<h1>The fixes compared</h1>
+  return standalonePage({
+    title: "fairdiff: the fixes compared",
+    css: PAGE_CSS,
+    className: "fd-compare",
+    body: `<h1>The fixes compared</h1>
 <p class="fd-muted">fairdiff ${data.settings.quick ? "quick " : ""}comparison · ${h(data.createdAt.replace("T", " ").slice(0, 19))} UTC · base model ${h(data.modelFile)} · classifier ${h(data.classifierFile)} · ${(data.elapsedMs / 1000).toFixed(0)} s in all</p>
 <h2>Results</h2>
 ${tableHtml(data)}
 <h2>Every row's audit</h2>
-${reports}
-</div>
-</body>
-</html>
-`;
+${reports}`,
+  });
 }
 
 export function comparisonMarkdown(data: FixComparisonData): string {
