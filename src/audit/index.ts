@@ -86,3 +86,26 @@ export {
   type FidBootstrapOptions,
   type KidOptions,
 } from "./qualityFid";
+export {
+  AUDIT_PART_KIND,
+  AUDIT_PART_SCHEMA_VERSION,
+  type AuditPart,
+  type RepresentationBatch,
+} from "./auditPart";
+export { auditPartToJson, loadAuditPart, parseAuditPart } from "./auditPartJson";
+export { auditFingerprint, settingsDifference, type AuditSettings } from "./auditSettings";
+export {
+  auditUnits,
+  parseShard,
+  shardUnits,
+  WHOLE_AUDIT,
+  type AuditShard,
+  type AuditUnit,
+} from "./auditUnits";
+export {
+  prepareAudit,
+  runAuditShard,
+  type PreparedAudit,
+  type ShardRunOptions,
+} from "./auditShard";
+export { checkAuditParts, mergeAuditParts, type MergeOptions } from "./mergeAuditParts";

@@ -108,8 +108,8 @@ export interface MemorisationAuditOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_LEVEL = 0.05;
-const DEFAULT_PAIRS = 8;
+export const DEFAULT_MEMORISATION_LEVEL = 0.05;
+export const DEFAULT_MEMORISATION_PAIRS = 8;
 /** Queries per search call: the event loop (kernel messages, abort) breathes in between. */
 const QUERY_CHUNK = 128;
 /** Pair images are magnified to at least this many pixels on their longer side. */
@@ -133,7 +133,7 @@ function checkCount(value: number, name: string, min: number): void {
 }
 
 /** Groups of `name` seen among the images, sorted. */
-function groupsSeen(name: string, sets: readonly LabelledImages[]): string[] {
+function groupsSeen(name: string, sets: readonly Pick<LabelledImages, "attributes">[]): string[] {
   const seen = new Set<string>();
   for (const set of sets) {
     for (const a of set.attributes) if (a[name] !== undefined) seen.add(a[name]);
@@ -141,10 +141,10 @@ function groupsSeen(name: string, sets: readonly LabelledImages[]): string[] {
   return [...seen].sort();
 }
 
-function resolveAttributes(
+export function resolveMemorisationAttributes(
   requested: MemorisationAuditOptions["attributes"],
-  generated: LabelledImages,
-  heldOut: LabelledImages,
+  generated: Pick<LabelledImages, "attributes">,
+  heldOut: Pick<LabelledImages, "attributes">,
 ): SensitiveAttribute[] {
   if (!Array.isArray(requested)) {
     throw new Error(`attributes must be an array of names or definitions, got ${typeof requested}`);
@@ -162,6 +162,11 @@ function resolveAttributes(
     });
     return parts.length === 1 ? parts[0] : intersectAttributes(...parts);
   });
+}
+
+/** The single attributes that define "same group" for the reference sets. */
+export function memorisationComponentNames(attributes: readonly SensitiveAttribute[]): string[] {
+  return [...new Set(attributes.flatMap((a) => (a.components ?? [a]).map((c) => c.name)))];
 }
 
 /** The group of an image under an attribute, or undefined when a component is unknown. */
@@ -218,20 +223,6 @@ function ratioOf(training: number, heldOut: number): number {
   return training / heldOut;
 }
 
-interface SpaceScores {
-  generated: SpaceNeighbours;
-  /** Ratios of the held-out images as calibration queries (NaN: unscored). */
-  nullRatio: number[];
-}
-
-/** The candidate reference rows of each query: the images that share its known groups. */
-interface Neighbourhoods {
-  generatedTraining: (i: number) => readonly number[];
-  generatedHeldOut: (i: number) => readonly number[];
-  heldOutTraining: (i: number) => readonly number[];
-  heldOutHeldOut: (i: number) => readonly number[];
-}
-
 /** Each query's nearest candidate reference, in chunks, yielding to the event loop between. */
 async function nearestInChunks(
   search: NeighbourSearch,
@@ -261,31 +252,177 @@ async function nearestInChunks(
   return { index, distance };
 }
 
-async function scoreSpace(
-  rows: Record<SetName, RowMatrix>,
-  neighbourhoods: Neighbourhoods,
-  /** Distances are multiplied by this (1 for features; 1/√D turns Euclidean into RMS). */
-  unit: number,
-  signal: AbortSignal | undefined,
-): Promise<SpaceScores> {
-  const training = neighbourSearch(rows.training);
-  const heldOut = neighbourSearch(rows.heldOut);
-  const n = neighbourhoods;
-  const gT = await nearestInChunks(training, rows.generated, n.generatedTraining, false, signal);
-  const gH = await nearestInChunks(heldOut, rows.generated, n.generatedHeldOut, false, signal);
-  const hT = await nearestInChunks(training, rows.heldOut, n.heldOutTraining, false, signal);
-  const hH = await nearestInChunks(heldOut, rows.heldOut, n.heldOutHeldOut, true, signal);
-  const trainingDistance = Array.from(gT.distance, (x) => x * unit);
-  const heldOutDistance = Array.from(gH.distance, (x) => x * unit);
-  return {
-    generated: {
-      nearestTraining: Array.from(gT.index),
-      trainingDistance,
-      heldOutDistance,
-      ratio: trainingDistance.map((x, i) => ratioOf(x, heldOutDistance[i])),
-    },
-    nullRatio: Array.from(hT.distance, (x, i) => ratioOf(x, hH.distance[i])),
+/** One reference set (training or held-out) in both spaces, searchable. */
+interface ReferenceSide {
+  attributes: readonly GroupAssignment[];
+  rows: Record<MemorisationSpace, RowMatrix>;
+  search: Record<MemorisationSpace, NeighbourSearch>;
+  /** The images that share a query's known groups. */
+  sameGroup: SameGroupRows;
+}
+
+/**
+ * The training and held-out sides of the audit, prepared once: every generated image, in one
+ * process or spread over many (a sharded audit), is searched against the same references, and
+ * the null (held-out images scored leave-one-out) and its thresholds come from them alone.
+ */
+export interface MemorisationReferences {
+  /** [height, width, channels] of every image. */
+  shape: [number, number, number];
+  /** The single attributes that define "same group". */
+  componentNames: readonly string[];
+  training: ReferenceSide;
+  heldOut: ReferenceSide;
+  /** Per held-out image, its ratio in each space as a calibration query (NaN: unscored). */
+  nullRatios: Record<MemorisationSpace, number[]>;
+  /**
+   * Training / held-out images per group set of the held-out images, in first-seen order: the
+   * null ratio scales with it (a note when it varies by group).
+   */
+  sizeRatios: [string, number][];
+}
+
+/** Distances are multiplied by this: 1 for features, 1/√D turns a pixel distance into RMS. */
+function spaceUnit(space: MemorisationSpace, shape: readonly number[]): number {
+  return space === "features" ? 1 : 1 / Math.sqrt(shape[0] * shape[1] * shape[2]);
+}
+
+const SPACES: readonly MemorisationSpace[] = ["features", "pixels"];
+
+async function referenceSide(
+  set: LabelledImages,
+  features: FeatureMatrix,
+  componentNames: readonly string[],
+  shape: readonly number[],
+): Promise<ReferenceSide> {
+  const rows: Record<MemorisationSpace, RowMatrix> = {
+    features,
+    pixels: { values: await pixelRows(set.images), dimension: shape[0] * shape[1] * shape[2] },
   };
+  return {
+    attributes: set.attributes,
+    rows,
+    search: { features: neighbourSearch(rows.features), pixels: neighbourSearch(rows.pixels) },
+    sameGroup: new SameGroupRows(componentNames, set.attributes),
+  };
+}
+
+/** The training and held-out references with the null scored; `features` are their rows. */
+export async function prepareMemorisationReferences(input: {
+  training: LabelledImages;
+  heldOut: LabelledImages;
+  features: { training: FeatureMatrix; heldOut: FeatureMatrix };
+  componentNames: readonly string[];
+  signal?: AbortSignal;
+}): Promise<MemorisationReferences> {
+  const shape = imageShape(input.training.images, "training");
+  const names = input.componentNames;
+  const training = await referenceSide(input.training, input.features.training, names, shape);
+  const heldOut = await referenceSide(input.heldOut, input.features.heldOut, names, shape);
+  const nullRatios = {} as Record<MemorisationSpace, number[]>;
+  for (const space of SPACES) {
+    const queries = heldOut.rows[space];
+    const attributes = heldOut.attributes;
+    const hT = await nearestInChunks(
+      training.search[space],
+      queries,
+      (i) => training.sameGroup.rows(attributes[i]),
+      false,
+      input.signal,
+    );
+    const hH = await nearestInChunks(
+      heldOut.search[space],
+      queries,
+      (i) => heldOut.sameGroup.rows(attributes[i]),
+      true,
+      input.signal,
+    );
+    nullRatios[space] = Array.from(hT.distance, (x, i) => ratioOf(x, hH.distance[i]));
+  }
+  const sizeRatios = new Map<string, number>();
+  for (const a of heldOut.attributes) {
+    const key = heldOut.sameGroup.key(a);
+    if (!sizeRatios.has(key)) {
+      sizeRatios.set(key, training.sameGroup.rows(a).length / heldOut.sameGroup.rows(a).length);
+    }
+  }
+  return {
+    shape,
+    componentNames: [...names],
+    training,
+    heldOut,
+    nullRatios,
+    sizeRatios: [...sizeRatios],
+  };
+}
+
+/**
+ * Generated images searched against the references: per space, each image's nearest same-group
+ * training image and both distances (Euclidean in features, RMS in pixels). Per image alone —
+ * the same numbers whichever other images are scored with it.
+ */
+export type GeneratedNeighbours = Record<
+  MemorisationSpace,
+  { nearestTraining: number[]; trainingDistance: number[]; heldOutDistance: number[] }
+>;
+
+/** Generated images (their groups, feature rows and pixels) as memorisation queries. */
+export interface MemorisationQueries {
+  attributes: readonly GroupAssignment[];
+  features: FeatureMatrix;
+  /** Pixel values, image after image, in [0, 1]. */
+  pixels: Float32Array;
+}
+
+export async function scoreGeneratedImages(
+  references: MemorisationReferences,
+  queries: MemorisationQueries,
+  signal?: AbortSignal,
+): Promise<GeneratedNeighbours> {
+  const { training, heldOut, shape } = references;
+  const rows: Record<MemorisationSpace, RowMatrix> = {
+    features: queries.features,
+    pixels: { values: queries.pixels, dimension: shape[0] * shape[1] * shape[2] },
+  };
+  const scores = {} as GeneratedNeighbours;
+  for (const space of SPACES) {
+    const unit = spaceUnit(space, shape);
+    const gT = await nearestInChunks(
+      training.search[space],
+      rows[space],
+      (i) => training.sameGroup.rows(queries.attributes[i]),
+      false,
+      signal,
+    );
+    const gH = await nearestInChunks(
+      heldOut.search[space],
+      rows[space],
+      (i) => heldOut.sameGroup.rows(queries.attributes[i]),
+      false,
+      signal,
+    );
+    scores[space] = {
+      nearestTraining: Array.from(gT.index),
+      trainingDistance: Array.from(gT.distance, (x) => x * unit),
+      heldOutDistance: Array.from(gH.distance, (x) => x * unit),
+    };
+  }
+  return scores;
+}
+
+/** The per-image neighbours with their ratios, as the audit reports them. */
+function withRatios(scores: GeneratedNeighbours): Record<MemorisationSpace, SpaceNeighbours> {
+  const out = {} as Record<MemorisationSpace, SpaceNeighbours>;
+  for (const space of SPACES) {
+    const s = scores[space];
+    out[space] = {
+      nearestTraining: s.nearestTraining,
+      trainingDistance: s.trainingDistance,
+      heldOutDistance: s.heldOutDistance,
+      ratio: s.trainingDistance.map((x, i) => ratioOf(x, s.heldOutDistance[i])),
+    };
+  }
+  return out;
 }
 
 export interface NearCopyThresholds {
@@ -389,59 +526,93 @@ function rowDistance(a: RowMatrix, i: number, b: RowMatrix, j: number): number {
   return Math.sqrt(sum);
 }
 
-interface PairInputs {
-  scores: Record<MemorisationSpace, SpaceNeighbours>;
-  thresholds: Record<MemorisationSpace, number>;
-  nearCopy: boolean[];
-  generated: LabelledImages;
-  componentNames: readonly string[];
-  rows: Record<MemorisationSpace, { generated: RowMatrix; training: RowMatrix }>;
-  shape: [number, number, number];
+/** How copy-like an image is: its lowest ratio / threshold over the two spaces (< 1: flagged). */
+function copyLikeness(
+  featureRatio: number,
+  pixelRatio: number,
+  thresholds: Record<MemorisationSpace, number>,
+): number {
+  return Math.min(
+    relativeRatio(featureRatio, thresholds.features),
+    relativeRatio(pixelRatio, thresholds.pixels),
+  );
 }
 
-/** The `count` most copy-like scored images, each beside its nearest training image. */
-function choosePairs(count: number, input: PairInputs): MemorisationPair[] {
-  const { scores, thresholds, nearCopy, rows, shape } = input;
+/**
+ * Most copy-like first, ties by image index; unscored images (no finite ratio) left out. A total
+ * order: the `count` best of a union of sets are the `count` best of the sets' own best.
+ */
+export function mostCopyLike(
+  pairs: readonly MemorisationPair[],
+  thresholds: Record<MemorisationSpace, number>,
+  count: number,
+): MemorisationPair[] {
+  const key = (p: MemorisationPair) => copyLikeness(p.featureRatio, p.pixelRatio, thresholds);
+  return pairs
+    .filter((p) => Number.isFinite(key(p)))
+    .sort((a, b) => key(a) - key(b) || a.generatedIndex - b.generatedIndex)
+    .slice(0, count);
+}
+
+/**
+ * The `count` most copy-like of some generated images, each beside its nearest training image
+ * (in the space where it is most copy-like), numbered from `firstIndex`. A sharded audit takes
+ * each shard's own best and keeps the best of their union (`mostCopyLike`): the same pairs.
+ */
+export function memorisationPairs(
+  references: MemorisationReferences,
+  thresholds: Record<MemorisationSpace, number>,
+  queries: MemorisationQueries,
+  scores: GeneratedNeighbours,
+  firstIndex: number,
+  count: number,
+): MemorisationPair[] {
+  const { shape, training } = references;
+  const ratios = withRatios(scores);
+  const nearCopy = (i: number) =>
+    ratios.features.ratio[i] < thresholds.features || ratios.pixels.ratio[i] < thresholds.pixels;
   const relative = (space: MemorisationSpace, i: number) =>
-    relativeRatio(scores[space].ratio[i], thresholds[space]);
-  const copyLikeness = (i: number) => Math.min(relative("features", i), relative("pixels", i));
-  const ranked = nearCopy
+    relativeRatio(ratios[space].ratio[i], thresholds[space]);
+  const ranked = ratios.features.ratio
     .map((_, i) => i)
-    .filter((i) => Number.isFinite(copyLikeness(i)))
-    .sort((a, b) => copyLikeness(a) - copyLikeness(b) || a - b)
+    .filter((i) => Number.isFinite(Math.min(relative("features", i), relative("pixels", i))))
+    .sort(
+      (a, b) =>
+        Math.min(relative("features", a), relative("pixels", a)) -
+          Math.min(relative("features", b), relative("pixels", b)) || a - b,
+    )
     .slice(0, count);
   const [height, width] = shape;
   const scale = Math.max(1, Math.ceil(PAIR_MIN_PIXELS / Math.max(width, height)));
-  const pixelUnit = 1 / Math.sqrt(rows.pixels.generated.dimension);
+  const generated = {
+    features: queries.features,
+    pixels: { values: queries.pixels, dimension: shape[0] * shape[1] * shape[2] },
+  };
+  const pixelUnit = spaceUnit("pixels", shape);
   return ranked.map((i) => {
     const space: MemorisationSpace =
       relative("pixels", i) < relative("features", i) ? "pixels" : "features";
-    const trainingIndex = scores[space].nearestTraining[i];
+    const trainingIndex = ratios[space].nearestTraining[i];
     const groups: Record<string, string> = {};
-    for (const name of input.componentNames) {
-      const group = input.generated.attributes[i][name];
+    for (const name of references.componentNames) {
+      const group = queries.attributes[i][name];
       if (group !== undefined) groups[name] = group;
     }
     const pixelValues = (matrix: RowMatrix) => matrix.values as Float32Array;
     return {
-      generatedIndex: i,
+      generatedIndex: firstIndex + i,
       trainingIndex,
       space,
       groups,
-      nearCopy: nearCopy[i],
-      featureRatio: scores.features.ratio[i],
-      pixelRatio: scores.pixels.ratio[i],
-      featureDistance: rowDistance(
-        rows.features.generated,
-        i,
-        rows.features.training,
-        trainingIndex,
-      ),
+      nearCopy: nearCopy(i),
+      featureRatio: ratios.features.ratio[i],
+      pixelRatio: ratios.pixels.ratio[i],
+      featureDistance: rowDistance(generated.features, i, training.rows.features, trainingIndex),
       pixelDistance:
-        pixelUnit * rowDistance(rows.pixels.generated, i, rows.pixels.training, trainingIndex),
-      generatedPng: pngBase64(rasterOfRow(pixelValues(rows.pixels.generated), i, shape), scale),
+        pixelUnit * rowDistance(generated.pixels, i, training.rows.pixels, trainingIndex),
+      generatedPng: pngBase64(rasterOfRow(pixelValues(generated.pixels), i, shape), scale),
       trainingPng: pngBase64(
-        rasterOfRow(pixelValues(rows.pixels.training), trainingIndex, shape),
+        rasterOfRow(pixelValues(training.rows.pixels), trainingIndex, shape),
         scale,
       ),
       scale,
@@ -493,13 +664,13 @@ function checkInputs(options: MemorisationAuditOptions): CheckedInputs {
       );
     }
   }
-  const level = options.level ?? DEFAULT_LEVEL;
+  const level = options.level ?? DEFAULT_MEMORISATION_LEVEL;
   assertLevel(level);
   const intervalLevel = options.intervalLevel ?? 0.95;
   if (!(intervalLevel > 0 && intervalLevel < 1)) {
     throw new Error(`intervalLevel must be in (0, 1), got ${String(intervalLevel)}`);
   }
-  const pairCount = options.pairs ?? DEFAULT_PAIRS;
+  const pairCount = options.pairs ?? DEFAULT_MEMORISATION_PAIRS;
   checkCount(pairCount, "pairs", 0);
   const batchSize = options.batchSize ?? 64;
   checkCount(batchSize, "batchSize", 1);
@@ -516,7 +687,11 @@ function checkInputs(options: MemorisationAuditOptions): CheckedInputs {
       );
     }
   }
-  const attributes = resolveAttributes(options.attributes, sets.generated, sets.heldOut);
+  const attributes = resolveMemorisationAttributes(
+    options.attributes,
+    sets.generated,
+    sets.heldOut,
+  );
   const generatedGroups = attributes.map((attribute) =>
     sets.generated.attributes.map((assignment, i) => {
       try {
@@ -526,9 +701,7 @@ function checkInputs(options: MemorisationAuditOptions): CheckedInputs {
       }
     }),
   );
-  const componentNames = [
-    ...new Set(attributes.flatMap((a) => (a.components ?? [a]).map((c) => c.name))),
-  ];
+  const componentNames = memorisationComponentNames(attributes);
   return {
     sets,
     counts,
@@ -653,18 +826,25 @@ function groupTable(
 }
 
 /** Notes on what was not scored and on how far the null can be trusted. */
+/** "sex=Female, race=Asian": an image's known groups among `names`, for notes. */
+function groupKey(names: readonly string[], assignment: GroupAssignment): string {
+  return names
+    .filter((n) => assignment[n] !== undefined)
+    .map((n) => `${n}=${assignment[n]}`)
+    .join(", ");
+}
+
+/** Notes on what was not scored and on how far the null can be trusted. */
 function calibrationNotes(
-  inputs: CheckedInputs,
+  input: MemorisationStatisticsInput,
   generated: Verdicts,
   calibration: NearCopyThresholds,
-  trainingRows: SameGroupRows,
-  heldOutRows: SameGroupRows,
 ): string[] {
   const notes: string[] = [];
   const unscored = new Map<string, number>();
-  inputs.sets.generated.attributes.forEach((a, i) => {
+  input.generatedAttributes.forEach((a, i) => {
     if (generated.scored[i]) return;
-    const key = trainingRows.key(a) || "no known group";
+    const key = groupKey(input.componentNames, a) || "no known group";
     unscored.set(key, (unscored.get(key) ?? 0) + 1);
   });
   for (const [key, count] of unscored) {
@@ -672,29 +852,22 @@ function calibrationNotes(
       `${count} generated image(s) of {${key}} unscored: no training or no held-out image shares their groups`,
     );
   }
-  const unused = inputs.counts.heldOut - calibration.queries;
+  const unused = input.counts.heldOut - calibration.queries;
   if (unused > 0) {
     notes.push(
       `${unused} held-out image(s) left out of the null: no other held-out image or no training image shares their groups`,
     );
   }
-  if (calibration.queries * inputs.level < 1) {
+  if (calibration.queries * input.level < 1) {
     notes.push(
-      `only ${calibration.queries} held-out images in the null: at level ${inputs.level} the thresholds sit at the null's smallest ratios; use more held-out images`,
+      `only ${calibration.queries} held-out images in the null: at level ${input.level} the thresholds sit at the null's smallest ratios; use more held-out images`,
     );
   }
   // The null ratio scales with the ratio of reference-set sizes: warn when it varies by group.
-  const sizeRatios = new Map<string, number>();
-  for (const a of inputs.sets.heldOut.attributes) {
-    const key = heldOutRows.key(a);
-    if (!sizeRatios.has(key)) {
-      sizeRatios.set(key, trainingRows.rows(a).length / heldOutRows.rows(a).length);
-    }
-  }
-  const values = [...sizeRatios.values()].filter((r) => r > 0);
+  const values = input.sizeRatios.map(([, r]) => r).filter((r) => r > 0);
   if (values.length > 1 && Math.max(...values) > 2 * Math.min(...values)) {
     notes.push(
-      `training and held-out group mixes differ (training / held-out images per group: ${[...sizeRatios].map(([k, r]) => `{${k}} ${r.toFixed(1)}`).join("; ")}): the null ratio varies with that, so read each group's share against its null share`,
+      `training and held-out group mixes differ (training / held-out images per group: ${input.sizeRatios.map(([k, r]) => `{${k}} ${r.toFixed(1)}`).join("; ")}): the null ratio varies with that, so read each group's share against its null share`,
     );
   }
   return notes;
@@ -702,6 +875,93 @@ function calibrationNotes(
 
 const CALIBRATION_METHOD =
   "leave-one-out over the held-out real images (each scored against the training and the other held-out images of its groups); both spaces' thresholds at one quantile of their own null, the largest at which either space flags at most level of the null";
+
+/**
+ * Everything the audit's figures are computed from once every generated image is scored: what
+ * a sharded audit gathers from its shards (each image's neighbours, each shard's best pairs)
+ * and its references (the null).
+ */
+export interface MemorisationStatisticsInput {
+  extractor: FeatureExtractorInfo;
+  /** Attributes and intersections tabled, with their groups. */
+  attributes: readonly SensitiveAttribute[];
+  componentNames: readonly string[];
+  counts: { generated: number; training: number; heldOut: number };
+  generatedAttributes: readonly GroupAssignment[];
+  heldOutAttributes: readonly GroupAssignment[];
+  /** Every generated image's neighbours, in image order. */
+  neighbours: GeneratedNeighbours;
+  nullRatios: Record<MemorisationSpace, readonly number[]>;
+  sizeRatios: readonly (readonly [string, number])[];
+  level: number;
+  intervalLevel: number;
+  /** Candidate pairs (at least the `pairCount` most copy-like images among them). */
+  pairs: readonly MemorisationPair[];
+  pairCount: number;
+}
+
+/** The near-copy thresholds of a level, from the references' null. */
+export function nearCopyThresholds(
+  nullRatios: Record<MemorisationSpace, readonly number[]>,
+  level: number,
+): NearCopyThresholds {
+  return calibrateNearCopyThresholds(nullRatios, level);
+}
+
+/** The audit's tables, calibration, notes and pairs from the scored images. */
+export function memorisationStatistics(
+  input: MemorisationStatisticsInput,
+): Omit<MemorisationAudit, "elapsedMs"> {
+  const generatedGroups = input.attributes.map((attribute) =>
+    input.generatedAttributes.map((assignment, i) => {
+      try {
+        return groupIfKnown(attribute, assignment);
+      } catch (error) {
+        throw new Error(`generated[${i}]: ${(error as Error).message}`);
+      }
+    }),
+  );
+  const calibration = calibrateNearCopyThresholds(input.nullRatios, input.level);
+  const images = withRatios(input.neighbours);
+  const generated = verdicts(
+    { features: images.features.ratio, pixels: images.pixels.ratio },
+    calibration.thresholds,
+  );
+  const nullVerdicts = verdicts(input.nullRatios, calibration.thresholds);
+  const notes = calibrationNotes(input, generated, calibration);
+  const byAttribute = input.attributes.map((attribute, k) =>
+    groupTable(
+      attribute,
+      generatedGroups[k],
+      input.heldOutAttributes,
+      generated,
+      nullVerdicts,
+      input.intervalLevel,
+      notes,
+    ),
+  );
+  const n = generated.scored.filter(Boolean).length;
+  const nearCopies = generated.nearCopy.filter(Boolean).length;
+  return {
+    extractor: input.extractor,
+    counts: input.counts,
+    calibration: {
+      level: input.level,
+      method: CALIBRATION_METHOD,
+      ...calibration,
+    } satisfies NearCopyCalibration,
+    overall: {
+      n,
+      nearCopies,
+      share: share(nearCopies, n, input.intervalLevel),
+      unscored: input.counts.generated - n,
+    },
+    byAttribute,
+    images: { ...images, nearCopy: generated.nearCopy },
+    pairs: mostCopyLike(input.pairs, calibration.thresholds, input.pairCount),
+    notes,
+  };
+}
 
 /**
  * Near-copies of training images among generated images, overall and per group, calibrated on
@@ -712,78 +972,36 @@ export async function auditMemorisation(
 ): Promise<MemorisationAudit> {
   const started = Date.now();
   const inputs = checkInputs(options);
-  const { sets, counts, shape, level } = inputs;
+  const { sets, counts, level } = inputs;
   const features = await featureRowsOf(options, inputs);
-  const perImage = shape[0] * shape[1] * shape[2];
-  const pixels = {} as Record<SetName, RowMatrix>;
-  for (const name of SET_NAMES) {
-    pixels[name] = { values: await pixelRows(sets[name].images), dimension: perImage };
-  }
-
-  const trainingRows = new SameGroupRows(inputs.componentNames, sets.training.attributes);
-  const heldOutRows = new SameGroupRows(inputs.componentNames, sets.heldOut.attributes);
-  const neighbourhoods: Neighbourhoods = {
-    generatedTraining: (i) => trainingRows.rows(sets.generated.attributes[i]),
-    generatedHeldOut: (i) => heldOutRows.rows(sets.generated.attributes[i]),
-    heldOutTraining: (i) => trainingRows.rows(sets.heldOut.attributes[i]),
-    heldOutHeldOut: (i) => heldOutRows.rows(sets.heldOut.attributes[i]),
+  const references = await prepareMemorisationReferences({
+    training: sets.training,
+    heldOut: sets.heldOut,
+    features: { training: features.rows.training, heldOut: features.rows.heldOut },
+    componentNames: inputs.componentNames,
+    signal: options.signal,
+  });
+  const queries: MemorisationQueries = {
+    attributes: sets.generated.attributes,
+    features: features.rows.generated,
+    pixels: await pixelRows(sets.generated.images),
   };
-  const scores: Record<MemorisationSpace, SpaceScores> = {
-    features: await scoreSpace(features.rows, neighbourhoods, 1, options.signal),
-    pixels: await scoreSpace(pixels, neighbourhoods, 1 / Math.sqrt(perImage), options.signal),
-  };
-  const nullRatios = { features: scores.features.nullRatio, pixels: scores.pixels.nullRatio };
-  const calibration = calibrateNearCopyThresholds(nullRatios, level);
-  const images = { features: scores.features.generated, pixels: scores.pixels.generated };
-  const generated = verdicts(
-    { features: images.features.ratio, pixels: images.pixels.ratio },
-    calibration.thresholds,
-  );
-  const nullVerdicts = verdicts(nullRatios, calibration.thresholds);
-
-  const notes = calibrationNotes(inputs, generated, calibration, trainingRows, heldOutRows);
-  const byAttribute = inputs.attributes.map((attribute, k) =>
-    groupTable(
-      attribute,
-      inputs.generatedGroups[k],
-      sets.heldOut.attributes,
-      generated,
-      nullVerdicts,
-      inputs.intervalLevel,
-      notes,
-    ),
-  );
-  const n = generated.scored.filter(Boolean).length;
-  const nearCopies = generated.nearCopy.filter(Boolean).length;
-  return {
+  const neighbours = await scoreGeneratedImages(references, queries, options.signal);
+  const thresholds = calibrateNearCopyThresholds(references.nullRatios, level).thresholds;
+  const statistics = memorisationStatistics({
     extractor: features.info,
+    attributes: inputs.attributes,
+    componentNames: inputs.componentNames,
     counts,
-    calibration: {
-      level,
-      method: CALIBRATION_METHOD,
-      ...calibration,
-    } satisfies NearCopyCalibration,
-    overall: {
-      n,
-      nearCopies,
-      share: share(nearCopies, n, inputs.intervalLevel),
-      unscored: counts.generated - n,
-    },
-    byAttribute,
-    images: { ...images, nearCopy: generated.nearCopy },
-    pairs: choosePairs(inputs.pairCount, {
-      scores: images,
-      thresholds: calibration.thresholds,
-      nearCopy: generated.nearCopy,
-      generated: sets.generated,
-      componentNames: inputs.componentNames,
-      rows: {
-        features: { generated: features.rows.generated, training: features.rows.training },
-        pixels: { generated: pixels.generated, training: pixels.training },
-      },
-      shape,
-    }),
-    notes,
-    elapsedMs: Date.now() - started,
-  };
+    generatedAttributes: sets.generated.attributes,
+    heldOutAttributes: sets.heldOut.attributes,
+    neighbours,
+    nullRatios: references.nullRatios,
+    sizeRatios: references.sizeRatios,
+    level,
+    intervalLevel: inputs.intervalLevel,
+    pairs: memorisationPairs(references, thresholds, queries, neighbours, 0, inputs.pairCount),
+    pairCount: inputs.pairCount,
+  });
+  return { ...statistics, elapsedMs: Date.now() - started };
 }

@@ -30,6 +30,11 @@
  * - Optional bootstrap interval (generated and real resampled apart), cheap for d ≤ ~100.
  * - Clinical semantic correlation (`clinicalCorrelation.ts`) when `clinical` is given: a finding
  *   classifier trained on the generated images only, tested on the real ones.
+ * - In stages, so an audit can be sharded (docs/scale-out.md): `prepareQuality` resolves the
+ *   options into a JSON plan; `qualityBatch` computes one unit of counterparts' per-image numbers
+ *   (feature rows; memorisation neighbours; pixels only for the clinical probe); `qualityReference`
+ *   the real side once; `qualityStatistics` (qualityStatistics.ts) every figure from those.
+ *   `auditQuality` runs the stages in one process.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { MedicalSample } from "../data/medicalSample";
@@ -40,32 +45,42 @@ import {
   type GroupAssignment,
   type SensitiveAttribute,
 } from "../data/subgroups";
-import { equityScaledFid } from "../fairness/equityScaled";
 import { assertLevel, assertPositiveInteger } from "../fairness/validation";
 import { defaultFeatureExtractor } from "../features/projectEncoderExtractor";
 import type { FeatureExtractor } from "../features/featureExtractor";
 import type { RasterImage } from "../io/rasterImage";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { generateImages, type GenerateOptions } from "../pipeline/textToImage";
-import { createRng, hashString } from "../util/random";
-import { clinicalCorrelation, type ClinicalOptions } from "./clinicalCorrelation";
+import type { ClinicalOptions } from "./clinicalCorrelation";
 import { extractAll, extractRows } from "./featureRows";
-import { auditMemorisation } from "./memorisationAudit";
 import {
-  fidOfRows,
-  kidOfRows,
-  type FeatureMatrix,
-  type FidBootstrapOptions,
-  type KidOptions,
-} from "./qualityFid";
+  DEFAULT_MEMORISATION_LEVEL,
+  DEFAULT_MEMORISATION_PAIRS,
+  memorisationComponentNames,
+  memorisationPairs,
+  mostCopyLike,
+  nearCopyThresholds,
+  prepareMemorisationReferences,
+  resolveMemorisationAttributes,
+  scoreGeneratedImages,
+  type GeneratedNeighbours,
+  type MemorisationReferences,
+} from "./memorisationAudit";
+import type { MemorisationPair, MemorisationSpace } from "./memorisationTypes";
+import { checkAborted, QUALITY_ABORTED, subSeed } from "./qualityRun";
+import { qualityStatistics } from "./qualityStatistics";
+
+import type { FeatureMatrix, KidOptions } from "./qualityFid";
 import {
   checkLabelledImages,
+  imageBatch,
+  imageCount,
   imageShape,
   labelledImagesFromSamples,
   labelsFromPrompts,
   type LabelledImages,
 } from "./qualityImageSet";
-import type { FidFigure, GroupQuality, KidFigure, QualityAudit } from "./qualityTypes";
+import type { FeatureExtractorInfo, QualityAudit } from "./qualityTypes";
 
 export interface QualityProgress {
   stage: "generating" | "features" | "clinical" | "memorisation";
@@ -131,16 +146,6 @@ export interface QualityAuditOptions {
 }
 
 const DEFAULT_MIN_GROUP_IMAGES = 10;
-
-const ABORTED = "quality audit aborted";
-
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Error(ABORTED);
-}
-
-function subSeed(seed: number, label: string): number {
-  return (seed ^ hashString(label)) >>> 0;
-}
 
 /** The memorisation options, checked before any image is generated. */
 function checkMemorisationOptions(
@@ -256,194 +261,138 @@ async function asRasters(images: RasterImage[] | tf.Tensor4D): Promise<RasterIma
   return tensorToRasters(images, (await images.data()) as Float32Array);
 }
 
-interface GeneratedSet {
-  /** Labels (and images, when kept) of the generated set. */
-  set: LabelledImages;
-  count: number;
-  features: FeatureMatrix;
-  /** Kept only when the clinical probe needs them. */
-  rasters?: RasterImage[];
+/**
+ * A quality audit's settings, resolved and checked before any image is generated: plain JSON,
+ * the same in every shard of a sharded audit, and all its statistics need besides the images'
+ * own numbers.
+ */
+export interface QualityPlan {
+  seed: number;
+  extractor: FeatureExtractorInfo;
+  /** Attributes resolved against the real images (groups in report order). */
+  attributes: SensitiveAttribute[];
+  /** Names of the attributes with per-group figures (those the generated images carry). */
+  audited: string[];
+  intersections: SensitiveAttribute[];
+  /** KID options, or null when KID is off. */
+  kid: Omit<KidOptions, "seed"> | null;
+  findings: string[];
+  minGroupImages: number;
+  equalGroupSizes: boolean;
+  bootstrap: { resamples: number; level?: number } | null;
+  clinical: ClinicalOptions | null;
+  memorisation: {
+    /** Attributes and intersections tabled, with their groups. */
+    attributes: SensitiveAttribute[];
+    componentNames: string[];
+    level: number;
+    pairs: number;
+    trainingDescription?: string;
+  } | null;
+  /** Images per feature-extraction call. */
+  batchSize: number;
+  /** [height, width, channels] of every image. */
+  imageShape: [number, number, number];
+  counts: { generated: number; real: number };
+  /** Counterparts drawn from the real images' prompts, or given (`options.generated`). */
+  source: "prompts" | "given";
+  /** Images per unit of work: a generation batch, or an extraction batch of given images. */
+  unitSize: number;
+  generation: NonNullable<QualityAuditOptions["generation"]>;
 }
 
-async function generateCounterparts(
+/** What one process needs besides the plan: the images, the extractor, the references. */
+interface QualityRuntime {
+  real: LabelledImages;
+  /** The generated set's labels (and images, when given). */
+  generated: LabelledImages;
+  extractor: FeatureExtractor;
+  ownsExtractor: boolean;
+  /** Real images' features, once extracted (the references and the reference part need them). */
+  realFeatures?: FeatureMatrix;
+  memorisation?: {
+    references: MemorisationReferences;
+    thresholds: Record<MemorisationSpace, number>;
+  };
+}
+
+/** A quality audit ready to run: plan, the process's runtime; dispose when done. */
+export interface PreparedQuality {
+  plan: QualityPlan;
+  runtime: QualityRuntime;
+  dispose(): void;
+}
+
+/** One unit of generated images: their per-image numbers, all a merge needs of them. */
+export interface QualityBatch {
+  start: number;
+  count: number;
+  /** Groups and finding labels per image (from its prompt, or as given). */
+  attributes: GroupAssignment[];
+  labels: Record<string, number>[];
+  /** Feature rows, count × extractor dimension. */
+  features: Float64Array;
+  /** Pixels, image after image, kept only for the clinical probe (it trains on them). */
+  rasters?: Float32Array;
+  /** Each image's nearest training and held-out images (memorisation audit). */
+  memorisation?: GeneratedNeighbours;
+  /** The unit's most copy-like images beside their nearest training image. */
+  pairs?: MemorisationPair[];
+}
+
+/** What the real (and training) side contributes once per audit, whatever the shards. */
+export interface QualityReference {
+  features: Float64Array;
+  attributes: GroupAssignment[];
+  labels: Record<string, number>[];
+  /** Real pixels, kept only for the clinical probe (it tests on them). */
+  rasters?: Float32Array;
+  memorisation?: {
+    counts: { training: number; heldOut: number };
+    nullRatios: Record<MemorisationSpace, number[]>;
+    sizeRatios: [string, number][];
+  };
+}
+
+function checkedGeneration(
   model: LatentDiffusionModel | null,
   real: LabelledImages,
-  attributes: SensitiveAttribute[],
-  findings: string[],
-  extractor: FeatureExtractor,
-  options: QualityAuditOptions,
-  keepRasters: boolean,
-): Promise<GeneratedSet> {
+  realShape: readonly number[],
+): void {
   if (!model) throw new Error("auditQuality needs a model unless options.generated is given");
-  const prompts = real.prompts;
-  if (!prompts) {
+  if (!real.prompts) {
     throw new Error("the real images have no prompts to generate from; give options.generated");
   }
   const drawn = [model.config.imageSize, model.config.imageSize, model.config.imageChannels];
-  const realShape = imageShape(real.images, "real images");
   if (drawn.join("×") !== realShape.join("×")) {
     throw new Error(
       `the model draws ${drawn.join("×")} images, the real images are ${realShape.join("×")}: FID needs one size`,
     );
   }
-  const n = prompts.length;
-  const chunk = options.generation?.batchSize ?? 32;
-  const seed = subSeed(options.seed, "quality:generation");
-  const values = new Float64Array(n * extractor.info.dimension);
-  const rasters: RasterImage[] = [];
-  for (let start = 0; start < n; start += chunk) {
-    checkAborted(options.signal);
-    const part = prompts.slice(start, start + chunk);
-    const images = await generateImages(model, part, {
-      ...options.generation,
-      batchSize: chunk,
-      seed,
-      firstIndex: start,
-      signal: options.signal,
-    });
-    try {
-      values.set(await extractRows(extractor, images), start * extractor.info.dimension);
-      if (keepRasters) rasters.push(...(await asRasters(images)));
-    } finally {
-      images.dispose();
-    }
-    options.onProgress?.({ stage: "generating", done: start + part.length, total: n });
-  }
-  return {
-    set: { images: rasters, prompts, ...labelsFromPrompts(prompts, attributes, findings) },
-    count: n,
-    features: { values, dimension: extractor.info.dimension },
-    ...(keepRasters ? { rasters } : {}),
-  };
 }
 
-/** The image's group under `attribute` ("Female×Asian" for an intersection), if it has one. */
-function groupName(attribute: SensitiveAttribute, assignment: GroupAssignment): string | undefined {
-  const parts = (attribute.components ?? [attribute]).map((c) => assignment[c.name]);
-  return parts.some((p) => p === undefined) ? undefined : parts.join(INTERSECTION_SEPARATOR);
-}
-
-function rowsWhere(set: LabelledImages, attribute: SensitiveAttribute, group: string): number[] {
-  const rows: number[] = [];
-  set.attributes.forEach((a, i) => {
-    if (groupName(attribute, a) === group) rows.push(i);
-  });
-  return rows;
-}
-
-function missingFigure(nGenerated: number, nReal: number): FidFigure {
-  return { value: Number.NaN, nGenerated, nReal };
-}
-
-function missingKid(nGenerated: number, nReal: number): KidFigure {
-  return { value: Number.NaN, nGenerated, nReal, subsets: 0 };
-}
-
-function groupQuality(
-  attribute: SensitiveAttribute,
-  overall: number,
-  generated: { set: LabelledImages; features: FeatureMatrix },
-  real: { set: LabelledImages; features: FeatureMatrix },
+/** Names of the attributes per-group figures are kept for, as the audit reports them. */
+function auditedNames(
   options: QualityAuditOptions,
-  minGroupImages: number,
-  kid: Omit<KidOptions, "seed"> | undefined,
-): GroupQuality {
-  const notes: string[] = [];
-  const d = real.features.dimension;
-  const groups = [...attribute.groups];
-  let generatedRows = groups.map((g) => rowsWhere(generated.set, attribute, g));
-  let realRows = groups.map((g) => rowsWhere(real.set, attribute, g));
-  const enough = groups.map(
-    (_, k) => generatedRows[k].length >= minGroupImages && realRows[k].length >= minGroupImages,
-  );
-  groups.forEach((g, k) => {
-    if (!enough[k]) {
-      notes.push(
-        `${attribute.name} = ${g}: ${generatedRows[k].length} generated and ${realRows[k].length} real images, fewer than ${minGroupImages} on a side; no FID${kid ? " or KID" : ""}`,
-      );
-    }
-  });
-  if (options.equalGroupSizes) {
-    const sizes = groups.flatMap((_, k) =>
-      enough[k] ? [Math.min(generatedRows[k].length, realRows[k].length)] : [],
-    );
-    if (sizes.length > 0) {
-      const m = Math.min(...sizes);
-      const rng = createRng(subSeed(options.seed, `quality:equalize:${attribute.name}`));
-      const pick = (rows: number[]) =>
-        rng
-          .shuffle([...rows])
-          .slice(0, m)
-          .sort((a, b) => a - b);
-      generatedRows = generatedRows.map((rows, k) => (enough[k] ? pick(rows) : rows));
-      realRows = realRows.map((rows, k) => (enough[k] ? pick(rows) : rows));
-      notes.push(
-        `${attribute.name}: every group subsampled to ${m} generated and ${m} real images`,
-      );
-    }
-  } else {
-    const sizes = groups.flatMap((_, k) => (enough[k] ? [realRows[k].length] : []));
-    if (sizes.length > 1 && Math.max(...sizes) > 1.5 * Math.min(...sizes)) {
-      notes.push(
-        `${attribute.name}: group sizes differ (${sizes.join(", ")} real images); FID is biased upward at small n, so smaller groups read worse — ${kid ? "KID is not, compare groups by KID, or " : ""}use equalGroupSizes to compare like with like`,
-      );
-    }
-  }
-  const perGroup = groups.map((g, k) => {
-    if (!enough[k]) return missingFigure(generatedRows[k].length, realRows[k].length);
-    const n = Math.min(generatedRows[k].length, realRows[k].length);
-    if (n <= d) {
-      notes.push(
-        `${attribute.name} = ${g}: ${n} images ≤ ${d} feature dimensions; covariance rank-deficient, FID biased upward`,
-      );
-    }
-    const bootstrap: FidBootstrapOptions | undefined = options.bootstrap && {
-      ...options.bootstrap,
-      seed: subSeed(options.seed, `quality:bootstrap:${attribute.name}:${g}`),
-    };
-    return fidOfRows(generated.features, generatedRows[k], real.features, realRows[k], bootstrap);
-  });
-  const perGroupKid = kid
-    ? groups.map((g, k) => {
-        if (!enough[k]) return missingKid(generatedRows[k].length, realRows[k].length);
-        if (generatedRows[k].length < 4 || realRows[k].length < 4) {
-          notes.push(
-            `${attribute.name} = ${g}: fewer than 4 images on a side; KID without interval`,
-          );
-        }
-        return kidOfRows(generated.features, generatedRows[k], real.features, realRows[k], {
-          ...kid,
-          seed: subSeed(options.seed, `quality:kid:${attribute.name}:${g}`),
-        });
-      })
-    : undefined;
-  const finite: Record<string, number> = {};
-  groups.forEach((g, k) => {
-    if (Number.isFinite(perGroup[k].value)) finite[g] = perGroup[k].value;
-  });
-  const counted = Object.keys(finite).length;
-  if (counted > 0 && counted < groups.length) {
-    notes.push(`${attribute.name}: ES-FID over the ${counted} groups with a figure`);
-  }
-  return {
-    attribute: attribute.name,
-    groups,
-    perGroup,
-    ...(perGroupKid ? { perGroupKid } : {}),
-    esFid: counted > 0 ? equityScaledFid(overall, finite) : Number.NaN,
-    notes,
-  };
+  attributes: readonly SensitiveAttribute[],
+  generated: LabelledImages,
+): string[] {
+  // By default, only attributes the generated images carry too (prompts that never name an
+  // age band give no per-group figure for it); an attribute asked for by name is always kept.
+  const kept = options.attributes
+    ? attributes
+    : attributes.filter((a) => generated.attributes.some((g) => g[a.name] !== undefined));
+  return kept.map((a) => a.name);
 }
 
 /**
- * FID overall and per group (with ES-FID) of a model's images against real images, and optionally
- * the clinical semantic correlation. `model` may be null when `options.generated` is given.
+ * Checks every option and resolves the plan; makes (or takes) the extractor. Nothing is
+ * generated yet. `model` may be null when `options.generated` is given.
  */
-export async function auditQuality(
+export function prepareQuality(
   model: LatentDiffusionModel | null,
   options: QualityAuditOptions,
-): Promise<QualityAudit> {
-  const started = Date.now();
+): PreparedQuality {
   const real: LabelledImages = Array.isArray(options.real)
     ? labelledImagesFromSamples(options.real as readonly MedicalSample[])
     : (options.real as LabelledImages);
@@ -462,138 +411,312 @@ export async function auditQuality(
   const intersections = resolveIntersections(options.intersections, attributes, real);
   const kid = resolveKid(options.kid);
   const findings = [...new Set(real.labels.flatMap((l) => Object.keys(l)))];
-  const clinicalOptions: ClinicalOptions | undefined =
+  const clinical: ClinicalOptions | undefined =
     options.clinical === true ? {} : options.clinical || undefined;
   if (options.memorisation) checkMemorisationOptions(options.memorisation, realShape);
 
-  const ownsExtractor = options.extractor === undefined;
-  const extractor = options.extractor ?? defaultFeatureExtractor();
-  try {
-    let generated: GeneratedSet;
-    if (options.generated) {
-      const nGenerated = checkLabelledImages(options.generated, "generated images");
-      const shape = imageShape(options.generated.images, "generated images");
-      if (shape.join("×") !== realShape.join("×")) {
-        throw new Error(
-          `generated images are ${shape.join("×")}, real images ${realShape.join("×")}: FID needs one size`,
-        );
-      }
-      const features = await extractAll(extractor, options.generated.images, {
-        batchSize,
-        signal: options.signal,
-        abortMessage: ABORTED,
-        onBatch: (done) =>
-          options.onProgress?.({ stage: "features", done, total: nGenerated + nReal }),
-      });
-      generated = { set: options.generated, count: nGenerated, features };
-    } else {
-      generated = await generateCounterparts(
-        model,
-        real,
-        attributes,
-        findings,
-        extractor,
-        options,
-        clinicalOptions !== undefined || options.memorisation !== undefined,
+  let generated: LabelledImages;
+  let unitSize: number;
+  let nGenerated: number;
+  if (options.generated) {
+    nGenerated = checkLabelledImages(options.generated, "generated images");
+    const shape = imageShape(options.generated.images, "generated images");
+    if (shape.join("×") !== realShape.join("×")) {
+      throw new Error(
+        `generated images are ${shape.join("×")}, real images ${realShape.join("×")}: FID needs one size`,
       );
     }
-    const nGenerated = generated.count;
     if (nGenerated < 2)
       throw new Error(`a covariance needs at least 2 generated images, got ${nGenerated}`);
-    const realFeatures = await extractAll(extractor, real.images, {
-      batchSize,
-      signal: options.signal,
-      abortMessage: ABORTED,
-      onBatch: (done) =>
-        options.onProgress?.({
-          stage: "features",
-          done: nGenerated + done,
-          total: nGenerated + nReal,
-        }),
-    });
-    const allGenerated = Array.from({ length: nGenerated }, (_, i) => i);
-    const allReal = Array.from({ length: nReal }, (_, i) => i);
-    const overall = fidOfRows(
-      generated.features,
-      allGenerated,
-      realFeatures,
-      allReal,
-      options.bootstrap && {
-        ...options.bootstrap,
-        seed: subSeed(options.seed, "quality:bootstrap"),
-      },
-    );
-    const overallKid =
-      kid &&
-      kidOfRows(generated.features, allGenerated, realFeatures, allReal, {
-        ...kid,
-        seed: subSeed(options.seed, "quality:kid"),
-      });
-    const realSide = { set: real, features: realFeatures };
-    // By default, only attributes the generated images carry too (prompts that never name an
-    // age band give no per-group figure for it); an attribute asked for by name is always kept.
-    const audited = options.attributes
-      ? attributes
-      : attributes.filter((a) => generated.set.attributes.some((g) => g[a.name] !== undefined));
-    const byAttribute = [...audited, ...intersections].map((attribute) =>
-      groupQuality(attribute, overall.value, generated, realSide, options, minGroupImages, kid),
-    );
+    generated = options.generated;
+    unitSize = batchSize;
+  } else {
+    checkedGeneration(model, real, realShape);
+    const prompts = real.prompts as string[];
+    generated = { images: [], prompts, ...labelsFromPrompts(prompts, attributes, findings) };
+    nGenerated = prompts.length;
+    unitSize = options.generation?.batchSize ?? 32;
+    if (!Number.isInteger(unitSize) || unitSize < 1) {
+      throw new Error(`generation.batchSize must be a positive integer, got ${unitSize}`);
+    }
+  }
+  const audited = auditedNames(options, attributes, generated);
+  const memorisation = options.memorisation
+    ? (() => {
+        const tabled = resolveMemorisationAttributes(
+          [...attributes.filter((a) => audited.includes(a.name)), ...intersections].map(
+            (a) => a.name,
+          ),
+          generated,
+          real,
+        );
+        const { level, pairs, trainingDescription } = options.memorisation;
+        return {
+          attributes: tabled,
+          componentNames: memorisationComponentNames(tabled),
+          level: level ?? DEFAULT_MEMORISATION_LEVEL,
+          pairs: pairs ?? DEFAULT_MEMORISATION_PAIRS,
+          ...(trainingDescription === undefined ? {} : { trainingDescription }),
+        };
+      })()
+    : null;
 
-    const result: QualityAudit = {
-      extractor: { ...extractor.info },
-      overall,
-      ...(overallKid ? { overallKid } : {}),
-      byAttribute,
-      elapsedMs: 0,
+  const ownsExtractor = options.extractor === undefined;
+  const extractor = options.extractor ?? defaultFeatureExtractor();
+  const plan: QualityPlan = {
+    seed: options.seed,
+    extractor: { ...extractor.info },
+    attributes,
+    audited,
+    intersections,
+    kid: kid ?? null,
+    findings,
+    minGroupImages,
+    equalGroupSizes: options.equalGroupSizes === true,
+    bootstrap: options.bootstrap ? { ...options.bootstrap } : null,
+    clinical: clinical ? { ...clinical } : null,
+    memorisation,
+    batchSize,
+    imageShape: realShape,
+    counts: { generated: nGenerated, real: nReal },
+    source: options.generated ? "given" : "prompts",
+    unitSize,
+    generation: { ...options.generation },
+  };
+  return {
+    plan,
+    runtime: { real, generated, extractor, ownsExtractor },
+    dispose: () => {
+      if (ownsExtractor) extractor.dispose();
+    },
+  };
+}
+
+/** The real images' features, extracted once per process (in extraction batches). */
+async function realFeaturesOf(
+  prepared: PreparedQuality,
+  signal: AbortSignal | undefined,
+  onBatch?: (done: number) => void,
+): Promise<FeatureMatrix> {
+  const { runtime, plan } = prepared;
+  runtime.realFeatures ??= await extractAll(runtime.extractor, runtime.real.images, {
+    batchSize: plan.batchSize,
+    signal,
+    abortMessage: QUALITY_ABORTED,
+    onBatch,
+  });
+  return runtime.realFeatures;
+}
+
+/**
+ * The memorisation audit's references (training and held-out images in both spaces, and the
+ * null's thresholds), built once per process before any generated image is scored. Every shard
+ * builds the same: the training features are extracted in the same batches everywhere.
+ */
+async function memorisationRuntime(
+  prepared: PreparedQuality,
+  training: LabelledImages,
+  signal: AbortSignal | undefined,
+): Promise<NonNullable<QualityRuntime["memorisation"]>> {
+  const { runtime, plan } = prepared;
+  if (runtime.memorisation) return runtime.memorisation;
+  const memorisation = plan.memorisation as NonNullable<QualityPlan["memorisation"]>;
+  const heldOut = await realFeaturesOf(prepared, signal);
+  const trainingFeatures = await extractAll(runtime.extractor, training.images, {
+    batchSize: plan.batchSize,
+    signal,
+    abortMessage: "memorisation audit aborted",
+  });
+  const references = await prepareMemorisationReferences({
+    training,
+    heldOut: runtime.real,
+    features: { training: trainingFeatures, heldOut },
+    componentNames: memorisation.componentNames,
+    signal,
+  });
+  runtime.memorisation = {
+    references,
+    thresholds: nearCopyThresholds(references.nullRatios, memorisation.level).thresholds,
+  };
+  return runtime.memorisation;
+}
+
+/** The unit of work starting at image `start` (counterpart or given image). */
+export interface QualityBatchOptions {
+  start: number;
+  count: number;
+  /** The memorisation audit's training images (when the plan has one). */
+  training?: LabelledImages;
+  signal?: AbortSignal;
+}
+
+/**
+ * Generated images start … start+count−1: generated from their real counterparts' prompts
+ * (image i seeded by the audit's generation seed and i, whatever the batch), or taken from the
+ * given set; their features, and what the clinical probe and the memorisation audit need of each.
+ */
+export async function qualityBatch(
+  model: LatentDiffusionModel | null,
+  prepared: PreparedQuality,
+  options: QualityBatchOptions,
+): Promise<QualityBatch> {
+  const { plan, runtime } = prepared;
+  const { start, count, signal } = options;
+  checkAborted(signal);
+  const memorisation = plan.memorisation
+    ? await memorisationRuntime(prepared, requireTraining(options.training), signal)
+    : undefined;
+  let images: tf.Tensor4D;
+  if (plan.source === "prompts") {
+    const prompts = (runtime.generated.prompts as string[]).slice(start, start + count);
+    images = await generateImages(model as LatentDiffusionModel, prompts, {
+      ...plan.generation,
+      batchSize: plan.unitSize,
+      seed: subSeed(plan.seed, "quality:generation"),
+      firstIndex: start,
+      signal,
+    });
+  } else {
+    images = imageBatch(runtime.generated.images, start, count);
+  }
+  try {
+    const features = await extractRows(runtime.extractor, images);
+    const attributes = runtime.generated.attributes.slice(start, start + count);
+    const batch: QualityBatch = {
+      start,
+      count,
+      attributes: attributes.map((a) => ({ ...a })),
+      labels: runtime.generated.labels.slice(start, start + count).map((l) => ({ ...l })),
+      features,
     };
-    if (clinicalOptions !== undefined) {
-      checkAborted(options.signal);
-      options.onProgress?.({ stage: "clinical", done: 0, total: 1 });
-      result.clinical = await clinicalCorrelation(
-        {
-          generated: {
-            images: generated.rasters ?? (await asRasters(generated.set.images)),
-            labels: generated.set.labels,
-          },
-          real: {
-            images: await asRasters(real.images),
-            labels: real.labels,
-            attributes: real.attributes,
-          },
-          attributes,
-        },
-        {
-          ...clinicalOptions,
-          seed: clinicalOptions.seed ?? subSeed(options.seed, "quality:clinical"),
-          signal: options.signal,
-        },
-      );
-      options.onProgress?.({ stage: "clinical", done: 1, total: 1 });
-    }
-    if (options.memorisation) {
-      checkAborted(options.signal);
-      options.onProgress?.({ stage: "memorisation", done: 0, total: 1 });
-      const { training, trainingDescription, level, pairs } = options.memorisation;
-      result.memorisation = {
-        ...(await auditMemorisation({
-          generated: { ...generated.set, images: generated.rasters ?? generated.set.images },
-          training,
-          heldOut: real,
-          attributes: [...audited, ...intersections].map((a) => a.name),
-          extractor,
-          features: { info: extractor.info, generated: generated.features, heldOut: realFeatures },
-          level,
-          pairs,
-          batchSize,
-          signal: options.signal,
-        })),
-        ...(trainingDescription === undefined ? {} : { trainingDescription }),
+    const pixels =
+      plan.clinical || memorisation ? ((await images.data()) as Float32Array) : undefined;
+    if (plan.clinical) batch.rasters = Float32Array.from(pixels as Float32Array);
+    if (memorisation && plan.memorisation) {
+      const queries = {
+        attributes,
+        features: { values: features, dimension: plan.extractor.dimension },
+        pixels: pixels as Float32Array,
       };
-      options.onProgress?.({ stage: "memorisation", done: 1, total: 1 });
+      batch.memorisation = await scoreGeneratedImages(memorisation.references, queries, signal);
+      batch.pairs = memorisationPairs(
+        memorisation.references,
+        memorisation.thresholds,
+        queries,
+        batch.memorisation,
+        start,
+        plan.memorisation.pairs,
+      );
     }
+    return batch;
+  } finally {
+    images.dispose();
+  }
+}
+
+function requireTraining(training: LabelledImages | undefined): LabelledImages {
+  if (!training) throw new Error("the memorisation audit needs its training images");
+  return training;
+}
+
+/** The real side, once per audit: features, labels, and the memorisation null. */
+export async function qualityReference(
+  prepared: PreparedQuality,
+  options: {
+    training?: LabelledImages;
+    signal?: AbortSignal;
+    onBatch?: (done: number, total: number) => void;
+  },
+): Promise<QualityReference> {
+  const { plan, runtime } = prepared;
+  const features = await realFeaturesOf(prepared, options.signal, (done) =>
+    options.onBatch?.(done, plan.counts.real),
+  );
+  const reference: QualityReference = {
+    features: features.values as Float64Array,
+    attributes: runtime.real.attributes.map((a) => ({ ...a })),
+    labels: runtime.real.labels.map((l) => ({ ...l })),
+  };
+  if (plan.clinical) {
+    const rasters = await asRasters(runtime.real.images);
+    const per = plan.imageShape[0] * plan.imageShape[1] * plan.imageShape[2];
+    reference.rasters = new Float32Array(rasters.length * per);
+    rasters.forEach((r, i) => reference.rasters!.set(r.data, i * per));
+  }
+  if (plan.memorisation) {
+    const training = requireTraining(options.training);
+    const { references } = await memorisationRuntime(prepared, training, options.signal);
+    reference.memorisation = {
+      counts: {
+        training: imageCount(training.images),
+        heldOut: plan.counts.real,
+      },
+      nullRatios: {
+        features: [...references.nullRatios.features],
+        pixels: [...references.nullRatios.pixels],
+      },
+      sizeRatios: references.sizeRatios.map(([key, ratio]): [string, number] => [key, ratio]),
+    };
+  }
+  return reference;
+}
+
+/** The `count` most copy-like of candidate pairs under the plan's thresholds (a shard's best). */
+export function bestQualityPairs(
+  prepared: PreparedQuality,
+  pairs: readonly MemorisationPair[],
+): MemorisationPair[] {
+  const { memorisation } = prepared.runtime;
+  const plan = prepared.plan.memorisation;
+  if (!memorisation || !plan) return [];
+  return mostCopyLike(pairs, memorisation.thresholds, plan.pairs);
+}
+
+/** Units of generated images: starts and counts of the plan's unit size. */
+export function qualityUnits(plan: QualityPlan): { start: number; count: number }[] {
+  const units: { start: number; count: number }[] = [];
+  for (let start = 0; start < plan.counts.generated; start += plan.unitSize) {
+    units.push({ start, count: Math.min(plan.unitSize, plan.counts.generated - start) });
+  }
+  return units;
+}
+
+/**
+ * FID overall and per group (with ES-FID) of a model's images against real images, and optionally
+ * the clinical semantic correlation. `model` may be null when `options.generated` is given.
+ */
+export async function auditQuality(
+  model: LatentDiffusionModel | null,
+  options: QualityAuditOptions,
+): Promise<QualityAudit> {
+  const started = Date.now();
+  const prepared = prepareQuality(model, options);
+  try {
+    const { plan } = prepared;
+    const { signal, onProgress } = options;
+    const training = options.memorisation?.training;
+    const nGenerated = plan.counts.generated;
+    const nReal = plan.counts.real;
+    const generating = plan.source === "prompts";
+    const batches: QualityBatch[] = [];
+    for (const { start, count } of qualityUnits(plan)) {
+      batches.push(await qualityBatch(model, prepared, { start, count, training, signal }));
+      onProgress?.(
+        generating
+          ? { stage: "generating", done: start + count, total: nGenerated }
+          : { stage: "features", done: start + count, total: nGenerated + nReal },
+      );
+    }
+    const reference = await qualityReference(prepared, {
+      training,
+      signal,
+      onBatch: (done) =>
+        onProgress?.({ stage: "features", done: nGenerated + done, total: nGenerated + nReal }),
+    });
+    const result = await qualityStatistics(plan, { batches, reference }, { signal, onProgress });
     result.elapsedMs = Date.now() - started;
     return result;
   } finally {
-    if (ownsExtractor) extractor.dispose();
+    prepared.dispose();
   }
 }

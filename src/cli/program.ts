@@ -15,7 +15,9 @@ import { registerKernelCommand } from "./commands/kernel";
 import { registerLabCommand } from "./commands/lab";
 import { registerSampleCommand } from "./commands/sample";
 import { registerStartCommand } from "./commands/start";
+import { registerSweepCommand } from "./commands/sweep";
 import { registerTrainCommand } from "./commands/train";
+import { registerWorkerCommand } from "./commands/worker";
 
 export function createProgram(): Command {
   const program = new Command();
@@ -36,7 +38,9 @@ export function createProgram(): Command {
   registerLabCommand(program);
   registerSampleCommand(program);
   registerStartCommand(program);
+  registerSweepCommand(program);
   registerTrainCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -41,3 +41,13 @@ export function checkOutputFile(label: string, file: string): void {
     throw new Error(`${label} "${file}": cannot create files in "${ancestor}" (${code})`);
   }
 }
+
+/**
+ * The report files a command writes (`--out`, and `--json` / `--markdown` when given), each
+ * checked as `checkOutputFile` does, before any work.
+ */
+export function checkReportFiles(files: { out: string; json?: string; markdown?: string }): void {
+  checkOutputFile("--out", files.out);
+  if (files.json !== undefined) checkOutputFile("--json", files.json);
+  if (files.markdown !== undefined) checkOutputFile("--markdown", files.markdown);
+}

@@ -98,12 +98,19 @@ describe("auto and WebGPU adapters", () => {
 });
 
 describe("--backend on the command line", () => {
-  /** Leaf commands by their path, e.g. "classifier train". */
+  /** Whether a command runs something itself (commander keeps its action privately). */
+  const runsItself = (command: Command) =>
+    (command as unknown as { _actionHandler: unknown })._actionHandler !== null;
+
+  /**
+   * Commands that run something, by their path, e.g. "classifier train": the leaves, and a
+   * command with subcommands that also runs itself ("audit", beside "audit merge").
+   */
   function leaves(command: Command, prefix = ""): Map<string, Command> {
     const out = new Map<string, Command>();
     for (const sub of command.commands) {
       const name = `${prefix}${sub.name()}`;
-      if (sub.commands.length === 0) out.set(name, sub);
+      if (sub.commands.length === 0 || runsItself(sub)) out.set(name, sub);
       for (const [n, c] of leaves(sub, `${name} `)) out.set(n, c);
     }
     return out;
@@ -118,6 +125,9 @@ describe("--backend on the command line", () => {
       "dataset preview",
       "dataset summary",
       "lab install",
+      // A queue worker computes on the backend each job names (its audit's or sweep's
+      // --backend), and refuses a job whose fingerprint its machine cannot match.
+      "worker",
     ];
     for (const [name, command] of commands) {
       const flags = command.options.map((o) => o.long);

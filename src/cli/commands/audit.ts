@@ -5,36 +5,42 @@
  * Defaults: the shipped cxr-mini model and cohort classifier, neutral prompts that name no sex
  * or race, so the images show what the model does when the prompt leaves the choice to it.
  *
+ * Scale-out (docs/scale-out.md): `--workers N` runs the audit's shards in N processes on this
+ * machine (default: one per core); `--queue redis://…` hands them to `fairdiff worker`s on any
+ * number of machines; `--shard i/n --part-out f` computes one shard's part, and `fairdiff audit
+ * merge parts…` merges parts into the report. Every way gives the same report.
+ *
  * Every input is checked before any image is generated: a bad --target, --intersections or
  * prompts file fails in a second with a message naming the bad value.
  */
+import * as os from "node:os";
 import { backendFlag } from "../backendOption";
-import type { Command } from "commander";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { namedGroup } from "../../audit/promptAdherence";
-import type { AuditReport } from "../../audit/auditReport";
-import { heldOutRealSamples, presetTrainingImages } from "../../audit/qualityImageSet";
-import { runAudit, type AuditProgress, type RunAuditQualityOptions } from "../../audit/runAudit";
 import { useBackend } from "../../backend";
 import type { BackendRequest } from "../../backend/backendInfo";
-import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
+import type { Command } from "commander";
+import * as fs from "node:fs";
+import type { AuditReport } from "../../audit/auditReport";
+import type { AuditPart } from "../../audit/auditPart";
+import { auditPartToJson, loadAuditPart } from "../../audit/auditPartJson";
+import { prepareAudit } from "../../audit/auditShard";
+import { parseShard, WHOLE_AUDIT } from "../../audit/auditUnits";
+import { mergeAuditParts } from "../../audit/mergeAuditParts";
+import { runAudit, type AuditProgress } from "../../audit/runAudit";
+import { backendInfo } from "../../backend";
 import { chexpertPrompt } from "../../data/prompts";
-import type { FeatureExtractor } from "../../features/featureExtractor";
-import { graphModelExtractor } from "../../features/graphModelExtractor";
-import { shippedModelPath } from "../../features/packageRoot";
-import { projectEncoderExtractor } from "../../features/projectEncoderExtractor";
-import { radiomicExtractor } from "../../features/radiomicExtractor";
 import { writeFileAtomic } from "../../io/atomicWrite";
-import { checkOutputFile } from "../../io/outputPath";
-import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
-import { trainingPreset } from "../../pipeline/presets";
+import { checkOutputFile, checkReportFiles } from "../../io/outputPath";
 import type { SchedulerName } from "../../schedulers/createScheduler";
-import { checkImageCount } from "../imageBudget";
+import { openAudit, SCHEDULERS, type AuditRequest } from "../../scale/auditRequest";
+import { JobProcess, type ChildKind } from "../../scale/jobProcess";
+import { checkRedis, DEFAULT_QUEUE_NAME, redisOptions } from "../../scale/redisConnection";
+import { imageUnits, runScaledAudit, type ScaleOut } from "../../scale/scaledAudit";
 import { interruptOnCtrlC } from "../interrupt";
 import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
-import { checkTargets, groupsWithIntersections, parseTargetSpecs } from "../targetOption";
+import { parseTargetSpecs } from "../targetOption";
+
+export { parseIntersections } from "../../scale/auditRequest";
 
 /** Neutral prompts: the finding and its absence, with no sex or race named. */
 export const DEFAULT_AUDIT_PROMPTS: readonly string[] = [
@@ -79,17 +85,26 @@ export interface AuditCommandOptions {
   realSeed?: string;
   title?: string;
   backend?: string;
+  /** Compute shard i/n only ("2/3") and write its part to --part-out; no report. */
+  shard?: string;
+  partOut?: string;
+  /** Processes on this machine, one shard each (the command line's default: one per core). */
+  workers?: string;
+  /** With --workers: worker threads instead of child processes. */
+  threads?: boolean;
+  /** A Redis URL: shards go to `fairdiff worker`s through a BullMQ queue. */
+  queue?: string;
+  queueName?: string;
+  /** Shards (queue jobs) with --queue (default: one per batch of images). */
+  shards?: string;
+  /** With --queue: a folder every machine can read, for the parts (instead of Redis). */
+  results?: string;
   /** Stops the audit (the command wires Ctrl-C to it). */
   signal?: AbortSignal;
   /** Progress bars go here (default stderr); tests pass a sink. */
   progress?: NodeJS.WriteStream;
   /** Summary and "wrote" lines (default: console). */
   log?: (line: string) => void;
-}
-
-/** A prompt quoted in a note: the first 80 characters are enough to recognise it. */
-function shortened(prompt: string): string {
-  return prompt.length > 80 ? `${prompt.slice(0, 80)}…` : prompt;
 }
 
 function looksLikePath(spec: string): boolean {
@@ -122,65 +137,119 @@ export function parsePrompts(spec: string): string[] {
   return prompts;
 }
 
-/** "sex,race;sex,ageBand" → [["sex","race"],["sex","ageBand"]], each name an attribute head. */
-export function parseIntersections(spec: string, attributes: readonly string[]): string[][] {
-  return spec
-    .split(";")
-    .map((part) => part.trim())
-    .filter((part) => part !== "")
-    .map((part) => {
-      const names = part.split(",").map((n) => n.trim());
-      if (names.length < 2 || names.some((n) => n === ""))
-        throw new Error(
-          `--intersections "${part}" must name two or more attributes, e.g. sex,race`,
-        );
-      for (const name of names) {
-        if (!attributes.includes(name))
-          throw new Error(
-            `--intersections names unknown attribute "${name}" (classifier attributes: ${attributes.join(", ")})`,
-          );
-      }
-      if (new Set(names).size !== names.length)
-        throw new Error(`--intersections "${part}" names an attribute twice`);
-      return names;
-    });
-}
-
-function load<T>(what: string, file: string, loader: (file: string) => T): T {
-  try {
-    return loader(file);
-  } catch (error) {
-    throw new Error(`--${what} "${file}": ${(error as Error).message}`);
+/** The request the options describe, every value parsed and checked (nothing loads yet). */
+export function auditRequestFromOptions(opts: AuditCommandOptions): AuditRequest {
+  const prompts =
+    opts.prompts === undefined ? [...DEFAULT_AUDIT_PROMPTS] : parsePrompts(opts.prompts);
+  const scheduler = (opts.scheduler ?? "ddim") as SchedulerName;
+  if (!SCHEDULERS.includes(scheduler))
+    throw new Error(`--scheduler must be ddim, ddpm or dpm-solver++, got "${scheduler}"`);
+  const request: AuditRequest = {
+    ...(opts.model === undefined ? {} : { model: opts.model }),
+    ...(opts.classifier === undefined ? {} : { classifier: opts.classifier }),
+    prompts,
+    imagesPerPrompt: integerOption("--n", opts.n ?? "64", { min: 2 }),
+    seed: integerOption("--seed", opts.seed ?? "0", SEED_RANGE),
+    steps: integerOption("--steps", opts.steps ?? "25", SAMPLER_STEP_RANGE),
+    guidanceScale: numberOption("--guidance", opts.guidance ?? "3", { min: 0 }),
+    scheduler,
+    resamples: integerOption("--resamples", opts.resamples ?? "2000", {
+      min: 10,
+      max: 1_000_000,
+    }),
+    target: opts.target ?? [],
+    ...(opts.intersections === undefined ? {} : { intersections: opts.intersections }),
+    ...(opts.attributes === undefined ? {} : { attributes: opts.attributes }),
+    ...(opts.backend === undefined ? {} : { backend: opts.backend }),
+  };
+  parseTargetSpecs(request.target);
+  const realCount = integerOption("--real", opts.real ?? "256", { min: 2 });
+  const realSeed = integerOption(
+    "--real-seed",
+    opts.realSeed ?? String(DEFAULT_REAL_SEED),
+    SEED_RANGE,
+  );
+  if (opts.quality) {
+    request.quality = {
+      real: realCount,
+      realSeed,
+      extractor: opts.extractor ?? "project",
+      equalGroups: opts.equalGroups === true,
+      kid: opts.kid !== false,
+      memorisation: opts.memorisation !== false,
+    };
+  } else if (
+    opts.extractor !== undefined ||
+    opts.equalGroups ||
+    opts.kid === false ||
+    opts.memorisation === false
+  ) {
+    const flag =
+      opts.extractor !== undefined
+        ? "--extractor"
+        : opts.equalGroups
+          ? "--equal-groups"
+          : opts.kid === false
+            ? "--no-kid"
+            : "--no-memorisation";
+    throw new Error(`${flag} only applies with --quality`);
   }
+  return request;
 }
 
-async function featureExtractor(
-  spec: string,
-  classifierFile: string,
-  channels: number,
-): Promise<FeatureExtractor> {
-  if (spec === "project") {
-    // Its own copy: the extractor disposes the classifier it wraps.
-    return projectEncoderExtractor(load("classifier", classifierFile, SubgroupClassifier.load));
+/** One progress bar per stage, written to `stream`. */
+function progressBars(stream: NodeJS.WriteStream): (p: AuditProgress) => void {
+  const bars = new Map<string, ProgressBar>();
+  return (p) => {
+    const label = p.stage === "representation" ? "images" : `quality ${p.step ?? ""}`.trim();
+    let bar = bars.get(label);
+    if (!bar) bars.set(label, (bar = new ProgressBar(label, p.total, stream)));
+    bar.update(p.done);
+  };
+}
+
+/** How the audit is spread: on this machine (--workers) or through a queue (--queue). */
+function scaleOut(opts: AuditCommandOptions): ScaleOut | { kind: "in-process" } {
+  const workers =
+    opts.workers === undefined
+      ? 1
+      : integerOption("--workers", opts.workers, {
+          min: 1,
+          max: 256,
+          maxReason: "one process per core",
+        });
+  if (opts.queue !== undefined) {
+    if (opts.workers !== undefined)
+      throw new Error(
+        "--workers and --queue exclude each other: a queue's workers are `fairdiff worker`s",
+      );
+    if (opts.threads)
+      throw new Error(
+        "--threads applies to --workers on this machine; give it to `fairdiff worker`",
+      );
+    redisOptions(opts.queue, "--queue");
+    return {
+      kind: "queue",
+      url: opts.queue,
+      queueName: opts.queueName ?? DEFAULT_QUEUE_NAME,
+      shards:
+        opts.shards === undefined
+          ? 0
+          : integerOption("--shards", opts.shards, { min: 1, max: 100_000 }),
+      ...(opts.results === undefined ? {} : { results: opts.results }),
+    };
   }
-  if (spec === "radiomic") return radiomicExtractor({ channels });
-  if (!fs.existsSync(path.join(spec, "model.json")))
-    throw new Error(
-      `--extractor "${spec}" is not "project", "radiomic" or a folder holding a tfjs graph model (model.json)`,
-    );
-  return graphModelExtractor(spec);
-}
-
-/** Attributes the real captions name: only those can be split on the generated side. */
-function namedInCaptions(
-  attributes: readonly string[],
-  classifier: SubgroupClassifier,
-  captions: readonly string[],
-): string[] {
-  return attributes.filter((name) => {
-    const groups = classifier.task(name).classes;
-    return captions.some((caption) => namedGroup(caption, groups) !== undefined);
-  });
+  for (const [flag, value] of [
+    ["--shards", opts.shards],
+    ["--results", opts.results],
+    ["--queue-name", opts.queueName],
+  ] as const) {
+    if (value !== undefined) throw new Error(`${flag} only applies with --queue`);
+  }
+  if (opts.threads && workers < 2) throw new Error("--threads applies with --workers 2 or more");
+  return workers > 1
+    ? { kind: "local", workers, ...(opts.threads ? { child: "thread" as ChildKind } : {}) }
+    : { kind: "in-process" };
 }
 
 export async function auditCommand(
@@ -188,166 +257,192 @@ export async function auditCommand(
 ): Promise<{ report: AuditReport; files: string[] }> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const progress = opts.progress ?? process.stderr;
-  const modelFile = opts.model ?? shippedModelPath("cxr-mini.fdckpt");
-  const classifierFile = opts.classifier ?? shippedModelPath("cxr-classifier.fdckpt");
-  const prompts =
-    opts.prompts === undefined ? [...DEFAULT_AUDIT_PROMPTS] : parsePrompts(opts.prompts);
-  const n = integerOption("--n", opts.n ?? "64", { min: 2 });
-  const seed = integerOption("--seed", opts.seed ?? "0", SEED_RANGE);
-  const steps = integerOption("--steps", opts.steps ?? "25", SAMPLER_STEP_RANGE);
-  const guidanceScale = numberOption("--guidance", opts.guidance ?? "3", { min: 0 });
-  const resamples = integerOption("--resamples", opts.resamples ?? "2000", {
-    min: 10,
-    max: 1_000_000,
-  });
-  const scheduler = (opts.scheduler ?? "ddim") as SchedulerName;
-  if (!["ddim", "ddpm", "dpm-solver++"].includes(scheduler))
-    throw new Error(`--scheduler must be ddim, ddpm or dpm-solver++, got "${scheduler}"`);
-  const realCount = integerOption("--real", opts.real ?? "256", { min: 2 });
-  const realSeed = integerOption(
-    "--real-seed",
-    opts.realSeed ?? String(DEFAULT_REAL_SEED),
-    SEED_RANGE,
-  );
-  const targetSpecs = parseTargetSpecs(opts.target ?? []);
+  const request = auditRequestFromOptions(opts);
+  const scale = scaleOut(opts);
   const out = opts.out ?? "report.html";
-  for (const [flag, file] of [
-    ["--out", out],
+  checkReportFiles({ out, json: opts.json, markdown: opts.markdown });
+  // An unreachable queue fails now, not after the models load.
+  if (scale.kind === "queue") await checkRedis(scale.url, "--queue");
+  if (scale.kind === "queue" && scale.results !== undefined) {
+    fs.mkdirSync(scale.results, { recursive: true });
+    checkOutputFile("--results", `${scale.results}/probe.json`);
+  }
+
+  const started = performance.now();
+  // Local children start now: their start-up (node, tfjs) overlaps this process loading the
+  // models and planning the audit.
+  const children =
+    scale.kind === "local"
+      ? Array.from({ length: scale.workers }, () => new JobProcess(scale.child))
+      : [];
+  let report: AuditReport;
+  try {
+    report = await coordinate(opts, request, scale, children, started, progress);
+  } finally {
+    // Idempotent: the shards' run closes them already; this covers a failure before it.
+    await Promise.all(children.map((child) => child.close()));
+  }
+  const files = writeReport(report, { out, json: opts.json, markdown: opts.markdown });
+  log(report.toString());
+  for (const file of files) log(`wrote ${file}`);
+  return { report, files };
+}
+
+/** Opens and runs the audit — here, on local children, or through the queue — and merges. */
+async function coordinate(
+  opts: AuditCommandOptions,
+  request: AuditRequest,
+  scale: ScaleOut | { kind: "in-process" },
+  children: JobProcess[],
+  started: number,
+  progress: NodeJS.WriteStream,
+): Promise<AuditReport> {
+  const opened = await openAudit(request, (line) => progress.write(`${line}\n`));
+  let report: AuditReport;
+  try {
+    const onProgress = progressBars(progress);
+    if (scale.kind === "in-process") {
+      report = await runAudit(opened.model, opened.classifier, {
+        ...opened.options,
+        title: opts.title,
+        signal: opts.signal,
+        onProgress,
+      });
+    } else {
+      const prepared = await prepareAudit(opened.model, opened.classifier, opened.options);
+      try {
+        const resolved: ScaleOut =
+          scale.kind === "queue" && scale.shards === 0
+            ? { ...scale, shards: imageUnits(prepared) }
+            : scale.kind === "local"
+              ? { ...scale, children }
+              : scale;
+        if (resolved.kind === "queue") {
+          progress.write(
+            `audit ${prepared.fingerprint.slice(0, 8)}: ${resolved.shards} shard(s) on ${resolved.url}, queue "${resolved.queueName}"\n`,
+          );
+        }
+        // One unit of work cannot be split: a child would only add its start-up.
+        const parts =
+          resolved.kind === "local" && imageUnits(prepared) < 2
+            ? [await prepared.runShard(WHOLE_AUDIT, { signal: opts.signal, onProgress })]
+            : await runScaledAudit({
+                // Workers use the backend this process chose (a fingerprint includes it).
+                request: { ...request, backend: backendInfo().name },
+                prepared,
+                scale: resolved,
+                signal: opts.signal,
+                onProgress: (done, total) => onProgress({ stage: "representation", done, total }),
+                log: (line) => progress.write(`${line}\n`),
+              });
+        report = await mergeAuditParts(parts, {
+          title: opts.title,
+          signal: opts.signal,
+          onProgress,
+          startedAt: started,
+        });
+      } finally {
+        prepared.dispose();
+      }
+    }
+  } finally {
+    opened.dispose();
+  }
+  return report;
+}
+
+/** Writes the report's HTML (and JSON, Markdown); returns the files written. */
+function writeReport(
+  report: AuditReport,
+  to: { out: string; json?: string; markdown?: string },
+): string[] {
+  const files = [to.out];
+  writeFileAtomic(to.out, report.toHTML());
+  if (to.json !== undefined) {
+    report.save(to.json);
+    files.push(to.json);
+  }
+  if (to.markdown !== undefined) {
+    writeFileAtomic(to.markdown, report.toMarkdown());
+    files.push(to.markdown);
+  }
+  return files;
+}
+
+/** `--shard i/n --part-out file`: one shard's part, written atomically. */
+export async function auditShardCommand(
+  opts: AuditCommandOptions,
+): Promise<{ part: AuditPart; files: string[] }> {
+  const progress = opts.progress ?? process.stderr;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const shard = parseShard(opts.shard ?? "", "--shard");
+  const request = auditRequestFromOptions(opts);
+  if (opts.partOut === undefined) {
+    throw new Error("--shard needs --part-out <file>: where the shard's part is written");
+  }
+  for (const [flag, value] of [
+    ["--workers", opts.workers],
+    ["--queue", opts.queue],
+    ["--out", opts.out],
     ["--json", opts.json],
     ["--markdown", opts.markdown],
   ] as const) {
-    if (file !== undefined) checkOutputFile(flag, file);
+    if (value !== undefined)
+      throw new Error(`${flag} does not apply with --shard: a shard writes its part only`);
   }
-
-  await useBackend(opts.backend as BackendRequest | undefined);
-  const classifier = load("classifier", classifierFile, SubgroupClassifier.load);
-  let model: LatentDiffusionModel | undefined;
-  let extractor: FeatureExtractor | undefined;
+  checkOutputFile("--part-out", opts.partOut);
+  const opened = await openAudit(request, (line) => progress.write(`${line}\n`));
   try {
-    const heads = classifier.tasks.filter((t) => t.kind === "attribute").map((t) => t.name);
-    const attributes =
-      opts.attributes === undefined
-        ? heads
-        : opts.attributes.split(",").map((name) => {
-            const trimmed = name.trim();
-            if (!heads.includes(trimmed))
-              throw new Error(
-                `--attributes names unknown attribute "${trimmed}" (classifier attributes: ${heads.join(", ")})`,
-              );
-            return trimmed;
-          });
-    const intersections =
-      opts.intersections === undefined ? [] : parseIntersections(opts.intersections, heads);
-    const groupsOf = groupsWithIntersections(
-      attributes,
-      intersections,
-      (name) => classifier.task(name).classes,
-    );
-    const targets = checkTargets(targetSpecs, groupsOf);
-
-    model = load("model", modelFile, LatentDiffusionModel.load);
-    const { imageSize, imageChannels } = model.config;
-    const perImage = `${imageSize}×${imageSize}×${imageChannels} float32 pixels, their copy for the classifier and its input`;
-    const imageBytes = imageSize * imageSize * imageChannels * 4 * 3;
-    checkImageCount("--n", n, imageBytes, perImage);
-    if (opts.quality) checkImageCount("--real", realCount, imageBytes, perImage);
-    for (const prompt of prompts) {
-      for (const note of model.tokenizer.promptNotes(prompt))
-        progress.write(`note: ${note} (in "${shortened(prompt)}")\n`);
+    const prepared = await prepareAudit(opened.model, opened.classifier, opened.options);
+    try {
+      const part = await prepared.runShard(shard, {
+        signal: opts.signal,
+        onProgress: progressBars(progress),
+      });
+      writeFileAtomic(opts.partOut, JSON.stringify(auditPartToJson(part)));
+      const images =
+        part.representation.reduce((n, b) => n + b.count, 0) +
+        (part.quality?.batches.reduce((n, b) => n + b.count, 0) ?? 0);
+      log(
+        `shard ${shard.index}/${shard.count} of audit ${part.fingerprint.slice(0, 8)}: ${images} images in ${(part.elapsedMs.total / 1000).toFixed(1)} s`,
+      );
+      log(`wrote ${opts.partOut}`);
+      return { part, files: [opts.partOut] };
+    } finally {
+      prepared.dispose();
     }
-
-    let quality: RunAuditQualityOptions | undefined;
-    if (opts.quality) {
-      const presetName = model.info.preset;
-      if (typeof presetName !== "string")
-        throw new Error(
-          `--quality needs real images: the model records no training preset to draw a held-out cohort from`,
-        );
-      const preset = trainingPreset(presetName);
-      const real = heldOutRealSamples(preset, { size: realCount, seed: realSeed });
-      const training = opts.memorisation === false ? undefined : presetTrainingImages(preset);
-      quality = {
-        real,
-        realDescription: `${preset.cohort} cohort (${preset.name} mix), held-out draw of ${realCount} images, seed ${realSeed}`,
-        extractor: (extractor = await featureExtractor(
-          opts.extractor ?? "project",
-          classifierFile,
-          model.config.imageChannels,
-        )),
-        ...(opts.equalGroups ? { equalGroupSizes: true } : {}),
-        ...(opts.kid === false ? { kid: false } : {}),
-        ...(training
-          ? {
-              memorisation: {
-                training: training.images,
-                trainingDescription: training.description,
-              },
-            }
-          : {}),
-        attributes: namedInCaptions(
-          attributes,
-          classifier,
-          real.map((s) => s.prompt),
-        ),
-      };
-    } else if (
-      opts.extractor !== undefined ||
-      opts.equalGroups ||
-      opts.kid === false ||
-      opts.memorisation === false
-    ) {
-      const flag =
-        opts.extractor !== undefined
-          ? "--extractor"
-          : opts.equalGroups
-            ? "--equal-groups"
-            : opts.kid === false
-              ? "--no-kid"
-              : "--no-memorisation";
-      throw new Error(`${flag} only applies with --quality`);
-    }
-
-    const bars = new Map<string, ProgressBar>();
-    const onProgress = (p: AuditProgress) => {
-      const label = p.stage === "representation" ? "images" : `quality ${p.step ?? ""}`.trim();
-      let bar = bars.get(label);
-      if (!bar) bars.set(label, (bar = new ProgressBar(label, p.total, progress)));
-      bar.update(p.done);
-    };
-    const report = await runAudit(model, classifier, {
-      prompts,
-      imagesPerPrompt: n,
-      seed,
-      attributes,
-      intersections,
-      targets,
-      generation: { steps, guidanceScale, scheduler },
-      resamples,
-      modelFile,
-      classifierFile,
-      quality,
-      title: opts.title,
-      signal: opts.signal,
-      onProgress,
-    });
-    const files = [out];
-    writeFileAtomic(out, report.toHTML());
-    if (opts.json !== undefined) {
-      report.save(opts.json);
-      files.push(opts.json);
-    }
-    if (opts.markdown !== undefined) {
-      writeFileAtomic(opts.markdown, report.toMarkdown());
-      files.push(opts.markdown);
-    }
-    log(report.toString());
-    for (const file of files) log(`wrote ${file}`);
-    return { report, files };
   } finally {
-    extractor?.dispose();
-    model?.dispose();
-    classifier.dispose();
+    opened.dispose();
   }
+}
+
+export interface AuditMergeOptions {
+  out?: string;
+  json?: string;
+  markdown?: string;
+  title?: string;
+  /** The clinical probe, when the parts carry it, trains at merge time: on this backend. */
+  backend?: BackendRequest;
+  log?: (line: string) => void;
+}
+
+/** `fairdiff audit merge parts…`: every part of one audit → its report. */
+export async function auditMergeCommand(
+  partFiles: readonly string[],
+  opts: AuditMergeOptions,
+): Promise<{ report: AuditReport; files: string[] }> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  if (partFiles.length === 0)
+    throw new Error("audit merge needs the part files, e.g. parts/*.json");
+  const out = opts.out ?? "report.html";
+  checkReportFiles({ out, json: opts.json, markdown: opts.markdown });
+  const parts = partFiles.map((file) => loadAuditPart(file));
+  await useBackend(opts.backend);
+  const report = await mergeAuditParts(parts, { title: opts.title });
+  const files = writeReport(report, { out, json: opts.json, markdown: opts.markdown });
+  log(report.toString());
+  for (const file of files) log(`wrote ${file}`);
+  return { report, files };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -355,8 +450,11 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function registerAuditCommand(program: Command): void {
-  program
+  // `audit merge -o x`: options after a subcommand are its own (audit's come before it).
+  program.enablePositionalOptions();
+  const audit = program
     .command("audit")
+    .enablePositionalOptions()
     .description(
       "audit subgroup representation (and image quality per group) and write an HTML report",
     )
@@ -371,7 +469,7 @@ export function registerAuditCommand(program: Command): void {
     .option("--steps <n>", "sampler steps", "25")
     .option("--guidance <scale>", "classifier-free guidance scale", "3")
     .option("--scheduler <name>", "ddim | ddpm | dpm-solver++", "ddim")
-    .option("-o, --out <file>", "HTML report to write", "report.html")
+    .option("-o, --out <file>", "HTML report to write (default report.html)")
     .option("--json <file>", "also write the report as JSON (AuditReport.load reads it)")
     .option("--markdown <file>", "also write the report as Markdown")
     .option(
@@ -405,12 +503,37 @@ export function registerAuditCommand(program: Command): void {
     .option("--real <n>", "held-out real images for --quality", "256")
     .option("--real-seed <n>", "seed of the held-out real cohort", String(DEFAULT_REAL_SEED))
     .option("--title <text>", "report title")
+    .option(
+      "--workers <n>",
+      "processes on this machine, one shard each (one per core unless given)",
+      String(os.availableParallelism()),
+    )
+    .option("--threads", "with --workers: worker threads instead of child processes")
+    .option(
+      "--queue <redis-url>",
+      "hand the shards to `fairdiff worker`s through this Redis (e.g. redis://host:6379), then merge",
+    )
+    .option("--queue-name <name>", `with --queue: the queue's name (default ${DEFAULT_QUEUE_NAME})`)
+    .option("--shards <n>", "with --queue: shards, one job each (default: one per batch of images)")
+    .option(
+      "--results <folder>",
+      "with --queue: a folder every machine can read, for the parts (default: in Redis)",
+    )
+    .option("--shard <i/n>", "compute shard i of n only and write its part (see --part-out)")
+    .option("--part-out <file>", "with --shard: the part file to write")
     .addOption(backendFlag())
     .action(async (opts: AuditCommandOptions) => {
       // Ctrl-C stops generation cleanly; nothing is written for a stopped audit.
       const interrupt = interruptOnCtrlC("stopping the audit; no report is written");
       try {
-        await auditCommand({ ...opts, signal: interrupt.signal });
+        // --workers defaults to the cores for a whole audit on this machine only: a shard is
+        // one process, and a queue's workers are `fairdiff worker`s elsewhere.
+        const given = { ...opts, signal: interrupt.signal };
+        if (!workersGiven(audit) && (opts.shard !== undefined || opts.queue !== undefined)) {
+          delete given.workers;
+        }
+        if (opts.shard !== undefined) await auditShardCommand(given);
+        else await auditCommand(given);
       } catch (error) {
         if (!interrupt.interrupted) throw error;
         console.error("audit stopped; nothing written");
@@ -418,4 +541,21 @@ export function registerAuditCommand(program: Command): void {
         interrupt.close();
       }
     });
+  audit
+    .command("merge")
+    .description("merge the parts of a sharded audit (fairdiff audit --shard i/n) into its report")
+    .argument("<parts...>", "part files, every shard of one audit once, e.g. parts/*.json")
+    .option("-o, --out <file>", "HTML report to write", "report.html")
+    .option("--json <file>", "also write the report as JSON")
+    .option("--markdown <file>", "also write the report as Markdown")
+    .option("--title <text>", "report title")
+    .addOption(backendFlag())
+    .action(async (parts: string[], opts: AuditMergeOptions) => {
+      await auditMergeCommand(parts, opts);
+    });
+}
+
+/** Whether --workers was given on the command line (not its default). */
+function workersGiven(command: Command): boolean {
+  return command.getOptionValueSource("workers") === "cli";
 }

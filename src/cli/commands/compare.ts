@@ -9,7 +9,7 @@ import type { BackendRequest } from "../../backend/backendInfo";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import { shippedModelPath } from "../../features/packageRoot";
 import { writeFileAtomic } from "../../io/atomicWrite";
-import { checkOutputFile } from "../../io/outputPath";
+import { checkReportFiles } from "../../io/outputPath";
 import { FIX_NAMES, type FixName } from "../../methods/startFix";
 import { compareFixes, type ComparisonProgress } from "../../study/compareFixes";
 import {
@@ -109,13 +109,7 @@ export async function compareCommand(
   const log = opts.log ?? ((line: string) => console.log(line));
   const progress = opts.progress ?? process.stderr;
   const out = opts.out ?? "compare.html";
-  for (const [flag, file] of [
-    ["--out", out],
-    ["--json", opts.json],
-    ["--markdown", opts.markdown],
-  ] as const) {
-    if (file !== undefined) checkOutputFile(flag, file);
-  }
+  checkReportFiles({ out, json: opts.json, markdown: opts.markdown });
   const overrides = overridesFrom(opts);
   const modelFile = opts.model ?? shippedModelPath("cxr-mini.fdckpt");
   const classifierFile = opts.classifier ?? shippedModelPath("cxr-classifier.fdckpt");
