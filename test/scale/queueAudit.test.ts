@@ -14,24 +14,13 @@ import { auditCommand, type AuditCommandOptions } from "../../src/cli/commands/a
 import { BUILT_JOB_CHILD, CliWorker } from "../helpers/cliWorker";
 import { redisServerAvailable, startRedis, type TestRedis } from "../helpers/redisServer";
 import { testWhen } from "../helpers/requirements";
+import { textSink } from "../helpers/textSink";
 
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-queue-audit-"));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: "",
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 /** The report's figures: its JSON less creation time and the timing fields. */
 function figures(report: AuditReport): unknown {
@@ -73,7 +62,7 @@ testWhen(available, missing)(
         target: ["sex=Female:0.4,Male:0.6"],
         log: () => {},
       };
-      const progress = sink();
+      const progress = textSink();
       const queued = auditCommand({
         ...common,
         queue: redis.url,
@@ -105,7 +94,7 @@ testWhen(available, missing)(
       const { report: whole } = await auditCommand({
         ...common,
         out: path.join(dir, "whole.html"),
-        progress: sink(),
+        progress: textSink(),
       });
       expect(figures(report)).toEqual(figures(whole));
       expect(report.representation[0].n).toBe(40);
@@ -117,7 +106,7 @@ testWhen(available, missing)(
         queue: redis.url,
         shards: "3",
         out: path.join(dir, "again.html"),
-        progress: sink(),
+        progress: textSink(),
       });
       expect(figures(again)).toEqual(figures(whole));
       expect(survivor.log.match(/took audit/g)!.length).toBe(before);
