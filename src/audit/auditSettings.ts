@@ -9,26 +9,26 @@ import { createHash } from "node:crypto";
 import type { QualityPlan } from "./qualityAudit";
 import type { RepresentationHeads } from "./representationAudit";
 import { toJsonValue, type JsonValue } from "./reportJson";
-import type {
-  ClassifierIdentity,
-  ModelIdentity,
-  RealDataIdentity,
-  SamplerSettings,
-} from "./runManifest";
+import type { RealDataIdentity, RunManifest } from "./runManifest";
 
-export interface AuditSettings {
-  model: ModelIdentity;
-  classifier: ClassifierIdentity;
-  seed: number;
-  prompts: string[];
-  imagesPerPrompt: number;
-  attributes: string[];
-  intersections: string[][];
-  targets: Record<string, Record<string, number>>;
-  sampler: SamplerSettings;
+/** The manifest's fields an audit is settled by, with the same meanings (runManifest.ts). */
+type ManifestSettings = Pick<
+  RunManifest,
+  | "model"
+  | "classifier"
+  | "seed"
+  | "prompts"
+  | "imagesPerPrompt"
+  | "attributes"
+  | "intersections"
+  | "targets"
+  | "sampler"
+  | "resamples"
+>;
+
+export interface AuditSettings extends ManifestSettings {
   /** Images per generation and classification batch: the unit of work. */
   generationBatch: number;
-  resamples: number;
   heads: RepresentationHeads;
   quality?: { plan: QualityPlan; data: RealDataIdentity };
   /**
