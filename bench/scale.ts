@@ -15,9 +15,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { redisServerAvailable, startRedis, type LocalRedis } from "./localRedis";
 
 const CLI = path.resolve(__dirname, "../src/cli/main.js");
 
@@ -39,46 +39,6 @@ function fairdiff(args: string[]): number {
     throw new Error(`fairdiff ${args.join(" ")} failed:\n${result.stderr.slice(-2000)}`);
   }
   return (performance.now() - started) / 1000;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(dir: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const server = spawn(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      dir,
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ],
-    { stdio: ["ignore", "pipe", "ignore"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    server.stdout?.on("data", (c: Buffer) => {
-      out += c.toString();
-      if (/Ready to accept connections/.test(out)) resolve();
-    });
-    server.once("exit", () => reject(new Error(`redis-server exited:\n${out}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, process: server };
 }
 
 function startWorker(url: string, queueName: string): ChildProcess {
@@ -108,7 +68,7 @@ export async function main(args: string[]): Promise<void> {
   const steps = Number(option(args, "steps", "25"));
   const repeats = Number(option(args, "repeats", "2"));
   const withThreads = !args.includes("--no-threads");
-  const redisThere = spawnSync("redis-server", ["--version"]).status === 0;
+  const redisThere = redisServerAvailable;
   const withQueue = !args.includes("--no-queue") && redisThere;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-bench-scale-"));
   const images = 2 * n;
@@ -160,7 +120,7 @@ export async function main(args: string[]): Promise<void> {
     `start-up (a 4-image, 1-step audit, wall): --workers 1 ${startup1.toFixed(1)} s, --workers 2 ${startup2.toFixed(1)} s`,
   );
 
-  let redis: { url: string; process: ChildProcess } | undefined;
+  let redis: LocalRedis | undefined;
   const modes: Mode[] = [
     { name: "--workers 1", run: async (a) => fairdiff([...a, "--workers", "1"]) },
     { name: "--workers 2", run: async (a) => fairdiff([...a, "--workers", "2"]) },
@@ -172,7 +132,7 @@ export async function main(args: string[]): Promise<void> {
     });
   }
   if (withQueue) {
-    redis = await startRedis(dir);
+    redis = await startRedis();
     modes.push({
       name: "--queue, 2 workers",
       run: async (a, repeat) => {
@@ -206,7 +166,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   } finally {
-    if (redis) await stop(redis.process);
+    if (redis) await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const best = (name: string) => Math.min(...times.get(name)!);
