@@ -78,6 +78,13 @@ export class SubgroupClassifierNetwork extends Module {
     });
   }
 
+  /** Head `index`'s weight [featureSize, classes]: how its logits read the features. */
+  headWeight(index: number): tf.Variable {
+    const head = this.heads[index];
+    if (!head) throw new Error(`no head ${index} (the network has ${this.heads.length})`);
+    return head.weight;
+  }
+
   /** images [B, H, W, C] in [0, 1] → one [B, classes] logit tensor per task. */
   logits(images: tf.Tensor4D): tf.Tensor2D[] {
     return tf.tidy(() => {

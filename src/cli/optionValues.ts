@@ -1,7 +1,7 @@
 /**
- * The one parser of the command line's numbers: every count, seed, rate and scale goes through
- * here, so every bad value gets the same kind of message, naming the flag, the value and what is
- * expected, before any model loads. `Number()` alone accepts "", "0x10" and "Infinity" and turns
+ * The one parser of the command line's values: every count, seed, rate, scale and word choice goes
+ * through here, so every bad value gets the same kind of message, naming the flag, the value and
+ * what is expected, before any model loads. `Number()` alone accepts "", "0x10" and "Infinity" and turns
  * "abc" into NaN far from the flag that carried it.
  */
 
@@ -82,6 +82,31 @@ export function optionalNumber(
   range: NumberRange = {},
 ): number | undefined {
   return text === undefined ? undefined : numberOption(flag, text, range);
+}
+
+/** A flag that takes one of a few words: the word, typed as one of them, or an error naming them. */
+export function choiceOption<T extends string>(
+  flag: string,
+  text: string,
+  choices: readonly T[],
+): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    const words = choices.map((c) => `"${c}"`);
+    const expected =
+      words.length <= 2
+        ? words.join(" or ")
+        : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
+    throw new Error(`${flag} must be ${expected}, got "${text}"`);
+  }
+  return text as T;
+}
+
+export function optionalChoice<T extends string>(
+  flag: string,
+  text: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  return text === undefined ? undefined : choiceOption(flag, text, choices);
 }
 
 /** Seeds are non-negative integers a float64 holds exactly. */

@@ -10,16 +10,18 @@
  * is the sum of its component heads' cross-entropies (independent heads). Cross-entropies use
  * the heads' calibrated logits (logits / temperature), the same probabilities the targets came from.
  *
- * Semantic features: the subgroup classifier's penultimate layer (default; the project's FID
- * encoder too, so the regulariser guards what the quality audit measures), or per-image
- * standardised pixels (cos = Pearson correlation of the two images).
+ * Semantic features: the subgroup classifier's penultimate layer (the project's FID encoder too,
+ * so the regulariser guards what the quality audit measures), the same with the targeted heads'
+ * directions removed ("classifier-blind", attributeBlindFeatures.ts), or per-image standardised
+ * pixels (cos = Pearson correlation of the two images).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { componentClasses, type AlignmentAttribute } from "./alignmentAttributes";
 
-export type SemanticFeatures = "classifier" | "pixels" | ((images: tf.Tensor4D) => tf.Tensor2D);
+export type SemanticFeatures =
+  "classifier" | "classifier-blind" | "pixels" | ((images: tf.Tensor4D) => tf.Tensor2D);
 
 export interface AlignmentLossSpec {
   classifier: SubgroupClassifier;
@@ -31,6 +33,8 @@ export interface AlignmentLossSpec {
   /** Features of the original model's images from the same noise, [N, d]. */
   originalFeatures?: tf.Tensor2D;
   features: SemanticFeatures;
+  /** "classifier-blind": the projection removing the targeted heads' directions (attributeBlindFeatures.ts). */
+  featureProjection?: tf.Tensor2D;
 }
 
 export interface AlignmentLossTerms {
@@ -55,9 +59,14 @@ export function semanticFeatures(
   features: SemanticFeatures,
   classifier: SubgroupClassifier,
   images: tf.Tensor4D,
+  projection?: tf.Tensor2D,
 ): tf.Tensor2D {
   if (typeof features === "function") return features(images);
   if (features === "classifier") return classifier.network.features(images);
+  if (features === "classifier-blind") {
+    if (!projection) throw new Error('"classifier-blind" semantic features need their projection');
+    return tf.tidy(() => tf.matMul(classifier.network.features(images), projection));
+  }
   if (features === "pixels") {
     return tf.tidy(() => {
       const flat = tf.reshape(images, [images.shape[0], -1]);
@@ -111,7 +120,7 @@ export function alignmentLoss(images: tf.Tensor4D, spec: AlignmentLossSpec): Ali
     });
     let semantic: tf.Scalar = tf.scalar(0);
     if (spec.originalFeatures) {
-      const current = semanticFeatures(spec.features, classifier, images);
+      const current = semanticFeatures(spec.features, classifier, images, spec.featureProjection);
       const distance = tf.sub(1, rowCosine(current, spec.originalFeatures));
       semantic = tf.div(tf.sum(tf.mul(distance, tf.tensor1d(spec.semanticWeights))), n);
     }

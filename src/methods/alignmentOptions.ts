@@ -88,7 +88,7 @@ export function resolveAlignmentOptions(
   }
   const features = options.semanticFeatures ?? "classifier";
   if (typeof features !== "function")
-    checkChoice("semanticFeatures", features, ["classifier", "pixels"]);
+    checkChoice("semanticFeatures", features, ["classifier", "classifier-blind", "pixels"]);
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     semanticWeight: checkNumber("semanticWeight", options.semanticWeight ?? 10, { min: 0 }),

@@ -40,6 +40,7 @@ import {
   semanticWeights,
 } from "./alignmentBatchTargets";
 import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmentLoss";
+import { attributeBlindProjection } from "./attributeBlindFeatures";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
@@ -151,7 +152,11 @@ interface StepOutcome {
 }
 
 /** The original model's images from `noise`: their semantic features and predicted groups. */
-async function referenceImages(inputs: StepInputs, noise: tf.Tensor4D) {
+async function referenceImages(
+  inputs: StepInputs,
+  noise: tf.Tensor4D,
+  projection: tf.Tensor2D | undefined,
+) {
   const { adapters, chain, classifier, settings, attributes, prompts } = inputs;
   const images = adapters.original((original) => {
     const context = encodeGuidance(original.textEncoder, prompts);
@@ -169,7 +174,9 @@ async function referenceImages(inputs: StepInputs, noise: tf.Tensor4D) {
     }
   });
   try {
-    const features = tf.tidy(() => semanticFeatures(settings.semanticFeatures, classifier, images));
+    const features = tf.tidy(() =>
+      semanticFeatures(settings.semanticFeatures, classifier, images, projection),
+    );
     const heads = await headProbabilities(classifier, images);
     return { features, groups: predictedGroups(attributes, heads, prompts.length) };
   } finally {
@@ -184,6 +191,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   const n = prompts.length;
   const noise = initialLatents(model, inputs.noiseSeed, 0, n);
   let reference: Awaited<ReturnType<typeof referenceImages>> | undefined;
+  let projection: tf.Tensor2D | undefined;
   const context = encodeGuidance(model.textEncoder, prompts);
   const denoiser = guidedDenoiser(
     model.unet,
@@ -193,7 +201,15 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   );
   try {
     // 1. The original model's images from the same noise (semantic reference).
-    if (settings.semanticWeight > 0) reference = await referenceImages(inputs, noise);
+    if (settings.semanticWeight > 0) {
+      if (settings.semanticFeatures === "classifier-blind") {
+        projection = await attributeBlindProjection(
+          classifier,
+          attributes.flatMap((a) => a.components.map((c) => c.head)),
+        );
+      }
+      reference = await referenceImages(inputs, noise, projection);
+    }
     // 2. The current model's images, kept step by step for the backward pass.
     const trace = chain.run(denoiser, noise, context.embeddings);
     try {
@@ -228,6 +244,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             semanticWeights: weights,
             originalFeatures: reference?.features,
             features: settings.semanticFeatures,
+            featureProjection: projection,
           });
           parts = [tf.keep(terms.fairness), tf.keep(terms.semantic)];
           return terms.total;
@@ -301,5 +318,6 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
     noise.dispose();
     disposeTextEmbedding(context);
     reference?.features.dispose();
+    projection?.dispose();
   }
 }

@@ -52,6 +52,7 @@ export interface StartFixOptions extends MethodRunOptions {
   gradient?: DistributionalAlignmentOptions["gradient"];
   gradientSteps?: number;
   semanticWeight?: number;
+  semanticFeatures?: DistributionalAlignmentOptions["semanticFeatures"];
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
   /** subgroup only. */
@@ -100,6 +101,7 @@ export function startFix(
       sampler: shared.sampler,
       gradientSteps: shared.gradientSteps,
       semanticWeight: shared.semanticWeight,
+      semanticFeatures: shared.semanticFeatures,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,
     });

@@ -71,13 +71,19 @@ test("bad options fail before any model is loaded", async () => {
   const missing = path.join(dir, "missing.fdckpt");
   const base = ["--model", missing, "--classifier", missing, "--out", out];
   await expect(finetune(["--method", "retrain", ...base])).rejects.toThrow(
-    /--method must be one of align, subgroup, perturb, got "retrain"/,
+    /--method must be "align", "subgroup" or "perturb", got "retrain"/,
   );
   await expect(finetune([...base, "--steps", "0"])).rejects.toThrow(
     /--steps must be an integer ≥ 1/,
   );
   await expect(finetune([...base, "--gradient", "approx"])).rejects.toThrow(
-    /--gradient must be adjusted or exact, got "approx"/,
+    /--gradient must be "adjusted" or "exact", got "approx"/,
+  );
+  await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
+    /--semantic-features must be "classifier", "classifier-blind" or "pixels", got "clip"/,
+  );
+  await expect(finetune([...base, "--trainable", "unet"])).rejects.toThrow(
+    /--trainable must be "text-lora" or "unet-lora", got "unet"/,
   );
   await expect(finetune([...base, "--trainable", "soft-prompt"])).rejects.toThrow(
     /soft-prompt cannot be saved/,

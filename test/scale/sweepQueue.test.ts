@@ -52,7 +52,7 @@ test("seeds, rates and settings are parsed and checked before anything runs", ()
     [1, 0.003],
   ]);
   expect(() => sweepRuns({ ...base, method: "magic" })).toThrow(
-    /--method must be one of align, subgroup, perturb, got "magic"/,
+    /--method must be "align", "subgroup" or "perturb", got "magic"/,
   );
   expect(() => sweepRuns({ ...base, outDir: undefined })).toThrow(/--out-dir is required/);
   expect(() => sweepRuns({ ...base, target: ["sex=Female:0.5"] })).not.toThrow();

@@ -36,7 +36,13 @@ import { JobProcess, type ChildKind } from "../../scale/jobProcess";
 import { checkRedis, DEFAULT_QUEUE_NAME, redisOptions } from "../../scale/redisConnection";
 import { imageUnits, runScaledAudit, type ScaleOut } from "../../scale/scaledAudit";
 import { interruptOnCtrlC } from "../interrupt";
-import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
+import {
+  choiceOption,
+  integerOption,
+  numberOption,
+  SAMPLER_STEP_RANGE,
+  SEED_RANGE,
+} from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
 
@@ -141,9 +147,11 @@ export function parsePrompts(spec: string): string[] {
 export function auditRequestFromOptions(opts: AuditCommandOptions): AuditRequest {
   const prompts =
     opts.prompts === undefined ? [...DEFAULT_AUDIT_PROMPTS] : parsePrompts(opts.prompts);
-  const scheduler = (opts.scheduler ?? "ddim") as SchedulerName;
-  if (!SCHEDULERS.includes(scheduler))
-    throw new Error(`--scheduler must be ddim, ddpm or dpm-solver++, got "${scheduler}"`);
+  const scheduler = choiceOption<SchedulerName>(
+    "--scheduler",
+    opts.scheduler ?? "ddim",
+    SCHEDULERS,
+  );
   const request: AuditRequest = {
     ...(opts.model === undefined ? {} : { model: opts.model }),
     ...(opts.classifier === undefined ? {} : { classifier: opts.classifier }),

@@ -25,7 +25,9 @@ import { checkOutputFile } from "../../io/outputPath";
 import { checkImageCount } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
 import {
+  choiceOption,
   integerOption,
+  optionalChoice,
   optionalInteger,
   optionalNumber,
   SAMPLER_STEP_RANGE,
@@ -40,7 +42,7 @@ import { DEFAULT_MODEL } from "./sample";
 export const NEUTRAL_EFFUSION_PROMPT =
   "Chest Radiography image of a patient diagnosed with Pleural Effusion";
 
-const METHODS: MethodName[] = ["align", "subgroup", "perturb"];
+export const METHODS: readonly MethodName[] = ["align", "subgroup", "perturb"];
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -84,6 +86,7 @@ interface FinetuneOptions {
   gradientSteps?: string;
   guidance?: string;
   semanticWeight?: string;
+  semanticFeatures?: string;
   threshold?: string;
   targetSlots: string;
   cohortSize?: string;
@@ -146,6 +149,10 @@ export function registerFinetuneCommand(program: Command): void {
     )
     .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
+    .option(
+      "--semantic-features <kind>",
+      "align: classifier, classifier-blind (without the targeted attributes) or pixels",
+    )
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
     .option(
       "--target-slots <mode>",
@@ -165,10 +172,7 @@ export function registerFinetuneCommand(program: Command): void {
     )
     .addOption(backendFlag())
     .action(async (opts: FinetuneOptions) => {
-      if (!METHODS.includes(opts.method as MethodName)) {
-        throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
-      }
-      const method = opts.method as MethodName;
+      const method = choiceOption("--method", opts.method, METHODS);
       const targetSpecs = parseTargetSpecs(opts.target ?? ["sex=Female:0.5,Male:0.5"]);
       const prompts = opts.prompt ?? [NEUTRAL_EFFUSION_PROMPT];
       const steps = integerOption("--steps", opts.steps, STEP_RANGE);
@@ -268,12 +272,8 @@ export function registerFinetuneCommand(program: Command): void {
     });
 }
 
-function targetSlotsValue(text: string): TargetSlots {
-  if (text !== "stratified" && text !== "iid") {
-    throw new Error(`--target-slots must be stratified or iid, got "${text}"`);
-  }
-  return text;
-}
+/** What a saved checkpoint can hold the training of (a soft prompt is not a model weight). */
+export const CHECKPOINT_TRAINABLE = ["text-lora", "unet-lora"] as const;
 
 /** Method-specific settings, parsed and checked. */
 function tuningSettings(opts: FinetuneOptions) {
@@ -282,15 +282,9 @@ function tuningSettings(opts: FinetuneOptions) {
       "--trainable soft-prompt cannot be saved as a model checkpoint; use the library (distributionalAlignment) for soft prompts",
     );
   }
-  if (opts.trainable !== "text-lora" && opts.trainable !== "unet-lora") {
-    throw new Error(`--trainable must be text-lora or unet-lora, got "${opts.trainable}"`);
-  }
-  if (opts.gradient !== "adjusted" && opts.gradient !== "exact") {
-    throw new Error(`--gradient must be adjusted or exact, got "${opts.gradient}"`);
-  }
   return {
-    trainable: opts.trainable,
-    gradient: opts.gradient,
+    trainable: choiceOption("--trainable", opts.trainable, CHECKPOINT_TRAINABLE),
+    gradient: choiceOption("--gradient", opts.gradient, ["adjusted", "exact"] as const),
     rank: optionalInteger("--rank", opts.rank, { min: 1, max: 256 }),
     sampler: {
       steps: optionalInteger("--sampling-steps", opts.samplingSteps, SAMPLER_STEP_RANGE),
@@ -299,7 +293,15 @@ function tuningSettings(opts: FinetuneOptions) {
     gradientSteps: optionalInteger("--gradient-steps", opts.gradientSteps, SAMPLER_STEP_RANGE),
     semanticWeight: optionalNumber("--semantic-weight", opts.semanticWeight, { min: 0 }),
     threshold: optionalNumber("--threshold", opts.threshold, { min: 0, max: 1 }),
-    targetSlots: targetSlotsValue(opts.targetSlots),
+    semanticFeatures: optionalChoice("--semantic-features", opts.semanticFeatures, [
+      "classifier",
+      "classifier-blind",
+      "pixels",
+    ] as const),
+    targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
+      "stratified",
+      "iid",
+    ]),
     cohortSize: optionalInteger("--cohort-size", opts.cohortSize, { min: 1 }),
     consistencyWeight: optionalNumber("--consistency-weight", opts.consistencyWeight, { min: 0 }),
     confidenceWeight: optionalNumber("--confidence-weight", opts.confidenceWeight, { min: 0 }),

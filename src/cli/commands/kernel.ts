@@ -4,6 +4,7 @@
  */
 import type { BackendRequest } from "../../backend";
 import { backendFlag } from "../backendOption";
+import { choiceOption } from "../optionValues";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -86,9 +87,7 @@ export function registerKernelCommand(program: Command): void {
     .option("--interrupt-mode <mode>", "signal | message", "signal")
     .addOption(backendFlag())
     .action((opts: InstallOptions) => {
-      if (opts.interruptMode !== "signal" && opts.interruptMode !== "message") {
-        throw new Error(`--interrupt-mode must be signal or message, not ${opts.interruptMode}`);
-      }
+      choiceOption("--interrupt-mode", opts.interruptMode, ["signal", "message"] as const);
       const dir = installKernelSpec(opts);
       console.log(`installed kernelspec ${opts.name} in ${dir}`);
     });

@@ -8,7 +8,6 @@
  */
 import * as path from "node:path";
 import type { Command } from "commander";
-import type { MethodName } from "../../methods/methodEvents";
 import { checkOutputFile } from "../../io/outputPath";
 import { jobIdOf, runQueuedJobs } from "../../scale/queueCoordinator";
 import { DEFAULT_QUEUE_NAME, redisOptions } from "../../scale/redisConnection";
@@ -22,8 +21,10 @@ import {
 import { backendFlag } from "../backendOption";
 import { interruptOnCtrlC } from "../interrupt";
 import {
+  choiceOption,
   integerOption,
   numberOption,
+  optionalChoice,
   optionalInteger,
   SAMPLER_STEP_RANGE,
   SEED_RANGE,
@@ -31,9 +32,7 @@ import {
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
-import { NEUTRAL_EFFUSION_PROMPT } from "./finetune";
-
-const METHODS: readonly MethodName[] = ["align", "subgroup", "perturb"];
+import { CHECKPOINT_TRAINABLE, METHODS, NEUTRAL_EFFUSION_PROMPT } from "./finetune";
 
 /** The most runs one sweep may hold: a typo (0..99999) should not fill a queue. */
 const MAX_RUNS = 10_000;
@@ -93,10 +92,7 @@ export function parseLearningRates(spec: string): number[] {
 
 /** Every run of the sweep, settings checked (nothing loads yet). */
 export function sweepRuns(opts: SweepCommandOptions): SweepRun[] {
-  const method = (opts.method ?? "align") as MethodName;
-  if (!METHODS.includes(method)) {
-    throw new Error(`--method must be one of ${METHODS.join(", ")}, got "${opts.method}"`);
-  }
+  const method = choiceOption("--method", opts.method ?? "align", METHODS);
   if (opts.seeds === undefined) throw new Error("--seeds is required, e.g. --seeds 0..9");
   if (opts.lr === undefined) throw new Error("--lr is required, e.g. --lr 1e-3,3e-3");
   if (opts.outDir === undefined) {
@@ -109,10 +105,7 @@ export function sweepRuns(opts: SweepCommandOptions): SweepRun[] {
   }
   const target = opts.target ?? ["sex=Female:0.5,Male:0.5"];
   parseTargetSpecs(target);
-  const trainable = opts.trainable;
-  if (trainable !== undefined && trainable !== "text-lora" && trainable !== "unet-lora") {
-    throw new Error(`--trainable must be text-lora or unet-lora, got "${trainable}"`);
-  }
+  const trainable = optionalChoice("--trainable", opts.trainable, CHECKPOINT_TRAINABLE);
   const outDir = path.resolve(opts.outDir);
   checkOutputFile("--out-dir", path.join(outDir, "sweep.json"));
   const shared = {
