@@ -53,11 +53,13 @@ export interface StartFixOptions extends MethodRunOptions {
   gradientSteps?: number;
   semanticWeight?: number;
   semanticFeatures?: DistributionalAlignmentOptions["semanticFeatures"];
+  changedTargetFactor?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
   /** subgroup only. */
   consistencyWeight?: number;
   confidenceWeight?: number;
+  /** End on a moving average of the tuned weights (every method). */
   emaDecay?: number;
   /** perturb, plain: training examples rendered from the model's preset (default: its cohort size). */
   cohortSize?: number;
@@ -88,6 +90,7 @@ export function startFix(
     checkpointEvery: shared.checkpointEvery,
     evaluation: shared.evaluation,
     signal: shared.signal,
+    emaDecay: shared.emaDecay,
   };
   const getTarget = () => target;
   if (fix === "align") {
@@ -102,6 +105,7 @@ export function startFix(
       gradientSteps: shared.gradientSteps,
       semanticWeight: shared.semanticWeight,
       semanticFeatures: shared.semanticFeatures,
+      changedTargetFactor: shared.changedTargetFactor,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,
     });
@@ -115,7 +119,6 @@ export function startFix(
       sampler: shared.sampler,
       consistencyWeight: shared.consistencyWeight,
       confidenceWeight: shared.confidenceWeight,
-      emaDecay: shared.emaDecay,
     });
   }
   // perturb and plain: the preset's own training images, labelled with their groups.

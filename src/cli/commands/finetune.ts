@@ -87,6 +87,7 @@ interface FinetuneOptions {
   guidance?: string;
   semanticWeight?: string;
   semanticFeatures?: string;
+  changedTargetFactor?: string;
   threshold?: string;
   targetSlots: string;
   cohortSize?: string;
@@ -153,6 +154,10 @@ export function registerFinetuneCommand(program: Command): void {
       "--semantic-features <kind>",
       "align: classifier, classifier-blind (without the targeted attributes) or pixels",
     )
+    .option(
+      "--changed-target-factor <f>",
+      "align: the semantic weight's share for images whose target differs from what they show (default 0.2)",
+    )
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
     .option(
       "--target-slots <mode>",
@@ -164,7 +169,7 @@ export function registerFinetuneCommand(program: Command): void {
       "subgroup: weight of the consistency term (default 1; 0.25 reaches joint sex+race targets, at a cost in FID)",
     )
     .option("--confidence-weight <γ>", "subgroup: weight of the per-image entropy term (default 0)")
-    .option("--ema <decay>", "subgroup: end on a moving average of the tuned weights (e.g. 0.95)")
+    .option("--ema <decay>", "end on a moving average of the tuned weights (e.g. 0.95)")
     .option("--cohort-size <n>", "perturb: training examples rendered from the model's preset")
     .option(
       "--from-scratch",
@@ -298,6 +303,10 @@ function tuningSettings(opts: FinetuneOptions) {
       "classifier-blind",
       "pixels",
     ] as const),
+    changedTargetFactor: optionalNumber("--changed-target-factor", opts.changedTargetFactor, {
+      min: 0,
+      max: 1,
+    }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",
       "iid",
