@@ -47,17 +47,23 @@ export class KernelScope {
 
   /** A float32 scalar constant, freed with the scope. */
   scalar(value: number): TensorInfo {
+    return this.fill([], value);
+  }
+
+  /** A float32 tensor of `shape` holding `value` everywhere, freed with the scope. */
+  fill(shape: number[], value: number): TensorInfo {
     const backend = this.backend as unknown as {
       makeOutput?: (shape: number[], dtype: "float32") => TensorInfo;
       typedArrayFromHeap?: (info: TensorInfo) => Float32Array;
       makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): TensorInfo;
     };
+    const size = shape.reduce((n, d) => n * d, 1);
     let out: TensorInfo;
     if (backend.makeOutput && backend.typedArrayFromHeap) {
-      out = backend.makeOutput([], "float32");
-      backend.typedArrayFromHeap(out)[0] = value;
+      out = backend.makeOutput(shape, "float32");
+      backend.typedArrayFromHeap(out).fill(value);
     } else {
-      out = backend.makeTensorInfo([], "float32", Float32Array.of(value));
+      out = backend.makeTensorInfo(shape, "float32", new Float32Array(size).fill(value));
     }
     this.owned.push(out);
     return out;
