@@ -94,3 +94,26 @@ export function componentClasses(attribute: AlignmentAttribute, group: number): 
   }
   return out;
 }
+
+/**
+ * The classifier's attribute heads no targeted attribute reads (e.g. sex and age when the target
+ * names race): what Method 1's preservation term keeps as the original image showed it.
+ */
+export function untargetedAttributes(
+  classifier: SubgroupClassifier,
+  targeted: readonly AlignmentAttribute[],
+): AlignmentAttribute[] {
+  const used = new Set(targeted.flatMap((a) => a.components.map((c) => c.head)));
+  return classifier.tasks.flatMap((task, head) =>
+    task.kind === "attribute" && !used.has(head)
+      ? [
+          {
+            name: task.name,
+            groups: [...task.classes],
+            target: task.classes.map(() => 1 / task.classes.length),
+            components: [{ head, classes: task.classes.length }],
+          },
+        ]
+      : [],
+  );
+}

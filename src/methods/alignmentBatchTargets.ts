@@ -49,6 +49,22 @@ export function predictedGroups(
   return attributes.map((a) => argmaxRows(attributeProbabilities(a, heads, n), n, a.groups.length));
 }
 
+/** Each attribute's arg-max group per image, −1 where its probability is below `threshold`. */
+export function confidentGroups(
+  attributes: AlignmentAttribute[],
+  heads: Float32Array[],
+  n: number,
+  threshold: number,
+): Int32Array[] {
+  return attributes.map((a) => {
+    const k = a.groups.length;
+    const probabilities = attributeProbabilities(a, heads, n);
+    return Int32Array.from(argmaxRows(probabilities, n, k), (g, i) =>
+      probabilities[i * k + g] >= threshold ? g : -1,
+    );
+  });
+}
+
 /** Targets, predictions and the bias estimate of a batch of `n` images. */
 export function batchTargets(
   attributes: AlignmentAttribute[],

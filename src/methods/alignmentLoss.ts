@@ -3,10 +3,12 @@
  *
  *   L = Σ_attributes (1/N)·Σ_i [c_i ≥ threshold]·CE(classifier(x_i), y_i)
  *     + (1/N)·Σ_i w_i·(1 − cos(feat(x_i), feat(x̃_i)))
+ *     + λ_hold·Σ_untargeted (1/N)·Σ_i [p(ỹ_i) ≥ threshold]·CE(classifier(x_i), ỹ_i)
  *
  * where y_i is image i's optimal-transport target, x̃_i the frozen original model's image from the
- * same noise, and w_i the semantic weight (smaller for images whose target differs from what the
- * original image shows: they must change). An intersection's cross-entropy toward "Female×White"
+ * same noise, w_i the semantic weight (smaller for images whose target differs from what the
+ * original image shows: they must change), and ỹ_i the group x̃_i shows for an attribute the
+ * target does not name (the preservation term: a fix for race keeps each image's sex). An intersection's cross-entropy toward "Female×White"
  * is the sum of its component heads' cross-entropies (independent heads). Cross-entropies use
  * the heads' calibrated logits (logits / temperature), the same probabilities the targets came from.
  *
@@ -35,12 +37,18 @@ export interface AlignmentLossSpec {
   features: SemanticFeatures;
   /** "classifier-blind": the projection removing the targeted heads' directions (attributeBlindFeatures.ts). */
   featureProjection?: tf.Tensor2D;
+  /**
+   * The preservation term: untargeted attributes, each image's group as the original model's
+   * image shows it (−1: not confident, left out), and the term's weight.
+   */
+  held?: { attributes: AlignmentAttribute[]; labels: Int32Array[]; weight: number };
 }
 
 export interface AlignmentLossTerms {
   total: tf.Scalar;
   fairness: tf.Scalar;
   semantic: tf.Scalar;
+  preservation: tf.Scalar;
 }
 
 /** Final latents → images in [0, 1], exactly as generateImages makes them. */
@@ -88,42 +96,66 @@ function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/** Σ over attributes of (1/N)·Σ_i CE(classifier(x_i), y_i), rows with y_i < 0 left out. */
+function crossEntropyTerm(
+  logProbabilities: tf.Tensor2D[],
+  attributes: readonly AlignmentAttribute[],
+  labels: readonly Int32Array[],
+  n: number,
+): tf.Scalar {
+  let sum: tf.Scalar = tf.scalar(0);
+  attributes.forEach((attribute, a) => {
+    attribute.components.forEach(({ head, classes }, c) => {
+      // Picks −log p(y_i) per image; rows without a target are all zero.
+      const pick = new Float32Array(n * classes);
+      for (let i = 0; i < n; i++) {
+        const label = labels[a][i];
+        if (label < 0) continue;
+        if (label >= attribute.groups.length) {
+          throw new Error(`target group ${label} of image ${i} is outside "${attribute.name}"`);
+        }
+        pick[i * classes + componentClasses(attribute, label)[c]] = 1;
+      }
+      const crossEntropy = tf.neg(
+        tf.sum(tf.mul(logProbabilities[head], tf.tensor2d(pick, [n, classes]))),
+      );
+      sum = tf.add(sum, tf.div(crossEntropy, n));
+    });
+  });
+  return sum;
+}
+
 export function alignmentLoss(images: tf.Tensor4D, spec: AlignmentLossSpec): AlignmentLossTerms {
   const n = images.shape[0];
-  const { classifier, attributes, labels } = spec;
+  const { classifier, attributes, labels, held } = spec;
   if (labels.length !== attributes.length) {
     throw new Error(`${labels.length} label sets for ${attributes.length} attributes`);
+  }
+  if (held && held.labels.length !== held.attributes.length) {
+    throw new Error(
+      `${held.labels.length} label sets for ${held.attributes.length} held attributes`,
+    );
   }
   return tf.tidy(() => {
     const logits = classifier.network.logits(images);
     const logProbabilities = logits.map((l, h) =>
       tf.logSoftmax(tf.div(l, classifier.temperatures[h])),
-    );
-    let fairness: tf.Scalar = tf.scalar(0);
-    attributes.forEach((attribute, a) => {
-      attribute.components.forEach(({ head, classes }, c) => {
-        // Picks −log p(y_i) per image; rows without a target are all zero.
-        const pick = new Float32Array(n * classes);
-        for (let i = 0; i < n; i++) {
-          const label = labels[a][i];
-          if (label < 0) continue;
-          if (label >= attribute.groups.length) {
-            throw new Error(`target group ${label} of image ${i} is outside "${attribute.name}"`);
-          }
-          pick[i * classes + componentClasses(attribute, label)[c]] = 1;
-        }
-        const crossEntropy = tf.neg(
-          tf.sum(tf.mul(logProbabilities[head], tf.tensor2d(pick, [n, classes]))),
-        );
-        fairness = tf.add(fairness, tf.div(crossEntropy, n));
-      });
-    });
+    ) as tf.Tensor2D[];
+    const fairness = crossEntropyTerm(logProbabilities, attributes, labels, n);
     let semantic: tf.Scalar = tf.scalar(0);
     if (spec.originalFeatures) {
       const current = semanticFeatures(spec.features, classifier, images, spec.featureProjection);
       const distance = tf.sub(1, rowCosine(current, spec.originalFeatures));
       semantic = tf.div(tf.sum(tf.mul(distance, tf.tensor1d(spec.semanticWeights))), n);
     }
-    return { total: tf.add(fairness, semantic) as tf.Scalar, fairness, semantic };
+    let preservation: tf.Scalar = tf.scalar(0);
+    if (held && held.weight > 0) {
+      preservation = tf.mul(
+        crossEntropyTerm(logProbabilities, held.attributes, held.labels, n),
+        held.weight,
+      );
+    }
+    const total = tf.addN([fairness, semantic, preservation]) as tf.Scalar;
+    return { total, fairness, semantic, preservation };
   });
 }

@@ -23,6 +23,11 @@ export interface DistributionalAlignmentOptions
   semanticWeight?: number;
   changedTargetFactor?: number;
   semanticFeatures?: SemanticFeatures;
+  /**
+   * Weight of the preservation term (default 0: off): each image keeps, for every attribute the
+   * target does not name, the group the original model's image from the same noise shows.
+   */
+  holdWeight?: number;
   /** "adjusted" (default, Shen et al.) or the exact chain gradient. */
   gradient?: ChainGradientMode;
   /**
@@ -58,6 +63,7 @@ export interface AlignmentSettings {
   semanticWeight: number;
   changedTargetFactor: number;
   semanticFeatures: SemanticFeatures;
+  holdWeight: number;
   gradient: ChainGradientMode;
   gradientSteps: number;
   targetDraws: number;
@@ -97,6 +103,7 @@ export function resolveAlignmentOptions(
       max: 1,
     }),
     semanticFeatures: features,
+    holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
     gradientSteps,
     targetDraws: checkInteger("targetDraws", options.targetDraws ?? DEFAULT_TARGET_DRAWS, 1),
@@ -116,6 +123,7 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     "semantic weight": settings.semanticWeight,
     "changed-target factor": settings.changedTargetFactor,
     "semantic features": typeof features === "function" ? "custom" : features,
+    "hold weight": settings.holdWeight,
     "sampling steps": settings.sampler.steps,
     guidance: settings.sampler.guidanceScale,
     gradient: settings.gradient,

@@ -24,7 +24,11 @@ import {
 import { initialLatents } from "../pipeline/textToImage";
 import { createRng } from "../util/random";
 import { TrainedAdapters } from "./adapters";
-import { resolveAlignmentAttributes, type AlignmentAttribute } from "./alignmentAttributes";
+import {
+  resolveAlignmentAttributes,
+  untargetedAttributes,
+  type AlignmentAttribute,
+} from "./alignmentAttributes";
 import {
   ALIGNMENT_DEFAULTS,
   alignmentRunSettings,
@@ -36,6 +40,7 @@ import {
   batchTargets,
   batchTargetsDetail,
   headProbabilities,
+  confidentGroups,
   predictedGroups,
   semanticWeights,
 } from "./alignmentBatchTargets";
@@ -145,7 +150,7 @@ interface StepInputs {
 }
 
 interface StepOutcome {
-  losses: { total: number; fairness: number; semantic: number };
+  losses: { total: number; fairness: number; semantic: number; preservation: number };
   gradientNorm: number;
   biasEstimate: Record<string, number>;
   detail: Record<string, unknown>;
@@ -156,6 +161,7 @@ async function referenceImages(
   inputs: StepInputs,
   noise: tf.Tensor4D,
   projection: tf.Tensor2D | undefined,
+  held: AlignmentAttribute[],
 ) {
   const { adapters, chain, classifier, settings, attributes, prompts } = inputs;
   const images = adapters.original((original) => {
@@ -174,11 +180,17 @@ async function referenceImages(
     }
   });
   try {
-    const features = tf.tidy(() =>
-      semanticFeatures(settings.semanticFeatures, classifier, images, projection),
-    );
+    const features =
+      settings.semanticWeight > 0
+        ? tf.tidy(() => semanticFeatures(settings.semanticFeatures, classifier, images, projection))
+        : undefined;
     const heads = await headProbabilities(classifier, images);
-    return { features, groups: predictedGroups(attributes, heads, prompts.length) };
+    const n = prompts.length;
+    return {
+      features,
+      groups: predictedGroups(attributes, heads, n),
+      held: confidentGroups(held, heads, n, settings.threshold),
+    };
   } finally {
     images.dispose();
   }
@@ -201,14 +213,15 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   );
   try {
     // 1. The original model's images from the same noise (semantic reference).
-    if (settings.semanticWeight > 0) {
-      if (settings.semanticFeatures === "classifier-blind") {
+    const held = settings.holdWeight > 0 ? untargetedAttributes(classifier, attributes) : [];
+    if (settings.semanticWeight > 0 || held.length > 0) {
+      if (settings.semanticWeight > 0 && settings.semanticFeatures === "classifier-blind") {
         projection = await attributeBlindProjection(
           classifier,
           attributes.flatMap((a) => a.components.map((c) => c.head)),
         );
       }
-      reference = await referenceImages(inputs, noise, projection);
+      reference = await referenceImages(inputs, noise, projection, held);
     }
     // 2. The current model's images, kept step by step for the backward pass.
     const trace = chain.run(denoiser, noise, context.embeddings);
@@ -245,15 +258,20 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             originalFeatures: reference?.features,
             features: settings.semanticFeatures,
             featureProjection: projection,
+            held: reference && {
+              attributes: held,
+              labels: reference.held,
+              weight: settings.holdWeight,
+            },
           });
-          parts = [tf.keep(terms.fairness), tf.keep(terms.semantic)];
+          parts = [tf.keep(terms.fairness), tf.keep(terms.semantic), tf.keep(terms.preservation)];
           return terms.total;
         },
         [trace.output],
         undefined,
         true,
       );
-      const [total, fairness, semantic] = await Promise.all(
+      const [total, fairness, semantic, preservation] = await Promise.all(
         [value, ...parts].map(async (t) => (await t.data())[0]),
       );
       tf.dispose([value, ...parts]);
@@ -303,7 +321,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         tf.dispose([...byVariable.values()]);
       }
       return {
-        losses: { total, fairness, semantic },
+        losses: { total, fairness, semantic, preservation },
         gradientNorm,
         biasEstimate,
         detail: {
@@ -317,7 +335,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   } finally {
     noise.dispose();
     disposeTextEmbedding(context);
-    reference?.features.dispose();
+    reference?.features?.dispose();
     projection?.dispose();
   }
 }

@@ -54,6 +54,7 @@ export interface StartFixOptions extends MethodRunOptions {
   semanticWeight?: number;
   semanticFeatures?: DistributionalAlignmentOptions["semanticFeatures"];
   changedTargetFactor?: number;
+  holdWeight?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
   /** subgroup only. */
@@ -106,6 +107,7 @@ export function startFix(
       semanticWeight: shared.semanticWeight,
       semanticFeatures: shared.semanticFeatures,
       changedTargetFactor: shared.changedTargetFactor,
+      holdWeight: shared.holdWeight,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,
     });

@@ -79,6 +79,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--gradient", "approx"])).rejects.toThrow(
     /--gradient must be "adjusted" or "exact", got "approx"/,
   );
+  await expect(finetune([...base, "--hold-weight", "-1"])).rejects.toThrow(
+    /--hold-weight must be a number ≥ 0, got "-1"/,
+  );
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
     /--semantic-features must be "classifier", "classifier-blind" or "pixels", got "clip"/,
   );

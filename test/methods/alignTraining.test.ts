@@ -26,7 +26,10 @@ test("emits step and done events; the tuned weights end up merged into the model
   for (const e of stepped) {
     expect(e.method).toBe("align");
     expect(Number.isFinite(e.losses.total)).toBe(true);
-    expect(e.losses.total).toBeCloseTo(e.losses.fairness + e.losses.semantic, 4);
+    expect(e.losses.total).toBeCloseTo(
+      e.losses.fairness + e.losses.semantic + e.losses.preservation,
+      4,
+    );
     expect(e.target).toEqual({ sex: { Female: 0.5, Male: 0.5 } });
     expect(e.biasEstimate.sex).toBeGreaterThanOrEqual(0);
     const detail = e.detail.attributes as AttributeDetail[];

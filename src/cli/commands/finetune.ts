@@ -88,6 +88,7 @@ interface FinetuneOptions {
   semanticWeight?: string;
   semanticFeatures?: string;
   changedTargetFactor?: string;
+  holdWeight?: string;
   threshold?: string;
   targetSlots: string;
   cohortSize?: string;
@@ -157,6 +158,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--changed-target-factor <f>",
       "align: the semantic weight's share for images whose target differs from what they show (default 0.2)",
+    )
+    .option(
+      "--hold-weight <w>",
+      "align: weight of the term keeping each image's untargeted attributes (default 0: off)",
     )
     .option("--threshold <c>", "align: confidence below which an image gets no fairness loss")
     .option(
@@ -307,6 +312,7 @@ function tuningSettings(opts: FinetuneOptions) {
       min: 0,
       max: 1,
     }),
+    holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",
       "iid",

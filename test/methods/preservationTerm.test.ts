@@ -1,0 +1,94 @@
+/**
+ * Method 1's preservation term: the untargeted attribute heads are found from the target, each
+ * image's confident group from the original image is kept by a cross-entropy of the stated weight
+ * (equal to a hand computation), and a run with it on reports the term inside the total.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  resolveAlignmentAttributes,
+  untargetedAttributes,
+} from "../../src/methods/alignmentAttributes";
+import { confidentGroups } from "../../src/methods/alignmentBatchTargets";
+import { alignmentLoss } from "../../src/methods/alignmentLoss";
+import { alignmentOptions, alignmentTestBed, stepEvents, textModel } from "./fixtures";
+
+const bed = alignmentTestBed();
+
+test("the heads a target does not read are held; findings are not attributes", () => {
+  const race = resolveAlignmentAttributes(bed.classifier, {
+    race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+  });
+  expect(untargetedAttributes(bed.classifier, race).map((a) => a.name)).toEqual(["sex"]);
+  const both = resolveAlignmentAttributes(bed.classifier, {
+    "sex×race": Object.fromEntries(
+      ["Female", "Male"].flatMap((s) =>
+        ["Asian", "Black", "White"].map((r) => [`${s}×${r}`, 1 / 6]),
+      ),
+    ),
+  });
+  expect(untargetedAttributes(bed.classifier, both)).toEqual([]);
+});
+
+test("confident groups: the arg-max where it is sure enough, −1 elsewhere", () => {
+  const [sex] = untargetedAttributes(
+    bed.classifier,
+    resolveAlignmentAttributes(bed.classifier, { race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+  );
+  // Heads in the classifier's order: sex (2), race (3), finding (2).
+  const heads = [
+    Float32Array.of(0.9, 0.1, 0.3, 0.7, 0.55, 0.45),
+    new Float32Array(9).fill(1 / 3),
+    new Float32Array(6).fill(0.5),
+  ];
+  expect(Array.from(confidentGroups([sex], heads, 3, 0.8)[0])).toEqual([0, -1, -1]);
+  expect(Array.from(confidentGroups([sex], heads, 3, 0.5)[0])).toEqual([0, 1, 0]);
+});
+
+test("the preservation term is weight × the held heads' cross-entropy, inside the total", () => {
+  const attributes = resolveAlignmentAttributes(bed.classifier, {
+    race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+  });
+  const held = untargetedAttributes(bed.classifier, attributes);
+  const images = tf.randomUniform([3, 16, 16, 1], 0, 1, "float32", 9) as tf.Tensor4D;
+  const heldLabels = [Int32Array.of(1, -1, 0)];
+  const terms = alignmentLoss(images, {
+    classifier: bed.classifier,
+    attributes,
+    labels: [Int32Array.of(-1, -1, -1)],
+    semanticWeights: new Float32Array(3),
+    features: "classifier",
+    held: { attributes: held, labels: heldLabels, weight: 2.5 },
+  });
+  // By hand: −(log p_sex(Male | x₀) + log p_sex(Female | x₂)) / 3 × 2.5, calibrated logits.
+  const logp = tf.tidy(() =>
+    tf
+      .logSoftmax(tf.div(bed.classifier.network.logits(images)[0], bed.classifier.temperatures[0]))
+      .arraySync(),
+  ) as number[][];
+  const expected = (-(logp[0][1] + logp[2][0]) / 3) * 2.5;
+  expect(terms.preservation.dataSync()[0]).toBeCloseTo(expected, 5);
+  expect(terms.fairness.dataSync()[0]).toBe(0);
+  expect(terms.total.dataSync()[0]).toBeCloseTo(expected, 5);
+  tf.dispose([images, terms.total, terms.fairness, terms.semantic, terms.preservation]);
+});
+
+test("a run with the preservation term reports it, and the total is the three terms", async () => {
+  const model = textModel();
+  const events = await bed.collect(
+    model,
+    alignmentOptions({
+      target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+      semanticWeight: 0,
+      holdWeight: 1,
+      threshold: 0,
+    }),
+  );
+  for (const e of stepEvents(events)) {
+    expect(e.losses.preservation).toBeGreaterThan(0);
+    expect(e.losses.total).toBeCloseTo(
+      e.losses.fairness + e.losses.semantic + e.losses.preservation,
+      4,
+    );
+  }
+  model.dispose();
+});
