@@ -25,6 +25,7 @@ import {
 
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
+import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnvironment } from "./wasmThreads";
 
 interface Attempt {
   ok: boolean;
@@ -102,14 +103,49 @@ async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
   };
 }
 
+interface WasmModule {
+  setThreadsCount(n: number): void;
+  getThreadsCount(): number;
+}
+
+/** Starts wasm, threaded when FAIRDIFF_WASM_THREADS asks (wasmThreads.ts); says how it went. */
+async function startWasm(wasm: WasmModule): Promise<{ ok: boolean; threads: string }> {
+  const threads = wasmThreadsFromEnvironment();
+  const alreadyStarted = tf.findBackend("wasm") !== null;
+  if (threads === 1 || alreadyStarted) {
+    const ok = await activate("wasm");
+    const count = ok ? wasm.getThreadsCount() : 1;
+    return { ok, threads: count > 1 ? `, ${count} XNNPACK threads` : "" };
+  }
+  const bridge = prepareWasmThreads(threads, (n) => wasm.setThreadsCount(n));
+  let ok: boolean;
+  try {
+    ok = await activate("wasm");
+  } finally {
+    bridge.restore();
+  }
+  if (ok) {
+    unrefWasmWorkers(tf.backend());
+    return { ok, threads: `, ${wasm.getThreadsCount()} XNNPACK threads` };
+  }
+  // The threaded build did not start: the single-threaded one, saying so.
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  wasm.setThreadsCount(1);
+  return {
+    ok: await activate("wasm"),
+    threads: `; FAIRDIFF_WASM_THREADS=${threads} asked for threads, but the threaded build did not start`,
+  };
+}
+
 async function tryWasm(): Promise<Attempt> {
   const source = "@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)";
-  require("@tensorflow/tfjs-backend-wasm");
-  if (!(await activate("wasm"))) return { ok: false, reason: "wasm backend did not start", source };
+  const wasm = require("@tensorflow/tfjs-backend-wasm") as WasmModule;
+  const started = await startWasm(wasm);
+  if (!started.ok) return { ok: false, reason: "wasm backend did not start", source };
   const addedKernels = [...registerWasmTrainingKernels(), ...registerFusedKernels()];
   return {
     ok: true,
-    reason: "portable CPU backend with fairdiff's training kernels",
+    reason: `portable CPU backend with fairdiff's training kernels${started.threads}`,
     source,
     addedKernels,
   };
