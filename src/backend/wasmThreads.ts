@@ -25,7 +25,6 @@ const WORKER_LOAD =
   'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
 
 // The module object itself (an ES namespace import is read-only): tfjs's bundle asks the same one.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const os = require("node:os") as typeof import("node:os");
 
 const MAIN_SCRIPT_START = "var WasmBackendModuleThreadedSimd";
