@@ -9,11 +9,14 @@
  *     per step), then the autoencoder decode (tfjs: generateImages; 2 threads = two worker
  *     threads with 16 images each, since generateImages itself runs in one thread).
  * Prints ms/step, images/s and the tfjs/PyTorch time ratios (goal ≤ 1.0: tfjs as fast or faster).
+ * `FAIRDIFF_WASM_THREADS=2 npm run bench -- diffusion` measures the tfjs rows with XNNPACK's
+ * thread pool (src/backend/wasmThreads.ts) instead: its 1-replica rows against PyTorch's 2 threads.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { wasmThreadsFromEnvironment } from "../src/backend/wasmThreads";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
 import type { ArrayBatch } from "../src/backend/trainableModel";
@@ -397,7 +400,7 @@ export async function main(args: string[]): Promise<void> {
       );
     }
     console.log(
-      "ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs 2 threads: training = DataParallelTrainer with 2 replicas; sampling = two worker threads × 16 images. PyTorch 2 threads: torch.set_num_threads(2).",
+      `ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs 2 threads: training = DataParallelTrainer with 2 replicas; sampling = two worker threads × 16 images; each replica or worker runs ${wasmThreadsFromEnvironment()} XNNPACK thread(s) (FAIRDIFF_WASM_THREADS). PyTorch 2 threads: torch.set_num_threads(2).`,
     );
     await webgpuRow(model, batch, steps);
     console.log(`load average at end: ${loadavg()}`);
