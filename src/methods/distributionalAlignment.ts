@@ -156,7 +156,10 @@ interface StepOutcome {
   detail: Record<string, unknown>;
 }
 
-/** The original model's images from `noise`: their semantic features and predicted groups. */
+/**
+ * The original model's images from `noise`: their semantic features (when the term is on), their
+ * predicted groups, and the confident groups of the `held` (untargeted) attributes.
+ */
 async function referenceImages(
   inputs: StepInputs,
   noise: tf.Tensor4D,
@@ -212,7 +215,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
     adapters.unetVariables,
   );
   try {
-    // 1. The original model's images from the same noise (semantic reference).
+    // 1. The original model's images from the same noise (semantic and preservation reference).
     const held = settings.holdWeight > 0 ? untargetedAttributes(classifier, attributes) : [];
     if (settings.semanticWeight > 0 || held.length > 0) {
       if (settings.semanticWeight > 0 && settings.semanticFeatures === "classifier-blind") {
