@@ -8,9 +8,10 @@
  * where y_i is image i's optimal-transport target, x̃_i the frozen original model's image from the
  * same noise, w_i the semantic weight (smaller for images whose target differs from what the
  * original image shows: they must change), and ỹ_i the group x̃_i shows for an attribute the
- * target does not name (the preservation term: a fix for race keeps each image's sex). An intersection's cross-entropy toward "Female×White"
- * is the sum of its component heads' cross-entropies (independent heads). Cross-entropies use
- * the heads' calibrated logits (logits / temperature), the same probabilities the targets came from.
+ * target does not name (the preservation term: a fix for race keeps each image's sex). An
+ * intersection's cross-entropy toward "Female×White" is the sum of its component heads'
+ * cross-entropies (independent heads). Cross-entropies use the heads' calibrated logits
+ * (logits / temperature), the same probabilities the targets came from.
  *
  * Semantic features: the subgroup classifier's penultimate layer (the project's FID encoder too,
  * so the regulariser guards what the quality audit measures), the same with the targeted heads'
