@@ -15,7 +15,7 @@ import { testWhen } from "../helpers/requirements";
 const PROMPT = "Chest Radiography image of a patient diagnosed with Pleural Effusion";
 
 function cli(args: string[], threads: string | undefined) {
-  const env = { ...process.env, FAIRDIFF_BACKEND: "wasm" };
+  const env: NodeJS.ProcessEnv = { ...process.env, FAIRDIFF_BACKEND: "wasm" };
   delete env.FAIRDIFF_WASM_THREADS;
   if (threads !== undefined) env.FAIRDIFF_WASM_THREADS = threads;
   // A hung pool would hit the timeout: the run must end by itself.

@@ -28,7 +28,7 @@ test("the projection removes what the targeted heads read and nothing else", asy
   const sex = 0;
   const projection = await attributeBlindProjection(bed.classifier, [race]);
   const features = tf.randomNormal([16, d], 0, 1, "float32", 3) as tf.Tensor2D;
-  const blind = tf.matMul(features, projection);
+  const blind = tf.matMul(features, projection) as tf.Tensor2D;
 
   // The race head's logit differences no longer see the features...
   const raceBlind = centredLogits(blind, race);
@@ -66,11 +66,8 @@ test("classifier-blind semantic term: blind to a move along the targeted head, n
   const direction = (head: number) =>
     tf.tidy(() => {
       const w = bed.classifier.network.headWeight(head);
-      const [a, b] = tf.split(
-        w,
-        [1, 1, w.shape[1] - 2].filter((k) => k > 0),
-        1,
-      );
+      const a = tf.slice(w, [0, 0], [-1, 1]);
+      const b = tf.slice(w, [0, 1], [-1, 1]);
       return tf.reshape(tf.sub(a, b), [1, -1]);
     });
   /** The semantic term when the original image's features were moved by `shift`. */

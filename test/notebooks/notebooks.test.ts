@@ -36,8 +36,8 @@ const REPORT_MIME = "application/vnd.fairdiff.audit-report+json";
 const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 const EXECUTION_TIMEOUT = 10 * 60_000;
 
-/** The display bundle of the one output showing a fairdiff widget, found by its fallback. */
-function widgetOutput(nb: Notebook, widget: string): Record<string, unknown> {
+/** The display bundles of the outputs showing a fairdiff widget (found by its fallback), `count` of them. */
+function widgetOutputs(nb: Notebook, widget: string, count: number): Record<string, unknown>[] {
   const found = codeCells(nb)
     .flatMap((c) => c.outputs ?? [])
     .filter(
@@ -45,8 +45,8 @@ function widgetOutput(nb: Notebook, widget: string): Record<string, unknown> {
         o.data?.[WIDGET_VIEW] !== undefined &&
         text(o.data["text/html"] as string[] | undefined).includes(`data-widget="${widget}"`),
     );
-  expect(found).toHaveLength(1);
-  return found[0].data!;
+  expect(found).toHaveLength(count);
+  return found.map((o) => o.data!);
 }
 
 /** Every <img> SVG data URI in some HTML, decoded, with its alt text. */
@@ -210,6 +210,32 @@ describe("the notebooks, executed in quick mode", () => {
       expect(result.finalTarget).toEqual([0.4, 0.6]);
       expect(result.evaluations).toBeGreaterThanOrEqual(2);
       expect(result.biasAfter).toBeLessThan(result.biasBefore);
+      // §5, sex and race together on a fresh cxr-mini: both attributes audited before and after,
+      // against both sliders' targets, and the run lowers their summed bias.
+      const both = resultOf<{
+        steps: number;
+        aborted: boolean;
+        attributes: {
+          attribute: string;
+          target: number[];
+          sharesBefore: number[];
+          sharesAfter: number[];
+          biasBefore: number;
+          biasAfter: number;
+        }[];
+      }>(nb, "result-sex-race");
+      expect(both.aborted).toBe(false);
+      expect(both.steps).toBe(8);
+      expect(both.attributes.map((a) => a.attribute)).toEqual(["sex", "race"]);
+      expect(both.attributes[1].target.map((t) => +t.toFixed(4))).toEqual([0.3333, 0.3333, 0.3333]);
+      for (const a of both.attributes) {
+        for (const shares of [a.sharesBefore, a.sharesAfter]) {
+          expect(shares.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+        }
+      }
+      const summed = (key: "biasBefore" | "biasAfter") =>
+        both.attributes.reduce((s, a) => s + a[key], 0);
+      expect(summed("biasAfter")).toBeLessThan(summed("biasBefore"));
       // The dashboard's widgets were displayed and their state saved in the notebook.
       expect(mimeOutputs(nb, WIDGET_VIEW).length).toBeGreaterThan(0);
       const state = (nb.metadata.widgets as Record<string, { state: Record<string, unknown> }>)[
@@ -226,9 +252,13 @@ describe("the notebooks, executed in quick mode", () => {
       // Static copies of the figures for viewers without the widget front end.
       expect(mimeOutputs(nb, "image/svg+xml").length).toBeGreaterThanOrEqual(2);
       // The dashboard's own static fallback, redrawn in place when the run ended.
-      const dashboard = widgetOutput(nb, "TrainingDashboard");
+      // Two dashboards: §3's run, then §5's (sex and race).
+      const [dashboard, dashboardBoth] = widgetOutputs(nb, "TrainingDashboard", 2);
       expect(text(dashboard["text/plain"] as string[])).toContain(
         `done after ${result.steps} steps`,
+      );
+      expect(text(dashboardBoth["text/plain"] as string[])).toContain(
+        `done after ${both.steps} steps`,
       );
       const charts = svgImages(text(dashboard["text/html"] as string[]));
       const shares = charts.find((c) => c.alt.startsWith("Subgroup shares · sex"));

@@ -143,9 +143,9 @@ export function mimeOutputs(nb: Notebook, mime: string): unknown[] {
 }
 
 /** The JSON the notebook's cell tagged "result" displays (its headline numbers). */
-export function resultOf<T = Record<string, unknown>>(nb: Notebook): T {
-  const cells = taggedCells(nb, "result");
-  if (cells.length !== 1) throw new Error(`expected one cell tagged "result", found ${cells.length}`);
+export function resultOf<T = Record<string, unknown>>(nb: Notebook, tag = "result"): T {
+  const cells = taggedCells(nb, tag);
+  if (cells.length !== 1) throw new Error(`expected one cell tagged "${tag}", found ${cells.length}`);
   const json = (cells[0].outputs ?? []).find((o) => o.data && "application/json" in o.data);
   if (!json) {
     throw new Error(
