@@ -94,28 +94,21 @@ export async function main(args: string[]): Promise<void> {
     `machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${load()}`,
   );
 
-  const startup1 = fairdiff([
-    "audit",
-    "-n",
-    "2",
-    "--steps",
-    "1",
-    "--workers",
-    "1",
-    "-o",
-    path.join(dir, "s.html"),
-  ]);
-  const startup2 = fairdiff([
-    "audit",
-    "-n",
-    "2",
-    "--steps",
-    "1",
-    "--workers",
-    "2",
-    "-o",
-    path.join(dir, "s.html"),
-  ]);
+  // A 4-image, 1-step audit: what start-up costs with one and with two worker processes.
+  const startup = (workers: string) =>
+    fairdiff([
+      "audit",
+      "-n",
+      "2",
+      "--steps",
+      "1",
+      "--workers",
+      workers,
+      "-o",
+      path.join(dir, "s.html"),
+    ]);
+  const startup1 = startup("1");
+  const startup2 = startup("2");
   console.log(
     `start-up (a 4-image, 1-step audit, wall): --workers 1 ${startup1.toFixed(1)} s, --workers 2 ${startup2.toFixed(1)} s`,
   );

@@ -4,8 +4,10 @@
  * "sex×race=Female×White:0.5,…" ("*" may stand for "×"). `parseTargetSpecs` checks the syntax
  * before anything loads; `checkTargets` checks the groups once the classifier says what they are.
  */
+import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute, INTERSECTION_SEPARATOR } from "../data/subgroups";
 import { validateTarget } from "../data/targetDistribution";
+import { componentAttributes } from "../methods/startFix";
 
 export type TargetSpecs = Record<string, Record<string, number>>;
 
@@ -88,4 +90,20 @@ export function groupsWithIntersections(
     groupsOf.set(names.join(INTERSECTION_SEPARATOR), joint);
   }
   return groupsOf;
+}
+
+/** The targets checked against the classifier's groups (intersections included). */
+export function targetsForClassifier(
+  specs: TargetSpecs,
+  classifier: SubgroupClassifier,
+): TargetSpecs {
+  const names = Object.keys(specs);
+  const groupsOf = groupsWithIntersections(
+    componentAttributes(specs).filter((name) => classifier.tasks.some((t) => t.name === name)),
+    names
+      .filter((n) => n.includes(INTERSECTION_SEPARATOR))
+      .map((n) => n.split(INTERSECTION_SEPARATOR)),
+    (name) => classifier.task(name).classes,
+  );
+  return checkTargets(specs, groupsOf);
 }

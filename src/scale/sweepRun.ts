@@ -13,13 +13,12 @@ import { toJsonValue } from "../audit/reportJson";
 import { useBackend } from "../backend";
 import type { BackendRequest } from "../backend/backendInfo";
 import { SubgroupClassifier } from "../classifiers/subgroupClassifier";
-import { INTERSECTION_SEPARATOR } from "../data/subgroups";
 import { shippedModelPath } from "../features/packageRoot";
 import { writeFileAtomic } from "../io/atomicWrite";
 import type { AttributeProportions, MethodName } from "../methods/methodEvents";
 import { componentAttributes, startFix } from "../methods/startFix";
 import { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
-import { checkTargets, groupsWithIntersections, parseTargetSpecs } from "../cli/targetOption";
+import { parseTargetSpecs, targetsForClassifier } from "../cli/targetOption";
 import { PermanentJobError } from "./workerJob";
 
 export const SWEEP_SUMMARY_KIND = "fairdiff.sweep-run";
@@ -139,20 +138,6 @@ function evaluationOf(event: {
   };
 }
 
-/** The target specs checked against the classifier's heads (intersections included). */
-function checkedTarget(specs: readonly string[], classifier: SubgroupClassifier) {
-  const parsed = parseTargetSpecs(specs);
-  const names = Object.keys(parsed);
-  const groupsOf = groupsWithIntersections(
-    componentAttributes(parsed).filter((name) => classifier.tasks.some((t) => t.name === name)),
-    names
-      .filter((n) => n.includes(INTERSECTION_SEPARATOR))
-      .map((n) => n.split(INTERSECTION_SEPARATOR)),
-    (name) => classifier.task(name).classes,
-  );
-  return checkTargets(parsed, groupsOf);
-}
-
 export async function runSweepJob(
   run: SweepRun,
   options: { signal?: AbortSignal; onProgress?: (progress: SweepProgress) => void } = {},
@@ -168,7 +153,7 @@ export async function runSweepJob(
   );
   const model = LatentDiffusionModel.load(run.model ?? shippedModelPath("cxr-mini.fdckpt"));
   try {
-    const target = checkedTarget(run.target, classifier);
+    const target = targetsForClassifier(parseTargetSpecs(run.target), classifier);
     const events = startFix(run.method, model, classifier, {
       steps: run.steps,
       seed: run.seed,

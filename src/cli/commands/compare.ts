@@ -24,7 +24,7 @@ import { runUnlessInterrupted } from "../interrupt";
 import { optionalInteger, SAMPLER_STEP_RANGE, SEED_RANGE, STEP_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
-import { targetsForClassifier } from "./finetune";
+import { targetsForClassifier } from "../targetOption";
 
 export interface CompareCommandOptions {
   quick?: boolean;

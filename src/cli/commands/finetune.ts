@@ -9,13 +9,7 @@ import { backendFlag } from "../backendOption";
 import type { Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
-import { INTERSECTION_SEPARATOR } from "../../data/subgroups";
-import type {
-  MethodEvaluationEvent,
-  MethodEvent,
-  MethodName,
-  TargetDistributions,
-} from "../../methods/methodEvents";
+import type { MethodEvaluationEvent, MethodEvent, MethodName } from "../../methods/methodEvents";
 import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
 import type { TargetSlots } from "../../methods/optimalTransportTargets";
 import { componentAttributes, startFix } from "../../methods/startFix";
@@ -35,7 +29,7 @@ import {
   STEP_RANGE,
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
-import { checkTargets, groupsWithIntersections, parseTargetSpecs } from "../targetOption";
+import { parseTargetSpecs, targetsForClassifier } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
 
@@ -324,21 +318,6 @@ function tuningSettings(opts: FinetuneOptions) {
   } as const;
 }
 
-/** The targets checked against the classifier's groups (intersections included). */
-export function targetsForClassifier(
-  specs: TargetDistributions,
-  classifier: SubgroupClassifier,
-): TargetDistributions {
-  const names = Object.keys(specs);
-  const groupsOf = groupsWithIntersections(
-    componentAttributes(specs).filter((name) => classifier.tasks.some((t) => t.name === name)),
-    names
-      .filter((n) => n.includes(INTERSECTION_SEPARATOR))
-      .map((n) => n.split(INTERSECTION_SEPARATOR)),
-    (name) => classifier.task(name).classes,
-  );
-  return checkTargets(specs, groupsOf);
-}
 /** Progress bar per step, evaluation lines; whether the run was aborted, and its last state. */
 async function showEvents(
   events: AsyncGenerator<MethodEvent, unknown>,

@@ -8,27 +8,16 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { peerPython } from "../../../bench/peers/python";
 import { labServerEnvironment, type LabModeOptions } from "../../../src/cli/labEnvironment";
+import { freePort } from "../../../bench/freePort";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const APP_BUNDLE = path.join(ROOT, "extension", "app", "build", "bundle.js");
 const LAUNCHER = path.join(ROOT, "extension", "app", "fairdiff_lab.py");
 const CLI = path.join(ROOT, "dist", "src", "cli", "main.js");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class LabServer {
   readonly token = randomBytes(16).toString("hex");
