@@ -84,6 +84,11 @@ export function optionalNumber(
   return text === undefined ? undefined : numberOption(flag, text, range);
 }
 
+/** Commander's argument parser for a repeatable flag: every value given, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** A flag that takes one of a few words: the word, typed as one of them, or an error naming them. */
 export function choiceOption<T extends string>(
   flag: string,

@@ -38,6 +38,7 @@ import { imageUnits, runScaledAudit, type ScaleOut } from "../../scale/scaledAud
 import { interruptOnCtrlC } from "../interrupt";
 import {
   choiceOption,
+  collect,
   integerOption,
   numberOption,
   SAMPLER_STEP_RANGE,
@@ -451,10 +452,6 @@ export async function auditMergeCommand(
   log(report.toString());
   for (const file of files) log(`wrote ${file}`);
   return { report, files };
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerAuditCommand(program: Command): void {

@@ -21,7 +21,13 @@ import type { ComparisonOverrides } from "../../study/comparisonSettings";
 import { saveFixComparison, type FixComparisonData } from "../../study/fixComparison";
 import { backendFlag } from "../backendOption";
 import { runUnlessInterrupted } from "../interrupt";
-import { optionalInteger, SAMPLER_STEP_RANGE, SEED_RANGE, STEP_RANGE } from "../optionValues";
+import {
+  collect,
+  optionalInteger,
+  SAMPLER_STEP_RANGE,
+  SEED_RANGE,
+  STEP_RANGE,
+} from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
 import { targetsForClassifier } from "../targetOption";
@@ -153,10 +159,6 @@ export async function compareCommand(
   log(comparisonSummary(comparison));
   for (const file of files) log(`wrote ${file}`);
   return { comparison, files };
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 export function registerCompareCommand(program: Command): void {

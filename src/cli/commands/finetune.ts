@@ -6,7 +6,7 @@
  */
 import type { BackendRequest } from "../../backend";
 import { backendFlag } from "../backendOption";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { useBackend, describeBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import type { MethodEvaluationEvent, MethodEvent, MethodName } from "../../methods/methodEvents";
@@ -20,6 +20,7 @@ import { checkImageCount } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
 import {
   choiceOption,
+  collect,
   integerOption,
   optionalChoice,
   optionalInteger,
@@ -37,10 +38,6 @@ export const NEUTRAL_EFFUSION_PROMPT =
   "Chest Radiography image of a patient diagnosed with Pleural Effusion";
 
 export const METHODS: readonly MethodName[] = ["align", "subgroup", "perturb"];
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** "sex Female 0.50 [0.34, 0.66] Male 0.50 [0.34, 0.66] bias 0.000 (target 0.50/0.50, n 32)". */
 export function formatEvaluation(event: MethodEvaluationEvent): string[] {
@@ -100,6 +97,22 @@ const BATCH_RANGE = {
   maxReason: "each image keeps its activations for the gradient",
 };
 
+/** `--prompt`, repeatable, as finetune and sweep take it. */
+export function promptFlag(): Option {
+  return new Option(
+    "--prompt <text>",
+    `prompt to debias (repeatable; default "${NEUTRAL_EFFUSION_PROMPT}")`,
+  ).argParser(collect);
+}
+
+/** `--target`, repeatable, as finetune and sweep take it. */
+export function targetFlag(): Option {
+  return new Option(
+    "--target <spec>",
+    "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeatable; default sex uniform)",
+  ).argParser(collect);
+}
+
 export function registerFinetuneCommand(program: Command): void {
   program
     .command("finetune")
@@ -111,16 +124,8 @@ export function registerFinetuneCommand(program: Command): void {
     )
     .option("-m, --model <file>", "model checkpoint", DEFAULT_MODEL)
     .option("-c, --classifier <file>", "subgroup classifier checkpoint", DEFAULT_CLASSIFIER)
-    .option(
-      "--prompt <text>",
-      `prompt to debias (repeatable; default "${NEUTRAL_EFFUSION_PROMPT}")`,
-      collect,
-    )
-    .option(
-      "--target <spec>",
-      "target distribution, e.g. sex=Female:0.5,Male:0.5 (repeatable; default sex uniform)",
-      collect,
-    )
+    .addOption(promptFlag())
+    .addOption(targetFlag())
     .option("--steps <n>", "fine-tuning steps", "40")
     .option("--batch-size <n>", "images per step (method default)")
     .option("--lr <x>", "learning rate (method default)")

@@ -32,7 +32,13 @@ import {
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
-import { CHECKPOINT_TRAINABLE, METHODS, NEUTRAL_EFFUSION_PROMPT } from "./finetune";
+import {
+  CHECKPOINT_TRAINABLE,
+  METHODS,
+  NEUTRAL_EFFUSION_PROMPT,
+  promptFlag,
+  targetFlag,
+} from "./finetune";
 
 /** The most runs one sweep may hold: a typo (0..99999) should not fill a queue. */
 const MAX_RUNS = 10_000;
@@ -184,10 +190,6 @@ export async function sweepCommand(
   return { summaries };
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
 export function registerSweepCommand(program: Command): void {
   program
     .command("sweep")
@@ -209,16 +211,8 @@ export function registerSweepCommand(program: Command): void {
     .option("--queue-name <name>", `with --queue: the queue's name (default ${DEFAULT_QUEUE_NAME})`)
     .option("-m, --model <file>", "model checkpoint (default: the shipped cxr-mini)")
     .option("-c, --classifier <file>", "subgroup classifier (default: the shipped one)")
-    .option(
-      "--prompt <text>",
-      `prompt to debias (repeatable; default "${NEUTRAL_EFFUSION_PROMPT}")`,
-      collect,
-    )
-    .option(
-      "--target <spec>",
-      "target, e.g. sex=Female:0.5,Male:0.5 (repeatable; default sex uniform)",
-      collect,
-    )
+    .addOption(promptFlag())
+    .addOption(targetFlag())
     .option("--steps <n>", "fine-tuning steps per run", "40")
     .option("--batch-size <n>", "images per step (method default)")
     .option("--eval-images <n>", "images per prompt in the start and end evaluations", "32")
