@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { redisServerAvailable, startRedis, type LocalRedis } from "./localRedis";
+import { DEFAULT_AUDIT_PROMPTS } from "../src/cli/commands/audit";
 
 const CLI = path.resolve(__dirname, "../src/cli/main.js");
 
@@ -71,7 +72,7 @@ export async function main(args: string[]): Promise<void> {
   const redisThere = redisServerAvailable;
   const withQueue = !args.includes("--no-queue") && redisThere;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-bench-scale-"));
-  const images = 2 * n;
+  const images = DEFAULT_AUDIT_PROMPTS.length * n;
   const audit = (seed: number) => [
     "audit",
     "-n",
@@ -88,7 +89,7 @@ export async function main(args: string[]): Promise<void> {
     path.join(dir, "report.html"),
   ];
   console.log(
-    `Scale-out, cxr-mini: 2 prompts × ${n} images = ${images} images, DDIM ${steps} steps, sex × race, 2000 resamples; wasm, one thread per process`,
+    `Scale-out, cxr-mini: ${DEFAULT_AUDIT_PROMPTS.length} prompts × ${n} images = ${images} images, DDIM ${steps} steps, sex × race, 2000 resamples; wasm, one thread per process`,
   );
   console.log(
     `machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${load()}`,

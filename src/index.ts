@@ -13,6 +13,7 @@ export { createRng, type Rng } from "./util/random";
 export {
   createSyntheticCohort,
   chexpertPrompt,
+  chestFindingsPrompt,
   defineAttribute,
   validateTarget,
   summarizeDataset,

@@ -11,6 +11,7 @@ import type {
 } from "../classifiers/subgroupClassifier";
 import { defineAttribute, intersectAttributes, INTERSECTION_SEPARATOR } from "../data/subgroups";
 import { targetToVector, uniformTarget } from "../data/targetDistribution";
+import { NO_FINDING } from "../data/prompts";
 import { wilsonInterval, type Interval } from "../fairness";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { generateImages, type GenerateOptions } from "../pipeline/textToImage";
@@ -54,11 +55,15 @@ export interface PromptRepresentation {
   findings: FindingRate[];
 }
 
-/** Whether a prompt asks for a finding ("… with Pleural Effusion") or its absence ("non …"). */
+/**
+ * Whether a prompt asks for a finding ("… diagnosed with Pleural Effusion") or its absence ("non
+ * …", or "… with No Finding" for every finding); undefined where it says neither.
+ */
 export function requestedFinding(prompt: string, finding: string): boolean | undefined {
   const lower = prompt.toLowerCase();
   const name = finding.toLowerCase();
   if (lower.includes(`non ${name}`) || lower.includes(`non-${name}`)) return false;
+  if (lower.includes(NO_FINDING.toLowerCase())) return false;
   return lower.includes(name) ? true : undefined;
 }
 

@@ -21,6 +21,8 @@ export {
 } from "./targetDistribution";
 export {
   chexpertPrompt,
+  chestFindingsPrompt,
+  NO_FINDING,
   ham10000Prompt,
   fairGenMedPrompt,
   hamAgeGroup,

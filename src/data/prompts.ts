@@ -15,10 +15,17 @@ function joinWords(...words: (string | undefined)[]): string {
   return words.filter((w): w is string => w !== undefined && w !== "").join(" ");
 }
 
+/** "Chest Radiography image of a {sex} {race} patient": the start every chest prompt shares. */
+function chestSubject(sex: string | undefined, race: string | undefined): string {
+  const who = joinWords(sexWord(sex), race);
+  return `Chest Radiography image of a ${who === "" ? "" : who + " "}patient`;
+}
+
 /**
- * CheXpert: "Chest Radiography image of a {Male|Female} {race} patient diagnosed with
- * {non Pleural Effusion|Pleural Effusion}". The finding defaults to Pleural Effusion (the
- * anchors' label); an unknown sex or race is left out rather than guessed.
+ * CheXpert as the anchor papers write it: "Chest Radiography image of a {Male|Female} {race}
+ * patient diagnosed with {non Pleural Effusion|Pleural Effusion}". The finding defaults to Pleural
+ * Effusion (the anchors' label); an unknown sex or race is left out rather than guessed. The real
+ * CheXpert loader writes this, so a run on CheXpert repeats the papers' prompts word for word.
  */
 export function chexpertPrompt(args: {
   sex?: string;
@@ -27,10 +34,34 @@ export function chexpertPrompt(args: {
   finding?: string;
 }): string {
   const finding = args.finding ?? "Pleural Effusion";
-  const who = joinWords(sexWord(args.sex), args.race);
-  return `Chest Radiography image of a ${who === "" ? "" : who + " "}patient diagnosed with ${
+  return `${chestSubject(args.sex, args.race)} diagnosed with ${
     args.positive ? finding : `non ${finding}`
   }`;
+}
+
+/** CheXpert's label for a study with no pathology, used as the caption of such an image. */
+export const NO_FINDING = "No Finding";
+
+/**
+ * A chest radiograph caption that names every finding present: "Chest Radiography image of a
+ * {sex} {race} patient diagnosed with Pleural Effusion and Cardiomegaly", or "… patient with No
+ * Finding" when there is none. The anchors' format names one finding and negates it ("non Pleural
+ * Effusion"); a cohort with several findings needs each named, so a model trained on these
+ * captions knows a word for every finding its classifier reads.
+ */
+export function chestFindingsPrompt(args: {
+  sex?: string;
+  race?: string;
+  findings: readonly string[];
+}): string {
+  const subject = chestSubject(args.sex, args.race);
+  const { findings } = args;
+  if (findings.length === 0) return `${subject} with ${NO_FINDING}`;
+  const named =
+    findings.length === 1
+      ? findings[0]
+      : `${findings.slice(0, -1).join(", ")} and ${findings[findings.length - 1]}`;
+  return `${subject} diagnosed with ${named}`;
 }
 
 export type Ham10000AgeGroup = "under 60" | "60 or older";

@@ -4,7 +4,7 @@
  * and the one audit every result gets. Quick mode is for CI and a first look (a couple of minutes
  * on two cores); full mode for the numbers in the README.
  */
-import { chexpertPrompt } from "../data/prompts";
+import { chestFindingsPrompt } from "../data/prompts";
 import type { TargetDistributions } from "../methods/methodEvents";
 import { FIX_NAMES, type FixName } from "../methods/startFix";
 
@@ -44,7 +44,7 @@ export interface ComparisonSettings {
   audit: ComparisonAuditSettings;
 }
 
-const NEUTRAL_PROMPT = chexpertPrompt({ positive: true });
+const NEUTRAL_PROMPT = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
 
 const QUICK: ComparisonSettings = {
   quick: true,

@@ -4,7 +4,7 @@
  * mode is for tests and a first look (about a minute on two cores); full mode for numbers worth
  * quoting.
  */
-import { chexpertPrompt } from "../data/prompts";
+import { chestFindingsPrompt } from "../data/prompts";
 import type { AdapterKind } from "../methods/adapters";
 
 export interface StudySettings {
@@ -38,7 +38,7 @@ export interface StudySettings {
   };
 }
 
-export const STUDY_PROMPT = chexpertPrompt({ positive: true });
+export const STUDY_PROMPT = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
 
 export function studySettings(
   quick: boolean,

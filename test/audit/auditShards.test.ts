@@ -63,7 +63,7 @@ beforeAll(async () => {
   options = {
     prompts: [
       "Chest Radiography image of a patient diagnosed with Pleural Effusion",
-      "Chest Radiography image of a Female patient diagnosed with non Pleural Effusion",
+      "Chest Radiography image of a Female patient with No Finding",
     ],
     imagesPerPrompt: 7,
     seed: 3,

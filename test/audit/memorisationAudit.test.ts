@@ -29,7 +29,7 @@ import {
 } from "../../src/audit/qualityImageSet";
 import { useBackend } from "../../src/backend";
 import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
-import { chexpertPrompt } from "../../src/data/prompts";
+import { chestFindingsPrompt } from "../../src/data/prompts";
 import { defineAttribute } from "../../src/data/subgroups";
 import { decodeImage } from "../../src/io/imageCodec";
 import { rastersFromBatch } from "../../src/io/imageGrid";
@@ -421,7 +421,13 @@ describe("cxr-mini: its own training images planted among its generations", () =
     for (const s of sex.groups) {
       for (const r of race.groups) {
         for (let k = 0; k < CLEAN_PER_CELL; k++) {
-          prompts.push(chexpertPrompt({ sex: s, race: r, positive: k % 2 === 0 }));
+          prompts.push(
+            chestFindingsPrompt({
+              sex: s,
+              race: r,
+              findings: k % 2 === 0 ? ["Pleural Effusion"] : [],
+            }),
+          );
         }
       }
     }

@@ -59,7 +59,11 @@ test("images that show the prompted finding transfer to real images; images that
       `prompt-ignoring generator ${bad.auc.toFixed(3)}`,
   );
   expect(good.finding).toBe("Pleural Effusion");
-  expect(good).toMatchObject({ nTrainGenerated: N, nTestReal: N });
+  // A "diagnosed with Cardiomegaly" caption does not say whether there is an effusion: those
+  // generated images sit out of training; every real image is tested.
+  const stated = faithful.labels.filter((l) => l["Pleural Effusion"] !== undefined).length;
+  expect(stated).toBeLessThan(N);
+  expect(good).toMatchObject({ nTrainGenerated: stated, nTestReal: N });
   expect(good.auc).toBeGreaterThan(0.8);
   expect(bad.auc).toBeLessThan(0.7);
   expect(good.auc - bad.auc).toBeGreaterThan(0.2);

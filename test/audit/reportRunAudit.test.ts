@@ -64,7 +64,7 @@ afterAll(() => {
 
 const prompts = [
   "Chest Radiography image of a patient diagnosed with Pleural Effusion",
-  "Chest Radiography image of a Female patient diagnosed with non Pleural Effusion",
+  "Chest Radiography image of a Female patient with No Finding",
 ];
 
 function sha256(file: string): string {

@@ -96,6 +96,13 @@ test("prompts are read for the groups and findings they name", () => {
   expect(requestedFinding(p, "Pleural Effusion")).toBe(false);
   expect(requestedFinding(p.replace("non ", ""), "Pleural Effusion")).toBe(true);
   expect(requestedFinding(p, "Cardiomegaly")).toBeUndefined();
+  const none = "Chest Radiography image of a Female White patient with No Finding";
+  expect(requestedFinding(none, "Pleural Effusion")).toBe(false);
+  expect(requestedFinding(none, "Cardiomegaly")).toBe(false);
+  const both =
+    "Chest Radiography image of a patient diagnosed with Pleural Effusion and Cardiomegaly";
+  expect(requestedFinding(both, "Pleural Effusion")).toBe(true);
+  expect(requestedFinding(both, "Cardiomegaly")).toBe(true);
 });
 
 test("an end-to-end audit is complete and repeatable with the same seed", async () => {

@@ -499,8 +499,13 @@ describe("FairDiff Lab in headless Chromium", () => {
         expect(chart.legendTexts).toBeGreaterThanOrEqual(2);
       }
       await report.scrollIntoViewIfNeeded();
-      const name = theme.endsWith("Dark") ? "audit-report-dark.png" : "audit-report.png";
-      await report.screenshot({ path: path.join(ARTIFACTS, name) });
+      const dark = theme.endsWith("Dark") ? "-dark" : "";
+      await report.screenshot({ path: path.join(ARTIFACTS, `audit-report${dark}.png`) });
+      // The README's pictures (docs/images/lab-report*.png): one prompt's section, no title.
+      await report
+        .locator("section.fd-report-prompt")
+        .first()
+        .screenshot({ path: path.join(ARTIFACTS, `report-prompt${dark}.png`) });
     }
     await page.evaluate(
       `window.fairdiffLab.commands.execute("apputils:change-theme", { theme: "JupyterLab Light" })`,

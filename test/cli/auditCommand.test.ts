@@ -79,7 +79,8 @@ test("targets, intersections and prompts are parsed and checked", () => {
   );
   expect(DEFAULT_AUDIT_PROMPTS).toEqual([
     "Chest Radiography image of a patient diagnosed with Pleural Effusion",
-    "Chest Radiography image of a patient diagnosed with non Pleural Effusion",
+    "Chest Radiography image of a patient diagnosed with Cardiomegaly",
+    "Chest Radiography image of a patient with No Finding",
   ]);
 });
 
@@ -140,8 +141,8 @@ test("a tiny audit of the shipped model writes HTML, JSON and Markdown that pars
     2 * memorisation!.pairs.length,
   );
   expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
-  // 2 prompts × (3 attributes + 1 intersection) + FID and KID by sex, race and sex × race.
-  expect(html.match(/<svg/g)?.length).toBe(2 * 4 + 2 * 3);
+  // 3 prompts × (3 attributes + 1 intersection) + FID and KID by sex, race and sex × race.
+  expect(html.match(/<svg/g)?.length).toBe(3 * 4 + 2 * 3);
   expect(html).toContain("KID ×10³");
   const markdownText = fs.readFileSync(markdown, "utf8");
   expect(markdownText).toContain("| prompt | attribute | n |");

@@ -43,15 +43,20 @@ describe("synthetic cohorts", () => {
     );
   });
 
-  test("prompts follow the anchor formats", () => {
-    const cxr = createSyntheticCohort({ cohort: "cxr", size: 50, seed: 3 }).records;
+  test("prompts follow the anchor formats; chest captions name every finding present", () => {
+    const cxr = createSyntheticCohort({ cohort: "cxr", size: 200, seed: 3 }).records;
+    const seen = new Set<string>();
     for (const r of cxr) {
-      const finding =
-        r.labels[PLEURAL_EFFUSION] === 1 ? "Pleural Effusion" : "non Pleural Effusion";
+      const present = [PLEURAL_EFFUSION, CARDIOMEGALY].filter((f) => r.labels[f] === 1);
+      const findings =
+        present.length === 0 ? "with No Finding" : `diagnosed with ${present.join(" and ")}`;
+      seen.add(findings);
       expect(r.prompt).toBe(
-        `Chest Radiography image of a ${r.attributes.sex} ${r.attributes.race} patient diagnosed with ${finding}`,
+        `Chest Radiography image of a ${r.attributes.sex} ${r.attributes.race} patient ${findings}`,
       );
     }
+    // Every combination occurs, so the model's vocabulary holds every finding's words.
+    expect(seen.size).toBe(4);
     const derm = createSyntheticCohort({ cohort: "derm", size: 50, seed: 3 }).records;
     for (const r of derm) {
       expect(r.prompt).toMatch(

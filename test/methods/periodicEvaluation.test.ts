@@ -22,7 +22,7 @@ beforeAll(() => useBackend("wasm"));
 
 const PROMPTS = [
   "Chest Radiography image of a patient diagnosed with Pleural Effusion",
-  "Chest Radiography image of a Female patient diagnosed with non Pleural Effusion",
+  "Chest Radiography image of a Female patient with No Finding",
 ];
 
 function classifier(): SubgroupClassifier {

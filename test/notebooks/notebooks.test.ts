@@ -365,7 +365,7 @@ describe("the notebooks, executed in quick mode", () => {
       expect(generation).toHaveLength(1);
       generation[0].source = text(generation[0].source).replace(
         ".fill(myPrompt)",
-        '.fill(chexpertPrompt({ sex: "Male", race: "Asian", positive: false }))',
+        '.fill(chestFindingsPrompt({ sex: "Male", race: "Asian", findings: ["Cardiomegaly"] }))',
       );
       const file = path.join(sandbox.prefix, "05-wrong-answers.ipynb");
       writeFileSync(file, JSON.stringify(nb));

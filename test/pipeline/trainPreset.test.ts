@@ -19,7 +19,7 @@ test("the cxr-mini cohort carries the documented bias", () => {
     seed: CXR_MINI.cohortSeed,
     mix: CXR_MINI.mix,
   }).records;
-  const effusion = examples.filter((e) => e.prompt.endsWith("diagnosed with Pleural Effusion"));
+  const effusion = examples.filter((e) => e.prompt.includes("Pleural Effusion"));
   const male = effusion.filter((e) => e.prompt.includes(" Male ")).length / effusion.length;
   expect(male).toBeCloseTo(0.85, 2);
   const asian = examples.filter((e) => e.prompt.includes(" Asian ")).length / examples.length;

@@ -126,7 +126,7 @@ webgpuTest("autoencoder and denoiser training steps match wasm", async () => {
 webgpuTest("generation with the shipped cxr-mini matches wasm image for image", async () => {
   const prompts = [
     "Chest Radiography image of a Female White patient diagnosed with Pleural Effusion",
-    "Chest Radiography image of a Male Black patient diagnosed with non Pleural Effusion",
+    "Chest Radiography image of a Male Black patient with No Finding",
   ];
   const { wasm, webgpu } = await onWasmThenWebgpu(async () => {
     const model = LatentDiffusionModel.load(shippedModelPath("cxr-mini.fdckpt"));

@@ -27,7 +27,8 @@ import { parseShard, WHOLE_AUDIT } from "../../audit/auditUnits";
 import { mergeAuditParts } from "../../audit/mergeAuditParts";
 import { runAudit, type AuditProgress } from "../../audit/runAudit";
 import { backendInfo } from "../../backend";
-import { chexpertPrompt } from "../../data/prompts";
+import { chestFindingsPrompt } from "../../data/prompts";
+import { CARDIOMEGALY, PLEURAL_EFFUSION } from "../../data/cohorts/chestRadiograph";
 import { writeFileAtomic } from "../../io/atomicWrite";
 import { checkOutputFile, checkReportFiles } from "../../io/outputPath";
 import type { SchedulerName } from "../../schedulers/createScheduler";
@@ -49,10 +50,11 @@ import { parseTargetSpecs } from "../targetOption";
 
 export { parseIntersections } from "../../scale/auditRequest";
 
-/** Neutral prompts: the finding and its absence, with no sex or race named. */
+/** Neutral prompts, no sex or race named: each finding the classifier reads, and none. */
 export const DEFAULT_AUDIT_PROMPTS: readonly string[] = [
-  chexpertPrompt({ positive: true }),
-  chexpertPrompt({ positive: false }),
+  chestFindingsPrompt({ findings: [PLEURAL_EFFUSION] }),
+  chestFindingsPrompt({ findings: [CARDIOMEGALY] }),
+  chestFindingsPrompt({ findings: [] }),
 ];
 
 /** Seed of the held-out real cohort for --quality (the training cohort's seed is refused). */

@@ -1,6 +1,6 @@
 /**
  * `fairdiff evaluate`: does the chest model draw what the prompt asks, and does its autoencoder
- * serve every group alike? For every sex × race × finding prompt, n seeded images are classified
+ * serve every group alike? For every sex × race × findings prompt, n seeded images are classified
  * and the pooled share showing the requested sex, race and finding status is printed with Wilson
  * intervals; then reconstruction PSNR per subgroup on unbiased cohort images.
  */
@@ -11,7 +11,8 @@ import { auditRepresentation } from "../../audit/representationAudit";
 import { summarizeAdherence } from "../../audit/adherenceSummary";
 import { useBackend } from "../../backend";
 import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
-import { chexpertPrompt } from "../../data/prompts";
+import { chestFindingsPrompt } from "../../data/prompts";
+import { CARDIOMEGALY, PLEURAL_EFFUSION } from "../../data/cohorts/chestRadiograph";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { checkImageCount } from "../imageBudget";
 import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
@@ -23,11 +24,14 @@ import { DEFAULT_MODEL } from "./sample";
 
 export const DEFAULT_CLASSIFIER = shippedModelPath("cxr-classifier.fdckpt");
 
+/** Every sex × race × finding combination the cohort's captions name (24 prompts). */
 export function chestAdherencePrompts(): string[] {
+  const findingSets = [[], [PLEURAL_EFFUSION], [CARDIOMEGALY], [PLEURAL_EFFUSION, CARDIOMEGALY]];
   const prompts: string[] = [];
   for (const sex of ["Female", "Male"])
     for (const race of ["Asian", "Black", "White"])
-      for (const positive of [false, true]) prompts.push(chexpertPrompt({ sex, race, positive }));
+      for (const findings of findingSets)
+        prompts.push(chestFindingsPrompt({ sex, race, findings }));
   return prompts;
 }
 
@@ -54,7 +58,7 @@ export function registerEvaluateCommand(program: Command): void {
       checkImageCount(
         "--n",
         n,
-        imageSize * imageSize * imageChannels * 12,
+        imageSize * imageSize * imageChannels * 24,
         `${imageSize}×${imageSize}×${imageChannels} float32 pixels and the classifier's copy`,
       );
       const classifier = SubgroupClassifier.load(String(opts.classifier));

@@ -9,7 +9,7 @@
  */
 import type { RasterImage } from "../../io/rasterImage";
 import type { Rng } from "../../util/random";
-import { chexpertPrompt } from "../prompts";
+import { chestFindingsPrompt } from "../prompts";
 import { defineAttribute } from "../subgroups";
 import { uniformTarget } from "../targetDistribution";
 import {
@@ -171,10 +171,10 @@ export const chestRadiographCohort: CohortDefinition = {
   },
   render,
   prompt(subject) {
-    return chexpertPrompt({
+    return chestFindingsPrompt({
       sex: subject.attributes.sex,
       race: subject.attributes.race,
-      positive: subject.labels[PLEURAL_EFFUSION] === 1,
+      findings: [PLEURAL_EFFUSION, CARDIOMEGALY].filter((f) => subject.labels[f] === 1),
     });
   },
 };
