@@ -8,6 +8,7 @@ import path from "node:path";
 import { labRequirementsMissing } from "../../src/cli/commands/start";
 import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
 import { loadChexpert } from "../../src/data/loaders/chexpert";
+import { chexpertPrompt } from "../../src/data/prompts";
 import { loadFairGenMed } from "../../src/data/loaders/fairGenMed";
 import { loadHam10000 } from "../../src/data/loaders/ham10000";
 import {
@@ -117,7 +118,9 @@ describe("real-format stand-ins, read back by the real loaders", () => {
       expect(r.attributes.sex).toBe(truth.attributes.sex);
       expect(r.attributes.race).toBe(truth.attributes.race);
       expect(r.labels).toEqual(truth.labels);
-      expect(r.prompt).toBe(truth.prompt);
+      // The loader writes the anchors' CheXpert captions (one finding, "non" for its absence).
+      const positive = truth.labels["Pleural Effusion"] === 1;
+      expect(r.prompt).toBe(chexpertPrompt({ ...truth.attributes, positive }));
     });
     const sample = await data.load(3);
     expect([sample.image.width, sample.image.channels]).toEqual([32, 1]);
