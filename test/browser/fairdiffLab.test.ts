@@ -7,7 +7,8 @@
  * shuts down kernels. A notebook creates the widgets; the test drags a slider with the mouse and
  * keys and reads the value back from the kernel, watches the dashboard's plots update while a real
  * distributional-alignment fine-tune of cxr-mini runs, stops it and resumes it from the
- * dashboard, feeds HTML-looking labels to a widget and to an audit report, then saves, shuts the
+ * dashboard, runs the shipped notebook 02 whole (Run All, quick mode, no cell error, both its
+ * dashboards drawn), feeds HTML-looking labels to a widget and to an audit report, then saves, shuts the
  * kernel down from the running panel, reloads and checks that the saved report still renders, its
  * charts readable in the light and dark themes.
  * Through all of it the browser console shows no error and no request fails. Screenshots go to
@@ -32,6 +33,7 @@ import {
   cellPrompt,
   openLab,
   openNotebook,
+  runAllCells,
   runCell,
   saveNotebook,
   startCell,
@@ -51,6 +53,7 @@ const browserTest = testWhen(
 const ARTIFACTS = path.join(ROOT, "test-artifacts", "browser");
 const PWN = "<img src=x onerror=window.__pwned=1>";
 const PROMPT = "Chest Radiography image of a patient diagnosed with Pleural Effusion";
+const NOTEBOOK_02 = "02-distributional-alignment.ipynb";
 const models = (name: string) => JSON.stringify(path.join(ROOT, "models", name));
 
 /** The notebook's cells, in order; the tests run them one by one. */
@@ -134,6 +137,7 @@ beforeAll(async () => {
   server = await LabServer.start({ backend: "wasm", quick: true });
   server.writeNotebook("fairdiff-e2e.ipynb", CELLS);
   server.writeFile("README.md", readFileSync(path.join(ROOT, "notebooks", "README.md"), "utf8"));
+  server.writeFile(NOTEBOOK_02, readFileSync(path.join(ROOT, "notebooks", NOTEBOOK_02), "utf8"));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   // Each error with the test it happened in, page errors with where they were thrown.
@@ -441,6 +445,31 @@ describe("FairDiff Lab in headless Chromium", () => {
     ).toContain("fairdiff (TypeScript)");
     await page.screenshot({ path: path.join(ARTIFACTS, "running-panel.png") });
   });
+
+  browserTest(
+    "notebook 02 runs whole in the lab as `npm start -- --quick` serves it",
+    async () => {
+      await openNotebook(page, NOTEBOOK_02, { startKernel: true });
+      await waitForKernelIdle(page);
+      await runAllCells(page, 600_000);
+      await saveNotebook(page);
+      const saved = JSON.parse(readFileSync(path.join(server!.notebooks, NOTEBOOK_02), "utf8"));
+      type Output = { output_type: string; ename?: string; evalue?: string };
+      type Cell = { cell_type: string; outputs?: Output[]; metadata: { tags?: string[] } };
+      const code = (saved.cells as Cell[]).filter((c) => c.cell_type === "code");
+      const errors = code.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "error");
+      expect(errors.map((o) => `${o.ename}: ${o.evalue}`)).toEqual([]);
+      // Both headline cells (sex; sex and race) printed their result.
+      const results = code.filter((c) => c.metadata.tags?.some((t) => t.startsWith("result")));
+      expect(results.map((c) => (c.outputs ?? []).length > 0)).toEqual([true, true]);
+      // Its two training dashboards (sex; then sex and race with two sliders) drew in the page.
+      await expect(
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .fd-dashboard").count(),
+      ).resolves.toBe(2);
+      await backToNotebook();
+    },
+    660_000,
+  );
 
   browserTest("a saved audit report renders after reload with no kernel", async () => {
     await runCell(page, 5, 180_000);

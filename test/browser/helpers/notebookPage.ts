@@ -47,7 +47,8 @@ export async function openNotebook(
     { path, startKernel: options.startKernel },
   );
   await page.waitForFunction(`${PANEL} && ${PANEL}.context.isReady`, null, { timeout: 60_000 });
-  await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 30_000 });
+  // The current panel's cells: another notebook's may be open in a hidden tab.
+  await page.waitForSelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", { timeout: 30_000 });
 }
 
 export async function waitForKernelIdle(page: Page, timeout = 90_000): Promise<void> {
@@ -99,6 +100,17 @@ export async function waitForCell(page: Page, index: number, timeout = 120_000):
 export async function runCell(page: Page, index: number, timeout?: number): Promise<string> {
   await startCell(page, index);
   return waitForCell(page, index, timeout);
+}
+
+/** Runs every cell of the open notebook (Run → Run All Cells) and waits until each has run. */
+export async function runAllCells(page: Page, timeout: number): Promise<void> {
+  await page.evaluate(`void window.fairdiffLab.commands.execute("notebook:run-all-cells")`);
+  await page.waitForFunction(
+    `(() => { const p = ${PANEL}; return !!p && p.content.widgets.filter((c) => c.model.type === "code").every((c) => { const q = c.node.querySelector(".jp-InputPrompt"); return q && /\\[\\d+\\]/.test(q.textContent); }); })()`,
+    null,
+    { timeout },
+  );
+  await waitForKernelIdle(page);
 }
 
 export function cellOutput(page: Page, index: number): Promise<string> {
