@@ -4,7 +4,7 @@
  * and the one audit every result gets. Quick mode is for CI and a first look (a couple of minutes
  * on two cores); full mode for the numbers in the README.
  */
-import { chestFindingsPrompt } from "../data/prompts";
+import { NEUTRAL_EFFUSION_PROMPT } from "../data/cohorts/chestRadiograph";
 import type { TargetDistributions } from "../methods/methodEvents";
 import { FIX_NAMES, type FixName } from "../methods/startFix";
 
@@ -44,14 +44,12 @@ export interface ComparisonSettings {
   audit: ComparisonAuditSettings;
 }
 
-const NEUTRAL_PROMPT = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
-
 const QUICK: ComparisonSettings = {
   quick: true,
   fixes: [...FIX_NAMES],
   seed: 0,
   auditSeed: 21,
-  prompts: [NEUTRAL_PROMPT],
+  prompts: [NEUTRAL_EFFUSION_PROMPT],
   target: { sex: { Female: 0.5, Male: 0.5 } },
   attributes: ["sex", "race"],
   steps: 3,
@@ -72,7 +70,7 @@ const FULL: ComparisonSettings = {
   fixes: [...FIX_NAMES],
   seed: 3,
   auditSeed: 21,
-  prompts: [NEUTRAL_PROMPT],
+  prompts: [NEUTRAL_EFFUSION_PROMPT],
   target: { sex: { Female: 0.5, Male: 0.5 } },
   attributes: ["sex", "race"],
   steps: 40,

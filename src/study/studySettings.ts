@@ -4,7 +4,7 @@
  * mode is for tests and a first look (about a minute on two cores); full mode for numbers worth
  * quoting.
  */
-import { chestFindingsPrompt } from "../data/prompts";
+import { NEUTRAL_EFFUSION_PROMPT } from "../data/cohorts/chestRadiograph";
 import type { AdapterKind } from "../methods/adapters";
 
 export interface StudySettings {
@@ -38,7 +38,7 @@ export interface StudySettings {
   };
 }
 
-export const STUDY_PROMPT = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
+export const STUDY_PROMPT = NEUTRAL_EFFUSION_PROMPT;
 
 export function studySettings(
   quick: boolean,

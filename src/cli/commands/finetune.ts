@@ -30,13 +30,12 @@ import {
   STEP_RANGE,
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
-import { chestFindingsPrompt } from "../../data/prompts";
-import { PLEURAL_EFFUSION } from "../../data/cohorts/chestRadiograph";
+import { NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
 import { parseTargetSpecs, targetsForClassifier } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
 
-export const NEUTRAL_EFFUSION_PROMPT = chestFindingsPrompt({ findings: [PLEURAL_EFFUSION] });
+export { NEUTRAL_EFFUSION_PROMPT };
 
 export const METHODS: readonly MethodName[] = ["align", "subgroup", "perturb"];
 

@@ -29,6 +29,9 @@ const ageBand = defineAttribute("ageBand", ["18-39", "40-64", "65+"]);
 export const PLEURAL_EFFUSION = "Pleural Effusion";
 export const CARDIOMEGALY = "Cardiomegaly";
 
+/** The neutral prompt studies and methods default to: a finding, no sex, no race. */
+export const NEUTRAL_EFFUSION_PROMPT = chestFindingsPrompt({ findings: [PLEURAL_EFFUSION] });
+
 const AGE_RANGE: Record<string, [number, number]> = {
   "18-39": [18, 39],
   "40-64": [40, 64],
