@@ -52,18 +52,28 @@ export class KernelScope {
 
   /** A float32 tensor of `shape` holding `value` everywhere, freed with the scope. */
   fill(shape: number[], value: number): TensorInfo {
+    return this.host(shape, (out) => out.fill(value));
+  }
+
+  /**
+   * A float32 tensor of `shape` written by `write` on the host (the wasm heap, or the cpu
+   * backend's array), freed with the scope. On wasm, `write` may read other tensors' heap views:
+   * the output is allocated before it runs (an allocation can move the heap).
+   */
+  host(shape: number[], write: (out: Float32Array) => void): TensorInfo {
     const backend = this.backend as unknown as {
       makeOutput?: (shape: number[], dtype: "float32") => TensorInfo;
       typedArrayFromHeap?: (info: TensorInfo) => Float32Array;
       makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): TensorInfo;
     };
-    const size = shape.reduce((n, d) => n * d, 1);
     let out: TensorInfo;
     if (backend.makeOutput && backend.typedArrayFromHeap) {
       out = backend.makeOutput(shape, "float32");
-      backend.typedArrayFromHeap(out).fill(value);
+      write(backend.typedArrayFromHeap(out));
     } else {
-      out = backend.makeTensorInfo(shape, "float32", new Float32Array(size).fill(value));
+      const values = new Float32Array(shape.reduce((n, d) => n * d, 1));
+      write(values);
+      out = backend.makeTensorInfo(shape, "float32", values);
     }
     this.owned.push(out);
     return out;
