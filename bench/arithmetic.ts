@@ -12,11 +12,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
-import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
 import { shippedModelPath } from "../src/features";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
 import { denoiserTraining } from "../src/pipeline/trainDenoiser";
+import { presetExamples } from "../src/pipeline/trainPreset";
 import { peerHasModules, peerScriptPath, runPeerJson } from "./peers/python";
 
 /** One convolution as the training step ran it (NHWC; filter [kh, kw, in, out]). */
@@ -45,17 +45,7 @@ const GEMM: [number, number, number] = [2048, 576, 64];
 
 /** The convolutions of one denoiser training step at batch 32, with their counts. */
 async function trainingStepConvs(): Promise<ConvCall[]> {
-  const cohort = createSyntheticCohort({
-    cohort: CXR_MINI.cohort,
-    size: 64,
-    seed: CXR_MINI.cohortSeed,
-    imageSize: CXR_MINI.model.imageSize,
-    mix: CXR_MINI.mix,
-  });
-  const examples = cohort.records.map((_, i) => {
-    const s = cohort.sampleAt(i);
-    return { image: s.image, prompt: s.prompt };
-  });
+  const examples = presetExamples(CXR_MINI, 64);
   const model = LatentDiffusionModel.load(shippedModelPath("cxr-mini.fdckpt"));
   const run = denoiserTraining(model, examples, { steps: 2, batchSize: 32, seed: 1, replicas: 1 });
   const calls = new Map<string, ConvCall>();
@@ -106,29 +96,17 @@ function tfjsConvTimes(calls: ConvCall[], reps: number): ConvTimes {
     const bias = tf.randomNormal([out]) as tf.Tensor1D;
     const dy = tf.randomNormal([b, h / call.stride, w / call.stride, out]) as tf.Tensor4D;
     const strides: [number, number] = [call.stride, call.stride];
-    const engine = tf.engine();
     const conv = { strides, pad: "same" as const, dataFormat: "NHWC" as const };
+    /** One gradient kernel, called as the tape calls it. */
+    const gradient = (name: string, inputs: tf.NamedTensorMap, attrs: object) => () =>
+      tf.engine().runKernel(name, inputs, { ...conv, ...attrs } as tf.NamedAttrMap) as tf.Tensor;
     total.forward += call.count * timeMs(reps, () => tf.fused.conv2d({ x, filter, bias, ...conv }));
     total.backpropInput +=
       call.count *
-      timeMs(
-        reps,
-        () =>
-          engine.runKernel("Conv2DBackpropInput", { dy, filter }, {
-            ...conv,
-            inputShape: call.x,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      );
+      timeMs(reps, gradient("Conv2DBackpropInput", { dy, filter }, { inputShape: call.x }));
     total.backpropFilter +=
       call.count *
-      timeMs(
-        reps,
-        () =>
-          engine.runKernel("Conv2DBackpropFilter", { x, dy }, {
-            ...conv,
-            filterShape: call.filter,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      );
+      timeMs(reps, gradient("Conv2DBackpropFilter", { x, dy }, { filterShape: call.filter }));
     tf.dispose([x, filter, bias, dy]);
   }
   return total;

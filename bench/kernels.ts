@@ -12,13 +12,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend, type BackendRequest } from "../src/backend";
 import { SubgroupClassifier } from "../src/classifiers/subgroupClassifier";
-import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
 import { shippedModelPath } from "../src/features";
 import { distributionalAlignment } from "../src/methods/distributionalAlignment";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
 import { generateImages } from "../src/pipeline/textToImage";
 import { denoiserTraining } from "../src/pipeline/trainDenoiser";
+import { presetExamples } from "../src/pipeline/trainPreset";
 
 function option(args: string[], name: string, fallback: string): string {
   const at = args.indexOf(`--${name}`);
@@ -62,17 +62,7 @@ export async function main(args: string[]): Promise<void> {
   const backend = option(args, "backend", "wasm") as BackendRequest;
   const batch = Number(option(args, "batch", "8"));
   console.log(describeBackend(await useBackend(backend)));
-  const cohort = createSyntheticCohort({
-    cohort: CXR_MINI.cohort,
-    size: 64,
-    seed: CXR_MINI.cohortSeed,
-    imageSize: CXR_MINI.model.imageSize,
-    mix: CXR_MINI.mix,
-  });
-  const examples = cohort.records.map((_, i) => {
-    const s = cohort.sampleAt(i);
-    return { image: s.image, prompt: s.prompt };
-  });
+  const examples = presetExamples(CXR_MINI, 64);
   const model = LatentDiffusionModel.load(shippedModelPath("cxr-mini.fdckpt"));
 
   // Training: the second step (the first builds optimizer state).
