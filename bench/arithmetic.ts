@@ -5,7 +5,7 @@
  * filter and output shapes), then times each alone, forward and both gradients, here and in
  * PyTorch (bench/peers/conv_torch.py), and one matrix product of the step's size. What it shows:
  * how far the engine's own kernels, not fairdiff's use of them, keep a training step from
- * PyTorch's time — the convolutions alone cost more than PyTorch's whole step.
+ * PyTorch's time — today a step's convolutions alone cost about PyTorch's whole step.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
