@@ -17,6 +17,7 @@ import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
 import { denoiserTraining } from "../src/pipeline/trainDenoiser";
 import { presetExamples } from "../src/pipeline/trainPreset";
+import { median } from "./median";
 import { peerHasModules, peerScriptPath, runPeerJson } from "./peers/python";
 
 /** One convolution as the training step ran it (NHWC; filter [kh, kw, in, out]). */
@@ -81,8 +82,7 @@ function timeMs(reps: number, f: () => tf.Tensor): number {
     f().dispose();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 function tfjsConvTimes(calls: ConvCall[], reps: number): ConvTimes {

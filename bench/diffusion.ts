@@ -33,6 +33,7 @@ import { generateImages, initialLatents, type GenerateOptions } from "../src/pip
 import { createScheduler } from "../src/schedulers/createScheduler";
 import { NoiseSchedule } from "../src/schedulers/noiseSchedule";
 import { createRng } from "../src/util/random";
+import { median } from "./median";
 import { twinConfig, twinScript, twinWeights, writeTensors } from "./peers/diffusionTwin";
 import { peerHasModules, runPeerJson } from "./peers/python";
 import type { SamplingWorkerData } from "./peers/samplingWorker";
@@ -63,12 +64,6 @@ interface Row {
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-};
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
 /** A training batch as denoiserTraining makes one: random t, 10 % null prompts. */

@@ -28,7 +28,7 @@ import { mergeAuditParts } from "../../audit/mergeAuditParts";
 import { runAudit, type AuditProgress } from "../../audit/runAudit";
 import { backendInfo } from "../../backend";
 import { chestFindingsPrompt } from "../../data/prompts";
-import { CARDIOMEGALY, PLEURAL_EFFUSION } from "../../data/cohorts/chestRadiograph";
+import { CARDIOMEGALY, NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
 import { writeFileAtomic } from "../../io/atomicWrite";
 import { checkOutputFile, checkReportFiles } from "../../io/outputPath";
 import type { SchedulerName } from "../../schedulers/createScheduler";
@@ -52,7 +52,7 @@ export { parseIntersections } from "../../scale/auditRequest";
 
 /** Neutral prompts, no sex or race named: each finding the classifier reads, and none. */
 export const DEFAULT_AUDIT_PROMPTS: readonly string[] = [
-  chestFindingsPrompt({ findings: [PLEURAL_EFFUSION] }),
+  NEUTRAL_EFFUSION_PROMPT,
   chestFindingsPrompt({ findings: [CARDIOMEGALY] }),
   chestFindingsPrompt({ findings: [] }),
 ];

@@ -55,14 +55,14 @@ export function registerEvaluateCommand(program: Command): void {
       await useBackend(opts.backend as BackendRequest | undefined);
       const model = LatentDiffusionModel.load(String(opts.model));
       const { imageSize, imageChannels } = model.config;
+      const prompts = chestAdherencePrompts();
       checkImageCount(
         "--n",
         n,
-        imageSize * imageSize * imageChannels * 24,
+        imageSize * imageSize * imageChannels * prompts.length,
         `${imageSize}×${imageSize}×${imageChannels} float32 pixels and the classifier's copy`,
       );
       const classifier = SubgroupClassifier.load(String(opts.classifier));
-      const prompts = chestAdherencePrompts();
       const bar = new ProgressBar("images", n * prompts.length);
       const results = await auditRepresentation(model, classifier, {
         prompts,

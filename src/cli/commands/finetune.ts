@@ -35,8 +35,6 @@ import { parseTargetSpecs, targetsForClassifier } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
 
-export { NEUTRAL_EFFUSION_PROMPT };
-
 export const METHODS: readonly MethodName[] = ["align", "subgroup", "perturb"];
 
 /** "sex Female 0.50 [0.34, 0.66] Male 0.50 [0.34, 0.66] bias 0.000 (target 0.50/0.50, n 32)". */

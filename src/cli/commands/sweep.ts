@@ -32,13 +32,8 @@ import {
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { parseTargetSpecs } from "../targetOption";
-import {
-  CHECKPOINT_TRAINABLE,
-  METHODS,
-  NEUTRAL_EFFUSION_PROMPT,
-  promptFlag,
-  targetFlag,
-} from "./finetune";
+import { NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
+import { CHECKPOINT_TRAINABLE, METHODS, promptFlag, targetFlag } from "./finetune";
 
 /** The most runs one sweep may hold: a typo (0..99999) should not fill a queue. */
 const MAX_RUNS = 10_000;
