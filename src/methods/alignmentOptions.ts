@@ -3,6 +3,7 @@
  * methodSampler.ts) with its defaults, and its own — the confidence threshold, the semantic term,
  * the chain gradient and the optimal-transport draws —, checked before any work.
  */
+import { promptSubject } from "../data/promptSubject";
 import type { SettingValue } from "../pipeline/runState";
 import type { SemanticFeatures } from "./alignmentLoss";
 import { checkChoice, checkInteger, checkNumber, MethodOptionError } from "./methodOptionError";
@@ -23,6 +24,18 @@ export interface DistributionalAlignmentOptions
   semanticWeight?: number;
   changedTargetFactor?: number;
   semanticFeatures?: SemanticFeatures;
+  /**
+   * What an image whose target differs from its original group is compared with by the semantic
+   * term: "neutral" (Shen et al.: the original model's image from the same prompt and noise, at
+   * changedTargetFactor × the weight) or "prompted" (the original model's image from the same
+   * noise for the prompt naming the target's groups, at full weight: promptedReferences.ts).
+   */
+  changedReference?: ChangedReference;
+  /**
+   * Weight of the prior-preservation term (default 0: off): prompts naming the patient's groups
+   * keep the original model's noise predictions (priorPreservation.ts).
+   */
+  priorWeight?: number;
   /**
    * Weight of the preservation term (default 0: off): each image keeps, for every attribute the
    * target does not name, the group the original model's image from the same noise shows.
@@ -47,6 +60,8 @@ export interface DistributionalAlignmentOptions
   targetSlots?: TargetSlots;
 }
 
+export type ChangedReference = "neutral" | "prompted";
+
 /** Method 1's defaults (docs/methods.md §2.6). */
 export const ALIGNMENT_DEFAULTS: MethodDefaults = {
   batchSize: 8,
@@ -63,6 +78,8 @@ export interface AlignmentSettings {
   semanticWeight: number;
   changedTargetFactor: number;
   semanticFeatures: SemanticFeatures;
+  changedReference: ChangedReference;
+  priorWeight: number;
   holdWeight: number;
   gradient: ChainGradientMode;
   gradientSteps: number;
@@ -95,6 +112,30 @@ export function resolveAlignmentOptions(
   const features = options.semanticFeatures ?? "classifier";
   if (typeof features !== "function")
     checkChoice("semanticFeatures", features, ["classifier", "classifier-blind", "pixels"]);
+  const changedReference = checkChoice("changedReference", options.changedReference ?? "neutral", [
+    "neutral",
+    "prompted",
+  ]);
+  const priorWeight = checkNumber("priorWeight", options.priorWeight ?? 0, { min: 0 });
+  // Both name the prompts' groups: every prompt must be in a format whose subject can be read.
+  const naming: [string, unknown, string][] = [
+    ["changedReference", changedReference, '"neutral"'],
+    ["priorWeight", priorWeight, "0"],
+  ];
+  for (const [option, value, off] of naming) {
+    if (value === "neutral" || value === 0) continue;
+    for (const prompt of options.prompts) {
+      try {
+        promptSubject(prompt);
+      } catch (error) {
+        throw new MethodOptionError(
+          option,
+          value,
+          `${off} for these prompts (${(error as Error).message})`,
+        );
+      }
+    }
+  }
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     semanticWeight: checkNumber("semanticWeight", options.semanticWeight ?? 10, { min: 0 }),
@@ -103,6 +144,8 @@ export function resolveAlignmentOptions(
       max: 1,
     }),
     semanticFeatures: features,
+    changedReference,
+    priorWeight,
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
     gradientSteps,
@@ -123,6 +166,8 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     "semantic weight": settings.semanticWeight,
     "changed-target factor": settings.changedTargetFactor,
     "semantic features": typeof features === "function" ? "custom" : features,
+    "changed reference": settings.changedReference,
+    "prior weight": settings.priorWeight,
     "hold weight": settings.holdWeight,
     "sampling steps": settings.sampler.steps,
     guidance: settings.sampler.guidanceScale,

@@ -47,6 +47,8 @@ import {
 import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmentLoss";
 import { attributeBlindProjection } from "./attributeBlindFeatures";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
+import { promptedReferencePrompts } from "./promptedReferences";
+import { priorPreservationGradients, priorPrompts } from "./priorPreservation";
 import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
 import type { MethodOptimization } from "./methodOptimization";
@@ -150,24 +152,22 @@ interface StepInputs {
 }
 
 interface StepOutcome {
-  losses: { total: number; fairness: number; semantic: number; preservation: number };
+  losses: {
+    total: number;
+    fairness: number;
+    semantic: number;
+    preservation: number;
+    prior?: number;
+  };
   gradientNorm: number;
   biasEstimate: Record<string, number>;
   detail: Record<string, unknown>;
 }
 
-/**
- * The original model's images from `noise`: their semantic features (when the term is on), their
- * predicted groups, and the confident groups of the `held` (untargeted) attributes.
- */
-async function referenceImages(
-  inputs: StepInputs,
-  noise: tf.Tensor4D,
-  projection: tf.Tensor2D | undefined,
-  held: AlignmentAttribute[],
-) {
-  const { adapters, chain, classifier, settings, attributes, prompts } = inputs;
-  const images = adapters.original((original) => {
+/** The original model's images in [0, 1] from `noise`, one prompt per row. */
+function originalImages(inputs: StepInputs, prompts: string[], noise: tf.Tensor4D): tf.Tensor4D {
+  const { adapters, chain, settings } = inputs;
+  return adapters.original((original) => {
     const context = encodeGuidance(original.textEncoder, prompts);
     const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
     let latents: tf.Tensor4D;
@@ -182,6 +182,20 @@ async function referenceImages(
       latents.dispose();
     }
   });
+}
+
+/**
+ * The original model's images from `noise`: their semantic features (when the term is on), their
+ * predicted groups, and the confident groups of the `held` (untargeted) attributes.
+ */
+async function referenceImages(
+  inputs: StepInputs,
+  noise: tf.Tensor4D,
+  projection: tf.Tensor2D | undefined,
+  held: AlignmentAttribute[],
+) {
+  const { classifier, settings, attributes, prompts } = inputs;
+  const images = originalImages(inputs, prompts, noise);
   try {
     const features =
       settings.semanticWeight > 0
@@ -194,6 +208,39 @@ async function referenceImages(
       groups: predictedGroups(attributes, heads, n),
       held: confidentGroups(held, heads, n, settings.threshold),
     };
+  } finally {
+    images.dispose();
+  }
+}
+
+/**
+ * The semantic reference features with the rows of `rows` replaced by the original model's images
+ * for `prompts` (one per row) from the same noise; a new tensor.
+ */
+function withPromptedRows(
+  inputs: StepInputs,
+  features: tf.Tensor2D,
+  noise: tf.Tensor4D,
+  rows: number[],
+  prompts: string[],
+  projection: tf.Tensor2D | undefined,
+): tf.Tensor2D {
+  const { classifier, settings } = inputs;
+  const rowNoise = tf.gather(noise, rows) as tf.Tensor4D;
+  let images: tf.Tensor4D;
+  try {
+    images = originalImages(inputs, prompts, rowNoise);
+  } finally {
+    rowNoise.dispose();
+  }
+  try {
+    return tf.tidy(() => {
+      const prompted = semanticFeatures(settings.semanticFeatures, classifier, images, projection);
+      const n = features.shape[0];
+      const source = Int32Array.from({ length: n }, (_, i) => i);
+      rows.forEach((row, k) => (source[row] = n + k));
+      return tf.gather(tf.concat([features, prompted]), source) as tf.Tensor2D;
+    });
   } finally {
     images.dispose();
   }
@@ -216,7 +263,10 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
   );
   try {
     // 1. The original model's images from the same noise (semantic and preservation reference).
-    const held = settings.holdWeight > 0 ? untargetedAttributes(classifier, attributes) : [];
+    const prompted = settings.changedReference === "prompted" && settings.semanticWeight > 0;
+    // Prompted references name the untargeted groups the original image shows.
+    const held =
+      settings.holdWeight > 0 || prompted ? untargetedAttributes(classifier, attributes) : [];
     if (settings.semanticWeight > 0 || held.length > 0) {
       if (settings.semanticWeight > 0 && settings.semanticFeatures === "classifier-blind") {
         projection = await attributeBlindProjection(
@@ -248,6 +298,34 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         settings.semanticWeight,
         settings.changedTargetFactor,
       );
+      // 4b. Prompted references: such images are compared, at full weight, with the original
+      // model's image for the prompt naming their targets (promptedReferences.ts).
+      let promptedRows: number[] = [];
+      if (prompted && reference?.features) {
+        const promptedPrompts = promptedReferencePrompts({
+          classifier,
+          prompts,
+          attributes,
+          labels,
+          referenceGroups: reference.groups,
+          held,
+          heldGroups: reference.held,
+        });
+        promptedRows = promptedPrompts.flatMap((p, i) => (p === undefined ? [] : [i]));
+        if (promptedRows.length > 0) {
+          const replaced = withPromptedRows(
+            inputs,
+            reference.features,
+            noise,
+            promptedRows,
+            promptedRows.map((i) => promptedPrompts[i] as string),
+            projection,
+          );
+          reference.features.dispose();
+          reference.features = replaced;
+          for (const i of promptedRows) weights[i] = settings.semanticWeight;
+        }
+      }
       // 5. Loss and its gradient at the chain's output z_0.
       // The parts are kept off the tape's tidy and read after it: WebGPU allows only async reads.
       let parts: tf.Tensor[] = [];
@@ -297,6 +375,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       );
       latentGradient.dispose();
       const byVariable = new Map<tf.Variable, tf.Tensor>();
+      let prior = 0;
       try {
         const text = adapters.textVariables;
         const textGradients =
@@ -315,21 +394,53 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       } finally {
         disposeChainGradients(chainGradients);
       }
+      // 6b. Prior preservation: at one chain step, on its latents (priorPreservation.ts).
+      if (settings.priorWeight > 0) {
+        const rng = createRng(inputs.targetRngSeed).fork("prior");
+        const k = rng.int(chain.steps);
+        const term = await priorPreservationGradients({
+          adapters,
+          prompts: priorPrompts(prompts[0], n, rng),
+          latents: trace.inputs[k],
+          t: chain.timesteps[k],
+          guidanceScale: settings.sampler.guidanceScale,
+          weight: settings.priorWeight,
+        });
+        prior = term.loss;
+        adapters.variables.forEach((v, i) => {
+          const sum = tf.add(byVariable.get(v) as tf.Tensor, term.gradients[i]);
+          (byVariable.get(v) as tf.Tensor).dispose();
+          byVariable.set(v, sum);
+        });
+        tf.dispose(term.gradients);
+      }
       // 7. Clip and apply (in the optimiser's order).
       const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
       let gradientNorm: number;
       try {
-        gradientNorm = await inputs.optimization.apply(gradients, inputs.learningRate, total);
+        gradientNorm = await inputs.optimization.apply(
+          gradients,
+          inputs.learningRate,
+          total + prior,
+        );
       } finally {
         tf.dispose([...byVariable.values()]);
       }
       return {
-        losses: { total, fairness, semantic, preservation },
+        losses: {
+          total: total + prior,
+          fairness,
+          semantic,
+          preservation,
+          // Only where the term is on: the status lines list every loss.
+          ...(settings.priorWeight > 0 ? { prior } : {}),
+        },
         gradientNorm,
         biasEstimate,
         detail: {
           attributes: batchTargetsDetail(perAttribute),
           semanticWeights: Array.from(weights),
+          promptedReferences: promptedRows.length,
         },
       };
     } finally {

@@ -54,6 +54,8 @@ export interface StartFixOptions extends MethodRunOptions {
   semanticWeight?: number;
   semanticFeatures?: DistributionalAlignmentOptions["semanticFeatures"];
   changedTargetFactor?: number;
+  changedReference?: DistributionalAlignmentOptions["changedReference"];
+  priorWeight?: number;
   holdWeight?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
@@ -107,6 +109,8 @@ export function startFix(
       semanticWeight: shared.semanticWeight,
       semanticFeatures: shared.semanticFeatures,
       changedTargetFactor: shared.changedTargetFactor,
+      changedReference: shared.changedReference,
+      priorWeight: shared.priorWeight,
       holdWeight: shared.holdWeight,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,

@@ -82,6 +82,12 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--hold-weight", "-1"])).rejects.toThrow(
     /--hold-weight must be a number ≥ 0, got "-1"/,
   );
+  await expect(finetune([...base, "--changed-reference", "sideways"])).rejects.toThrow(
+    /--changed-reference must be "neutral" or "prompted", got "sideways"/,
+  );
+  await expect(finetune([...base, "--prior-weight", "-2"])).rejects.toThrow(
+    /--prior-weight must be a number ≥ 0, got "-2"/,
+  );
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
     /--semantic-features must be "classifier", "classifier-blind" or "pixels", got "clip"/,
   );
@@ -158,6 +164,30 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   });
   tuned.dispose();
   expect(fs.existsSync(`${out}.state.fdckpt`)).toBe(true);
+
+  // The options that name a prompt's groups reach the method, which refuses this prompt's format.
+  for (const flags of [
+    ["--changed-reference", "prompted"],
+    ["--prior-weight", "3"],
+  ]) {
+    const never = path.join(dir, "never-named.fdckpt");
+    await expect(
+      captureOutput(() =>
+        finetune([
+          ...tinyModels,
+          "--target",
+          "sex=Female:0.5,Male:0.5",
+          ...ONE_SMALL_STEP,
+          ...flags,
+          "--out",
+          never,
+        ]),
+      ),
+    ).rejects.toThrow(
+      /must be ("neutral"|0) for these prompts \(prompt "Chest radiograph of a male/,
+    );
+    expect(fs.existsSync(never)).toBe(false);
+  }
 
   // The same command dispatches to method 2 (subgroup-aligned tuning).
   const subgroupOut = path.join(dir, "tuned-subgroup.fdckpt");

@@ -77,6 +77,8 @@ interface FinetuneOptions {
   semanticWeight?: string;
   semanticFeatures?: string;
   changedTargetFactor?: string;
+  changedReference?: string;
+  priorWeight?: string;
   holdWeight?: string;
   threshold?: string;
   targetSlots: string;
@@ -155,6 +157,14 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--changed-target-factor <f>",
       "align: the semantic weight's share for images whose target differs from what they show (default 0.2)",
+    )
+    .option(
+      "--changed-reference <kind>",
+      "align: what an image that must change group is kept close to: neutral (the original image, default) or prompted (the original model's image for the prompt naming its target)",
+    )
+    .option(
+      "--prior-weight <w>",
+      "align: weight of the term keeping what prompts naming the patient's groups draw (default 0: off)",
     )
     .option(
       "--hold-weight <w>",
@@ -309,6 +319,11 @@ function tuningSettings(opts: FinetuneOptions) {
       min: 0,
       max: 1,
     }),
+    changedReference: optionalChoice("--changed-reference", opts.changedReference, [
+      "neutral",
+      "prompted",
+    ] as const),
+    priorWeight: optionalNumber("--prior-weight", opts.priorWeight, { min: 0 }),
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",
