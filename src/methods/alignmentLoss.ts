@@ -1,7 +1,7 @@
 /**
  * The loss distributional alignment minimises on the images the current model generates:
  *
- *   L = Σ_attributes (1/N)·Σ_i [c_i ≥ threshold]·CE(classifier(x_i), y_i)
+ *   L = λ_fair·Σ_attributes (1/N)·Σ_i [c_i ≥ threshold]·CE(classifier(x_i), y_i)
  *     + (1/N)·Σ_i w_i·(1 − cos(feat(x_i), feat(x̃_i)))
  *     + λ_hold·Σ_untargeted (1/N)·Σ_i [p(ỹ_i) ≥ threshold]·CE(classifier(x_i), ỹ_i)
  *
@@ -31,6 +31,8 @@ export interface AlignmentLossSpec {
   attributes: AlignmentAttribute[];
   /** Per attribute: the target group of each image, −1 where it gets no fairness loss. */
   labels: Int32Array[];
+  /** Weight of the fairness cross-entropy (default 1). */
+  fairnessWeight?: number;
   /** Per image: weight of its semantic term (0 turns the term off). */
   semanticWeights: Float32Array;
   /** Features of the original model's images from the same noise, [N, d]. */
@@ -142,7 +144,10 @@ export function alignmentLoss(images: tf.Tensor4D, spec: AlignmentLossSpec): Ali
     const logProbabilities = logits.map((l, h) =>
       tf.logSoftmax(tf.div(l, classifier.temperatures[h])),
     ) as tf.Tensor2D[];
-    const fairness = crossEntropyTerm(logProbabilities, attributes, labels, n);
+    const fairness = tf.mul(
+      crossEntropyTerm(logProbabilities, attributes, labels, n),
+      spec.fairnessWeight ?? 1,
+    ) as tf.Scalar;
     let semantic: tf.Scalar = tf.scalar(0);
     if (spec.originalFeatures) {
       const current = semanticFeatures(spec.features, classifier, images, spec.featureProjection);

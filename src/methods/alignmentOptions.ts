@@ -20,6 +20,12 @@ export interface DistributionalAlignmentOptions
   extends PromptedMethodOptions, MethodSamplerOptions {
   /** Confidence c_i below which an image gets no fairness loss (default 0.8). */
   threshold?: number;
+  /**
+   * Weight of the fairness cross-entropy (default 1, as in Shen et al.). With prompted references
+   * the target can be reached through them alone: 0 leaves the classifier out of the gradient
+   * (it still assigns the targets).
+   */
+  fairnessWeight?: number;
   /** Weight of the semantic term (default 10); images whose target changes get this × changedTargetFactor (default 0.2). */
   semanticWeight?: number;
   changedTargetFactor?: number;
@@ -75,6 +81,7 @@ export const ALIGNMENT_DEFAULTS: MethodDefaults = {
 /** Method 1's own options after defaults. */
 export interface AlignmentSettings {
   threshold: number;
+  fairnessWeight: number;
   semanticWeight: number;
   changedTargetFactor: number;
   semanticFeatures: SemanticFeatures;
@@ -138,6 +145,7 @@ export function resolveAlignmentOptions(
   }
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
+    fairnessWeight: checkNumber("fairnessWeight", options.fairnessWeight ?? 1, { min: 0 }),
     semanticWeight: checkNumber("semanticWeight", options.semanticWeight ?? 10, { min: 0 }),
     changedTargetFactor: checkNumber("changedTargetFactor", options.changedTargetFactor ?? 0.2, {
       min: 0,
@@ -163,6 +171,7 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
   const features = settings.semanticFeatures;
   return {
     threshold: settings.threshold,
+    "fairness weight": settings.fairnessWeight,
     "semantic weight": settings.semanticWeight,
     "changed-target factor": settings.changedTargetFactor,
     "semantic features": typeof features === "function" ? "custom" : features,

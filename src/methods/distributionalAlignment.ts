@@ -335,6 +335,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             classifier,
             attributes,
             labels,
+            fairnessWeight: settings.fairnessWeight,
             semanticWeights: weights,
             originalFeatures: reference?.features,
             features: settings.semanticFeatures,

@@ -51,6 +51,7 @@ export interface StartFixOptions extends MethodRunOptions {
   /** align only. */
   gradient?: DistributionalAlignmentOptions["gradient"];
   gradientSteps?: number;
+  fairnessWeight?: number;
   semanticWeight?: number;
   semanticFeatures?: DistributionalAlignmentOptions["semanticFeatures"];
   changedTargetFactor?: number;
@@ -106,6 +107,7 @@ export function startFix(
       gradient: shared.gradient,
       sampler: shared.sampler,
       gradientSteps: shared.gradientSteps,
+      fairnessWeight: shared.fairnessWeight,
       semanticWeight: shared.semanticWeight,
       semanticFeatures: shared.semanticFeatures,
       changedTargetFactor: shared.changedTargetFactor,

@@ -85,6 +85,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--changed-reference", "sideways"])).rejects.toThrow(
     /--changed-reference must be "neutral" or "prompted", got "sideways"/,
   );
+  await expect(finetune([...base, "--fairness-weight", "heavy"])).rejects.toThrow(
+    /--fairness-weight must be a number ≥ 0, got "heavy"/,
+  );
   await expect(finetune([...base, "--prior-weight", "-2"])).rejects.toThrow(
     /--prior-weight must be a number ≥ 0, got "-2"/,
   );

@@ -92,3 +92,31 @@ test("a run with the preservation term reports it, and the total is the three te
   }
   model.dispose();
 });
+
+test("the fairness weight scales the cross-entropy term alone", () => {
+  const attributes = resolveAlignmentAttributes(bed.classifier, {
+    race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+  });
+  const images = tf.randomUniform([3, 16, 16, 1], 0, 1, "float32", 4) as tf.Tensor4D;
+  const terms = (fairnessWeight?: number) =>
+    alignmentLoss(images, {
+      classifier: bed.classifier,
+      attributes,
+      labels: [Int32Array.of(0, 2, -1)],
+      fairnessWeight,
+      semanticWeights: new Float32Array(3),
+      features: "classifier",
+    });
+  const plain = terms();
+  const scaled = terms(0.25);
+  const off = terms(0);
+  const [plainValue, scaledValue, offValue] = [plain, scaled, off].map(
+    (t) => t.fairness.dataSync()[0],
+  );
+  expect(plainValue).toBeGreaterThan(0);
+  expect(scaledValue).toBeCloseTo(plainValue * 0.25, 6);
+  expect(offValue).toBe(0);
+  expect(scaled.total.dataSync()[0]).toBeCloseTo(scaledValue, 6);
+  for (const t of [plain, scaled, off]) tf.dispose(Object.values(t));
+  images.dispose();
+});

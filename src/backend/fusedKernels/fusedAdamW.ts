@@ -33,20 +33,29 @@ export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
   },
   compute(inputs, outputs, _shapes, a) {
     const n = inputs.length / 4;
-    const decay = 1 - a.learningRate * a.weightDecay;
+    // Constants in locals, divisions as products: the loop runs over every trained parameter.
+    const { beta1, beta2, epsilon, learningRate } = a;
+    const decay = 1 - learningRate * a.weightDecay;
+    const oneMinusBeta1 = 1 - beta1;
+    const oneMinusBeta2 = 1 - beta2;
+    const stepSize = learningRate / a.correction1;
+    const inverseCorrection2 = 1 / a.correction2;
     let nonFinite = 0;
     for (let i = 0; i < n; i++) {
       const [p, g, m, v] = [inputs[i], inputs[n + i], inputs[2 * n + i], inputs[3 * n + i]];
       const [pOut, mOut, vOut] = [outputs[i], outputs[n + i], outputs[2 * n + i]];
       for (let j = 0; j < p.length; j++) {
         const gj = g[j];
-        const mj = a.beta1 * m[j] + (1 - a.beta1) * gj;
-        const vj = a.beta2 * v[j] + (1 - a.beta2) * gj * gj;
+        const mj = beta1 * m[j] + oneMinusBeta1 * gj;
+        const vj = beta2 * v[j] + oneMinusBeta2 * gj * gj;
         mOut[j] = mj;
         vOut[j] = vj;
-        const update = mj / a.correction1 / (Math.sqrt(vj / a.correction2) + a.epsilon);
-        pOut[j] = p[j] * decay - a.learningRate * update;
-        if (!Number.isFinite(pOut[j])) nonFinite += 1;
+        const value = Math.fround(
+          p[j] * decay - (stepSize * mj) / (Math.sqrt(vj * inverseCorrection2) + epsilon),
+        );
+        pOut[j] = value;
+        // As stored (float32); value - value is 0 when finite, NaN for NaN and ±Infinity.
+        if (value - value !== 0) nonFinite += 1;
       }
     }
     outputs[3 * n][0] = nonFinite;

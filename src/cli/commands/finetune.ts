@@ -74,6 +74,7 @@ interface FinetuneOptions {
   samplingSteps?: string;
   gradientSteps?: string;
   guidance?: string;
+  fairnessWeight?: string;
   semanticWeight?: string;
   semanticFeatures?: string;
   changedTargetFactor?: string;
@@ -149,6 +150,7 @@ export function registerFinetuneCommand(program: Command): void {
       "align: sampler steps back-propagated per step (random, unbiased; default all)",
     )
     .option("--guidance <scale>", "align/subgroup: guidance scale of the tuned sampler")
+    .option("--fairness-weight <w>", "align: weight of the classifier's cross-entropy (default 1)")
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option(
       "--semantic-features <kind>",
@@ -308,6 +310,7 @@ function tuningSettings(opts: FinetuneOptions) {
       guidanceScale: optionalNumber("--guidance", opts.guidance, { above: 0 }),
     },
     gradientSteps: optionalInteger("--gradient-steps", opts.gradientSteps, SAMPLER_STEP_RANGE),
+    fairnessWeight: optionalNumber("--fairness-weight", opts.fairnessWeight, { min: 0 }),
     semanticWeight: optionalNumber("--semantic-weight", opts.semanticWeight, { min: 0 }),
     threshold: optionalNumber("--threshold", opts.threshold, { min: 0, max: 1 }),
     semanticFeatures: optionalChoice("--semantic-features", opts.semanticFeatures, [
