@@ -16,7 +16,9 @@
  * Semantic features: the subgroup classifier's penultimate layer (the project's FID encoder too,
  * so the regulariser guards what the quality audit measures), the same with the targeted heads'
  * directions removed ("classifier-blind", attributeBlindFeatures.ts), or per-image standardised
- * pixels (cos = Pearson correlation of the two images).
+ * pixels (cos = Pearson correlation of the two images). "images" compares the images themselves
+ * by their mean squared difference (not a cosine): brightness counts, which the standardised
+ * pixels remove — and cxr-mini draws race as rib and clavicle brightness.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
@@ -24,7 +26,7 @@ import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { componentClasses, type AlignmentAttribute } from "./alignmentAttributes";
 
 export type SemanticFeatures =
-  "classifier" | "classifier-blind" | "pixels" | ((images: tf.Tensor4D) => tf.Tensor2D);
+  "classifier" | "classifier-blind" | "pixels" | "images" | ((images: tf.Tensor4D) => tf.Tensor2D);
 
 export interface AlignmentLossSpec {
   classifier: SubgroupClassifier;
@@ -78,6 +80,7 @@ export function semanticFeatures(
     if (!projection) throw new Error('"classifier-blind" semantic features need their projection');
     return tf.tidy(() => tf.matMul(classifier.network.features(images), projection));
   }
+  if (features === "images") return tf.reshape(images, [images.shape[0], -1]) as tf.Tensor2D;
   if (features === "pixels") {
     return tf.tidy(() => {
       const flat = tf.reshape(images, [images.shape[0], -1]);
@@ -86,7 +89,7 @@ export function semanticFeatures(
     });
   }
   throw new Error(
-    `unknown semantic features "${String(features)}": expected classifier, pixels or a function`,
+    `unknown semantic features "${String(features)}": expected classifier, classifier-blind, pixels, images or a function`,
   );
 }
 
@@ -151,7 +154,10 @@ export function alignmentLoss(images: tf.Tensor4D, spec: AlignmentLossSpec): Ali
     let semantic: tf.Scalar = tf.scalar(0);
     if (spec.originalFeatures) {
       const current = semanticFeatures(spec.features, classifier, images, spec.featureProjection);
-      const distance = tf.sub(1, rowCosine(current, spec.originalFeatures));
+      const distance =
+        spec.features === "images"
+          ? tf.mean(tf.squaredDifference(current, spec.originalFeatures), 1)
+          : tf.sub(1, rowCosine(current, spec.originalFeatures));
       semantic = tf.div(tf.sum(tf.mul(distance, tf.tensor1d(spec.semanticWeights))), n);
     }
     let preservation: tf.Scalar = tf.scalar(0);

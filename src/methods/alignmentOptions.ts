@@ -118,7 +118,12 @@ export function resolveAlignmentOptions(
   }
   const features = options.semanticFeatures ?? "classifier";
   if (typeof features !== "function")
-    checkChoice("semanticFeatures", features, ["classifier", "classifier-blind", "pixels"]);
+    checkChoice("semanticFeatures", features, [
+      "classifier",
+      "classifier-blind",
+      "pixels",
+      "images",
+    ]);
   const changedReference = checkChoice("changedReference", options.changedReference ?? "neutral", [
     "neutral",
     "prompted",

@@ -92,7 +92,7 @@ test("bad options fail before any model is loaded", async () => {
     /--prior-weight must be a number ≥ 0, got "-2"/,
   );
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
-    /--semantic-features must be "classifier", "classifier-blind" or "pixels", got "clip"/,
+    /--semantic-features must be "classifier", "classifier-blind", "pixels" or "images", got "clip"/,
   );
   await expect(finetune([...base, "--trainable", "unet"])).rejects.toThrow(
     /--trainable must be "text-lora" or "unet-lora", got "unet"/,

@@ -120,3 +120,26 @@ test("the fairness weight scales the cross-entropy term alone", () => {
   for (const t of [plain, scaled, off]) tf.dispose(Object.values(t));
   images.dispose();
 });
+
+test('"images" semantic features: the weighted mean squared difference of the images themselves', () => {
+  const attributes = resolveAlignmentAttributes(bed.classifier, {
+    race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+  });
+  const images = tf.randomUniform([2, 16, 16, 1], 0, 1, "float32", 5) as tf.Tensor4D;
+  const original = tf.randomUniform([2, 16, 16, 1], 0, 1, "float32", 6) as tf.Tensor4D;
+  const originalFeatures = tf.reshape(original, [2, -1]) as tf.Tensor2D;
+  const terms = alignmentLoss(images, {
+    classifier: bed.classifier,
+    attributes,
+    labels: [Int32Array.of(-1, -1)],
+    semanticWeights: Float32Array.of(3, 0.5),
+    features: "images",
+    originalFeatures,
+  });
+  // By hand: (3·mean((x₀ − x̃₀)²) + 0.5·mean((x₁ − x̃₁)²)) / 2 — brightness counts, unlike "pixels".
+  const [a, b] = [images.arraySync(), original.arraySync()] as number[][][][][];
+  const mse = (i: number) =>
+    a[i].flat(2).reduce((sum, v, j) => sum + (v - b[i].flat(2)[j]) ** 2, 0) / 256;
+  expect(terms.semantic.dataSync()[0]).toBeCloseTo((3 * mse(0) + 0.5 * mse(1)) / 2, 5);
+  tf.dispose([images, original, originalFeatures, ...Object.values(terms)]);
+});

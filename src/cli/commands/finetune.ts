@@ -154,7 +154,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option("--semantic-weight <w>", "align: weight of the semantic-preservation term")
     .option(
       "--semantic-features <kind>",
-      "align: classifier, classifier-blind (without the targeted attributes) or pixels",
+      "align: classifier, classifier-blind (without the targeted attributes), pixels (standardised, compared by correlation) or images (mean squared difference)",
     )
     .option(
       "--changed-target-factor <f>",
@@ -317,6 +317,7 @@ function tuningSettings(opts: FinetuneOptions) {
       "classifier",
       "classifier-blind",
       "pixels",
+      "images",
     ] as const),
     changedTargetFactor: optionalNumber("--changed-target-factor", opts.changedTargetFactor, {
       min: 0,
