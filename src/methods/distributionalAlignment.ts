@@ -5,9 +5,12 @@
  * classified; per attribute, optimal-transport targets toward the target distribution (read
  * through the getter every step, so a slider can move it mid-run); the loss (cross-entropy toward
  * confident targets + semantic preservation against the original model's image from the same
- * noise) is back-propagated through the decoder and the whole DDIM sampling chain — adjusted
- * (network inputs detached, every step's ε on one scale) or exact — with checkpointing, into what
- * is trained (adapters.ts; default LoRA on the text encoder); AdamW. Emits MethodEvent values.
+ * noise — or, with prompted references, for an image that must change group, its image for the
+ * prompt naming the target: promptedReferences.ts) is back-propagated through the decoder and the
+ * whole DDIM sampling chain — adjusted (network inputs detached, every step's ε on one scale) or
+ * exact — with checkpointing, into what is trained (adapters.ts; default LoRA on the text
+ * encoder); plus, when on, the prior-preservation term's own gradient (priorPreservation.ts);
+ * AdamW. Emits MethodEvent values.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
@@ -395,30 +398,30 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       } finally {
         disposeChainGradients(chainGradients);
       }
-      // 6b. Prior preservation: at one chain step, on its latents (priorPreservation.ts).
-      if (settings.priorWeight > 0) {
-        const rng = createRng(inputs.targetRngSeed).fork("prior");
-        const k = rng.int(chain.steps);
-        const term = await priorPreservationGradients({
-          adapters,
-          prompts: priorPrompts(prompts[0], n, rng),
-          latents: trace.inputs[k],
-          t: chain.timesteps[k],
-          guidanceScale: settings.sampler.guidanceScale,
-          weight: settings.priorWeight,
-        });
-        prior = term.loss;
-        adapters.variables.forEach((v, i) => {
-          const sum = tf.add(byVariable.get(v) as tf.Tensor, term.gradients[i]);
-          (byVariable.get(v) as tf.Tensor).dispose();
-          byVariable.set(v, sum);
-        });
-        tf.dispose(term.gradients);
-      }
-      // 7. Clip and apply (in the optimiser's order).
-      const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
       let gradientNorm: number;
       try {
+        // 6b. Prior preservation: at one chain step, on its latents (priorPreservation.ts).
+        if (settings.priorWeight > 0) {
+          const rng = createRng(inputs.targetRngSeed).fork("prior");
+          const k = rng.int(chain.steps);
+          const term = await priorPreservationGradients({
+            adapters,
+            prompts: priorPrompts(prompts[0], n, rng),
+            latents: trace.inputs[k],
+            t: chain.timesteps[k],
+            guidanceScale: settings.sampler.guidanceScale,
+            weight: settings.priorWeight,
+          });
+          prior = term.loss;
+          adapters.variables.forEach((v, i) => {
+            const sum = tf.add(byVariable.get(v) as tf.Tensor, term.gradients[i]);
+            (byVariable.get(v) as tf.Tensor).dispose();
+            byVariable.set(v, sum);
+          });
+          tf.dispose(term.gradients);
+        }
+        // 7. Clip and apply (in the optimiser's order).
+        const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
         gradientNorm = await inputs.optimization.apply(
           gradients,
           inputs.learningRate,
