@@ -25,8 +25,16 @@ import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import { componentClasses, type AlignmentAttribute } from "./alignmentAttributes";
 
+/** The semantic features by name (the options' and the CLI's one list). */
+export const SEMANTIC_FEATURE_KINDS = [
+  "classifier",
+  "classifier-blind",
+  "pixels",
+  "images",
+] as const;
+
 export type SemanticFeatures =
-  "classifier" | "classifier-blind" | "pixels" | "images" | ((images: tf.Tensor4D) => tf.Tensor2D);
+  (typeof SEMANTIC_FEATURE_KINDS)[number] | ((images: tf.Tensor4D) => tf.Tensor2D);
 
 export interface AlignmentLossSpec {
   classifier: SubgroupClassifier;

@@ -5,7 +5,7 @@
  */
 import { promptSubject } from "../data/promptSubject";
 import type { SettingValue } from "../pipeline/runState";
-import type { SemanticFeatures } from "./alignmentLoss";
+import { SEMANTIC_FEATURE_KINDS, type SemanticFeatures } from "./alignmentLoss";
 import { checkChoice, checkInteger, checkNumber, MethodOptionError } from "./methodOptionError";
 import type { MethodDefaults, PromptedMethodOptions } from "./methodOptions";
 import {
@@ -66,7 +66,8 @@ export interface DistributionalAlignmentOptions
   targetSlots?: TargetSlots;
 }
 
-export type ChangedReference = "neutral" | "prompted";
+export const CHANGED_REFERENCES = ["neutral", "prompted"] as const;
+export type ChangedReference = (typeof CHANGED_REFERENCES)[number];
 
 /** Method 1's defaults (docs/methods.md §2.6). */
 export const ALIGNMENT_DEFAULTS: MethodDefaults = {
@@ -118,36 +119,18 @@ export function resolveAlignmentOptions(
   }
   const features = options.semanticFeatures ?? "classifier";
   if (typeof features !== "function")
-    checkChoice("semanticFeatures", features, [
-      "classifier",
-      "classifier-blind",
-      "pixels",
-      "images",
-    ]);
-  const changedReference = checkChoice("changedReference", options.changedReference ?? "neutral", [
-    "neutral",
-    "prompted",
-  ]);
+    checkChoice("semanticFeatures", features, SEMANTIC_FEATURE_KINDS);
+  const changedReference = checkChoice(
+    "changedReference",
+    options.changedReference ?? "neutral",
+    CHANGED_REFERENCES,
+  );
   const priorWeight = checkNumber("priorWeight", options.priorWeight ?? 0, { min: 0 });
   // Both name the prompts' groups: every prompt must be in a format whose subject can be read.
-  const naming: [string, unknown, string][] = [
-    ["changedReference", changedReference, '"neutral"'],
-    ["priorWeight", priorWeight, "0"],
-  ];
-  for (const [option, value, off] of naming) {
-    if (value === "neutral" || value === 0) continue;
-    for (const prompt of options.prompts) {
-      try {
-        promptSubject(prompt);
-      } catch (error) {
-        throw new MethodOptionError(
-          option,
-          value,
-          `${off} for these prompts (${(error as Error).message})`,
-        );
-      }
-    }
+  if (changedReference === "prompted") {
+    checkPromptsNameGroups(options.prompts, "changedReference", changedReference, '"neutral"');
   }
+  if (priorWeight > 0) checkPromptsNameGroups(options.prompts, "priorWeight", priorWeight, "0");
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     fairnessWeight: checkNumber("fairnessWeight", options.fairnessWeight ?? 1, { min: 0 }),
@@ -169,6 +152,26 @@ export function resolveAlignmentOptions(
     ]),
     sampler,
   };
+}
+
+/** Refuses `option` unless every prompt's subject can be read and rewritten (promptSubject.ts). */
+function checkPromptsNameGroups(
+  prompts: readonly string[],
+  option: string,
+  value: unknown,
+  off: string,
+): void {
+  for (const prompt of prompts) {
+    try {
+      promptSubject(prompt);
+    } catch (error) {
+      throw new MethodOptionError(
+        option,
+        value,
+        `${off} for these prompts (${(error as Error).message})`,
+      );
+    }
+  }
 }
 
 /** Method 1's own settings in its state file. */

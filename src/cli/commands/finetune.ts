@@ -31,6 +31,8 @@ import {
 } from "../optionValues";
 import { ProgressBar } from "../progressBar";
 import { NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
+import { SEMANTIC_FEATURE_KINDS } from "../../methods/alignmentLoss";
+import { CHANGED_REFERENCES } from "../../methods/alignmentOptions";
 import { parseTargetSpecs, targetsForClassifier } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
@@ -313,20 +315,20 @@ function tuningSettings(opts: FinetuneOptions) {
     fairnessWeight: optionalNumber("--fairness-weight", opts.fairnessWeight, { min: 0 }),
     semanticWeight: optionalNumber("--semantic-weight", opts.semanticWeight, { min: 0 }),
     threshold: optionalNumber("--threshold", opts.threshold, { min: 0, max: 1 }),
-    semanticFeatures: optionalChoice("--semantic-features", opts.semanticFeatures, [
-      "classifier",
-      "classifier-blind",
-      "pixels",
-      "images",
-    ] as const),
+    semanticFeatures: optionalChoice(
+      "--semantic-features",
+      opts.semanticFeatures,
+      SEMANTIC_FEATURE_KINDS,
+    ),
     changedTargetFactor: optionalNumber("--changed-target-factor", opts.changedTargetFactor, {
       min: 0,
       max: 1,
     }),
-    changedReference: optionalChoice("--changed-reference", opts.changedReference, [
-      "neutral",
-      "prompted",
-    ] as const),
+    changedReference: optionalChoice(
+      "--changed-reference",
+      opts.changedReference,
+      CHANGED_REFERENCES,
+    ),
     priorWeight: optionalNumber("--prior-weight", opts.priorWeight, { min: 0 }),
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
