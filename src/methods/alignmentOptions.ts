@@ -43,6 +43,12 @@ export interface DistributionalAlignmentOptions
    */
   priorWeight?: number;
   /**
+   * Weight of the prompted-distillation term (default 0: off): the step's prompt learns, at one
+   * chain step of its own images, the original model's noise predictions for the prompt naming
+   * each image's target groups (promptedDistillation.ts).
+   */
+  distillWeight?: number;
+  /**
    * Weight of the preservation term (default 0: off): each image keeps, for every attribute the
    * target does not name, the group the original model's image from the same noise shows.
    */
@@ -88,6 +94,7 @@ export interface AlignmentSettings {
   semanticFeatures: SemanticFeatures;
   changedReference: ChangedReference;
   priorWeight: number;
+  distillWeight: number;
   holdWeight: number;
   gradient: ChainGradientMode;
   gradientSteps: number;
@@ -131,6 +138,10 @@ export function resolveAlignmentOptions(
     checkPromptsNameGroups(options.prompts, "changedReference", changedReference, '"neutral"');
   }
   if (priorWeight > 0) checkPromptsNameGroups(options.prompts, "priorWeight", priorWeight, "0");
+  const distillWeight = checkNumber("distillWeight", options.distillWeight ?? 0, { min: 0 });
+  if (distillWeight > 0) {
+    checkPromptsNameGroups(options.prompts, "distillWeight", distillWeight, "0");
+  }
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     fairnessWeight: checkNumber("fairnessWeight", options.fairnessWeight ?? 1, { min: 0 }),
@@ -142,6 +153,7 @@ export function resolveAlignmentOptions(
     semanticFeatures: features,
     changedReference,
     priorWeight,
+    distillWeight,
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
     gradientSteps,
@@ -185,6 +197,8 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     "semantic features": typeof features === "function" ? "custom" : features,
     "changed reference": settings.changedReference,
     "prior weight": settings.priorWeight,
+    // Only where on: state files of runs without it keep their settings.
+    ...(settings.distillWeight > 0 ? { "distill weight": settings.distillWeight } : {}),
     "hold weight": settings.holdWeight,
     "sampling steps": settings.sampler.steps,
     guidance: settings.sampler.guidanceScale,

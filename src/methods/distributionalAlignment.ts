@@ -9,8 +9,10 @@
  * prompt naming the target: promptedReferences.ts) is back-propagated through the decoder and the
  * whole DDIM sampling chain — adjusted (network inputs detached, every step's ε on one scale) or
  * exact — with checkpointing, into what is trained (adapters.ts; default LoRA on the text
- * encoder); plus, when on, the prior-preservation term's own gradient (priorPreservation.ts);
- * AdamW. Emits MethodEvent values.
+ * encoder); plus, when on, the prior-preservation and prompted-distillation terms' own gradients
+ * at one chain step (priorPreservation.ts, promptedDistillation.ts); AdamW. When no term needs
+ * the chain's output (no cross-entropy, semantic or hold term), its backward is skipped. Emits
+ * MethodEvent values.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
@@ -51,7 +53,9 @@ import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmen
 import { attributeBlindProjection } from "./attributeBlindFeatures";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { promptedReferencePrompts } from "./promptedReferences";
-import { priorPreservationGradients, priorPrompts } from "./priorPreservation";
+import { originalPredictionMatchGradients } from "./originalPredictionMatch";
+import { distillationPrompts } from "./promptedDistillation";
+import { priorPrompts } from "./priorPreservation";
 import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
 import type { MethodOptimization } from "./methodOptimization";
@@ -94,8 +98,11 @@ export async function* distributionalAlignment(
     model,
     resolved.adapters,
     createRng(resolved.seed).fork("trainable"),
-    // The semantic term compares with the original model's images.
-    { keepOriginal: alignment.semanticWeight > 0 },
+    // The semantic, prior and distillation terms compare with the original model.
+    {
+      keepOriginal:
+        alignment.semanticWeight > 0 || alignment.priorWeight > 0 || alignment.distillWeight > 0,
+    },
   );
   const trainableParameters = adapters.parameterCount();
   const n = resolved.batchSize;
@@ -161,6 +168,7 @@ interface StepOutcome {
     semantic: number;
     preservation: number;
     prior?: number;
+    distill?: number;
   };
   gradientNorm: number;
   biasEstimate: Record<string, number>;
@@ -329,82 +337,44 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           for (const i of promptedRows) weights[i] = settings.semanticWeight;
         }
       }
-      // 5. Loss and its gradient at the chain's output z_0.
-      // The parts are kept off the tape's tidy and read after it: WebGPU allows only async reads.
-      let parts: tf.Tensor[] = [];
-      const { value, grads } = tf.engine().gradients(
-        () => {
-          const terms = alignmentLoss(latentsToUnitImages(model, trace.output), {
-            classifier,
-            attributes,
+      // 5–6. The loss at the chain's output z_0 and its gradient through the chain, when a term
+      // needs them.
+      const atOutput =
+        settings.fairnessWeight > 0 ||
+        settings.semanticWeight > 0 ||
+        (settings.holdWeight > 0 && held.length > 0);
+      const chainPart = atOutput
+        ? await outputLossGradients(inputs, trace, context, denoiser, {
             labels,
-            fairnessWeight: settings.fairnessWeight,
-            semanticWeights: weights,
-            originalFeatures: reference?.features,
-            features: settings.semanticFeatures,
-            featureProjection: projection,
-            held: reference && {
-              attributes: held,
-              labels: reference.held,
-              weight: settings.holdWeight,
-            },
-          });
-          parts = [tf.keep(terms.fairness), tf.keep(terms.semantic), tf.keep(terms.preservation)];
-          return terms.total;
-        },
-        [trace.output],
-        undefined,
-        true,
-      );
-      const [total, fairness, semantic, preservation] = await Promise.all(
-        [value, ...parts].map(async (t) => (await t.data())[0]),
-      );
-      tf.dispose([value, ...parts]);
-      const latentGradient = (grads[0] ?? tf.zerosLike(trace.output)) as tf.Tensor4D;
-      // 6. Through the sampling chain (checkpointed), then the text encoder.
-      const subset =
-        settings.gradientSteps < chain.steps
-          ? createRng(inputs.targetRngSeed)
-              .fork("gradient-steps")
-              .shuffle(chain.timesteps.map((_, k) => k))
-              .slice(0, settings.gradientSteps)
-          : undefined;
-      const chainGradients = chain.backward(
-        denoiser,
-        trace,
-        context.embeddings,
-        latentGradient,
-        settings.gradient,
-        { subset },
-      );
-      latentGradient.dispose();
+            weights,
+            reference,
+            projection,
+            held,
+          })
+        : {
+            losses: { total: 0, fairness: 0, semantic: 0, preservation: 0 },
+            gradients: adapters.variables.map((v) => tf.zerosLike(v)),
+          };
+      const { total, fairness, semantic, preservation } = chainPart.losses;
       const byVariable = new Map<tf.Variable, tf.Tensor>();
+      adapters.variables.forEach((v, i) => byVariable.set(v, chainPart.gradients[i]));
+      const addTerm = (gradients: tf.Tensor[]) => {
+        adapters.variables.forEach((v, i) => {
+          const sum = tf.add(byVariable.get(v) as tf.Tensor, gradients[i]);
+          (byVariable.get(v) as tf.Tensor).dispose();
+          byVariable.set(v, sum);
+        });
+        tf.dispose(gradients);
+      };
       let prior = 0;
-      try {
-        const text = adapters.textVariables;
-        const textGradients =
-          text.length > 0
-            ? textConditioningGradients(
-                model.textEncoder,
-                prompts,
-                text,
-                chainGradients.conditioning,
-              )
-            : [];
-        text.forEach((v, i) => byVariable.set(v, textGradients[i]));
-        adapters.unetVariables.forEach((v, i) =>
-          byVariable.set(v, chainGradients.variables[i].clone()),
-        );
-      } finally {
-        disposeChainGradients(chainGradients);
-      }
+      let distill = 0;
       let gradientNorm: number;
       try {
         // 6b. Prior preservation: at one chain step, on its latents (priorPreservation.ts).
         if (settings.priorWeight > 0) {
           const rng = createRng(inputs.targetRngSeed).fork("prior");
           const k = rng.int(chain.steps);
-          const term = await priorPreservationGradients({
+          const term = await originalPredictionMatchGradients({
             adapters,
             prompts: priorPrompts(prompts[0], n, rng),
             latents: trace.inputs[k],
@@ -413,31 +383,49 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             weight: settings.priorWeight,
           });
           prior = term.loss;
-          adapters.variables.forEach((v, i) => {
-            const sum = tf.add(byVariable.get(v) as tf.Tensor, term.gradients[i]);
-            (byVariable.get(v) as tf.Tensor).dispose();
-            byVariable.set(v, sum);
+          addTerm(term.gradients);
+        }
+        // 6c. Prompted distillation: the step's prompt learns, on its own latents at one chain
+        // step, the original's predictions for the prompt naming each image's target.
+        if (settings.distillWeight > 0) {
+          const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
+          const term = await originalPredictionMatchGradients({
+            adapters,
+            prompts,
+            originalPrompts: distillationPrompts({
+              classifier,
+              prompts,
+              attributes,
+              labels,
+              currentGroups: predictedGroups(attributes, heads, n),
+            }),
+            latents: trace.inputs[k],
+            t: chain.timesteps[k],
+            guidanceScale: settings.sampler.guidanceScale,
+            weight: settings.distillWeight,
           });
-          tf.dispose(term.gradients);
+          distill = term.loss;
+          addTerm(term.gradients);
         }
         // 7. Clip and apply (in the optimiser's order).
         const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
         gradientNorm = await inputs.optimization.apply(
           gradients,
           inputs.learningRate,
-          total + prior,
+          total + prior + distill,
         );
       } finally {
         tf.dispose([...byVariable.values()]);
       }
       return {
         losses: {
-          total: total + prior,
+          total: total + prior + distill,
           fairness,
           semantic,
           preservation,
-          // Only where the term is on: the status lines list every loss.
+          // Only where the terms are on: the status lines list every loss.
           ...(settings.priorWeight > 0 ? { prior } : {}),
+          ...(settings.distillWeight > 0 ? { distill } : {}),
         },
         gradientNorm,
         biasEstimate,
@@ -455,5 +443,98 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
     disposeTextEmbedding(context);
     reference?.features?.dispose();
     projection?.dispose();
+  }
+}
+
+interface OutputLossInputs {
+  labels: Int32Array[];
+  weights: Float32Array;
+  reference: Awaited<ReturnType<typeof referenceImages>> | undefined;
+  projection: tf.Tensor2D | undefined;
+  held: AlignmentAttribute[];
+}
+
+/**
+ * The loss at the chain's output z_0 (cross-entropy, semantic and hold terms), its parts, and its
+ * gradient through the sampling chain (checkpointed) and the text encoder, one per trained
+ * variable in `adapters.variables`' order (the caller frees them).
+ */
+async function outputLossGradients(
+  inputs: StepInputs,
+  trace: ReturnType<DdimSamplingChain["run"]>,
+  context: ReturnType<typeof encodeGuidance>,
+  denoiser: ReturnType<typeof guidedDenoiser>,
+  terms: OutputLossInputs,
+): Promise<{
+  losses: { total: number; fairness: number; semantic: number; preservation: number };
+  gradients: tf.Tensor[];
+}> {
+  const { adapters, classifier, chain, settings, attributes, prompts } = inputs;
+  const { labels, weights, reference, projection, held } = terms;
+  const model = adapters.model;
+  // The parts are kept off the tape's tidy and read after it: WebGPU allows only async reads.
+  let parts: tf.Tensor[] = [];
+  const { value, grads } = tf.engine().gradients(
+    () => {
+      const loss = alignmentLoss(latentsToUnitImages(model, trace.output), {
+        classifier,
+        attributes,
+        labels,
+        fairnessWeight: settings.fairnessWeight,
+        semanticWeights: weights,
+        originalFeatures: reference?.features,
+        features: settings.semanticFeatures,
+        featureProjection: projection,
+        held: reference && {
+          attributes: held,
+          labels: reference.held,
+          weight: settings.holdWeight,
+        },
+      });
+      parts = [tf.keep(loss.fairness), tf.keep(loss.semantic), tf.keep(loss.preservation)];
+      return loss.total;
+    },
+    [trace.output],
+    undefined,
+    true,
+  );
+  const [total, fairness, semantic, preservation] = await Promise.all(
+    [value, ...parts].map(async (t) => (await t.data())[0]),
+  );
+  tf.dispose([value, ...parts]);
+  const latentGradient = (grads[0] ?? tf.zerosLike(trace.output)) as tf.Tensor4D;
+  const subset =
+    settings.gradientSteps < chain.steps
+      ? createRng(inputs.targetRngSeed)
+          .fork("gradient-steps")
+          .shuffle(chain.timesteps.map((_, k) => k))
+          .slice(0, settings.gradientSteps)
+      : undefined;
+  const chainGradients = chain.backward(
+    denoiser,
+    trace,
+    context.embeddings,
+    latentGradient,
+    settings.gradient,
+    { subset },
+  );
+  latentGradient.dispose();
+  try {
+    const text = adapters.textVariables;
+    const textGradients =
+      text.length > 0
+        ? textConditioningGradients(model.textEncoder, prompts, text, chainGradients.conditioning)
+        : [];
+    const byVariable = new Map<tf.Variable, tf.Tensor>();
+    text.forEach((v, i) => byVariable.set(v, textGradients[i]));
+    adapters.unetVariables.forEach((v, i) =>
+      byVariable.set(v, chainGradients.variables[i].clone()),
+    );
+    return {
+      losses: { total, fairness, semantic, preservation },
+      gradients: adapters.variables.map((v) => byVariable.get(v) as tf.Tensor),
+    };
+  } finally {
+    disposeChainGradients(chainGradients);
   }
 }

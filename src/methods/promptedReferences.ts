@@ -27,7 +27,7 @@ export interface PromptedReferenceInputs {
 }
 
 /** The classifier's head name → group of `attribute`'s group `group` (one entry per component). */
-function namedGroups(
+export function namedGroups(
   classifier: SubgroupClassifier,
   attribute: AlignmentAttribute,
   group: number,

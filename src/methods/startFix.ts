@@ -57,6 +57,7 @@ export interface StartFixOptions extends MethodRunOptions {
   changedTargetFactor?: number;
   changedReference?: DistributionalAlignmentOptions["changedReference"];
   priorWeight?: number;
+  distillWeight?: number;
   holdWeight?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
@@ -113,6 +114,7 @@ export function startFix(
       changedTargetFactor: shared.changedTargetFactor,
       changedReference: shared.changedReference,
       priorWeight: shared.priorWeight,
+      distillWeight: shared.distillWeight,
       holdWeight: shared.holdWeight,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,

@@ -91,6 +91,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--prior-weight", "-2"])).rejects.toThrow(
     /--prior-weight must be a number ≥ 0, got "-2"/,
   );
+  await expect(finetune([...base, "--distill-weight", "much"])).rejects.toThrow(
+    /--distill-weight must be a number ≥ 0, got "much"/,
+  );
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
     /--semantic-features must be "classifier", "classifier-blind", "pixels" or "images", got "clip"/,
   );
@@ -172,6 +175,7 @@ test("a one-step align run writes a tuned model that loads and records the run; 
   for (const flags of [
     ["--changed-reference", "prompted"],
     ["--prior-weight", "3"],
+    ["--distill-weight", "1"],
   ]) {
     const never = path.join(dir, "never-named.fdckpt");
     await expect(

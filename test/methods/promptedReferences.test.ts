@@ -17,7 +17,8 @@ import { promptSubject } from "../../src/data/promptSubject";
 import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
-import { priorPreservationGradients, priorPrompts } from "../../src/methods/priorPreservation";
+import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
+import { priorPrompts } from "../../src/methods/priorPreservation";
 import { promptedReferencePrompts } from "../../src/methods/promptedReferences";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
@@ -207,7 +208,14 @@ test("prior preservation: zero for the untuned model; its gradient lowers it", a
   );
   const latents = tf.randomNormal([3, 4, 4, 4], 0, 1, "float32", 2) as tf.Tensor4D;
   const term = (weight: number) =>
-    priorPreservationGradients({ adapters, prompts, latents, t: 600, guidanceScale: 3, weight });
+    originalPredictionMatchGradients({
+      adapters,
+      prompts,
+      latents,
+      t: 600,
+      guidanceScale: 3,
+      weight,
+    });
   const untuned = await term(1);
   expect(untuned.loss).toBe(0);
   tf.dispose(untuned.gradients);

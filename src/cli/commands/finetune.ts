@@ -82,6 +82,7 @@ interface FinetuneOptions {
   changedTargetFactor?: string;
   changedReference?: string;
   priorWeight?: string;
+  distillWeight?: string;
   holdWeight?: string;
   threshold?: string;
   targetSlots: string;
@@ -169,6 +170,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--prior-weight <w>",
       "align: weight of the term keeping what prompts naming the patient's groups draw (default 0: off)",
+    )
+    .option(
+      "--distill-weight <w>",
+      "align: weight of the term teaching the prompt what the original model draws for the prompt naming each image's target groups (default 0: off)",
     )
     .option(
       "--hold-weight <w>",
@@ -330,6 +335,7 @@ function tuningSettings(opts: FinetuneOptions) {
       CHANGED_REFERENCES,
     ),
     priorWeight: optionalNumber("--prior-weight", opts.priorWeight, { min: 0 }),
+    distillWeight: optionalNumber("--distill-weight", opts.distillWeight, { min: 0 }),
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",

@@ -1,0 +1,64 @@
+/**
+ * Holding the tuned model to the original model's guided noise predictions at one step of the
+ * chain: the mean squared difference of the two, on that step's latents, times a weight. The
+ * gradient is one network evaluation, taken directly rather than through the chain. Two of
+ * Method 1's terms are this: prior preservation (the same prompts on both sides:
+ * priorPreservation.ts) and prompted distillation (the tuned prompt against the original's
+ * prompt naming each image's target groups: promptedDistillation.ts).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { disposeTextEmbedding } from "../models/textEncoder";
+import { encodeGuidance, guidedNoisePrediction } from "../pipeline/guidedSampler";
+import type { TrainedAdapters } from "./adapters";
+
+export interface OriginalPredictionMatchInputs {
+  adapters: TrainedAdapters;
+  /** The tuned model's prompt per image. */
+  prompts: string[];
+  /** The original model's prompt per image (default: `prompts`). */
+  originalPrompts?: string[];
+  /** The latents at timestep `t` (the chain's input at that step); not on the tape. */
+  latents: tf.Tensor4D;
+  t: number;
+  guidanceScale: number;
+  weight: number;
+}
+
+/** The term's value and its gradient for each of `adapters.variables` (the caller frees them). */
+export async function originalPredictionMatchGradients(
+  inputs: OriginalPredictionMatchInputs,
+): Promise<{ loss: number; gradients: tf.Tensor[] }> {
+  const { adapters, prompts, latents, t, guidanceScale, weight } = inputs;
+  const prediction = (model: typeof adapters.model, rowPrompts: string[]) => {
+    const context = encodeGuidance(model.textEncoder, rowPrompts);
+    try {
+      return guidedNoisePrediction(model.unet, latents, t, context, guidanceScale);
+    } finally {
+      disposeTextEmbedding(context);
+    }
+  };
+  const original = adapters.original((model) =>
+    prediction(model, inputs.originalPrompts ?? prompts),
+  );
+  try {
+    const variables = adapters.variables;
+    const { value, grads } = tf
+      .engine()
+      .gradients(
+        () =>
+          tf.mul(
+            tf.mean(tf.squaredDifference(prediction(adapters.model, prompts), original)),
+            weight,
+          ),
+        variables,
+        undefined,
+        true,
+      );
+    // An async read: on WebGPU the value lives on the device.
+    const loss = (await value.data())[0];
+    value.dispose();
+    return { loss, gradients: variables.map((v, i) => grads[i] ?? tf.zerosLike(v)) };
+  } finally {
+    original.dispose();
+  }
+}

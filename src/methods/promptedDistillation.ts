@@ -1,0 +1,50 @@
+/**
+ * Prompted distillation for Method 1 (an addition to Shen et al.): the tuned model, on the
+ * neutral prompt, is taught the original model's guided noise predictions for the prompt naming
+ * each image's target groups, on the tuned model's own latents at one chain step
+ * (originalPredictionMatch.ts). Distributional alignment still decides which image goes to
+ * which group (the optimal-transport targets); the original model, which draws every group well
+ * when the prompt names it (cxr-mini: 100 % Asian for "an Asian patient", 100 % Black, 78 %
+ * White), says how. The classifier stays out of the gradient, so nothing is learnt that fools it
+ * more cheaply than drawing the group (docs/measurements/2026-12-06-prompted: with the
+ * cross-entropy, the race gap and the tuned prompt's FID moved together along one curve).
+ * Groups a prompt's format cannot name (age on chest radiographs) are left to the
+ * cross-entropy.
+ */
+import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
+import { promptSubject, type PromptSubject } from "../data/promptSubject";
+import type { AlignmentAttribute } from "./alignmentAttributes";
+import { namedGroups } from "./promptedReferences";
+
+export interface DistillationPromptInputs {
+  classifier: SubgroupClassifier;
+  /** The step's prompt per image. */
+  prompts: readonly string[];
+  attributes: readonly AlignmentAttribute[];
+  /** Per targeted attribute: each image's confident target group, −1 for none. */
+  labels: readonly Int32Array[];
+  /** Per targeted attribute: the group each tuned image shows now (for images without a target). */
+  currentGroups: readonly Int32Array[];
+}
+
+/** Per image: its prompt naming, for every targeted attribute it can name, the image's target. */
+export function distillationPrompts(inputs: DistillationPromptInputs): string[] {
+  const { classifier, prompts, attributes, labels, currentGroups } = inputs;
+  const subjects = new Map<string, PromptSubject>();
+  return prompts.map((prompt, i) => {
+    let subject = subjects.get(prompt);
+    if (!subject) {
+      subject = promptSubject(prompt);
+      subjects.set(prompt, subject);
+    }
+    const nameable = new Set(subject.nameable);
+    const named: Record<string, string> = {};
+    attributes.forEach((attribute, a) => {
+      const group = labels[a][i] >= 0 ? labels[a][i] : currentGroups[a][i];
+      for (const [name, value] of namedGroups(classifier, attribute, group)) {
+        if (nameable.has(name)) named[name] = value;
+      }
+    });
+    return subject.naming(named);
+  });
+}

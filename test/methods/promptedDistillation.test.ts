@@ -1,0 +1,186 @@
+/**
+ * Method 1's prompted distillation: which prompt the original model is asked for, per image
+ * (the target where there is one, else the group the image shows; only what the format can
+ * name), the term between two prompts (positive for the untuned model, its gradient lowers it),
+ * the option's checks, and a run with only this term (reported, no tensor left, the model moves).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
+import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
+import { chestFindingsPrompt } from "../../src/data/prompts";
+import { promptSubject } from "../../src/data/promptSubject";
+import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
+import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
+import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
+import { distillationPrompts } from "../../src/methods/promptedDistillation";
+import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import { createRng } from "../../src/util/random";
+import { weightsSync } from "../helpers/weights";
+import {
+  ALIGNMENT_TASKS,
+  TEXT_MODEL_CONFIG,
+  alignmentOptions,
+  alignmentTestBed,
+  stepEvents,
+} from "./fixtures";
+
+const bed = alignmentTestBed();
+
+const NEUTRAL = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
+const naming = (groups: { sex?: string; race?: string }) =>
+  chestFindingsPrompt({ ...groups, findings: ["Pleural Effusion"] });
+
+test("each image's prompt names its target, or the group it shows where it has none", () => {
+  const race = resolveAlignmentAttributes(bed.classifier, {
+    race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+  });
+  expect(
+    distillationPrompts({
+      classifier: bed.classifier,
+      prompts: new Array<string>(3).fill(NEUTRAL),
+      attributes: race,
+      // White → Black; no confident target (shows Asian); White stays White.
+      labels: [Int32Array.of(1, -1, 2)],
+      currentGroups: [Int32Array.of(2, 0, 2)],
+    }),
+  ).toEqual([naming({ race: "Black" }), naming({ race: "Asian" }), naming({ race: "White" })]);
+  const both = resolveAlignmentAttributes(bed.classifier, {
+    "sex×race": Object.fromEntries(
+      ["Female", "Male"].flatMap((s) =>
+        ["Asian", "Black", "White"].map((r) => [`${s}×${r}`, 1 / 6]),
+      ),
+    ),
+  });
+  expect(
+    distillationPrompts({
+      classifier: bed.classifier,
+      prompts: [NEUTRAL, NEUTRAL],
+      attributes: both,
+      labels: [Int32Array.of(1, -1)], // Female×Black; none
+      currentGroups: [Int32Array.of(5, 3)], // Male×White; Male×Asian
+    }),
+  ).toEqual([naming({ sex: "Female", race: "Black" }), naming({ sex: "Male", race: "Asian" })]);
+});
+
+test("a target the prompt's format cannot name is left out of the prompt", () => {
+  const withAge = new SubgroupClassifier(
+    new SubgroupClassifierNetwork(
+      { imageSize: 16, imageChannels: 1, channels: [4] },
+      [
+        ...ALIGNMENT_TASKS,
+        { name: "ageBand", kind: "attribute", classes: ["18-39", "40-64", "65+"] },
+      ],
+      5,
+    ),
+    [1, 1, 1, 1],
+  );
+  try {
+    const attributes = resolveAlignmentAttributes(withAge, {
+      race: { Asian: 0.34, Black: 0.33, White: 0.33 },
+      ageBand: { "18-39": 0.375, "40-64": 0.375, "65+": 0.25 },
+    });
+    expect(
+      distillationPrompts({
+        classifier: withAge,
+        prompts: [NEUTRAL],
+        attributes,
+        labels: [Int32Array.of(0), Int32Array.of(2)],
+        currentGroups: [Int32Array.of(2), Int32Array.of(0)],
+      }),
+    ).toEqual([naming({ race: "Asian" })]);
+  } finally {
+    withAge.dispose();
+  }
+});
+
+test("the term between two prompts: positive for the untuned model, its gradient lowers it", async () => {
+  const model = LatentDiffusionModel.create(
+    [NEUTRAL, naming({ sex: "Female", race: "Black" })],
+    TEXT_MODEL_CONFIG,
+    4,
+  );
+  const adapters = await TrainedAdapters.attach(
+    model,
+    resolveAdapterOptions({ trainable: "unet-lora", rank: 2 }, ["text-lora"]),
+    createRng(1),
+    { keepOriginal: true },
+  );
+  // LoRA starts at zero (B = 0): move it so every adapter weight has a gradient.
+  for (const v of adapters.variables) tf.tidy(() => v.assign(tf.add(v, 0.05)));
+  const prompts = [NEUTRAL, NEUTRAL];
+  const originalPrompts = [naming({ race: "Black" }), naming({ sex: "Female", race: "Asian" })];
+  const latents = tf.randomNormal([2, 4, 4, 4], 0, 1, "float32", 3) as tf.Tensor4D;
+  const term = () =>
+    originalPredictionMatchGradients({
+      adapters,
+      prompts,
+      originalPrompts,
+      latents,
+      t: 500,
+      guidanceScale: 3,
+      weight: 1,
+    });
+  const tensors = tf.memory().numTensors;
+  const before = await term();
+  expect(before.loss).toBeGreaterThan(0);
+  adapters.variables.forEach((v, i) =>
+    tf.tidy(() => v.assign(tf.sub(v, tf.mul(before.gradients[i], 1e-2)))),
+  );
+  tf.dispose(before.gradients);
+  expect(tf.memory().numTensors).toBe(tensors);
+  const after = await term();
+  expect(after.loss).toBeLessThan(before.loss);
+  tf.dispose(after.gradients);
+  latents.dispose();
+  adapters.drop();
+  model.dispose();
+});
+
+test("the distillation weight is checked before any work", () => {
+  expect(() => resolveAlignmentOptions(alignmentOptions({ distillWeight: -1 }))).toThrow(
+    /distillWeight must be ≥ 0, got -1/,
+  );
+  expect(() =>
+    resolveAlignmentOptions(alignmentOptions({ prompts: ["a chest x-ray"], distillWeight: 1 })),
+  ).toThrow(/distillWeight must be 0 for these prompts \(prompt "a chest x-ray" is in no known/);
+  expect(resolveAlignmentOptions(alignmentOptions({})).distillWeight).toBe(0);
+});
+
+test("a run with only the distillation term reports it, moves the model and frees its tensors", async () => {
+  const model = LatentDiffusionModel.create(
+    [NEUTRAL, ...["Asian", "Black", "White"].map((race) => naming({ race }))],
+    TEXT_MODEL_CONFIG,
+    4,
+  );
+  const original = weightsSync(model.unet);
+  const tensors = tf.memory().numTensors;
+  const events = stepEvents(
+    await bed.collect(
+      model,
+      alignmentOptions({
+        prompts: [NEUTRAL],
+        target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+        trainable: "unet-lora",
+        steps: 3,
+        fairnessWeight: 0,
+        semanticWeight: 0,
+        distillWeight: 1,
+      }),
+    ),
+  );
+  expect(tf.memory().numTensors).toBe(tensors);
+  for (const e of events) {
+    expect(e.losses.fairness).toBe(0);
+    expect(e.losses.semantic).toBe(0);
+    expect(e.losses.total).toBeCloseTo(e.losses.distill as number, 6);
+  }
+  // The first step's model is the original: it already differs from the named prompts' predictions.
+  expect(events[0].losses.distill).toBeGreaterThan(0);
+  // The LoRA is merged into the network at the end: its weights moved.
+  const tuned = weightsSync(model.unet);
+  expect(
+    Object.keys(original).some((name) => tuned[name].some((x, j) => x !== original[name][j])),
+  ).toBe(true);
+  model.dispose();
+});
