@@ -8,7 +8,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
 import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
 import { chestFindingsPrompt } from "../../src/data/prompts";
-import { promptSubject } from "../../src/data/promptSubject";
 import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
