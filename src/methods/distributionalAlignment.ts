@@ -54,7 +54,7 @@ import { attributeBlindProjection } from "./attributeBlindFeatures";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { promptedReferencePrompts } from "./promptedReferences";
 import { originalPredictionMatchGradients } from "./originalPredictionMatch";
-import { distillationPrompts } from "./promptedDistillation";
+import { distillationPrompts, distilledAttributes } from "./promptedDistillation";
 import { priorPrompts } from "./priorPreservation";
 import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
@@ -339,13 +339,21 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       }
       // 5–6. The loss at the chain's output z_0 and its gradient through the chain, when a term
       // needs them.
+      // With distillation on, attributes the prompt names are left out of the cross-entropy.
+      const distilled =
+        settings.distillWeight > 0
+          ? distilledAttributes(classifier, prompts[0], attributes)
+          : attributes.map(() => false);
+      const crossEntropyLabels = labels.map((l, a) =>
+        distilled[a] ? new Int32Array(n).fill(-1) : l,
+      );
       const atOutput =
-        settings.fairnessWeight > 0 ||
+        (settings.fairnessWeight > 0 && crossEntropyLabels.some((l) => l.some((y) => y >= 0))) ||
         settings.semanticWeight > 0 ||
         (settings.holdWeight > 0 && held.length > 0);
       const chainPart = atOutput
         ? await outputLossGradients(inputs, trace, context, denoiser, {
-            labels,
+            labels: crossEntropyLabels,
             weights,
             reference,
             projection,

@@ -48,3 +48,19 @@ export function distillationPrompts(inputs: DistillationPromptInputs): string[] 
     return subject.naming(named);
   });
 }
+
+/**
+ * Per targeted attribute: whether `prompt`'s format names every one of its components. With
+ * distillation on, these attributes are carried by it and left out of the cross-entropy; the
+ * others (age on chest radiographs) keep the cross-entropy.
+ */
+export function distilledAttributes(
+  classifier: SubgroupClassifier,
+  prompt: string,
+  attributes: readonly AlignmentAttribute[],
+): boolean[] {
+  const nameable = new Set(promptSubject(prompt).nameable);
+  return attributes.map((attribute) =>
+    attribute.components.every(({ head }) => nameable.has(classifier.tasks[head].name)),
+  );
+}

@@ -12,7 +12,7 @@ import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapte
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
-import { distillationPrompts } from "../../src/methods/promptedDistillation";
+import { distillationPrompts, distilledAttributes } from "../../src/methods/promptedDistillation";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
 import { weightsSync } from "../helpers/weights";
@@ -62,7 +62,7 @@ test("each image's prompt names its target, or the group it shows where it has n
   ).toEqual([naming({ sex: "Female", race: "Black" }), naming({ sex: "Male", race: "Asian" })]);
 });
 
-test("a target the prompt's format cannot name is left out of the prompt", () => {
+test("a target the prompt's format cannot name is left out of the prompt and kept for the cross-entropy", () => {
   const withAge = new SubgroupClassifier(
     new SubgroupClassifierNetwork(
       { imageSize: 16, imageChannels: 1, channels: [4] },
@@ -88,6 +88,8 @@ test("a target the prompt's format cannot name is left out of the prompt", () =>
         currentGroups: [Int32Array.of(2), Int32Array.of(0)],
       }),
     ).toEqual([naming({ race: "Asian" })]);
+    // So race is distilled and age keeps the cross-entropy.
+    expect(distilledAttributes(withAge, NEUTRAL, attributes)).toEqual([true, false]);
   } finally {
     withAge.dispose();
   }
@@ -146,7 +148,7 @@ test("the distillation weight is checked before any work", () => {
   expect(resolveAlignmentOptions(alignmentOptions({})).distillWeight).toBe(0);
 });
 
-test("a run with only the distillation term reports it, moves the model and frees its tensors", async () => {
+test("a run distilling race leaves it out of the cross-entropy, reports the term, moves the model and frees its tensors", async () => {
   const model = LatentDiffusionModel.create(
     [NEUTRAL, ...["Asian", "Black", "White"].map((race) => naming({ race }))],
     TEXT_MODEL_CONFIG,
@@ -162,7 +164,9 @@ test("a run with only the distillation term reports it, moves the model and free
         target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
         trainable: "unet-lora",
         steps: 3,
-        fairnessWeight: 0,
+        // The cross-entropy stays at its default weight, every image confident enough for it:
+        // race is named, so it is left out.
+        threshold: 0,
         semanticWeight: 0,
         distillWeight: 1,
       }),
