@@ -196,6 +196,31 @@ function originalImages(inputs: StepInputs, prompts: string[], noise: tf.Tensor4
 }
 
 /**
+ * The original model's latents at chain step `k` from `noise`, one prompt per row: where its
+ * chain for those prompts passes (a new tensor).
+ */
+function originalLatentsAt(
+  inputs: StepInputs,
+  prompts: string[],
+  noise: tf.Tensor4D,
+  k: number,
+): tf.Tensor4D {
+  const { adapters, chain, settings } = inputs;
+  return adapters.original((original) => {
+    const context = encodeGuidance(original.textEncoder, prompts);
+    try {
+      const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
+      const trace = chain.run(denoiser, noise, context.embeddings);
+      const latents = trace.inputs[k].clone();
+      disposeTrace(trace);
+      return latents;
+    } finally {
+      disposeTextEmbedding(context);
+    }
+  });
+}
+
+/**
  * The original model's images from `noise`: their semantic features (when the term is on), their
  * predicted groups, and the confident groups of the `held` (untargeted) attributes.
  */
@@ -397,23 +422,31 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         // step, the original's predictions for the prompt naming each image's target.
         if (settings.distillWeight > 0) {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
-          const term = await originalPredictionMatchGradients({
-            adapters,
+          const named = distillationPrompts({
+            classifier,
             prompts,
-            originalPrompts: distillationPrompts({
-              classifier,
-              prompts,
-              attributes,
-              labels,
-              currentGroups: predictedGroups(attributes, heads, n),
-            }),
-            latents: trace.inputs[k],
-            t: chain.timesteps[k],
-            guidanceScale: settings.sampler.guidanceScale,
-            weight: settings.distillWeight,
+            attributes,
+            labels,
+            currentGroups: predictedGroups(attributes, heads, n),
           });
-          distill = term.loss;
-          addTerm(term.gradients);
+          // On the original's chain for the named prompts from the same noise: the tuned prompt
+          // learns to follow it, noise by noise, rather than a blend of the groups' predictions.
+          const latents = originalLatentsAt(inputs, named, noise, k);
+          try {
+            const term = await originalPredictionMatchGradients({
+              adapters,
+              prompts,
+              originalPrompts: named,
+              latents,
+              t: chain.timesteps[k],
+              guidanceScale: settings.sampler.guidanceScale,
+              weight: settings.distillWeight,
+            });
+            distill = term.loss;
+            addTerm(term.gradients);
+          } finally {
+            latents.dispose();
+          }
         }
         // 7. Clip and apply (in the optimiser's order).
         const gradients = adapters.variables.map((v) => byVariable.get(v) as tf.Tensor);
