@@ -44,8 +44,8 @@ export interface DistributionalAlignmentOptions
   priorWeight?: number;
   /**
    * Weight of the prompted-distillation term (default 0: off): the step's prompt learns, at one
-   * chain step of its own images, the original model's noise predictions for the prompt naming
-   * each image's target groups (promptedDistillation.ts).
+   * chain step, the original model's noise predictions for the prompt naming each image's target
+   * groups, on that named prompt's chain from the image's noise (promptedDistillation.ts).
    */
   distillWeight?: number;
   /**

@@ -418,8 +418,8 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           prior = term.loss;
           addTerm(term.gradients);
         }
-        // 6c. Prompted distillation: the step's prompt learns, on its own latents at one chain
-        // step, the original's predictions for the prompt naming each image's target.
+        // 6c. Prompted distillation: the step's prompt learns, at one chain step, the original's
+        // predictions for the prompt naming each image's target (promptedDistillation.ts).
         if (settings.distillWeight > 0) {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
           const named = distillationPrompts({

@@ -1,8 +1,11 @@
 /**
  * Prompted distillation for Method 1 (an addition to Shen et al.): the tuned model, on the
  * neutral prompt, is taught the original model's guided noise predictions for the prompt naming
- * each image's target groups, on the tuned model's own latents at one chain step
- * (originalPredictionMatch.ts). Distributional alignment still decides which image goes to
+ * each image's target groups, at one chain step, on the latents of the original model's chain
+ * for that named prompt from the image's noise (originalPredictionMatch.ts): noise by noise, the
+ * tuned prompt learns to follow the named prompt's path. (On the tuned model's own latents it
+ * learns a blend of the groups' predictions instead, which reaches the target more slowly:
+ * race gap 0.186 against 0.092, docs/measurements/2026-12-06-distillation.) Distributional alignment still decides which image goes to
  * which group (the optimal-transport targets); the original model, which draws every group well
  * when the prompt names it (cxr-mini: 100 % Asian for "an Asian patient", 100 % Black, 78 %
  * White), says how. The classifier stays out of the gradient, so nothing is learnt that fools it

@@ -1,12 +1,12 @@
 /**
- * Issue #24's reduced runs for CI: Method 1 on the shipped cxr-mini, with the settings that move
- * race (UNet LoRA, learning rate 1e-2, the pixel semantic term —
- * docs/measurements/2026-12-06-race-semantic/), for 45 (race) and 30 (sex × race) steps instead
- * of 300. Each must move a seeded 64-image batch of the neutral effusion prompt toward the target
- * by a stated margin (race: the White share down by ≥ 0.05, measured 0.69 → 0.63; sex × race: the
- * worst group's gap down by ≥ 0.20, measured 0.52 → 0.29), and the race run must leave sex, which
- * it does not target, where it was (within 0.10). Without fine-tuning both differences are
- * exactly 0.
+ * Issue #24's reduced runs for CI: Method 1 on the shipped cxr-mini with prompted distillation
+ * (UNet LoRA, no cross-entropy or semantic term, prior preservation —
+ * docs/measurements/2026-12-06-distillation/), for STEPS steps instead of 200. Each must move a
+ * seeded 64-image batch of the neutral effusion prompt toward the target by a stated margin
+ * (race: the White share down by ≥ 0.10; sex × race: the worst group's gap down by ≥ 0.20; the
+ * figures measured are in the tests' log lines and the measurement folder), and the race run must
+ * leave sex, which it does not target, where it was (within 0.10). Without fine-tuning both
+ * differences are exactly 0.
  */
 import * as path from "node:path";
 import { useBackend } from "../../src/backend";
@@ -22,6 +22,7 @@ jest.setTimeout(1_200_000);
 const MODELS = path.resolve(__dirname, "../../models");
 const PROMPT = "Chest Radiography image of a patient diagnosed with Pleural Effusion";
 const IMAGES = 64;
+const STEPS = 60;
 
 /** Each image's arg-max group per head (sex, race), on a fixed seeded batch. */
 async function groupsOf(model: LatentDiffusionModel, classifier: SubgroupClassifier) {
@@ -61,7 +62,10 @@ async function tune(target: TargetDistributions, steps: number) {
     target: () => target,
     trainable: "unet-lora",
     learningRate: 1e-2,
-    semanticFeatures: "pixels",
+    fairnessWeight: 0,
+    semanticWeight: 0,
+    distillWeight: 1,
+    priorWeight: 1,
   })) {
     if (event.type === "step") expect(Number.isFinite(event.losses.total)).toBe(true);
   }
@@ -71,11 +75,11 @@ async function tune(target: TargetDistributions, steps: number) {
   return { before, after };
 }
 
-test("race: 45 steps take the White share down by ≥ 0.05 and leave sex", async () => {
-  const { before, after } = await tune({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }, 45);
+test(`race: ${STEPS} steps take the White share down by ≥ 0.10 and leave sex`, async () => {
+  const { before, after } = await tune({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }, STEPS);
   const white = [share(before.race, "White"), share(after.race, "White")];
   console.log(`race quick check: White ${white[0]} → ${white[1]}`);
-  expect(white[0] - white[1]).toBeGreaterThanOrEqual(0.05);
+  expect(white[0] - white[1]).toBeGreaterThanOrEqual(0.1);
   expect(Math.abs(share(after.sex, "Male") - share(before.sex, "Male"))).toBeLessThanOrEqual(0.1);
 });
 
@@ -91,12 +95,12 @@ function worstSexRaceGap(groups: { sex: string[]; race: string[] }): number {
   return worst;
 }
 
-test("sex × race: 30 steps narrow the worst group's gap by ≥ 0.20", async () => {
+test(`sex × race: ${STEPS} steps narrow the worst group's gap by ≥ 0.20`, async () => {
   const sixths: Record<string, number> = {};
   for (const sex of ["Female", "Male"]) {
     for (const race of ["Asian", "Black", "White"]) sixths[`${sex}×${race}`] = 1 / 6;
   }
-  const { before, after } = await tune({ "sex×race": sixths }, 30);
+  const { before, after } = await tune({ "sex×race": sixths }, STEPS);
   const gaps = [worstSexRaceGap(before), worstSexRaceGap(after)];
   console.log(`sex × race quick check: worst gap ${gaps[0]} → ${gaps[1]}`);
   expect(gaps[0] - gaps[1]).toBeGreaterThanOrEqual(0.2);
