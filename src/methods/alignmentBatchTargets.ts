@@ -10,7 +10,7 @@ import { shenBias } from "../fairness/representationMetrics";
 import type { Rng } from "../util/random";
 import type * as tf from "@tensorflow/tfjs-core";
 import { attributeProbabilities, type AlignmentAttribute } from "./alignmentAttributes";
-import { alignmentTargets, type TargetSlots } from "./optimalTransportTargets";
+import { alignmentTargets, sampledAssignment, type TargetSlots } from "./optimalTransportTargets";
 
 export interface AttributeBatchTargets {
   name: string;
@@ -100,6 +100,23 @@ export function batchTargets(
     };
   });
   return { perAttribute, biasEstimate };
+}
+
+/** Per attribute: each image's group in one exact assignment to the target (sampledAssignment). */
+export function sampledGroups(
+  attributes: AlignmentAttribute[],
+  heads: Float32Array[],
+  n: number,
+  rng: Rng,
+): Int32Array[] {
+  return attributes.map((a) =>
+    sampledAssignment(
+      attributeProbabilities(a, heads, n),
+      a.groups.length,
+      a.target,
+      rng.fork(a.name),
+    ),
+  );
 }
 
 /**

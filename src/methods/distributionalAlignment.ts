@@ -47,6 +47,7 @@ import {
   headProbabilities,
   confidentGroups,
   predictedGroups,
+  sampledGroups,
   semanticWeights,
 } from "./alignmentBatchTargets";
 import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmentLoss";
@@ -426,8 +427,12 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
             classifier,
             prompts,
             attributes,
-            labels,
-            currentGroups: predictedGroups(attributes, heads, n),
+            targets: sampledGroups(
+              attributes,
+              heads,
+              n,
+              createRng(inputs.targetRngSeed).fork("distill-targets"),
+            ),
           });
           // On the original's chain for the named prompts from the same noise: the tuned prompt
           // learns to follow it, noise by noise, rather than a blend of the groups' predictions.

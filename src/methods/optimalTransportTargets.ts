@@ -126,7 +126,22 @@ export function optimalTransportTargets(
   if (!Number.isInteger(draws) || draws < 1) {
     throw new Error(`target draws must be a positive integer, got ${draws}`);
   }
-  // ‖p_i − e_g‖₂ = √(Σ_h p_ih² − 2·p_ig + 1): one cost per (image, group), reused for every slot.
+  const groupCost = groupCosts(probabilities, n, groups);
+  const counts = new Float64Array(n * groups);
+  const slots = new Int32Array(n);
+  const stratified = options.slots === "stratified";
+  for (let d = 0; d < draws; d++) {
+    if (stratified) stratifiedSlots(slots, target, options.rng);
+    else for (let j = 0; j < n; j++) slots[j] = options.rng.categorical(target);
+    const groupOf = assignSlots(groupCost, slots, n, groups);
+    for (let i = 0; i < n; i++) counts[i * groups + groupOf[i]] += 1;
+  }
+  for (let i = 0; i < counts.length; i++) counts[i] /= draws;
+  return summarise(counts, n, groups);
+}
+
+/** ‖p_i − e_g‖₂ = √(Σ_h p_ih² − 2·p_ig + 1): one cost per (image, group), reused for every slot. */
+function groupCosts(probabilities: ArrayLike<number>, n: number, groups: number): Float64Array {
   const groupCost = new Float64Array(n * groups);
   for (let i = 0; i < n; i++) {
     let squares = 0;
@@ -137,21 +152,40 @@ export function optimalTransportTargets(
       );
     }
   }
-  const counts = new Float64Array(n * groups);
-  const slots = new Int32Array(n);
+  return groupCost;
+}
+
+/** Each image's group when the slots are matched to the images at the least total cost. */
+function assignSlots(
+  groupCost: Float64Array,
+  slots: Int32Array,
+  n: number,
+  groups: number,
+): Int32Array {
   const cost = new Float64Array(n * n);
-  const stratified = options.slots === "stratified";
-  for (let d = 0; d < draws; d++) {
-    if (stratified) stratifiedSlots(slots, target, options.rng);
-    else for (let j = 0; j < n; j++) slots[j] = options.rng.categorical(target);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) cost[i * n + j] = groupCost[i * groups + slots[j]];
-    }
-    const assignment = solveAssignment(cost, n);
-    for (let i = 0; i < n; i++) counts[i * groups + slots[assignment[i]]] += 1;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) cost[i * n + j] = groupCost[i * groups + slots[j]];
   }
-  for (let i = 0; i < counts.length; i++) counts[i] /= draws;
-  return summarise(counts, n, groups);
+  const assignment = solveAssignment(cost, n);
+  return Int32Array.from({ length: n }, (_, i) => slots[assignment[i]]);
+}
+
+/**
+ * One exact assignment, for any number of groups: stratified slots (each group ⌊N·t_g⌋ or one
+ * more) matched to the images at the least total cost. Every image gets a group and the batch
+ * holds the target's proportions — where the averaged targets above leave images that every group
+ * could take (all male, half the target female) without a confident one.
+ */
+export function sampledAssignment(
+  probabilities: ArrayLike<number>,
+  groups: number,
+  target: ArrayLike<number>,
+  rng: Rng,
+): Int32Array {
+  const n = checkInputs(probabilities, groups, target);
+  const slots = new Int32Array(n);
+  stratifiedSlots(slots, target, rng);
+  return assignSlots(groupCosts(probabilities, n, groups), slots, n, groups);
 }
 
 /** P(X ≤ x) for X ~ Binomial(n, p), summed in float64 (n ≤ a few hundred). */

@@ -4,15 +4,18 @@
  * each image's target groups, at one chain step, on the latents of the original model's chain
  * for that named prompt from the image's noise (originalPredictionMatch.ts): noise by noise, the
  * tuned prompt learns to follow the named prompt's path. (On the tuned model's own latents it
- * learns a blend of the groups' predictions instead, which reaches the target more slowly:
- * race gap 0.186 against 0.092, docs/measurements/2026-12-06-distillation.) Distributional alignment still decides which image goes to
- * which group (the optimal-transport targets); the original model, which draws every group well
- * when the prompt names it (cxr-mini: 100 % Asian for "an Asian patient", 100 % Black, 78 %
- * White), says how. The classifier stays out of the gradient, so nothing is learnt that fools it
- * more cheaply than drawing the group (docs/measurements/2026-12-06-prompted: with the
- * cross-entropy, the race gap and the tuned prompt's FID moved together along one curve).
- * Groups a prompt's format cannot name (age on chest radiographs) are left to the
- * cross-entropy.
+ * learns a blend of the groups' predictions instead, which reaches the target more slowly: race
+ * gap 0.186 against 0.092, docs/measurements/2026-12-06-distillation.)
+ *
+ * Distributional alignment still decides which image goes to which group — by one exact
+ * optimal-transport assignment per step (sampledGroups), not the confident averaged targets of
+ * the cross-entropy, which give no image of an all-male batch a confident "Female" (measured:
+ * sex × race left sex at 97 % male). The original model, which draws every group well when the
+ * prompt names it (cxr-mini: 100 % Asian for "an Asian patient", 100 % Black, 78 % White), says
+ * how. The classifier stays out of the gradient, so nothing is learnt that fools it more cheaply
+ * than drawing the group (docs/measurements/2026-12-06-prompted: with the cross-entropy, the race
+ * gap and the tuned prompt's FID moved together along one curve). Groups a prompt's format cannot
+ * name (age on chest radiographs) are left to the cross-entropy.
  */
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { promptSubject, type PromptSubject } from "../data/promptSubject";
@@ -24,15 +27,13 @@ export interface DistillationPromptInputs {
   /** The step's prompt per image. */
   prompts: readonly string[];
   attributes: readonly AlignmentAttribute[];
-  /** Per targeted attribute: each image's confident target group, −1 for none. */
-  labels: readonly Int32Array[];
-  /** Per targeted attribute: the group each tuned image shows now (for images without a target). */
-  currentGroups: readonly Int32Array[];
+  /** Per targeted attribute: each image's target group (one exact assignment: sampledGroups). */
+  targets: readonly Int32Array[];
 }
 
 /** Per image: its prompt naming, for every targeted attribute it can name, the image's target. */
 export function distillationPrompts(inputs: DistillationPromptInputs): string[] {
-  const { classifier, prompts, attributes, labels, currentGroups } = inputs;
+  const { classifier, prompts, attributes, targets } = inputs;
   const subjects = new Map<string, PromptSubject>();
   return prompts.map((prompt, i) => {
     let subject = subjects.get(prompt);
@@ -43,8 +44,7 @@ export function distillationPrompts(inputs: DistillationPromptInputs): string[] 
     const nameable = new Set(subject.nameable);
     const named: Record<string, string> = {};
     attributes.forEach((attribute, a) => {
-      const group = labels[a][i] >= 0 ? labels[a][i] : currentGroups[a][i];
-      for (const [name, value] of namedGroups(classifier, attribute, group)) {
+      for (const [name, value] of namedGroups(classifier, attribute, targets[a][i])) {
         if (nameable.has(name)) named[name] = value;
       }
     });

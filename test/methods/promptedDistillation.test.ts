@@ -1,7 +1,7 @@
 /**
  * Method 1's prompted distillation: which prompt the original model is asked for, per image
- * (the target where there is one, else the group the image shows; only what the format can
- * name), the term between two prompts (positive for the untuned model, its gradient lowers it),
+ * (its target groups, only what the format can name), the one exact assignment that picks the
+ * targets, the term between two prompts (positive for the untuned model, its gradient lowers it),
  * the option's checks, and a run with only this term (reported, no tensor left, the model moves).
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -11,6 +11,7 @@ import { chestFindingsPrompt } from "../../src/data/prompts";
 import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import { sampledAssignment } from "../../src/methods/optimalTransportTargets";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
 import { distillationPrompts, distilledAttributes } from "../../src/methods/promptedDistillation";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
@@ -30,7 +31,7 @@ const NEUTRAL = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
 const naming = (groups: { sex?: string; race?: string }) =>
   chestFindingsPrompt({ ...groups, findings: ["Pleural Effusion"] });
 
-test("each image's prompt names its target, or the group it shows where it has none", () => {
+test("each image's prompt names its target groups", () => {
   const race = resolveAlignmentAttributes(bed.classifier, {
     race: { Asian: 0.34, Black: 0.33, White: 0.33 },
   });
@@ -39,9 +40,7 @@ test("each image's prompt names its target, or the group it shows where it has n
       classifier: bed.classifier,
       prompts: new Array<string>(3).fill(NEUTRAL),
       attributes: race,
-      // White → Black; no confident target (shows Asian); White stays White.
-      labels: [Int32Array.of(1, -1, 2)],
-      currentGroups: [Int32Array.of(2, 0, 2)],
+      targets: [Int32Array.of(1, 0, 2)],
     }),
   ).toEqual([naming({ race: "Black" }), naming({ race: "Asian" }), naming({ race: "White" })]);
   const both = resolveAlignmentAttributes(bed.classifier, {
@@ -56,10 +55,25 @@ test("each image's prompt names its target, or the group it shows where it has n
       classifier: bed.classifier,
       prompts: [NEUTRAL, NEUTRAL],
       attributes: both,
-      labels: [Int32Array.of(1, -1)], // Female×Black; none
-      currentGroups: [Int32Array.of(5, 3)], // Male×White; Male×Asian
+      targets: [Int32Array.of(1, 3)], // Female×Black; Male×Asian
     }),
   ).toEqual([naming({ sex: "Female", race: "Black" }), naming({ sex: "Male", race: "Asian" })]);
+});
+
+test("one exact assignment: the target's proportions, the likeliest images first", () => {
+  // Eight images all read as male: half of them must still be assigned "Female".
+  const allMale = Float32Array.from({ length: 16 }, (_, j) => (j % 2 === 0 ? 0.01 + j * 1e-3 : 0));
+  for (let i = 0; i < 8; i++) allMale[i * 2 + 1] = 1 - allMale[i * 2];
+  const sexes = sampledAssignment(allMale, 2, [0.5, 0.5], createRng(4));
+  expect(sexes.filter((g) => g === 0).length).toBe(4);
+  // The four least male images (the highest p(Female): images 4–7) are the ones assigned.
+  expect(Array.from(sexes)).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+  // Three groups, 6 images, a third each: two of each, every image to its likeliest group.
+  const sure = [0, 1, 2, 2, 1, 0];
+  const race = Float32Array.from({ length: 18 }, (_, j) =>
+    j % 3 === sure[Math.floor(j / 3)] ? 0.9 : 0.05,
+  );
+  expect(Array.from(sampledAssignment(race, 3, [1 / 3, 1 / 3, 1 / 3], createRng(1)))).toEqual(sure);
 });
 
 test("a target the prompt's format cannot name is left out of the prompt and kept for the cross-entropy", () => {
@@ -84,8 +98,7 @@ test("a target the prompt's format cannot name is left out of the prompt and kep
         classifier: withAge,
         prompts: [NEUTRAL],
         attributes,
-        labels: [Int32Array.of(0), Int32Array.of(2)],
-        currentGroups: [Int32Array.of(2), Int32Array.of(0)],
+        targets: [Int32Array.of(0), Int32Array.of(2)],
       }),
     ).toEqual([naming({ race: "Asian" })]);
     // So race is distilled and age keeps the cross-entropy.
