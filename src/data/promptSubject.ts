@@ -118,3 +118,16 @@ export function promptSubject(prompt: string): PromptSubject {
     },
   };
 }
+
+/** A reader of prompt subjects that reads each distinct prompt once (a step repeats its prompt). */
+export function promptSubjectReader(): (prompt: string) => PromptSubject {
+  const subjects = new Map<string, PromptSubject>();
+  return (prompt) => {
+    let subject = subjects.get(prompt);
+    if (!subject) {
+      subject = promptSubject(prompt);
+      subjects.set(prompt, subject);
+    }
+    return subject;
+  };
+}

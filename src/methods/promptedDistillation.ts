@@ -18,7 +18,7 @@
  * name (age on chest radiographs) are left to the cross-entropy.
  */
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
-import { promptSubject, type PromptSubject } from "../data/promptSubject";
+import { promptSubject, promptSubjectReader } from "../data/promptSubject";
 import type { AlignmentAttribute } from "./alignmentAttributes";
 import { namedGroups } from "./promptedReferences";
 
@@ -34,13 +34,9 @@ export interface DistillationPromptInputs {
 /** Per image: its prompt naming, for every targeted attribute it can name, the image's target. */
 export function distillationPrompts(inputs: DistillationPromptInputs): string[] {
   const { classifier, prompts, attributes, targets } = inputs;
-  const subjects = new Map<string, PromptSubject>();
+  const subjectOf = promptSubjectReader();
   return prompts.map((prompt, i) => {
-    let subject = subjects.get(prompt);
-    if (!subject) {
-      subject = promptSubject(prompt);
-      subjects.set(prompt, subject);
-    }
+    const subject = subjectOf(prompt);
     const nameable = new Set(subject.nameable);
     const named: Record<string, string> = {};
     attributes.forEach((attribute, a) => {

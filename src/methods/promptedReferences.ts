@@ -9,7 +9,7 @@
  * the original image shows confidently are named too, so the reference keeps them.
  */
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
-import { promptSubject, type PromptSubject } from "../data/promptSubject";
+import { promptSubjectReader } from "../data/promptSubject";
 import { componentClasses, type AlignmentAttribute } from "./alignmentAttributes";
 
 export interface PromptedReferenceInputs {
@@ -46,17 +46,13 @@ export function namedGroups(
  */
 export function promptedReferencePrompts(inputs: PromptedReferenceInputs): (string | undefined)[] {
   const { classifier, prompts, attributes, labels, referenceGroups, held, heldGroups } = inputs;
-  const subjects = new Map<string, PromptSubject>();
+  const subjectOf = promptSubjectReader();
   return prompts.map((prompt, i) => {
     const changed = attributes.filter(
       (_, a) => labels[a][i] >= 0 && labels[a][i] !== referenceGroups[a][i],
     );
     if (changed.length === 0) return undefined;
-    let subject = subjects.get(prompt);
-    if (!subject) {
-      subject = promptSubject(prompt);
-      subjects.set(prompt, subject);
-    }
+    const subject = subjectOf(prompt);
     const nameable = new Set(subject.nameable);
     const named: Record<string, string> = {};
     for (const [a, attribute] of attributes.entries()) {

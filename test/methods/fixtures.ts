@@ -59,6 +59,19 @@ export function alignmentClassifier(): SubgroupClassifier {
   return new SubgroupClassifier(network, [1, 1, 1]);
 }
 
+/** The same heads and an age band, which the chest prompts cannot name (untrained). */
+export function alignmentClassifierWithAge(): SubgroupClassifier {
+  const network = new SubgroupClassifierNetwork(
+    { imageSize: 16, imageChannels: 1, channels: [4] },
+    [
+      ...ALIGNMENT_TASKS,
+      { name: "ageBand", kind: "attribute", classes: ["18-39", "40-64", "65+"] },
+    ],
+    5,
+  );
+  return new SubgroupClassifier(network, [1, 1, 1, 1]);
+}
+
 /** A two-step alignment run small enough for a unit test. */
 export function alignmentOptions(overrides: Partial<DistributionalAlignmentOptions> = {}) {
   return {

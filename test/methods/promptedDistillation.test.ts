@@ -5,8 +5,6 @@
  * the option's checks, and a run with only this term (reported, no tensor left, the model moves).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
-import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
 import { chestFindingsPrompt } from "../../src/data/prompts";
 import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
@@ -18,8 +16,8 @@ import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
 import { weightsSync } from "../helpers/weights";
 import {
-  ALIGNMENT_TASKS,
   TEXT_MODEL_CONFIG,
+  alignmentClassifierWithAge,
   alignmentOptions,
   alignmentTestBed,
   stepEvents,
@@ -77,17 +75,7 @@ test("one exact assignment: the target's proportions, the likeliest images first
 });
 
 test("a target the prompt's format cannot name is left out of the prompt and kept for the cross-entropy", () => {
-  const withAge = new SubgroupClassifier(
-    new SubgroupClassifierNetwork(
-      { imageSize: 16, imageChannels: 1, channels: [4] },
-      [
-        ...ALIGNMENT_TASKS,
-        { name: "ageBand", kind: "attribute", classes: ["18-39", "40-64", "65+"] },
-      ],
-      5,
-    ),
-    [1, 1, 1, 1],
-  );
+  const withAge = alignmentClassifierWithAge();
   try {
     const attributes = resolveAlignmentAttributes(withAge, {
       race: { Asian: 0.34, Black: 0.33, White: 0.33 },

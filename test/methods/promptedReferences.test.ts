@@ -5,8 +5,6 @@
  * lowers it), the options' checks, and a run with both on (reported, no tensor left behind).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
-import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
 import {
   chestFindingsPrompt,
   chexpertPrompt,
@@ -23,8 +21,8 @@ import { promptedReferencePrompts } from "../../src/methods/promptedReferences";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
 import {
-  ALIGNMENT_TASKS,
   TEXT_MODEL_CONFIG,
+  alignmentClassifierWithAge,
   alignmentOptions,
   alignmentTestBed,
   stepEvents,
@@ -131,17 +129,7 @@ test("prompted references: only images whose confident target changes, naming ta
 });
 
 test("an image whose change the prompt cannot name keeps the plain reference", () => {
-  const withAge = new SubgroupClassifier(
-    new SubgroupClassifierNetwork(
-      { imageSize: 16, imageChannels: 1, channels: [4] },
-      [
-        ...ALIGNMENT_TASKS,
-        { name: "ageBand", kind: "attribute", classes: ["18-39", "40-64", "65+"] },
-      ],
-      5,
-    ),
-    [1, 1, 1, 1],
-  );
+  const withAge = alignmentClassifierWithAge();
   try {
     const attributes = resolveAlignmentAttributes(withAge, {
       race: { Asian: 0.34, Black: 0.33, White: 0.33 },
