@@ -225,7 +225,7 @@ describe("the notebooks, executed in quick mode", () => {
         }[];
       }>(nb, "result-sex-race");
       expect(both.aborted).toBe(false);
-      expect(both.steps).toBe(8);
+      expect(both.steps).toBe(24);
       expect(both.attributes.map((a) => a.attribute)).toEqual(["sex", "race"]);
       expect(both.attributes[1].target.map((t) => +t.toFixed(4))).toEqual([0.3333, 0.3333, 0.3333]);
       for (const a of both.attributes) {
