@@ -16,6 +16,7 @@ import {
   distributionalAlignment,
   type DistributionalAlignmentOptions,
 } from "../../src/methods/distributionalAlignment";
+import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { guidedDenoiser } from "../../src/methods/guidedDenoiser";
 import type { MethodEvent, MethodStepEvent } from "../../src/methods/methodEvents";
 import type { ChainDenoiser } from "../../src/methods/samplingChainGradient";
@@ -57,6 +58,23 @@ export function alignmentClassifier(): SubgroupClassifier {
     5,
   );
   return new SubgroupClassifier(network, [1, 1, 1]);
+}
+
+/** The sex × race target with all six intersections at 1/6. */
+export const SEX_RACE_SIXTHS = {
+  "sex×race": Object.fromEntries(
+    ["Female", "Male"].flatMap((s) => ["Asian", "Black", "White"].map((r) => [`${s}×${r}`, 1 / 6])),
+  ),
+};
+
+/** UNet LoRA (rank 2) on `model`, the original kept for the terms that compare with it. */
+export function unetLoraKeepingOriginal(model: LatentDiffusionModel): Promise<TrainedAdapters> {
+  return TrainedAdapters.attach(
+    model,
+    resolveAdapterOptions({ trainable: "unet-lora", rank: 2 }, ["text-lora"]),
+    createRng(1),
+    { keepOriginal: true },
+  );
 }
 
 /** The same heads and an age band, which the chest prompts cannot name (untrained). */

@@ -6,7 +6,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { chestFindingsPrompt } from "../../src/data/prompts";
-import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
 import { sampledAssignment } from "../../src/methods/optimalTransportTargets";
@@ -21,6 +20,8 @@ import {
   alignmentOptions,
   alignmentTestBed,
   stepEvents,
+  SEX_RACE_SIXTHS,
+  unetLoraKeepingOriginal,
 } from "./fixtures";
 
 const bed = alignmentTestBed();
@@ -41,13 +42,7 @@ test("each image's prompt names its target groups", () => {
       targets: [Int32Array.of(1, 0, 2)],
     }),
   ).toEqual([naming({ race: "Black" }), naming({ race: "Asian" }), naming({ race: "White" })]);
-  const both = resolveAlignmentAttributes(bed.classifier, {
-    "sex×race": Object.fromEntries(
-      ["Female", "Male"].flatMap((s) =>
-        ["Asian", "Black", "White"].map((r) => [`${s}×${r}`, 1 / 6]),
-      ),
-    ),
-  });
+  const both = resolveAlignmentAttributes(bed.classifier, SEX_RACE_SIXTHS);
   expect(
     distillationPrompts({
       classifier: bed.classifier,
@@ -102,12 +97,7 @@ test("the term between two prompts: positive for the untuned model, its gradient
     TEXT_MODEL_CONFIG,
     4,
   );
-  const adapters = await TrainedAdapters.attach(
-    model,
-    resolveAdapterOptions({ trainable: "unet-lora", rank: 2 }, ["text-lora"]),
-    createRng(1),
-    { keepOriginal: true },
-  );
+  const adapters = await unetLoraKeepingOriginal(model);
   // LoRA starts at zero (B = 0): move it so every adapter weight has a gradient.
   for (const v of adapters.variables) tf.tidy(() => v.assign(tf.add(v, 0.05)));
   const prompts = [NEUTRAL, NEUTRAL];

@@ -12,7 +12,6 @@ import {
   ham10000Prompt,
 } from "../../src/data/prompts";
 import { promptSubject } from "../../src/data/promptSubject";
-import { TrainedAdapters, resolveAdapterOptions } from "../../src/methods/adapters";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
 import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
@@ -26,6 +25,8 @@ import {
   alignmentOptions,
   alignmentTestBed,
   stepEvents,
+  SEX_RACE_SIXTHS,
+  unetLoraKeepingOriginal,
 } from "./fixtures";
 
 const bed = alignmentTestBed();
@@ -106,13 +107,7 @@ test("prompted references: only images whose confident target changes, naming ta
     chestFindingsPrompt({ race: "Asian", findings: ["Pleural Effusion"] }),
   ]);
   // An intersection names both of its components.
-  const both = resolveAlignmentAttributes(bed.classifier, {
-    "sex×race": Object.fromEntries(
-      ["Female", "Male"].flatMap((s) =>
-        ["Asian", "Black", "White"].map((r) => [`${s}×${r}`, 1 / 6]),
-      ),
-    ),
-  });
+  const both = resolveAlignmentAttributes(bed.classifier, SEX_RACE_SIXTHS);
   expect(
     promptedReferencePrompts({
       classifier: bed.classifier,
@@ -184,12 +179,7 @@ const chestModel = () =>
 
 test("prior preservation: zero for the untuned model; its gradient lowers it", async () => {
   const model = chestModel();
-  const adapters = await TrainedAdapters.attach(
-    model,
-    resolveAdapterOptions({ trainable: "unet-lora", rank: 2 }, ["text-lora"]),
-    createRng(1),
-    { keepOriginal: true },
-  );
+  const adapters = await unetLoraKeepingOriginal(model);
   const prompts = priorPrompts(NEUTRAL, 3, createRng(5));
   expect(prompts.every((p) => p !== NEUTRAL && promptSubject(p).groups.race !== undefined)).toBe(
     true,
