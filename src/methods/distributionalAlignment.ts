@@ -176,49 +176,36 @@ interface StepOutcome {
   detail: Record<string, unknown>;
 }
 
-/** The original model's images in [0, 1] from `noise`, one prompt per row. */
-function originalImages(inputs: StepInputs, prompts: string[], noise: tf.Tensor4D): tf.Tensor4D {
-  const { adapters, chain, settings } = inputs;
-  return adapters.original((original) => {
-    const context = encodeGuidance(original.textEncoder, prompts);
-    const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
-    let latents: tf.Tensor4D;
-    try {
-      latents = chain.sample(denoiser, noise, context.embeddings);
-    } finally {
-      disposeTextEmbedding(context);
-    }
-    try {
-      return latentsToUnitImages(original, latents);
-    } finally {
-      latents.dispose();
-    }
-  });
-}
-
 /**
- * The original model's latents at chain step `k` from `noise`, one prompt per row: where its
- * chain for those prompts passes (a new tensor).
+ * The original model's chain from `noise`, one prompt per row, off the tape: z_0, or with `steps`
+ * the input of step `steps` (only the steps before it are run).
  */
-function originalLatentsAt(
+function originalLatents(
   inputs: StepInputs,
   prompts: string[],
   noise: tf.Tensor4D,
-  k: number,
+  steps?: number,
 ): tf.Tensor4D {
   const { adapters, chain, settings } = inputs;
   return adapters.original((original) => {
     const context = encodeGuidance(original.textEncoder, prompts);
     try {
       const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
-      const trace = chain.run(denoiser, noise, context.embeddings);
-      const latents = trace.inputs[k].clone();
-      disposeTrace(trace);
-      return latents;
+      return chain.sample(denoiser, noise, context.embeddings, steps);
     } finally {
       disposeTextEmbedding(context);
     }
   });
+}
+
+/** The original model's images in [0, 1] from `noise`, one prompt per row. */
+function originalImages(inputs: StepInputs, prompts: string[], noise: tf.Tensor4D): tf.Tensor4D {
+  const latents = originalLatents(inputs, prompts, noise);
+  try {
+    return inputs.adapters.original((original) => latentsToUnitImages(original, latents));
+  } finally {
+    latents.dispose();
+  }
 }
 
 /**
@@ -436,7 +423,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           });
           // On the original's chain for the named prompts from the same noise: the tuned prompt
           // learns to follow it, noise by noise, rather than a blend of the groups' predictions.
-          const latents = originalLatentsAt(inputs, named, noise, k);
+          const latents = originalLatents(inputs, named, noise, k);
           try {
             const term = await originalPredictionMatchGradients({
               adapters,

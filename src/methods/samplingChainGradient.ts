@@ -192,9 +192,16 @@ export class DdimSamplingChain {
     return { inputs, output };
   }
 
-  /** z_0 only (no trace kept). */
-  sample(denoiser: ChainDenoiser, start: tf.Tensor4D, conditioning: tf.Tensor): tf.Tensor4D {
-    return runSamplingLoop(this.scheduler, start, (z, t) => denoiser.predict(z, t, conditioning));
+  /** z_0 only (no trace kept); with `steps`, the input of step `steps` (what the trace keeps there). */
+  sample(
+    denoiser: ChainDenoiser,
+    start: tf.Tensor4D,
+    conditioning: tf.Tensor,
+    steps?: number,
+  ): tf.Tensor4D {
+    return runSamplingLoop(this.scheduler, start, (z, t) => denoiser.predict(z, t, conditioning), {
+      steps,
+    });
   }
 
   /**

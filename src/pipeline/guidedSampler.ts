@@ -46,6 +46,8 @@ export interface SamplingLoopOptions {
    * keep).
    */
   onStep?: (k: number, t: number, sample: tf.Tensor4D) => void;
+  /** Run only the first `steps` steps and return their output, the input of step `steps`. */
+  steps?: number;
 }
 
 /** The [null prompt; prompts] embeddings, stacked for one network call per step. */
@@ -94,7 +96,9 @@ export function runSamplingLoop(
 ): tf.Tensor4D {
   let sample = tf.mul(latents, scheduler.initNoiseSigma) as tf.Tensor4D;
   try {
-    scheduler.timesteps.forEach((t, k) => {
+    const steps = options.steps ?? scheduler.timesteps.length;
+    for (let k = 0; k < steps; k++) {
+      const t = scheduler.timesteps[k];
       if (options.signal?.aborted) throw new Error("generation aborted");
       options.onStep?.(k, t, sample);
       const next = tf.tidy(() => {
@@ -105,7 +109,7 @@ export function runSamplingLoop(
       });
       sample.dispose();
       sample = next;
-    });
+    }
     return sample;
   } catch (error) {
     sample.dispose();
