@@ -25,6 +25,7 @@ import {
 
 import { BACKEND_NAMES, backendRequestFromEnvironment } from "./backendRequest";
 import { registerWasmTrainingKernels } from "./wasmKernels/registerWasmTrainingKernels";
+import { registerNativeKernels } from "./nativeKernels/registerNativeKernels";
 import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnvironment } from "./wasmThreads";
 
 interface Attempt {
@@ -143,9 +144,12 @@ async function tryWasm(): Promise<Attempt> {
   const started = await startWasm(wasm);
   if (!started.ok) return { ok: false, reason: "wasm backend did not start", source };
   const addedKernels = [...registerWasmTrainingKernels(), ...registerFusedKernels()];
+  // Over the training kernels: each native kernel keeps the one it replaces as its fallback.
+  const native = registerNativeKernels();
+  addedKernels.push(...native.kernels.map((name) => `${name} (native)`));
   return {
     ok: true,
-    reason: `portable CPU backend with fairdiff's training kernels${started.threads}`,
+    reason: `portable CPU backend with fairdiff's training kernels${started.threads}; ${native.status.reason}`,
     source,
     addedKernels,
   };

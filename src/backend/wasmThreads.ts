@@ -19,6 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { threadCountFromEnvironment } from "./threadCountSetting";
 
 /** How the worker script loads the main script: the text this module replaces. */
 const WORKER_LOAD =
@@ -36,15 +37,7 @@ const BUNDLE_PRELUDE =
 
 /** Parses FAIRDIFF_WASM_THREADS: unset or empty → 1; otherwise an integer 1–8. */
 export function wasmThreadsFromEnvironment(): number {
-  const text = process.env.FAIRDIFF_WASM_THREADS;
-  if (text === undefined || text.trim() === "") return 1;
-  const value = Number(text.trim());
-  if (!Number.isInteger(value) || value < 1 || value > 8) {
-    throw new Error(
-      `FAIRDIFF_WASM_THREADS must be an integer from 1 to 8 (XNNPACK's pool holds 8), got "${text}"`,
-    );
-  }
-  return value;
+  return threadCountFromEnvironment("FAIRDIFF_WASM_THREADS", 1, 8, "XNNPACK's pool holds 8");
 }
 
 interface ThreadedStart {

@@ -4,7 +4,12 @@
  * fresh heap buffers (no copies); on cpu, the backend's own arrays. One call is one tfjs kernel,
  * however many tensors it reads and writes (a multi-tensor optimizer update, a fused norm).
  */
-import { registerKernel, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs-core";
+import {
+  registerKernel,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
 
 export interface HostKernel<Attrs> {
   name: string;
@@ -82,13 +87,18 @@ function hostKernelFunc<Attrs>(kernel: HostKernel<Attrs>, memoryOf: (b: unknown)
   };
 }
 
-/** Registers `kernel` for wasm and cpu. */
-export function registerHostKernel<Attrs>(kernel: HostKernel<Attrs>): void {
-  registerKernel({
+/** `kernel` as the wasm backend's kernel (inputs and outputs on the wasm heap). */
+export function wasmHostKernelConfig<Attrs>(kernel: HostKernel<Attrs>): KernelConfig {
+  return {
     kernelName: kernel.name,
     backendName: "wasm",
     kernelFunc: hostKernelFunc(kernel, (b) => wasmMemory(b as WasmBackend)),
-  });
+  };
+}
+
+/** Registers `kernel` for wasm and cpu. */
+export function registerHostKernel<Attrs>(kernel: HostKernel<Attrs>): void {
+  registerKernel(wasmHostKernelConfig(kernel));
   registerKernel({
     kernelName: kernel.name,
     backendName: "cpu",

@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "fairdiff_native",
+      "sources": [
+        "src/addon.cc",
+        "src/adamw.cc",
+        "src/conv.cc",
+        "src/gemm.cc",
+        "src/norm.cc",
+        "src/threadPool.cc"
+      ],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast"]
+      }
+    }
+  ]
+}

@@ -1,0 +1,283 @@
+// Node-API entry points. Tensors arrive as Float32Array views (on the wasm heap, where tfjs-wasm
+// keeps them) and shapes and options as one Int32Array; nothing is kept past the call.
+#include <node_api.h>
+
+#include <string>
+#include <vector>
+
+#include "adamw.h"
+#include "conv.h"
+#include "gemm.h"
+#include "norm.h"
+#include "threadPool.h"
+
+namespace {
+
+using fairdiff::Activation;
+
+struct Call {
+  napi_env env;
+  napi_value args[10];
+  size_t count = 10;
+  bool failed = false;
+
+  Call(napi_env e, napi_callback_info info) : env(e) {
+    napi_get_cb_info(env, info, &count, args, nullptr, nullptr);
+  }
+
+  void fail(const std::string& message) {
+    if (!failed) napi_throw_type_error(env, nullptr, message.c_str());
+    failed = true;
+  }
+
+  void* typed(size_t i, napi_typedarray_type want, size_t* length, bool optional) {
+    if (failed) return nullptr;
+    if (i >= count) {
+      fail("fairdiff native: argument " + std::to_string(i) + " is missing");
+      return nullptr;
+    }
+    napi_valuetype type;
+    napi_typeof(env, args[i], &type);
+    if (optional && (type == napi_null || type == napi_undefined)) return nullptr;
+    bool isTyped = false;
+    napi_is_typedarray(env, args[i], &isTyped);
+    napi_typedarray_type kind = napi_int8_array;
+    void* data = nullptr;
+    if (isTyped) napi_get_typedarray_info(env, args[i], &kind, length, &data, nullptr, nullptr);
+    if (!isTyped || kind != want) {
+      fail("fairdiff native: argument " + std::to_string(i) + " must be a " +
+           (want == napi_float32_array ? "Float32Array" : "Int32Array"));
+      return nullptr;
+    }
+    return data;
+  }
+
+  float* floats(size_t i, bool optional = false) {
+    size_t length;
+    return static_cast<float*>(typed(i, napi_float32_array, &length, optional));
+  }
+
+  const int32_t* params(size_t i, size_t expected) {
+    size_t length = 0;
+    auto* p = static_cast<const int32_t*>(typed(i, napi_int32_array, &length, false));
+    if (p && length != expected) {
+      fail("fairdiff native: expected " + std::to_string(expected) + " parameters, got " +
+           std::to_string(length));
+      return nullptr;
+    }
+    return p;
+  }
+  double number(size_t i) {
+    double value = 0;
+    if (!failed && (i >= count || napi_get_value_double(env, args[i], &value) != napi_ok)) {
+      fail("fairdiff native: argument " + std::to_string(i) + " must be a number");
+    }
+    return value;
+  }
+
+  // The Float32Arrays of a JavaScript array argument.
+  std::vector<float*> floatList(size_t i) {
+    std::vector<float*> out;
+    uint32_t length = 0;
+    bool isArray = false;
+    if (!failed && i < count) napi_is_array(env, args[i], &isArray);
+    if (!isArray) {
+      fail("fairdiff native: argument " + std::to_string(i) + " must be an array");
+      return out;
+    }
+    napi_get_array_length(env, args[i], &length);
+    for (uint32_t j = 0; j < length && !failed; ++j) {
+      napi_value item;
+      napi_get_element(env, args[i], j, &item);
+      napi_typedarray_type kind = napi_int8_array;
+      size_t size = 0;
+      void* data = nullptr;
+      bool isTyped = false;
+      napi_is_typedarray(env, item, &isTyped);
+      if (isTyped) napi_get_typedarray_info(env, item, &kind, &size, &data, nullptr, nullptr);
+      if (!isTyped || kind != napi_float32_array) {
+        fail("fairdiff native: argument " + std::to_string(i) + " must hold Float32Arrays");
+      }
+      out.push_back(static_cast<float*>(data));
+      lengths.push_back(static_cast<int64_t>(size));
+    }
+    return out;
+  }
+  std::vector<int64_t> lengths;
+};
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// gemm(a, b, c, bias | null, [batch, m, n, k, transposeA, transposeB, batchStrideA,
+// batchStrideB, activation]): c[i] = op(a[i])·op(b[i]) (+ bias) for each i < batch; a batch
+// stride of 0 repeats that operand.
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  float* a = call.floats(0);
+  float* b = call.floats(1);
+  float* c = call.floats(2);
+  const float* bias = call.floats(3, true);
+  const int32_t* p = call.params(4, 9);
+  if (call.failed) return nullptr;
+  const int64_t batch = p[0], m = p[1], n = p[2], k = p[3];
+  const bool ta = p[4] != 0, tb = p[5] != 0;
+  const int64_t strideA = p[6], strideB = p[7];
+  const auto activation = static_cast<Activation>(p[8]);
+  for (int64_t i = 0; i < batch; ++i) {
+    fairdiff::gemm(m, n, k, {a + i * strideA, ta ? m : k, ta}, {b + i * strideB, tb ? k : n, tb},
+                   c + i * m * n, n, false, bias, activation);
+  }
+  return undefined(env);
+}
+
+constexpr size_t kConvParams = 16;  // conv.h's ConvShape fields in order, then the activation
+
+fairdiff::ConvShape convShape(const int32_t* p) {
+  return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13],
+          p[14]};
+}
+
+// convForward(x, filter, bias | null, y, params)
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const float* x = call.floats(0);
+  const float* w = call.floats(1);
+  const float* bias = call.floats(2, true);
+  float* y = call.floats(3);
+  const int32_t* p = call.params(4, kConvParams);
+  if (call.failed) return nullptr;
+  fairdiff::convForward(convShape(p), x, w, bias, static_cast<Activation>(p[15]), y);
+  return undefined(env);
+}
+
+// convBackpropInput(dy, filter, dx, params)
+napi_value ConvBackpropInput(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const float* dy = call.floats(0);
+  const float* w = call.floats(1);
+  float* dx = call.floats(2);
+  const int32_t* p = call.params(3, kConvParams);
+  if (call.failed) return nullptr;
+  fairdiff::convBackpropInput(convShape(p), dy, w, dx);
+  return undefined(env);
+}
+
+// convBackpropFilter(x, dy, dw, params)
+napi_value ConvBackpropFilter(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const float* x = call.floats(0);
+  const float* dy = call.floats(1);
+  float* dw = call.floats(2);
+  const int32_t* p = call.params(3, kConvParams);
+  if (call.failed) return nullptr;
+  fairdiff::convBackpropFilter(convShape(p), x, dy, dw);
+  return undefined(env);
+}
+
+
+// normForward(x, gamma, beta, y, [rows, spatial, channels, groups, silu], epsilon)
+napi_value NormForward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const float* x = call.floats(0);
+  const float* gamma = call.floats(1);
+  const float* beta = call.floats(2);
+  float* y = call.floats(3);
+  const int32_t* p = call.params(4, 5);
+  const double epsilon = call.number(5);
+  if (call.failed) return nullptr;
+  fairdiff::normForward({p[0], p[1], p[2], p[3], static_cast<float>(epsilon), p[4] != 0}, x,
+                        gamma, beta, y);
+  return undefined(env);
+}
+
+// normBackward(dy, x, gamma, beta, dx, dgamma, dbeta, params, epsilon)
+napi_value NormBackward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const float* dy = call.floats(0);
+  const float* x = call.floats(1);
+  const float* gamma = call.floats(2);
+  const float* beta = call.floats(3);
+  float* dx = call.floats(4);
+  float* dgamma = call.floats(5);
+  float* dbeta = call.floats(6);
+  const int32_t* p = call.params(7, 5);
+  const double epsilon = call.number(8);
+  if (call.failed) return nullptr;
+  fairdiff::normBackward({p[0], p[1], p[2], p[3], static_cast<float>(epsilon), p[4] != 0}, dy,
+                         x, gamma, beta, dx, dgamma, dbeta);
+  return undefined(env);
+}
+
+// adamW(params[], grads[], m[], v[], paramsOut[], mOut[], vOut[], settings Float64Array(7))
+// → the count of non-finite new parameters. Settings: learningRate, weightDecay, beta1, beta2,
+// epsilon, correction1, correction2.
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  std::vector<std::vector<float*>> lists;
+  for (size_t i = 0; i < 7; ++i) lists.push_back(call.floatList(i));
+  size_t settingsLength = 0;
+  auto* s = static_cast<const double*>(call.typed(7, napi_float64_array, &settingsLength, false));
+  if (!call.failed && settingsLength != 7) call.fail("fairdiff native: adamW takes 7 settings");
+  const size_t n = lists[0].size();
+  for (const auto& list : lists) {
+    if (!call.failed && list.size() != n) call.fail("fairdiff native: adamW lists differ in length");
+  }
+  if (call.failed) return nullptr;
+  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6]};
+  std::vector<int64_t> nonFinite(n, 0);
+  fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
+    nonFinite[t] = fairdiff::adamWUpdate(settings, call.lengths[t], lists[0][t], lists[1][t],
+                                         lists[2][t], lists[3][t], lists[4][t], lists[5][t],
+                                         lists[6][t]);
+  });
+  int64_t total = 0;
+  for (int64_t count : nonFinite) total += count;
+  napi_value result;
+  napi_create_double(env, static_cast<double>(total), &result);
+  return result;
+}
+
+// setThreads(n): the pool's size; returns it.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  int32_t n = 1;
+  if (call.count < 1 || napi_get_value_int32(env, call.args[0], &n) != napi_ok || n < 1) {
+    call.fail("fairdiff native: setThreads takes a whole number ≥ 1");
+    return nullptr;
+  }
+  fairdiff::setThreadCount(n);
+  napi_value result;
+  napi_create_int32(env, fairdiff::threadCount(), &result);
+  return result;
+}
+
+// vectorFloats(): floats per SIMD vector in this build (16 = AVX-512, 8 = AVX2, 4 = SSE/NEON).
+napi_value VectorFloats(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_int32(env, fairdiff::vectorFloats(), &result);
+  return result;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor functions[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convBackpropInput", nullptr, ConvBackpropInput, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"convBackpropFilter", nullptr, ConvBackpropFilter, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof *functions, functions);
+  return exports;
+}

@@ -1,0 +1,161 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "threadPool.h"
+
+namespace fairdiff {
+namespace {
+
+// Images per im2col chunk: the chunk's matrix stays under ~32 MB.
+int64_t imagesPerChunk(const ConvShape& s) {
+  const int64_t perImage =
+      s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
+  return std::max<int64_t>(1, (int64_t{8} << 20) / std::max<int64_t>(1, perImage));
+}
+
+bool isPointwise(const ConvShape& s) {
+  return s.filterHeight == 1 && s.filterWidth == 1 && s.strideHeight == 1 && s.strideWidth == 1 &&
+         s.padTop == 0 && s.padLeft == 0 && s.outHeight == s.inHeight &&
+         s.outWidth == s.inWidth;
+}
+
+// Runs body(image) for each image, on the pool when the images hold enough work to share.
+void forEachImage(const ConvShape& s, int64_t images, const std::function<void(int)>& body) {
+  const int64_t elements = images * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth *
+                           s.inChannels;
+  if (elements < (int64_t{1} << 16)) {
+    for (int image = 0; image < images; ++image) body(image);
+  } else {
+    parallelFor(static_cast<int>(images), body);
+  }
+}
+
+// The im2col rows of images [b0, b0 + images): one image per parallel part.
+void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, float* col) {
+  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  const size_t run = sizeof(float) * s.inChannels;
+  forEachImage(s, images, [&](int image) {
+    const float* xi = x + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
+    float* out = col + image * rowsPerImage * columns;
+    for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        for (int64_t i = 0; i < s.filterHeight; ++i) {
+          const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
+          for (int64_t j = 0; j < s.filterWidth; ++j) {
+            const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+            if (ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth) {
+              std::memset(out, 0, run);
+            } else {
+              std::memcpy(out, xi + (ih * s.inWidth + iw) * s.inChannels, run);
+            }
+            out += s.inChannels;
+          }
+        }
+      }
+    }
+  });
+}
+
+// dx[images b0…] += the col rows scattered back to their input positions; one image a part.
+void col2im(const ConvShape& s, const float* col, int64_t b0, int64_t images, float* dx) {
+  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  forEachImage(s, images, [&](int image) {
+    float* dxi = dx + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
+    const float* in = col + image * rowsPerImage * columns;
+    for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        for (int64_t i = 0; i < s.filterHeight; ++i) {
+          const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
+          for (int64_t j = 0; j < s.filterWidth; ++j) {
+            const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+            if (ih >= 0 && ih < s.inHeight && iw >= 0 && iw < s.inWidth) {
+              float* target = dxi + (ih * s.inWidth + iw) * s.inChannels;
+              for (int64_t c = 0; c < s.inChannels; ++c) target[c] += in[c];
+            }
+            in += s.inChannels;
+          }
+        }
+      }
+    }
+  });
+}
+
+thread_local std::vector<float> scratch;
+
+float* scratchFor(int64_t n) {
+  if (static_cast<int64_t>(scratch.size()) < n) scratch.resize(static_cast<size_t>(n));
+  return scratch.data();
+}
+
+}  // namespace
+
+void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
+                 Activation activation, float* y) {
+  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  const Matrix filter{w, s.outChannels, false};
+  if (isPointwise(s)) {
+    gemm(s.batch * rowsPerImage, s.outChannels, columns, Matrix{x, columns, false}, filter, y,
+         s.outChannels, false, bias, activation);
+    return;
+  }
+  const int64_t chunk = imagesPerChunk(s);
+  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
+  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
+    const int64_t images = std::min(chunk, s.batch - b0);
+    im2col(s, x, b0, images, col);
+    gemm(images * rowsPerImage, s.outChannels, columns, Matrix{col, columns, false}, filter,
+         y + b0 * rowsPerImage * s.outChannels, s.outChannels, false, bias, activation);
+  }
+}
+
+void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  // col = dy · wᵀ: w [columns, out] read transposed.
+  const Matrix filterT{w, s.outChannels, true};
+  if (isPointwise(s)) {
+    gemm(s.batch * rowsPerImage, columns, s.outChannels, Matrix{dy, s.outChannels, false},
+         filterT, dx, columns, false, nullptr, Activation::kLinear);
+    return;
+  }
+  std::memset(dx, 0, sizeof(float) * s.batch * s.inHeight * s.inWidth * s.inChannels);
+  const int64_t chunk = imagesPerChunk(s);
+  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
+  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
+    const int64_t images = std::min(chunk, s.batch - b0);
+    gemm(images * rowsPerImage, columns, s.outChannels,
+         Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, filterT, col,
+         columns, false, nullptr, Activation::kLinear);
+    col2im(s, col, b0, images, dx);
+  }
+}
+
+void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  // dw [columns, out] = colᵀ · dy, summed over chunks.
+  if (isPointwise(s)) {
+    gemm(columns, s.outChannels, s.batch * rowsPerImage, Matrix{x, columns, true},
+         Matrix{dy, s.outChannels, false}, dw, s.outChannels, false, nullptr,
+         Activation::kLinear);
+    return;
+  }
+  const int64_t chunk = imagesPerChunk(s);
+  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
+  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
+    const int64_t images = std::min(chunk, s.batch - b0);
+    im2col(s, x, b0, images, col);
+    gemm(columns, s.outChannels, images * rowsPerImage, Matrix{col, columns, true},
+         Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, dw,
+         s.outChannels, b0 > 0, nullptr, Activation::kLinear);
+  }
+}
+
+}  // namespace fairdiff

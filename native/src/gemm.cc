@@ -1,0 +1,243 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "threadPool.h"
+
+namespace fairdiff {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kVectorBytes = 64;
+constexpr int kRows = 8;  // 16 accumulators of 32 registers
+#elif defined(__AVX__)
+constexpr int kVectorBytes = 32;
+constexpr int kRows = 6;  // 12 accumulators of 16 registers
+#else
+constexpr int kVectorBytes = 16;
+constexpr int kRows = 6;
+#endif
+
+typedef float Vec __attribute__((vector_size(kVectorBytes)));
+constexpr int kLanes = kVectorBytes / 4;
+constexpr int kCols = 2 * kLanes;  // a micro-tile is kRows × two vectors
+
+// Cache blocking: a packed A block (kBlockM × kBlockK) stays in L2, a B panel in L3.
+constexpr int64_t kBlockK = 256;
+constexpr int64_t kBlockM = 16 * kRows;
+constexpr int64_t kBlockN = 2048;
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+
+struct AlignedBuffer {
+  float* data = nullptr;
+  size_t size = 0;
+  ~AlignedBuffer() { std::free(data); }
+  float* reserve(size_t n) {
+    if (n > size) {
+      std::free(data);
+      data = static_cast<float*>(std::aligned_alloc(64, ((n * 4 + 63) / 64) * 64));
+      size = n;
+    }
+    return data;
+  }
+};
+
+inline float element(const Matrix& m, int64_t row, int64_t col) {
+  return m.transposed ? m.data[col * m.rowStride + row] : m.data[row * m.rowStride + col];
+}
+
+// A[i0:i0+mc, p0:p0+kc] as panels of kRows rows, k-major within a panel, zero-padded.
+void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  for (int64_t ir = 0; ir < mc; ir += kRows) {
+    const int64_t rows = std::min<int64_t>(kRows, mc - ir);
+    float* panel = out + ir * kc;
+    if (!a.transposed) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        if (r < rows) {
+          const float* src = a.data + (i0 + ir + r) * a.rowStride + p0;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = src[p];
+        } else {
+          for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = 0.f;
+        }
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a.data + (p0 + p) * a.rowStride + i0 + ir;
+        int64_t r = 0;
+        for (; r < rows; ++r) panel[p * kRows + r] = src[r];
+        for (; r < kRows; ++r) panel[p * kRows + r] = 0.f;
+      }
+    }
+  }
+}
+
+// B[p0:p0+kc, j0:j0+nc] as panels of kCols columns, k-major within a panel, zero-padded.
+void packB(const Matrix& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += kCols) {
+    const int64_t cols = std::min<int64_t>(kCols, nc - jr);
+    float* panel = out + jr * kc;
+    if (!b.transposed) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b.data + (p0 + p) * b.rowStride + j0 + jr;
+        float* dst = panel + p * kCols;
+        if (cols == kCols) {
+          std::memcpy(dst, src, sizeof(float) * kCols);
+        } else {
+          int64_t c = 0;
+          for (; c < cols; ++c) dst[c] = src[c];
+          for (; c < kCols; ++c) dst[c] = 0.f;
+        }
+      }
+    } else {
+      for (int64_t c = 0; c < kCols; ++c) {
+        if (c < cols) {
+          const float* src = b.data + (j0 + jr + c) * b.rowStride + p0;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + c] = src[p];
+        } else {
+          for (int64_t p = 0; p < kc; ++p) panel[p * kCols + c] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+struct Epilogue {
+  bool last;  // the last K block: add the bias, apply the activation
+  const float* bias;
+  Activation activation;
+};
+
+// One kRows × kCols tile: C (+)= Ap·Bp over kc, for the valid rows × cols of it.
+void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
+                 int64_t rows, int64_t cols, bool accumulate, const Epilogue& epilogue) {
+  Vec acc[kRows][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = Vec{};
+  for (int64_t p = 0; p < kc; ++p) {
+    const Vec b0 = *reinterpret_cast<const Vec*>(bp + p * kCols);
+    const Vec b1 = *reinterpret_cast<const Vec*>(bp + p * kCols + kLanes);
+    const float* a = ap + p * kRows;
+#pragma GCC unroll 16
+    for (int r = 0; r < kRows; ++r) {
+      acc[r][0] += a[r] * b0;
+      acc[r][1] += a[r] * b1;
+    }
+  }
+  alignas(64) float tile[kRows][kCols];
+  float* out = c;
+  int64_t stride = ldc;
+  const bool full = rows == kRows && cols == kCols;
+  if (!full) {
+    out = &tile[0][0];
+    stride = kCols;
+    if (accumulate) {
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < cols; ++j) tile[r][j] = c[r * ldc + j];
+    }
+  }
+  Vec bias0{}, bias1{};
+  if (epilogue.last && epilogue.bias) {
+    alignas(64) float b[kCols] = {};
+    for (int64_t j = 0; j < cols; ++j) b[j] = epilogue.bias[j];
+    bias0 = load(b);
+    bias1 = load(b + kLanes);
+  }
+  const bool relu = epilogue.last && epilogue.activation == Activation::kRelu;
+#pragma GCC unroll 16
+  for (int r = 0; r < kRows; ++r) {
+    float* row = out + r * stride;
+    Vec v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 += load(row);
+      v1 += load(row + kLanes);
+    }
+    v0 += bias0;
+    v1 += bias1;
+    if (relu) {
+      v0 = v0 > 0 ? v0 : Vec{};
+      v1 = v1 > 0 ? v1 : Vec{};
+    }
+    if (full || r < rows) {
+      store(row, v0);
+      store(row + kLanes, v1);
+    }
+  }
+  if (!full) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] = tile[r][j];
+  }
+}
+
+thread_local AlignedBuffer packedA;
+thread_local AlignedBuffer packedB;
+
+}  // namespace
+
+int vectorFloats() { return kLanes; }
+
+void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
+          bool accumulate, const float* bias, Activation activation) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    // An empty sum: C keeps its value (or becomes 0), then the epilogue.
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float v = (accumulate ? c[i * ldc + j] : 0.f) + (bias ? bias[j] : 0.f);
+        c[i * ldc + j] = activation == Activation::kRelu && v < 0 ? 0.f : v;
+      }
+    return;
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
+    const int64_t nc = std::min(kBlockN, n - j0);
+    const int64_t ncPadded = (nc + kCols - 1) / kCols * kCols;
+    for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
+      const int64_t kc = std::min(kBlockK, k - p0);
+      float* bp = packedB.reserve(static_cast<size_t>(ncPadded * kc));
+      packB(b, p0, kc, j0, nc, bp);
+      const bool add = accumulate || p0 > 0;
+      const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
+      const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
+      const int64_t panelsN = ncPadded / kCols;
+      // Parts: row blocks, and column panels when there are few row blocks.
+      const int64_t splitN = blocksM >= 4 ? 1 : std::min<int64_t>(panelsN, 4);
+      const int64_t parts = blocksM * splitN;
+      auto gemmPart = [&](int part) {
+        const int64_t blockM = part / splitN, sliceN = part % splitN;
+        const int64_t i0 = blockM * kBlockM;
+        const int64_t mc = std::min(kBlockM, m - i0);
+        const int64_t firstPanel = panelsN * sliceN / splitN;
+        const int64_t endPanel = panelsN * (sliceN + 1) / splitN;
+        float* ap = packedA.reserve(static_cast<size_t>((mc + kRows) * kc));
+        packA(a, i0, mc, p0, kc, ap);
+        for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
+          const int64_t jr = panel * kCols;
+          const int64_t cols = std::min<int64_t>(kCols, nc - jr);
+          Epilogue tileEpilogue = epilogue;
+          if (tileEpilogue.bias) tileEpilogue.bias += jr;
+          for (int64_t ir = 0; ir < mc; ir += kRows) {
+            const int64_t rows = std::min<int64_t>(kRows, mc - ir);
+            microKernel(kc, ap + ir * kc, bp + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc, rows,
+                        cols, add, tileEpilogue);
+          }
+        }
+      };
+      // Below ~1 MFLOP a block, waking the pool costs more than it saves.
+      if (2 * m * nc * kc < (int64_t{1} << 20)) {
+        for (int part = 0; part < parts; ++part) gemmPart(part);
+      } else {
+        parallelFor(static_cast<int>(parts), gemmPart);
+      }
+    }
+  }
+}
+
+}  // namespace fairdiff

@@ -1,0 +1,26 @@
+// Single-precision matrix product on packed panels (the BLIS loop structure), written with
+// GCC/Clang vector extensions so the compiler emits the machine's widest FMA vectors
+// (AVX-512, AVX2 or NEON) for the machine it is built on.
+#pragma once
+#include <cstdint>
+
+namespace fairdiff {
+
+enum class Activation { kLinear = 0, kRelu = 1 };
+
+struct Matrix {
+  const float* data;
+  int64_t rowStride;  // elements between rows of the stored matrix
+  bool transposed;    // stored as the transpose of the logical operand
+};
+
+// C[M,N] = A[M,K]·B[K,N] (+ C when accumulate) (+ bias[N]), then the activation.
+// C is row-major with row stride ldc. Every element's sum runs over K in the same order
+// whatever M, N or the thread count, so a row of C never depends on the other rows.
+void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
+          bool accumulate, const float* bias, Activation activation);
+
+// The vector width the build uses, in floats (for the backend's description).
+int vectorFloats();
+
+}  // namespace fairdiff

@@ -1,0 +1,188 @@
+#include "norm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "threadPool.h"
+#include "vectorMath.h"
+
+namespace fairdiff {
+namespace {
+
+// A fixed number of row parts (not the thread count), so sums over rows add up in one order.
+constexpr int kRowParts = 8;
+
+// Per channel of one row: mean[c] and rstd[c] of the channel's group (two-pass, double sums).
+void rowStatistics(const NormShape& s, const float* x, std::vector<double>& channelSum,
+                   float* mean, float* rstd) {
+  const int64_t c = s.channels, perGroup = c / s.groups;
+  const double count = static_cast<double>(s.spatial * perGroup);
+  auto groupReduce = [&](float* out, bool isVariance) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      double total = 0;
+      for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) total += channelSum[j];
+      const double value = total / count;
+      const float v = isVariance ? static_cast<float>(1.0 / std::sqrt(value + s.epsilon))
+                                 : static_cast<float>(value);
+      for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) out[j] = v;
+    }
+  };
+  std::fill(channelSum.begin(), channelSum.end(), 0.0);
+  for (int64_t p = 0; p < s.spatial; ++p) {
+    const float* xp = x + p * c;
+    for (int64_t j = 0; j < c; ++j) channelSum[j] += xp[j];
+  }
+  groupReduce(mean, false);
+  std::fill(channelSum.begin(), channelSum.end(), 0.0);
+  for (int64_t p = 0; p < s.spatial; ++p) {
+    const float* xp = x + p * c;
+    for (int64_t j = 0; j < c; ++j) {
+      const double d = xp[j] - mean[j];
+      channelSum[j] += d * d;
+    }
+  }
+  groupReduce(rstd, true);
+}
+
+// y[i] = f(a[i]) over n contiguous floats, vectorised with a scalar tail.
+template <typename Body>
+void eachVector(int64_t n, Body body) {
+  int64_t i = 0;
+  for (; i + kMathLanes <= n; i += kMathLanes) body(i, kMathLanes);
+  if (i < n) body(i, n - i);
+}
+
+// Loads `count` floats (a partial vector zero-filled).
+inline FloatVec loadPart(const float* p, int64_t count) {
+  if (count == kMathLanes) return loadVec(p);
+  alignas(64) float tmp[kMathLanes] = {};
+  for (int64_t i = 0; i < count; ++i) tmp[i] = p[i];
+  return loadVec(tmp);
+}
+inline void storePart(float* p, FloatVec v, int64_t count) {
+  if (count == kMathLanes) return storeVec(p, v);
+  alignas(64) float tmp[kMathLanes];
+  storeVec(tmp, v);
+  for (int64_t i = 0; i < count; ++i) p[i] = tmp[i];
+}
+
+void parallelRows(const NormShape& s, const std::function<void(int64_t, int64_t, int)>& body) {
+  const int parts = static_cast<int>(std::min<int64_t>(kRowParts, s.rows));
+  auto run = [&](int part) {
+    body(s.rows * part / parts, s.rows * (part + 1) / parts, part);
+  };
+  if (s.rows * s.spatial * s.channels < (int64_t{1} << 15)) {
+    for (int part = 0; part < parts; ++part) run(part);
+  } else {
+    parallelFor(parts, run);
+  }
+}
+
+}  // namespace
+
+void normForward(const NormShape& s, const float* x, const float* gamma, const float* beta,
+                 float* y) {
+  const int64_t c = s.channels;
+  parallelRows(s, [&](int64_t first, int64_t end, int) {
+    std::vector<double> channelSum(c);
+    std::vector<float> mean(c), rstd(c), scale(c), shift(c);
+    for (int64_t r = first; r < end; ++r) {
+      const float* xr = x + r * s.spatial * c;
+      float* yr = y + r * s.spatial * c;
+      rowStatistics(s, xr, channelSum, mean.data(), rstd.data());
+      for (int64_t j = 0; j < c; ++j) {
+        scale[j] = rstd[j] * gamma[j];
+        shift[j] = beta[j] - mean[j] * scale[j];
+      }
+      for (int64_t p = 0; p < s.spatial; ++p) {
+        eachVector(c, [&](int64_t j, int64_t count) {
+          FloatVec a = loadPart(xr + p * c + j, count) * loadPart(&scale[j], count) +
+                       loadPart(&shift[j], count);
+          if (s.silu) a = a * sigmoidVec(a);
+          storePart(yr + p * c + j, a, count);
+        });
+      }
+    }
+  });
+}
+
+void normBackward(const NormShape& s, const float* dy, const float* x, const float* gamma,
+                  const float* beta, float* dx, float* dgamma, float* dbeta) {
+  const int64_t c = s.channels, perGroup = c / s.groups;
+  const int parts = static_cast<int>(std::min<int64_t>(kRowParts, s.rows));
+  std::vector<double> partGamma(parts * c, 0.0), partBeta(parts * c, 0.0);
+  parallelRows(s, [&](int64_t first, int64_t end, int part) {
+    std::vector<double> channelSum(c), sumG(c), sumGX(c), rowDa(c), rowDaX(c);
+    std::vector<float> mean(c), rstd(c), meanG(c), meanGX(c);
+    double* pg = &partGamma[part * c];
+    double* pb = &partBeta[part * c];
+    for (int64_t r = first; r < end; ++r) {
+      const float* xr = x + r * s.spatial * c;
+      const float* dyr = dy + r * s.spatial * c;
+      float* dxr = dx + r * s.spatial * c;
+      rowStatistics(s, xr, channelSum, mean.data(), rstd.data());
+      std::fill(rowDa.begin(), rowDa.end(), 0.0);
+      std::fill(rowDaX.begin(), rowDaX.end(), 0.0);
+      // da (stashed in dx) and its sums over the row's positions, Σ da and Σ da·x̂, per channel.
+      for (int64_t p = 0; p < s.spatial; ++p) {
+        eachVector(c, [&](int64_t j, int64_t count) {
+          const FloatVec xHat =
+              (loadPart(xr + p * c + j, count) - loadPart(&mean[j], count)) *
+              loadPart(&rstd[j], count);
+          FloatVec da = loadPart(dyr + p * c + j, count);
+          if (s.silu) {
+            const FloatVec a = xHat * loadPart(gamma + j, count) + loadPart(beta + j, count);
+            const FloatVec sig = sigmoidVec(a);
+            da = da * (sig * (1.f + a * (1.f - sig)));
+          }
+          storePart(dxr + p * c + j, da, count);
+          const FloatVec daX = da * xHat;
+          for (int64_t i = 0; i < count; ++i) {
+            rowDa[j + i] += da[i];
+            rowDaX[j + i] += daX[i];
+          }
+        });
+      }
+      // dβ = Σ da, dγ = Σ da·x̂; the group sums of g = da·γ and g·x̂ follow from the same sums.
+      for (int64_t j = 0; j < c; ++j) {
+        pb[j] += rowDa[j];
+        pg[j] += rowDaX[j];
+        sumG[j] = rowDa[j] * gamma[j];
+        sumGX[j] = rowDaX[j] * gamma[j];
+      }
+      const double count = static_cast<double>(s.spatial * perGroup);
+      for (int64_t g = 0; g < s.groups; ++g) {
+        double tg = 0, tgx = 0;
+        for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) {
+          tg += sumG[j];
+          tgx += sumGX[j];
+        }
+        for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) {
+          meanG[j] = static_cast<float>(tg / count);
+          meanGX[j] = static_cast<float>(tgx / count);
+        }
+      }
+      for (int64_t p = 0; p < s.spatial; ++p) {
+        eachVector(c, [&](int64_t j, int64_t n) {
+          const FloatVec xHat = (loadPart(xr + p * c + j, n) - loadPart(&mean[j], n)) *
+                                loadPart(&rstd[j], n);
+          const FloatVec g = loadPart(dxr + p * c + j, n) * loadPart(gamma + j, n);
+          const FloatVec inner = g - loadPart(&meanG[j], n) - xHat * loadPart(&meanGX[j], n);
+          storePart(dxr + p * c + j, inner * loadPart(&rstd[j], n), n);
+        });
+      }
+    }
+  });
+  for (int64_t j = 0; j < c; ++j) {
+    double tg = 0, tb = 0;
+    for (int part = 0; part < parts; ++part) {
+      tg += partGamma[part * c + j];
+      tb += partBeta[part * c + j];
+    }
+    dgamma[j] = static_cast<float>(tg);
+    dbeta[j] = static_cast<float>(tb);
+  }
+}
+
+}  // namespace fairdiff

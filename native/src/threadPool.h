@@ -1,0 +1,16 @@
+// A small fixed pool of worker threads for data-parallel loops. Work is split into a fixed
+// number of parts chosen by the caller (never by the thread count), so results do not depend on
+// how many threads run them.
+#pragma once
+#include <functional>
+
+namespace fairdiff {
+
+// Sets the number of threads (1 = run everything in the calling thread).
+void setThreadCount(int threads);
+int threadCount();
+
+// Runs body(part) for part in [0, parts), spread over the pool; returns when all are done.
+void parallelFor(int parts, const std::function<void(int)>& body);
+
+}  // namespace fairdiff

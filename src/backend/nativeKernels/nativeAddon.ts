@@ -1,0 +1,149 @@
+/**
+ * fairdiff's native kernels (native/: C++ matrix products and convolutions for this machine's
+ * widest vectors, with a thread pool), built by `npm install` where a C++ compiler is at hand
+ * (scripts/build-native.js) and loaded here when present. They run on tfjs-wasm's tensors in
+ * place (the wasm heap), so every other kernel and code path is unchanged.
+ *
+ * FAIRDIFF_NATIVE: unset or "auto" — use them when built; "off" or "0" — never; "on" or "1" —
+ * required (an error says why they cannot load). FAIRDIFF_THREADS: the pool's threads (default:
+ * the machine's cores).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { threadCountFromEnvironment } from "../threadCountSetting";
+
+export interface NativeAddon {
+  gemm(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    bias: Float32Array | null,
+    params: Int32Array,
+  ): void;
+  convForward(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    params: Int32Array,
+  ): void;
+  convBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, p: Int32Array): void;
+  convBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, p: Int32Array): void;
+  normForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    params: Int32Array,
+    epsilon: number,
+  ): void;
+  normBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
+    params: Int32Array,
+    epsilon: number,
+  ): void;
+  /** One AdamW step over every tensor; returns the count of non-finite new parameters. */
+  adamW(
+    params: Float32Array[],
+    grads: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    paramsOut: Float32Array[],
+    mOut: Float32Array[],
+    vOut: Float32Array[],
+    settings: Float64Array,
+  ): number;
+  setThreads(threads: number): number;
+  vectorFloats(): number;
+}
+
+export type NativeRequest = "auto" | "off" | "on";
+
+export interface NativeStatus {
+  addon?: NativeAddon;
+  /** How it went, in words: what runs, or why the native kernels do not. */
+  reason: string;
+  threads: number;
+}
+
+const ADDON = path.join("native", "build", "Release", "fairdiff_native.node");
+const MAX_THREADS = 64;
+
+/** FAIRDIFF_NATIVE, checked. */
+export function nativeRequestFromEnvironment(): NativeRequest {
+  const text = (process.env.FAIRDIFF_NATIVE ?? "").trim().toLowerCase();
+  if (text === "" || text === "auto") return "auto";
+  if (text === "off" || text === "0") return "off";
+  if (text === "on" || text === "1") return "on";
+  throw new Error(
+    `FAIRDIFF_NATIVE must be "auto", "on" (or 1) or "off" (or 0), got "${process.env.FAIRDIFF_NATIVE}"`,
+  );
+}
+
+/** FAIRDIFF_THREADS, checked: unset → the machine's cores. */
+export function nativeThreadsFromEnvironment(): number {
+  return threadCountFromEnvironment("FAIRDIFF_THREADS", os.availableParallelism(), MAX_THREADS);
+}
+
+/** The built addon, looked for from this file up to the package root (src/ or dist/src/). */
+function addonPath(): string | undefined {
+  let dir = __dirname;
+  for (let up = 0; up < 5; up++) {
+    const candidate = path.join(dir, ADDON);
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+let loaded: NativeStatus | undefined;
+
+/** Loads the addon once per thread and sets its pool's size; says why when it cannot. */
+export function loadNativeKernels(): NativeStatus {
+  if (loaded) return loaded;
+  const request = nativeRequestFromEnvironment();
+  const threads = nativeThreadsFromEnvironment();
+  const unavailable = (reason: string): NativeStatus => {
+    if (request === "on") throw new Error(`FAIRDIFF_NATIVE=on, but ${reason}`);
+    return { reason, threads: 1 };
+  };
+  if (request === "off") {
+    loaded = { reason: "native kernels off (FAIRDIFF_NATIVE=off)", threads: 1 };
+    return loaded;
+  }
+  const file = addonPath();
+  if (!file) {
+    loaded = unavailable(
+      "native kernels not built (no C++ compiler or Node headers at `npm install`; `npm run build:native` says why)",
+    );
+    return loaded;
+  }
+  try {
+    const addon = require(file) as NativeAddon;
+    const running = addon.setThreads(threads);
+    const width = addon.vectorFloats();
+    loaded = {
+      addon,
+      threads: running,
+      reason: `native kernels (C++, ${width * 32}-bit vectors, ${running} thread${running === 1 ? "" : "s"})`,
+    };
+  } catch (error) {
+    loaded = unavailable(`native kernels failed to load: ${(error as Error).message}`);
+  }
+  return loaded;
+}
+
+/** Resizes the native kernels' thread pool (results do not depend on it); returns the size. */
+export function setNativeThreads(threads: number): number {
+  const status = loadNativeKernels();
+  if (!status.addon) throw new Error(`cannot set native threads: ${status.reason}`);
+  status.threads = status.addon.setThreads(threads);
+  return status.threads;
+}

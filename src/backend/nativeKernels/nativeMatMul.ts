@@ -1,0 +1,109 @@
+/**
+ * BatchMatMul and _FusedMatMul on the wasm backend through the native matrix product: operands
+ * read in place on the wasm heap, transposes handled by the product's packing (no Transpose
+ * pass), bias and ReLU applied as the result is written. Shapes or options the native product
+ * does not cover (non-float32, batch shapes broadcast both ways, other activations) go to the
+ * kernel registered before.
+ */
+import {
+  backend_util,
+  util,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import type { WasmBackendLike } from "../backendScope";
+import type { NativeAddon } from "./nativeAddon";
+
+/** The activation codes native/src/gemm.h knows. */
+export const NATIVE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1 };
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+}
+
+const heap = (backend: WasmBackendLike, t: TensorInfo) =>
+  backend.typedArrayFromHeap(t) as Float32Array;
+
+/** The batch (outer) shape of a product, or undefined when only one side may broadcast. */
+function outerShape(a: number[], b: number[]): number[] | undefined {
+  const sizeA = util.sizeFromShape(a);
+  const sizeB = util.sizeFromShape(b);
+  const shape = backend_util.assertAndGetBroadcastShape(a, b);
+  if (sizeA === 1 || sizeB === 1) return shape;
+  return util.sizeFromShape(shape) === sizeA && sizeA === sizeB && util.arraysEqual(a, b)
+    ? shape
+    : undefined;
+}
+
+function nativeProduct(addon: NativeAddon, fallback: KernelFunc, fused: boolean): KernelFunc {
+  return (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo>;
+    const { transposeA, transposeB, activation = "linear" } = args.attrs as unknown as MatMulAttrs;
+    const backend = args.backend as WasmBackendLike;
+    const code = NATIVE_ACTIVATIONS[activation];
+    const rankA = a.shape.length;
+    const rankB = b.shape.length;
+    const m = transposeA ? a.shape[rankA - 1] : a.shape[rankA - 2];
+    const k = transposeA ? a.shape[rankA - 2] : a.shape[rankA - 1];
+    const n = transposeB ? b.shape[rankB - 2] : b.shape[rankB - 1];
+    const outer = outerShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const biasFits =
+      !bias || (util.sizeFromShape(bias.shape) === n && bias.shape[bias.shape.length - 1] === n);
+    if (
+      a.dtype !== "float32" ||
+      b.dtype !== "float32" ||
+      (bias && bias.dtype !== "float32") ||
+      code === undefined ||
+      preluActivationWeights ||
+      !biasFits ||
+      !outer
+    ) {
+      return fallback(args);
+    }
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    const batch = util.sizeFromShape(outer);
+    if (batch * m * n === 0) return out;
+    const batchA = util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = util.sizeFromShape(b.shape.slice(0, -2));
+    const params = Int32Array.of(
+      batch,
+      m,
+      n,
+      k,
+      transposeA ? 1 : 0,
+      transposeB ? 1 : 0,
+      batchA === 1 ? 0 : m * k,
+      batchB === 1 ? 0 : k * n,
+      fused ? code : 0,
+    );
+    addon.gemm(
+      heap(backend, a),
+      heap(backend, b),
+      heap(backend, out),
+      fused && bias ? heap(backend, bias) : null,
+      params,
+    );
+    return out;
+  };
+}
+
+export function nativeMatMulConfigs(
+  addon: NativeAddon,
+  previous: (name: string) => KernelConfig,
+): KernelConfig[] {
+  return [
+    ["BatchMatMul", false],
+    ["_FusedMatMul", true],
+  ].map(([name, fused]) => {
+    const before = previous(name as string);
+    return {
+      kernelName: name as string,
+      backendName: "wasm",
+      setupFunc: before.setupFunc,
+      kernelFunc: nativeProduct(addon, before.kernelFunc, fused as boolean),
+    };
+  });
+}

@@ -1,0 +1,276 @@
+/**
+ * fairdiff's native kernels (native/, loaded over the wasm backend) against the wasm kernels they
+ * replace, over grids of shapes that cross the native code's blocking and edge cases: values
+ * within 1e-4, and the same floats whatever the thread count or the number of rows.
+ */
+import * as child from "node:child_process";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { backend_util, getKernel, type KernelConfig } from "@tensorflow/tfjs-core";
+import { describeBackend, useBackend } from "../../src/backend";
+import {
+  loadNativeKernels,
+  nativeRequestFromEnvironment,
+  nativeThreadsFromEnvironment,
+  setNativeThreads,
+} from "../../src/backend/nativeKernels/nativeAddon";
+import {
+  nativeKernelsActive,
+  replacedWasmKernel,
+} from "../../src/backend/nativeKernels/registerNativeKernels";
+import { maxAbsDiff, seededValues } from "../helpers/backends";
+import { testWhen } from "../helpers/requirements";
+
+jest.setTimeout(120_000);
+
+const built = (() => {
+  try {
+    return loadNativeKernels().addon !== undefined;
+  } catch {
+    return false;
+  }
+})();
+const nativeTest = testWhen(built, "fairdiff's native kernels (a C++ compiler at `npm install`)");
+
+const NATIVE_KERNELS = [
+  "BatchMatMul",
+  "_FusedMatMul",
+  "Conv2D",
+  "FusedConv2D",
+  "Conv2DBackpropInput",
+  "Conv2DBackpropFilter",
+  "FairdiffFusedNorm",
+  "FairdiffFusedNormGrad",
+  "FairdiffFusedAdamW",
+];
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+const tensor = (shape: number[], seed: number) => tf.tensor(seededValues(size(shape), seed), shape);
+
+/** Runs a kernel config directly on the wasm backend; returns its outputs' values. */
+function run(config: KernelConfig, inputs: Record<string, tf.Tensor>, attrs: object) {
+  const out = config.kernelFunc({
+    inputs,
+    backend: tf.backend(),
+    attrs: attrs as tf.NamedAttrMap,
+  });
+  return (Array.isArray(out) ? out : [out]).map((info) => {
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    const values = t.dataSync() as Float32Array;
+    t.dispose();
+    return values;
+  });
+}
+
+/** Native (as registered) and replaced kernel on the same inputs: the worst difference. */
+function nativeVersusReplaced(name: string, inputs: Record<string, tf.Tensor>, attrs: object) {
+  const native = run(getKernel(name, "wasm") as KernelConfig, inputs, attrs);
+  const replaced = run(replacedWasmKernel(name) as KernelConfig, inputs, attrs);
+  expect(native.map((v) => v.length)).toEqual(replaced.map((v) => v.length));
+  return Math.max(...native.map((v, i) => maxAbsDiff(v, replaced[i])));
+}
+
+describe("native kernels", () => {
+  nativeTest("load over the wasm backend and say so", async () => {
+    const info = await useBackend("wasm");
+    expect(nativeKernelsActive()).toBe(true);
+    for (const name of NATIVE_KERNELS) {
+      expect(info.addedKernels).toContain(`${name} (native)`);
+      expect(replacedWasmKernel(name)).toBeDefined();
+      expect(getKernel(name, "wasm")).not.toBe(replacedWasmKernel(name));
+    }
+    expect(describeBackend(info)).toMatch(
+      /native kernels \(C\+\+, \d+-bit vectors, \d+ threads?\)/,
+    );
+  });
+
+  nativeTest("matrix products: transposes, batches, bias and ReLU, across block edges", () => {
+    // [m, n, k]: tiny, ragged tiles, k over one 256-deep block, a pooled size.
+    const sizes = [
+      [1, 1, 1],
+      [7, 33, 5],
+      [70, 130, 300],
+      [300, 64, 600],
+    ];
+    let worst = 0;
+    for (const [m, n, k] of sizes) {
+      for (const [batchA, batchB] of [
+        [1, 1],
+        [3, 3],
+        [1, 2],
+        [2, 1],
+      ]) {
+        for (const transposeA of [false, true]) {
+          for (const transposeB of [false, true]) {
+            tf.tidy(() => {
+              const a = tensor([batchA, ...(transposeA ? [k, m] : [m, k])], m + k);
+              const b = tensor([batchB, ...(transposeB ? [n, k] : [k, n])], n + 2 * k);
+              const bias = tensor([n], n);
+              const flags = { transposeA, transposeB };
+              worst = Math.max(worst, nativeVersusReplaced("BatchMatMul", { a, b }, flags));
+              // tfjs-wasm's own _FusedMatMul is wrong with a bias and a transposed operand
+              // (tfjs 4.22): the reference is the replaced BatchMatMul, then bias and ReLU.
+              const [product] = run(
+                replacedWasmKernel("BatchMatMul") as KernelConfig,
+                { a, b },
+                flags,
+              );
+              const biasValues = bias.dataSync();
+              for (const activation of ["linear", "relu"]) {
+                const expected = product.map((v, i) => {
+                  const y = v + biasValues[i % n];
+                  return activation === "relu" ? Math.max(0, y) : y;
+                });
+                const fusedKernel = getKernel("_FusedMatMul", "wasm") as KernelConfig;
+                const [fused] = run(fusedKernel, { a, b, bias }, { ...flags, activation });
+                worst = Math.max(worst, maxAbsDiff(fused, expected));
+              }
+            });
+          }
+        }
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1e-4);
+  });
+
+  nativeTest(
+    "convolutions and both gradients: strides, paddings, dilation, 1×1, bias, ReLU",
+    () => {
+      interface Case {
+        x: [number, number, number, number];
+        k: number;
+        outC: number;
+        stride: number;
+        pad: "same" | "valid" | number;
+        dilation: number;
+      }
+      const cases: Case[] = [];
+      for (const k of [1, 3, 4])
+        for (const stride of [1, 2])
+          for (const pad of ["same", "valid", 1] as const)
+            cases.push({ x: [3, 13, 10, 16], k, outC: 24, stride, pad, dilation: 1 });
+      cases.push({ x: [2, 12, 12, 8], k: 3, outC: 8, stride: 1, pad: "same", dilation: 2 });
+      cases.push({ x: [64, 8, 8, 64], k: 3, outC: 64, stride: 1, pad: "same", dilation: 1 });
+      let worst = 0;
+      for (const c of cases) {
+        tf.tidy(() => {
+          const filterShape = [c.k, c.k, c.x[3], c.outC] as [number, number, number, number];
+          const info = backend_util.computeConv2DInfo(
+            c.x,
+            filterShape,
+            c.stride,
+            c.dilation,
+            c.pad,
+          );
+          const x = tensor(c.x, 1);
+          const filter = tensor(filterShape, 2);
+          const dy = tensor(info.outShape, 3);
+          const bias = tensor([c.outC], 4);
+          const common = { strides: c.stride, pad: c.pad, dataFormat: "NHWC" };
+          const forward = { ...common, dilations: c.dilation };
+          worst = Math.max(worst, nativeVersusReplaced("Conv2D", { x, filter }, forward));
+          for (const activation of ["linear", "relu"]) {
+            worst = Math.max(
+              worst,
+              nativeVersusReplaced("FusedConv2D", { x, filter, bias }, { ...forward, activation }),
+            );
+          }
+          if (c.dilation !== 1) return;
+          worst = Math.max(
+            worst,
+            nativeVersusReplaced(
+              "Conv2DBackpropInput",
+              { dy, filter },
+              { ...common, inputShape: c.x },
+            ),
+            nativeVersusReplaced("Conv2DBackpropFilter", { x, dy }, { ...common, filterShape }),
+          );
+        });
+      }
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    },
+  );
+
+  nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {
+    const product = (m: number) =>
+      tf.tidy(() => {
+        const a = tf.tensor(seededValues(m * 300, 5), [1, m, 300]);
+        const b = tensor([1, 300, 200], 6);
+        return tf.matMul(a, b).dataSync() as Float32Array;
+      });
+    const conv = () =>
+      tf.tidy(() => {
+        const x = tensor([16, 16, 16, 32], 7);
+        const filter = tensor([3, 3, 32, 32], 8);
+        const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, "same");
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"))),
+        )([x, filter]);
+        return [y, dx, dw].map((t) => t.dataSync() as Float32Array);
+      });
+    const before = setNativeThreads(1);
+    try {
+      const one = { big: product(400), conv: conv() };
+      setNativeThreads(3);
+      const three = { big: product(400), conv: conv() };
+      expect(three.big).toEqual(one.big);
+      three.conv.forEach((values, i) => expect(values).toEqual(one.conv[i]));
+      // The first 5 rows of a 400-row product are the 5-row product's, bit for bit.
+      expect(product(5)).toEqual(one.big.subarray(0, 5 * 200));
+    } finally {
+      setNativeThreads(before);
+    }
+  });
+
+  test("FAIRDIFF_NATIVE and FAIRDIFF_THREADS: bad values name the variable", () => {
+    const saved = { native: process.env.FAIRDIFF_NATIVE, threads: process.env.FAIRDIFF_THREADS };
+    try {
+      for (const [text, want] of [
+        ["", "auto"],
+        ["OFF", "off"],
+        ["0", "off"],
+        ["on", "on"],
+      ] as const) {
+        process.env.FAIRDIFF_NATIVE = text;
+        expect(nativeRequestFromEnvironment()).toBe(want);
+      }
+      process.env.FAIRDIFF_NATIVE = "fast";
+      expect(() => nativeRequestFromEnvironment()).toThrow(/FAIRDIFF_NATIVE must be .*got "fast"/);
+      process.env.FAIRDIFF_THREADS = "3";
+      expect(nativeThreadsFromEnvironment()).toBe(3);
+      for (const bad of ["0", "65", "two"]) {
+        process.env.FAIRDIFF_THREADS = bad;
+        expect(() => nativeThreadsFromEnvironment()).toThrow(
+          new RegExp(`FAIRDIFF_THREADS must be an integer from 1 to 64, got "${bad}"`),
+        );
+      }
+    } finally {
+      for (const [key, value] of [
+        ["FAIRDIFF_NATIVE", saved.native],
+        ["FAIRDIFF_THREADS", saved.threads],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  nativeTest("FAIRDIFF_NATIVE=off keeps tfjs-wasm's kernels and says so", () => {
+    const script = `
+      const { useBackend, describeBackend } = require("./dist/src/backend");
+      useBackend("wasm").then((info) => console.log(JSON.stringify({
+        text: describeBackend(info), kernels: info.addedKernels })));`;
+    const out = child.execFileSync(process.execPath, ["-e", script], {
+      cwd: path.join(__dirname, "..", ".."),
+      env: { ...process.env, FAIRDIFF_NATIVE: "off" },
+      encoding: "utf8",
+    });
+    const result = JSON.parse(out.trim().split("\n").pop() as string);
+    expect(result.text).toContain("native kernels off (FAIRDIFF_NATIVE=off)");
+    expect(result.kernels.some((k: string) => k.endsWith("(native)"))).toBe(false);
+  });
+});
