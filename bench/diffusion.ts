@@ -4,10 +4,12 @@
  * (bench/peers/diffusion_twin.py, proven identical by test/bench/diffusionTwin.test.ts), in the
  * same run, with 1 and 2 threads:
  *   - training step at batch 32: text encoder + UNet forward, backward, global-norm clip 1, AdamW
- *     (tfjs: DataParallelTrainer with 1 or 2 replicas, as `fairdiff train` runs it);
+ *     (tfjs: DataParallelTrainer, as `fairdiff train` runs it);
  *   - sampling at batch 32: DDIM, 25 steps, classifier-free guidance (UNet on 64 = 2 × 32 latents
- *     per step), then the autoencoder decode (tfjs: generateImages; 2 threads = two worker
- *     threads with 16 images each, since generateImages itself runs in one thread).
+ *     per step), then the autoencoder decode (tfjs: generateImages).
+ * With fairdiff's native kernels (src/backend/nativeKernels/), 2 threads is one process whose
+ * kernels run on a pool of 2 threads (and, for comparison, 2 replicas of 1 thread each); without
+ * them, 2 replicas (training) or two worker threads with 16 images each (sampling).
  * Prints ms/step, images/s and the tfjs/PyTorch time ratios (goal ≤ 1.0: tfjs as fast or faster).
  * `FAIRDIFF_WASM_THREADS=2 npm run bench -- diffusion` measures the tfjs rows with XNNPACK's
  * thread pool (src/backend/wasmThreads.ts) instead: its 1-replica rows against PyTorch's 2 threads.
@@ -17,6 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { wasmThreadsFromEnvironment } from "../src/backend/wasmThreads";
+import { loadNativeKernels, setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
+import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
 import type { ArrayBatch } from "../src/backend/trainableModel";
@@ -337,19 +341,35 @@ export async function main(args: string[]): Promise<void> {
     await model.save(checkpoint);
 
     const cores = Math.min(2, os.availableParallelism());
+    const native = nativeKernelsActive();
+    const threadsBefore = native ? loadNativeKernels().threads : 1;
     const rows: Row[] = [];
-    console.log("\nmeasuring tfjs-wasm sampling…");
-    const oneThread = await tfjsSampling(model, prompts, rounds);
-    const twoThreads = cores > 1 ? await tfjsSamplingTwoThreads(checkpoint, prompts) : undefined;
-    console.log("measuring tfjs-wasm training…");
-    for (let c = 1; c <= cores; c++) {
-      rows.push({
-        threads: c,
-        tfjsTrain: await tfjsMsPerStep(model, batch, c, steps),
-        tfjsSample: c === 1 ? oneThread : twoThreads,
-      });
+    let replicasRow: Timing | undefined;
+    let plain: Timing;
+    try {
+      // With native kernels, c threads = one process, one replica, a pool of c threads; without,
+      // c replicas (training) or c worker threads (sampling), each one wasm thread.
+      for (let c = 1; c <= cores; c++) {
+        if (native) setNativeThreads(c);
+        console.log(`\nmeasuring tfjs-wasm sampling, ${c} thread(s)…`);
+        const sample =
+          c === 1 || native
+            ? await tfjsSampling(model, prompts, rounds)
+            : await tfjsSamplingTwoThreads(checkpoint, prompts);
+        console.log(`measuring tfjs-wasm training, ${c} thread(s)…`);
+        const train = await tfjsMsPerStep(model, batch, native ? 1 : c, steps);
+        rows.push({ threads: c, tfjsTrain: train, tfjsSample: sample });
+      }
+      if (native && cores > 1) {
+        setNativeThreads(1);
+        console.log("measuring tfjs-wasm training, 2 replicas × 1 native thread…");
+        replicasRow = await tfjsMsPerStep(model, batch, 2, steps);
+      }
+      if (native) setNativeThreads(1);
+      plain = await tfjsPlainMsPerStep(model, batch, steps);
+    } finally {
+      if (native) setNativeThreads(threadsBefore);
     }
-    const plain = await tfjsPlainMsPerStep(model, batch, steps);
     if (peerHasModules(["torch", "numpy"])) {
       console.log("measuring PyTorch twin…");
       for (const row of rows) {
@@ -379,6 +399,15 @@ export async function main(args: string[]): Promise<void> {
         `${String(r.threads).padEnd(7)}  ${fmt(r.tfjsTrain.wall).padStart(7)}  ${fmt(r.torchTrain?.wall).padStart(8)}  ${ratio(r.tfjsTrain.wall, r.torchTrain?.wall).padStart(5)} | ${fmt(r.tfjsTrain.cpu).padStart(11)}  ${fmt(r.torchTrain?.cpu).padStart(12)}  ${ratio(r.tfjsTrain.cpu, r.torchTrain?.cpu).padStart(9)}`,
       );
     }
+    if (replicasRow) {
+      console.log(
+        `2 replicas × 1 native thread: ${fmt(replicasRow.wall)} ms (cpu ${fmt(replicasRow.cpu)} ms), ratio ${ratio(replicasRow.wall, rows[1]?.torchTrain?.wall)}`,
+      );
+    }
+    const speedUp = (t?: Timing, u?: Timing) => (t && u ? fmt(t.wall / u.wall, 2) : "n/a");
+    console.log(
+      `two cores vs one (tfjs wall): training ${speedUp(rows[0]?.tfjsTrain, rows[1]?.tfjsTrain)}×${replicasRow ? ` (2 replicas: ${speedUp(rows[0]?.tfjsTrain, replicasRow)}×)` : ""}, sampling ${speedUp(rows[0]?.tfjsSample, rows[1]?.tfjsSample)}×`,
+    );
     console.log(
       `tfjs plain variableGrads + AdamW, 1 thread, no clip: ${fmt(plain.wall)} ms (cpu ${fmt(plain.cpu)} ms), ratio ${ratio(plain.wall, rows[0].torchTrain?.wall)} / cpu ${ratio(plain.cpu, rows[0].torchTrain?.cpu)}`,
     );
@@ -395,7 +424,9 @@ export async function main(args: string[]): Promise<void> {
       );
     }
     console.log(
-      `ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs 2 threads: training = DataParallelTrainer with 2 replicas; sampling = two worker threads × 16 images; each replica or worker runs ${wasmThreadsFromEnvironment()} XNNPACK thread(s) (FAIRDIFF_WASM_THREADS). PyTorch 2 threads: torch.set_num_threads(2).`,
+      native
+        ? `ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs: ${loadNativeKernels().reason.replace(/, \d+ threads?/, "")}, 1 or 2 threads in one process, one replica. PyTorch 2 threads: torch.set_num_threads(2).`
+        : `ratios are tfjs time / PyTorch time (goal ≤ 1.0). tfjs 2 threads: training = DataParallelTrainer with 2 replicas; sampling = two worker threads × 16 images; each replica or worker runs ${wasmThreadsFromEnvironment()} XNNPACK thread(s) (FAIRDIFF_WASM_THREADS). PyTorch 2 threads: torch.set_num_threads(2).`,
     );
     await webgpuRow(model, batch, steps);
     console.log(`load average at end: ${loadavg()}`);

@@ -18,7 +18,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
-      ++generation_;
+      generation_.fetch_add(1);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -43,13 +43,16 @@ class Pool {
       parts_ = parts;
       next_.store(0);
       pending_.store(static_cast<int>(workers_.size()));
-      ++generation_;
+      generation_.fetch_add(1);
     }
-    wake_.notify_all();
+    if (sleeping_.load() > 0) wake_.notify_all();
     take();
-    // Workers finish their last part, then report; spin briefly, then sleep.
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_.load() == 0; });
+    // The workers' last parts are short: spin for them before sleeping.
+    for (int i = 0; i < kSpins && pending_.load() != 0; ++i) pause();
+    if (pending_.load() != 0) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return pending_.load() == 0; });
+    }
     body_ = nullptr;
   }
 
@@ -58,13 +61,27 @@ class Pool {
     for (int p = next_.fetch_add(1); p < parts_; p = next_.fetch_add(1)) (*body_)(p);
   }
 
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  // A kernel's parallel loops come in bursts (one kernel after another, tens of microseconds
+  // apart): a worker spins that long for the next one before it sleeps on the condition.
   void work() {
     unsigned long seen = 0;
     for (;;) {
-      {
+      for (int i = 0; i < kSpins && generation_.load() == seen; ++i) pause();
+      if (generation_.load() == seen) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        sleeping_.fetch_add(1);
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        sleeping_.fetch_sub(1);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        seen = generation_.load();
         if (stopping_) return;
       }
       take();
@@ -84,7 +101,10 @@ class Pool {
   int parts_ = 0;
   std::atomic<int> next_{0};
   std::atomic<int> pending_{0};
-  unsigned long generation_ = 0;
+  std::atomic<unsigned long> generation_{0};
+  std::atomic<int> sleeping_{0};
+  // ~50–100 µs of pause instructions.
+  static constexpr int kSpins = 2000;
   bool stopping_ = false;
   int threads_ = 1;
 };
