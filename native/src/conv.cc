@@ -27,7 +27,7 @@ bool isPointwise(const ConvShape& s) {
 void forEachImage(const ConvShape& s, int64_t images, const std::function<void(int)>& body) {
   const int64_t elements = images * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth *
                            s.inChannels;
-  if (elements < (int64_t{1} << 16)) {
+  if (elements < (int64_t{1} << 20)) {
     for (int image = 0; image < images; ++image) body(image);
   } else {
     parallelFor(static_cast<int>(images), body);

@@ -196,28 +196,35 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       }
     return;
   }
+  const int64_t blocksK = (k + kBlockK - 1) / kBlockK;
   for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
     const int64_t nc = std::min(kBlockN, n - j0);
     const int64_t ncPadded = (nc + kCols - 1) / kCols * kCols;
+    // B's columns [j0, j0 + nc) packed for every K block at once (block p0 at p0·ncPadded).
+    float* bp = packedB.reserve(static_cast<size_t>(ncPadded * k));
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
-      const int64_t kc = std::min(kBlockK, k - p0);
-      float* bp = packedB.reserve(static_cast<size_t>(ncPadded * kc));
-      packB(b, p0, kc, j0, nc, bp);
-      const bool add = accumulate || p0 > 0;
-      const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
-      const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
-      const int64_t panelsN = ncPadded / kCols;
-      // Parts: row blocks, and column panels when there are few row blocks.
-      const int64_t splitN = blocksM >= 4 ? 1 : std::min<int64_t>(panelsN, 4);
-      const int64_t parts = blocksM * splitN;
-      auto gemmPart = [&](int part) {
-        const int64_t blockM = part / splitN, sliceN = part % splitN;
-        const int64_t i0 = blockM * kBlockM;
-        const int64_t mc = std::min(kBlockM, m - i0);
-        const int64_t firstPanel = panelsN * sliceN / splitN;
-        const int64_t endPanel = panelsN * (sliceN + 1) / splitN;
-        float* ap = packedA.reserve(static_cast<size_t>((mc + kRows) * kc));
+      packB(b, p0, std::min(kBlockK, k - p0), j0, nc, bp + p0 * ncPadded);
+    }
+    const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
+    const int64_t panelsN = ncPadded / kCols;
+    // Parts: row blocks, and column panels when there are few row blocks. A part runs every K
+    // block in order, so each element sums over K the same way whatever the split.
+    const int64_t splitN = blocksM >= 8 ? 1 : std::min<int64_t>(panelsN, 4);
+    const int64_t parts = blocksM * splitN;
+    auto gemmPart = [&](int part) {
+      const int64_t blockM = part / splitN, sliceN = part % splitN;
+      const int64_t i0 = blockM * kBlockM;
+      const int64_t mc = std::min(kBlockM, m - i0);
+      const int64_t firstPanel = panelsN * sliceN / splitN;
+      const int64_t endPanel = panelsN * (sliceN + 1) / splitN;
+      float* ap = packedA.reserve(static_cast<size_t>((mc + kRows) * std::min(kBlockK, k)));
+      for (int64_t blockK = 0; blockK < blocksK; ++blockK) {
+        const int64_t p0 = blockK * kBlockK;
+        const int64_t kc = std::min(kBlockK, k - p0);
+        const bool add = accumulate || p0 > 0;
+        const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
         packA(a, i0, mc, p0, kc, ap);
+        const float* bpBlock = bp + p0 * ncPadded;
         for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
           const int64_t jr = panel * kCols;
           const int64_t cols = std::min<int64_t>(kCols, nc - jr);
@@ -225,17 +232,17 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
           if (tileEpilogue.bias) tileEpilogue.bias += jr;
           for (int64_t ir = 0; ir < mc; ir += kRows) {
             const int64_t rows = std::min<int64_t>(kRows, mc - ir);
-            microKernel(kc, ap + ir * kc, bp + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc, rows,
-                        cols, add, tileEpilogue);
+            microKernel(kc, ap + ir * kc, bpBlock + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc,
+                        rows, cols, add, tileEpilogue);
           }
         }
-      };
-      // Below ~1 MFLOP a block, waking the pool costs more than it saves.
-      if (2 * m * nc * kc < (int64_t{1} << 20)) {
-        for (int part = 0; part < parts; ++part) gemmPart(part);
-      } else {
-        parallelFor(static_cast<int>(parts), gemmPart);
       }
+    };
+    // Below ~1 MFLOP, waking the pool costs more than it saves.
+    if (2 * m * nc * k < (int64_t{1} << 24)) {
+      for (int part = 0; part < parts; ++part) gemmPart(part);
+    } else {
+      parallelFor(static_cast<int>(parts), gemmPart);
     }
   }
 }

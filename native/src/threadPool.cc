@@ -1,7 +1,9 @@
 #include "threadPool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -9,6 +11,10 @@
 namespace fairdiff {
 namespace {
 
+// One job at a time, published as a ticket: (parts << 32) | next unclaimed part. A thread owns a
+// part once its compare-and-swap advances `next`; the caller only waits for parts someone
+// claimed, so a worker that is asleep or descheduled never holds a kernel up (the caller then
+// runs every part itself).
 class Pool {
  public:
   ~Pool() { resize(1); }
@@ -17,78 +23,94 @@ class Pool {
     std::lock_guard<std::mutex> use(useMutex_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-      generation_.fetch_add(1);
+      stopping_.store(true);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
-    stopping_ = false;
+    stopping_.store(false);
     threads_ = threads < 1 ? 1 : threads;
+    owner_ = std::this_thread::get_id();
     for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { work(); });
   }
 
   int threads() const { return threads_; }
 
   void run(int parts, const std::function<void(int)>& body) {
-    // Another JavaScript thread (a worker) may be using the pool: run serially then.
-    std::unique_lock<std::mutex> use(useMutex_, std::try_to_lock);
-    if (!use.owns_lock() || threads_ == 1 || parts <= 1) {
+    // The pool serves the thread that sized it (Node's main thread); other JavaScript threads
+    // (data-parallel replicas, sampling workers) run their kernels in their own thread.
+    if (std::this_thread::get_id() != owner_ || threads_ == 1 || parts <= 1) {
       for (int p = 0; p < parts; ++p) body(p);
       return;
     }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      body_ = &body;
-      parts_ = parts;
-      next_.store(0);
-      pending_.store(static_cast<int>(workers_.size()));
-      generation_.fetch_add(1);
+    std::unique_lock<std::mutex> use(useMutex_, std::try_to_lock);
+    if (!use.owns_lock()) {
+      for (int p = 0; p < parts; ++p) body(p);
+      return;
     }
-    if (sleeping_.load() > 0) wake_.notify_all();
-    take();
-    // The workers' last parts are short: spin for them before sleeping.
-    for (int i = 0; i < kSpins && pending_.load() != 0; ++i) pause();
-    if (pending_.load() != 0) {
+    body_ = &body;
+    completed_.store(0);
+    ticket_.store(static_cast<uint64_t>(parts) << 32);
+    if (sleeping_.load() > 0) {
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      wake_.notify_all();
+    }
+    participate();
+    spinWhile([&] { return completed_.load() != parts; });
+    if (completed_.load() != parts) {
       std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return pending_.load() == 0; });
+      done_.wait(lock, [&] { return completed_.load() == parts; });
     }
-    body_ = nullptr;
   }
 
  private:
-  void take() {
-    for (int p = next_.fetch_add(1); p < parts_; p = next_.fetch_add(1)) (*body_)(p);
+  static constexpr std::chrono::microseconds kSpin{2000};
+
+  bool hasWork() const {
+    const uint64_t t = ticket_.load();
+    return (t & 0xffffffffu) < (t >> 32);
   }
 
-  static void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-
-  // A kernel's parallel loops come in bursts (one kernel after another, tens of microseconds
-  // apart): a worker spins that long for the next one before it sleeps on the condition.
-  void work() {
-    unsigned long seen = 0;
-    for (;;) {
-      for (int i = 0; i < kSpins && generation_.load() == seen; ++i) pause();
-      if (generation_.load() == seen) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        sleeping_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
-        sleeping_.fetch_sub(1);
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        seen = generation_.load();
-        if (stopping_) return;
-      }
-      take();
-      if (pending_.fetch_sub(1) == 1) {
+  // Claims and runs parts of the current job until none is left.
+  void participate() {
+    uint64_t t = ticket_.load();
+    while ((t & 0xffffffffu) < (t >> 32)) {
+      if (!ticket_.compare_exchange_weak(t, t + 1)) continue;
+      const int parts = static_cast<int>(t >> 32);
+      (*body_)(static_cast<int>(t & 0xffffffffu));
+      if (completed_.fetch_add(1) + 1 == parts) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_one();
       }
+      t = ticket_.load();
+    }
+  }
+
+  // Spins while `waiting()` holds, for at most kSpin: a step's kernels come tens of µs apart.
+  template <typename Condition>
+  static void spinWhile(Condition waiting) {
+    const auto end = std::chrono::steady_clock::now() + kSpin;
+    while (waiting()) {
+      for (int i = 0; i < 64; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (std::chrono::steady_clock::now() > end) return;
+    }
+  }
+
+  void work() {
+    for (;;) {
+      spinWhile([this] { return !hasWork() && !stopping_.load(); });
+      if (!hasWork() && !stopping_.load()) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        sleeping_.fetch_add(1);
+        wake_.wait(lock, [this] { return hasWork() || stopping_.load(); });
+        sleeping_.fetch_sub(1);
+      }
+      if (stopping_.load()) return;
+      participate();
     }
   }
 
@@ -98,15 +120,12 @@ class Pool {
   std::condition_variable done_;
   std::vector<std::thread> workers_;
   const std::function<void(int)>* body_ = nullptr;
-  int parts_ = 0;
-  std::atomic<int> next_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<unsigned long> generation_{0};
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> completed_{0};
   std::atomic<int> sleeping_{0};
-  // ~50–100 µs of pause instructions.
-  static constexpr int kSpins = 2000;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   int threads_ = 1;
+  std::thread::id owner_;
 };
 
 Pool& pool() {

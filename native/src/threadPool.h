@@ -6,7 +6,8 @@
 
 namespace fairdiff {
 
-// Sets the number of threads (1 = run everything in the calling thread).
+// Sets the number of threads (1 = run everything in the calling thread). The pool then serves
+// the calling thread only; loops started on any other thread run serially in that thread.
 void setThreadCount(int threads);
 int threadCount();
 

@@ -5,10 +5,12 @@
  * sum with the same optimizer — so replicas stay identical and a run matches the one-replica run
  * up to float summation order.
  */
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
+import { loadNativeKernels, setNativeThreads } from "../backend/nativeKernels/nativeAddon";
+import { nativeKernelsActive } from "../backend/nativeKernels/registerNativeKernels";
 import type { FromReplica, ModelSpec, ToReplica } from "./messages";
 import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
@@ -87,11 +89,20 @@ function globalNorm(gradients: Float32Array[]): number {
   return Math.sqrt(sum);
 }
 
+/** With native kernels in the main thread: a pool of cores / replicas; returns its old size. */
+function shareNativeThreads(replicas: number): number | undefined {
+  if (!isMainThread || !nativeKernelsActive()) return undefined;
+  const before = loadNativeKernels().threads;
+  setNativeThreads(Math.max(1, Math.floor(before / replicas)));
+  return before;
+}
+
 export class DataParallelTrainer {
   private constructor(
     private readonly local: Replica,
     private readonly workers: WorkerReplica[],
     private readonly options: DataParallelOptions,
+    private readonly nativeThreadsBefore?: number,
   ) {}
 
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
@@ -124,7 +135,11 @@ export class DataParallelTrainer {
       local.dispose();
       throw error;
     }
-    return new DataParallelTrainer(local, workers, options);
+    // Each worker replica runs its native kernels in its own thread: the main thread's pool
+    // shrinks so the replicas share the cores instead of oversubscribing them (restored at
+    // dispose).
+    const poolBefore = workers.length > 0 ? shareNativeThreads(options.replicas) : undefined;
+    return new DataParallelTrainer(local, workers, options, poolBefore);
   }
 
   /** The trainer's own replica's variables (live tf.Variables, e.g. for EMA or sampling). */
@@ -209,5 +224,6 @@ export class DataParallelTrainer {
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.local.dispose();
+    if (this.nativeThreadsBefore !== undefined) setNativeThreads(this.nativeThreadsBefore);
   }
 }

@@ -18,6 +18,7 @@ import {
   nativeKernelsActive,
   replacedWasmKernel,
 } from "../../src/backend/nativeKernels/registerNativeKernels";
+import { DataParallelTrainer, defaultReplicas } from "../../src/parallel";
 import { maxAbsDiff, seededValues } from "../helpers/backends";
 import { testWhen } from "../helpers/requirements";
 
@@ -225,6 +226,31 @@ describe("native kernels", () => {
       setNativeThreads(before);
     }
   });
+
+  nativeTest(
+    "data-parallel replicas share the cores: the pool shrinks while they run",
+    async () => {
+      const before = setNativeThreads(2);
+      try {
+        // With native kernels one replica is the default: the pool parallelises inside kernels.
+        expect(defaultReplicas()).toBe(1);
+        const trainer = await DataParallelTrainer.create({
+          replicas: 2,
+          model: {
+            module: path.resolve(__dirname, "../../dist/src/backend/referenceConvNet.js"),
+            exportName: "createReferenceConvNet",
+          },
+          optimizer: { name: "adam", learningRate: 1e-3 },
+          backend: "wasm",
+        });
+        expect(loadNativeKernels().threads).toBe(1);
+        await trainer.dispose();
+        expect(loadNativeKernels().threads).toBe(2);
+      } finally {
+        setNativeThreads(before);
+      }
+    },
+  );
 
   test("FAIRDIFF_NATIVE and FAIRDIFF_THREADS: bad values name the variable", () => {
     const saved = { native: process.env.FAIRDIFF_NATIVE, threads: process.env.FAIRDIFF_THREADS };

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { threadCountFromEnvironment } from "../threadCountSetting";
 
 export interface NativeAddon {
@@ -127,7 +128,9 @@ export function loadNativeKernels(): NativeStatus {
   }
   try {
     const addon = require(file) as NativeAddon;
-    const running = addon.setThreads(threads);
+    // One pool per process, sized and used by the main thread; a worker thread (a replica, a
+    // sampling worker) runs its kernels in itself.
+    const running = isMainThread ? addon.setThreads(threads) : 1;
     const width = addon.vectorFloats();
     loaded = {
       addon,
@@ -144,6 +147,7 @@ export function loadNativeKernels(): NativeStatus {
 export function setNativeThreads(threads: number): number {
   const status = loadNativeKernels();
   if (!status.addon) throw new Error(`cannot set native threads: ${status.reason}`);
+  if (!isMainThread) throw new Error("native threads are set from the main thread only");
   status.threads = status.addon.setThreads(threads);
   return status.threads;
 }
