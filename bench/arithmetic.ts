@@ -12,6 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
+import { setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
+import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import { shippedModelPath } from "../src/features";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
@@ -129,6 +131,8 @@ const row = (label: string, ours: number, peer: number | undefined) =>
 export async function main(args: string[]): Promise<void> {
   const reps = Number(args[0] ?? 15);
   console.log(describeBackend(await useBackend("wasm")));
+  // One thread each: fairdiff's native kernels (when built) with a pool of one.
+  if (nativeKernelsActive()) setNativeThreads(1);
   console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
   const calls = await trainingStepConvs();
   const count = calls.reduce((n, c) => n + c.count, 0);

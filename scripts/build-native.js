@@ -7,6 +7,7 @@
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { cpuIdentity } = require("../native/cpuIdentity");
 
 const nativeDir = path.join(__dirname, "..", "native");
 
@@ -65,6 +66,11 @@ function main() {
   const args = [gyp, "rebuild", ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const result = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: "utf8" });
   if (result.status === 0) {
+    // Built for this CPU (-march=native): the loader refuses it on another one.
+    fs.writeFileSync(
+      path.join(nativeDir, "build", "Release", "built-for.json"),
+      JSON.stringify(cpuIdentity()),
+    );
     console.log("fairdiff: native kernels built (native/build/Release/fairdiff_native.node)");
     return;
   }

@@ -4,11 +4,14 @@
  * within 1e-4, and the same floats whatever the thread count or the number of rows.
  */
 import * as child from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { backend_util, getKernel, type KernelConfig } from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../../src/backend";
 import {
+  builtForAnotherCpu,
   loadNativeKernels,
   nativeRequestFromEnvironment,
   nativeThreadsFromEnvironment,
@@ -239,6 +242,7 @@ describe("native kernels", () => {
           model: {
             module: path.resolve(__dirname, "../../dist/src/backend/referenceConvNet.js"),
             exportName: "createReferenceConvNet",
+            options: { seed: 7 },
           },
           optimizer: { name: "adam", learningRate: 1e-3 },
           backend: "wasm",
@@ -251,6 +255,30 @@ describe("native kernels", () => {
       }
     },
   );
+
+  test("an addon built for another CPU is refused with the command that rebuilds it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-native-"));
+    try {
+      const release = path.join(dir, "native", "build", "Release");
+      fs.mkdirSync(release, { recursive: true });
+      fs.copyFileSync(
+        path.join(__dirname, "..", "..", "native", "cpuIdentity.js"),
+        path.join(dir, "native", "cpuIdentity.js"),
+      );
+      const addon = path.join(release, "fairdiff_native.node");
+      expect(builtForAnotherCpu(addon)).toMatch(/records no CPU.*npm run build:native/);
+      const { cpuIdentity } = require(path.join(dir, "native", "cpuIdentity.js"));
+      const here = cpuIdentity();
+      const record = (identity: object) =>
+        fs.writeFileSync(path.join(release, "built-for.json"), JSON.stringify(identity));
+      record(here);
+      expect(builtForAnotherCpu(addon)).toBeUndefined();
+      record({ ...here, flags: "0000000000000000" });
+      expect(builtForAnotherCpu(addon)).toMatch(/built for another CPU.*npm run build:native/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("FAIRDIFF_NATIVE and FAIRDIFF_THREADS: bad values name the variable", () => {
     const saved = { native: process.env.FAIRDIFF_NATIVE, threads: process.env.FAIRDIFF_THREADS };

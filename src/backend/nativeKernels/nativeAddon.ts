@@ -104,6 +104,31 @@ function addonPath(): string | undefined {
   return undefined;
 }
 
+/**
+ * The addon is compiled for the CPU that built it (-march=native): on another one (a copied
+ * folder) its instructions may not exist, and loading it would kill the process. Says why not.
+ */
+export function builtForAnotherCpu(file: string): string | undefined {
+  interface CpuIdentity {
+    arch: string;
+    cpu: string;
+    flags: string;
+  }
+  const identityModule = path.join(path.dirname(file), "..", "..", "cpuIdentity.js");
+  const { cpuIdentity } = require(identityModule) as { cpuIdentity(): CpuIdentity };
+  const here = cpuIdentity();
+  let built: CpuIdentity;
+  try {
+    built = JSON.parse(fs.readFileSync(path.join(path.dirname(file), "built-for.json"), "utf8"));
+  } catch {
+    return "native kernels not used: their build records no CPU (run `npm run build:native`)";
+  }
+  if (built.arch === here.arch && built.cpu === here.cpu && built.flags === here.flags) {
+    return undefined;
+  }
+  return `native kernels not used: built for another CPU (${built.cpu}, ${built.arch}; this is ${here.cpu}, ${here.arch}); run \`npm run build:native\``;
+}
+
 let loaded: NativeStatus | undefined;
 
 /** Loads the addon once per thread and sets its pool's size; says why when it cannot. */
@@ -124,6 +149,11 @@ export function loadNativeKernels(): NativeStatus {
     loaded = unavailable(
       "native kernels not built (no C++ compiler or Node headers at `npm install`; `npm run build:native` says why)",
     );
+    return loaded;
+  }
+  const otherCpu = builtForAnotherCpu(file);
+  if (otherCpu) {
+    loaded = unavailable(otherCpu);
     return loaded;
   }
   try {
