@@ -6,7 +6,7 @@
 namespace fairdiff {
 
 struct AdamWSettings {
-  double learningRate, weightDecay, beta1, beta2, epsilon, correction1, correction2;
+  double learningRate, weightDecay, beta1, beta2, epsilon, correction1, correction2, gradientScale;
 };
 
 // Updates one tensor of n elements; returns how many new parameters are not finite.

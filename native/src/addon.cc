@@ -212,22 +212,22 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// adamW(params[], grads[], m[], v[], paramsOut[], mOut[], vOut[], settings Float64Array(7))
+// adamW(params[], grads[], m[], v[], paramsOut[], mOut[], vOut[], settings Float64Array(8))
 // → the count of non-finite new parameters. Settings: learningRate, weightDecay, beta1, beta2,
-// epsilon, correction1, correction2.
+// epsilon, correction1, correction2, gradientScale.
 napi_value AdamW(napi_env env, napi_callback_info info) {
   Call call(env, info);
   std::vector<std::vector<float*>> lists;
   for (size_t i = 0; i < 7; ++i) lists.push_back(call.floatList(i));
   size_t settingsLength = 0;
   auto* s = static_cast<const double*>(call.typed(7, napi_float64_array, &settingsLength, false));
-  if (!call.failed && settingsLength != 7) call.fail("fairdiff native: adamW takes 7 settings");
+  if (!call.failed && settingsLength != 8) call.fail("fairdiff native: adamW takes 8 settings");
   const size_t n = lists[0].size();
   for (const auto& list : lists) {
     if (!call.failed && list.size() != n) call.fail("fairdiff native: adamW lists differ in length");
   }
   if (call.failed) return nullptr;
-  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6]};
+  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
   std::vector<int64_t> nonFinite(n, 0);
   fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
     nonFinite[t] = fairdiff::adamWUpdate(settings, call.lengths[t], lists[0][t], lists[1][t],

@@ -34,8 +34,9 @@ export class AdamW implements StepOptimizer {
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
+    gradientScale = 1,
   ): Promise<void> {
-    const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate));
+    const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate, gradientScale));
     try {
       const finite = next.nonFinite
         ? (await next.nonFinite.data())[0] === 0
@@ -57,6 +58,7 @@ export class AdamW implements StepOptimizer {
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
+    gradientScale = 1,
   ): AdamWStep {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     if (this.firstMoments.length === 0) {
@@ -74,6 +76,7 @@ export class AdamW implements StepOptimizer {
       epsilon,
       correction1: 1 - Math.pow(beta1, t),
       correction2: 1 - Math.pow(beta2, t),
+      gradientScale,
     });
   }
 

@@ -17,6 +17,7 @@ import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
 import { assertFiniteStep } from "./nonFiniteStep";
+import { fusedSumOfSquares } from "../backend/fusedKernels/fusedSumOfSquares";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -89,6 +90,11 @@ function globalNorm(gradients: Float32Array[]): number {
   return Math.sqrt(sum);
 }
 
+/** What global-norm clipping multiplies the gradients by. */
+function clipFactor(gradientNorm: number, clipNorm?: number): number {
+  return clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
+}
+
 /** With native kernels in the main thread: a pool of cores / replicas; returns its old size. */
 function shareNativeThreads(replicas: number): number | undefined {
   if (!isMainThread || !nativeKernelsActive()) return undefined;
@@ -158,6 +164,7 @@ export class DataParallelTrainer {
    * NonFiniteStepError before any replica changes (nonFiniteStep.ts).
    */
   async step(batch: ArrayBatch, options: TrainerStepOptions = {}): Promise<TrainerStepOutcome> {
+    if (this.workers.length === 0) return this.stepAlone(batch, options);
     const n = batchSize(batch);
     const shards = shardBatch(batch, this.replicas);
     const scale = (shard: ArrayBatch) => batchSize(shard) / n;
@@ -181,8 +188,8 @@ export class DataParallelTrainer {
     const loss = results.reduce((sum, r) => sum + r.loss, 0);
     const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
     assertFiniteStep({ loss, gradientNorm, learningRate });
-    if (options.clipNorm !== undefined && gradientNorm > options.clipNorm) {
-      const factor = options.clipNorm / gradientNorm;
+    const factor = clipFactor(gradientNorm, options.clipNorm);
+    if (factor !== 1) {
       for (const g of summed) for (let j = 0; j < g.length; j++) g[j] *= factor;
     }
     // This thread's replica first: every replica computes the same update, so if this one is
@@ -194,6 +201,32 @@ export class DataParallelTrainer {
       ),
     );
     return { loss, gradientNorm };
+  }
+
+  /**
+   * The step of a trainer with no workers: gradients, their global norm (one kernel), clipping
+   * (as a scale inside the optimizer's update) and the update stay on the backend; only the loss
+   * and the norm are read. The same checks, in the same order, as the data-parallel step.
+   */
+  private async stepAlone(
+    batch: ArrayBatch,
+    options: TrainerStepOptions,
+  ): Promise<TrainerStepOutcome> {
+    const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
+    const { value, gradients } = this.local.gradientsOnBackend(batch);
+    try {
+      const squares = fusedSumOfSquares(gradients);
+      const [lossValue, squareValue] = await Promise.all([value.data(), squares.data()]);
+      squares.dispose();
+      const loss = lossValue[0];
+      const gradientNorm = Math.sqrt(squareValue[0]);
+      assertFiniteStep({ loss, gradientNorm, learningRate });
+      const factor = clipFactor(gradientNorm, options.clipNorm);
+      await this.local.applyTensorsChecked(gradients, learningRate, factor);
+      return { loss, gradientNorm };
+    } finally {
+      tf.dispose([value, ...gradients]);
+    }
   }
 
   /** Optimizer moments and iteration count (identical on every replica). */

@@ -26,12 +26,14 @@ export interface StepOptimizer {
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void;
   /**
    * `apply`, unless an updated weight would be NaN/±Inf: then it throws NonFiniteStepError and
-   * changes nothing (weights, moments and step count stay as they were).
+   * changes nothing (weights, moments and step count stay as they were). The gradients are
+   * multiplied by `gradientScale` (default 1) first: clipping without a pass of its own.
    */
   applyChecked(
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
+    gradientScale?: number,
   ): Promise<void>;
   state(): Promise<OptimizerState>;
   setState(state: OptimizerState): void;
@@ -50,9 +52,10 @@ class Sgd implements StepOptimizer {
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
+    gradientScale = 1,
   ): Promise<void> {
     const next = tf.tidy(() =>
-      variables.map((v, i) => tf.sub(v, tf.mul(gradients[i], learningRate))),
+      variables.map((v, i) => tf.sub(v, tf.mul(gradients[i], learningRate * gradientScale))),
     );
     try {
       if (!(await allFinite(next))) throw new NonFiniteStepError("update", NaN, learningRate);

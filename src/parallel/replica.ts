@@ -43,6 +43,26 @@ export class Replica {
     this.optimizer = buildOptimizer(optimizerSpec);
   }
 
+  /**
+   * The loss of `batch` and its gradients in variable order, left on the backend (the caller
+   * disposes them): a replica training alone never downloads them.
+   */
+  gradientsOnBackend(batch: ArrayBatch): { value: tf.Scalar; gradients: tf.Tensor[] } {
+    const { value, grads } = tf.tidy(() =>
+      tf.variableGrads(() => this.model.loss(toTensors(batch)) as tf.Scalar, this.model.variables),
+    );
+    return { value, gradients: this.model.variables.map((v) => grads[v.name]) };
+  }
+
+  /** `applyChecked` with gradients on the backend, multiplied by `gradientScale` first. */
+  async applyTensorsChecked(
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale: number,
+  ): Promise<void> {
+    await this.optimizer.applyChecked(this.model.variables, gradients, learningRate, gradientScale);
+  }
+
   /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss. */
   async gradients(
     batch: ArrayBatch,

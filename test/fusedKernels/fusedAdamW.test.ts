@@ -1,7 +1,8 @@
 /**
  * The multi-tensor AdamW kernel against the unfused composition of tfjs ops it replaces (the
- * definition), on cpu, wasm and WebGPU, over a grid of shapes, steps and weight decays: new
- * parameters and both moments within 1e-4, in one kernel for any number of variables.
+ * definition), on cpu, wasm and WebGPU, over a grid of shapes, steps, weight decays and gradient
+ * scales (clipping): new parameters and both moments within 1e-4, in one kernel for any number
+ * of variables.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
@@ -18,8 +19,9 @@ jest.setTimeout(120_000);
 const SHAPES = [[1], [7], [3, 5], [2, 3, 4, 5], [64, 33], [3, 3, 8, 16]];
 
 /** The update as the separate tfjs ops adamW.ts ran before the fused kernel. */
-function unfused(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamWStepAttrs) {
+function unfused(p: tf.Tensor, raw: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamWStepAttrs) {
   return tf.tidy(() => {
+    const g = tf.mul(raw, a.gradientScale);
     const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
     const v2 = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
     const update = tf.div(
@@ -31,7 +33,7 @@ function unfused(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: Adam
   });
 }
 
-const settings = (step: number, weightDecay: number): AdamWStepAttrs => ({
+const settings = (step: number, weightDecay: number, gradientScale = 1): AdamWStepAttrs => ({
   learningRate: 3e-3,
   weightDecay,
   beta1: 0.9,
@@ -39,13 +41,15 @@ const settings = (step: number, weightDecay: number): AdamWStepAttrs => ({
   epsilon: 1e-8,
   correction1: 1 - Math.pow(0.9, step),
   correction2: 1 - Math.pow(0.999, step),
+  gradientScale,
 });
 
 eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (backend) => {
   await useBackend(backend);
-  for (const [step, weightDecay] of [
-    [1, 0],
-    [10, 1e-2],
+  for (const [step, weightDecay, gradientScale] of [
+    [1, 0, 1],
+    [10, 1e-2, 1],
+    [10, 1e-2, 0.37],
   ]) {
     const make = (seed: number, scale: number, positive = false) =>
       SHAPES.map((shape, i) => {
@@ -60,7 +64,7 @@ eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (ba
     const g = make(2, 0.1);
     const m = make(3, 0.05);
     const v = make(4, 0.01, true);
-    const attrs = settings(step, weightDecay);
+    const attrs = settings(step, weightDecay, gradientScale);
     let fused: AdamWStep = { params: [], m: [], v: [] };
     const kernels = await countKernels(async () => {
       fused = fusedAdamW(p, g, m, v, attrs);

@@ -23,7 +23,7 @@ function batch(seed: number, n = 8, size = 12): ArrayBatch {
   return referenceBatch(seed, n, size);
 }
 
-async function train(replicas: number, steps: number) {
+async function train(replicas: number, steps: number, clipNorm?: number) {
   const trainer = await DataParallelTrainer.create({
     replicas,
     // The trainer's own replica loads the TypeScript source under jest; workers load dist/.
@@ -32,11 +32,16 @@ async function train(replicas: number, steps: number) {
     backend: "wasm",
   });
   const losses: number[] = [];
-  for (let s = 0; s < steps; s++) losses.push((await trainer.step(batch(100 + s))).loss);
+  const norms: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const outcome = await trainer.step(batch(100 + s), { clipNorm });
+    losses.push(outcome.loss);
+    norms.push(outcome.gradientNorm);
+  }
   const weights = await trainer.weights();
   const workerWeights = replicas > 1 ? await trainer.workerWeights(1) : undefined;
   await trainer.dispose();
-  return { losses, weights, workerWeights };
+  return { losses, norms, weights, workerWeights };
 }
 
 beforeAll(async () => {
@@ -65,6 +70,24 @@ test("two replicas train like one, and stay identical to each other", async () =
   expect(worst).toBeLessThan(1e-4);
   // Replicas apply the same summed gradients: bitwise equal weights.
   dual.workerWeights!.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(dual.weights[i])));
+}, 120000);
+
+test("clipped: one replica (gradients, norm and clipping on the backend) trains like two", async () => {
+  // One replica keeps its gradients on the backend (a norm kernel, clipping inside AdamW); two
+  // sum and clip them on the host. The clip binds at every step here.
+  const single = await train(1, 4, 0.05);
+  const dual = await train(2, 4, 0.05);
+  for (let s = 0; s < 4; s++) {
+    expect(single.norms[s]).toBeGreaterThan(0.05);
+    const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    expect(relative(dual.norms[s], single.norms[s])).toBeLessThan(1e-5);
+    expect(relative(dual.losses[s], single.losses[s])).toBeLessThan(1e-5);
+  }
+  let worst = 0;
+  single.weights.forEach((w, i) => {
+    for (let j = 0; j < w.length; j++) worst = Math.max(worst, Math.abs(w[j] - dual.weights[i][j]));
+  });
+  expect(worst).toBeLessThan(1e-4);
 }, 120000);
 
 test("a data-parallel step leaks no tensors in the trainer's thread", async () => {

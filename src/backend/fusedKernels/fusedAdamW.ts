@@ -2,7 +2,7 @@
  * Multi-tensor AdamW: one kernel updates every variable, its first and second moments (as
  * PyTorch's foreach/fused AdamW does), instead of ~15 elementwise kernels per variable. The
  * arithmetic is that of the unfused update in adamW.ts:
- *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,
+ *   g ← s·g (s: gradientScale),  m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,
  *   p ← p·(1 − lr·wd) − lr·(m / c1) / (√(v / c2) + ε),   c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ.
  * Inputs: params…, grads…, m…, v… (n each). Outputs: params…, m…, v…, and on the host
  * backends (wasm, cpu) one more: the count of non-finite new parameters, counted while they are
@@ -22,6 +22,8 @@ export interface AdamWStepAttrs {
   /** 1 − β1ᵗ and 1 − β2ᵗ at this step. */
   correction1: number;
   correction2: number;
+  /** Multiplies every gradient first (global-norm clipping without a pass of its own). */
+  gradientScale: number;
 }
 
 export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
@@ -34,7 +36,7 @@ export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
   compute(inputs, outputs, _shapes, a) {
     const n = inputs.length / 4;
     // Constants in locals, divisions as products: the loop runs over every trained parameter.
-    const { beta1, beta2, epsilon, learningRate } = a;
+    const { beta1, beta2, epsilon, learningRate, gradientScale } = a;
     const decay = 1 - learningRate * a.weightDecay;
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
@@ -45,7 +47,7 @@ export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
       const [p, g, m, v] = [inputs[i], inputs[n + i], inputs[2 * n + i], inputs[3 * n + i]];
       const [pOut, mOut, vOut] = [outputs[i], outputs[n + i], outputs[2 * n + i]];
       for (let j = 0; j < p.length; j++) {
-        const gj = g[j];
+        const gj = g[j] * gradientScale;
         const mj = beta1 * m[j] + oneMinusBeta1 * gj;
         const vj = beta2 * v[j] + oneMinusBeta2 * gj * gj;
         mOut[j] = mj;

@@ -6,11 +6,12 @@
  */
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
+import { sumOfSquaresHost } from "./fusedSumOfSquares";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
 
-export const FUSED_HOST_KERNELS = [fusedAdamWHost];
+export const FUSED_HOST_KERNELS = [fusedAdamWHost, sumOfSquaresHost];
 
 /** Composed from each backend's own kernels: registered for wasm, cpu and WebGPU alike. */
 export const COMPOSED_ON_EVERY_BACKEND = [

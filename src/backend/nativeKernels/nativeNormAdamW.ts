@@ -67,6 +67,7 @@ function adamWSettings(a: AdamWStepAttrs): Float64Array {
     a.epsilon,
     a.correction1,
     a.correction2,
+    a.gradientScale,
   );
 }
 

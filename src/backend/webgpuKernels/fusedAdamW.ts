@@ -8,13 +8,13 @@ import { FUSED_ADAMW, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
 import { elementwiseProgram, type WebgpuBackendLike } from "./webgpuProgram";
 
 const UNIFORMS =
-  "learningRate : f32, weightDecay : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32,";
+  "learningRate : f32, weightDecay : f32, beta1 : f32, beta2 : f32, epsilon : f32, correction1 : f32, correction2 : f32, gradientScale : f32,";
 
 // \`_ = param[index]\` keeps every input bound in all three programs: Dawn's automatic layout
 // drops a binding a shader does not use, and tfjs binds all inputs.
 const MOMENTS = `
   _ = param[index];
-  let g = grad[index];
+  let g = grad[index] * uniforms.gradientScale;
   let m = uniforms.beta1 * moment1[index] + (1.0 - uniforms.beta1) * g;
   let v = uniforms.beta2 * moment2[index] + (1.0 - uniforms.beta2) * g * g;`;
 
@@ -40,6 +40,7 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     a.epsilon,
     a.correction1,
     a.correction2,
+    a.gradientScale,
   ].map((x) => ({ type: "float32" as const, data: [x] }));
   const outputs: TensorInfo[][] = [[], [], []];
   for (let i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-co
 import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
+import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
 
 let replaced: string[] | undefined;
 
@@ -19,7 +20,11 @@ export function registerWebgpuKernels(): string[] {
     registerKernel(chunkedAddNConfig(stockAddN));
     replaced.push("AddN");
   }
-  for (const config of [fusedAdamWWebgpuConfig, ...fusedNormWebgpuConfigs]) {
+  for (const config of [
+    fusedAdamWWebgpuConfig,
+    ...fusedNormWebgpuConfigs,
+    sumOfSquaresWebgpuConfig,
+  ]) {
     registerKernel(config);
     replaced.push(config.kernelName);
   }
