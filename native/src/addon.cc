@@ -154,27 +154,17 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// convBackpropInput(dy, filter, dx, params)
-napi_value ConvBackpropInput(napi_env env, napi_callback_info info) {
+// The two gradients: convBackpropInput(dy, filter, dx, params), convBackpropFilter(x, dy, dw,
+// params) — two arrays read, one written.
+template <void (*Gradient)(const fairdiff::ConvShape&, const float*, const float*, float*)>
+napi_value ConvGradient(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  const float* dy = call.floats(0);
-  const float* w = call.floats(1);
-  float* dx = call.floats(2);
+  const float* first = call.floats(0);
+  const float* second = call.floats(1);
+  float* out = call.floats(2);
   const int32_t* p = call.params(3, kConvParams);
   if (call.failed) return nullptr;
-  fairdiff::convBackpropInput(convShape(p), dy, w, dx);
-  return undefined(env);
-}
-
-// convBackpropFilter(x, dy, dw, params)
-napi_value ConvBackpropFilter(napi_env env, napi_callback_info info) {
-  Call call(env, info);
-  const float* x = call.floats(0);
-  const float* dy = call.floats(1);
-  float* dw = call.floats(2);
-  const int32_t* p = call.params(3, kConvParams);
-  if (call.failed) return nullptr;
-  fairdiff::convBackpropFilter(convShape(p), x, dy, dw);
+  Gradient(convShape(p), first, second, out);
   return undefined(env);
 }
 
@@ -268,10 +258,10 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convBackpropInput", nullptr, ConvBackpropInput, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
-      {"convBackpropFilter", nullptr, ConvBackpropFilter, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
+      {"convBackpropInput", nullptr, ConvGradient<fairdiff::convBackpropInput>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"convBackpropFilter", nullptr, ConvGradient<fairdiff::convBackpropFilter>, nullptr,
+       nullptr, nullptr, napi_default, nullptr},
       {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -34,70 +34,79 @@ void forEachImage(const ConvShape& s, int64_t images, const std::function<void(i
   }
 }
 
-// The im2col rows of images [b0, b0 + images): one image per parallel part.
-void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, float* col) {
-  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
-  const int64_t rowsPerImage = s.outHeight * s.outWidth;
-  const size_t run = sizeof(float) * s.inChannels;
-  forEachImage(s, images, [&](int image) {
-    const float* xi = x + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
-    float* out = col + image * rowsPerImage * columns;
-    for (int64_t oh = 0; oh < s.outHeight; ++oh) {
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        for (int64_t i = 0; i < s.filterHeight; ++i) {
-          const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
-          for (int64_t j = 0; j < s.filterWidth; ++j) {
-            const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
-            if (ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth) {
-              std::memset(out, 0, run);
-            } else {
-              std::memcpy(out, xi + (ih * s.inWidth + iw) * s.inChannels, run);
-            }
-            out += s.inChannels;
-          }
+// For each im2col row of one image (output position) and each filter tap (kh, kw), in the
+// matrix's column order: tap(the input pixel's offset in the image, or −1 in the padding).
+template <typename Tap>
+void forEachTap(const ConvShape& s, Tap tap) {
+  for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+    for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+      for (int64_t i = 0; i < s.filterHeight; ++i) {
+        const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
+        for (int64_t j = 0; j < s.filterWidth; ++j) {
+          const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+          const bool inside = ih >= 0 && ih < s.inHeight && iw >= 0 && iw < s.inWidth;
+          tap(inside ? (ih * s.inWidth + iw) * s.inChannels : -1);
         }
       }
     }
+  }
+}
+
+// The im2col rows of images [b0, b0 + images): one image per parallel part.
+void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, float* col) {
+  const int64_t perImage = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
+  const size_t run = sizeof(float) * s.inChannels;
+  forEachImage(s, images, [&](int image) {
+    const float* xi = x + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
+    float* out = col + image * perImage;
+    forEachTap(s, [&](int64_t offset) {
+      if (offset < 0) {
+        std::memset(out, 0, run);
+      } else {
+        std::memcpy(out, xi + offset, run);
+      }
+      out += s.inChannels;
+    });
   });
 }
 
 // dx[images b0…] += the col rows scattered back to their input positions; one image a part.
 void col2im(const ConvShape& s, const float* col, int64_t b0, int64_t images, float* dx) {
-  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
-  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  const int64_t perImage = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
   forEachImage(s, images, [&](int image) {
     float* dxi = dx + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
-    const float* in = col + image * rowsPerImage * columns;
-    for (int64_t oh = 0; oh < s.outHeight; ++oh) {
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        for (int64_t i = 0; i < s.filterHeight; ++i) {
-          const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
-          for (int64_t j = 0; j < s.filterWidth; ++j) {
-            const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
-            if (ih >= 0 && ih < s.inHeight && iw >= 0 && iw < s.inWidth) {
-              float* target = dxi + (ih * s.inWidth + iw) * s.inChannels;
-              for (int64_t c = 0; c < s.inChannels; ++c) target[c] += in[c];
-            }
-            in += s.inChannels;
-          }
-        }
+    const float* in = col + image * perImage;
+    forEachTap(s, [&](int64_t offset) {
+      if (offset >= 0) {
+        float* target = dxi + offset;
+        for (int64_t c = 0; c < s.inChannels; ++c) target[c] += in[c];
       }
-    }
+      in += s.inChannels;
+    });
   });
 }
 
 thread_local std::vector<float> scratch;
 
-float* scratchFor(int64_t n) {
+int64_t columnsOf(const ConvShape& s) { return s.filterHeight * s.filterWidth * s.inChannels; }
+
+// Runs body(firstImage, images, col) over the batch in chunks of images, col holding room for a
+// chunk's im2col matrix (a thread-local buffer reused across calls).
+template <typename Body>
+void inImageChunks(const ConvShape& s, Body body) {
+  const int64_t chunk = imagesPerChunk(s);
+  const int64_t n = std::min(chunk, s.batch) * s.outHeight * s.outWidth * columnsOf(s);
   if (static_cast<int64_t>(scratch.size()) < n) scratch.resize(static_cast<size_t>(n));
-  return scratch.data();
+  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
+    body(b0, std::min(chunk, s.batch - b0), scratch.data());
+  }
 }
 
 }  // namespace
 
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
                  Activation activation, float* y) {
-  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t columns = columnsOf(s);
   const int64_t rowsPerImage = s.outHeight * s.outWidth;
   const Matrix filter{w, s.outChannels, false};
   if (isPointwise(s)) {
@@ -105,14 +114,11 @@ void convForward(const ConvShape& s, const float* x, const float* w, const float
          s.outChannels, false, bias, activation);
     return;
   }
-  const int64_t chunk = imagesPerChunk(s);
-  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
-  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - b0);
+  inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
     im2col(s, x, b0, images, col);
     gemm(images * rowsPerImage, s.outChannels, columns, Matrix{col, columns, false}, filter,
          y + b0 * rowsPerImage * s.outChannels, s.outChannels, false, bias, activation);
-  }
+  });
 }
 
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {
@@ -126,15 +132,12 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
     return;
   }
   std::memset(dx, 0, sizeof(float) * s.batch * s.inHeight * s.inWidth * s.inChannels);
-  const int64_t chunk = imagesPerChunk(s);
-  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
-  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - b0);
+  inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
     gemm(images * rowsPerImage, columns, s.outChannels,
          Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, filterT, col,
          columns, false, nullptr, Activation::kLinear);
     col2im(s, col, b0, images, dx);
-  }
+  });
 }
 
 void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -147,15 +150,12 @@ void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, flo
          Activation::kLinear);
     return;
   }
-  const int64_t chunk = imagesPerChunk(s);
-  float* col = scratchFor(std::min(chunk, s.batch) * rowsPerImage * columns);
-  for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - b0);
+  inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
     im2col(s, x, b0, images, col);
     gemm(columns, s.outChannels, images * rowsPerImage, Matrix{col, columns, true},
          Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, dw,
          s.outChannels, b0 > 0, nullptr, Activation::kLinear);
-  }
+  });
 }
 
 }  // namespace fairdiff

@@ -26,6 +26,20 @@ export interface AdamWStepAttrs {
   gradientScale: number;
 }
 
+/** The attributes in the order the WebGPU shader's uniforms and the native kernel read them. */
+export function adamWSettingsInOrder(a: AdamWStepAttrs): number[] {
+  return [
+    a.learningRate,
+    a.weightDecay,
+    a.beta1,
+    a.beta2,
+    a.epsilon,
+    a.correction1,
+    a.correction2,
+    a.gradientScale,
+  ];
+}
+
 export const fusedAdamWHost: HostKernel<AdamWStepAttrs> = {
   name: FUSED_ADAMW,
   outputShapes(inputs: TensorInfo[]) {

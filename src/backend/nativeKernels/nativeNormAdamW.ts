@@ -5,7 +5,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { WasmBackendLike } from "../backendScope";
-import { fusedAdamWHost, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
+import { adamWSettingsInOrder, fusedAdamWHost } from "../fusedKernels/fusedAdamW";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fusedKernels/fusedNorm";
 import { wasmHostKernelConfig } from "../fusedKernels/hostKernel";
 import type { NativeAddon } from "./nativeAddon";
@@ -58,19 +58,6 @@ function normBackward(addon: NativeAddon): KernelFunc {
   };
 }
 
-function adamWSettings(a: AdamWStepAttrs): Float64Array {
-  return Float64Array.of(
-    a.learningRate,
-    a.weightDecay,
-    a.beta1,
-    a.beta2,
-    a.epsilon,
-    a.correction1,
-    a.correction2,
-    a.gradientScale,
-  );
-}
-
 export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
   const adamW = wasmHostKernelConfig({
     ...fusedAdamWHost,
@@ -85,7 +72,7 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
         part(outputs, 0),
         part(outputs, 1),
         part(outputs, 2),
-        adamWSettings(attrs),
+        Float64Array.from(adamWSettingsInOrder(attrs)),
       );
     },
   });

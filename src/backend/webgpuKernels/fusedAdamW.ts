@@ -4,7 +4,7 @@
  * kernels. The arithmetic is fusedKernels/fusedAdamW.ts's, in WGSL.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { FUSED_ADAMW, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
+import { adamWSettingsInOrder, FUSED_ADAMW, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
 import { elementwiseProgram, type WebgpuBackendLike } from "./webgpuProgram";
 
 const UNIFORMS =
@@ -32,16 +32,7 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AdamWStepAttrs;
   const list = Object.values(inputs) as TensorInfo[];
   const n = list.length / 4;
-  const uniforms = [
-    a.learningRate,
-    a.weightDecay,
-    a.beta1,
-    a.beta2,
-    a.epsilon,
-    a.correction1,
-    a.correction2,
-    a.gradientScale,
-  ].map((x) => ({ type: "float32" as const, data: [x] }));
+  const uniforms = adamWSettingsInOrder(a).map((x) => ({ type: "float32" as const, data: [x] }));
   const outputs: TensorInfo[][] = [[], [], []];
   for (let i = 0; i < n; i++) {
     const variables = [list[i], list[n + i], list[2 * n + i], list[3 * n + i]];
