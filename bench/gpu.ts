@@ -2,7 +2,8 @@
  * GPU benchmark (`npm run bench -- gpu [trainSteps]`), for a machine with a GPU and the Vulkan
  * loader: the shipped cxr-mini on tfjs WebGPU (Dawn) against its PyTorch twin on CUDA
  * (FAIRDIFF_TWIN_DEVICE=cuda; FAIRDIFF_PYTHON names the Python that has torch with CUDA), in the
- * same run, plus tfjs wasm on one CPU thread as the laptop baseline:
+ * same run, plus the CPU path on one thread as the laptop baseline (tfjs wasm with fairdiff's native
+ * kernels where that machine built them):
  *   - agreement: the same seeded images generated on WebGPU and on wasm (max |Δ pixel|);
  *   - training step (text encoder + UNet forward, backward, AdamW) at batch 32 and 256;
  *   - sampling (DDIM 25, guidance 3, decode) at batch 32 and 256.
@@ -12,6 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
+import { setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
+import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import type { ArrayBatch } from "../src/backend/trainableModel";
 import { buildOptimizer } from "../src/parallel/optimizerSpec";
 import { toTensors } from "../src/parallel/replica";
@@ -86,6 +89,10 @@ export async function main(args: string[]): Promise<void> {
   try {
     // wasm first: the laptop baseline, the reference images, and the twin's inputs (dataSync).
     console.log(describeBackend(await useBackend("wasm")));
+    // One CPU thread: fairdiff's native kernels where this machine built them, else tfjs-wasm's.
+    const native = nativeKernelsActive();
+    if (native) setNativeThreads(1);
+    const cpuLabel = native ? "wasm + native kernels" : "wasm";
     const reference = LatentDiffusionModel.load(MODEL);
     const batches = sizes.map((size) => trainingBatch(reference, allPrompts, size));
     const twins = sizes.map((size) => path.join(dir, `b${size}`));
@@ -98,7 +105,7 @@ export async function main(args: string[]): Promise<void> {
     const wasmStepMs = await trainStepMs(reference, batches[0], 3);
     reference.dispose();
     console.log(
-      `wasm (1 CPU thread) batch 32: ${wasmStepMs.toFixed(1)} ms/step, ${wasmImagesPerS.toFixed(2)} img/s`,
+      `${cpuLabel} (1 CPU thread) batch 32: ${wasmStepMs.toFixed(1)} ms/step, ${wasmImagesPerS.toFixed(2)} img/s`,
     );
 
     console.log(describeBackend(await useBackend("webgpu")));
@@ -144,7 +151,7 @@ export async function main(args: string[]): Promise<void> {
     }
     console.log("ratios are tfjs-webgpu time / PyTorch time (goal ≤ 1.0)");
     console.log(
-      `webgpu speed-up over wasm (1 thread), batch 32: training ${(wasmStepMs / results[0].webgpuStepMs).toFixed(1)}×, sampling ${(results[0].webgpuImagesPerS / wasmImagesPerS).toFixed(1)}×`,
+      `webgpu speed-up over ${cpuLabel} (1 thread), batch 32: training ${(wasmStepMs / results[0].webgpuStepMs).toFixed(1)}×, sampling ${(results[0].webgpuImagesPerS / wasmImagesPerS).toFixed(1)}×`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
