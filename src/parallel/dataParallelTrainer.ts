@@ -16,7 +16,7 @@ import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
-import { assertFiniteStep } from "./nonFiniteStep";
+import { assertFiniteStep, NonFiniteStepError } from "./nonFiniteStep";
 import { fusedSumOfSquares } from "../backend/fusedKernels/fusedSumOfSquares";
 
 export interface DataParallelOptions {
@@ -104,6 +104,8 @@ function shareNativeThreads(replicas: number): number | undefined {
 }
 
 export class DataParallelTrainer {
+  private sums: Float32Array[] | undefined;
+
   private constructor(
     private readonly local: Replica,
     private readonly workers: WorkerReplica[],
@@ -176,8 +178,9 @@ export class DataParallelTrainer {
     );
     const own = await this.local.gradients(shards[0], scale(shards[0]));
     const results = [own, ...(await Promise.all(remote))];
-    // Fixed summation order (replica 0, 1, …) keeps runs repeatable.
-    const summed = own.gradients.map((g) => Float32Array.from(g));
+    // Fixed summation order (replica 0, 1, …) keeps runs repeatable. The sums live in shared
+    // memory: every worker reads them without a copy.
+    const summed = this.sharedSums(own.gradients);
     for (const r of results.slice(1)) {
       r.gradients.forEach((g, i) => {
         const acc = summed[i];
@@ -192,15 +195,41 @@ export class DataParallelTrainer {
     if (factor !== 1) {
       for (const g of summed) for (let j = 0; j < g.length; j++) g[j] *= factor;
     }
-    // This thread's replica first: every replica computes the same update, so if this one is
-    // refused (non-finite) none is applied.
-    await this.local.applyChecked(summed, learningRate);
-    await Promise.all(
-      this.workers.map((w) =>
-        w.request({ kind: "apply", gradients: summed, learningRate }, "applied"),
-      ),
+    // Every replica applies at once, each checked: they compute the same update from the same
+    // weights, so a non-finite update is refused by all of them (and an outcome that differs
+    // between replicas is an error, not a silent divergence).
+    const remoteApplied = this.workers.map((w) =>
+      w.request({ kind: "apply", gradients: summed, learningRate }, "applied"),
     );
+    let refusal: unknown;
+    try {
+      await this.local.applyChecked(summed, learningRate);
+    } catch (error) {
+      if (!(error instanceof NonFiniteStepError)) throw error;
+      refusal = error;
+    }
+    const replies = await Promise.all(remoteApplied);
+    if (replies.some((r) => r.refused !== (refusal !== undefined))) {
+      throw new Error("data-parallel replicas disagreed on whether the update is finite");
+    }
+    if (refusal) throw refusal;
     return { loss, gradientNorm };
+  }
+
+  /** Copies `gradients` into the trainer's shared buffers (allocated on first use). */
+  private sharedSums(gradients: Float32Array[]): Float32Array[] {
+    if (!this.sums) {
+      const total = gradients.reduce((n, g) => n + g.length, 0);
+      const memory = new SharedArrayBuffer(total * Float32Array.BYTES_PER_ELEMENT);
+      let offset = 0;
+      this.sums = gradients.map((g) => {
+        const view = new Float32Array(memory, offset * Float32Array.BYTES_PER_ELEMENT, g.length);
+        offset += g.length;
+        return view;
+      });
+    }
+    this.sums.forEach((sum, i) => sum.set(gradients[i]));
+    return this.sums;
   }
 
   /**

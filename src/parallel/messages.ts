@@ -27,7 +27,8 @@ export type ToReplica =
 export type FromReplica =
   | { kind: "ready"; backend: string }
   | { kind: "gradients"; loss: number; gradients: Float32Array[] }
-  | { kind: "applied" }
+  /** `refused`: the update would have made a weight non-finite, and nothing changed. */
+  | { kind: "applied"; refused: boolean }
   | { kind: "weights"; weights: Float32Array[] }
   | { kind: "restored" }
   | { kind: "error"; message: string };

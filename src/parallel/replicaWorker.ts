@@ -2,6 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import { useBackend } from "../backend/useBackend";
 import type { FromReplica, ToReplica } from "./messages";
+import { NonFiniteStepError } from "./nonFiniteStep";
 import { loadModel, Replica } from "./replica";
 
 let replica: Replica | undefined;
@@ -28,8 +29,14 @@ async function handle(message: ToReplica): Promise<void> {
       return;
     }
     case "apply":
-      requireReplica().apply(message.gradients, message.learningRate);
-      send({ kind: "applied" });
+      // Checked like the trainer's own replica: the same arithmetic refuses the same update.
+      try {
+        await requireReplica().applyChecked(message.gradients, message.learningRate);
+        send({ kind: "applied", refused: false });
+      } catch (error) {
+        if (!(error instanceof NonFiniteStepError)) throw error;
+        send({ kind: "applied", refused: true });
+      }
       return;
     case "restore":
       requireReplica().setWeights(message.weights);

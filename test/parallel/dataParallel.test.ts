@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { useBackend } from "../../src/backend";
 import { DataParallelTrainer, shardBatch } from "../../src/parallel";
+import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
 import type { ArrayBatch } from "../../src/backend/trainableModel";
 import { referenceBatch } from "../../src/backend/referenceConvNet";
 import { expectNoTensorLeak } from "../helpers/tensorLeaks";
@@ -160,6 +161,32 @@ test("clipNorm caps the summed gradient's norm; the outcome reports the norm bef
   before.forEach((w, i) => w.forEach((x, j) => (moved += (after[i][j] - x) ** 2)));
   // SGD with lr 1 moves the weights by exactly the clipped gradient.
   expect(Math.sqrt(moved)).toBeCloseTo(0.01, 5);
+}, 60000);
+
+test("two replicas apply at once and refuse an overflowing update together", async () => {
+  const trainer = await makeTrainer(2, { name: "adam", learningRate: 1e-2 });
+  try {
+    await trainer.step(batch(3));
+    const local = (await trainer.weights()).map((w) => Float32Array.from(w));
+    const worker = (await trainer.workerWeights(1)).map((w) => Float32Array.from(w));
+    await expect(trainer.step(batch(4), { learningRate: 1e39 })).rejects.toThrow(
+      NonFiniteStepError,
+    );
+    // Neither replica changed: both checked the same update and refused it.
+    const same = (got: Float32Array[], want: Float32Array[]) =>
+      got.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(want[i])));
+    same(await trainer.weights(), local);
+    same(await trainer.workerWeights(1), worker);
+    expect((await trainer.optimizerState()).iterations).toBe(1);
+    // And the next sound step still keeps them identical.
+    await trainer.step(batch(5));
+    const after = await trainer.workerWeights(1);
+    (await trainer.weights()).forEach((w, i) =>
+      expect(Array.from(after[i])).toEqual(Array.from(w)),
+    );
+  } finally {
+    await trainer.dispose();
+  }
 }, 60000);
 
 test("AdamW decays weights by lr·wd·w on top of the Adam update", async () => {
