@@ -104,21 +104,52 @@ void inImageChunks(const ConvShape& s, Body body) {
 
 }  // namespace
 
+namespace {
+
+// Columns [first, first + count) of im2col row `pixel` (over the whole batch) into out.
+void im2colSegment(const ConvShape& s, const float* x, int64_t pixel, int64_t first,
+                   int64_t count, float* out) {
+  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  const int64_t image = pixel / rowsPerImage, position = pixel % rowsPerImage;
+  const int64_t oh = position / s.outWidth, ow = position % s.outWidth;
+  const float* xi = x + image * s.inHeight * s.inWidth * s.inChannels;
+  int64_t tap = first / s.inChannels, channel = first % s.inChannels;
+  while (count > 0) {
+    const int64_t i = tap / s.filterWidth, j = tap % s.filterWidth;
+    const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
+    const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+    const int64_t run = std::min(count, s.inChannels - channel);
+    if (ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth) {
+      std::memset(out, 0, sizeof(float) * run);
+    } else {
+      std::memcpy(out, xi + (ih * s.inWidth + iw) * s.inChannels + channel, sizeof(float) * run);
+    }
+    out += run;
+    count -= run;
+    ++tap;
+    channel = 0;
+  }
+}
+
+}  // namespace
+
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
                  Activation activation, float* y) {
   const int64_t columns = columnsOf(s);
-  const int64_t rowsPerImage = s.outHeight * s.outWidth;
+  const int64_t pixels = s.batch * s.outHeight * s.outWidth;
   const Matrix filter{w, s.outChannels, false};
   if (isPointwise(s)) {
-    gemm(s.batch * rowsPerImage, s.outChannels, columns, Matrix{x, columns, false}, filter, y,
-         s.outChannels, false, bias, activation);
+    gemm(pixels, s.outChannels, columns, Matrix{x, columns, false}, filter, y, s.outChannels,
+         false, bias, activation);
     return;
   }
-  inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
-    im2col(s, x, b0, images, col);
-    gemm(images * rowsPerImage, s.outChannels, columns, Matrix{col, columns, false}, filter,
-         y + b0 * rowsPerImage * s.outChannels, s.outChannels, false, bias, activation);
-  });
+  // The im2col rows are read as the product packs them, never stored whole.
+  gemmReadingRows(
+      pixels, s.outChannels, columns,
+      [&](int64_t pixel, int64_t first, int64_t count, float* out) {
+        im2colSegment(s, x, pixel, first, count, out);
+      },
+      filter, y, s.outChannels, false, bias, activation);
 }
 
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "threadPool.h"
@@ -75,6 +76,23 @@ void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, floa
         int64_t r = 0;
         for (; r < rows; ++r) panel[p * kRows + r] = src[r];
         for (; r < kRows; ++r) panel[p * kRows + r] = 0.f;
+      }
+    }
+  }
+}
+
+// The same panels from a RowReader: each row's segment read once, then spread over the panel.
+void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out,
+              float* row) {
+  for (int64_t ir = 0; ir < mc; ir += kRows) {
+    const int64_t rows = std::min<int64_t>(kRows, mc - ir);
+    float* panel = out + ir * kc;
+    for (int64_t r = 0; r < kRows; ++r) {
+      if (r < rows) {
+        a(i0 + ir + r, p0, kc, row);
+        for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = row[p];
+      } else {
+        for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = 0.f;
       }
     }
   }
@@ -184,8 +202,13 @@ thread_local AlignedBuffer packedB;
 
 int vectorFloats() { return kLanes; }
 
-void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
-          bool accumulate, const float* bias, Activation activation) {
+namespace {
+
+// Packs A[i0:i0+mc, p0:p0+kc] into panels (the caller's choice of source).
+using PackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out)>;
+
+void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, float* c,
+                int64_t ldc, bool accumulate, const float* bias, Activation activation) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     // An empty sum: C keeps its value (or becomes 0), then the epilogue.
@@ -223,7 +246,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
         const int64_t kc = std::min(kBlockK, k - p0);
         const bool add = accumulate || p0 > 0;
         const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
-        packA(a, i0, mc, p0, kc, ap);
+        packA(i0, mc, p0, kc, ap);
         const float* bpBlock = bp + p0 * ncPadded;
         for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
           const int64_t jr = panel * kCols;
@@ -245,6 +268,30 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       parallelFor(static_cast<int>(parts), gemmPart);
     }
   }
+}
+
+}  // namespace
+
+void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
+          bool accumulate, const float* bias, Activation activation) {
+  gemmPacked(
+      m, n, k,
+      [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+        packA(a, i0, mc, p0, kc, out);
+      },
+      b, c, ldc, accumulate, bias, activation);
+}
+
+void gemmReadingRows(int64_t m, int64_t n, int64_t k, const RowReader& a, Matrix b, float* c,
+                     int64_t ldc, bool accumulate, const float* bias, Activation activation) {
+  gemmPacked(
+      m, n, k,
+      [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+        thread_local std::vector<float> row;
+        if (static_cast<int64_t>(row.size()) < kc) row.resize(static_cast<size_t>(kc));
+        packRows(a, i0, mc, p0, kc, out, row.data());
+      },
+      b, c, ldc, accumulate, bias, activation);
 }
 
 }  // namespace fairdiff

@@ -3,6 +3,7 @@
 // (AVX-512, AVX2 or NEON) for the machine it is built on.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace fairdiff {
 
@@ -19,6 +20,14 @@ struct Matrix {
 // whatever M, N or the thread count, so a row of C never depends on the other rows.
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
           bool accumulate, const float* bias, Activation activation);
+
+// Writes A's row `row`, columns [first, first + count), into out: an A computed as it is packed
+// (a convolution's im2col rows, never stored whole).
+using RowReader = std::function<void(int64_t row, int64_t first, int64_t count, float* out)>;
+
+// gemm with A read through `a` (row-major, not transposed).
+void gemmReadingRows(int64_t m, int64_t n, int64_t k, const RowReader& a, Matrix b, float* c,
+                     int64_t ldc, bool accumulate, const float* bias, Activation activation);
 
 // The vector width the build uses, in floats (for the backend's description).
 int vectorFloats();
