@@ -199,6 +199,50 @@ describe("native kernels", () => {
     },
   );
 
+  nativeTest(
+    "AdamW gives the JavaScript loop's floats exactly; the norm matches the composed one",
+    () => {
+      tf.tidy(() => {
+        const shapes = [[7], [64, 33], [3, 3, 8, 16], [1000]];
+        const list = (seed: number, scale: number, positive = false) =>
+          shapes.map((shape, i) => {
+            const values = seededValues(size(shape), seed * 10 + i).map((v) => v * scale);
+            return tf.tensor(positive ? values.map(Math.abs) : values, shape);
+          });
+        const inputs = [...list(1, 2), ...list(2, 0.3), ...list(3, 0.1), ...list(4, 0.01, true)];
+        const attrs = {
+          learningRate: 3e-3,
+          weightDecay: 1e-2,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          correction1: 1 - 0.9 ** 7,
+          correction2: 1 - 0.999 ** 7,
+          gradientScale: 0.37,
+        };
+        const asMap = inputs as unknown as Record<string, tf.Tensor>;
+        const native = run(getKernel("FairdiffFusedAdamW", "wasm") as KernelConfig, asMap, attrs);
+        const host = run(replacedWasmKernel("FairdiffFusedAdamW") as KernelConfig, asMap, attrs);
+        expect(native.length).toBe(3 * shapes.length + 1);
+        native.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(host[i])));
+
+        const x = tensor([6, 5, 5, 32], 11);
+        const gamma = tensor([32], 12);
+        const beta = tensor([32], 13);
+        const dy = tensor([6, 5, 5, 32], 14);
+        for (const silu of [false, true]) {
+          const norm = { groups: 8, epsilon: 1e-5, silu, batchDims: 1 };
+          expect(
+            Math.max(
+              nativeVersusReplaced("FairdiffFusedNorm", { x, gamma, beta }, norm),
+              nativeVersusReplaced("FairdiffFusedNormGrad", { dy, x, gamma, beta }, norm),
+            ),
+          ).toBeLessThanOrEqual(1e-4);
+        }
+      });
+    },
+  );
+
   nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {
     const product = (m: number) =>
       tf.tidy(() => {
