@@ -1,13 +1,24 @@
 {
+  "variables": {
+    "cpu_flag%": "-march=native"
+  },
+  "conditions": [
+    ["target_arch=='arm64'", {"variables": {"cpu_flag": "-mcpu=native"}}]
+  ],
+  "target_defaults": {
+    "cflags_cc!": ["-fno-exceptions"],
+    "cflags_cc": ["-std=c++17", "-O3", "<(cpu_flag)", "-fno-math-errno", "-fPIC"],
+    "xcode_settings": {
+      "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "<(cpu_flag)", "-fno-math-errno"]
+    }
+  },
   "targets": [
     {
       "target_name": "fairdiff_exact",
       "type": "static_library",
       "sources": ["src/adamw.cc"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fPIC"],
-      "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno"]
-      }
+      "cflags_cc": ["-ffp-contract=off"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"] }
     },
     {
       "target_name": "fairdiff_native",
@@ -19,11 +30,8 @@
         "src/norm.cc",
         "src/threadPool.cc"
       ],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno"],
-      "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast"]
-      }
+      "cflags_cc": ["-ffp-contract=fast"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=fast"] }
     }
   ]
 }
