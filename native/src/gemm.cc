@@ -52,50 +52,50 @@ struct AlignedBuffer {
   }
 };
 
-inline float element(const Matrix& m, int64_t row, int64_t col) {
-  return m.transposed ? m.data[col * m.rowStride + row] : m.data[row * m.rowStride + col];
-}
-
-// A[i0:i0+mc, p0:p0+kc] as panels of kRows rows, k-major within a panel, zero-padded.
-void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  for (int64_t ir = 0; ir < mc; ir += kRows) {
-    const int64_t rows = std::min<int64_t>(kRows, mc - ir);
-    float* panel = out + ir * kc;
-    if (!a.transposed) {
-      for (int64_t r = 0; r < kRows; ++r) {
-        if (r < rows) {
-          const float* src = a.data + (i0 + ir + r) * a.rowStride + p0;
-          for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = src[p];
-        } else {
-          for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = 0.f;
-        }
-      }
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* src = a.data + (p0 + p) * a.rowStride + i0 + ir;
-        int64_t r = 0;
-        for (; r < rows; ++r) panel[p * kRows + r] = src[r];
-        for (; r < kRows; ++r) panel[p * kRows + r] = 0.f;
-      }
-    }
-  }
-}
-
-// The same panels from a RowReader: each row's segment read once, then spread over the panel.
-void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out,
-              float* row) {
+// Panels of kRows rows, k-major within a panel, zero-padded: row i's kc values from rowAt(i).
+template <typename RowAt>
+void packRowPanels(RowAt rowAt, int64_t i0, int64_t mc, int64_t kc, float* out) {
   for (int64_t ir = 0; ir < mc; ir += kRows) {
     const int64_t rows = std::min<int64_t>(kRows, mc - ir);
     float* panel = out + ir * kc;
     for (int64_t r = 0; r < kRows; ++r) {
       if (r < rows) {
-        a(i0 + ir + r, p0, kc, row);
-        for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = row[p];
+        const float* src = rowAt(i0 + ir + r);
+        for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = src[p];
       } else {
         for (int64_t p = 0; p < kc; ++p) panel[p * kRows + r] = 0.f;
       }
     }
   }
+}
+
+// A[i0:i0+mc, p0:p0+kc] as panels of kRows rows, k-major within a panel, zero-padded.
+void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  if (!a.transposed) {
+    packRowPanels([&](int64_t i) { return a.data + i * a.rowStride + p0; }, i0, mc, kc, out);
+    return;
+  }
+  for (int64_t ir = 0; ir < mc; ir += kRows) {
+    const int64_t rows = std::min<int64_t>(kRows, mc - ir);
+    float* panel = out + ir * kc;
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = a.data + (p0 + p) * a.rowStride + i0 + ir;
+      int64_t r = 0;
+      for (; r < rows; ++r) panel[p * kRows + r] = src[r];
+      for (; r < kRows; ++r) panel[p * kRows + r] = 0.f;
+    }
+  }
+}
+
+// The same panels from a RowReader: each row's segment read into `row`, then spread.
+void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out,
+              float* row) {
+  packRowPanels(
+      [&](int64_t i) {
+        a(i, p0, kc, row);
+        return static_cast<const float*>(row);
+      },
+      i0, mc, kc, out);
 }
 
 // B[p0:p0+kc, j0:j0+nc] as panels of kCols columns, k-major within a panel, zero-padded.
