@@ -1,8 +1,8 @@
 /**
- * fairdiff's native kernels (native/: C++ matrix products and convolutions for this machine's
- * widest vectors, with a thread pool), built by `npm install` where a C++ compiler is at hand
- * (scripts/build-native.js) and loaded here when present. They run on tfjs-wasm's tensors in
- * place (the wasm heap), so every other kernel and code path is unchanged.
+ * fairdiff's native kernels (native/: C++ matrix products, convolutions, the fused norm and AdamW
+ * for this machine's widest vectors, with a thread pool), built by `npm install` where a C++
+ * compiler is at hand (scripts/build-native.js) and loaded here when present. They run on
+ * tfjs-wasm's tensors in place (the wasm heap), so every other kernel and code path is unchanged.
  *
  * FAIRDIFF_NATIVE: unset or "auto" — use them when built; "off" or "0" — never; "on" or "1" —
  * required (an error says why they cannot load). FAIRDIFF_THREADS: the pool's threads (default:
