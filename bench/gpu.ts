@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
+import { median } from "./median";
 import { setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
 import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import type { ArrayBatch } from "../src/backend/trainableModel";
@@ -29,7 +30,6 @@ import { peerHasModules, runPeerJson } from "./peers/python";
 
 const MODEL = path.join(__dirname, "../../models/cxr-mini.fdckpt");
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median ms of a plain training step (variableGrads + AdamW), read back with await data(). */
 async function trainStepMs(model: LatentDiffusionModel, batch: ArrayBatch, steps: number) {
