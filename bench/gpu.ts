@@ -30,7 +30,6 @@ import { peerHasModules, runPeerJson } from "./peers/python";
 
 const MODEL = path.join(__dirname, "../../models/cxr-mini.fdckpt");
 
-
 /** Median ms of a plain training step (variableGrads + AdamW), read back with await data(). */
 async function trainStepMs(model: LatentDiffusionModel, batch: ArrayBatch, steps: number) {
   const trainable = denoiserTrainable(model.textEncoder, model.unet, "epsilon", false);
