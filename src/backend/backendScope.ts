@@ -18,6 +18,11 @@ export type WasmBackendLike = KernelBackend & {
   disposeData(dataId: object, force?: boolean): boolean;
 };
 
+/** A float32 tensor's values where tfjs-wasm keeps them: a view on the wasm heap (no copy). */
+export function heapFloats(backend: WasmBackendLike, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
 export class KernelScope {
   private readonly owned: TensorInfo[] = [];
 

@@ -44,67 +44,53 @@ export class Replica {
   }
 
   /**
-   * The loss of `batch` and its gradients in variable order, left on the backend (the caller
-   * disposes them): a replica training alone never downloads them.
+   * The loss of `batch` (times `scale`, a shard's share of the batch) and its gradients in
+   * variable order, left on the backend (the caller disposes them): a replica training alone
+   * never downloads them.
    */
-  gradientsOnBackend(batch: ArrayBatch): { value: tf.Scalar; gradients: tf.Tensor[] } {
+  gradientsOnBackend(batch: ArrayBatch, scale = 1): { value: tf.Scalar; gradients: tf.Tensor[] } {
     const { value, grads } = tf.tidy(() =>
-      tf.variableGrads(() => this.model.loss(toTensors(batch)) as tf.Scalar, this.model.variables),
+      tf.variableGrads(() => {
+        const loss = this.model.loss(toTensors(batch)) as tf.Scalar;
+        return scale === 1 ? loss : (tf.mul(loss, scale) as tf.Scalar);
+      }, this.model.variables),
     );
     return { value, gradients: this.model.variables.map((v) => grads[v.name]) };
   }
 
-  /** `applyChecked` with gradients on the backend, multiplied by `gradientScale` first. */
-  async applyTensorsChecked(
-    gradients: tf.Tensor[],
-    learningRate: number,
-    gradientScale: number,
-  ): Promise<void> {
-    await this.optimizer.applyChecked(this.model.variables, gradients, learningRate, gradientScale);
-  }
-
-  /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss. */
+  /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss, downloaded. */
   async gradients(
     batch: ArrayBatch,
     scale: number,
   ): Promise<{ loss: number; gradients: Float32Array[] }> {
-    const { value, grads } = tf.tidy(() => {
-      const inputs = toTensors(batch);
-      return tf.variableGrads(
-        () => tf.mul(this.model.loss(inputs), scale) as tf.Scalar,
-        this.model.variables,
-      );
-    });
-    const loss = (await value.data())[0];
-    const gradients: Float32Array[] = [];
-    for (const v of this.model.variables) {
-      gradients.push((await grads[v.name].data()) as Float32Array);
+    const { value, gradients } = this.gradientsOnBackend(batch, scale);
+    try {
+      const loss = (await value.data())[0];
+      const arrays: Float32Array[] = [];
+      for (const g of gradients) arrays.push((await g.data()) as Float32Array);
+      return { loss, gradients: arrays };
+    } finally {
+      tf.dispose([value, ...gradients]);
     }
-    value.dispose();
-    tf.dispose(grads);
-    return { loss, gradients };
   }
 
-  /** One optimizer update with the given (already summed and clipped) gradients. */
-  apply(gradients: Float32Array[], learningRate?: number): void {
-    const tensors = this.gradientTensors(gradients);
-    this.optimizer.apply(
-      this.model.variables,
-      tensors,
-      learningRate ?? this.optimizerSpec.learningRate,
-    );
-    tf.dispose(tensors);
+  /**
+   * One optimizer update with gradients on the backend, multiplied by `gradientScale` first;
+   * refused (NonFiniteStepError, nothing changed) if a weight would become NaN/±Inf.
+   */
+  async applyTensorsChecked(
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale = 1,
+  ): Promise<void> {
+    await this.optimizer.applyChecked(this.model.variables, gradients, learningRate, gradientScale);
   }
 
-  /** `apply`, refused (NonFiniteStepError, nothing changed) if a weight would become NaN/±Inf. */
+  /** `applyTensorsChecked` with the (already summed and clipped) gradients as arrays. */
   async applyChecked(gradients: Float32Array[], learningRate?: number): Promise<void> {
     const tensors = this.gradientTensors(gradients);
     try {
-      await this.optimizer.applyChecked(
-        this.model.variables,
-        tensors,
-        learningRate ?? this.optimizerSpec.learningRate,
-      );
+      await this.applyTensorsChecked(tensors, learningRate ?? this.optimizerSpec.learningRate);
     } finally {
       tf.dispose(tensors);
     }

@@ -10,7 +10,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import type { WasmBackendLike } from "../backendScope";
+import { heapFloats, type WasmBackendLike } from "../backendScope";
 import type { NativeAddon } from "./nativeAddon";
 import { NATIVE_ACTIVATIONS } from "./nativeMatMul";
 
@@ -26,9 +26,6 @@ interface ConvAttrs {
   inputShape?: Shape4;
   filterShape?: Shape4;
 }
-
-const heap = (backend: WasmBackendLike, t: TensorInfo) =>
-  backend.typedArrayFromHeap(t) as Float32Array;
 
 /** native/src/conv.h's ConvShape, then the activation code. */
 function convParams(info: backend_util.Conv2DInfo, activation: number): Int32Array {
@@ -88,10 +85,10 @@ function forward(addon: NativeAddon, fallback: KernelFunc, fused: boolean): Kern
     const out = backend.makeOutput(info.outShape, "float32");
     if (info.outShape.includes(0)) return out;
     addon.convForward(
-      heap(backend, x),
-      heap(backend, filter),
-      fused && bias ? heap(backend, bias) : null,
-      heap(backend, out),
+      heapFloats(backend, x),
+      heapFloats(backend, filter),
+      fused && bias ? heapFloats(backend, bias) : null,
+      heapFloats(backend, out),
       convParams(info, code),
     );
     return out;
@@ -108,9 +105,9 @@ function backpropInput(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
     const dx = backend.makeOutput(info.inShape, "float32");
     if (info.inShape.includes(0)) return dx;
     addon.convBackpropInput(
-      heap(backend, dy),
-      heap(backend, filter),
-      heap(backend, dx),
+      heapFloats(backend, dy),
+      heapFloats(backend, filter),
+      heapFloats(backend, dx),
       convParams(info, 0),
     );
     return dx;
@@ -125,12 +122,17 @@ function backpropFilter(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
     const backend = args.backend as WasmBackendLike;
     const info = convInfo(x.shape, attrs.filterShape as number[], attrs, false);
     const dw = backend.makeOutput(attrs.filterShape as number[], "float32");
-    const view = heap(backend, dw);
+    const view = heapFloats(backend, dw);
     if (info.outShape.includes(0)) {
       view.fill(0);
       return dw;
     }
-    addon.convBackpropFilter(heap(backend, x), heap(backend, dy), view, convParams(info, 0));
+    addon.convBackpropFilter(
+      heapFloats(backend, x),
+      heapFloats(backend, dy),
+      view,
+      convParams(info, 0),
+    );
     return dw;
   };
 }

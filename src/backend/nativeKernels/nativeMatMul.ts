@@ -12,7 +12,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import type { WasmBackendLike } from "../backendScope";
+import { heapFloats, type WasmBackendLike } from "../backendScope";
 import type { NativeAddon } from "./nativeAddon";
 
 /** The activation codes native/src/gemm.h knows. */
@@ -23,9 +23,6 @@ interface MatMulAttrs {
   transposeB: boolean;
   activation?: string;
 }
-
-const heap = (backend: WasmBackendLike, t: TensorInfo) =>
-  backend.typedArrayFromHeap(t) as Float32Array;
 
 /** The batch (outer) shape of a product, or undefined when only one side may broadcast. */
 function outerShape(a: number[], b: number[]): number[] | undefined {
@@ -80,10 +77,10 @@ function nativeProduct(addon: NativeAddon, fallback: KernelFunc, fused: boolean)
       fused ? code : 0,
     );
     addon.gemm(
-      heap(backend, a),
-      heap(backend, b),
-      heap(backend, out),
-      fused && bias ? heap(backend, bias) : null,
+      heapFloats(backend, a),
+      heapFloats(backend, b),
+      heapFloats(backend, out),
+      fused && bias ? heapFloats(backend, bias) : null,
       params,
     );
     return out;

@@ -4,14 +4,11 @@
  * vectorised SiLU, and AdamW in double precision exactly as fusedAdamW.ts's loop rounds.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import type { WasmBackendLike } from "../backendScope";
+import { heapFloats, type WasmBackendLike } from "../backendScope";
 import { adamWSettingsInOrder, fusedAdamWHost } from "../fusedKernels/fusedAdamW";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fusedKernels/fusedNorm";
 import { wasmHostKernelConfig } from "../fusedKernels/hostKernel";
 import type { NativeAddon } from "./nativeAddon";
-
-const heap = (backend: WasmBackendLike, t: TensorInfo) =>
-  backend.typedArrayFromHeap(t) as Float32Array;
 
 function normParams(shape: number[], attrs: NormAttrs): Int32Array {
   const l = normLayout(shape, attrs);
@@ -25,10 +22,10 @@ function normForward(addon: NativeAddon): KernelFunc {
     const b = backend as WasmBackendLike;
     const y = b.makeOutput(x.shape, "float32");
     addon.normForward(
-      heap(b, x),
-      heap(b, gamma),
-      heap(b, beta),
-      heap(b, y),
+      heapFloats(b, x),
+      heapFloats(b, gamma),
+      heapFloats(b, beta),
+      heapFloats(b, y),
       normParams(x.shape, a),
       a.epsilon,
     );
@@ -42,12 +39,12 @@ function normBackward(addon: NativeAddon): KernelFunc {
     const a = attrs as unknown as NormAttrs;
     const b = backend as WasmBackendLike;
     const outputs = [x.shape, gamma.shape, beta.shape].map((s) => b.makeOutput(s, "float32"));
-    const [dx, dGamma, dBeta] = outputs.map((t) => heap(b, t));
+    const [dx, dGamma, dBeta] = outputs.map((t) => heapFloats(b, t));
     addon.normBackward(
-      heap(b, dy),
-      heap(b, x),
-      heap(b, gamma),
-      heap(b, beta),
+      heapFloats(b, dy),
+      heapFloats(b, x),
+      heapFloats(b, gamma),
+      heapFloats(b, beta),
       dx,
       dGamma,
       dBeta,
