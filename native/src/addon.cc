@@ -30,6 +30,22 @@ struct Call {
     failed = true;
   }
 
+  // The data of `value` if it is a typed array of kind `want` (its length in *length).
+  void* typedData(napi_value value, napi_typedarray_type want, size_t* length) {
+    bool isTyped = false;
+    napi_is_typedarray(env, value, &isTyped);
+    napi_typedarray_type kind = napi_int8_array;
+    void* data = nullptr;
+    if (isTyped) napi_get_typedarray_info(env, value, &kind, length, &data, nullptr, nullptr);
+    return isTyped && kind == want ? data : nullptr;
+  }
+
+  static const char* kindName(napi_typedarray_type kind) {
+    return kind == napi_float32_array   ? "Float32Array"
+           : kind == napi_float64_array ? "Float64Array"
+                                        : "Int32Array";
+  }
+
   void* typed(size_t i, napi_typedarray_type want, size_t* length, bool optional) {
     if (failed) return nullptr;
     if (i >= count) {
@@ -39,15 +55,9 @@ struct Call {
     napi_valuetype type;
     napi_typeof(env, args[i], &type);
     if (optional && (type == napi_null || type == napi_undefined)) return nullptr;
-    bool isTyped = false;
-    napi_is_typedarray(env, args[i], &isTyped);
-    napi_typedarray_type kind = napi_int8_array;
-    void* data = nullptr;
-    if (isTyped) napi_get_typedarray_info(env, args[i], &kind, length, &data, nullptr, nullptr);
-    if (!isTyped || kind != want) {
-      fail("fairdiff native: argument " + std::to_string(i) + " must be a " +
-           (want == napi_float32_array ? "Float32Array" : "Int32Array"));
-      return nullptr;
+    void* data = typedData(args[i], want, length);
+    if (!data) {
+      fail("fairdiff native: argument " + std::to_string(i) + " must be a " + kindName(want));
     }
     return data;
   }
@@ -67,6 +77,7 @@ struct Call {
     }
     return p;
   }
+
   double number(size_t i) {
     double value = 0;
     if (!failed && (i >= count || napi_get_value_double(env, args[i], &value) != napi_ok)) {
@@ -75,35 +86,32 @@ struct Call {
     return value;
   }
 
+  struct FloatView {
+    float* data;
+    int64_t length;
+  };
+
   // The Float32Arrays of a JavaScript array argument.
-  std::vector<float*> floatList(size_t i) {
-    std::vector<float*> out;
-    uint32_t length = 0;
+  std::vector<FloatView> floatList(size_t i) {
+    std::vector<FloatView> out;
     bool isArray = false;
     if (!failed && i < count) napi_is_array(env, args[i], &isArray);
     if (!isArray) {
       fail("fairdiff native: argument " + std::to_string(i) + " must be an array");
       return out;
     }
+    uint32_t length = 0;
     napi_get_array_length(env, args[i], &length);
     for (uint32_t j = 0; j < length && !failed; ++j) {
       napi_value item;
       napi_get_element(env, args[i], j, &item);
-      napi_typedarray_type kind = napi_int8_array;
       size_t size = 0;
-      void* data = nullptr;
-      bool isTyped = false;
-      napi_is_typedarray(env, item, &isTyped);
-      if (isTyped) napi_get_typedarray_info(env, item, &kind, &size, &data, nullptr, nullptr);
-      if (!isTyped || kind != napi_float32_array) {
-        fail("fairdiff native: argument " + std::to_string(i) + " must hold Float32Arrays");
-      }
-      out.push_back(static_cast<float*>(data));
-      lengths.push_back(static_cast<int64_t>(size));
+      void* data = typedData(item, napi_float32_array, &size);
+      if (!data) fail("fairdiff native: argument " + std::to_string(i) + " must hold Float32Arrays");
+      out.push_back({static_cast<float*>(data), static_cast<int64_t>(size)});
     }
     return out;
   }
-  std::vector<int64_t> lengths;
 };
 
 napi_value undefined(napi_env env) {
@@ -169,6 +177,10 @@ napi_value ConvGradient(napi_env env, napi_callback_info info) {
 }
 
 
+fairdiff::NormShape normShape(const int32_t* p, double epsilon) {
+  return {p[0], p[1], p[2], p[3], static_cast<float>(epsilon), p[4] != 0};
+}
+
 // normForward(x, gamma, beta, y, [rows, spatial, channels, groups, silu], epsilon)
 napi_value NormForward(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -179,8 +191,7 @@ napi_value NormForward(napi_env env, napi_callback_info info) {
   const int32_t* p = call.params(4, 5);
   const double epsilon = call.number(5);
   if (call.failed) return nullptr;
-  fairdiff::normForward({p[0], p[1], p[2], p[3], static_cast<float>(epsilon), p[4] != 0}, x,
-                        gamma, beta, y);
+  fairdiff::normForward(normShape(p, epsilon), x, gamma, beta, y);
   return undefined(env);
 }
 
@@ -197,8 +208,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   const int32_t* p = call.params(7, 5);
   const double epsilon = call.number(8);
   if (call.failed) return nullptr;
-  fairdiff::normBackward({p[0], p[1], p[2], p[3], static_cast<float>(epsilon), p[4] != 0}, dy,
-                         x, gamma, beta, dx, dgamma, dbeta);
+  fairdiff::normBackward(normShape(p, epsilon), dy, x, gamma, beta, dx, dgamma, dbeta);
   return undefined(env);
 }
 
@@ -207,7 +217,7 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
 // epsilon, correction1, correction2, gradientScale.
 napi_value AdamW(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  std::vector<std::vector<float*>> lists;
+  std::vector<std::vector<Call::FloatView>> lists;
   for (size_t i = 0; i < 7; ++i) lists.push_back(call.floatList(i));
   size_t settingsLength = 0;
   auto* s = static_cast<const double*>(call.typed(7, napi_float64_array, &settingsLength, false));
@@ -220,9 +230,9 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
   std::vector<int64_t> nonFinite(n, 0);
   fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
-    nonFinite[t] = fairdiff::adamWUpdate(settings, call.lengths[t], lists[0][t], lists[1][t],
-                                         lists[2][t], lists[3][t], lists[4][t], lists[5][t],
-                                         lists[6][t]);
+    nonFinite[t] = fairdiff::adamWUpdate(settings, lists[0][t].length, lists[0][t].data,
+                                         lists[1][t].data, lists[2][t].data, lists[3][t].data,
+                                         lists[4][t].data, lists[5][t].data, lists[6][t].data);
   });
   int64_t total = 0;
   for (int64_t count : nonFinite) total += count;

@@ -10,11 +10,23 @@
 namespace fairdiff {
 namespace {
 
+int64_t columnsOf(const ConvShape& s) { return s.filterHeight * s.filterWidth * s.inChannels; }
+
+// Floats of one image's im2col rows.
+int64_t im2colPerImage(const ConvShape& s) { return s.outHeight * s.outWidth * columnsOf(s); }
+
 // Images per im2col chunk: the chunk's matrix stays under ~32 MB.
 int64_t imagesPerChunk(const ConvShape& s) {
-  const int64_t perImage =
-      s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
-  return std::max<int64_t>(1, (int64_t{8} << 20) / std::max<int64_t>(1, perImage));
+  return std::max<int64_t>(1, (int64_t{8} << 20) / std::max<int64_t>(1, im2colPerImage(s)));
+}
+
+// The offset in its image of the input pixel under filter tap (i, j) at output (oh, ow), or −1
+// where the tap falls in the padding.
+inline int64_t tapOffset(const ConvShape& s, int64_t oh, int64_t ow, int64_t i, int64_t j) {
+  const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
+  const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+  const bool inside = ih >= 0 && ih < s.inHeight && iw >= 0 && iw < s.inWidth;
+  return inside ? (ih * s.inWidth + iw) * s.inChannels : -1;
 }
 
 bool isPointwise(const ConvShape& s) {
@@ -25,9 +37,7 @@ bool isPointwise(const ConvShape& s) {
 
 // Runs body(image) for each image, on the pool when the images hold enough work to share.
 void forEachImage(const ConvShape& s, int64_t images, const std::function<void(int)>& body) {
-  const int64_t elements = images * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth *
-                           s.inChannels;
-  if (elements < (int64_t{1} << 20)) {
+  if (images * im2colPerImage(s) < (int64_t{1} << 20)) {
     for (int image = 0; image < images; ++image) body(image);
   } else {
     parallelFor(static_cast<int>(images), body);
@@ -41,12 +51,7 @@ void forEachTap(const ConvShape& s, Tap tap) {
   for (int64_t oh = 0; oh < s.outHeight; ++oh) {
     for (int64_t ow = 0; ow < s.outWidth; ++ow) {
       for (int64_t i = 0; i < s.filterHeight; ++i) {
-        const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
-        for (int64_t j = 0; j < s.filterWidth; ++j) {
-          const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
-          const bool inside = ih >= 0 && ih < s.inHeight && iw >= 0 && iw < s.inWidth;
-          tap(inside ? (ih * s.inWidth + iw) * s.inChannels : -1);
-        }
+        for (int64_t j = 0; j < s.filterWidth; ++j) tap(tapOffset(s, oh, ow, i, j));
       }
     }
   }
@@ -54,7 +59,7 @@ void forEachTap(const ConvShape& s, Tap tap) {
 
 // The im2col rows of images [b0, b0 + images): one image per parallel part.
 void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, float* col) {
-  const int64_t perImage = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t perImage = im2colPerImage(s);
   const size_t run = sizeof(float) * s.inChannels;
   forEachImage(s, images, [&](int image) {
     const float* xi = x + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
@@ -72,7 +77,7 @@ void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, floa
 
 // dx[images b0…] += the col rows scattered back to their input positions; one image a part.
 void col2im(const ConvShape& s, const float* col, int64_t b0, int64_t images, float* dx) {
-  const int64_t perImage = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t perImage = im2colPerImage(s);
   forEachImage(s, images, [&](int image) {
     float* dxi = dx + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
     const float* in = col + image * perImage;
@@ -88,23 +93,17 @@ void col2im(const ConvShape& s, const float* col, int64_t b0, int64_t images, fl
 
 thread_local std::vector<float> scratch;
 
-int64_t columnsOf(const ConvShape& s) { return s.filterHeight * s.filterWidth * s.inChannels; }
-
 // Runs body(firstImage, images, col) over the batch in chunks of images, col holding room for a
 // chunk's im2col matrix (a thread-local buffer reused across calls).
 template <typename Body>
 void inImageChunks(const ConvShape& s, Body body) {
   const int64_t chunk = imagesPerChunk(s);
-  const int64_t n = std::min(chunk, s.batch) * s.outHeight * s.outWidth * columnsOf(s);
+  const int64_t n = std::min(chunk, s.batch) * im2colPerImage(s);
   if (static_cast<int64_t>(scratch.size()) < n) scratch.resize(static_cast<size_t>(n));
   for (int64_t b0 = 0; b0 < s.batch; b0 += chunk) {
     body(b0, std::min(chunk, s.batch - b0), scratch.data());
   }
 }
-
-}  // namespace
-
-namespace {
 
 // Columns [first, first + count) of im2col row `pixel` (over the whole batch) into out.
 void im2colSegment(const ConvShape& s, const float* x, int64_t pixel, int64_t first,
@@ -115,14 +114,12 @@ void im2colSegment(const ConvShape& s, const float* x, int64_t pixel, int64_t fi
   const float* xi = x + image * s.inHeight * s.inWidth * s.inChannels;
   int64_t tap = first / s.inChannels, channel = first % s.inChannels;
   while (count > 0) {
-    const int64_t i = tap / s.filterWidth, j = tap % s.filterWidth;
-    const int64_t ih = oh * s.strideHeight - s.padTop + i * s.dilationHeight;
-    const int64_t iw = ow * s.strideWidth - s.padLeft + j * s.dilationWidth;
+    const int64_t offset = tapOffset(s, oh, ow, tap / s.filterWidth, tap % s.filterWidth);
     const int64_t run = std::min(count, s.inChannels - channel);
-    if (ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth) {
+    if (offset < 0) {
       std::memset(out, 0, sizeof(float) * run);
     } else {
-      std::memcpy(out, xi + (ih * s.inWidth + iw) * s.inChannels + channel, sizeof(float) * run);
+      std::memcpy(out, xi + offset + channel, sizeof(float) * run);
     }
     out += run;
     count -= run;
@@ -153,7 +150,7 @@ void convForward(const ConvShape& s, const float* x, const float* w, const float
 }
 
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t columns = columnsOf(s);
   const int64_t rowsPerImage = s.outHeight * s.outWidth;
   // col = dy · wᵀ: w [columns, out] read transposed.
   const Matrix filterT{w, s.outChannels, true};
@@ -172,7 +169,7 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
 }
 
 void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  const int64_t columns = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t columns = columnsOf(s);
   const int64_t rowsPerImage = s.outHeight * s.outWidth;
   // dw [columns, out] = colᵀ · dy, summed over chunks.
   if (isPointwise(s)) {

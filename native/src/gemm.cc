@@ -87,9 +87,11 @@ void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, floa
   }
 }
 
-// The same panels from a RowReader: each row's segment read into `row`, then spread.
-void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out,
-              float* row) {
+// The same panels from a RowReader: each row's segment read into a buffer, then spread.
+void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < kc) buffer.resize(static_cast<size_t>(kc));
+  float* row = buffer.data();
   packRowPanels(
       [&](int64_t i) {
         a(i, p0, kc, row);
@@ -198,12 +200,6 @@ void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t
 thread_local AlignedBuffer packedA;
 thread_local AlignedBuffer packedB;
 
-}  // namespace
-
-int vectorFloats() { return kLanes; }
-
-namespace {
-
 // Packs A[i0:i0+mc, p0:p0+kc] into panels (the caller's choice of source).
 using PackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out)>;
 
@@ -261,7 +257,7 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
         }
       }
     };
-    // Below ~1 MFLOP, waking the pool costs more than it saves.
+    // Below ~16 MFLOP, splitting across threads cost more than it saved (measured in a step).
     if (2 * m * nc * k < (int64_t{1} << 24)) {
       for (int part = 0; part < parts; ++part) gemmPart(part);
     } else {
@@ -271,6 +267,8 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
 }
 
 }  // namespace
+
+int vectorFloats() { return kLanes; }
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
           bool accumulate, const float* bias, Activation activation) {
@@ -287,9 +285,7 @@ void gemmReadingRows(int64_t m, int64_t n, int64_t k, const RowReader& a, Matrix
   gemmPacked(
       m, n, k,
       [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-        thread_local std::vector<float> row;
-        if (static_cast<int64_t>(row.size()) < kc) row.resize(static_cast<size_t>(kc));
-        packRows(a, i0, mc, p0, kc, out, row.data());
+        packRows(a, i0, mc, p0, kc, out);
       },
       b, c, ldc, accumulate, bias, activation);
 }

@@ -13,27 +13,31 @@ namespace {
 // A fixed number of row parts (not the thread count), so sums over rows add up in one order.
 constexpr int kRowParts = 8;
 
+// For each channel: finish(the mean over its group and the row's positions), given each
+// channel's sum over the positions as channelSum(j); the same value for a group's channels.
+template <typename ChannelSum, typename Finish>
+void groupMeans(const NormShape& s, ChannelSum channelSum, Finish finish, float* out) {
+  const int64_t perGroup = s.channels / s.groups;
+  const double count = static_cast<double>(s.spatial * perGroup);
+  for (int64_t g = 0; g < s.groups; ++g) {
+    double total = 0;
+    for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) total += channelSum(j);
+    const float value = static_cast<float>(finish(total / count));
+    for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) out[j] = value;
+  }
+}
+
 // Per channel of one row: mean[c] and rstd[c] of the channel's group (two-pass, double sums).
 void rowStatistics(const NormShape& s, const float* x, std::vector<double>& channelSum,
                    float* mean, float* rstd) {
-  const int64_t c = s.channels, perGroup = c / s.groups;
-  const double count = static_cast<double>(s.spatial * perGroup);
-  auto groupReduce = [&](float* out, bool isVariance) {
-    for (int64_t g = 0; g < s.groups; ++g) {
-      double total = 0;
-      for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) total += channelSum[j];
-      const double value = total / count;
-      const float v = isVariance ? static_cast<float>(1.0 / std::sqrt(value + s.epsilon))
-                                 : static_cast<float>(value);
-      for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) out[j] = v;
-    }
-  };
+  const int64_t c = s.channels;
+  const auto sums = [&](int64_t j) { return channelSum[j]; };
   std::fill(channelSum.begin(), channelSum.end(), 0.0);
   for (int64_t p = 0; p < s.spatial; ++p) {
     const float* xp = x + p * c;
     for (int64_t j = 0; j < c; ++j) channelSum[j] += xp[j];
   }
-  groupReduce(mean, false);
+  groupMeans(s, sums, [](double m) { return m; }, mean);
   std::fill(channelSum.begin(), channelSum.end(), 0.0);
   for (int64_t p = 0; p < s.spatial; ++p) {
     const float* xp = x + p * c;
@@ -42,7 +46,7 @@ void rowStatistics(const NormShape& s, const float* x, std::vector<double>& chan
       channelSum[j] += d * d;
     }
   }
-  groupReduce(rstd, true);
+  groupMeans(s, sums, [&](double v) { return 1.0 / std::sqrt(v + s.epsilon); }, rstd);
 }
 
 // y[i] = f(a[i]) over n contiguous floats, vectorised with a scalar tail.
@@ -109,11 +113,11 @@ void normForward(const NormShape& s, const float* x, const float* gamma, const f
 
 void normBackward(const NormShape& s, const float* dy, const float* x, const float* gamma,
                   const float* beta, float* dx, float* dgamma, float* dbeta) {
-  const int64_t c = s.channels, perGroup = c / s.groups;
+  const int64_t c = s.channels;
   const int parts = static_cast<int>(std::min<int64_t>(kRowParts, s.rows));
   std::vector<double> partGamma(parts * c, 0.0), partBeta(parts * c, 0.0);
   parallelRows(s, [&](int64_t first, int64_t end, int part) {
-    std::vector<double> channelSum(c), sumG(c), sumGX(c), rowDa(c), rowDaX(c);
+    std::vector<double> channelSum(c), rowDa(c), rowDaX(c);
     std::vector<float> mean(c), rstd(c), meanG(c), meanGX(c);
     double* pg = &partGamma[part * c];
     double* pb = &partBeta[part * c];
@@ -144,25 +148,14 @@ void normBackward(const NormShape& s, const float* dy, const float* x, const flo
           }
         });
       }
-      // dβ = Σ da, dγ = Σ da·x̂; the group sums of g = da·γ and g·x̂ follow from the same sums.
+      // dβ = Σ da, dγ = Σ da·x̂; the group means of g = da·γ and g·x̂ follow from the same sums.
       for (int64_t j = 0; j < c; ++j) {
         pb[j] += rowDa[j];
         pg[j] += rowDaX[j];
-        sumG[j] = rowDa[j] * gamma[j];
-        sumGX[j] = rowDaX[j] * gamma[j];
       }
-      const double count = static_cast<double>(s.spatial * perGroup);
-      for (int64_t g = 0; g < s.groups; ++g) {
-        double tg = 0, tgx = 0;
-        for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) {
-          tg += sumG[j];
-          tgx += sumGX[j];
-        }
-        for (int64_t j = g * perGroup; j < (g + 1) * perGroup; ++j) {
-          meanG[j] = static_cast<float>(tg / count);
-          meanGX[j] = static_cast<float>(tgx / count);
-        }
-      }
+      const auto same = [](double m) { return m; };
+      groupMeans(s, [&](int64_t j) { return rowDa[j] * gamma[j]; }, same, meanG.data());
+      groupMeans(s, [&](int64_t j) { return rowDaX[j] * gamma[j]; }, same, meanGX.data());
       for (int64_t p = 0; p < s.spatial; ++p) {
         eachVector(c, [&](int64_t j, int64_t n) {
           const FloatVec xHat = (loadPart(xr + p * c + j, n) - loadPart(&mean[j], n)) *
