@@ -111,7 +111,7 @@ function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
 }
 
 /** Σ over attributes of (1/N)·Σ_i CE(classifier(x_i), y_i), rows with y_i < 0 left out. */
-function crossEntropyTerm(
+export function crossEntropyTerm(
   logProbabilities: tf.Tensor2D[],
   attributes: readonly AlignmentAttribute[],
   labels: readonly Int32Array[],

@@ -49,6 +49,13 @@ export interface DistributionalAlignmentOptions
    */
   distillWeight?: number;
   /**
+   * Classifier-guidance scale of the distillation's teacher (default 0.1; 0: off): the original
+   * model is also guided toward each image's target groups, so it draws them where the prompt
+   * cannot name them (age on chest radiographs) or names them weakly (groupGuidance.ts). With it
+   * on, every targeted attribute is carried by the distillation, none by the cross-entropy.
+   */
+  distillGuidance?: number;
+  /**
    * Weight of the preservation term (default 0: off): each image keeps, for every attribute the
    * target does not name, the group the original model's image from the same noise shows.
    */
@@ -95,6 +102,7 @@ export interface AlignmentSettings {
   changedReference: ChangedReference;
   priorWeight: number;
   distillWeight: number;
+  distillGuidance: number;
   holdWeight: number;
   gradient: ChainGradientMode;
   gradientSteps: number;
@@ -154,6 +162,7 @@ export function resolveAlignmentOptions(
     changedReference,
     priorWeight,
     distillWeight,
+    distillGuidance: checkNumber("distillGuidance", options.distillGuidance ?? 0.1, { min: 0 }),
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
     gradientSteps,
@@ -198,7 +207,9 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     "changed reference": settings.changedReference,
     "prior weight": settings.priorWeight,
     // Only where on: state files of runs without it keep their settings.
-    ...(settings.distillWeight > 0 ? { "distill weight": settings.distillWeight } : {}),
+    ...(settings.distillWeight > 0
+      ? { "distill weight": settings.distillWeight, "distill guidance": settings.distillGuidance }
+      : {}),
     "hold weight": settings.holdWeight,
     "sampling steps": settings.sampler.steps,
     guidance: settings.sampler.guidanceScale,

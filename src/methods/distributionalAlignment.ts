@@ -57,6 +57,7 @@ import { promptedReferencePrompts } from "./promptedReferences";
 import { originalPredictionMatchGradients } from "./originalPredictionMatch";
 import { distillationPrompts, distilledAttributes } from "./promptedDistillation";
 import { priorPrompts } from "./priorPreservation";
+import { groupGuidedPrediction, type GroupGuidance } from "./groupGuidance";
 import { guidedDenoiser, textConditioningGradients } from "./guidedDenoiser";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
 import type { MethodOptimization } from "./methodOptimization";
@@ -352,10 +353,13 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       }
       // 5–6. The loss at the chain's output z_0 and its gradient through the chain, when a term
       // needs them.
-      // With distillation on, attributes the prompt names are left out of the cross-entropy.
+      // With distillation on, the attributes it carries are left out of the cross-entropy: those
+      // the prompt names, or with its teacher guided, all.
       const distilled =
         settings.distillWeight > 0
-          ? distilledAttributes(classifier, prompts[0], attributes)
+          ? settings.distillGuidance > 0
+            ? attributes.map(() => true)
+            : distilledAttributes(classifier, prompts[0], attributes)
           : attributes.map(() => false);
       const crossEntropyLabels = labels.map((l, a) =>
         distilled[a] ? new Int32Array(n).fill(-1) : l,
@@ -410,19 +414,27 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         // predictions for the prompt naming each image's target (promptedDistillation.ts).
         if (settings.distillWeight > 0) {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
-          const named = distillationPrompts({
-            classifier,
-            prompts,
+          const targets = sampledGroups(
             attributes,
-            targets: sampledGroups(
-              attributes,
-              heads,
-              n,
-              createRng(inputs.targetRngSeed).fork("distill-targets"),
-            ),
-          });
+            heads,
+            n,
+            createRng(inputs.targetRngSeed).fork("distill-targets"),
+          );
+          const named = distillationPrompts({ classifier, prompts, attributes, targets });
+          const guidance: GroupGuidance | undefined =
+            settings.distillGuidance > 0
+              ? {
+                  classifier,
+                  attributes,
+                  targets,
+                  scale: settings.distillGuidance,
+                  schedule: chain.scheduler.schedule,
+                }
+              : undefined;
           // On the original's chain for the named prompts from the same noise: the tuned prompt
           // learns to follow it, noise by noise, rather than a blend of the groups' predictions.
+          // The guidance acts at step k only: on a guided chain the targets are reached in its
+          // first step or two (p(target) ≈ 1 after), leaving later steps nothing to teach.
           const latents = originalLatents(inputs, named, noise, k);
           try {
             const term = await originalPredictionMatchGradients({
@@ -433,6 +445,16 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
               t: chain.timesteps[k],
               guidanceScale: settings.sampler.guidanceScale,
               weight: settings.distillWeight,
+              adjustOriginal:
+                guidance &&
+                ((original, prediction) =>
+                  groupGuidedPrediction(
+                    guidance,
+                    original,
+                    latents,
+                    chain.timesteps[k],
+                    prediction,
+                  )),
             });
             distill = term.loss;
             addTerm(term.gradients);

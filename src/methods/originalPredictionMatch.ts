@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { disposeTextEmbedding } from "../models/textEncoder";
 import { encodeGuidance, guidedNoisePrediction } from "../pipeline/guidedSampler";
+import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import type { TrainedAdapters } from "./adapters";
 
 export interface OriginalPredictionMatchInputs {
@@ -22,6 +23,8 @@ export interface OriginalPredictionMatchInputs {
   t: number;
   guidanceScale: number;
   weight: number;
+  /** Turns the original model's prediction into the one held to (e.g. classifier guidance); a new tensor. */
+  adjustOriginal?: (original: LatentDiffusionModel, prediction: tf.Tensor4D) => tf.Tensor4D;
 }
 
 /** The term's value and its gradient for each of `adapters.variables` (the caller frees them). */
@@ -37,9 +40,15 @@ export async function originalPredictionMatchGradients(
       disposeTextEmbedding(context);
     }
   };
-  const original = adapters.original((model) =>
-    prediction(model, inputs.originalPrompts ?? prompts),
-  );
+  const original = adapters.original((model) => {
+    const plain = prediction(model, inputs.originalPrompts ?? prompts);
+    if (!inputs.adjustOriginal) return plain;
+    try {
+      return inputs.adjustOriginal(model, plain);
+    } finally {
+      plain.dispose();
+    }
+  });
   try {
     const variables = adapters.variables;
     const { value, grads } = tf

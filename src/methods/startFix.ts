@@ -58,6 +58,7 @@ export interface StartFixOptions extends MethodRunOptions {
   changedReference?: DistributionalAlignmentOptions["changedReference"];
   priorWeight?: number;
   distillWeight?: number;
+  distillGuidance?: number;
   holdWeight?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
@@ -115,6 +116,7 @@ export function startFix(
       changedReference: shared.changedReference,
       priorWeight: shared.priorWeight,
       distillWeight: shared.distillWeight,
+      distillGuidance: shared.distillGuidance,
       holdWeight: shared.holdWeight,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,

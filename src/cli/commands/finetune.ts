@@ -83,6 +83,7 @@ interface FinetuneOptions {
   changedReference?: string;
   priorWeight?: string;
   distillWeight?: string;
+  distillGuidance?: string;
   holdWeight?: string;
   threshold?: string;
   targetSlots: string;
@@ -174,6 +175,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--distill-weight <w>",
       "align: weight of the term teaching the prompt what the original model draws for the prompt naming each image's target groups (default 0: off)",
+    )
+    .option(
+      "--distill-guidance <s>",
+      "align: classifier-guidance scale steering the distillation's teacher toward each image's target groups, also those a prompt cannot name, such as age (default 0.1; 0: off)",
     )
     .option(
       "--hold-weight <w>",
@@ -336,6 +341,7 @@ function tuningSettings(opts: FinetuneOptions) {
     ),
     priorWeight: optionalNumber("--prior-weight", opts.priorWeight, { min: 0 }),
     distillWeight: optionalNumber("--distill-weight", opts.distillWeight, { min: 0 }),
+    distillGuidance: optionalNumber("--distill-guidance", opts.distillGuidance, { min: 0 }),
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",
