@@ -15,7 +15,8 @@
  * how. The classifier stays out of the gradient, so nothing is learnt that fools it more cheaply
  * than drawing the group (docs/measurements/2026-12-06-prompted: with the cross-entropy, the race
  * gap and the tuned prompt's FID moved together along one curve). Groups a prompt's format cannot
- * name (age on chest radiographs) are left to the cross-entropy.
+ * name (age on chest radiographs) reach the teacher through classifier guidance (groupGuidance.ts,
+ * on by default); with it off they are left to the cross-entropy.
  */
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { promptSubject, promptSubjectReader } from "../data/promptSubject";

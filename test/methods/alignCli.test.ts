@@ -94,6 +94,9 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--distill-weight", "much"])).rejects.toThrow(
     /--distill-weight must be a number ≥ 0, got "much"/,
   );
+  await expect(finetune([...base, "--distill-guidance", "-0.5"])).rejects.toThrow(
+    /--distill-guidance must be a number ≥ 0, got "-0.5"/,
+  );
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
     /--semantic-features must be "classifier", "classifier-blind", "pixels" or "images", got "clip"/,
   );
