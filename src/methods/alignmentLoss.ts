@@ -110,6 +110,16 @@ function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/** Per head: log-probabilities from the calibrated logits (logits / temperature), [N, classes]. */
+export function calibratedLogProbabilities(
+  classifier: SubgroupClassifier,
+  images: tf.Tensor4D,
+): tf.Tensor2D[] {
+  return classifier.network
+    .logits(images)
+    .map((l, h) => tf.logSoftmax(tf.div(l, classifier.temperatures[h])) as tf.Tensor2D);
+}
+
 /** Σ over attributes of (1/N)·Σ_i CE(classifier(x_i), y_i), rows with y_i < 0 left out. */
 export function crossEntropyTerm(
   logProbabilities: tf.Tensor2D[],
@@ -151,10 +161,7 @@ export function alignmentLoss(images: tf.Tensor4D, spec: AlignmentLossSpec): Ali
     );
   }
   return tf.tidy(() => {
-    const logits = classifier.network.logits(images);
-    const logProbabilities = logits.map((l, h) =>
-      tf.logSoftmax(tf.div(l, classifier.temperatures[h])),
-    ) as tf.Tensor2D[];
+    const logProbabilities = calibratedLogProbabilities(classifier, images);
     const fairness = tf.mul(
       crossEntropyTerm(logProbabilities, attributes, labels, n),
       spec.fairnessWeight ?? 1,

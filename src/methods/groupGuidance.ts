@@ -9,7 +9,7 @@
  * calibrated log-probabilities (as the cross-entropy reads it). Prompted distillation's teacher
  * uses it: the original model, for the prompt naming what can be named, guided toward every
  * targeted group — so it draws the assigned group also where the prompt cannot name it (age on
- * chest radiographs) or names it weakly (cxr-mini draws "a White patient" 78 % White).
+ * chest radiographs) or names it weakly (cxr-mini's "White" prompts draw 63–83 % White).
  * Measured on cxr-mini (docs/measurements/2026-12-06-guided): s = 0.1 draws 100 % of any age
  * band and 95–99 % of any race from the neutral prompt, at the unguided images' FID.
  */
@@ -18,7 +18,7 @@ import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
 import type { NoiseSchedule } from "../schedulers/noiseSchedule";
 import type { AlignmentAttribute } from "./alignmentAttributes";
-import { crossEntropyTerm, latentsToUnitImages } from "./alignmentLoss";
+import { calibratedLogProbabilities, crossEntropyTerm, latentsToUnitImages } from "./alignmentLoss";
 
 export interface GroupGuidance {
   classifier: SubgroupClassifier;
@@ -46,10 +46,8 @@ export function groupGuidedPrediction(
     const n = z.shape[0];
     // The cross-entropy is a mean over images: × n makes it the sum of each image's −log p.
     const gradient = tf.grad((x: tf.Tensor) => {
-      const logits = classifier.network.logits(latentsToUnitImages(model, x as tf.Tensor4D));
-      const logProbabilities = logits.map((l, h) =>
-        tf.logSoftmax(tf.div(l, classifier.temperatures[h])),
-      ) as tf.Tensor2D[];
+      const images = latentsToUnitImages(model, x as tf.Tensor4D);
+      const logProbabilities = calibratedLogProbabilities(classifier, images);
       return tf.mul(crossEntropyTerm(logProbabilities, attributes, targets, n), -n) as tf.Scalar;
     })(clean);
     return tf.sub(prediction, tf.mul(gradient, scale * spread)) as tf.Tensor4D;

@@ -65,6 +65,7 @@ import {
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng, type Rng } from "../util/random";
 import { TrainedAdapters } from "./adapters";
+import { calibratedLogProbabilities, latentsToUnitImages } from "./alignmentLoss";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { headDistributions, resolveHeadTargets } from "./headTargets";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
@@ -231,13 +232,11 @@ export async function* subgroupAlignedTuning(
           const output = guidedOutput(model, prompts, zt, t, scale);
           const estimate = schedule.denoise(output, zt, alphaBar).original as tf.Tensor4D;
           const throughSample = tf.add(x0, tf.sub(estimate, stopGradient(estimate))) as tf.Tensor4D;
-          const decoded = model.autoencoder.latentsToImages(throughSample);
-          const unit = tf.clipByValue(tf.div(tf.add(decoded, 1), 2), 0, 1) as tf.Tensor4D;
-          const logits = classifier.network.logits(unit);
-          const logProbabilities = heads.map(
-            (h) =>
-              tf.logSoftmax(tf.div(logits[h.head], classifier.temperatures[h.head])) as tf.Tensor2D,
+          const byHead = calibratedLogProbabilities(
+            classifier,
+            latentsToUnitImages(model, throughSample),
           );
+          const logProbabilities = heads.map((h) => byHead[h.head]);
           const means = logProbabilities.map((lp) => tf.mean(tf.exp(lp), 0) as tf.Tensor1D);
           const distribution = tf.addN(
             logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
