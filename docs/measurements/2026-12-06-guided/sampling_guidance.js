@@ -8,7 +8,7 @@ const tf = require("@tensorflow/tfjs-core");
 const f = require("../../../dist/src/index.js");
 const { defaultFeatureExtractor } = require("../../../dist/src/features");
 const { fidOfRows } = require("../../../dist/src/audit");
-const { trainingPreset } = require("../../../dist/src/pipeline/presets");
+const { realEffusion } = require("../2026-12-06-prompted/prompt_fid.js");
 const { NEUTRAL_EFFUSION_PROMPT } = require("../../../dist/src/data/cohorts/chestRadiograph");
 const { encodeGuidance, guidedNoisePrediction } = require("../../../dist/src/pipeline/guidedSampler");
 const { DDIMScheduler } = require("../../../dist/src/schedulers/ddimScheduler");
@@ -30,14 +30,7 @@ const BATCH = 32;
     [attribute]: Object.fromEntries(groups.map((g) => [g, 1 / groups.length])),
   });
   const extractor = defaultFeatureExtractor();
-  const real = f
-    .heldOutRealSamples(trainingPreset("cxr-mini"), { size: 2000, seed: 99 })
-    .filter((s) => s.labels["Pleural Effusion"] === 1);
-  const realImages = tf.tidy(() =>
-    tf.stack(real.map((s) => tf.tensor3d(s.image.data, [s.image.height, s.image.width, s.image.channels]))),
-  );
-  const realFeatures = { values: await extractor.extract(realImages), dimension: extractor.info.dimension };
-  realImages.dispose();
+  const { real, realFeatures } = await realEffusion(extractor);
   const all = (n) => Array.from({ length: n }, (_, i) => i);
   const realOf = (g) => all(real.length).filter((i) => real[i].attributes[attribute] === groups[g]);
   const scheduler = new DDIMScheduler({ ...model.config.noise, eta: 0 });

@@ -13,10 +13,9 @@ const { trainingPreset } = require("../../../dist/src/pipeline/presets");
 const { NEUTRAL_EFFUSION_PROMPT } = require("../../../dist/src/data/cohorts/chestRadiograph");
 
 const RACES = ["Asian", "Black", "White"];
-(async () => {
-  await f.useBackend("wasm");
-  const extractor = defaultFeatureExtractor();
-  const classifier = f.SubgroupClassifier.load("../../../models/cxr-classifier.fdckpt");
+
+/** The audit's real cohort's effusion radiographs (seed 99, 2,000 drawn) and their features. */
+async function realEffusion(extractor) {
   const real = f
     .heldOutRealSamples(trainingPreset("cxr-mini"), { size: 2000, seed: 99 })
     .filter((s) => s.labels["Pleural Effusion"] === 1);
@@ -24,6 +23,18 @@ const RACES = ["Asian", "Black", "White"];
     tf.stack(real.map((s) => tf.tensor3d(s.image.data, [s.image.height, s.image.width, s.image.channels]))),
   );
   const realFeatures = { values: await extractor.extract(realImages), dimension: extractor.info.dimension };
+  realImages.dispose();
+  return { real, realFeatures };
+}
+module.exports = { realEffusion };
+
+if (require.main === module) main();
+
+async function main() {
+  await f.useBackend("wasm");
+  const extractor = defaultFeatureExtractor();
+  const classifier = f.SubgroupClassifier.load("../../../models/cxr-classifier.fdckpt");
+  const { real, realFeatures } = await realEffusion(extractor);
   const raceHead = classifier.tasks.findIndex((t) => t.name === "race");
   for (const file of process.argv.slice(2)) {
     const model = f.LatentDiffusionModel.load(file);
@@ -49,4 +60,4 @@ const RACES = ["Asian", "Black", "White"];
     console.log(`${file}: ${parts.join("; ")}`);
     model.dispose();
   }
-})();
+}
