@@ -354,13 +354,10 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       }
       // 5–6. The loss at the chain's output z_0 and its gradient through the chain, when a term
       // needs them.
-      // With distillation on, the attributes it carries are left out of the cross-entropy: those
-      // the prompt names, or with its teacher guided, all.
+      // With distillation on, the attributes it carries are left out of the cross-entropy.
       const distilled =
         settings.distillWeight > 0
-          ? settings.distillGuidance > 0
-            ? attributes.map(() => true)
-            : distilledAttributes(classifier, prompts[0], attributes)
+          ? distilledAttributes(classifier, prompts[0], attributes, settings.distillGuidance > 0)
           : attributes.map(() => false);
       const crossEntropyLabels = labels.map((l, a) =>
         distilled[a] ? new Int32Array(n).fill(-1) : l,

@@ -50,15 +50,18 @@ export function distillationPrompts(inputs: DistillationPromptInputs): string[] 
 }
 
 /**
- * Per targeted attribute: whether `prompt`'s format names every one of its components. With
- * distillation on, these attributes are carried by it and left out of the cross-entropy; the
- * others (age on chest radiographs) keep the cross-entropy.
+ * Per targeted attribute: whether the distillation carries it, leaving it out of the
+ * cross-entropy — every attribute when its teacher is classifier-guided (groupGuidance.ts), else
+ * those whose every component `prompt`'s format names; the others (age on chest radiographs)
+ * keep the cross-entropy.
  */
 export function distilledAttributes(
   classifier: SubgroupClassifier,
   prompt: string,
   attributes: readonly AlignmentAttribute[],
+  guided = false,
 ): boolean[] {
+  if (guided) return attributes.map(() => true);
   const nameable = new Set(promptSubject(prompt).nameable);
   return attributes.map((attribute) =>
     attribute.components.every(({ head }) => nameable.has(classifier.tasks[head].name)),
