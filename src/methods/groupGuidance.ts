@@ -42,7 +42,7 @@ export function groupGuidedPrediction(
   const alphaBar = guidance.schedule.alphaBar(t);
   const spread = Math.sqrt(1 - alphaBar);
   return tf.tidy(() => {
-    const clean = tf.div(tf.sub(z, tf.mul(prediction, spread)), Math.sqrt(alphaBar));
+    const clean = guidance.schedule.denoise(prediction, z, alphaBar).original;
     const n = z.shape[0];
     // The cross-entropy is a mean over images: × n makes it the sum of each image's −log p.
     const gradient = tf.grad((x: tf.Tensor) => {
