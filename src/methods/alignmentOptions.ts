@@ -5,6 +5,7 @@
  */
 import { promptSubject } from "../data/promptSubject";
 import type { SettingValue } from "../pipeline/runState";
+import { textsFingerprint } from "../pipeline/runSettings";
 import { SEMANTIC_FEATURE_KINDS, type SemanticFeatures } from "./alignmentLoss";
 import { checkChoice, checkInteger, checkNumber, MethodOptionError } from "./methodOptionError";
 import type { MethodDefaults, PromptedMethodOptions } from "./methodOptions";
@@ -42,6 +43,12 @@ export interface DistributionalAlignmentOptions
    * keep the original model's noise predictions (priorPreservation.ts).
    */
   priorWeight?: number;
+  /**
+   * The captions the prior term holds, one drawn per image (default: the tuned prompt naming
+   * groups drawn at random). A model's training captions (`presetCaptions`) hold every prompt it
+   * knows — other findings too, which a LoRA shared by every prompt otherwise moves.
+   */
+  priorCaptions?: readonly string[];
   /**
    * Weight of the prompted-distillation term (default 0: off): the step's prompt learns, at one
    * chain step, the original model's noise predictions for the prompt naming each image's target
@@ -101,6 +108,7 @@ export interface AlignmentSettings {
   semanticFeatures: SemanticFeatures;
   changedReference: ChangedReference;
   priorWeight: number;
+  priorCaptions: readonly string[] | undefined;
   distillWeight: number;
   distillGuidance: number;
   holdWeight: number;
@@ -145,7 +153,17 @@ export function resolveAlignmentOptions(
   if (changedReference === "prompted") {
     checkPromptsNameGroups(options.prompts, "changedReference", changedReference, '"neutral"');
   }
-  if (priorWeight > 0) checkPromptsNameGroups(options.prompts, "priorWeight", priorWeight, "0");
+  const priorCaptions = options.priorCaptions;
+  if (priorCaptions !== undefined && (priorCaptions.length === 0 || priorWeight === 0)) {
+    throw new MethodOptionError(
+      "priorCaptions",
+      `${priorCaptions.length} captions`,
+      priorWeight === 0 ? "left out unless priorWeight > 0" : "at least one caption",
+    );
+  }
+  if (priorWeight > 0 && priorCaptions === undefined) {
+    checkPromptsNameGroups(options.prompts, "priorWeight", priorWeight, "0");
+  }
   const distillWeight = checkNumber("distillWeight", options.distillWeight ?? 0, { min: 0 });
   if (distillWeight > 0) {
     checkPromptsNameGroups(options.prompts, "distillWeight", distillWeight, "0");
@@ -161,6 +179,7 @@ export function resolveAlignmentOptions(
     semanticFeatures: features,
     changedReference,
     priorWeight,
+    priorCaptions,
     distillWeight,
     distillGuidance: checkNumber("distillGuidance", options.distillGuidance ?? 0.1, { min: 0 }),
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
@@ -206,6 +225,9 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     "semantic features": typeof features === "function" ? "custom" : features,
     "changed reference": settings.changedReference,
     "prior weight": settings.priorWeight,
+    ...(settings.priorCaptions
+      ? { "prior captions": textsFingerprint(settings.priorCaptions) }
+      : {}),
     // Only where on: state files of runs without it keep their settings.
     ...(settings.distillWeight > 0
       ? { "distill weight": settings.distillWeight, "distill guidance": settings.distillGuidance }

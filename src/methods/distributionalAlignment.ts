@@ -399,7 +399,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           const k = rng.int(chain.steps);
           const term = await originalPredictionMatchGradients({
             adapters,
-            prompts: priorPrompts(prompts[0], n, rng),
+            prompts: priorPrompts(prompts[0], n, rng, settings.priorCaptions),
             latents: trace.inputs[k],
             t: chain.timesteps[k],
             guidanceScale: settings.sampler.guidanceScale,

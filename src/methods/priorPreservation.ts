@@ -11,8 +11,17 @@
 import { promptSubject } from "../data/promptSubject";
 import type { Rng } from "../util/random";
 
-/** Per image: `prompt` naming a group drawn uniformly for every attribute its format can name. */
-export function priorPrompts(prompt: string, n: number, rng: Rng): string[] {
+/**
+ * Per image: one of `captions` drawn uniformly when given, else `prompt` naming a group drawn
+ * uniformly for every attribute its format can name.
+ */
+export function priorPrompts(
+  prompt: string,
+  n: number,
+  rng: Rng,
+  captions?: readonly string[],
+): string[] {
+  if (captions) return Array.from({ length: n }, () => captions[rng.int(captions.length)]);
   const subject = promptSubject(prompt);
   return Array.from({ length: n }, () =>
     subject.naming(

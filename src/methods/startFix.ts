@@ -8,7 +8,8 @@
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute, INTERSECTION_SEPARATOR } from "../data/subgroups";
 import type { LatentDiffusionModel } from "../pipeline/latentDiffusionModel";
-import { trainingPreset } from "../pipeline/presets";
+import { trainingPreset, type TrainingPreset } from "../pipeline/presets";
+import { presetVocabularyPrompts } from "../pipeline/trainPreset";
 import { distributionalAlignment } from "./distributionalAlignment";
 import type { DistributionalAlignmentOptions } from "./alignmentOptions";
 import { fairBayesianPerturbation } from "./fairBayesianPerturbation";
@@ -57,6 +58,11 @@ export interface StartFixOptions extends MethodRunOptions {
   changedTargetFactor?: number;
   changedReference?: DistributionalAlignmentOptions["changedReference"];
   priorWeight?: number;
+  /**
+   * align: what the prior term holds — "prompt" (default: the tuned prompt naming each group) or
+   * "training" (the captions of the model's preset cohort, every finding: trainingCaptions).
+   */
+  priorCaptions?: PriorCaptionSource;
   distillWeight?: number;
   distillGuidance?: number;
   holdWeight?: number;
@@ -71,6 +77,27 @@ export interface StartFixOptions extends MethodRunOptions {
   cohortSize?: number;
   /** perturb, plain: the subgroup classifier the evaluation uses. */
   classifier?: SubgroupClassifier;
+}
+
+/** Where Method 1's prior term takes its captions from (StartFixOptions.priorCaptions). */
+export type PriorCaptionSource = "prompt" | "training";
+export const PRIOR_CAPTION_SOURCES: readonly PriorCaptionSource[] = ["prompt", "training"];
+
+/**
+ * The full captions of `model`'s preset cohort (every finding, sex and race named), less the
+ * tuned prompts: what the model was trained to draw, which the tuning should leave as it was.
+ */
+export function trainingCaptions(
+  model: LatentDiffusionModel,
+  prompts: readonly string[],
+): string[] {
+  const tuned = new Set(prompts);
+  return presetVocabularyPrompts(modelPreset(model)).filter((caption) => !tuned.has(caption));
+}
+
+/** The training preset `model` was made from (cxr-mini when its info does not say). */
+function modelPreset(model: LatentDiffusionModel): TrainingPreset {
+  return trainingPreset(typeof model.info.preset === "string" ? model.info.preset : "cxr-mini");
 }
 
 /** The single attributes a target names (an intersection's components included). */
@@ -115,6 +142,9 @@ export function startFix(
       changedTargetFactor: shared.changedTargetFactor,
       changedReference: shared.changedReference,
       priorWeight: shared.priorWeight,
+      ...(shared.priorCaptions === "training"
+        ? { priorCaptions: trainingCaptions(model, prompts) }
+        : {}),
       distillWeight: shared.distillWeight,
       distillGuidance: shared.distillGuidance,
       holdWeight: shared.holdWeight,
@@ -134,8 +164,7 @@ export function startFix(
     });
   }
   // perturb and plain: the preset's own training images, labelled with their groups.
-  const presetName = typeof model.info.preset === "string" ? model.info.preset : "cxr-mini";
-  const preset = trainingPreset(presetName);
+  const preset = modelPreset(model);
   const examples = labelledPresetExamples(preset, shared.cohortSize ?? preset.cohortSize);
   const attributes = componentAttributes(target).map((name) =>
     defineAttribute(name, classifier.task(name).classes),

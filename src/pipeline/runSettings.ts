@@ -67,6 +67,12 @@ export function promptsSetting(prompts: readonly string[]): string {
   return prompts.map((p) => JSON.stringify(p)).join(", ");
 }
 
+/** A long list of texts as its count and SHA-256 (in order: draws index it). */
+export function textsFingerprint(texts: readonly string[]): string {
+  const digest = createHash("sha256").update(JSON.stringify(texts)).digest("hex");
+  return `${texts.length} texts, sha256 ${digest}`;
+}
+
 /** A list as "a,b,c"; undefined stays "none". */
 export function listSetting(values: ArrayLike<number | string> | undefined): SettingValue {
   return values === undefined ? null : Array.from(values).join(",");

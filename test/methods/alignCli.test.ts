@@ -91,6 +91,12 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--prior-weight", "-2"])).rejects.toThrow(
     /--prior-weight must be a number ≥ 0, got "-2"/,
   );
+  await expect(finetune([...base, "--prior-captions", "everything"])).rejects.toThrow(
+    /--prior-captions must be "prompt" or "training", got "everything"/,
+  );
+  await expect(finetune([...base, "--prior-captions", "training"])).rejects.toThrow(
+    /--prior-captions training needs --prior-weight above 0 \(got none: the prior term is off\)/,
+  );
   await expect(finetune([...base, "--distill-weight", "much"])).rejects.toThrow(
     /--distill-weight must be a number ≥ 0, got "much"/,
   );

@@ -13,9 +13,10 @@ import {
 } from "../../src/data/prompts";
 import { promptSubject } from "../../src/data/promptSubject";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
-import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import { alignmentRunSettings, resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
 import { priorPrompts } from "../../src/methods/priorPreservation";
+import { trainingCaptions } from "../../src/methods/startFix";
 import { promptedReferencePrompts } from "../../src/methods/promptedReferences";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { createRng } from "../../src/util/random";
@@ -214,6 +215,52 @@ test("prior preservation: zero for the untuned model; its gradient lowers it", a
   latents.dispose();
   adapters.drop();
   model.dispose();
+});
+
+test("the prior term can hold a model's training captions: every finding, never the tuned prompt", () => {
+  const model = chestModel();
+  model.info = { ...model.info, preset: "cxr-mini" };
+  const captions = trainingCaptions(model, [NEUTRAL]);
+  // cxr-mini's 4,000 training captions, each naming sex and race.
+  expect(captions).toHaveLength(4000);
+  expect(captions.every((c) => Object.keys(promptSubject(c).groups).length === 2)).toBe(true);
+  for (const finding of ["Pleural Effusion", "Cardiomegaly", "No Finding"]) {
+    expect(captions.some((c) => c.endsWith(finding))).toBe(true);
+  }
+  // A tuned prompt among them is left out: the prior would hold what the tuning must change.
+  const named = captions[0];
+  expect(trainingCaptions(model, [named]).includes(named)).toBe(false);
+  // Drawn from the captions only, in their proportions.
+  const three = [captions[0], "b", "c"];
+  const drawn = priorPrompts(NEUTRAL, 300, createRng(8), three);
+  expect(new Set(drawn)).toEqual(new Set(three));
+  expect(drawn.filter((p) => p === "b").length).toBeGreaterThan(70);
+  model.dispose();
+});
+
+test("prior captions are checked before work: only with the prior term on, never empty", () => {
+  const options = (overrides: object) => ({
+    ...alignmentOptions({ prompts: [NEUTRAL] }),
+    ...overrides,
+  });
+  expect(() => resolveAlignmentOptions(options({ priorCaptions: [NEUTRAL] }))).toThrow(
+    /priorCaptions must be left out unless priorWeight > 0, got "1 captions"/,
+  );
+  expect(() => resolveAlignmentOptions(options({ priorWeight: 1, priorCaptions: [] }))).toThrow(
+    /priorCaptions must be at least one caption, got "0 captions"/,
+  );
+  // Given captions, the tuned prompt need not be one whose subject can be named.
+  const free = options({ prompts: ["a chest x-ray"], priorWeight: 1, priorCaptions: [NEUTRAL] });
+  expect(resolveAlignmentOptions(free).priorCaptions).toEqual([NEUTRAL]);
+  // The state file is bound to them: other captions, another setting; none, no entry (older
+  // state files keep matching).
+  const recorded = (captions?: string[]) =>
+    alignmentRunSettings(
+      resolveAlignmentOptions(options({ priorWeight: 1, priorCaptions: captions })),
+    )["prior captions"];
+  expect(recorded([NEUTRAL, "b"])).toMatch(/^2 texts, sha256 [0-9a-f]{64}$/);
+  expect(recorded([NEUTRAL, "b"])).not.toBe(recorded(["b", NEUTRAL]));
+  expect(recorded(undefined)).toBeUndefined();
 });
 
 test("a run with prompted references and prior preservation reports both and frees its tensors", async () => {

@@ -12,7 +12,7 @@ import { SubgroupClassifier } from "../../classifiers/subgroupClassifier";
 import type { MethodEvaluationEvent, MethodEvent, MethodName } from "../../methods/methodEvents";
 import type { MethodEvaluationOptions } from "../../methods/periodicEvaluation";
 import type { TargetSlots } from "../../methods/optimalTransportTargets";
-import { componentAttributes, startFix } from "../../methods/startFix";
+import { componentAttributes, PRIOR_CAPTION_SOURCES, startFix } from "../../methods/startFix";
 import { LatentDiffusionModel } from "../../pipeline/latentDiffusionModel";
 import { resetDenoiser } from "../../pipeline/resetDenoiser";
 import { checkOutputFile } from "../../io/outputPath";
@@ -82,6 +82,7 @@ interface FinetuneOptions {
   changedTargetFactor?: string;
   changedReference?: string;
   priorWeight?: string;
+  priorCaptions?: string;
   distillWeight?: string;
   distillGuidance?: string;
   holdWeight?: string;
@@ -171,6 +172,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--prior-weight <w>",
       "align: weight of the term keeping what prompts naming the patient's groups draw (default 0: off)",
+    )
+    .option(
+      "--prior-captions <source>",
+      "align: what the prior term holds: prompt (the tuned prompt naming each group, default) or training (the model's training captions, every finding)",
     )
     .option(
       "--distill-weight <w>",
@@ -313,6 +318,17 @@ function tuningSettings(opts: FinetuneOptions) {
       "--trainable soft-prompt cannot be saved as a model checkpoint; use the library (distributionalAlignment) for soft prompts",
     );
   }
+  const priorWeight = optionalNumber("--prior-weight", opts.priorWeight, { min: 0 });
+  const priorCaptions = optionalChoice(
+    "--prior-captions",
+    opts.priorCaptions,
+    PRIOR_CAPTION_SOURCES,
+  );
+  if (priorCaptions !== undefined && !(priorWeight !== undefined && priorWeight > 0)) {
+    throw new Error(
+      `--prior-captions ${priorCaptions} needs --prior-weight above 0 (got ${opts.priorWeight ?? "none: the prior term is off"})`,
+    );
+  }
   return {
     trainable: choiceOption("--trainable", opts.trainable, CHECKPOINT_TRAINABLE),
     gradient: choiceOption("--gradient", opts.gradient, ["adjusted", "exact"] as const),
@@ -339,7 +355,8 @@ function tuningSettings(opts: FinetuneOptions) {
       opts.changedReference,
       CHANGED_REFERENCES,
     ),
-    priorWeight: optionalNumber("--prior-weight", opts.priorWeight, { min: 0 }),
+    priorWeight,
+    priorCaptions,
     distillWeight: optionalNumber("--distill-weight", opts.distillWeight, { min: 0 }),
     distillGuidance: optionalNumber("--distill-guidance", opts.distillGuidance, { min: 0 }),
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
