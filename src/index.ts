@@ -64,6 +64,7 @@ export {
 export {
   runMethod,
   distributionalAlignment,
+  trainingCaptions,
   fairBayesianPerturbation,
   subgroupAlignedTuning,
   targetFromDataset,

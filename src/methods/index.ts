@@ -85,8 +85,11 @@ export {
   componentAttributes,
   FIX_LABELS,
   FIX_NAMES,
+  PRIOR_CAPTION_SOURCES,
   startFix,
+  trainingCaptions,
   type FixName,
+  type PriorCaptionSource,
   type StartFixOptions,
 } from "./startFix";
 export type { MethodRunOptions, MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
