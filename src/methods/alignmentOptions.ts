@@ -45,7 +45,7 @@ export interface DistributionalAlignmentOptions
   priorWeight?: number;
   /**
    * The captions the prior term holds, one drawn per image (default: the tuned prompt naming
-   * groups drawn at random). A model's training captions (`presetCaptions`) hold every prompt it
+   * groups drawn at random). A model's training captions (`trainingCaptions`) hold every prompt it
    * knows — other findings too, which a LoRA shared by every prompt otherwise moves.
    */
   priorCaptions?: readonly string[];

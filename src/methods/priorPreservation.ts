@@ -6,7 +6,10 @@
  * the quality audit, whose generated set comes from such captions, sees it (FID +67–172 % on
  * race, docs/measurements/2026-12-06-retrained). The term holds the tuned model's guided noise
  * predictions to the original's (originalPredictionMatch.ts) for the step's prompt naming groups
- * drawn at random, one prompt per image.
+ * drawn at random, one prompt per image — or, given the model's training captions, for those:
+ * the tuned prompt's own finding is then not the only one held (its other findings' prompts went
+ * 86–100 % Asian; with the captions caption FID stays within +15 %,
+ * docs/measurements/2026-12-06-captions).
  */
 import { promptSubject } from "../data/promptSubject";
 import type { Rng } from "../util/random";

@@ -91,8 +91,16 @@ export function trainingCaptions(
   model: LatentDiffusionModel,
   prompts: readonly string[],
 ): string[] {
+  // No guess here: another preset's captions would hold prompts the model never learnt.
+  if (typeof model.info.preset !== "string") {
+    throw new Error(
+      'prior captions "training" (--prior-captions training): the model does not record the preset it was trained from; hold the tuned prompt\'s own captions ("prompt", the default) or, from the library, pass the captions it was trained on as priorCaptions',
+    );
+  }
   const tuned = new Set(prompts);
-  return presetVocabularyPrompts(modelPreset(model)).filter((caption) => !tuned.has(caption));
+  return presetVocabularyPrompts(trainingPreset(model.info.preset)).filter(
+    (caption) => !tuned.has(caption),
+  );
 }
 
 /** The training preset `model` was made from (cxr-mini when its info does not say). */

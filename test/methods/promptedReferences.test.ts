@@ -219,6 +219,10 @@ test("prior preservation: zero for the untuned model; its gradient lowers it", a
 
 test("the prior term can hold a model's training captions: every finding, never the tuned prompt", () => {
   const model = chestModel();
+  // A model that does not say what it was trained on gets no guessed captions.
+  expect(() => trainingCaptions(model, [NEUTRAL])).toThrow(
+    /does not record the preset it was trained from/,
+  );
   model.info = { ...model.info, preset: "cxr-mini" };
   const captions = trainingCaptions(model, [NEUTRAL]);
   // cxr-mini's 4,000 training captions, each naming sex and race.
