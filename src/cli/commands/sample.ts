@@ -19,6 +19,7 @@ import { checkImageCount } from "../imageBudget";
 import { interruptOnCtrlC } from "../interrupt";
 import { integerOption, numberOption, SAMPLER_STEP_RANGE, SEED_RANGE } from "../optionValues";
 import { ProgressBar } from "../progressBar";
+import { NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
 
 /** The model shipped in the package. */
 export const DEFAULT_MODEL = shippedModelPath("cxr-mini.fdckpt");
@@ -33,9 +34,10 @@ export function registerSampleCommand(program: Command): void {
   program
     .command("sample")
     .description("generate images for a prompt and write a PNG grid")
-    .requiredOption(
+    .option(
       "--prompt <text>",
-      'e.g. "Chest Radiography image of a Female White patient diagnosed with Pleural Effusion"',
+      'e.g. "Chest Radiography image of a Female White patient diagnosed with Pleural Effusion" (default: the neutral prompt finetune and audit debias)',
+      NEUTRAL_EFFUSION_PROMPT,
     )
     .option("-m, --model <file>", "model checkpoint", DEFAULT_MODEL)
     .option("-n, --n <count>", "number of images", "16")
