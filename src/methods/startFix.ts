@@ -92,20 +92,19 @@ export function trainingCaptions(
   prompts: readonly string[],
 ): string[] {
   // No guess here: another preset's captions would hold prompts the model never learnt.
-  if (typeof model.info.preset !== "string") {
+  const preset = recordedPreset(model);
+  if (!preset) {
     throw new Error(
       'prior captions "training" (--prior-captions training): the model does not record the preset it was trained from; hold the tuned prompt\'s own captions ("prompt", the default) or, from the library, pass the captions it was trained on as priorCaptions',
     );
   }
   const tuned = new Set(prompts);
-  return presetVocabularyPrompts(trainingPreset(model.info.preset)).filter(
-    (caption) => !tuned.has(caption),
-  );
+  return presetVocabularyPrompts(preset).filter((caption) => !tuned.has(caption));
 }
 
-/** The training preset `model` was made from (cxr-mini when its info does not say). */
-function modelPreset(model: LatentDiffusionModel): TrainingPreset {
-  return trainingPreset(typeof model.info.preset === "string" ? model.info.preset : "cxr-mini");
+/** The training preset `model` records in its info, if it records one. */
+function recordedPreset(model: LatentDiffusionModel): TrainingPreset | undefined {
+  return typeof model.info.preset === "string" ? trainingPreset(model.info.preset) : undefined;
 }
 
 /** The single attributes a target names (an intersection's components included). */
@@ -171,8 +170,9 @@ export function startFix(
       confidenceWeight: shared.confidenceWeight,
     });
   }
-  // perturb and plain: the preset's own training images, labelled with their groups.
-  const preset = modelPreset(model);
+  // perturb and plain: the preset's own training images, labelled with their groups (cxr-mini's,
+  // the shipped model's, when the model records no preset).
+  const preset = recordedPreset(model) ?? trainingPreset("cxr-mini");
   const examples = labelledPresetExamples(preset, shared.cohortSize ?? preset.cohortSize);
   const attributes = componentAttributes(target).map((name) =>
     defineAttribute(name, classifier.task(name).classes),
