@@ -102,18 +102,22 @@ export function batchTargets(
   return { perAttribute, biasEstimate };
 }
 
-/** Per attribute: each image's group in one exact assignment to the target (sampledAssignment). */
+/**
+ * Per attribute: each image's group in one exact assignment (sampledAssignment) to the target, or
+ * to `shares[a]` where given (assignmentFeedback.ts).
+ */
 export function sampledGroups(
   attributes: AlignmentAttribute[],
   heads: Float32Array[],
   n: number,
   rng: Rng,
+  shares?: readonly (readonly number[])[],
 ): Int32Array[] {
-  return attributes.map((a) =>
+  return attributes.map((a, index) =>
     sampledAssignment(
       attributeProbabilities(a, heads, n),
       a.groups.length,
-      a.target,
+      shares?.[index] ?? a.target,
       rng.fork(a.name),
     ),
   );

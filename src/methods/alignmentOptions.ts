@@ -63,6 +63,13 @@ export interface DistributionalAlignmentOptions
    */
   distillGuidance?: number;
   /**
+   * Gain of the distillation's assignment feedback (default 0: off): the share of images whose
+   * teacher names each group moves away from the target by gain × the tuned model's measured
+   * shortfall in that group (assignmentFeedback.ts), so that the model, not its teacher's
+   * assignment, ends on the target. Needs distillWeight > 0.
+   */
+  assignmentFeedback?: number;
+  /**
    * Weight of the preservation term (default 0: off): each image keeps, for every attribute the
    * target does not name, the group the original model's image from the same noise shows.
    */
@@ -111,6 +118,7 @@ export interface AlignmentSettings {
   priorCaptions: readonly string[] | undefined;
   distillWeight: number;
   distillGuidance: number;
+  assignmentFeedback: number;
   holdWeight: number;
   gradient: ChainGradientMode;
   gradientSteps: number;
@@ -168,6 +176,16 @@ export function resolveAlignmentOptions(
   if (distillWeight > 0) {
     checkPromptsNameGroups(options.prompts, "distillWeight", distillWeight, "0");
   }
+  const assignmentFeedback = checkNumber("assignmentFeedback", options.assignmentFeedback ?? 0, {
+    min: 0,
+  });
+  if (assignmentFeedback > 0 && distillWeight === 0) {
+    throw new MethodOptionError(
+      "assignmentFeedback",
+      assignmentFeedback,
+      "0 unless distillWeight > 0 (it steers the distillation's assignment)",
+    );
+  }
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     fairnessWeight: checkNumber("fairnessWeight", options.fairnessWeight ?? 1, { min: 0 }),
@@ -182,6 +200,7 @@ export function resolveAlignmentOptions(
     priorCaptions,
     distillWeight,
     distillGuidance: checkNumber("distillGuidance", options.distillGuidance ?? 0.1, { min: 0 }),
+    assignmentFeedback,
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
     gradientSteps,
@@ -231,6 +250,9 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     // Only where on: state files of runs without it keep their settings.
     ...(settings.distillWeight > 0
       ? { "distill weight": settings.distillWeight, "distill guidance": settings.distillGuidance }
+      : {}),
+    ...(settings.assignmentFeedback > 0
+      ? { "assignment feedback": settings.assignmentFeedback }
       : {}),
     "hold weight": settings.holdWeight,
     "sampling steps": settings.sampler.steps,

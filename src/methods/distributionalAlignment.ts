@@ -52,6 +52,7 @@ import {
   semanticWeights,
 } from "./alignmentBatchTargets";
 import { alignmentLoss, latentsToUnitImages, semanticFeatures } from "./alignmentLoss";
+import { AssignmentFeedback, type AssignmentFeedbackState } from "./assignmentFeedback";
 import { attributeBlindProjection } from "./attributeBlindFeatures";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
 import { promptedReferencePrompts } from "./promptedReferences";
@@ -109,6 +110,10 @@ export async function* distributionalAlignment(
   );
   const trainableParameters = adapters.parameterCount();
   const n = resolved.batchSize;
+  const feedback =
+    alignment.assignmentFeedback > 0
+      ? new AssignmentFeedback({ gain: alignment.assignmentFeedback })
+      : undefined;
   const step = async (
     step: number,
     optimization: MethodOptimization,
@@ -125,6 +130,7 @@ export async function* distributionalAlignment(
       attributes,
       prompts: new Array<string>(n).fill(prompt),
       learningRate,
+      feedback,
       // Per-step randomness from (seed, step): a resumed run continues as an uninterrupted one.
       noiseSeed: createRng(resolved.seed).fork(`align-noise:${step}`).uint32(),
       targetRngSeed: createRng(resolved.seed).fork(`align-targets:${step}`).uint32(),
@@ -138,10 +144,18 @@ export async function* distributionalAlignment(
       learningRate,
     };
   };
-  const summary = yield* trainMethod("align", options, resolved, {
+  const summary = yield* trainMethod<AssignmentFeedbackState>("align", options, resolved, {
     adapters,
     stateKind: STATE_KIND,
     settings,
+    // The running shares steer the next steps' assignments: a resumed run needs them.
+    extraState: feedback && {
+      save: () => feedback.save(),
+      restore: (extra, file) => {
+        if (!extra) throw new Error(`${file} holds no assignment-feedback state`);
+        feedback.restore(extra);
+      },
+    },
     step,
     // Against the target as the getter returns it at that moment.
     evaluation: { classifier, target: () => getTarget() },
@@ -160,6 +174,8 @@ interface StepInputs {
   /** The step's prompt, once per image. */
   prompts: string[];
   learningRate: number;
+  /** Steers the distillation's assignment by the model's measured shares (when on). */
+  feedback?: AssignmentFeedback;
   noiseSeed: number;
   targetRngSeed: number;
 }
@@ -391,6 +407,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
       };
       let prior = 0;
       let distill = 0;
+      let assigned: number[][] | undefined;
       let gradientNorm: number;
       try {
         // 6b. Prior preservation: at one chain step, on its latents (priorPreservation.ts).
@@ -412,11 +429,19 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         // predictions for the prompt naming each image's target (promptedDistillation.ts).
         if (settings.distillWeight > 0) {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
+          const feedback = inputs.feedback;
+          assigned = feedback
+            ? attributes.map((a, index) => {
+                feedback.observe(a.name, perAttribute[index].proportions, n);
+                return feedback.shares(a.name, a.target);
+              })
+            : undefined;
           const targets = sampledGroups(
             attributes,
             heads,
             n,
             createRng(inputs.targetRngSeed).fork("distill-targets"),
+            assigned,
           );
           const named = distillationPrompts({ classifier, prompts, attributes, targets });
           const guidance: GroupGuidance | undefined =
@@ -486,6 +511,8 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           attributes: batchTargetsDetail(perAttribute),
           semanticWeights: Array.from(weights),
           promptedReferences: promptedRows.length,
+          // The shares the distillation assigned, per attribute, where feedback moved them.
+          ...(assigned ? { assignedShares: assigned } : {}),
         },
       };
     } finally {

@@ -65,6 +65,7 @@ export interface StartFixOptions extends MethodRunOptions {
   priorCaptions?: PriorCaptionSource;
   distillWeight?: number;
   distillGuidance?: number;
+  assignmentFeedback?: number;
   holdWeight?: number;
   threshold?: number;
   targetSlots?: DistributionalAlignmentOptions["targetSlots"];
@@ -154,6 +155,7 @@ export function startFix(
         : {}),
       distillWeight: shared.distillWeight,
       distillGuidance: shared.distillGuidance,
+      assignmentFeedback: shared.assignmentFeedback,
       holdWeight: shared.holdWeight,
       threshold: shared.threshold,
       targetSlots: shared.targetSlots,

@@ -103,6 +103,15 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--distill-guidance", "-0.5"])).rejects.toThrow(
     /--distill-guidance must be a number ≥ 0, got "-0.5"/,
   );
+  await expect(finetune([...base, "--assignment-feedback", "-1"])).rejects.toThrow(
+    /--assignment-feedback must be a number ≥ 0, got "-1"/,
+  );
+  await expect(finetune([...base, "--assignment-feedback", "2"])).rejects.toThrow(
+    /--assignment-feedback 2 needs --distill-weight above 0 \(got none: the distillation is off\)/,
+  );
+  await expect(
+    finetune([...base, "--assignment-feedback", "2", "--distill-weight", "0"]),
+  ).rejects.toThrow(/--assignment-feedback 2 needs --distill-weight above 0 \(got 0\)/);
   await expect(finetune([...base, "--semantic-features", "clip"])).rejects.toThrow(
     /--semantic-features must be "classifier", "classifier-blind", "pixels" or "images", got "clip"/,
   );

@@ -85,6 +85,7 @@ interface FinetuneOptions {
   priorCaptions?: string;
   distillWeight?: string;
   distillGuidance?: string;
+  assignmentFeedback?: string;
   holdWeight?: string;
   threshold?: string;
   targetSlots: string;
@@ -184,6 +185,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--distill-guidance <s>",
       "align: classifier-guidance scale steering the distillation's teacher toward each image's target groups, also those a prompt cannot name, such as age (default 0.1; 0: off)",
+    )
+    .option(
+      "--assignment-feedback <gain>",
+      "align: steer the distillation's assignment by the tuned model's measured shares, gain × its shortfall per group, so the model ends on the target (default 0: off)",
     )
     .option(
       "--hold-weight <w>",
@@ -329,6 +334,19 @@ function tuningSettings(opts: FinetuneOptions) {
       `--prior-captions ${priorCaptions} needs --prior-weight above 0 (got ${opts.priorWeight ?? "none: the prior term is off"})`,
     );
   }
+  const distillWeight = optionalNumber("--distill-weight", opts.distillWeight, { min: 0 });
+  const assignmentFeedback = optionalNumber("--assignment-feedback", opts.assignmentFeedback, {
+    min: 0,
+  });
+  if (
+    assignmentFeedback !== undefined &&
+    assignmentFeedback > 0 &&
+    !(distillWeight !== undefined && distillWeight > 0)
+  ) {
+    throw new Error(
+      `--assignment-feedback ${assignmentFeedback} needs --distill-weight above 0 (got ${opts.distillWeight ?? "none: the distillation is off"})`,
+    );
+  }
   return {
     trainable: choiceOption("--trainable", opts.trainable, CHECKPOINT_TRAINABLE),
     gradient: choiceOption("--gradient", opts.gradient, ["adjusted", "exact"] as const),
@@ -357,8 +375,9 @@ function tuningSettings(opts: FinetuneOptions) {
     ),
     priorWeight,
     priorCaptions,
-    distillWeight: optionalNumber("--distill-weight", opts.distillWeight, { min: 0 }),
+    distillWeight,
     distillGuidance: optionalNumber("--distill-guidance", opts.distillGuidance, { min: 0 }),
+    assignmentFeedback,
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
       "stratified",

@@ -1,0 +1,138 @@
+/**
+ * Method 1's assignment feedback: the running shares (a mean, then a moving average over the
+ * window), the shares it assigns (more to a group the model draws too little of, bounded, a
+ * group the target leaves out kept out), its checks and settings record, and a run with it —
+ * the assigned shares reported per step follow the measured ones, nothing leaks, and a resumed
+ * run continues exactly.
+ */
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { chestFindingsPrompt } from "../../src/data/prompts";
+import { alignmentRunSettings, resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import { AssignmentFeedback } from "../../src/methods/assignmentFeedback";
+import { distributionalAlignment } from "../../src/methods/distributionalAlignment";
+import type { MethodStepEvent } from "../../src/methods/methodEvents";
+import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import { TEXT_MODEL_CONFIG, alignmentOptions, alignmentTestBed, stepEvents } from "./fixtures";
+
+const bed = alignmentTestBed();
+
+const NEUTRAL = chestFindingsPrompt({ findings: ["Pleural Effusion"] });
+const naming = (sex: string) => chestFindingsPrompt({ sex, findings: ["Pleural Effusion"] });
+
+test("the running shares: a plain mean until the window is full, then a moving average", () => {
+  const feedback = new AssignmentFeedback({ gain: 1, window: 16 });
+  expect(feedback.runningShares("sex")).toBeUndefined();
+  feedback.observe("sex", [0, 1], 8);
+  feedback.observe("sex", [0.5, 0.5], 8);
+  expect(feedback.runningShares("sex")).toEqual([0.25, 0.75]);
+  // The window is full: each batch of 8 now weighs 8 / 16.
+  feedback.observe("sex", [1, 0], 8);
+  expect(feedback.runningShares("sex")).toEqual([0.625, 0.375]);
+  // A redefined attribute (other groups) starts afresh.
+  feedback.observe("sex", [0.2, 0.3, 0.5], 8);
+  expect(feedback.runningShares("sex")).toEqual([0.2, 0.3, 0.5]);
+});
+
+test("the shares assigned: more to a group drawn too little, bounded, renormalised", () => {
+  const feedback = new AssignmentFeedback({ gain: 2, maxShift: 0.2 });
+  // Before any batch: the target.
+  expect(feedback.shares("race", [0.2, 0.3, 0.5])).toEqual([0.2, 0.3, 0.5]);
+  feedback.observe("race", [0.2, 0.4, 0.4], 256);
+  const shares = feedback.shares("race", [0.2, 0.3, 0.5]);
+  // Black is over by 0.1, White short by 0.1: shifts −0.2 and +0.2 (at the bound), Asian on target.
+  expect(shares[0]).toBeCloseTo(0.2, 12);
+  expect(shares[1]).toBeCloseTo(0.1, 12);
+  expect(shares[2]).toBeCloseTo(0.7, 12);
+  // A far shortfall moves a share by maxShift at most (then the shares are renormalised).
+  feedback.observe("sex", [0.02, 0.98], 256);
+  const sex = feedback.shares("sex", [0.5, 0.5]);
+  expect(sex[0]).toBeCloseTo(0.7 / 1.0, 12);
+  expect(sex[0] + sex[1]).toBeCloseTo(1, 12);
+  // A group the target leaves out stays out; gain 0 assigns the target.
+  feedback.observe("age", [0.5, 0.5, 0], 256);
+  expect(feedback.shares("age", [0, 0.5, 0.5])[0]).toBe(0);
+  const off = new AssignmentFeedback({ gain: 0 });
+  off.observe("sex", [0, 1], 8);
+  expect(off.shares("sex", [0.5, 0.5])).toEqual([0.5, 0.5]);
+});
+
+test("the state saved is the state restored", () => {
+  const feedback = new AssignmentFeedback({ gain: 2 });
+  feedback.observe("sex", [0.25, 0.75], 8);
+  feedback.observe("race", [0.5, 0.25, 0.25], 8);
+  const copy = new AssignmentFeedback({ gain: 2 });
+  copy.restore(JSON.parse(JSON.stringify(feedback.save())));
+  for (const f of [feedback, copy]) f.observe("sex", [0.5, 0.5], 8);
+  expect(copy.save()).toEqual(feedback.save());
+  expect(copy.shares("race", [1 / 3, 1 / 3, 1 / 3])).toEqual(
+    feedback.shares("race", [1 / 3, 1 / 3, 1 / 3]),
+  );
+});
+
+test("the option is checked before any work and recorded only where on", () => {
+  const distilled = alignmentOptions({ prompts: [NEUTRAL], distillWeight: 1 });
+  expect(() => resolveAlignmentOptions({ ...distilled, assignmentFeedback: -1 })).toThrow(
+    /assignmentFeedback must be ≥ 0, got -1/,
+  );
+  expect(() =>
+    resolveAlignmentOptions(alignmentOptions({ prompts: [NEUTRAL], assignmentFeedback: 2 })),
+  ).toThrow(/assignmentFeedback must be 0 unless distillWeight > 0/);
+  const on = alignmentRunSettings(resolveAlignmentOptions({ ...distilled, assignmentFeedback: 2 }));
+  const off = alignmentRunSettings(resolveAlignmentOptions(distilled));
+  expect(on["assignment feedback"]).toBe(2);
+  // Runs without it keep their settings record (and so their state files).
+  expect("assignment feedback" in off).toBe(false);
+});
+
+test("a run with feedback: the assigned shares follow the measured ones, nothing leaks, a resumed run continues exactly", async () => {
+  const prompts = [NEUTRAL, naming("Female"), naming("Male")];
+  const options = (overrides: Parameters<typeof alignmentOptions>[0] = {}) =>
+    alignmentOptions({
+      prompts: [NEUTRAL],
+      trainable: "unet-lora",
+      steps: 3,
+      semanticWeight: 0,
+      fairnessWeight: 0,
+      distillWeight: 1,
+      assignmentFeedback: 2,
+      ...overrides,
+    });
+  const straightModel = LatentDiffusionModel.create(prompts, TEXT_MODEL_CONFIG, 4);
+  const tensors = tf.memory().numTensors;
+  const straight = stepEvents(await bed.collect(straightModel, options()));
+  expect(tf.memory().numTensors).toBe(tensors);
+  // The shares each step assigned are the feedback's on the proportions measured so far.
+  const replay = new AssignmentFeedback({ gain: 2 });
+  for (const event of straight) {
+    const detail = event.detail as {
+      attributes: { proportions: number[] }[];
+      assignedShares: number[][];
+    };
+    replay.observe("sex", detail.attributes[0].proportions, 4);
+    expect(detail.assignedShares[0]).toEqual(replay.shares("sex", [0.5, 0.5]));
+  }
+  // The untrained classifier reads the batches off target: the feedback moved the shares (so the
+  // resumed run below needs the saved running shares to match).
+  const moved = (event: MethodStepEvent) =>
+    (event.detail as { assignedShares: number[][] }).assignedShares[0][0] !== 0.5;
+  expect(straight.slice(1).every(moved)).toBe(true);
+  // Resumed after two steps: the third step as in the uninterrupted run.
+  const stateFile = path.join(bed.dir, "feedback.fdckpt");
+  const controller = new AbortController();
+  const firstModel = LatentDiffusionModel.create(prompts, TEXT_MODEL_CONFIG, 4);
+  for await (const event of distributionalAlignment(
+    firstModel,
+    bed.classifier,
+    options({ stateFile, signal: controller.signal }),
+  )) {
+    if (event.type === "step" && event.step === 2) controller.abort();
+  }
+  const resumedModel = LatentDiffusionModel.create(prompts, TEXT_MODEL_CONFIG, 4);
+  const resumed = stepEvents(await bed.collect(resumedModel, options({ stateFile })));
+  const last = (events: MethodStepEvent[]) => events[events.length - 1];
+  expect(resumed.map((e) => e.step)).toEqual([3]);
+  expect(last(resumed).detail.assignedShares).toEqual(last(straight).detail.assignedShares);
+  expect(last(resumed).losses.total).toBe(last(straight).losses.total);
+  for (const m of [straightModel, firstModel, resumedModel]) m.dispose();
+}, 180000);
