@@ -50,6 +50,12 @@ export interface DistributionalAlignmentOptions
    */
   priorCaptions?: readonly string[];
   /**
+   * Where the prior term holds its prompts (default "tuned": on the latents of the tuned prompt's
+   * chain at that step; "original": on each held prompt's own chain, the original model's from
+   * the image's noise — where that prompt's images are drawn, at k more network evaluations).
+   */
+  priorChain?: PriorChain;
+  /**
    * Weight of the prompted-distillation term (default 0: off): the step's prompt learns, at one
    * chain step, the original model's noise predictions for the prompt naming each image's target
    * groups, on that named prompt's chain from the image's noise (promptedDistillation.ts).
@@ -94,6 +100,8 @@ export interface DistributionalAlignmentOptions
 }
 
 export const CHANGED_REFERENCES = ["neutral", "prompted"] as const;
+export const PRIOR_CHAINS = ["tuned", "original"] as const;
+export type PriorChain = (typeof PRIOR_CHAINS)[number];
 export type ChangedReference = (typeof CHANGED_REFERENCES)[number];
 
 /** Method 1's defaults (docs/methods.md §2.6). */
@@ -116,6 +124,7 @@ export interface AlignmentSettings {
   changedReference: ChangedReference;
   priorWeight: number;
   priorCaptions: readonly string[] | undefined;
+  priorChain: PriorChain;
   distillWeight: number;
   distillGuidance: number;
   assignmentFeedback: number;
@@ -169,6 +178,10 @@ export function resolveAlignmentOptions(
       priorWeight === 0 ? "left out unless priorWeight > 0" : "at least one caption",
     );
   }
+  const priorChain = checkChoice("priorChain", options.priorChain ?? "tuned", PRIOR_CHAINS);
+  if (priorChain !== "tuned" && priorWeight === 0) {
+    throw new MethodOptionError("priorChain", priorChain, '"tuned" unless priorWeight > 0');
+  }
   if (priorWeight > 0 && priorCaptions === undefined) {
     checkPromptsNameGroups(options.prompts, "priorWeight", priorWeight, "0");
   }
@@ -198,6 +211,7 @@ export function resolveAlignmentOptions(
     changedReference,
     priorWeight,
     priorCaptions,
+    priorChain,
     distillWeight,
     distillGuidance: checkNumber("distillGuidance", options.distillGuidance ?? 0.1, { min: 0 }),
     assignmentFeedback,
@@ -247,6 +261,7 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     ...(settings.priorCaptions
       ? { "prior captions": textsFingerprint(settings.priorCaptions) }
       : {}),
+    ...(settings.priorChain !== "tuned" ? { "prior chain": settings.priorChain } : {}),
     // Only where on: state files of runs without it keep their settings.
     ...(settings.distillWeight > 0
       ? { "distill weight": settings.distillWeight, "distill guidance": settings.distillGuidance }

@@ -414,16 +414,25 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         if (settings.priorWeight > 0) {
           const rng = createRng(inputs.targetRngSeed).fork("prior");
           const k = rng.int(chain.steps);
-          const term = await originalPredictionMatchGradients({
-            adapters,
-            prompts: priorPrompts(prompts[0], n, rng, settings.priorCaptions),
-            latents: trace.inputs[k],
-            t: chain.timesteps[k],
-            guidanceScale: settings.sampler.guidanceScale,
-            weight: settings.priorWeight,
-          });
-          prior = term.loss;
-          addTerm(term.gradients);
+          const held = priorPrompts(prompts[0], n, rng, settings.priorCaptions);
+          // "original": each held prompt on its own chain (the original model's, from the
+          // image's noise), where its images are drawn — not only on the tuned prompt's.
+          const ownChain = settings.priorChain === "original";
+          const latents = ownChain ? originalLatents(inputs, held, noise, k) : trace.inputs[k];
+          try {
+            const term = await originalPredictionMatchGradients({
+              adapters,
+              prompts: held,
+              latents,
+              t: chain.timesteps[k],
+              guidanceScale: settings.sampler.guidanceScale,
+              weight: settings.priorWeight,
+            });
+            prior = term.loss;
+            addTerm(term.gradients);
+          } finally {
+            if (ownChain) latents.dispose();
+          }
         }
         // 6c. Prompted distillation: the step's prompt learns, at one chain step, the original's
         // predictions for the prompt naming each image's target (promptedDistillation.ts).

@@ -63,6 +63,7 @@ export interface StartFixOptions extends MethodRunOptions {
    * "training" (the captions of the model's preset cohort, every finding: trainingCaptions).
    */
   priorCaptions?: PriorCaptionSource;
+  priorChain?: DistributionalAlignmentOptions["priorChain"];
   distillWeight?: number;
   distillGuidance?: number;
   assignmentFeedback?: number;
@@ -153,6 +154,7 @@ export function startFix(
       ...(shared.priorCaptions === "training"
         ? { priorCaptions: trainingCaptions(model, prompts) }
         : {}),
+      priorChain: shared.priorChain,
       distillWeight: shared.distillWeight,
       distillGuidance: shared.distillGuidance,
       assignmentFeedback: shared.assignmentFeedback,

@@ -97,6 +97,12 @@ test("bad options fail before any model is loaded", async () => {
   await expect(finetune([...base, "--prior-captions", "training"])).rejects.toThrow(
     /--prior-captions training needs --prior-weight above 0 \(got none: the prior term is off\)/,
   );
+  await expect(finetune([...base, "--prior-chain", "own"])).rejects.toThrow(
+    /--prior-chain must be "tuned" or "original", got "own"/,
+  );
+  await expect(finetune([...base, "--prior-chain", "original"])).rejects.toThrow(
+    /--prior-chain original needs --prior-weight above 0 \(got none: the prior term is off\)/,
+  );
   await expect(finetune([...base, "--distill-weight", "much"])).rejects.toThrow(
     /--distill-weight must be a number ≥ 0, got "much"/,
   );

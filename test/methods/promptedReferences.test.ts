@@ -303,3 +303,48 @@ test("a run with prompted references and prior preservation reports both and fre
   expect(named[k].losses.semantic).not.toBeCloseTo(plain[k].losses.semantic, 6);
   model.dispose();
 });
+
+test("the prior chain: checked before work, recorded only where not the default, held on other latents without a leak", async () => {
+  const options = (overrides: object) => ({
+    ...alignmentOptions({ prompts: [NEUTRAL] }),
+    ...overrides,
+  });
+  expect(() => resolveAlignmentOptions(options({ priorChain: "original" }))).toThrow(
+    /priorChain must be "tuned" unless priorWeight > 0, got "original"/,
+  );
+  expect(() => resolveAlignmentOptions(options({ priorWeight: 1, priorChain: "own" }))).toThrow(
+    /priorChain must be "tuned" or "original", got "own"/,
+  );
+  const recorded = (priorChain?: string) =>
+    alignmentRunSettings(resolveAlignmentOptions(options({ priorWeight: 1, priorChain })))[
+      "prior chain"
+    ];
+  expect(recorded("original")).toBe("original");
+  // The default leaves the record as it was: older state files keep matching.
+  expect(recorded(undefined)).toBeUndefined();
+  expect(recorded("tuned")).toBeUndefined();
+
+  const model = chestModel();
+  const run = (priorChain: string) =>
+    bed.collect(
+      model,
+      alignmentOptions({
+        prompts: [NEUTRAL],
+        target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+        trainable: "unet-lora",
+        steps: 3,
+        semanticWeight: 0,
+        priorWeight: 5,
+        priorChain,
+      } as object),
+    );
+  const tuned = stepEvents(await run("tuned"));
+  const tensors = tf.memory().numTensors;
+  const original = stepEvents(await run("original"));
+  expect(tf.memory().numTensors).toBe(tensors);
+  // On the held prompts' own chain the term differs from the tuned prompt's chain's (with the
+  // option ignored the two runs would be identical).
+  expect(original[2].losses.prior).toBeGreaterThan(0);
+  expect(original[2].losses.prior).not.toBeCloseTo(tuned[2].losses.prior as number, 8);
+  model.dispose();
+});

@@ -32,7 +32,7 @@ import {
 import { ProgressBar } from "../progressBar";
 import { NEUTRAL_EFFUSION_PROMPT } from "../../data/cohorts/chestRadiograph";
 import { SEMANTIC_FEATURE_KINDS } from "../../methods/alignmentLoss";
-import { CHANGED_REFERENCES } from "../../methods/alignmentOptions";
+import { CHANGED_REFERENCES, PRIOR_CHAINS } from "../../methods/alignmentOptions";
 import { parseTargetSpecs, targetsForClassifier } from "../targetOption";
 import { DEFAULT_CLASSIFIER } from "./evaluate";
 import { DEFAULT_MODEL } from "./sample";
@@ -83,6 +83,7 @@ interface FinetuneOptions {
   changedReference?: string;
   priorWeight?: string;
   priorCaptions?: string;
+  priorChain?: string;
   distillWeight?: string;
   distillGuidance?: string;
   assignmentFeedback?: string;
@@ -177,6 +178,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--prior-captions <source>",
       "align: what the prior term holds: prompt (the tuned prompt naming each group, default) or training (the model's training captions, every finding)",
+    )
+    .option(
+      "--prior-chain <chain>",
+      "align: where the prior term holds its prompts: tuned (the tuned prompt's chain, default) or original (each held prompt's own chain, the original model's)",
     )
     .option(
       "--distill-weight <w>",
@@ -329,10 +334,17 @@ function tuningSettings(opts: FinetuneOptions) {
     opts.priorCaptions,
     PRIOR_CAPTION_SOURCES,
   );
-  if (priorCaptions !== undefined && !(priorWeight !== undefined && priorWeight > 0)) {
-    throw new Error(
-      `--prior-captions ${priorCaptions} needs --prior-weight above 0 (got ${opts.priorWeight ?? "none: the prior term is off"})`,
-    );
+  const priorChain = optionalChoice("--prior-chain", opts.priorChain, PRIOR_CHAINS);
+  const priorOn = priorWeight !== undefined && priorWeight > 0;
+  for (const [flag, value] of [
+    ["--prior-captions", priorCaptions],
+    ["--prior-chain", priorChain],
+  ] as const) {
+    if (value !== undefined && !priorOn) {
+      throw new Error(
+        `${flag} ${value} needs --prior-weight above 0 (got ${opts.priorWeight ?? "none: the prior term is off"})`,
+      );
+    }
   }
   const distillWeight = optionalNumber("--distill-weight", opts.distillWeight, { min: 0 });
   const assignmentFeedback = optionalNumber("--assignment-feedback", opts.assignmentFeedback, {
@@ -375,6 +387,7 @@ function tuningSettings(opts: FinetuneOptions) {
     ),
     priorWeight,
     priorCaptions,
+    priorChain,
     distillWeight,
     distillGuidance: optionalNumber("--distill-guidance", opts.distillGuidance, { min: 0 }),
     assignmentFeedback,
