@@ -4,6 +4,7 @@
  * probability per image is the product of the component heads' calibrated probabilities (the
  * heads are read as independent, as the representation audit does). Errors name the bad value.
  */
+import * as tf from "@tensorflow/tfjs-core";
 import type { SubgroupClassifier } from "../classifiers/subgroupClassifier";
 import { defineAttribute, resolveAttribute, type SensitiveAttribute } from "../data/subgroups";
 import { targetToVector } from "../data/targetDistribution";
@@ -81,6 +82,36 @@ export function attributeProbabilities(
     }
   }
   return out;
+}
+
+/**
+ * Per image, the log-probability [n × groups] of each of the attribute's groups (row-major, as
+ * `attributeProbabilities`), on the tape: the sum of the component heads' log-probabilities
+ * (`byHead[h]`, [n × classes], e.g. `calibratedLogProbabilities`). The heads are read as
+ * independent, as the representation audit and `attributeProbabilities` do, so a joint group's
+ * log-probability is the sum of its components'; broadcasting [n, k₁, 1] + [n, 1, k₂] builds
+ * the joint table for any number of components. A single attribute is `byHead[head]` itself.
+ */
+export function attributeLogProbabilities(
+  attribute: AlignmentAttribute,
+  byHead: readonly tf.Tensor2D[],
+): tf.Tensor2D {
+  const [first, ...rest] = attribute.components;
+  if (rest.length === 0) return byHead[first.head];
+  return tf.tidy(() => {
+    const n = byHead[first.head].shape[0];
+    let joint: tf.Tensor2D = byHead[first.head];
+    let groups = first.classes;
+    for (const { head, classes } of rest) {
+      const sum = tf.add(
+        tf.reshape(joint, [n, groups, 1]),
+        tf.reshape(byHead[head], [n, 1, classes]),
+      );
+      groups *= classes;
+      joint = tf.reshape(sum, [n, groups]);
+    }
+    return joint;
+  });
 }
 
 /** The component class indices of joint group `group` (row-major, as intersectAttributes). */

@@ -11,7 +11,7 @@ export {
   type SubgroupAlignedTuningOptions,
   type SubgroupTuningSummary,
 } from "./subgroupAlignedTuning";
-export { resolveHeadTargets, type HeadTarget } from "./headTargets";
+export { resolveAlignmentAttributes, type AlignmentAttribute } from "./alignmentAttributes";
 export {
   fairBayesianPerturbation,
   type FairPerturbationOptions,

@@ -20,7 +20,12 @@
  *     one-step x̂₀, whose blurry image a classifier misreads (tried first: the one-step batch
  *     looked 50/50 while the sampled images went 94 % one way), the classifier sees real samples.
  *     x̃ is decoded by the frozen autoencoder, mapped to [0, 1], clipped and classified by the
- *     frozen classifier: p_i,a = softmax(logits_a / T_a), T_a the head's calibration temperature.
+ *     frozen classifier: p_i,h = softmax(logits_h / T_h), T_h head h's calibration temperature.
+ *     Each attribute or intersection a the target names (`resolveAlignmentAttributes`, as
+ *     Method 1 reads it) gets per-image probabilities p_i,a over its groups: a single attribute's
+ *     are its head's; an intersection's ("sex×race", groups "Female×Asian" …) are the products of
+ *     its heads' calibrated probabilities (the heads read as independent, as the audit and
+ *     Method 1 do), summed in log space (`attributeLogProbabilities`).
  *  4. Distribution loss  L_dist = Σ_a KL(target_a ‖ p̄_a),  p̄_a = (1/B)·Σ_i p_i,a
  *     = Σ_a Σ_g t_a,g · (ln t_a,g − ln p̄_a,g), groups with t = 0 left out, ln p̄ computed as
  *     logsumexp_i ln p_i − ln B so that a confident classifier still passes a gradient.
@@ -65,12 +70,13 @@ import {
 import { NoiseSchedule } from "../schedulers/noiseSchedule";
 import { createRng, type Rng } from "../util/random";
 import { TrainedAdapters } from "./adapters";
+import { attributeLogProbabilities, resolveAlignmentAttributes } from "./alignmentAttributes";
 import { calibratedLogProbabilities, latentsToUnitImages } from "./alignmentLoss";
 import { checkClassifierReadsModelImages } from "./classifierImageSize";
-import { headDistributions, resolveHeadTargets } from "./headTargets";
 import type { MethodEvent, TargetGetter } from "./methodEvents";
 import type { MethodOptimization } from "./methodOptimization";
 import type { MethodRunSummary, MethodStepOutcome } from "./methodRunLoop";
+import { distributionsOf } from "./methodTarget";
 import { trainMethod } from "./methodTraining";
 import {
   resolveSubgroupOptions,
@@ -172,7 +178,7 @@ export async function* subgroupAlignedTuning(
   const gamma = subgroup.confidenceWeight;
   checkClassifierReadsModelImages(classifier, model);
   const getTarget = resolved.target as TargetGetter;
-  resolveHeadTargets(classifier, getTarget());
+  resolveAlignmentAttributes(classifier, getTarget());
   const batchSize = resolved.batchSize;
   const noisySteps = Math.max(1, Math.ceil(sampler.steps * subgroup.noisyFraction));
   const schedule = new NoiseSchedule(model.config.noise);
@@ -193,13 +199,13 @@ export async function* subgroupAlignedTuning(
     // The consistency term compares with the original model; the LoRA streams keep their names.
     { keepOriginal: true, streams: { "unet-lora": "unet", "text-lora": "text" } },
   );
-  const currentTarget = () => headDistributions(resolveHeadTargets(classifier, getTarget()));
+  const currentTarget = () => distributionsOf(resolveAlignmentAttributes(classifier, getTarget()));
 
   const trainStep = async (
     step: number,
     optimization: MethodOptimization,
   ): Promise<MethodStepOutcome> => {
-    const heads = resolveHeadTargets(classifier, getTarget());
+    const attributes = resolveAlignmentAttributes(classifier, getTarget());
     const rng = createRng(resolved.seed).fork(`subgroup-step:${step}`);
     const prompts = Array.from(
       { length: batchSize },
@@ -236,10 +242,10 @@ export async function* subgroupAlignedTuning(
             classifier,
             latentsToUnitImages(model, throughSample),
           );
-          const logProbabilities = heads.map((h) => byHead[h.head]);
+          const logProbabilities = attributes.map((a) => attributeLogProbabilities(a, byHead));
           const means = logProbabilities.map((lp) => tf.mean(tf.exp(lp), 0) as tf.Tensor1D);
           const distribution = tf.addN(
-            logProbabilities.map((lp, i) => klFromTarget(heads[i].target, lp)),
+            logProbabilities.map((lp, i) => klFromTarget(attributes[i].target, lp)),
           ) as tf.Scalar;
           const consistency = tf.mean(tf.square(tf.sub(output, ref))) as tf.Scalar;
           const confidence = tf.addN(logProbabilities.map(meanEntropy)) as tf.Scalar;
@@ -273,12 +279,12 @@ export async function* subgroupAlignedTuning(
         consistency: outcome.extras.consistency,
         confidence: outcome.extras.confidence,
       },
-      target: headDistributions(heads),
+      target: distributionsOf(attributes),
       detail: {
         batchProportions: Object.fromEntries(
-          heads.map((h, i) => [
-            h.attribute,
-            Object.fromEntries(h.groups.map((g, k) => [g, proportions[i][k]])),
+          attributes.map((a, i) => [
+            a.name,
+            Object.fromEntries(a.groups.map((g, k) => [g, proportions[i][k]])),
           ]),
         ),
         timestep: t,
@@ -286,7 +292,7 @@ export async function* subgroupAlignedTuning(
         gradientNorm: outcome.gradientNorm,
       },
       biasEstimate: Object.fromEntries(
-        heads.map((h, i) => [h.attribute, shenBias(normalized(proportions[i]), h.target)]),
+        attributes.map((a, i) => [a.name, shenBias(normalized(proportions[i]), a.target)]),
       ),
       learningRate,
     };

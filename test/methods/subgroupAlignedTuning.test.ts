@@ -1,7 +1,8 @@
 /**
  * Method 2 on a tiny model and a tiny (untrained, fixed) classifier: the distribution loss falls
  * and the batch-mean proportions move toward the target; the target getter is read every step;
- * tensors do not leak; runs are seeded; state files resume; bad input fails clearly.
+ * tensors do not leak; runs are seeded; state files resume; bad input fails clearly; an
+ * intersection target (sex × race) is matched through its heads' joint log-probabilities.
  */
 import { weightsSync } from "../helpers/weights";
 import * as fs from "node:fs";
@@ -13,6 +14,11 @@ import { SubgroupClassifier } from "../../src/classifiers/subgroupClassifier";
 import { SubgroupClassifierNetwork } from "../../src/classifiers/subgroupClassifierNetwork";
 import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import {
+  attributeLogProbabilities,
+  attributeProbabilities,
+  resolveAlignmentAttributes,
+} from "../../src/methods/alignmentAttributes";
 import type {
   MethodEvent,
   MethodStepEvent,
@@ -24,7 +30,13 @@ import {
 } from "../../src/methods/subgroupAlignedTuning";
 import { targetFromDataset } from "../../src/methods/targetFromDataset";
 import { TINY_CONFIG, tinyExamples } from "../pipeline/tinyModel";
-import { collectEvents, expectSameWeights, stepEvents } from "./fixtures";
+import {
+  alignmentClassifier,
+  collectEvents,
+  expectSameWeights,
+  SEX_RACE_SIXTHS,
+  stepEvents,
+} from "./fixtures";
 
 beforeAll(() => useBackend("wasm"));
 
@@ -366,7 +378,7 @@ test("bad input gets a clear error before any training", async () => {
     /unknown group "Other" for attribute "sex"/,
   );
   await expect(attempt({ target: () => ({ race: { White: 1 } }) })).rejects.toThrow(
-    /target names attribute "race", which the classifier has no head for \(attribute heads: sex\)/,
+    /target names attribute "race", which the classifier cannot read: unknown attribute "race" \(known: sex\)/,
   );
   await expect(attempt({ prompts: [] })).rejects.toThrow(/at least one prompt/);
   await expect(attempt({ batchSize: 1 })).rejects.toThrow(/batchSize must be an integer ≥ 2/);
@@ -427,3 +439,74 @@ test.each(["ddpm", "dpm-solver++"] as const)(
     expect(await run()).toEqual(losses);
   },
 );
+
+test("an intersection's log-probabilities are the log of its joint probabilities, on the tape", () => {
+  const c = alignmentClassifier();
+  const [attribute] = resolveAlignmentAttributes(c, SEX_RACE_SIXTHS);
+  expect(attribute.groups).toHaveLength(6);
+  const n = 5;
+  const before = tf.memory().numTensors;
+  // Random per-head log-probabilities (log-softmax of random logits), indexed as the classifier's
+  // heads: sex (2), race (3), Pleural Effusion (2).
+  const logits = [2, 3, 2].map((k, h) => tf.randomNormal([n, k], 0, 2, "float32", 10 + h));
+  const byHead = logits.map((l) => tf.logSoftmax(l) as tf.Tensor2D);
+  const joint = attributeLogProbabilities(attribute, byHead);
+  expect(joint.shape).toEqual([n, 6]);
+  const expected = attributeProbabilities(
+    attribute,
+    tf.tidy(() => byHead.map((lp) => tf.exp(lp).dataSync())),
+    n,
+  );
+  const got = joint.dataSync();
+  expected.forEach((p, i) => expect(Math.abs(got[i] - Math.log(p))).toBeLessThan(1e-5));
+  // A single attribute is its head's log-probabilities.
+  const [race] = resolveAlignmentAttributes(c, { race: { Asian: 1, Black: 0, White: 0 } });
+  expect(attributeLogProbabilities(race, byHead)).toBe(byHead[1]);
+  // The gradient reaches both heads' logits.
+  const weights = tf.randomNormal([n, 6], 0, 1, "float32", 20);
+  const [dSex, dRace] = tf.grads((sex: tf.Tensor, race: tf.Tensor) =>
+    tf.sum(
+      tf.mul(
+        weights,
+        attributeLogProbabilities(attribute, [
+          tf.logSoftmax(sex) as tf.Tensor2D,
+          tf.logSoftmax(race) as tf.Tensor2D,
+        ]),
+      ),
+    ),
+  )([logits[0], logits[1]]);
+  for (const d of [dSex, dRace]) {
+    const values = Array.from(d.dataSync());
+    expect(values.every(Number.isFinite)).toBe(true);
+    expect(values.some((v) => Math.abs(v) > 1e-6)).toBe(true);
+  }
+  tf.dispose([...logits, ...byHead, joint, weights, dSex, dRace]);
+  expect(tf.memory().numTensors).toBe(before);
+  c.dispose();
+});
+
+test("a sex × race target: per-step joint proportions over six groups, no leaks", async () => {
+  const c = alignmentClassifier();
+  const before = tf.memory().numTensors;
+  const m = model();
+  const events = stepEvents(
+    await collectEvents(
+      subgroupAlignedTuning(m, c, { ...base(SEX_RACE_SIXTHS), steps: 2, confidenceWeight: 1 }),
+    ),
+  );
+  expect(events).toHaveLength(2);
+  for (const e of events) {
+    const joint = (e.detail.batchProportions as Record<string, Record<string, number>>)["sex×race"];
+    expect(Object.keys(joint)).toEqual(Object.keys(SEX_RACE_SIXTHS["sex×race"]));
+    expect(Object.values(joint).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+    expect(Number.isFinite(e.losses.distribution)).toBe(true);
+    expect(e.losses.distribution).toBeGreaterThan(0);
+    expect(Number.isFinite(e.losses.confidence)).toBe(true);
+    expect(Number.isFinite(e.biasEstimate["sex×race"])).toBe(true);
+    expect(Object.keys(e.target["sex×race"])).toHaveLength(6);
+  }
+  expect(m.info.subgroupTuning).toMatchObject({ target: SEX_RACE_SIXTHS });
+  m.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  c.dispose();
+}, 60_000);
