@@ -14,6 +14,7 @@ import {
   type MethodSamplerOptions,
   type SamplerSettings,
 } from "./methodSampler";
+import { DEFAULT_FEEDBACK_GAIN } from "./assignmentFeedback";
 import { DEFAULT_TARGET_DRAWS, type TargetSlots } from "./optimalTransportTargets";
 import type { ChainGradientMode } from "./samplingChainGradient";
 
@@ -69,10 +70,10 @@ export interface DistributionalAlignmentOptions
    */
   distillGuidance?: number;
   /**
-   * Gain of the distillation's assignment feedback (default 0: off): the share of images whose
-   * teacher names each group moves away from the target by gain × the tuned model's measured
-   * shortfall in that group (assignmentFeedback.ts), so that the model, not its teacher's
-   * assignment, ends on the target. Needs distillWeight > 0.
+   * Gain of the distillation's assignment feedback (default 2 with distillWeight > 0, else 0:
+   * off): the share of images whose teacher names each group moves away from the target by
+   * gain × the tuned model's measured shortfall in that group (assignmentFeedback.ts), so that
+   * the model, not its teacher's assignment, ends on the target.
    */
   assignmentFeedback?: number;
   /**
@@ -189,9 +190,11 @@ export function resolveAlignmentOptions(
   if (distillWeight > 0) {
     checkPromptsNameGroups(options.prompts, "distillWeight", distillWeight, "0");
   }
-  const assignmentFeedback = checkNumber("assignmentFeedback", options.assignmentFeedback ?? 0, {
-    min: 0,
-  });
+  const assignmentFeedback = checkNumber(
+    "assignmentFeedback",
+    options.assignmentFeedback ?? (distillWeight > 0 ? DEFAULT_FEEDBACK_GAIN : 0),
+    { min: 0 },
+  );
   if (assignmentFeedback > 0 && distillWeight === 0) {
     throw new MethodOptionError(
       "assignmentFeedback",

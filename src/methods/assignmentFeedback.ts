@@ -17,6 +17,13 @@
  * target; what it leaves is a 1 / (1 + gain·slope) fraction of a steady offset.
  */
 
+/**
+ * The gain prompted distillation runs with unless told otherwise: on cxr-mini it took every
+ * measured target (race uniform and 20 / 30 / 50 %, sex × race, sex + race + age) within 0.07 on
+ * two seeds (docs/measurements/2026-12-06-feedback).
+ */
+export const DEFAULT_FEEDBACK_GAIN = 2;
+
 /** The running shares, by attribute name (what the state file carries). */
 export interface AssignmentFeedbackState {
   [attribute: string]: { shares: number[]; images: number };

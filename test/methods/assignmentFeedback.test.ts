@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { chestFindingsPrompt } from "../../src/data/prompts";
 import { alignmentRunSettings, resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
-import { AssignmentFeedback } from "../../src/methods/assignmentFeedback";
+import { AssignmentFeedback, DEFAULT_FEEDBACK_GAIN } from "../../src/methods/assignmentFeedback";
 import { distributionalAlignment } from "../../src/methods/distributionalAlignment";
 import type { MethodStepEvent } from "../../src/methods/methodEvents";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
@@ -70,7 +70,7 @@ test("the state saved is the state restored", () => {
   );
 });
 
-test("the option is checked before any work and recorded only where on", () => {
+test("the option: on by default with the distillation, checked before any work, recorded only where on", () => {
   const distilled = alignmentOptions({ prompts: [NEUTRAL], distillWeight: 1 });
   expect(() => resolveAlignmentOptions({ ...distilled, assignmentFeedback: -1 })).toThrow(
     /assignmentFeedback must be ≥ 0, got -1/,
@@ -78,11 +78,17 @@ test("the option is checked before any work and recorded only where on", () => {
   expect(() =>
     resolveAlignmentOptions(alignmentOptions({ prompts: [NEUTRAL], assignmentFeedback: 2 })),
   ).toThrow(/assignmentFeedback must be 0 unless distillWeight > 0/);
-  const on = alignmentRunSettings(resolveAlignmentOptions({ ...distilled, assignmentFeedback: 2 }));
-  const off = alignmentRunSettings(resolveAlignmentOptions(distilled));
-  expect(on["assignment feedback"]).toBe(2);
-  // Runs without it keep their settings record (and so their state files).
-  expect("assignment feedback" in off).toBe(false);
+  // On by default with the distillation, at the default gain; off without it.
+  expect(resolveAlignmentOptions(distilled).assignmentFeedback).toBe(DEFAULT_FEEDBACK_GAIN);
+  expect(resolveAlignmentOptions(alignmentOptions()).assignmentFeedback).toBe(0);
+  const recorded = (gain?: number) =>
+    alignmentRunSettings(resolveAlignmentOptions({ ...distilled, assignmentFeedback: gain }))[
+      "assignment feedback"
+    ];
+  expect(recorded(3)).toBe(3);
+  expect(recorded(undefined)).toBe(DEFAULT_FEEDBACK_GAIN);
+  // Runs with it off keep their settings record (and so their state files).
+  expect(recorded(0)).toBeUndefined();
 });
 
 test("a run with feedback: the assigned shares follow the measured ones, nothing leaks, a resumed run continues exactly", async () => {

@@ -162,6 +162,9 @@ test("with the teacher guided, age — which the prompt cannot name — is disti
             semanticWeight: 0,
             distillWeight: 1,
             distillGuidance,
+            // The targets as the target assigns them (no feedback): the two runs differ only
+            // in the teacher's guidance.
+            assignmentFeedback: 0,
           }),
         ),
       ),

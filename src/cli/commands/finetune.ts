@@ -193,7 +193,7 @@ export function registerFinetuneCommand(program: Command): void {
     )
     .option(
       "--assignment-feedback <gain>",
-      "align: steer the distillation's assignment by the tuned model's measured shares, gain × its shortfall per group, so the model ends on the target (default 0: off)",
+      "align: steer the distillation's assignment by the tuned model's measured shares, gain × its shortfall per group, so the model ends on the target (default 2 with --distill-weight above 0; 0: off)",
     )
     .option(
       "--hold-weight <w>",
