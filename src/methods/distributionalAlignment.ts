@@ -440,10 +440,9 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
           const feedback = inputs.feedback;
           assigned = feedback
-            ? attributes.map((a, index) => {
-                feedback.observe(a.name, perAttribute[index].proportions, n);
-                return feedback.shares(a.name, a.target);
-              })
+            ? attributes.map((a, index) =>
+                feedback.assign(a.name, perAttribute[index].proportions, n, a.target),
+              )
             : undefined;
           const targets = sampledGroups(
             attributes,

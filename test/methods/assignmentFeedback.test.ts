@@ -22,52 +22,74 @@ const naming = (sex: string) => chestFindingsPrompt({ sex, findings: ["Pleural E
 
 test("the running shares: a plain mean until the window is full, then a moving average", () => {
   const feedback = new AssignmentFeedback({ gain: 1, window: 16 });
+  const half = [0.5, 0.5];
   expect(feedback.runningShares("sex")).toBeUndefined();
-  feedback.observe("sex", [0, 1], 8);
-  feedback.observe("sex", [0.5, 0.5], 8);
+  feedback.assign("sex", [0, 1], 8, half);
+  feedback.assign("sex", [0.5, 0.5], 8, half);
   expect(feedback.runningShares("sex")).toEqual([0.25, 0.75]);
   // The window is full: each batch of 8 now weighs 8 / 16.
-  feedback.observe("sex", [1, 0], 8);
+  feedback.assign("sex", [1, 0], 8, half);
   expect(feedback.runningShares("sex")).toEqual([0.625, 0.375]);
   // A redefined attribute (other groups) starts afresh.
-  feedback.observe("sex", [0.2, 0.3, 0.5], 8);
+  feedback.assign("sex", [0.2, 0.3, 0.5], 8, [1 / 3, 1 / 3, 1 / 3]);
   expect(feedback.runningShares("sex")).toEqual([0.2, 0.3, 0.5]);
 });
 
 test("the shares assigned: more to a group drawn too little, bounded, renormalised", () => {
-  const feedback = new AssignmentFeedback({ gain: 2, maxShift: 0.2 });
-  // Before any batch: the target.
-  expect(feedback.shares("race", [0.2, 0.3, 0.5])).toEqual([0.2, 0.3, 0.5]);
-  feedback.observe("race", [0.2, 0.4, 0.4], 256);
-  const shares = feedback.shares("race", [0.2, 0.3, 0.5]);
+  // A full window at once (256 images), and an integral too slow to count in one step.
+  const feedback = new AssignmentFeedback({ gain: 2, maxShift: 0.2, integralImages: 1e12 });
+  const shares = feedback.assign("race", [0.2, 0.4, 0.4], 256, [0.2, 0.3, 0.5]);
   // Black is over by 0.1, White short by 0.1: shifts −0.2 and +0.2 (at the bound), Asian on target.
-  expect(shares[0]).toBeCloseTo(0.2, 12);
-  expect(shares[1]).toBeCloseTo(0.1, 12);
-  expect(shares[2]).toBeCloseTo(0.7, 12);
+  expect(shares[0]).toBeCloseTo(0.2, 9);
+  expect(shares[1]).toBeCloseTo(0.1, 9);
+  expect(shares[2]).toBeCloseTo(0.7, 9);
   // A far shortfall moves a share by maxShift at most (then the shares are renormalised).
-  feedback.observe("sex", [0.02, 0.98], 256);
-  const sex = feedback.shares("sex", [0.5, 0.5]);
-  expect(sex[0]).toBeCloseTo(0.7 / 1.0, 12);
+  const sex = feedback.assign("sex", [0.02, 0.98], 256, [0.5, 0.5]);
+  expect(sex[0]).toBeCloseTo(0.7, 12);
   expect(sex[0] + sex[1]).toBeCloseTo(1, 12);
   // A group the target leaves out stays out; gain 0 assigns the target.
-  feedback.observe("age", [0.5, 0.5, 0], 256);
-  expect(feedback.shares("age", [0, 0.5, 0.5])[0]).toBe(0);
+  expect(feedback.assign("age", [0.5, 0.5, 0], 256, [0, 0.5, 0.5])[0]).toBe(0);
   const off = new AssignmentFeedback({ gain: 0 });
-  off.observe("sex", [0, 1], 8);
-  expect(off.shares("sex", [0.5, 0.5])).toEqual([0.5, 0.5]);
+  expect(off.assign("sex", [0, 1], 8, [0.5, 0.5])).toEqual([0.5, 0.5]);
+});
+
+test("the integral: a steady shortfall keeps raising the share, never while the correction is at its bound", () => {
+  const feedback = new AssignmentFeedback({ gain: 2, window: 8, integralImages: 80 });
+  const target = [0.5, 0.5];
+  // 45 % Female step after step: the proportional part alone asks 0.6; each step of 8 images
+  // adds 2 · 0.05 · 8 / 80 = 0.01 to the integral.
+  const first = feedback.assign("sex", [0.45, 0.55], 8, target);
+  expect(first[0]).toBeCloseTo(0.61, 9);
+  const later = [first];
+  for (let i = 0; i < 4; i++) later.push(feedback.assign("sex", [0.45, 0.55], 8, target));
+  expect(later[4][0]).toBeCloseTo(0.65, 9);
+  // Up to the bound, and no further.
+  for (let i = 0; i < 20; i++) feedback.assign("sex", [0.45, 0.55], 8, target);
+  expect(feedback.assign("sex", [0.45, 0.55], 8, target)[0]).toBeCloseTo(0.7, 9);
+  expect(feedback.save().sex.integral[0]).toBeLessThanOrEqual(0.2);
+  // Far from the target the proportional part is at its bound: nothing is integrated.
+  const far = new AssignmentFeedback({ gain: 2, window: 8, integralImages: 80 });
+  for (let i = 0; i < 10; i++) far.assign("sex", [0.02, 0.98], 8, target);
+  expect(far.save().sex.integral).toEqual([0, 0]);
+  // Nor before the window is full.
+  const young = new AssignmentFeedback({ gain: 2, window: 256, integralImages: 80 });
+  young.assign("sex", [0.45, 0.55], 8, target);
+  expect(young.save().sex.integral).toEqual([0, 0]);
 });
 
 test("the state saved is the state restored", () => {
-  const feedback = new AssignmentFeedback({ gain: 2 });
-  feedback.observe("sex", [0.25, 0.75], 8);
-  feedback.observe("race", [0.5, 0.25, 0.25], 8);
-  const copy = new AssignmentFeedback({ gain: 2 });
+  const feedback = new AssignmentFeedback({ gain: 2, window: 8 });
+  const thirds = [1 / 3, 1 / 3, 1 / 3];
+  feedback.assign("sex", [0.25, 0.75], 8, [0.5, 0.5]);
+  feedback.assign("race", [0.5, 0.25, 0.25], 8, thirds);
+  feedback.assign("race", [0.375, 0.25, 0.375], 8, thirds);
+  const copy = new AssignmentFeedback({ gain: 2, window: 8 });
   copy.restore(JSON.parse(JSON.stringify(feedback.save())));
-  for (const f of [feedback, copy]) f.observe("sex", [0.5, 0.5], 8);
   expect(copy.save()).toEqual(feedback.save());
-  expect(copy.shares("race", [1 / 3, 1 / 3, 1 / 3])).toEqual(
-    feedback.shares("race", [1 / 3, 1 / 3, 1 / 3]),
+  expect(copy.assign("race", [0.5, 0.5, 0], 8, thirds)).toEqual(
+    feedback.assign("race", [0.5, 0.5, 0], 8, thirds),
   );
+  expect(copy.save()).toEqual(feedback.save());
 });
 
 test("the option: on by default with the distillation, checked before any work, recorded only where on", () => {
@@ -115,8 +137,9 @@ test("a run with feedback: the assigned shares follow the measured ones, nothing
       attributes: { proportions: number[] }[];
       assignedShares: number[][];
     };
-    replay.observe("sex", detail.attributes[0].proportions, 4);
-    expect(detail.assignedShares[0]).toEqual(replay.shares("sex", [0.5, 0.5]));
+    expect(detail.assignedShares[0]).toEqual(
+      replay.assign("sex", detail.attributes[0].proportions, 4, [0.5, 0.5]),
+    );
   }
   // The untrained classifier reads the batches off target: the feedback moved the shares (so the
   // resumed run below needs the saved running shares to match).
