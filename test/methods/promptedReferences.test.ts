@@ -267,20 +267,23 @@ test("prior captions are checked before work: only with the prior term on, never
   expect(recorded(undefined)).toBeUndefined();
 });
 
+/** Three steps of Method 1 toward uniform race, UNet LoRA, the neutral prompt, plus `overrides`. */
+function raceRun(model: LatentDiffusionModel, overrides: object) {
+  return bed.collect(
+    model,
+    alignmentOptions({
+      prompts: [NEUTRAL],
+      target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+      trainable: "unet-lora",
+      steps: 3,
+      ...overrides,
+    }),
+  );
+}
+
 test("a run with prompted references and prior preservation reports both and frees its tensors", async () => {
   const model = chestModel();
-  const run = (overrides: object) =>
-    bed.collect(
-      model,
-      alignmentOptions({
-        prompts: [NEUTRAL],
-        target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
-        threshold: 0,
-        trainable: "unet-lora",
-        steps: 3,
-        ...overrides,
-      }),
-    );
+  const run = (overrides: object) => raceRun(model, { threshold: 0, ...overrides });
   const plain = stepEvents(await run({}));
   const tensors = tf.memory().numTensors;
   const named = stepEvents(await run({ changedReference: "prompted", priorWeight: 5 }));
@@ -326,18 +329,7 @@ test("the prior chain: checked before work, recorded only where not the default,
 
   const model = chestModel();
   const run = (priorChain: string) =>
-    bed.collect(
-      model,
-      alignmentOptions({
-        prompts: [NEUTRAL],
-        target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
-        trainable: "unet-lora",
-        steps: 3,
-        semanticWeight: 0,
-        priorWeight: 5,
-        priorChain,
-      } as object),
-    );
+    raceRun(model, { semanticWeight: 0, priorWeight: 5, priorChain });
   const tuned = stepEvents(await run("tuned"));
   const tensors = tf.memory().numTensors;
   const original = stepEvents(await run("original"));
