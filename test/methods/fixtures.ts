@@ -104,6 +104,20 @@ export function alignmentOptions(overrides: Partial<DistributionalAlignmentOptio
   } satisfies DistributionalAlignmentOptions;
 }
 
+/** Three steps of Method 1 from `prompt` toward uniform race on a UNet LoRA, plus `overrides`. */
+export function raceUnetLoraOptions(
+  prompt: string,
+  overrides: Partial<DistributionalAlignmentOptions> = {},
+) {
+  return alignmentOptions({
+    prompts: [prompt],
+    target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
+    trainable: "unet-lora",
+    steps: 3,
+    ...overrides,
+  });
+}
+
 /** What an alignment test file shares: the classifier, a scratch folder, a run's events. */
 export interface AlignmentTestBed {
   classifier: SubgroupClassifier;

@@ -19,6 +19,7 @@ import {
   alignmentClassifierWithAge,
   alignmentOptions,
   alignmentTestBed,
+  raceUnetLoraOptions,
   stepEvents,
   SEX_RACE_SIXTHS,
   unetLoraKeepingOriginal,
@@ -150,11 +151,7 @@ test("a run distilling race leaves it out of the cross-entropy, reports the term
   const events = stepEvents(
     await bed.collect(
       model,
-      alignmentOptions({
-        prompts: [NEUTRAL],
-        target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
-        trainable: "unet-lora",
-        steps: 3,
+      raceUnetLoraOptions(NEUTRAL, {
         // The cross-entropy stays at its default weight, every image confident enough for it:
         // race is named, so it is left out.
         threshold: 0,

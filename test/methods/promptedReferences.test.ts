@@ -13,7 +13,12 @@ import {
 } from "../../src/data/prompts";
 import { promptSubject } from "../../src/data/promptSubject";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
-import { alignmentRunSettings, resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import {
+  alignmentRunSettings,
+  resolveAlignmentOptions,
+  type DistributionalAlignmentOptions,
+  type PriorChain,
+} from "../../src/methods/alignmentOptions";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
 import { priorPrompts } from "../../src/methods/priorPreservation";
 import { trainingCaptions } from "../../src/methods/startFix";
@@ -25,6 +30,7 @@ import {
   alignmentClassifierWithAge,
   alignmentOptions,
   alignmentTestBed,
+  raceUnetLoraOptions,
   stepEvents,
   SEX_RACE_SIXTHS,
   unetLoraKeepingOriginal,
@@ -267,23 +273,10 @@ test("prior captions are checked before work: only with the prior term on, never
   expect(recorded(undefined)).toBeUndefined();
 });
 
-/** Three steps of Method 1 toward uniform race, UNet LoRA, the neutral prompt, plus `overrides`. */
-function raceRun(model: LatentDiffusionModel, overrides: object) {
-  return bed.collect(
-    model,
-    alignmentOptions({
-      prompts: [NEUTRAL],
-      target: () => ({ race: { Asian: 0.34, Black: 0.33, White: 0.33 } }),
-      trainable: "unet-lora",
-      steps: 3,
-      ...overrides,
-    }),
-  );
-}
-
 test("a run with prompted references and prior preservation reports both and frees its tensors", async () => {
   const model = chestModel();
-  const run = (overrides: object) => raceRun(model, { threshold: 0, ...overrides });
+  const run = (overrides: Partial<DistributionalAlignmentOptions>) =>
+    bed.collect(model, raceUnetLoraOptions(NEUTRAL, { threshold: 0, ...overrides }));
   const plain = stepEvents(await run({}));
   const tensors = tf.memory().numTensors;
   const named = stepEvents(await run({ changedReference: "prompted", priorWeight: 5 }));
@@ -328,8 +321,11 @@ test("the prior chain: checked before work, recorded only where not the default,
   expect(recorded("tuned")).toBeUndefined();
 
   const model = chestModel();
-  const run = (priorChain: string) =>
-    raceRun(model, { semanticWeight: 0, priorWeight: 5, priorChain });
+  const run = (priorChain: PriorChain) =>
+    bed.collect(
+      model,
+      raceUnetLoraOptions(NEUTRAL, { semanticWeight: 0, priorWeight: 5, priorChain }),
+    );
   const tuned = stepEvents(await run("tuned"));
   const tensors = tf.memory().numTensors;
   const original = stepEvents(await run("original"));
