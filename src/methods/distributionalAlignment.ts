@@ -11,7 +11,8 @@
  * exact — with checkpointing, into what is trained (adapters.ts; default LoRA on the text
  * encoder); plus, when on, the prior-preservation and prompted-distillation terms' own gradients
  * at one chain step (priorPreservation.ts, promptedDistillation.ts; the distillation's teacher
- * classifier-guided toward each image's targets, groupGuidance.ts); AdamW. When no term needs
+ * classifier-guided toward each image's targets, groupGuidance.ts, and the shares it assigns
+ * steered by what the tuned model draws, assignmentFeedback.ts); AdamW. When no term needs
  * the chain's output (no cross-entropy, semantic or hold term), its backward is skipped. Emits
  * MethodEvent values.
  */
