@@ -5,6 +5,8 @@
 // cohort, 2,000 drawn), project encoder; overall and within each race (generated images by the
 // classifier's reading, real ones by their label).
 // Usage, from this folder with the repository built: node prompt_fid.js base.fdckpt tuned.fdckpt …
+// (PROMPT_FID_IMAGES=1024 draws that many images instead of 256: more of each race, so that the
+// within-race figures rest on more than the base's ~28 Asian images.)
 const tf = require("@tensorflow/tfjs-core");
 const f = require("../../../dist/src/index.js");
 const { defaultFeatureExtractor } = require("../../../dist/src/features");
@@ -36,9 +38,10 @@ async function main() {
   const classifier = f.SubgroupClassifier.load("../../../models/cxr-classifier.fdckpt");
   const { real, realFeatures } = await realEffusion(extractor);
   const raceHead = classifier.tasks.findIndex((t) => t.name === "race");
+  const count = Number(process.env.PROMPT_FID_IMAGES ?? 256);
   for (const file of process.argv.slice(2)) {
     const model = f.LatentDiffusionModel.load(file);
-    const images = await f.generateImages(model, new Array(256).fill(NEUTRAL_EFFUSION_PROMPT), {
+    const images = await f.generateImages(model, new Array(count).fill(NEUTRAL_EFFUSION_PROMPT), {
       seed: 21,
       steps: 25,
       guidanceScale: 3,
@@ -47,9 +50,9 @@ async function main() {
     const predicted = (await classifier.predict(images))[raceHead].predicted;
     images.dispose();
     const all = (n) => Array.from({ length: n }, (_, i) => i);
-    const parts = [`FID ${fidOfRows(generated, all(256), realFeatures, all(real.length)).value.toFixed(0)}`];
+    const parts = [`FID ${fidOfRows(generated, all(count), realFeatures, all(real.length)).value.toFixed(0)}`];
     RACES.forEach((race, g) => {
-      const rows = all(256).filter((i) => predicted[i] === g);
+      const rows = all(count).filter((i) => predicted[i] === g);
       const realRows = all(real.length).filter((i) => real[i].attributes.race === race);
       parts.push(
         rows.length >= 2
