@@ -102,22 +102,18 @@ export function batchTargets(
   return { perAttribute, biasEstimate };
 }
 
-/**
- * Per attribute: each image's group in one exact assignment (sampledAssignment) to the target, or
- * to `shares[a]` where given (assignmentFeedback.ts).
- */
+/** Per attribute: each image's group in one exact assignment to the target (sampledAssignment). */
 export function sampledGroups(
   attributes: AlignmentAttribute[],
   heads: Float32Array[],
   n: number,
   rng: Rng,
-  shares?: readonly (readonly number[])[],
 ): Int32Array[] {
-  return attributes.map((a, index) =>
+  return attributes.map((a) =>
     sampledAssignment(
       attributeProbabilities(a, heads, n),
       a.groups.length,
-      shares?.[index] ?? a.target,
+      a.target,
       rng.fork(a.name),
     ),
   );

@@ -101,9 +101,9 @@ export interface DistributionalAlignmentOptions
 }
 
 export const CHANGED_REFERENCES = ["neutral", "prompted"] as const;
+export type ChangedReference = (typeof CHANGED_REFERENCES)[number];
 export const PRIOR_CHAINS = ["tuned", "original"] as const;
 export type PriorChain = (typeof PRIOR_CHAINS)[number];
-export type ChangedReference = (typeof CHANGED_REFERENCES)[number];
 
 /** Method 1's defaults (docs/methods.md §2.6). */
 export const ALIGNMENT_DEFAULTS: MethodDefaults = {

@@ -93,7 +93,7 @@ export class AssignmentFeedback {
       };
     }
     this.running.set(attribute, running);
-    if (this.gain === 0 || target.length !== running.shares.length) return [...target];
+    if (this.gain === 0) return [...target];
     const bound = (x: number) => Math.max(-this.maxShift, Math.min(this.maxShift, x));
     const full = running.images >= this.window;
     const moved = target.map((t, g) => {
@@ -111,26 +111,15 @@ export class AssignmentFeedback {
     return sum > 0 ? moved.map((q) => q / sum) : [...target];
   }
 
-  /** The running shares of `attribute` (undefined before its first batch). */
-  runningShares(attribute: string): readonly number[] | undefined {
-    return this.running.get(attribute)?.shares;
-  }
-
   save(): AssignmentFeedbackState {
-    return Object.fromEntries(
-      [...this.running].map(([name, r]) => [
-        name,
-        { shares: [...r.shares], images: r.images, integral: [...r.integral] },
-      ]),
-    );
+    return Object.fromEntries([...this.running].map(([name, r]) => [name, copied(r)]));
   }
 
   restore(state: AssignmentFeedbackState): void {
-    this.running = new Map(
-      Object.entries(state).map(([name, r]) => [
-        name,
-        { shares: [...r.shares], images: r.images, integral: [...r.integral] },
-      ]),
-    );
+    this.running = new Map(Object.entries(state).map(([name, r]) => [name, copied(r)]));
   }
+}
+
+function copied(r: Running): Running {
+  return { shares: [...r.shares], images: r.images, integral: [...r.integral] };
 }

@@ -440,17 +440,21 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
         if (settings.distillWeight > 0) {
           const k = createRng(inputs.targetRngSeed).fork("distill").int(chain.steps);
           const feedback = inputs.feedback;
-          assigned = feedback
+          const shares = feedback
             ? attributes.map((a, index) =>
                 feedback.assign(a.name, perAttribute[index].proportions, n, a.target),
               )
             : undefined;
+          assigned = shares;
+          // The assignment's targets are the steered shares where the feedback is on.
+          const steered = shares
+            ? attributes.map((a, index) => ({ ...a, target: shares[index] }))
+            : attributes;
           const targets = sampledGroups(
-            attributes,
+            steered,
             heads,
             n,
             createRng(inputs.targetRngSeed).fork("distill-targets"),
-            assigned,
           );
           const named = distillationPrompts({ classifier, prompts, attributes, targets });
           const guidance: GroupGuidance | undefined =

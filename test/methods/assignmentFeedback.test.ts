@@ -23,16 +23,16 @@ const naming = (sex: string) => chestFindingsPrompt({ sex, findings: ["Pleural E
 test("the running shares: a plain mean until the window is full, then a moving average", () => {
   const feedback = new AssignmentFeedback({ gain: 1, window: 16 });
   const half = [0.5, 0.5];
-  expect(feedback.runningShares("sex")).toBeUndefined();
+  expect(feedback.save().sex).toBeUndefined();
   feedback.assign("sex", [0, 1], 8, half);
   feedback.assign("sex", [0.5, 0.5], 8, half);
-  expect(feedback.runningShares("sex")).toEqual([0.25, 0.75]);
+  expect(feedback.save().sex.shares).toEqual([0.25, 0.75]);
   // The window is full: each batch of 8 now weighs 8 / 16.
   feedback.assign("sex", [1, 0], 8, half);
-  expect(feedback.runningShares("sex")).toEqual([0.625, 0.375]);
+  expect(feedback.save().sex.shares).toEqual([0.625, 0.375]);
   // A redefined attribute (other groups) starts afresh.
   feedback.assign("sex", [0.2, 0.3, 0.5], 8, [1 / 3, 1 / 3, 1 / 3]);
-  expect(feedback.runningShares("sex")).toEqual([0.2, 0.3, 0.5]);
+  expect(feedback.save().sex.shares).toEqual([0.2, 0.3, 0.5]);
 });
 
 test("the shares assigned: more to a group drawn too little, bounded, renormalised", () => {
