@@ -70,6 +70,13 @@ export interface DistributionalAlignmentOptions
    */
   distillGuidance?: number;
   /**
+   * Classifier-free guidance scale of the distillation's teacher — its chain and its prediction
+   * for the named prompts (default: the sampler's). cxr-mini draws named groups far from real
+   * radiographs at the sampler's 3 (FID within Asian 3,021 for "an Asian patient", 1,103 at 1.5:
+   * docs/measurements/2026-12-07-teacher), and the tuned prompt learns what its teacher draws.
+   */
+  teacherGuidanceScale?: number;
+  /**
    * Gain of the distillation's assignment feedback (default 2 with distillWeight > 0, else 0:
    * off): the share of images whose teacher names each group moves away from the target by
    * gain × the tuned model's measured shortfall in that group (assignmentFeedback.ts), so that
@@ -128,6 +135,7 @@ export interface AlignmentSettings {
   priorChain: PriorChain;
   distillWeight: number;
   distillGuidance: number;
+  teacherGuidanceScale: number;
   assignmentFeedback: number;
   holdWeight: number;
   gradient: ChainGradientMode;
@@ -202,6 +210,18 @@ export function resolveAlignmentOptions(
       "0 unless distillWeight > 0 (it steers the distillation's assignment)",
     );
   }
+  const teacherGuidanceScale = checkNumber(
+    "teacherGuidanceScale",
+    options.teacherGuidanceScale ?? sampler.guidanceScale,
+    { min: 0 },
+  );
+  if (options.teacherGuidanceScale !== undefined && distillWeight === 0) {
+    throw new MethodOptionError(
+      "teacherGuidanceScale",
+      teacherGuidanceScale,
+      "left out unless distillWeight > 0 (it is the distillation teacher's)",
+    );
+  }
   return {
     threshold: checkNumber("threshold", options.threshold ?? 0.8, { min: 0, max: 1 }),
     fairnessWeight: checkNumber("fairnessWeight", options.fairnessWeight ?? 1, { min: 0 }),
@@ -217,6 +237,7 @@ export function resolveAlignmentOptions(
     priorChain,
     distillWeight,
     distillGuidance: checkNumber("distillGuidance", options.distillGuidance ?? 0.1, { min: 0 }),
+    teacherGuidanceScale,
     assignmentFeedback,
     holdWeight: checkNumber("holdWeight", options.holdWeight ?? 0, { min: 0 }),
     gradient,
@@ -268,6 +289,11 @@ export function alignmentRunSettings(settings: AlignmentSettings): Record<string
     // Only where on: state files of runs without it keep their settings.
     ...(settings.distillWeight > 0
       ? { "distill weight": settings.distillWeight, "distill guidance": settings.distillGuidance }
+      : {}),
+    // Only where it differs from the sampler's: earlier state files keep their settings.
+    ...(settings.distillWeight > 0 &&
+    settings.teacherGuidanceScale !== settings.sampler.guidanceScale
+      ? { "teacher guidance": settings.teacherGuidanceScale }
       : {}),
     ...(settings.assignmentFeedback > 0
       ? { "assignment feedback": settings.assignmentFeedback }

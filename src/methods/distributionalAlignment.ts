@@ -204,12 +204,13 @@ function originalLatents(
   prompts: string[],
   noise: tf.Tensor4D,
   steps?: number,
+  guidanceScale = inputs.settings.sampler.guidanceScale,
 ): tf.Tensor4D {
-  const { adapters, chain, settings } = inputs;
+  const { adapters, chain } = inputs;
   return adapters.original((original) => {
     const context = encodeGuidance(original.textEncoder, prompts);
     try {
-      const denoiser = guidedDenoiser(original.unet, context.mask, settings.sampler.guidanceScale);
+      const denoiser = guidedDenoiser(original.unet, context.mask, guidanceScale);
       return chain.sample(denoiser, noise, context.embeddings, steps);
     } finally {
       disposeTextEmbedding(context);
@@ -471,7 +472,8 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
           // learns to follow it, noise by noise, rather than a blend of the groups' predictions.
           // The guidance acts at step k only: on a guided chain the targets are reached in its
           // first step or two (p(target) ≈ 1 after), leaving later steps nothing to teach.
-          const latents = originalLatents(inputs, named, noise, k);
+          const teacherScale = settings.teacherGuidanceScale;
+          const latents = originalLatents(inputs, named, noise, k, teacherScale);
           try {
             const term = await originalPredictionMatchGradients({
               adapters,
@@ -480,6 +482,7 @@ async function alignmentStep(inputs: StepInputs): Promise<StepOutcome> {
               latents,
               t: chain.timesteps[k],
               guidanceScale: settings.sampler.guidanceScale,
+              originalGuidanceScale: teacherScale,
               weight: settings.distillWeight,
               adjustOriginal:
                 guidance &&

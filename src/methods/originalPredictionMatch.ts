@@ -22,6 +22,8 @@ export interface OriginalPredictionMatchInputs {
   latents: tf.Tensor4D;
   t: number;
   guidanceScale: number;
+  /** The original model's guidance scale (default: `guidanceScale`). */
+  originalGuidanceScale?: number;
   weight: number;
   /** Turns the original model's prediction into the one held to (e.g. classifier guidance); a new tensor. */
   adjustOriginal?: (original: LatentDiffusionModel, prediction: tf.Tensor4D) => tf.Tensor4D;
@@ -32,16 +34,24 @@ export async function originalPredictionMatchGradients(
   inputs: OriginalPredictionMatchInputs,
 ): Promise<{ loss: number; gradients: tf.Tensor[] }> {
   const { adapters, prompts, latents, t, guidanceScale, weight } = inputs;
-  const prediction = (model: typeof adapters.model, rowPrompts: string[]) => {
+  const prediction = (
+    model: typeof adapters.model,
+    rowPrompts: string[],
+    scale = guidanceScale,
+  ) => {
     const context = encodeGuidance(model.textEncoder, rowPrompts);
     try {
-      return guidedNoisePrediction(model.unet, latents, t, context, guidanceScale);
+      return guidedNoisePrediction(model.unet, latents, t, context, scale);
     } finally {
       disposeTextEmbedding(context);
     }
   };
   const original = adapters.original((model) => {
-    const plain = prediction(model, inputs.originalPrompts ?? prompts);
+    const plain = prediction(
+      model,
+      inputs.originalPrompts ?? prompts,
+      inputs.originalGuidanceScale ?? guidanceScale,
+    );
     if (!inputs.adjustOriginal) return plain;
     try {
       return inputs.adjustOriginal(model, plain);

@@ -66,6 +66,7 @@ export interface StartFixOptions extends MethodRunOptions {
   priorChain?: DistributionalAlignmentOptions["priorChain"];
   distillWeight?: number;
   distillGuidance?: number;
+  teacherGuidanceScale?: number;
   assignmentFeedback?: number;
   holdWeight?: number;
   threshold?: number;
@@ -157,6 +158,7 @@ export function startFix(
       priorChain: shared.priorChain,
       distillWeight: shared.distillWeight,
       distillGuidance: shared.distillGuidance,
+      teacherGuidanceScale: shared.teacherGuidanceScale,
       assignmentFeedback: shared.assignmentFeedback,
       holdWeight: shared.holdWeight,
       threshold: shared.threshold,

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { chestFindingsPrompt } from "../../src/data/prompts";
 import { resolveAlignmentAttributes } from "../../src/methods/alignmentAttributes";
-import { resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
+import { alignmentRunSettings, resolveAlignmentOptions } from "../../src/methods/alignmentOptions";
 import { sampledAssignment } from "../../src/methods/optimalTransportTargets";
 import { originalPredictionMatchGradients } from "../../src/methods/originalPredictionMatch";
 import { distillationPrompts, distilledAttributes } from "../../src/methods/promptedDistillation";
@@ -130,6 +130,53 @@ test("the term between two prompts: positive for the untuned model, its gradient
   model.dispose();
 });
 
+test("the teacher's own guidance scale reaches its prediction: no gap at the tuned scale, one at another", async () => {
+  const model = LatentDiffusionModel.create([NEUTRAL], TEXT_MODEL_CONFIG, 4);
+  const adapters = await unetLoraKeepingOriginal(model);
+  const latents = tf.randomNormal([2, 4, 4, 4], 0, 1, "float32", 5) as tf.Tensor4D;
+  const term = async (originalGuidanceScale?: number) => {
+    const { loss, gradients } = await originalPredictionMatchGradients({
+      adapters,
+      prompts: [NEUTRAL, NEUTRAL],
+      latents,
+      t: 500,
+      guidanceScale: 3,
+      ...(originalGuidanceScale !== undefined ? { originalGuidanceScale } : {}),
+      weight: 1,
+    });
+    tf.dispose(gradients);
+    return loss;
+  };
+  // The untuned model against itself, same prompt: equal only where the scales are.
+  expect(await term()).toBe(0);
+  expect(await term(3)).toBe(0);
+  expect(await term(1.5)).toBeGreaterThan(0);
+  latents.dispose();
+  adapters.drop();
+  model.dispose();
+});
+
+test("the teacher's guidance scale: the sampler's by default, checked before work, recorded only where it differs", () => {
+  const settings = (overrides: Parameters<typeof alignmentOptions>[0]) =>
+    resolveAlignmentOptions(alignmentOptions({ prompts: [NEUTRAL], ...overrides }));
+  expect(settings({ distillWeight: 1 }).teacherGuidanceScale).toBe(3);
+  expect(
+    settings({ distillWeight: 1, sampler: { steps: 3, guidanceScale: 2 } }).teacherGuidanceScale,
+  ).toBe(2);
+  expect(() => settings({ distillWeight: 1, teacherGuidanceScale: -1 })).toThrow(
+    /teacherGuidanceScale must be ≥ 0, got -1/,
+  );
+  expect(() => settings({ teacherGuidanceScale: 1.5 })).toThrow(
+    /teacherGuidanceScale must be left out unless distillWeight > 0 .*got 1.5/,
+  );
+  const recorded = (overrides: Parameters<typeof alignmentOptions>[0]) =>
+    alignmentRunSettings(settings(overrides))["teacher guidance"];
+  expect(recorded({ distillWeight: 1, teacherGuidanceScale: 1.5 })).toBe(1.5);
+  // At the sampler's scale the run is the one earlier state files describe.
+  expect(recorded({ distillWeight: 1, teacherGuidanceScale: 3 })).toBeUndefined();
+  expect(recorded({ distillWeight: 1 })).toBeUndefined();
+});
+
 test("the distillation weight is checked before any work", () => {
   expect(() => resolveAlignmentOptions(alignmentOptions({ distillWeight: -1 }))).toThrow(
     /distillWeight must be ≥ 0, got -1/,
@@ -174,4 +221,32 @@ test("a run distilling race leaves it out of the cross-entropy, reports the term
     Object.keys(original).some((name) => tuned[name].some((x, j) => x !== original[name][j])),
   ).toBe(true);
   model.dispose();
+});
+
+test("a run with the teacher at its own guidance scale learns another teacher and frees its tensors", async () => {
+  const run = async (teacherGuidanceScale?: number) => {
+    const model = LatentDiffusionModel.create(
+      [NEUTRAL, ...["Asian", "Black", "White"].map((race) => naming({ race }))],
+      TEXT_MODEL_CONFIG,
+      4,
+    );
+    const tensors = tf.memory().numTensors;
+    const events = stepEvents(
+      await bed.collect(
+        model,
+        raceUnetLoraOptions(NEUTRAL, {
+          steps: 1,
+          semanticWeight: 0,
+          distillWeight: 1,
+          ...(teacherGuidanceScale !== undefined ? { teacherGuidanceScale } : {}),
+        }),
+      ),
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+    return events[0].losses.distill as number;
+  };
+  const atSamplerScale = await run();
+  expect(await run(3)).toBe(atSamplerScale);
+  expect(await run(1)).not.toBe(atSamplerScale);
 });

@@ -86,6 +86,7 @@ interface FinetuneOptions {
   priorChain?: string;
   distillWeight?: string;
   distillGuidance?: string;
+  teacherGuidanceScale?: string;
   assignmentFeedback?: string;
   holdWeight?: string;
   threshold?: string;
@@ -190,6 +191,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option(
       "--distill-guidance <s>",
       "align: classifier-guidance scale steering the distillation's teacher toward each image's target groups, also those a prompt cannot name, such as age (default 0.1; 0: off)",
+    )
+    .option(
+      "--teacher-guidance-scale <s>",
+      "align: classifier-free guidance scale of the distillation's teacher, its chain and prediction for the named prompts (default: --guidance's)",
     )
     .option(
       "--assignment-feedback <gain>",
@@ -321,6 +326,21 @@ export function registerFinetuneCommand(program: Command): void {
 /** What a saved checkpoint can hold the training of (a soft prompt is not a model weight). */
 export const CHECKPOINT_TRAINABLE = ["text-lora", "unet-lora"] as const;
 
+/** Refuses each given flag unless the term it belongs to has a weight above 0. */
+function requireTermOn(
+  flags: readonly (readonly [string, unknown])[],
+  term: { flag: string; value: number | undefined; off: string },
+): void {
+  if (term.value !== undefined && term.value > 0) return;
+  for (const [flag, value] of flags) {
+    if (value !== undefined) {
+      throw new Error(
+        `${flag} ${String(value)} needs ${term.flag} above 0 (got ${term.value ?? `none: ${term.off}`})`,
+      );
+    }
+  }
+}
+
 /** Method-specific settings, parsed and checked. */
 function tuningSettings(opts: FinetuneOptions) {
   if (opts.trainable === "soft-prompt") {
@@ -335,30 +355,35 @@ function tuningSettings(opts: FinetuneOptions) {
     PRIOR_CAPTION_SOURCES,
   );
   const priorChain = optionalChoice("--prior-chain", opts.priorChain, PRIOR_CHAINS);
-  const priorOn = priorWeight !== undefined && priorWeight > 0;
-  for (const [flag, value] of [
-    ["--prior-captions", priorCaptions],
-    ["--prior-chain", priorChain],
-  ] as const) {
-    if (value !== undefined && !priorOn) {
-      throw new Error(
-        `${flag} ${value} needs --prior-weight above 0 (got ${opts.priorWeight ?? "none: the prior term is off"})`,
-      );
-    }
-  }
+  // Checked here, not only in the library, so the message names the flags before the model loads.
+  requireTermOn(
+    [
+      ["--prior-captions", priorCaptions],
+      ["--prior-chain", priorChain],
+    ],
+    {
+      flag: "--prior-weight",
+      value: priorWeight,
+      off: "the prior term is off",
+    },
+  );
   const distillWeight = optionalNumber("--distill-weight", opts.distillWeight, { min: 0 });
   const assignmentFeedback = optionalNumber("--assignment-feedback", opts.assignmentFeedback, {
     min: 0,
   });
-  if (
-    assignmentFeedback !== undefined &&
-    assignmentFeedback > 0 &&
-    !(distillWeight !== undefined && distillWeight > 0)
-  ) {
-    throw new Error(
-      `--assignment-feedback ${assignmentFeedback} needs --distill-weight above 0 (got ${opts.distillWeight ?? "none: the distillation is off"})`,
-    );
-  }
+  const teacherGuidanceScale = optionalNumber(
+    "--teacher-guidance-scale",
+    opts.teacherGuidanceScale,
+    { min: 0 },
+  );
+  requireTermOn(
+    [
+      // A gain of 0 turns the feedback off, which needs no distillation.
+      ["--assignment-feedback", assignmentFeedback === 0 ? undefined : assignmentFeedback],
+      ["--teacher-guidance-scale", teacherGuidanceScale],
+    ],
+    { flag: "--distill-weight", value: distillWeight, off: "the distillation is off" },
+  );
   return {
     trainable: choiceOption("--trainable", opts.trainable, CHECKPOINT_TRAINABLE),
     gradient: choiceOption("--gradient", opts.gradient, ["adjusted", "exact"] as const),
@@ -390,6 +415,7 @@ function tuningSettings(opts: FinetuneOptions) {
     priorChain,
     distillWeight,
     distillGuidance: optionalNumber("--distill-guidance", opts.distillGuidance, { min: 0 }),
+    teacherGuidanceScale,
     assignmentFeedback,
     holdWeight: optionalNumber("--hold-weight", opts.holdWeight, { min: 0 }),
     targetSlots: choiceOption<TargetSlots>("--target-slots", opts.targetSlots, [
