@@ -72,7 +72,8 @@ export interface DistributionalAlignmentOptions
   /**
    * Classifier-free guidance scale of the distillation's teacher — its chain and its prediction
    * for the named prompts (default: the sampler's). cxr-mini draws named groups far from real
-   * radiographs at the sampler's 3 (FID within Asian 3,021 for "an Asian patient", 1,103 at 1.5:
+   * radiographs at the sampler's 3 (FID within Asian 3,178 for "… a Asian patient …", 1,732 at
+   * 2, against 1,031 for the neutral prompt's own Asian images:
    * docs/measurements/2026-12-07-teacher), and the tuned prompt learns what its teacher draws.
    */
   teacherGuidanceScale?: number;
@@ -213,7 +214,7 @@ export function resolveAlignmentOptions(
   const teacherGuidanceScale = checkNumber(
     "teacherGuidanceScale",
     options.teacherGuidanceScale ?? sampler.guidanceScale,
-    { min: 0 },
+    { above: 0 },
   );
   if (options.teacherGuidanceScale !== undefined && distillWeight === 0) {
     throw new MethodOptionError(

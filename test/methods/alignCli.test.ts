@@ -118,8 +118,8 @@ test("bad options fail before any model is loaded", async () => {
   await expect(
     finetune([...base, "--assignment-feedback", "2", "--distill-weight", "0"]),
   ).rejects.toThrow(/--assignment-feedback 2 needs --distill-weight above 0 \(got 0\)/);
-  await expect(finetune([...base, "--teacher-guidance-scale", "-1"])).rejects.toThrow(
-    /--teacher-guidance-scale must be a number ≥ 0, got "-1"/,
+  await expect(finetune([...base, "--teacher-guidance-scale", "0"])).rejects.toThrow(
+    /--teacher-guidance-scale must be a number > 0, got "0"/,
   );
   await expect(finetune([...base, "--teacher-guidance-scale", "1.5"])).rejects.toThrow(
     /--teacher-guidance-scale 1.5 needs --distill-weight above 0 \(got none: the distillation is off\)/,

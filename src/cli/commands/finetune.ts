@@ -374,7 +374,7 @@ function tuningSettings(opts: FinetuneOptions) {
   const teacherGuidanceScale = optionalNumber(
     "--teacher-guidance-scale",
     opts.teacherGuidanceScale,
-    { min: 0 },
+    { above: 0 },
   );
   requireTermOn(
     [
