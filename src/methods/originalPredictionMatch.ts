@@ -47,10 +47,11 @@ export async function originalPredictionMatchGradients(
     }
   };
   const original = adapters.original((model) => {
+    // An undefined scale falls back to the tuned side's (the closure's default).
     const plain = prediction(
       model,
       inputs.originalPrompts ?? prompts,
-      inputs.originalGuidanceScale ?? guidanceScale,
+      inputs.originalGuidanceScale,
     );
     if (!inputs.adjustOriginal) return plain;
     try {
