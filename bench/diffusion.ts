@@ -17,6 +17,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fork, type ChildProcess } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { wasmThreadsFromEnvironment } from "../src/backend/wasmThreads";
 import { loadNativeKernels, setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
@@ -27,6 +28,7 @@ import type { ArrayBatch } from "../src/backend/trainableModel";
 import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
 import { NULL_PROMPT } from "../src/models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../src/parallel";
+import { shardBatch } from "../src/parallel/shardBatch";
 import { compiledModule } from "../src/parallel/compiledModule";
 import { buildOptimizer } from "../src/parallel/optimizerSpec";
 import { toTensors } from "../src/parallel/replica";
@@ -40,6 +42,7 @@ import { createRng } from "../src/util/random";
 import { median } from "./median";
 import { twinConfig, twinScript, twinWeights, writeTensors } from "./peers/diffusionTwin";
 import { peerHasModules, runPeerJson } from "./peers/python";
+import type { OneCoreReply, OneCoreRequest } from "./peers/oneCoreProcess";
 import type { SamplingWorkerData } from "./peers/samplingWorker";
 
 const BATCH = 32;
@@ -52,7 +55,7 @@ const CLIP_NORM = 1;
 const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").trim();
 
 /** Wall time (median per training step; mean per image) and process CPU time, all threads. */
-interface Timing {
+export interface Timing {
   wall: number;
   cpu: number;
 }
@@ -100,7 +103,7 @@ export function trainingBatch(
   };
 }
 
-async function tfjsMsPerStep(
+export async function tfjsMsPerStep(
   model: LatentDiffusionModel,
   batch: ArrayBatch,
   replicas: number,
@@ -193,7 +196,7 @@ export function samplingOptions(): GenerateOptions {
 }
 
 /** Seconds per image of generateImages (DDIM 25, CFG, decode) at batch 32 in this thread. */
-async function tfjsSampling(
+export async function tfjsSampling(
   model: LatentDiffusionModel,
   prompts: string[],
   rounds: number,
@@ -243,6 +246,95 @@ async function tfjsSamplingTwoThreads(checkpoint: string, prompts: string[]): Pr
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** The next reply of a one-thread child process; its errors and its exit reject. */
+function nextReply(child: ChildProcess): Promise<OneCoreReply & { kind: "ready" | "done" }> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`one-thread bench process exited (code ${code}) before replying`));
+    child.once("exit", onExit);
+    child.once("message", (reply: OneCoreReply) => {
+      child.off("exit", onExit);
+      if (reply.kind === "error") reject(new Error(`one-thread bench process: ${reply.message}`));
+      else resolve(reply);
+    });
+  });
+}
+
+async function ask(child: ChildProcess, request: OneCoreRequest): Promise<Timing> {
+  const reply = nextReply(child);
+  child.send(request);
+  const answer = await reply;
+  if (answer.kind !== "done") throw new Error("one-thread bench process replied out of turn");
+  return answer.timing;
+}
+
+/**
+ * Two processes at once against one alone, alternated over rounds (the machine is shared: a
+ * ratio is taken within a round). Speed-up = work done together / the slower process's time,
+ * over one process's time for its work.
+ */
+export interface SideBySide {
+  /** Each round's speed-up. */
+  speedUps: number[];
+  /** The median round's timings. */
+  alone: Timing;
+  pair: [Timing, Timing];
+}
+
+const SIDE_BY_SIDE_ROUNDS = 3;
+
+/**
+ * The machine's ceiling for two cores on this workload: the one-thread training step and
+ * sampling run in one process alone, then in two independent processes at once (no shared
+ * memory, no exchange — what perfect data parallelism at the same per-process work could get),
+ * and a batch's two halves in the two processes (the same, at a fixed batch).
+ */
+async function twoProcessesSideBySide(
+  checkpoint: string,
+  batch: ArrayBatch,
+  prompts: string[],
+  steps: number,
+  rounds: number,
+): Promise<{ training: SideBySide; halfBatches: SideBySide; sampling: SideBySide }> {
+  const children = [0, 1].map(() =>
+    fork(compiledModule(path.join(__dirname, "peers"), "oneCoreProcess"), [checkpoint], {
+      env: { ...process.env, FAIRDIFF_THREADS: "1" },
+      serialization: "advanced",
+    }),
+  );
+  try {
+    await Promise.all(children.map(nextReply));
+    // Each process does the same work as the lone one, or — given `halves` — half of it.
+    const measure = async (
+      request: OneCoreRequest,
+      halves?: [OneCoreRequest, OneCoreRequest],
+    ): Promise<SideBySide> => {
+      const measured: { speedUp: number; alone: Timing; pair: [Timing, Timing] }[] = [];
+      for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
+        const alone = await ask(children[round % 2], request);
+        const [a, b] = await Promise.all(children.map((c, i) => ask(c, halves?.[i] ?? request)));
+        const work = halves ? 1 : 2;
+        const speedUp = (work * alone.wall) / Math.max(a.wall, b.wall);
+        measured.push({ speedUp, alone, pair: [a, b] });
+      }
+      const speedUps = measured.map((m) => m.speedUp);
+      const middle = measured.find((m) => m.speedUp === median(speedUps)) ?? measured[0];
+      return { speedUps, alone: middle.alone, pair: middle.pair };
+    };
+    const train = { kind: "train", batch, steps } as const;
+    const training = await measure(train);
+    const [first, second] = shardBatch(batch, 2);
+    const halfBatches = await measure(train, [
+      { ...train, batch: first },
+      { ...train, batch: second },
+    ]);
+    const sampling = await measure({ kind: "sample", prompts, rounds });
+    return { training, halfBatches, sampling };
+  } finally {
+    for (const child of children) child.kill();
   }
 }
 
@@ -346,6 +438,7 @@ export async function main(args: string[]): Promise<void> {
     const rows: Row[] = [];
     let replicasRow: Timing | undefined;
     let plain: Timing;
+    let sideBySide: Awaited<ReturnType<typeof twoProcessesSideBySide>> | undefined;
     try {
       // With native kernels, c threads = one process, one replica, a pool of c threads; without,
       // c replicas (training) or c worker threads (sampling), each one wasm thread.
@@ -367,6 +460,10 @@ export async function main(args: string[]): Promise<void> {
       }
       if (native) setNativeThreads(1);
       plain = await tfjsPlainMsPerStep(model, batch, steps);
+      if (cores > 1) {
+        console.log("measuring two one-thread processes, alone and side by side…");
+        sideBySide = await twoProcessesSideBySide(checkpoint, batch, prompts, steps, rounds);
+      }
     } finally {
       if (native) setNativeThreads(threadsBefore);
     }
@@ -408,6 +505,25 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `two cores vs one (tfjs wall): training ${speedUp(rows[0]?.tfjsTrain, rows[1]?.tfjsTrain)}×${replicasRow ? ` (2 replicas: ${speedUp(rows[0]?.tfjsTrain, replicasRow)}×)` : ""}, sampling ${speedUp(rows[0]?.tfjsSample, rows[1]?.tfjsSample)}×`,
     );
+    if (sideBySide) {
+      const { training, halfBatches, sampling } = sideBySide;
+      const ms = (t: Timing) => fmt(t.wall);
+      const ips = (t: Timing) => fmt(1 / t.wall, 1);
+      const gain = (s: SideBySide) =>
+        `${fmt(median(s.speedUps), 2)}× (rounds: ${s.speedUps.map((x) => fmt(x, 2)).join(", ")})`;
+      console.log(
+        `two one-thread processes at once vs one alone, ${SIDE_BY_SIDE_ROUNDS} rounds alternated (no exchange: this machine's ceiling for two cores on this workload):`,
+      );
+      console.log(
+        `  training, a batch of ${BATCH} each: ${gain(training)}; ${ms(training.alone)} ms/step alone, ${training.pair.map(ms).join(" / ")} together`,
+      );
+      console.log(
+        `  training, the two halves of one batch (data parallelism at a fixed batch): ${gain(halfBatches)}; ${halfBatches.pair.map(ms).join(" / ")} ms a half-batch step`,
+      );
+      console.log(
+        `  sampling, ${BATCH} images each: ${gain(sampling)}; ${ips(sampling.alone)} img/s alone, ${sampling.pair.map(ips).join(" / ")} together`,
+      );
+    }
     console.log(
       `tfjs plain variableGrads + AdamW, 1 thread, no clip: ${fmt(plain.wall)} ms (cpu ${fmt(plain.cpu)} ms), ratio ${ratio(plain.wall, rows[0].torchTrain?.wall)} / cpu ${ratio(plain.cpu, rows[0].torchTrain?.cpu)}`,
     );
