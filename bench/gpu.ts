@@ -1,12 +1,13 @@
 /**
- * GPU benchmark (`npm run bench -- gpu [trainSteps]`), for a machine with a GPU and the Vulkan
+ * GPU benchmark (`npm run bench -- gpu [trainSteps] [batchSizes]`, sizes comma-separated, default
+ * 32,256), for a machine with a GPU and the Vulkan
  * loader: the shipped cxr-mini on tfjs WebGPU (Dawn) against its PyTorch twin on CUDA
  * (FAIRDIFF_TWIN_DEVICE=cuda; FAIRDIFF_PYTHON names the Python that has torch with CUDA), in the
  * same run, plus the CPU path on one thread as the laptop baseline (tfjs wasm with fairdiff's native
  * kernels where that machine built them):
  *   - agreement: the same seeded images generated on WebGPU and on wasm (max |Δ pixel|);
- *   - training step (text encoder + UNet forward, backward, AdamW) at batch 32 and 256;
- *   - sampling (DDIM 25, guidance 3, decode) at batch 32 and 256.
+ *   - training step (text encoder + UNet forward, backward, AdamW) at each batch size (default 32 and 256);
+ *   - sampling (DDIM 25, guidance 3, decode) at the same sizes.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -80,10 +81,15 @@ async function seededImages(model: LatentDiffusionModel, prompts: string[]): Pro
 
 export async function main(args: string[]): Promise<void> {
   const steps = Number(args[0] ?? 10);
+  const sizes = (args[1] ?? "32,256").split(",").map(Number);
+  if (!Number.isInteger(steps) || steps < 1 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new Error(
+      `usage: npm run bench -- gpu [trainSteps ≥ 1] [batch sizes, e.g. 32,256]; got ${args.join(" ")}`,
+    );
+  }
   console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
   const allPrompts = presetVocabularyPrompts(CXR_MINI);
   const probe = allPrompts.slice(0, 8);
-  const sizes = [32, 256];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fairdiff-bench-gpu-"));
   try {
     // wasm first: the laptop baseline, the reference images, and the twin's inputs (dataSync).
@@ -100,11 +106,11 @@ export async function main(args: string[]): Promise<void> {
       await prepareTwin(reference, batches[i], allPrompts.slice(0, size), twins[i], 3);
     }
     const onCpu = await seededImages(reference, probe);
-    const wasmImagesPerS = await imagesPerSecond(reference, allPrompts.slice(0, 32));
+    const wasmImagesPerS = await imagesPerSecond(reference, allPrompts.slice(0, sizes[0]));
     const wasmStepMs = await trainStepMs(reference, batches[0], 3);
     reference.dispose();
     console.log(
-      `${cpuLabel} (1 CPU thread) batch 32: ${wasmStepMs.toFixed(1)} ms/step, ${wasmImagesPerS.toFixed(2)} img/s`,
+      `${cpuLabel} (1 CPU thread) batch ${sizes[0]}: ${wasmStepMs.toFixed(1)} ms/step, ${wasmImagesPerS.toFixed(2)} img/s`,
     );
 
     console.log(describeBackend(await useBackend("webgpu")));
@@ -150,7 +156,7 @@ export async function main(args: string[]): Promise<void> {
     }
     console.log("ratios are tfjs-webgpu time / PyTorch time (goal ≤ 1.0)");
     console.log(
-      `webgpu speed-up over ${cpuLabel} (1 thread), batch 32: training ${(wasmStepMs / results[0].webgpuStepMs).toFixed(1)}×, sampling ${(results[0].webgpuImagesPerS / wasmImagesPerS).toFixed(1)}×`,
+      `webgpu speed-up over ${cpuLabel} (1 thread), batch ${sizes[0]}: training ${(wasmStepMs / results[0].webgpuStepMs).toFixed(1)}×, sampling ${(results[0].webgpuImagesPerS / wasmImagesPerS).toFixed(1)}×`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
