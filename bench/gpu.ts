@@ -137,8 +137,14 @@ export async function main(args: string[]): Promise<void> {
     const torch: (TwinBench | undefined)[] = [];
     process.env.FAIRDIFF_TWIN_DEVICE = process.env.FAIRDIFF_TWIN_DEVICE ?? "cuda";
     if (peerHasModules(["torch", "numpy"])) {
-      for (const twin of twins) {
-        torch.push(runPeerJson<TwinBench>(twinScript(), ["bench", twin, String(steps), "1"]));
+      // A twin that cannot run (no CUDA build, no device) leaves its columns n/a, not the run.
+      try {
+        for (const twin of twins) {
+          torch.push(runPeerJson<TwinBench>(twinScript(), ["bench", twin, String(steps), "1"]));
+        }
+      } catch (error) {
+        const lines = (error as Error).message.trim().split("\n");
+        console.log(`PyTorch twin failed: ${lines[lines.length - 1]}`);
       }
     }
     console.log(
