@@ -2,8 +2,9 @@
 # The GPU figures in one run, on a machine with a GPU but no Node (the lent H100 / H200), from
 # the repository's root with .gpu/ (node scripts/gpu-bundle.js) beside it. Unpacks Node, the
 # compiled project and its node_modules; builds the native kernels for this CPU; then runs the
-# WebGPU dispatch probe (where bundled) and `npm run bench -- gpu`. Logs go to $OUT (or
-# ./gpu-figures/).   sh scripts/gpu-figures.sh [trainSteps] [batchSizes]
+# WebGPU dispatch probe (where bundled), `npm run bench -- webgpu-dispatch` and
+# `npm run bench -- gpu`. Logs go to $OUT (or ./gpu-figures/).
+#   sh scripts/gpu-figures.sh [trainSteps] [batchSizes]
 set -u
 steps=${1:-10}
 sizes=${2:-32,256}
@@ -29,5 +30,7 @@ cat "$out/setup.txt"
 if [ -f .gpu-node/webgpu-dispatch-probe.js ]; then
   node .gpu-node/webgpu-dispatch-probe.js 500 2>&1 | tee "$out/probe.txt"
 fi
+# What each of tfjs-webgpu's per-op steps costs on this GPU (bench/webgpuDispatch.ts).
+node dist/bench/run.js webgpu-dispatch 500 2>&1 | tee "$out/dispatch.txt"
 FAIRDIFF_PYTHON="${FAIRDIFF_PYTHON:-$(command -v python3)}" \
   node dist/bench/run.js gpu "$steps" "$sizes" 2>&1 | tee "$out/bench-gpu.txt"
