@@ -162,8 +162,11 @@ export class LabServer {
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       // SIGTERM lets jupyter_server shut its kernels down; the group kill catches stragglers.
       child.kill("SIGTERM");
-      const timer = new Promise<void>((resolve) => setTimeout(resolve, 8_000));
-      await Promise.race([exited, timer]);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, 8_000)));
+      await Promise.race([exited, waited]);
+      // A pending 8 s timer would keep the jest worker alive past its tests.
+      clearTimeout(timer);
       try {
         process.kill(-child.pid, "SIGKILL");
       } catch {
