@@ -10,21 +10,7 @@ import { PlotView } from "./plotView";
 import { SERIES_COLORS, themedLayout } from "./plotTheme";
 import { plotlyText, textElement } from "./safeText";
 import { MODULE_NAME, MODULE_VERSION } from "./version";
-
-export interface HistogramPanel {
-  /** Attribute name, or attributes joined by " × " for an intersection. */
-  key: string;
-  groups: string[];
-  generated?: number[];
-  lower?: number[];
-  upper?: number[];
-  target?: number[];
-  training?: number[];
-  /** Images behind the generated shares. */
-  n?: number;
-  /** What the generated shares are, e.g. "evaluation at step 8 · bias vs 40/60 target …". */
-  note?: string;
-}
+import type { HistogramPanel } from "../../kernel/widgets/histogramPanel";
 
 export class SubgroupHistogramModel extends DOMWidgetModel {
   override defaults() {

@@ -10,21 +10,8 @@ import { shareBarChartSvg, type BarSeries } from "../../src/study/svgCharts";
 import { DOM_WIDGET_BASE, fairdiffSpec } from "./fairdiffModule";
 import { fallbackBlock, note, percent, svgImage, type StaticFallback } from "./staticFallback";
 import { biasAgainst } from "./targetLabel";
+import type { HistogramPanel } from "./histogramPanel";
 import { Widget } from "./widget";
-
-export interface HistogramPanel {
-  /** Attribute name, or an intersection such as "sex×race". */
-  key: string;
-  groups: string[];
-  generated?: number[];
-  lower?: number[];
-  upper?: number[];
-  target?: number[];
-  training?: number[];
-  n?: number;
-  /** What the generated shares are, e.g. "step 8 · bias vs 40/60 target (Female/Male) 0.025". */
-  note?: string;
-}
 
 type State = Record<string, unknown> & {
   panels: HistogramPanel[];
