@@ -25,7 +25,6 @@ import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNative
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
 import type { ArrayBatch } from "../src/backend/trainableModel";
-import { createSyntheticCohort } from "../src/data/cohorts/syntheticCohort";
 import { NULL_PROMPT } from "../src/models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../src/parallel";
 import { shardBatch } from "../src/parallel/shardBatch";
@@ -35,6 +34,7 @@ import { toTensors } from "../src/parallel/replica";
 import { denoiserTrainable } from "../src/pipeline/denoiserReplica";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
+import { presetVocabularyPrompts } from "../src/pipeline/trainPreset";
 import { generateImages, initialLatents, type GenerateOptions } from "../src/pipeline/textToImage";
 import { createScheduler } from "../src/schedulers/createScheduler";
 import { NoiseSchedule } from "../src/schedulers/noiseSchedule";
@@ -410,14 +410,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(describeBackend(info));
   console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
 
-  const cohort = createSyntheticCohort({
-    cohort: CXR_MINI.cohort,
-    size: CXR_MINI.cohortSize,
-    seed: CXR_MINI.cohortSeed,
-    imageSize: CXR_MINI.model.imageSize,
-    mix: CXR_MINI.mix,
-  });
-  const allPrompts = cohort.records.map((r) => r.prompt);
+  const allPrompts = presetVocabularyPrompts(CXR_MINI);
   const model = LatentDiffusionModel.create(allPrompts, CXR_MINI.model, CXR_MINI.modelSeed);
   const counts = model.parameterCount();
   console.log(

@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { useBackend } from "../../src/backend";
-import { createSyntheticCohort } from "../../src/data/cohorts/syntheticCohort";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../../src/pipeline/presets";
+import { presetVocabularyPrompts } from "../../src/pipeline/trainPreset";
 import { compareWithTwin, perturbNorms } from "../../bench/peers/diffusionTwin";
 import { peerHasModules } from "../../bench/peers/python";
 import { testWhen } from "../helpers/requirements";
@@ -56,14 +56,7 @@ withTorch("tiny model: the PyTorch twin matches outputs, loss and gradients", as
 });
 
 withTorch("cxr-mini model: the PyTorch twin matches outputs, loss and gradients", async () => {
-  const cohort = createSyntheticCohort({
-    cohort: CXR_MINI.cohort,
-    size: CXR_MINI.cohortSize,
-    seed: CXR_MINI.cohortSeed,
-    imageSize: CXR_MINI.model.imageSize,
-    mix: CXR_MINI.mix,
-  });
-  const allPrompts = cohort.records.map((r) => r.prompt);
+  const allPrompts = presetVocabularyPrompts(CXR_MINI);
   const model = LatentDiffusionModel.create(
     allPrompts,
     { ...CXR_MINI.model, unet: { ...CXR_MINI.model.unet, zeroInitResiduals: false } },
