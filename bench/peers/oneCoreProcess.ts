@@ -23,12 +23,8 @@ async function run(): Promise<void> {
   const checkpoint = process.argv[2];
   await useBackend("wasm");
   const model = LatentDiffusionModel.load(checkpoint);
-  process.on("message", (request: OneCoreRequest | "exit") => {
-    if (request === "exit") {
-      model.dispose();
-      process.disconnect();
-      return;
-    }
+  // The parent kills this process when it has its figures.
+  process.on("message", (request: OneCoreRequest) => {
     const work =
       request.kind === "train"
         ? tfjsMsPerStep(model, request.batch, 1, request.steps)
