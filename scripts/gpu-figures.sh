@@ -20,7 +20,11 @@ mkdir -p "$out"
   fi
   icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; fi
-  tar -xJf .gpu/fairdiff-gpu.tar.xz
+  if command -v xz > /dev/null; then
+    tar -xJf .gpu/fairdiff-gpu.tar.xz
+  else # an image without xz: Python's tarfile reads it
+    python3 -c 'import tarfile; tarfile.open(".gpu/fairdiff-gpu.tar.xz").extractall(".")'
+  fi
   PATH="$PWD/.gpu-node/bin:$PATH"
   export PATH
   node --version
