@@ -46,6 +46,9 @@ export async function checkRedis(url: string, flag = "--queue", timeoutMs = 5000
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    // After a failed connect the socket never closes again, so ioredis's disconnect timer (2 s by
+    // default) would hold the process open that long.
+    disconnectTimeout: 100,
   });
   client.on("error", () => {}); // reported below, once
   try {
