@@ -1,6 +1,6 @@
 /**
  * Makes the wasm backend able to train conv nets: adds the gradient kernels it lacks and
- * replaces its slow naive Conv2DBackpropInput. Idempotent.
+ * replaces its slow naive Conv2DBackpropInput, and its row-by-row Concat and SplitV. Idempotent.
  */
 import {
   getKernel,
@@ -13,6 +13,7 @@ import { conv2dBackpropInputConfig } from "./conv2dBackpropInput";
 import { unsortedSegmentSumConfig } from "./unsortedSegmentSum";
 import { cpuFallbackConfig } from "./cpuFallback";
 import { batchMatMulExplicitTransposeConfig } from "./batchMatMulExplicitTranspose";
+import { concatSplitConfigs } from "./concatSplit";
 
 const replacements: KernelConfig[] = [
   conv2dBackpropFilterConfig,
@@ -31,11 +32,20 @@ export function registerWasmTrainingKernels(): string[] {
     registerKernel(batchMatMulExplicitTransposeConfig(stockMatMul));
     registered.add("BatchMatMul");
   }
+  const stockConcat = getKernel("Concat", "wasm");
+  const stockSplitV = getKernel("SplitV", "wasm");
+  if (stockConcat && stockSplitV && !registered.has("Concat")) {
+    for (const config of concatSplitConfigs({ concat: stockConcat, splitV: stockSplitV })) {
+      unregisterKernel(config.kernelName, "wasm");
+      registerKernel(config);
+      registered.add(config.kernelName);
+    }
+  }
   for (const config of replacements) {
     if (registered.has(config.kernelName)) continue;
     if (getKernel(config.kernelName, "wasm")) unregisterKernel(config.kernelName, "wasm");
     registerKernel(config);
     registered.add(config.kernelName);
   }
-  return [...replacements.map((c) => c.kernelName), "BatchMatMul"];
+  return [...replacements.map((c) => c.kernelName), "BatchMatMul", "Concat", "SplitV"];
 }
