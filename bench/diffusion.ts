@@ -277,11 +277,12 @@ async function ask(child: ChildProcess, request: OneCoreRequest): Promise<Timing
  * over one process's time for its work.
  */
 export interface SideBySide {
-  /** Each round's speed-up. */
-  speedUps: number[];
-  /** The median round's timings. */
+  /** The median round's speed-up and timings. */
+  speedUp: number;
   alone: Timing;
   pair: [Timing, Timing];
+  /** Each round's speed-up. */
+  rounds: number[];
 }
 
 const SIDE_BY_SIDE_ROUNDS = 3;
@@ -312,7 +313,7 @@ async function twoProcessesSideBySide(
       request: OneCoreRequest,
       halves?: [OneCoreRequest, OneCoreRequest],
     ): Promise<SideBySide> => {
-      const measured: { speedUp: number; alone: Timing; pair: [Timing, Timing] }[] = [];
+      const measured: Omit<SideBySide, "rounds">[] = [];
       for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
         const alone = await ask(children[round % 2], request);
         const [a, b] = await Promise.all(children.map((c, i) => ask(c, halves?.[i] ?? request)));
@@ -320,9 +321,10 @@ async function twoProcessesSideBySide(
         const speedUp = (work * alone.wall) / Math.max(a.wall, b.wall);
         measured.push({ speedUp, alone, pair: [a, b] });
       }
-      const speedUps = measured.map((m) => m.speedUp);
-      const middle = measured.find((m) => m.speedUp === median(speedUps)) ?? measured[0];
-      return { speedUps, alone: middle.alone, pair: middle.pair };
+      const rounds = measured.map((m) => m.speedUp);
+      // An odd number of rounds: the median round is one of them.
+      const middle = [...measured].sort((x, y) => x.speedUp - y.speedUp)[measured.length >> 1];
+      return { ...middle, rounds };
     };
     const train = { kind: "train", batch, steps } as const;
     const training = await measure(train);
@@ -503,7 +505,7 @@ export async function main(args: string[]): Promise<void> {
       const ms = (t: Timing) => fmt(t.wall);
       const ips = (t: Timing) => fmt(1 / t.wall, 1);
       const gain = (s: SideBySide) =>
-        `${fmt(median(s.speedUps), 2)}× (rounds: ${s.speedUps.map((x) => fmt(x, 2)).join(", ")})`;
+        `${fmt(s.speedUp, 2)}× (rounds: ${s.rounds.map((x) => fmt(x, 2)).join(", ")})`;
       console.log(
         `two one-thread processes at once vs one alone, ${SIDE_BY_SIDE_ROUNDS} rounds alternated (no exchange: this machine's ceiling for two cores on this workload):`,
       );

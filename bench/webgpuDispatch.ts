@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../src/backend";
 import { installWebgpu } from "../src/backend/webgpuAdapter";
+import { median } from "./median";
 
 /** The few WebGPU objects and constants used here (the project carries no DOM types). */
 interface Buffer {
@@ -87,11 +88,15 @@ const RECIPES: Recipe[] = [
   { name: "raw Dawn, a submit each", submitEvery: 1 },
 ];
 
-async function perDispatchUs(device: Device, usage: Usage, recipe: Recipe, n: number) {
-  const pipeline = device.createComputePipeline({
-    layout: "auto",
-    compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: "main" },
-  });
+type Pipeline = ReturnType<Device["createComputePipeline"]>;
+
+async function perDispatchUs(
+  device: Device,
+  usage: Usage,
+  pipeline: Pipeline,
+  recipe: Recipe,
+  n: number,
+) {
   const layout = pipeline.getBindGroupLayout(0);
   const storage = () => device.createBuffer({ size: 256, usage: usage.STORAGE | usage.COPY_SRC });
   const data = storage();
@@ -166,18 +171,21 @@ export async function main(args: string[]): Promise<void> {
   const usage = (globalThis as unknown as { GPUBufferUsage: Usage }).GPUBufferUsage;
   console.log(`adapter: ${probe.adapter.name}${probe.adapter.software ? " (software)" : ""}`);
   console.log(`µs per dispatch of a 64-element kernel, ${n} dispatches a row (median of 5):`);
-  for (const recipe of RECIPES) {
-    await perDispatchUs(device, usage, recipe, 15); // warm-up: pipeline, allocations
+  const medianOf5 = async (run: () => Promise<number>) => {
     const runs = [];
-    for (let r = 0; r < 5; r++) runs.push(await perDispatchUs(device, usage, recipe, n));
-    runs.sort((a, b) => a - b);
-    console.log(`  ${recipe.name.padEnd(46)} ${runs[2].toFixed(1).padStart(8)}`);
+    for (let r = 0; r < 5; r++) runs.push(await run());
+    return median(runs).toFixed(1).padStart(8);
+  };
+  const pipeline = device.createComputePipeline({
+    layout: "auto",
+    compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: "main" },
+  });
+  for (const recipe of RECIPES) {
+    await perDispatchUs(device, usage, pipeline, recipe, 15); // warm-up: allocations, JIT
+    const us = await medianOf5(() => perDispatchUs(device, usage, pipeline, recipe, n));
+    console.log(`  ${recipe.name.padEnd(46)} ${us}`);
   }
   await tfjsOpUs(15);
-  const runs = [];
-  for (let r = 0; r < 5; r++) runs.push(await tfjsOpUs(n));
-  runs.sort((a, b) => a - b);
-  console.log(
-    `  ${"tfjs-webgpu: a chain of tf.add (4,096 floats)".padEnd(46)} ${runs[2].toFixed(1).padStart(8)}`,
-  );
+  const us = await medianOf5(() => tfjsOpUs(n));
+  console.log(`  ${"tfjs-webgpu: a chain of tf.add (4,096 floats)".padEnd(46)} ${us}`);
 }

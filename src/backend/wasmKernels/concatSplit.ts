@@ -91,8 +91,7 @@ function splitV(fallback: KernelFunc): KernelFunc {
       shape[at] = s;
       return backend.makeOutput(shape, x.dtype);
     });
-    const filled = outs.filter((o) => util.sizeFromShape(o.shape) > 0);
-    if (filled.length === 0 || util.sizeFromShape(x.shape) === 0) return outs;
+    if (util.sizeFromShape(x.shape) === 0) return outs;
     const { heap, starts } = heapOf(backend, [x, ...outs]);
     let offset = 0;
     sizes.forEach((s, i) => {
