@@ -24,6 +24,7 @@
       "target_name": "fairdiff_native",
       "dependencies": ["fairdiff_exact"],
       "sources": [
+        "src/activation.cc",
         "src/addon.cc",
         "src/conv.cc",
         "src/gemm.cc",

@@ -8,6 +8,7 @@
 #include "adamw.h"
 #include "conv.h"
 #include "gemm.h"
+#include "activation.h"
 #include "norm.h"
 #include "threadPool.h"
 
@@ -212,6 +213,42 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// The activation code of argument i: 0 = SiLU, 1 = GELU.
+fairdiff::Pointwise activationKind(Call& call, size_t i) {
+  const double kind = call.number(i);
+  if (!call.failed && kind != 0 && kind != 1) call.fail("fairdiff native: activation kind must be 0 or 1");
+  return kind == 1 ? fairdiff::Pointwise::kGelu : fairdiff::Pointwise::kSilu;
+}
+
+// activationForward(x, y, kind): y = activation(x), arrays of one length.
+napi_value ActivationForward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  size_t n = 0, ny = 0;
+  auto* x = static_cast<const float*>(call.typed(0, napi_float32_array, &n, false));
+  auto* y = static_cast<float*>(call.typed(1, napi_float32_array, &ny, false));
+  const fairdiff::Pointwise kind = activationKind(call, 2);
+  if (!call.failed && ny != n) call.fail("fairdiff native: activation arrays differ in length");
+  if (call.failed) return nullptr;
+  fairdiff::activationForward(kind, static_cast<int64_t>(n), x, y);
+  return undefined(env);
+}
+
+// activationBackward(dy, x, dx, kind): dx = dy · activation′(x), arrays of one length.
+napi_value ActivationBackward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  size_t n = 0, nx = 0, ndx = 0;
+  auto* dy = static_cast<const float*>(call.typed(0, napi_float32_array, &n, false));
+  auto* x = static_cast<const float*>(call.typed(1, napi_float32_array, &nx, false));
+  auto* dx = static_cast<float*>(call.typed(2, napi_float32_array, &ndx, false));
+  const fairdiff::Pointwise kind = activationKind(call, 3);
+  if (!call.failed && (nx != n || ndx != n)) {
+    call.fail("fairdiff native: activation arrays differ in length");
+  }
+  if (call.failed) return nullptr;
+  fairdiff::activationBackward(kind, static_cast<int64_t>(n), dy, x, dx);
+  return undefined(env);
+}
+
 // adamW(params[], grads[], m[], v[], paramsOut[], mOut[], vOut[], settings Float64Array(8))
 // → the count of non-finite new parameters. Settings: learningRate, weightDecay, beta1, beta2,
 // epsilon, correction1, correction2, gradientScale.
@@ -274,6 +311,10 @@ NAPI_MODULE_INIT() {
        nullptr, nullptr, napi_default, nullptr},
       {"normForward", nullptr, NormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"normBackward", nullptr, NormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"activationForward", nullptr, ActivationForward, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -13,6 +13,7 @@ import { describeBackend, useBackend } from "../../src/backend";
 import {
   builtForAnotherCpu,
   loadNativeKernels,
+  missingAddonFunctions,
   nativeRequestFromEnvironment,
   nativeThreadsFromEnvironment,
   setNativeThreads,
@@ -46,6 +47,8 @@ const NATIVE_KERNELS = [
   "FairdiffFusedNorm",
   "FairdiffFusedNormGrad",
   "FairdiffFusedAdamW",
+  "FairdiffActivation",
+  "FairdiffActivationGrad",
 ];
 
 beforeAll(async () => {
@@ -243,6 +246,32 @@ describe("native kernels", () => {
     },
   );
 
+  nativeTest("SiLU and GELU match the composed kernels, on and off whole vectors", () => {
+    tf.tidy(() => {
+      let worst = 0;
+      // Whole vectors of 4, 8 and 16 floats, the tails around them, and inputs deep in the tails.
+      for (const [count, scale] of [
+        [1, 1],
+        [3, 2],
+        [16, 3],
+        [17, 3],
+        [31, 1],
+        [4099, 12],
+      ]) {
+        const x = tf.tensor(seededValues(count, count).map((v) => v * 2 * scale));
+        const dy = tensor([count], count + 1);
+        for (const activation of ["silu", "gelu"]) {
+          worst = Math.max(
+            worst,
+            nativeVersusReplaced("FairdiffActivation", { x }, { activation }),
+            nativeVersusReplaced("FairdiffActivationGrad", { dy, x }, { activation }),
+          );
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    });
+  });
+
   nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {
     const product = (m: number) =>
       tf.tidy(() => {
@@ -322,6 +351,15 @@ describe("native kernels", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("an addon built from an older checkout is found out by the functions it lacks", () => {
+    const stale = { gemm() {}, setThreads() {}, vectorFloats() {} };
+    expect(missingAddonFunctions(stale)).toEqual(
+      expect.arrayContaining(["normForward", "activationForward", "activationBackward"]),
+    );
+    expect(missingAddonFunctions(stale)).not.toContain("gemm");
+    if (built) expect(missingAddonFunctions(loadNativeKernels().addon as object)).toEqual([]);
   });
 
   test("FAIRDIFF_NATIVE and FAIRDIFF_THREADS: bad values name the variable", () => {

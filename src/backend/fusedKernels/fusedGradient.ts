@@ -49,11 +49,10 @@ export function registerFusedGradient(spec: FusedGradient): void {
       });
       // Run once, now (inside the engine's backward scope): the closures share the result, and
       // outputs the engine does not ask for (an absent bias) are freed with that scope.
-      const outputs = engine().runKernel(
-        spec.gradKernelName,
-        inputs,
-        attrs as NamedAttrMap,
-      ) as Tensor[];
+      const result = engine().runKernel(spec.gradKernelName, inputs, attrs as NamedAttrMap) as
+        Tensor | Tensor[];
+      // A one-output backward kernel may return its tensor alone.
+      const outputs = Array.isArray(result) ? result : [result];
       const closures: Record<string, () => Tensor> = {};
       spec.gradients.forEach((name, i) => (closures[name] = () => outputs[i]));
       for (const name of spec.constants ?? []) closures[name] = () => inputs[name].zerosLike();

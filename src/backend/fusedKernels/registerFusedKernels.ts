@@ -1,8 +1,8 @@
 /**
  * fairdiff's fused kernels, registered when this module loads: for wasm and cpu, AdamW (written
- * over the host arrays) and the norms (composed from the backend's own kernels), whose WebGPU
- * forms come with the WebGPU backend (webgpuKernels/); the composed dense layer for all three
- * backends, and attention (fusedLinear.ts, fusedAttention.ts register themselves).
+ * over the host arrays), the norms and SiLU / GELU (composed from the backend's own kernels),
+ * whose WebGPU forms come with the WebGPU backend (webgpuKernels/); the composed dense layer for
+ * all three backends, and attention (fusedLinear.ts, fusedAttention.ts register themselves).
  */
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
@@ -10,6 +10,7 @@ import { sumOfSquaresHost } from "./fusedSumOfSquares";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
+import { registerComposedActivation } from "./fusedActivation";
 
 export const FUSED_HOST_KERNELS = [fusedAdamWHost, sumOfSquaresHost];
 
@@ -30,6 +31,7 @@ export function registerFusedKernels(): string[] {
     registered = [
       ...FUSED_HOST_KERNELS.map((k) => k.name),
       ...registerComposedNorm(),
+      ...registerComposedActivation(),
       ...COMPOSED_ON_EVERY_BACKEND,
     ];
   }

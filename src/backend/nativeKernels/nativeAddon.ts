@@ -1,6 +1,6 @@
 /**
- * fairdiff's native kernels (native/: C++ matrix products, convolutions, the fused norm and AdamW
- * for this machine's widest vectors, with a thread pool), built by `npm install` where a C++
+ * fairdiff's native kernels (native/: C++ matrix products, convolutions, the fused norm, SiLU /
+ * GELU and AdamW for this machine's widest vectors, with a thread pool), built by `npm install` where a C++
  * compiler is at hand (scripts/build-native.js) and loaded here when present. They run on
  * tfjs-wasm's tensors in place (the wasm heap), so every other kernel and code path is unchanged.
  *
@@ -61,9 +61,27 @@ export interface NativeAddon {
     vOut: Float32Array[],
     settings: Float64Array,
   ): number;
+  /** kind: 0 = SiLU, 1 = GELU. */
+  activationForward(x: Float32Array, y: Float32Array, kind: number): void;
+  activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
   setThreads(threads: number): number;
   vectorFloats(): number;
 }
+
+/** Every function the kernels call: a build from an older checkout lacks some. */
+const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
+  "gemm",
+  "convForward",
+  "convBackpropInput",
+  "convBackpropFilter",
+  "normForward",
+  "normBackward",
+  "adamW",
+  "activationForward",
+  "activationBackward",
+  "setThreads",
+  "vectorFloats",
+];
 
 export type NativeRequest = "auto" | "off" | "on";
 
@@ -129,6 +147,13 @@ export function builtForAnotherCpu(file: string): string | undefined {
   return `native kernels not used: built for another CPU (${built.cpu}, ${built.arch}; this is ${here.cpu}, ${here.arch}); run \`npm run build:native\``;
 }
 
+/** The functions the kernels call that `addon` lacks (a build from an older checkout). */
+export function missingAddonFunctions(addon: object): string[] {
+  return ADDON_FUNCTIONS.filter(
+    (name) => typeof (addon as Record<string, unknown>)[name] !== "function",
+  );
+}
+
 let loaded: NativeStatus | undefined;
 
 /** Loads the addon once per thread and sets its pool's size; says why when it cannot. */
@@ -158,6 +183,13 @@ export function loadNativeKernels(): NativeStatus {
   }
   try {
     const addon = require(file) as NativeAddon;
+    const missing = missingAddonFunctions(addon);
+    if (missing.length > 0) {
+      loaded = unavailable(
+        `native kernels out of date (their build lacks ${missing.join(", ")}; run \`npm run build:native\`)`,
+      );
+      return loaded;
+    }
     // One pool per process, sized and used by the main thread; a worker thread (a replica, a
     // sampling worker) runs its kernels in itself.
     const running = isMainThread ? addon.setThreads(threads) : 1;

@@ -1,7 +1,8 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
- * convolutions, fused norms and AdamW, keeping each replaced kernel as the fallback for what the native one does not
- * cover and for tests that compare the two. Run after registerWasmTrainingKernels.
+ * convolutions, fused norms, SiLU / GELU and AdamW, keeping each replaced kernel as the fallback for
+ * what the native one does not cover and for tests that compare the two. Run after
+ * registerWasmTrainingKernels.
  */
 import {
   getKernel,
@@ -10,6 +11,7 @@ import {
   type KernelConfig,
 } from "@tensorflow/tfjs-core";
 import { loadNativeKernels, type NativeStatus } from "./nativeAddon";
+import { nativeActivationConfigs } from "./nativeActivation";
 import { nativeConvConfigs } from "./nativeConv";
 import { nativeMatMulConfigs } from "./nativeMatMul";
 import { nativeNormAdamWConfigs } from "./nativeNormAdamW";
@@ -33,6 +35,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeMatMulConfigs(addon, previous),
       ...nativeConvConfigs(addon, previous),
       ...nativeNormAdamWConfigs(addon),
+      ...nativeActivationConfigs(addon),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));

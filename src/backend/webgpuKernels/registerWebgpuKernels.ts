@@ -5,6 +5,7 @@
  */
 import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-core";
 import { chunkedAddNConfig } from "./chunkedAddN";
+import { fusedActivationWebgpuConfigs } from "./fusedActivation";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
 import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
@@ -23,6 +24,7 @@ export function registerWebgpuKernels(): string[] {
   for (const config of [
     fusedAdamWWebgpuConfig,
     ...fusedNormWebgpuConfigs,
+    ...fusedActivationWebgpuConfigs,
     sumOfSquaresWebgpuConfig,
   ]) {
     registerKernel(config);
