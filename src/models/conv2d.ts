@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../util/random";
 import { constantValues, fanInUniform } from "./initializers";
 import { Module } from "./module";
+import { fusedConv2d } from "../backend/fusedKernels/fusedConv2d";
 
 export interface Conv2dOptions {
   kernelSize?: number;
@@ -43,12 +44,6 @@ export class Conv2d extends Module {
     if (x.shape[3] !== this.inChannels) {
       throw new Error(`Conv2d expects ${this.inChannels} channels, got shape [${x.shape}]`);
     }
-    return tf.fused.conv2d({
-      x,
-      filter: this.kernel as tf.Tensor4D,
-      strides: this.stride,
-      pad: "same",
-      bias: this.bias,
-    });
+    return fusedConv2d(x, this.kernel, this.bias, this.stride) as tf.Tensor4D;
   }
 }

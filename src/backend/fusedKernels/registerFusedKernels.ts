@@ -1,13 +1,15 @@
 /**
  * fairdiff's fused kernels, registered when this module loads: for wasm and cpu, AdamW (written
  * over the host arrays), the norms and SiLU / GELU (composed from the backend's own kernels),
- * whose WebGPU forms come with the WebGPU backend (webgpuKernels/); the composed dense layer for
- * all three backends, and attention (fusedLinear.ts, fusedAttention.ts register themselves).
+ * whose WebGPU forms come with the WebGPU backend (webgpuKernels/); the composed dense layer,
+ * convolution and attention for all three backends (fusedLinear.ts, fusedConv2d.ts and
+ * fusedAttention.ts register themselves).
  */
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
 import { sumOfSquaresHost } from "./fusedSumOfSquares";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
+import { FUSED_CONV, FUSED_CONV_GRAD } from "./fusedConv2d";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
 import { registerComposedActivation } from "./fusedActivation";
@@ -18,6 +20,8 @@ export const FUSED_HOST_KERNELS = [fusedAdamWHost, sumOfSquaresHost];
 export const COMPOSED_ON_EVERY_BACKEND = [
   FUSED_LINEAR,
   FUSED_LINEAR_GRAD,
+  FUSED_CONV,
+  FUSED_CONV_GRAD,
   FUSED_ATTENTION,
   FUSED_MASKED_ATTENTION,
   FUSED_ATTENTION_GRAD,
