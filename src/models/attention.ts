@@ -20,9 +20,6 @@ export interface AttentionOptions {
   heads: number;
 }
 
-/** Additive bias that removes masked keys from the softmax (large, finite: no NaN if all masked). */
-const MASKED = -1e9;
-
 export class Attention extends Module {
   readonly kind: AttentionKind;
   readonly heads: number;
@@ -58,12 +55,8 @@ export class Attention extends Module {
     const source = this.kind === "cross" ? (context as tf.Tensor3D) : x;
     const [batch] = x.shape;
     const keys = source.shape[1];
-    let keyBias: tf.Tensor | undefined;
-    if (keyMask) {
-      if (keyMask.shape[0] !== batch || keyMask.shape[1] !== keys) {
-        throw new Error(`attention mask shape [${keyMask.shape}] ≠ [${batch}, ${keys}]`);
-      }
-      keyBias = tf.mul(tf.sub(1, keyMask), MASKED);
+    if (keyMask && (keyMask.shape[0] !== batch || keyMask.shape[1] !== keys)) {
+      throw new Error(`attention mask shape [${keyMask.shape}] ≠ [${batch}, ${keys}]`);
     }
     // One kernel forward and one backward (backend/fusedKernels/fusedAttention.ts).
     const mixed = fusedAttention(
@@ -71,7 +64,7 @@ export class Attention extends Module {
       this.k.apply(source),
       this.v.apply(source),
       { heads: this.heads, scale: 1 / Math.sqrt(this.headDim) },
-      keyBias,
+      keyMask,
     );
     return this.out.apply(mixed) as tf.Tensor3D;
   }

@@ -40,10 +40,11 @@ export class Conv2d extends Module {
     );
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  /** x [B, H, W, in]; `shift` [B, out], when given, is added at every position. */
+  apply(x: tf.Tensor4D, shift?: tf.Tensor2D): tf.Tensor4D {
     if (x.shape[3] !== this.inChannels) {
       throw new Error(`Conv2d expects ${this.inChannels} channels, got shape [${x.shape}]`);
     }
-    return fusedConv2d(x, this.kernel, this.bias, this.stride) as tf.Tensor4D;
+    return fusedConv2d(x, this.kernel, this.bias, this.stride, shift) as tf.Tensor4D;
   }
 }

@@ -57,12 +57,13 @@ export class ResBlock extends Module {
 
   /** x: [B, H, W, in]; timeEmbedding: [B, timeEmbedDim] when the block injects time. */
   apply(x: tf.Tensor4D, timeEmbedding?: tf.Tensor2D): tf.Tensor4D {
-    let h = this.conv1.apply(this.norm1.apply(x, { silu: true }));
+    let shift: tf.Tensor2D | undefined;
     if (this.timeProjection) {
       if (!timeEmbedding) throw new Error("this ResBlock needs a timestep embedding");
-      const shift = this.timeProjection.apply(silu(timeEmbedding));
-      h = tf.add(h, shift.reshape([-1, 1, 1, this.timeProjection.outFeatures]));
+      shift = this.timeProjection.apply(silu(timeEmbedding)) as tf.Tensor2D;
     }
+    // The time shift is added inside conv1's kernel (one kernel each way, not six).
+    let h = this.conv1.apply(this.norm1.apply(x, { silu: true }), shift);
     h = this.conv2.apply(this.norm2.apply(h, { silu: true }));
     const skip = this.skip ? this.skip.apply(x) : x;
     return tf.add(skip, h);

@@ -1,6 +1,6 @@
 /**
  * The fused attention kernel against autodiff through the composed tfjs ops it replaces (head
- * split, q·kᵀ, scale, key bias, softmax, ·v, head merge) on cpu, wasm and WebGPU, for self- and
+ * split, q·kᵀ, scale, key mask as a bias, softmax, ·v, head merge) on cpu, wasm and WebGPU, for self- and
  * cross-attention with and without a mask: output and the gradients of q, k and v within 1e-4;
  * one kernel forward and one backward.
  */
@@ -18,14 +18,14 @@ const CASES = [
   { batch: 3, queries: 4, keys: 6, heads: 1, headDim: 3, masked: true },
 ];
 
-function composed(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, bias?: tf.Tensor) {
+function composed(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, mask?: tf.Tensor) {
   const [batch, queries, width] = q.shape as [number, number, number];
   const keys = k.shape[1] as number;
   const d = width / heads;
   const split = (x: tf.Tensor, t: number) =>
     x.reshape([batch, t, heads, d]).transpose([0, 2, 1, 3]);
   let scores = tf.mul(tf.matMul(split(q, queries), split(k, keys), false, true), 1 / Math.sqrt(d));
-  if (bias) scores = tf.add(scores, bias.reshape([batch, 1, 1, keys]));
+  if (mask) scores = tf.add(scores, tf.mul(tf.sub(1, mask), -1e9).reshape([batch, 1, 1, keys]));
   return tf
     .matMul(tf.softmax(scores), split(v, keys))
     .transpose([0, 2, 1, 3])
@@ -45,10 +45,11 @@ eachBackend(
       ]);
       const k = tf.tensor(seeded(c.batch * c.keys * width, 110 + i, 2), [c.batch, c.keys, width]);
       const v = tf.tensor(seeded(c.batch * c.keys * width, 120 + i), [c.batch, c.keys, width]);
-      const mask = Float32Array.from({ length: c.batch * c.keys }, (_, j) =>
-        j % c.keys < c.keys - 2 ? 0 : -1e9,
+      // The last two keys of every row are padding.
+      const maskValues = Float32Array.from({ length: c.batch * c.keys }, (_, j) =>
+        j % c.keys < c.keys - 2 ? 1 : 0,
       );
-      const bias = c.masked ? tf.tensor2d(mask, [c.batch, c.keys]) : undefined;
+      const mask = c.masked ? tf.tensor2d(maskValues, [c.batch, c.keys]) : undefined;
       const weights = tf.tensor(seeded(c.batch * c.queries * width, 130 + i), [
         c.batch,
         c.queries,
@@ -57,8 +58,8 @@ eachBackend(
       const scale = 1 / Math.sqrt(c.headDim);
       const [fused, reference] = [
         (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-          fusedAttention(a, b, d, { heads: c.heads, scale }, bias),
-        (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => composed(a, b, d, c.heads, bias),
+          fusedAttention(a, b, d, { heads: c.heads, scale }, mask),
+        (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => composed(a, b, d, c.heads, mask),
       ].map((f) => [
         tf.tidy(() => f(q, k, v)),
         ...tf.grads((a, b, d) => tf.sum(tf.mul(f(a, b, d), weights)))([q, k, v]),
@@ -75,7 +76,7 @@ eachBackend(
       const kernels = await countKernels(async () =>
         tf.dispose(
           tf.grads((a: tf.Tensor) =>
-            tf.sum(fusedAttention(a, k, v, { heads: c.heads, scale }, bias)),
+            tf.sum(fusedAttention(a, k, v, { heads: c.heads, scale }, mask)),
           )([q]),
         ),
       );
@@ -84,7 +85,7 @@ eachBackend(
       ).toBe(1);
       expect(kernels.byKernel.get("FairdiffFusedAttentionGrad")).toBe(1);
       tf.dispose([q, k, v, weights, ...fused, ...reference]);
-      bias?.dispose();
+      mask?.dispose();
     }
     await useBackend("wasm");
   },
@@ -101,7 +102,7 @@ test("shapes that do not fit are refused, naming them", async () => {
     /do not match q/,
   );
   expect(() => fusedAttention(q, k, k, { heads: 2, scale: 1 }, tf.zeros([2, 3]))).toThrow(
-    /key bias \[2,3\] ≠ \[2, 5\]/,
+    /key mask \[2,3\] ≠ \[2, 5\]/,
   );
   tf.dispose([q, k]);
   await useBackend("wasm");

@@ -19,7 +19,7 @@ import { KernelScope } from "../backendScope";
 import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_ATTENTION = "FairdiffFusedAttention";
-/** The same with a key bias: a separate name, because a kernel's saved inputs are fixed. */
+/** The same with a key mask: a separate name, because a kernel's saved inputs are fixed. */
 export const FUSED_MASKED_ATTENTION = "FairdiffFusedMaskedAttention";
 export const FUSED_ATTENTION_GRAD = "FairdiffFusedAttentionGrad";
 
@@ -56,9 +56,12 @@ function mergeHeads(scope: KernelScope, x: TensorInfo, l: Layout, tokens: number
   return scope.reshape(tokensFirst, [l.batch, tokens, l.heads * l.headDim]);
 }
 
+/** Additive bias that removes masked keys from the softmax (large, finite: no NaN if all masked). */
+const MASKED = 1e9;
+
 /** The attention weights softmax(q·kᵀ·scale + bias), [B·H, N, M], and the split q, k, v. */
 function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: AttentionAttrs) {
-  const { q, k, v, keyBias } = inputs;
+  const { q, k, v, keyMask } = inputs;
   const l = layoutOf(q, k, a.heads);
   const q3 = splitHeads(scope, q, l, l.queries);
   const k3 = splitHeads(scope, k, l, l.keys);
@@ -69,8 +72,14 @@ function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: Atte
     { transposeA: false, transposeB: true },
   );
   let scores = scope.run("Multiply", { a: products, b: scope.scalar(a.scale) });
-  if (keyBias) {
+  if (keyMask) {
     const grouped = scope.reshape(scores, [l.batch, l.heads, l.queries, l.keys]);
+    // (mask − 1)·1e9: 0 for a kept key, −1e9 for a hidden one — computed here, not by two
+    // more engine kernels in every attention call.
+    const keyBias = scope.run("Multiply", {
+      a: scope.run("Sub", { a: keyMask, b: scope.scalar(1) }),
+      b: scope.scalar(MASKED),
+    });
     const bias = scope.reshape(keyBias, [l.batch, 1, 1, l.keys]);
     scores = scope.reshape(scope.run("Add", { a: grouped, b: bias }), [
       l.batch * l.heads,
@@ -142,23 +151,22 @@ registerFusedGradient({
 registerFusedGradient({
   kernelName: FUSED_MASKED_ATTENTION,
   gradKernelName: FUSED_ATTENTION_GRAD,
-  inputsToSave: [...gradients, "keyBias"],
+  inputsToSave: [...gradients, "keyMask"],
   gradients,
-  // The key bias comes from a mask, never from a trained value.
-  constants: ["keyBias"],
+  // The mask comes from the prompt's padding, never from a trained value.
+  constants: ["keyMask"],
 });
 
 /**
- * Multi-head attention on projected tokens: q [B, N, H·d], k and v [B, M, H·d], keyBias [B, M]
- * added to every query's scores (0 to keep a key, a large negative number to hide it).
- * Returns [B, N, H·d].
+ * Multi-head attention on projected tokens: q [B, N, H·d], k and v [B, M, H·d], keyMask [B, M]
+ * (1 for a real token, 0 for padding: the key is hidden from every query). Returns [B, N, H·d].
  */
 export function fusedAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
   attrs: AttentionAttrs,
-  keyBias?: Tensor,
+  keyMask?: Tensor,
 ): Tensor {
   const [batch, , width] = q.shape;
   if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) {
@@ -181,15 +189,15 @@ export function fusedAttention(
     );
   }
   if (
-    keyBias &&
-    (keyBias.rank !== 2 || keyBias.shape[0] !== batch || keyBias.shape[1] !== k.shape[1])
+    keyMask &&
+    (keyMask.rank !== 2 || keyMask.shape[0] !== batch || keyMask.shape[1] !== k.shape[1])
   ) {
-    throw new Error(`fused attention: key bias [${keyBias.shape}] ≠ [${batch}, ${k.shape[1]}]`);
+    throw new Error(`fused attention: key mask [${keyMask.shape}] ≠ [${batch}, ${k.shape[1]}]`);
   }
   const named = attrs as unknown as NamedAttrMap;
   return (
-    keyBias
-      ? engine().runKernel(FUSED_MASKED_ATTENTION, { q, k, v, keyBias }, named)
+    keyMask
+      ? engine().runKernel(FUSED_MASKED_ATTENTION, { q, k, v, keyMask }, named)
       : engine().runKernel(FUSED_ATTENTION, { q, k, v }, named)
   ) as Tensor;
 }

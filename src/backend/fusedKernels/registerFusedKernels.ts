@@ -9,7 +9,7 @@ import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
 import { sumOfSquaresHost } from "./fusedSumOfSquares";
 import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
-import { FUSED_CONV, FUSED_CONV_GRAD } from "./fusedConv2d";
+import { FUSED_CONV, FUSED_CONV_GRAD, FUSED_SHIFTED_CONV } from "./fusedConv2d";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
 import { registerComposedActivation } from "./fusedActivation";
@@ -21,6 +21,7 @@ export const COMPOSED_ON_EVERY_BACKEND = [
   FUSED_LINEAR,
   FUSED_LINEAR_GRAD,
   FUSED_CONV,
+  FUSED_SHIFTED_CONV,
   FUSED_CONV_GRAD,
   FUSED_ATTENTION,
   FUSED_MASKED_ATTENTION,
