@@ -48,9 +48,15 @@ export class Attention extends Module {
 
   /**
    * x: [B, N, queryDim]; context: [B, M, contextDim] (required for cross-attention);
-   * keyMask: [B, M] with 1 for real tokens and 0 for padding. Returns [B, N, queryDim].
+   * keyMask: [B, M] with 1 for real tokens and 0 for padding; residual: [B, N, queryDim], added
+   * inside the output projection's kernel. Returns [B, N, queryDim].
    */
-  apply(x: tf.Tensor3D, context?: tf.Tensor3D, keyMask?: tf.Tensor2D): tf.Tensor3D {
+  apply(
+    x: tf.Tensor3D,
+    context?: tf.Tensor3D,
+    keyMask?: tf.Tensor2D,
+    residual?: tf.Tensor3D,
+  ): tf.Tensor3D {
     if (this.kind === "cross" && !context) throw new Error("cross-attention needs a context");
     const source = this.kind === "cross" ? (context as tf.Tensor3D) : x;
     const [batch] = x.shape;
@@ -66,6 +72,6 @@ export class Attention extends Module {
       { heads: this.heads, scale: 1 / Math.sqrt(this.headDim) },
       keyMask,
     );
-    return this.out.apply(mixed) as tf.Tensor3D;
+    return this.out.apply(mixed, residual) as tf.Tensor3D;
   }
 }

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../util/random";
 import { constantValues, fanInUniform } from "./initializers";
 import { Module } from "./module";
-import { fusedConv2d } from "../backend/fusedKernels/fusedConv2d";
+import { fusedConv2d, type ConvAddition } from "../backend/fusedKernels/fusedConv2d";
 
 export interface Conv2dOptions {
   kernelSize?: number;
@@ -40,11 +40,14 @@ export class Conv2d extends Module {
     );
   }
 
-  /** x [B, H, W, in]; `shift` [B, out], when given, is added at every position. */
-  apply(x: tf.Tensor4D, shift?: tf.Tensor2D): tf.Tensor4D {
+  /**
+   * x [B, H, W, in]; `addition.shift` [B, out] is added at every position, `addition.residual`
+   * (the output's shape) elementwise, both inside the convolution's kernel.
+   */
+  apply(x: tf.Tensor4D, addition: ConvAddition = {}): tf.Tensor4D {
     if (x.shape[3] !== this.inChannels) {
       throw new Error(`Conv2d expects ${this.inChannels} channels, got shape [${x.shape}]`);
     }
-    return fusedConv2d(x, this.kernel, this.bias, this.stride, shift) as tf.Tensor4D;
+    return fusedConv2d(x, this.kernel, this.bias, this.stride, addition) as tf.Tensor4D;
   }
 }

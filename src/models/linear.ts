@@ -39,20 +39,22 @@ export class Linear extends Module {
     return this.adapter;
   }
 
-  apply(x: tf.Tensor): tf.Tensor {
+  /** x·W + b over the last axis; `residual` (the output's shape) is added inside the kernel. */
+  apply(x: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
     const lastAxis = x.shape[x.rank - 1];
     if (lastAxis !== this.inFeatures) {
       throw new Error(`Linear expects ${this.inFeatures} input features, got shape [${x.shape}]`);
     }
     const adapted = this.adapter !== undefined && this.adapter.enabled && !this.adapter.merged;
     // One kernel forward and one backward (backend/fusedKernels/fusedLinear.ts).
-    if (!adapted) return fusedLinear(x, this.weight, this.bias);
+    if (!adapted) return fusedLinear(x, this.weight, this.bias, residual);
     const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
     let y = this.bias ? affineMap(flat, this.weight, this.bias) : matMul(flat, this.weight);
     if (adapted) {
       y = tf.add(y, this.adapter!.apply(flat)) as tf.Tensor2D;
     }
-    return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+    const out = y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+    return residual ? tf.add(residual, out) : out;
   }
 
   attachLora(options: LoraOptions, rng: Rng): LoraAdapter {

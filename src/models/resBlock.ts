@@ -62,10 +62,9 @@ export class ResBlock extends Module {
       if (!timeEmbedding) throw new Error("this ResBlock needs a timestep embedding");
       shift = this.timeProjection.apply(silu(timeEmbedding)) as tf.Tensor2D;
     }
-    // The time shift is added inside conv1's kernel (one kernel each way, not six).
-    let h = this.conv1.apply(this.norm1.apply(x, { silu: true }), shift);
-    h = this.conv2.apply(this.norm2.apply(h, { silu: true }));
+    // The time shift and the skip join inside the convolutions' kernels (conv2d.ts).
+    const h = this.conv1.apply(this.norm1.apply(x, { silu: true }), { shift });
     const skip = this.skip ? this.skip.apply(x) : x;
-    return tf.add(skip, h);
+    return this.conv2.apply(this.norm2.apply(h, { silu: true }), { residual: skip });
   }
 }

@@ -53,6 +53,7 @@ export class SpatialTransformer extends Module {
       .apply(this.norm.apply(x))
       .reshape([batch, height * width, channels]) as tf.Tensor3D;
     const mixed = this.block.apply(tokens, context, contextMask);
-    return tf.add(x, this.projectOut.apply(mixed).reshape(x.shape)) as tf.Tensor4D;
+    const residual = x.reshape([batch, height * width, channels]);
+    return this.projectOut.apply(mixed, residual).reshape(x.shape) as tf.Tensor4D;
   }
 }

@@ -58,20 +58,16 @@ export class TransformerBlock extends Module {
     contextMask?: tf.Tensor2D,
     selfMask?: tf.Tensor2D,
   ): tf.Tensor3D {
+    // Each residual joins inside its branch's output projection (Linear.apply's residual).
     let h = x;
     if (this.selfAttention && this.selfNorm) {
-      h = tf.add(
-        h,
-        this.selfAttention.apply(this.selfNorm.apply(h) as tf.Tensor3D, undefined, selfMask),
-      );
+      const normed = this.selfNorm.apply(h) as tf.Tensor3D;
+      h = this.selfAttention.apply(normed, undefined, selfMask, h);
     }
     if (this.crossAttention && this.crossNorm) {
-      h = tf.add(
-        h,
-        this.crossAttention.apply(this.crossNorm.apply(h) as tf.Tensor3D, context, contextMask),
-      );
+      const normed = this.crossNorm.apply(h) as tf.Tensor3D;
+      h = this.crossAttention.apply(normed, context, contextMask, h);
     }
-    const mlp = this.mlpOut.apply(gelu(this.mlpIn.apply(this.mlpNorm.apply(h))));
-    return tf.add(h, mlp);
+    return this.mlpOut.apply(gelu(this.mlpIn.apply(this.mlpNorm.apply(h))), h) as tf.Tensor3D;
   }
 }

@@ -98,6 +98,44 @@ eachBackend("fused linear = matMul + bias, values and gradients (≤ 1e-4)", asy
   await useBackend("wasm");
 });
 
+eachBackend(
+  "fused linear + residual = matMul + bias + residual, with its gradient",
+  async (backend) => {
+    await useBackend(backend);
+    for (const [i, c] of CASES.entries()) {
+      const inFeatures = c.x[c.x.length - 1];
+      const outShape = [...c.x.slice(0, -1), c.out];
+      const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+      const x = tf.tensor(seeded(count(c.x), 150 + i), c.x);
+      const w = tf.tensor2d(seeded(inFeatures * c.out, 160 + i), [inFeatures, c.out]);
+      const b = tf.tensor1d(seeded(c.out, 170 + i));
+      const r = tf.tensor(seeded(count(outShape), 175 + i), outShape);
+      const weights = tf.tensor(seeded(count(outShape), 180 + i), outShape);
+      const withResidual = [
+        (a: tf.Tensor, v: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => fusedLinear(a, v, d, e),
+        (a: tf.Tensor, v: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => tf.add(composed(a, v, d), e),
+      ];
+      const [fused, reference] = withResidual.map((f) => [
+        tf.tidy(() => f(x, w, b, r)),
+        ...tf.grads((a, v, d, e) => tf.sum(tf.mul(f(a, v, d, e), weights)))([x, w, b, r]),
+      ]);
+      for (let k = 0; k < fused.length; k++) {
+        expect(fused[k].shape).toEqual(reference[k].shape);
+        const diff = maxAbsDiff(await fused[k].data(), await reference[k].data());
+        expect([i, k, diff <= 1e-4 ? "ok" : diff]).toEqual([i, k, "ok"]);
+      }
+      const kernels = await countKernels(async () =>
+        tf.dispose(tf.grads((a, e) => tf.sum(fusedLinear(a, w, b, e)))([x, r])),
+      );
+      expect(kernels.byKernel.get("FairdiffFusedLinearResidual")).toBe(1);
+      expect(kernels.byKernel.get("FairdiffFusedLinearGrad")).toBe(1);
+      expect(kernels.byKernel.get("Add")).toBeUndefined();
+      tf.dispose([x, w, b, r, weights, ...fused, ...reference]);
+    }
+    await useBackend("wasm");
+  },
+);
+
 test("shapes that do not multiply are refused, naming them", async () => {
   await useBackend("cpu");
   const x = tf.zeros([2, 3]);
@@ -106,6 +144,9 @@ test("shapes that do not multiply are refused, naming them", async () => {
   );
   expect(() => fusedLinear(x, tf.zeros([3, 2]), tf.zeros([3]))).toThrow(
     /bias has shape \[3\], expected \[2\]/,
+  );
+  expect(() => fusedLinear(x, tf.zeros([3, 2]), tf.zeros([2]), tf.zeros([2, 3]))).toThrow(
+    /residual has shape \[2,3\], expected \[2,2\]/,
   );
   x.dispose();
   await useBackend("wasm");

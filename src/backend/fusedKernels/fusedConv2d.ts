@@ -6,9 +6,10 @@
  * registered kernels (FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul), so
  * the same code serves wasm (the native convolutions where built), cpu and WebGPU.
  *
- * An optional per-sample shift [n, out] is added to every position (a ResBlock's timestep
- * projection): inside the kernel, instead of a reshape, a broadcast Add and, backward, a Sum and
- * three reshapes of its own.
+ * An optional addend joins the output inside the kernel: a per-sample shift [n, out] added at
+ * every position (a ResBlock's timestep projection) or a residual of the output's shape (a
+ * ResBlock's skip). Composed from tfjs ops, each costs a broadcast Add and reshapes forward and a
+ * Sum and more reshapes backward, every one an engine dispatch.
  */
 import {
   engine,
@@ -21,16 +22,19 @@ import { KernelScope } from "../backendScope";
 import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_CONV = "FairdiffConv2D";
-/** The same with a per-sample shift: a separate name, because a gradient's inputs are fixed. */
-export const FUSED_SHIFTED_CONV = "FairdiffShiftedConv2D";
+/** The same with an addend: a separate name, because a gradient's inputs are fixed. */
+export const FUSED_CONV_ADD = "FairdiffConv2DAdd";
 export const FUSED_CONV_GRAD = "FairdiffConv2DGrad";
 
 const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 
+/** What joins the convolution's output: nothing, a per-sample shift, or a residual. */
+export type ConvAddend = "none" | "shift" | "residual";
+
 export interface ConvAttrs {
   stride: number;
-  /** Whether the forward added a per-sample shift (the backward then returns its gradient). */
-  shifted: boolean;
+  /** The backward returns the addend's gradient after db when there is one. */
+  addend: ConvAddend;
 }
 
 /** The attributes tfjs's convolution kernels read, for a stride and "same" padding. */
@@ -46,17 +50,18 @@ function convolutionAttrs(stride: number) {
 
 function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { x, filter, bias, shift } = inputs as Record<string, TensorInfo | undefined>;
+    const { x, filter, bias, addend } = inputs as Record<string, TensorInfo | undefined>;
     const scope = KernelScope.of(backend, backendName);
-    const { stride } = attrs as unknown as ConvAttrs;
+    const a = attrs as unknown as ConvAttrs;
     const y = scope.run(
       "FusedConv2D",
       { x: x as TensorInfo, filter: filter as TensorInfo, bias: bias as TensorInfo },
-      { ...convolutionAttrs(stride), activation: "linear" },
+      { ...convolutionAttrs(a.stride), activation: "linear" },
     );
-    if (!shift) return scope.close(y);
+    if (!addend) return scope.close(y);
     const [n, , , channels] = y.shape;
-    return scope.close(scope.run("Add", { a: y, b: scope.reshape(shift, [n, 1, 1, channels]) }));
+    const b = a.addend === "shift" ? scope.reshape(addend, [n, 1, 1, channels]) : addend;
+    return scope.close(scope.run("Add", { a: y, b }));
   };
 }
 
@@ -64,8 +69,8 @@ function backward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, x, filter } = inputs as Record<string, TensorInfo>;
     const scope = KernelScope.of(backend, backendName);
-    const { stride, shifted } = attrs as unknown as ConvAttrs;
-    const convolution = convolutionAttrs(stride);
+    const a = attrs as unknown as ConvAttrs;
+    const convolution = convolutionAttrs(a.stride);
     const dx = scope.run(
       "Conv2DBackpropInput",
       { dy, filter },
@@ -85,9 +90,11 @@ function backward(backendName: FusedBackend): KernelFunc {
         { a: scope.fill([1, 1, rows], 1), b: scope.reshape(t, [batch, rows, channels]) },
         { transposeA: false, transposeB: false },
       );
-    if (!shifted) {
+    if (a.addend !== "shift") {
       const dBias = scope.reshape(sumRows(dy, 1, n * height * width), [channels]);
-      return scope.closeKeeping([dx, dFilter, dBias]);
+      // A residual's gradient is dy itself: a reshape shares its buffer, no copy.
+      const dResidual = a.addend === "residual" ? [scope.reshape(dy, dy.shape)] : [];
+      return scope.closeKeeping([dx, dFilter, dBias, ...dResidual]);
     }
     const perSample = sumRows(dy, n, height * width);
     const dBias = scope.reshape(sumRows(perSample, 1, n), [channels]);
@@ -96,7 +103,7 @@ function backward(backendName: FusedBackend): KernelFunc {
 }
 
 registerOnBackends(FUSED_CONV, BACKENDS, forward);
-registerOnBackends(FUSED_SHIFTED_CONV, BACKENDS, forward);
+registerOnBackends(FUSED_CONV_ADD, BACKENDS, forward);
 registerOnBackends(FUSED_CONV_GRAD, BACKENDS, backward);
 registerFusedGradient({
   kernelName: FUSED_CONV,
@@ -105,42 +112,62 @@ registerFusedGradient({
   gradients: ["x", "filter", "bias"],
 });
 registerFusedGradient({
-  kernelName: FUSED_SHIFTED_CONV,
+  kernelName: FUSED_CONV_ADD,
   gradKernelName: FUSED_CONV_GRAD,
   inputsToSave: ["x", "filter"],
-  gradients: ["x", "filter", "bias", "shift"],
+  gradients: ["x", "filter", "bias", "addend"],
 });
 
+export interface ConvAddition {
+  /** [n, out], added at every position. */
+  shift?: Tensor;
+  /** The output's shape, added elementwise. */
+  residual?: Tensor;
+}
+
 /**
- * conv2d(x, filter, stride, "same") + bias (+ shift at every position): x [n, h, w, in],
- * filter [k, k, in, out], bias [out], shift [n, out].
+ * conv2d(x, filter, stride, "same") + bias (+ a shift at every position, or + a residual):
+ * x [n, h, w, in], filter [k, k, in, out], bias [out].
  */
 export function fusedConv2d(
   x: Tensor,
   filter: Tensor,
   bias: Tensor,
   stride: number,
-  shift?: Tensor,
+  addition: ConvAddition = {},
 ): Tensor {
   if (x.rank !== 4 || filter.rank !== 4 || filter.shape[2] !== x.shape[3]) {
     throw new Error(`fused conv2d: x [${x.shape}] does not fit a filter [${filter.shape}]`);
   }
-  if (bias.rank !== 1 || bias.shape[0] !== filter.shape[3]) {
-    throw new Error(`fused conv2d: bias has shape [${bias.shape}], expected [${filter.shape[3]}]`);
+  const out = filter.shape[3];
+  if (bias.rank !== 1 || bias.shape[0] !== out) {
+    throw new Error(`fused conv2d: bias has shape [${bias.shape}], expected [${out}]`);
   }
   if (!Number.isInteger(stride) || stride < 1) {
     throw new Error(`fused conv2d: stride must be a positive integer, got ${stride}`);
   }
-  const out = filter.shape[3];
+  const { shift, residual } = addition;
+  if (shift && residual) throw new Error("fused conv2d: a shift or a residual, not both");
   if (shift && (shift.rank !== 2 || shift.shape[0] !== x.shape[0] || shift.shape[1] !== out)) {
     throw new Error(
       `fused conv2d: shift has shape [${shift.shape}], expected [${x.shape[0]},${out}]`,
     );
   }
-  const attrs = { stride, shifted: shift !== undefined } as unknown as NamedAttrMap;
+  if (residual) {
+    const [n, h, w] = x.shape;
+    const expected = [n, Math.ceil(h / stride), Math.ceil(w / stride), out];
+    if (residual.shape.join() !== expected.join()) {
+      throw new Error(
+        `fused conv2d: residual has shape [${residual.shape}], expected [${expected}]`,
+      );
+    }
+  }
+  const addend: ConvAddend = shift ? "shift" : residual ? "residual" : "none";
+  const attrs = { stride, addend } as unknown as NamedAttrMap;
+  const extra = shift ?? residual;
   return (
-    shift
-      ? engine().runKernel(FUSED_SHIFTED_CONV, { x, filter, bias, shift }, attrs)
+    extra
+      ? engine().runKernel(FUSED_CONV_ADD, { x, filter, bias, addend: extra }, attrs)
       : engine().runKernel(FUSED_CONV, { x, filter, bias }, attrs)
   ) as Tensor;
 }

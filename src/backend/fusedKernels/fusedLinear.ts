@@ -4,6 +4,8 @@
  * and bias reduction tfjs's ops record separately. Both are composed inside the kernel from the
  * backend's own registered kernels (_FusedMatMul, BatchMatMul; Reshape shares buffers), so
  * the same code serves wasm, cpu and WebGPU and each part keeps its optimised implementation.
+ * An optional residual of the output's shape (a transformer block's skip) is added inside the
+ * kernel: composed from tfjs ops it costs an Add forward and two reshapes backward.
  */
 import {
   engine,
@@ -17,7 +19,14 @@ import { KernelScope } from "../backendScope";
 import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_LINEAR = "FairdiffFusedLinear";
+/** The same plus a residual: a separate name, because a gradient's inputs are fixed. */
+export const FUSED_LINEAR_RESIDUAL = "FairdiffFusedLinearResidual";
 export const FUSED_LINEAR_GRAD = "FairdiffFusedLinearGrad";
+
+interface LinearAttrs {
+  /** The backward returns the residual's gradient (dy) after db. */
+  residual: boolean;
+}
 
 const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 
@@ -25,10 +34,11 @@ const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1
 
 function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend }) => {
-    const { x, weight, bias } = inputs as Record<string, TensorInfo | undefined> as {
+    const { x, weight, bias, residual } = inputs as Record<string, TensorInfo | undefined> as {
       x: TensorInfo;
       weight: TensorInfo;
       bias?: TensorInfo;
+      residual?: TensorInfo;
     };
     const [inFeatures, outFeatures] = weight.shape;
     const scope = KernelScope.of(backend, backendName);
@@ -41,13 +51,15 @@ function forward(backendName: FusedBackend): KernelFunc {
     const product = bias
       ? scope.run("_FusedMatMul", { ...operands, bias }, { ...flags, activation: "linear" })
       : scope.run("BatchMatMul", operands, flags);
-    return scope.close(scope.reshape(product, [...x.shape.slice(0, -1), outFeatures]));
+    const y = scope.reshape(product, [...x.shape.slice(0, -1), outFeatures]);
+    return scope.close(residual ? scope.run("Add", { a: y, b: residual }) : y);
   };
 }
 
 function backward(backendName: FusedBackend): KernelFunc {
-  return ({ inputs, backend }) => {
+  return ({ inputs, backend, attrs }) => {
     const { dy, x, weight } = inputs as Record<string, TensorInfo>;
+    const { residual } = attrs as unknown as LinearAttrs;
     const [inFeatures, outFeatures] = weight.shape;
     const scope = KernelScope.of(backend, backendName);
     const rows = rowsOf(x.shape);
@@ -63,11 +75,19 @@ function backward(backendName: FusedBackend): KernelFunc {
       scope.run("BatchMatMul", { a: ones, b: dy3 }, { transposeA: false, transposeB: false }),
       [outFeatures],
     );
-    return scope.closeKeeping([scope.reshape(dx, x.shape), scope.reshape(dW, weight.shape), db]);
+    // A residual's gradient is dy itself: a reshape shares its buffer, no copy.
+    const dResidual = residual ? [scope.reshape(dy, dy.shape)] : [];
+    return scope.closeKeeping([
+      scope.reshape(dx, x.shape),
+      scope.reshape(dW, weight.shape),
+      db,
+      ...dResidual,
+    ]);
   };
 }
 
 registerOnBackends(FUSED_LINEAR, BACKENDS, forward);
+registerOnBackends(FUSED_LINEAR_RESIDUAL, BACKENDS, forward);
 registerOnBackends(FUSED_LINEAR_GRAD, BACKENDS, backward);
 registerFusedGradient({
   kernelName: FUSED_LINEAR,
@@ -75,9 +95,15 @@ registerFusedGradient({
   inputsToSave: ["x", "weight"],
   gradients: ["x", "weight", "bias"],
 });
+registerFusedGradient({
+  kernelName: FUSED_LINEAR_RESIDUAL,
+  gradKernelName: FUSED_LINEAR_GRAD,
+  inputsToSave: ["x", "weight"],
+  gradients: ["x", "weight", "bias", "residual"],
+});
 
-/** x·W (+ b) over the last axis of x: x [..., in], W [in, out], b [out]. */
-export function fusedLinear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+/** x·W (+ b) (+ residual) over the last axis of x: x [..., in], W [in, out], b [out]. */
+export function fusedLinear(x: Tensor, weight: Tensor, bias?: Tensor, residual?: Tensor): Tensor {
   const [inFeatures, outFeatures] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inFeatures) {
     throw new Error(`fused linear: x [${x.shape}] does not multiply a weight [${weight.shape}]`);
@@ -85,6 +111,17 @@ export function fusedLinear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`fused linear: bias has shape [${bias.shape}], expected [${outFeatures}]`);
   }
-  const inputs: NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
-  return engine().runKernel(FUSED_LINEAR, inputs, {} as NamedAttrMap) as Tensor;
+  const outShape = [...x.shape.slice(0, -1), outFeatures];
+  if (residual && residual.shape.join() !== outShape.join()) {
+    throw new Error(`fused linear: residual has shape [${residual.shape}], expected [${outShape}]`);
+  }
+  const inputs: NamedTensorMap = { x, weight };
+  if (bias) inputs.bias = bias;
+  if (residual) inputs.residual = residual;
+  const attrs = { residual: residual !== undefined } as unknown as NamedAttrMap;
+  return engine().runKernel(
+    residual ? FUSED_LINEAR_RESIDUAL : FUSED_LINEAR,
+    inputs,
+    attrs,
+  ) as Tensor;
 }

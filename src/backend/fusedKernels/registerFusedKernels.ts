@@ -8,8 +8,8 @@
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";
 import { sumOfSquaresHost } from "./fusedSumOfSquares";
-import { FUSED_LINEAR, FUSED_LINEAR_GRAD } from "./fusedLinear";
-import { FUSED_CONV, FUSED_CONV_GRAD, FUSED_SHIFTED_CONV } from "./fusedConv2d";
+import { FUSED_LINEAR, FUSED_LINEAR_GRAD, FUSED_LINEAR_RESIDUAL } from "./fusedLinear";
+import { FUSED_CONV, FUSED_CONV_ADD, FUSED_CONV_GRAD } from "./fusedConv2d";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, FUSED_MASKED_ATTENTION } from "./fusedAttention";
 import { registerComposedNorm } from "./composedNorm";
 import { registerComposedActivation } from "./fusedActivation";
@@ -19,9 +19,10 @@ export const FUSED_HOST_KERNELS = [fusedAdamWHost, sumOfSquaresHost];
 /** Composed from each backend's own kernels: registered for wasm, cpu and WebGPU alike. */
 export const COMPOSED_ON_EVERY_BACKEND = [
   FUSED_LINEAR,
+  FUSED_LINEAR_RESIDUAL,
   FUSED_LINEAR_GRAD,
   FUSED_CONV,
-  FUSED_SHIFTED_CONV,
+  FUSED_CONV_ADD,
   FUSED_CONV_GRAD,
   FUSED_ATTENTION,
   FUSED_MASKED_ATTENTION,
