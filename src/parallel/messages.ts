@@ -19,14 +19,15 @@ export type ToReplica =
       backend: BackendRequest;
       weights: Float32Array[];
     }
-  | { kind: "gradients"; batch: ArrayBatch; scale: number }
+  /** `into`: the replica's gradient slot, views on the trainer's shared memory. */
+  | { kind: "gradients"; batch: ArrayBatch; scale: number; into: Float32Array[] }
   | { kind: "apply"; gradients: Float32Array[]; learningRate: number }
   | { kind: "weights" }
   | { kind: "restore"; weights: Float32Array[]; optimizer?: OptimizerState };
 
 export type FromReplica =
   | { kind: "ready"; backend: string }
-  | { kind: "gradients"; loss: number; gradients: Float32Array[] }
+  | { kind: "gradients"; loss: number }
   /** `refused`: the update would have made a weight non-finite, and nothing changed. */
   | { kind: "applied"; refused: boolean }
   | { kind: "weights"; weights: Float32Array[] }

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
+import { readInto } from "../backend/readInto";
 import type { ModelSpec } from "./messages";
 import {
   buildOptimizer,
@@ -58,17 +59,18 @@ export class Replica {
     return { value, gradients: this.model.variables.map((v) => grads[v.name]) };
   }
 
-  /** Gradients of `scale · loss(shard)`, in variable order, and the scaled loss, downloaded. */
-  async gradients(
-    batch: ArrayBatch,
-    scale: number,
-  ): Promise<{ loss: number; gradients: Float32Array[] }> {
+  /**
+   * Writes the gradients of `scale · loss(shard)` into `into` (one array per variable, in
+   * variable order: the trainer's shared memory) and returns the scaled loss.
+   */
+  async gradientsInto(batch: ArrayBatch, scale: number, into: Float32Array[]): Promise<number> {
     const { value, gradients } = this.gradientsOnBackend(batch, scale);
     try {
-      const loss = (await value.data())[0];
-      const arrays: Float32Array[] = [];
-      for (const g of gradients) arrays.push((await g.data()) as Float32Array);
-      return { loss, gradients: arrays };
+      if (into.length !== gradients.length) {
+        throw new Error(`expected room for ${gradients.length} gradients, got ${into.length}`);
+      }
+      for (let i = 0; i < gradients.length; i++) await readInto(gradients[i], into[i]);
+      return (await value.data())[0];
     } finally {
       tf.dispose([value, ...gradients]);
     }

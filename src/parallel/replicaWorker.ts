@@ -21,11 +21,9 @@ async function handle(message: ToReplica): Promise<void> {
       return;
     }
     case "gradients": {
-      const result = await requireReplica().gradients(message.batch, message.scale);
-      send(
-        { kind: "gradients", ...result },
-        result.gradients.map((g) => g.buffer as ArrayBuffer),
-      );
+      const replica = requireReplica();
+      const loss = await replica.gradientsInto(message.batch, message.scale, message.into);
+      send({ kind: "gradients", loss });
       return;
     }
     case "apply":
