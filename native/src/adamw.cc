@@ -3,31 +3,74 @@
 #include <cmath>
 
 namespace fairdiff {
+namespace {
 
 // Built without fused multiply-adds (binding.gyp's fairdiff_exact): the update rounds exactly as
 // the JavaScript one does. Vectorised in double by the compiler.
+struct Update {
+  double decay, oneMinusBeta1, oneMinusBeta2, stepSize, inverseCorrection2;
+  const AdamWSettings& a;
+
+  explicit Update(const AdamWSettings& settings)
+      : decay(1 - settings.learningRate * settings.weightDecay),
+        oneMinusBeta1(1 - settings.beta1),
+        oneMinusBeta2(1 - settings.beta2),
+        stepSize(settings.learningRate / settings.correction1),
+        inverseCorrection2(1 / settings.correction2),
+        a(settings) {}
+
+  // One element: the new moments (as doubles, rounded by the caller) and the new parameter.
+  float step(float p, float g, float m, float v, double* mj, double* vj) const {
+    const double gj = g * a.gradientScale;
+    *mj = a.beta1 * m + oneMinusBeta1 * gj;
+    *vj = a.beta2 * v + oneMinusBeta2 * gj * gj;
+    return static_cast<float>(p * decay -
+                              (stepSize * *mj) / (std::sqrt(*vj * inverseCorrection2) + a.epsilon));
+  }
+};
+
+// value − value is 0 when finite, NaN for NaN and ±Inf (a form the compiler vectorises).
+inline int64_t notFinite(float value) { return value - value != 0.f ? 1 : 0; }
+
+}  // namespace
+
 int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p,
                     const float* __restrict g, const float* __restrict m,
                     const float* __restrict v, float* __restrict pOut, float* __restrict mOut,
                     float* __restrict vOut) {
-  const double decay = 1 - a.learningRate * a.weightDecay;
-  const double oneMinusBeta1 = 1 - a.beta1, oneMinusBeta2 = 1 - a.beta2;
-  const double stepSize = a.learningRate / a.correction1;
-  const double inverseCorrection2 = 1 / a.correction2;
+  const Update update(a);
   int64_t nonFinite = 0;
   for (int64_t j = 0; j < n; ++j) {
-    const double gj = g[j] * a.gradientScale;
-    const double mj = a.beta1 * m[j] + oneMinusBeta1 * gj;
-    const double vj = a.beta2 * v[j] + oneMinusBeta2 * gj * gj;
+    double mj, vj;
+    const float value = update.step(p[j], g[j], m[j], v[j], &mj, &vj);
     mOut[j] = static_cast<float>(mj);
     vOut[j] = static_cast<float>(vj);
-    const float value = static_cast<float>(p[j] * decay -
-                                           (stepSize * mj) / (std::sqrt(vj * inverseCorrection2) + a.epsilon));
     pOut[j] = value;
-    // value − value is 0 when finite, NaN for NaN and ±Inf (a form the compiler vectorises).
-    nonFinite += value - value != 0.f ? 1 : 0;
+    nonFinite += notFinite(value);
   }
   return nonFinite;
+}
+
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const float* g,
+                       const float* m, const float* v) {
+  const Update update(a);
+  int64_t nonFinite = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    double mj, vj;
+    nonFinite += notFinite(update.step(p[j], g[j], m[j], v[j], &mj, &vj));
+  }
+  return nonFinite;
+}
+
+void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
+                  float* v) {
+  const Update update(a);
+  for (int64_t j = 0; j < n; ++j) {
+    double mj, vj;
+    p[j] = update.step(p[j], g[j], m[j], v[j], &mj, &vj);
+    m[j] = static_cast<float>(mj);
+    v[j] = static_cast<float>(vj);
+  }
 }
 
 }  // namespace fairdiff

@@ -13,4 +13,12 @@ struct AdamWSettings {
 int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* p, const float* g,
                     const float* m, const float* v, float* pOut, float* mOut, float* vOut);
 
+// How many of one tensor's new parameters would not be finite (nothing is written).
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const float* g,
+                       const float* m, const float* v);
+
+// Updates one tensor's parameters and moments where they are (the same floats as adamWUpdate).
+void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
+                  float* v);
+
 }  // namespace fairdiff

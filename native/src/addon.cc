@@ -278,6 +278,50 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// adamWInPlace(params[], grads[], m[], v[], settings Float64Array(8)) → the count of new
+// parameters that would not be finite. Zero: every parameter and moment was updated where it is;
+// otherwise nothing was written (the caller refuses the step).
+napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  std::vector<std::vector<Call::FloatView>> lists;
+  for (size_t i = 0; i < 4; ++i) lists.push_back(call.floatList(i));
+  size_t settingsLength = 0;
+  auto* s = static_cast<const double*>(call.typed(4, napi_float64_array, &settingsLength, false));
+  if (!call.failed && settingsLength != 8) call.fail("fairdiff native: adamWInPlace takes 8 settings");
+  const size_t n = call.failed ? 0 : lists[0].size();
+  for (const auto& list : lists) {
+    if (!call.failed && list.size() != n) {
+      call.fail("fairdiff native: adamWInPlace lists differ in length");
+    }
+  }
+  for (size_t t = 0; t < n && !call.failed; ++t) {
+    for (const auto& list : lists) {
+      if (list[t].length != lists[0][t].length) {
+        call.fail("fairdiff native: adamWInPlace tensor " + std::to_string(t) + " differs in size");
+        break;
+      }
+    }
+  }
+  if (call.failed) return nullptr;
+  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
+  std::vector<int64_t> nonFinite(n, 0);
+  fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
+    nonFinite[t] = fairdiff::adamWNonFinite(settings, lists[0][t].length, lists[0][t].data,
+                                            lists[1][t].data, lists[2][t].data, lists[3][t].data);
+  });
+  int64_t total = 0;
+  for (int64_t count : nonFinite) total += count;
+  if (total == 0) {
+    fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
+      fairdiff::adamWInPlace(settings, lists[0][t].length, lists[0][t].data, lists[1][t].data,
+                             lists[2][t].data, lists[3][t].data);
+    });
+  }
+  napi_value result;
+  napi_create_double(env, static_cast<double>(total), &result);
+  return result;
+}
+
 // setThreads(n): the pool's size; returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -316,6 +360,7 @@ NAPI_MODULE_INIT() {
       {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -4,7 +4,12 @@
  * resumed from a checkpoint then continues bit-for-bit like an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { fusedAdamW, type AdamWStep } from "../backend/fusedKernels/fusedAdamW";
+import {
+  fusedAdamW,
+  type AdamWStep,
+  type AdamWStepAttrs,
+} from "../backend/fusedKernels/fusedAdamW";
+import { adamWInPlace } from "../backend/nativeKernels/nativeAdamWInPlace";
 import "../backend/fusedKernels/registerFusedKernels";
 import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
@@ -26,16 +31,42 @@ export class AdamW implements StepOptimizer {
 
   /** p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε), with m̂, v̂ bias-corrected at step t. */
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
+    this.ensureMoments(variables);
+    const attrs = this.stepAttrs(learningRate, 1);
+    const { firstMoments: m, secondMoments: v } = this;
+    // In place where it can (it writes nothing when a weight would not be finite: the kernel
+    // then writes what it computes, as unchecked `apply` always has).
+    if (adamWInPlace(variables, gradients, m, v, attrs) === 0) {
+      this.step += 1;
+      return;
+    }
     tf.tidy(() => this.commit(variables, this.nextValues(variables, gradients, learningRate)));
   }
 
-  /** `apply`, unless an updated weight would be NaN/±Inf: then it throws and changes nothing. */
+  /**
+   * `apply`, unless an updated weight would be NaN/±Inf: then it throws and changes nothing.
+   * On wasm with the native kernels, in place (nativeAdamWInPlace.ts); else the fused kernel.
+   */
   async applyChecked(
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
     gradientScale = 1,
   ): Promise<void> {
+    this.ensureMoments(variables);
+    const attrs = this.stepAttrs(learningRate, gradientScale);
+    const nonFinite = adamWInPlace(
+      variables,
+      gradients,
+      this.firstMoments,
+      this.secondMoments,
+      attrs,
+    );
+    if (nonFinite !== undefined) {
+      if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
+      this.step += 1;
+      return;
+    }
     const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate, gradientScale));
     try {
       const finite = next.nonFinite
@@ -60,15 +91,29 @@ export class AdamW implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): AdamWStep {
-    const { beta1, beta2, epsilon, weightDecay } = this.options;
-    if (this.firstMoments.length === 0) {
-      // Variables survive tidy; the zero tensors they were made from do not.
-      this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
-      this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
-    }
-    const t = this.step + 1;
+    this.ensureMoments(variables);
     // One fused kernel for every variable (fusedKernels/fusedAdamW.ts), not ~15 per variable.
-    return fusedAdamW(variables, gradients, this.firstMoments, this.secondMoments, {
+    return fusedAdamW(
+      variables,
+      gradients,
+      this.firstMoments,
+      this.secondMoments,
+      this.stepAttrs(learningRate, gradientScale),
+    );
+  }
+
+  private ensureMoments(variables: tf.Variable[]): void {
+    if (this.firstMoments.length > 0) return;
+    // Variables survive tidy; the zero tensors they were made from do not.
+    this.firstMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    this.secondMoments = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+  }
+
+  /** Step t + 1's settings. */
+  private stepAttrs(learningRate: number, gradientScale: number): AdamWStepAttrs {
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    const t = this.step + 1;
+    return {
       learningRate,
       weightDecay,
       beta1,
@@ -77,7 +122,7 @@ export class AdamW implements StepOptimizer {
       correction1: 1 - Math.pow(beta1, t),
       correction2: 1 - Math.pow(beta2, t),
       gradientScale,
-    });
+    };
   }
 
   private commit(

@@ -61,6 +61,17 @@ export interface NativeAddon {
     vOut: Float32Array[],
     settings: Float64Array,
   ): number;
+  /**
+   * AdamW where the tensors are: returns how many new parameters would not be finite; when
+   * none, every parameter and moment has been updated, otherwise nothing was written.
+   */
+  adamWInPlace(
+    params: Float32Array[],
+    grads: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    settings: Float64Array,
+  ): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
@@ -77,6 +88,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "normForward",
   "normBackward",
   "adamW",
+  "adamWInPlace",
   "activationForward",
   "activationBackward",
   "setThreads",
