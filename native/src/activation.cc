@@ -1,8 +1,5 @@
 #include "activation.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "vectorMath.h"
 
 namespace fairdiff {
@@ -23,46 +20,23 @@ inline FloatVec logistic(Pointwise kind, FloatVec x, FloatVec* slope) {
   return sigmoidVec(x * (kGeluScale + kGeluCubicScale * square));
 }
 
-// Calls body(offset, count) over [0, n) in whole vectors, the tail (count < lanes) padded with
-// zeros by the body's loads.
-template <typename Body>
-void eachVector(int64_t n, Body body) {
-  int64_t i = 0;
-  for (; i + kMathLanes <= n; i += kMathLanes) body(i, kMathLanes);
-  if (i < n) body(i, n - i);
-}
-
-inline FloatVec load(const float* p, int64_t count) {
-  if (count == kMathLanes) return loadVec(p);
-  float padded[kMathLanes] = {};
-  std::memcpy(padded, p, count * sizeof(float));
-  return loadVec(padded);
-}
-
-inline void store(float* p, FloatVec v, int64_t count) {
-  if (count == kMathLanes) return storeVec(p, v);
-  float padded[kMathLanes];
-  storeVec(padded, v);
-  std::memcpy(p, padded, count * sizeof(float));
-}
-
 }  // namespace
 
 void activationForward(Pointwise kind, int64_t n, const float* x, float* y) {
   eachVector(n, [&](int64_t i, int64_t count) {
-    const FloatVec v = load(x + i, count);
+    const FloatVec v = loadPart(x + i, count);
     FloatVec slope;
-    store(y + i, v * logistic(kind, v, &slope), count);
+    storePart(y + i, v * logistic(kind, v, &slope), count);
   });
 }
 
 // d/dx x·σ(v) = σ(v) + x·σ(v)(1 − σ(v))·v′
 void activationBackward(Pointwise kind, int64_t n, const float* dy, const float* x, float* dx) {
   eachVector(n, [&](int64_t i, int64_t count) {
-    const FloatVec v = load(x + i, count);
+    const FloatVec v = loadPart(x + i, count);
     FloatVec slope;
     const FloatVec s = logistic(kind, v, &slope);
-    store(dx + i, load(dy + i, count) * (s + v * s * (1.f - s) * slope), count);
+    storePart(dx + i, loadPart(dy + i, count) * (s + v * s * (1.f - s) * slope), count);
   });
 }
 

@@ -249,32 +249,62 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// An AdamW call's arguments: `count` lists of Float32Arrays, one per tensor, every list as long
+// and every tensor's arrays the same size, then 8 settings (learningRate, weightDecay, beta1,
+// beta2, epsilon, correction1, correction2, gradientScale). `failed` is set when they are not.
+struct AdamWArguments {
+  std::vector<std::vector<Call::FloatView>> lists;
+  fairdiff::AdamWSettings settings{};
+  size_t tensors = 0;
+
+  AdamWArguments(Call& call, size_t count, const char* name) {
+    for (size_t i = 0; i < count; ++i) lists.push_back(call.floatList(i));
+    size_t length = 0;
+    auto* s = static_cast<const double*>(call.typed(count, napi_float64_array, &length, false));
+    const std::string prefix = std::string("fairdiff native: ") + name;
+    if (!call.failed && length != 8) call.fail(prefix + " takes 8 settings");
+    if (call.failed) return;
+    settings = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
+    tensors = lists[0].size();
+    for (const auto& list : lists) {
+      if (!call.failed && list.size() != tensors) call.fail(prefix + " lists differ in length");
+    }
+    for (size_t t = 0; t < tensors && !call.failed; ++t) {
+      for (const auto& list : lists) {
+        if (list[t].length != lists[0][t].length) {
+          call.fail(prefix + " tensor " + std::to_string(t) + " differs in size");
+          break;
+        }
+      }
+    }
+  }
+
+  const Call::FloatView& at(size_t list, size_t t) const { return lists[list][t]; }
+};
+
+// Σ over the tensors of count(t), run on the pool.
+template <typename Count>
+double sumOverTensors(size_t tensors, Count count) {
+  std::vector<int64_t> counts(tensors, 0);
+  fairdiff::parallelFor(static_cast<int>(tensors), [&](int t) { counts[t] = count(t); });
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  return static_cast<double>(total);
+}
+
 // adamW(params[], grads[], m[], v[], paramsOut[], mOut[], vOut[], settings Float64Array(8))
-// → the count of non-finite new parameters. Settings: learningRate, weightDecay, beta1, beta2,
-// epsilon, correction1, correction2, gradientScale.
+// → the count of non-finite new parameters.
 napi_value AdamW(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  std::vector<std::vector<Call::FloatView>> lists;
-  for (size_t i = 0; i < 7; ++i) lists.push_back(call.floatList(i));
-  size_t settingsLength = 0;
-  auto* s = static_cast<const double*>(call.typed(7, napi_float64_array, &settingsLength, false));
-  if (!call.failed && settingsLength != 8) call.fail("fairdiff native: adamW takes 8 settings");
-  const size_t n = lists[0].size();
-  for (const auto& list : lists) {
-    if (!call.failed && list.size() != n) call.fail("fairdiff native: adamW lists differ in length");
-  }
+  const AdamWArguments a(call, 7, "adamW");
   if (call.failed) return nullptr;
-  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
-  std::vector<int64_t> nonFinite(n, 0);
-  fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
-    nonFinite[t] = fairdiff::adamWUpdate(settings, lists[0][t].length, lists[0][t].data,
-                                         lists[1][t].data, lists[2][t].data, lists[3][t].data,
-                                         lists[4][t].data, lists[5][t].data, lists[6][t].data);
+  const double total = sumOverTensors(a.tensors, [&](int t) {
+    return fairdiff::adamWUpdate(a.settings, a.at(0, t).length, a.at(0, t).data, a.at(1, t).data,
+                                 a.at(2, t).data, a.at(3, t).data, a.at(4, t).data,
+                                 a.at(5, t).data, a.at(6, t).data);
   });
-  int64_t total = 0;
-  for (int64_t count : nonFinite) total += count;
   napi_value result;
-  napi_create_double(env, static_cast<double>(total), &result);
+  napi_create_double(env, total, &result);
   return result;
 }
 
@@ -283,42 +313,20 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 // otherwise nothing was written (the caller refuses the step).
 napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  std::vector<std::vector<Call::FloatView>> lists;
-  for (size_t i = 0; i < 4; ++i) lists.push_back(call.floatList(i));
-  size_t settingsLength = 0;
-  auto* s = static_cast<const double*>(call.typed(4, napi_float64_array, &settingsLength, false));
-  if (!call.failed && settingsLength != 8) call.fail("fairdiff native: adamWInPlace takes 8 settings");
-  const size_t n = call.failed ? 0 : lists[0].size();
-  for (const auto& list : lists) {
-    if (!call.failed && list.size() != n) {
-      call.fail("fairdiff native: adamWInPlace lists differ in length");
-    }
-  }
-  for (size_t t = 0; t < n && !call.failed; ++t) {
-    for (const auto& list : lists) {
-      if (list[t].length != lists[0][t].length) {
-        call.fail("fairdiff native: adamWInPlace tensor " + std::to_string(t) + " differs in size");
-        break;
-      }
-    }
-  }
+  const AdamWArguments a(call, 4, "adamWInPlace");
   if (call.failed) return nullptr;
-  const fairdiff::AdamWSettings settings{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
-  std::vector<int64_t> nonFinite(n, 0);
-  fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
-    nonFinite[t] = fairdiff::adamWNonFinite(settings, lists[0][t].length, lists[0][t].data,
-                                            lists[1][t].data, lists[2][t].data, lists[3][t].data);
+  const double total = sumOverTensors(a.tensors, [&](int t) {
+    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data,
+                                    a.at(1, t).data, a.at(2, t).data, a.at(3, t).data);
   });
-  int64_t total = 0;
-  for (int64_t count : nonFinite) total += count;
   if (total == 0) {
-    fairdiff::parallelFor(static_cast<int>(n), [&](int t) {
-      fairdiff::adamWInPlace(settings, lists[0][t].length, lists[0][t].data, lists[1][t].data,
-                             lists[2][t].data, lists[3][t].data);
+    fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
+      fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, a.at(1, t).data,
+                             a.at(2, t).data, a.at(3, t).data);
     });
   }
   napi_value result;
-  napi_create_double(env, static_cast<double>(total), &result);
+  napi_create_double(env, total, &result);
   return result;
 }
 

@@ -49,28 +49,6 @@ void rowStatistics(const NormShape& s, const float* x, std::vector<double>& chan
   groupMeans(s, sums, [&](double v) { return 1.0 / std::sqrt(v + s.epsilon); }, rstd);
 }
 
-// y[i] = f(a[i]) over n contiguous floats, vectorised with a scalar tail.
-template <typename Body>
-void eachVector(int64_t n, Body body) {
-  int64_t i = 0;
-  for (; i + kMathLanes <= n; i += kMathLanes) body(i, kMathLanes);
-  if (i < n) body(i, n - i);
-}
-
-// Loads `count` floats (a partial vector zero-filled).
-inline FloatVec loadPart(const float* p, int64_t count) {
-  if (count == kMathLanes) return loadVec(p);
-  alignas(64) float tmp[kMathLanes] = {};
-  for (int64_t i = 0; i < count; ++i) tmp[i] = p[i];
-  return loadVec(tmp);
-}
-inline void storePart(float* p, FloatVec v, int64_t count) {
-  if (count == kMathLanes) return storeVec(p, v);
-  alignas(64) float tmp[kMathLanes];
-  storeVec(tmp, v);
-  for (int64_t i = 0; i < count; ++i) p[i] = tmp[i];
-}
-
 void parallelRows(const NormShape& s, const std::function<void(int64_t, int64_t, int)>& body) {
   const int parts = static_cast<int>(std::min<int64_t>(kRowParts, s.rows));
   auto run = [&](int part) {

@@ -1,5 +1,6 @@
 // Elementwise float math on the build's widest vectors (GCC/Clang vector extensions).
 #pragma once
+#include <cstdint>
 #include <cstring>
 
 namespace fairdiff {
@@ -46,5 +47,29 @@ inline FloatVec expVec(FloatVec x) {
 
 // σ(x) = 1 / (1 + e^−x)
 inline FloatVec sigmoidVec(FloatVec x) { return 1.f / (1.f + expVec(-x)); }
+
+// Calls body(offset, count) over [0, n) in whole vectors, then the tail (count < lanes).
+template <typename Body>
+void eachVector(int64_t n, Body body) {
+  int64_t i = 0;
+  for (; i + kMathLanes <= n; i += kMathLanes) body(i, kMathLanes);
+  if (i < n) body(i, n - i);
+}
+
+// Loads `count` floats (a partial vector zero-filled).
+inline FloatVec loadPart(const float* p, int64_t count) {
+  if (count == kMathLanes) return loadVec(p);
+  alignas(64) float tmp[kMathLanes] = {};
+  for (int64_t i = 0; i < count; ++i) tmp[i] = p[i];
+  return loadVec(tmp);
+}
+
+// Stores the first `count` floats of v.
+inline void storePart(float* p, FloatVec v, int64_t count) {
+  if (count == kMathLanes) return storeVec(p, v);
+  alignas(64) float tmp[kMathLanes];
+  storeVec(tmp, v);
+  for (int64_t i = 0; i < count; ++i) p[i] = tmp[i];
+}
 
 }  // namespace fairdiff

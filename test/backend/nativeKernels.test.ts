@@ -24,18 +24,9 @@ import {
 } from "../../src/backend/nativeKernels/registerNativeKernels";
 import { DataParallelTrainer, defaultReplicas } from "../../src/parallel";
 import { maxAbsDiff, seededValues } from "../helpers/backends";
-import { testWhen } from "../helpers/requirements";
+import { nativeKernelsBuilt as built, nativeTest } from "../helpers/nativeKernels";
 
 jest.setTimeout(120_000);
-
-const built = (() => {
-  try {
-    return loadNativeKernels().addon !== undefined;
-  } catch {
-    return false;
-  }
-})();
-const nativeTest = testWhen(built, "fairdiff's native kernels (a C++ compiler at `npm install`)");
 
 const NATIVE_KERNELS = [
   "BatchMatMul",

@@ -5,22 +5,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
-import { loadNativeKernels } from "../../src/backend/nativeKernels/nativeAddon";
 import { adamWInPlace } from "../../src/backend/nativeKernels/nativeAdamWInPlace";
 import { AdamW } from "../../src/parallel/adamW";
 import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
 import { seededValues } from "../helpers/backends";
-import { testWhen } from "../helpers/requirements";
+import { nativeTest } from "../helpers/nativeKernels";
 import { expectNoTensorLeak } from "../helpers/tensorLeaks";
-
-const built = (() => {
-  try {
-    return loadNativeKernels().addon !== undefined;
-  } catch {
-    return false;
-  }
-})();
-const nativeTest = testWhen(built, "fairdiff's native kernels (a C++ compiler at `npm install`)");
 
 const OPTIONS = { learningRate: 3e-3, weightDecay: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 // Shapes on and off vector widths, one large enough to be split across the pool.

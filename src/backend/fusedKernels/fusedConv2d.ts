@@ -19,7 +19,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../backendScope";
-import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
+import { registerFusedOpWithAddend, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_CONV = "FairdiffConv2D";
 /** The same with an addend: a separate name, because a gradient's inputs are fixed. */
@@ -102,20 +102,16 @@ function backward(backendName: FusedBackend): KernelFunc {
   };
 }
 
-registerOnBackends(FUSED_CONV, BACKENDS, forward);
-registerOnBackends(FUSED_CONV_ADD, BACKENDS, forward);
-registerOnBackends(FUSED_CONV_GRAD, BACKENDS, backward);
-registerFusedGradient({
+registerFusedOpWithAddend({
   kernelName: FUSED_CONV,
+  addendKernelName: FUSED_CONV_ADD,
+  addendInput: "addend",
   gradKernelName: FUSED_CONV_GRAD,
+  backends: BACKENDS,
+  forward,
+  backward,
   inputsToSave: ["x", "filter"],
   gradients: ["x", "filter", "bias"],
-});
-registerFusedGradient({
-  kernelName: FUSED_CONV_ADD,
-  gradKernelName: FUSED_CONV_GRAD,
-  inputsToSave: ["x", "filter"],
-  gradients: ["x", "filter", "bias", "addend"],
 });
 
 export interface ConvAddition {

@@ -60,3 +60,32 @@ export function registerFusedGradient(spec: FusedGradient): void {
     },
   });
 }
+
+export interface FusedOpWithAddend {
+  kernelName: string;
+  /** The same op with one more input, added to its output inside the kernel. */
+  addendKernelName: string;
+  addendInput: string;
+  gradKernelName: string;
+  backends: readonly FusedBackend[];
+  /** Serves both forward names (the addend, when given, is one more input). */
+  forward: (backendName: FusedBackend) => KernelFunc;
+  /** Returns the addend's gradient last when the forward had one (told by its attributes). */
+  backward: (backendName: FusedBackend) => KernelFunc;
+  inputsToSave: string[];
+  gradients: string[];
+}
+
+/** Registers a fused op and its with-addend variant: kernels on every backend, both gradients. */
+export function registerFusedOpWithAddend(spec: FusedOpWithAddend): void {
+  registerOnBackends(spec.kernelName, spec.backends, spec.forward);
+  registerOnBackends(spec.addendKernelName, spec.backends, spec.forward);
+  registerOnBackends(spec.gradKernelName, spec.backends, spec.backward);
+  const shared = { gradKernelName: spec.gradKernelName, inputsToSave: spec.inputsToSave };
+  registerFusedGradient({ ...shared, kernelName: spec.kernelName, gradients: spec.gradients });
+  registerFusedGradient({
+    ...shared,
+    kernelName: spec.addendKernelName,
+    gradients: [...spec.gradients, spec.addendInput],
+  });
+}

@@ -16,7 +16,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../backendScope";
-import { registerFusedGradient, registerOnBackends, type FusedBackend } from "./fusedGradient";
+import { registerFusedOpWithAddend, type FusedBackend } from "./fusedGradient";
 
 export const FUSED_LINEAR = "FairdiffFusedLinear";
 /** The same plus a residual: a separate name, because a gradient's inputs are fixed. */
@@ -86,20 +86,16 @@ function backward(backendName: FusedBackend): KernelFunc {
   };
 }
 
-registerOnBackends(FUSED_LINEAR, BACKENDS, forward);
-registerOnBackends(FUSED_LINEAR_RESIDUAL, BACKENDS, forward);
-registerOnBackends(FUSED_LINEAR_GRAD, BACKENDS, backward);
-registerFusedGradient({
+registerFusedOpWithAddend({
   kernelName: FUSED_LINEAR,
+  addendKernelName: FUSED_LINEAR_RESIDUAL,
+  addendInput: "residual",
   gradKernelName: FUSED_LINEAR_GRAD,
+  backends: BACKENDS,
+  forward,
+  backward,
   inputsToSave: ["x", "weight"],
   gradients: ["x", "weight", "bias"],
-});
-registerFusedGradient({
-  kernelName: FUSED_LINEAR_RESIDUAL,
-  gradKernelName: FUSED_LINEAR_GRAD,
-  inputsToSave: ["x", "weight"],
-  gradients: ["x", "weight", "bias", "residual"],
 });
 
 /** x·W (+ b) (+ residual) over the last axis of x: x [..., in], W [in, out], b [out]. */
