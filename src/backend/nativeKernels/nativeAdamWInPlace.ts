@@ -35,7 +35,10 @@ export function adamWInPlace(
   if (!addon || written.some((t) => backend.refCount(t.dataId) !== 1)) return undefined;
   // Each buffer written once and never read as a gradient.
   if (new Set(all.map((t) => t.dataId)).size !== all.length) return undefined;
-  if (grads.some((g, i) => g.size !== params[i].size) || m.length !== params.length) {
+  // Lists that do not match go to the kernel, whose checks name what is wrong.
+  const n = params.length;
+  if (grads.length !== n || m.length !== n || v.length !== n) return undefined;
+  if ([grads, m, v].some((list) => list.some((t, i) => t.size !== params[i].size))) {
     return undefined;
   }
   const views = (list: tf.Tensor[]) => list.map((t) => heapFloats(backend, t));
