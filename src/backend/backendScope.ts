@@ -84,6 +84,19 @@ export class KernelScope {
     return out;
   }
 
+  /**
+   * Σ over the rows of t viewed as [groups, rows, columns] → [groups, 1, columns], as a product
+   * with ones[1, rows]: tfjs-wasm's Sum over a leading axis transposes first and was up to 40×
+   * slower than this product at [4096, 256].
+   */
+  sumRows(t: TensorInfo, groups: number, rows: number, columns: number): TensorInfo {
+    return this.run(
+      "BatchMatMul",
+      { a: this.fill([1, 1, rows], 1), b: this.reshape(t, [groups, rows, columns]) },
+      { transposeA: false, transposeB: false },
+    );
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run("Reshape", { x }, { shape });
   }

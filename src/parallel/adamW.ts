@@ -31,15 +31,9 @@ export class AdamW implements StepOptimizer {
 
   /** p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε), with m̂, v̂ bias-corrected at step t. */
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
-    this.ensureMoments(variables);
-    const attrs = this.stepAttrs(learningRate, 1);
-    const { firstMoments: m, secondMoments: v } = this;
-    // In place where it can (it writes nothing when a weight would not be finite: the kernel
-    // then writes what it computes, as unchecked `apply` always has).
-    if (adamWInPlace(variables, gradients, m, v, attrs) === 0) {
-      this.step += 1;
-      return;
-    }
+    // In place where it can; it writes nothing when a weight would not be finite, and the
+    // kernel then writes what it computes, as unchecked `apply` always has.
+    if (this.updateInPlace(variables, gradients, learningRate, 1) === 0) return;
     tf.tidy(() => this.commit(variables, this.nextValues(variables, gradients, learningRate)));
   }
 
@@ -53,18 +47,9 @@ export class AdamW implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): Promise<void> {
-    this.ensureMoments(variables);
-    const attrs = this.stepAttrs(learningRate, gradientScale);
-    const nonFinite = adamWInPlace(
-      variables,
-      gradients,
-      this.firstMoments,
-      this.secondMoments,
-      attrs,
-    );
+    const nonFinite = this.updateInPlace(variables, gradients, learningRate, gradientScale);
     if (nonFinite !== undefined) {
       if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
-      this.step += 1;
       return;
     }
     const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate, gradientScale));
@@ -100,6 +85,29 @@ export class AdamW implements StepOptimizer {
       this.secondMoments,
       this.stepAttrs(learningRate, gradientScale),
     );
+  }
+
+  /**
+   * The step where the weights live (nativeAdamWInPlace.ts): how many new weights would not be
+   * finite (0: updated, step counted; otherwise nothing written), or undefined where it cannot run.
+   */
+  private updateInPlace(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale: number,
+  ): number | undefined {
+    this.ensureMoments(variables);
+    const attrs = this.stepAttrs(learningRate, gradientScale);
+    const nonFinite = adamWInPlace(
+      variables,
+      gradients,
+      this.firstMoments,
+      this.secondMoments,
+      attrs,
+    );
+    if (nonFinite === 0) this.step += 1;
+    return nonFinite;
   }
 
   private ensureMoments(variables: tf.Variable[]): void {

@@ -3,8 +3,9 @@
  * (dx, dW, db together). tfjs's fused conv2d records its forward kernel inside a custom-gradient
  * scope and, backward, four kernels (the two convolution backprops, a bias Sum and a Reshape),
  * each one engine dispatch. Both of ours are composed inside the kernel from the backend's own
- * registered kernels (FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul), so
- * the same code serves wasm (the native convolutions where built), cpu and WebGPU.
+ * registered kernels (FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter; sums as products
+ * with ones, KernelScope.sumRows), so the same code serves wasm (the native convolutions where
+ * built), cpu and WebGPU.
  *
  * An optional addend joins the output inside the kernel: a per-sample shift [n, out] added at
  * every position (a ResBlock's timestep projection) or a residual of the output's shape (a
@@ -81,23 +82,15 @@ function backward(backendName: FusedBackend): KernelFunc {
       { x, dy },
       { ...convolution, filterShape: filter.shape },
     );
-    // Sums over positions and samples as products with ones: tfjs-wasm's Sum over leading axes
-    // transposes first (see fusedLinear.ts).
     const [n, height, width, channels] = dy.shape;
-    const sumRows = (t: TensorInfo, batch: number, rows: number) =>
-      scope.run(
-        "BatchMatMul",
-        { a: scope.fill([1, 1, rows], 1), b: scope.reshape(t, [batch, rows, channels]) },
-        { transposeA: false, transposeB: false },
-      );
     if (a.addend !== "shift") {
-      const dBias = scope.reshape(sumRows(dy, 1, n * height * width), [channels]);
+      const dBias = scope.reshape(scope.sumRows(dy, 1, n * height * width, channels), [channels]);
       // A residual's gradient is dy itself: a reshape shares its buffer, no copy.
       const dResidual = a.addend === "residual" ? [scope.reshape(dy, dy.shape)] : [];
       return scope.closeKeeping([dx, dFilter, dBias, ...dResidual]);
     }
-    const perSample = sumRows(dy, n, height * width);
-    const dBias = scope.reshape(sumRows(perSample, 1, n), [channels]);
+    const perSample = scope.sumRows(dy, n, height * width, channels);
+    const dBias = scope.reshape(scope.sumRows(perSample, 1, n, channels), [channels]);
     return scope.closeKeeping([dx, dFilter, dBias, scope.reshape(perSample, [n, channels])]);
   };
 }

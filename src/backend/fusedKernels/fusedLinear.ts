@@ -68,13 +68,7 @@ function backward(backendName: FusedBackend): KernelFunc {
     const w3 = scope.reshape(weight, [1, inFeatures, outFeatures]);
     const dx = scope.run("BatchMatMul", { a: dy3, b: w3 }, { transposeA: false, transposeB: true });
     const dW = scope.run("BatchMatMul", { a: x3, b: dy3 }, { transposeA: true, transposeB: false });
-    // Σ over the rows as ones[1, rows]·dy: tfjs-wasm's Sum over a leading axis transposes first
-    // and was up to 40× slower than this product at [4096, 256].
-    const ones = scope.fill([1, 1, rows], 1);
-    const db = scope.reshape(
-      scope.run("BatchMatMul", { a: ones, b: dy3 }, { transposeA: false, transposeB: false }),
-      [outFeatures],
-    );
+    const db = scope.reshape(scope.sumRows(dy3, 1, rows, outFeatures), [outFeatures]);
     // A residual's gradient is dy itself: a reshape shares its buffer, no copy.
     const dResidual = residual ? [scope.reshape(dy, dy.shape)] : [];
     return scope.closeKeeping([
