@@ -12,6 +12,7 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../backendScope";
+import { FUSED_ACTIVATION, FUSED_ACTIVATION_GRAD } from "./fusedActivation";
 import { registerOnBackends, type FusedBackend } from "./fusedGradient";
 import {
   FUSED_NORM,
@@ -22,6 +23,9 @@ import {
 } from "./fusedNorm";
 
 const BACKENDS = ["wasm", "cpu"] as const;
+
+/** The SiLU after the norm: the activation's own kernels (fusedActivation.ts). */
+const SILU = { activation: "silu" };
 
 /** Σ over each (row, group) of t [rows, spatial, C] → [rows, 1, groups]: two innermost-axis sums. */
 function groupSums(scope: KernelScope, t: TensorInfo, l: NormLayout): TensorInfo {
@@ -62,7 +66,7 @@ function forward(backendName: FusedBackend): KernelFunc {
     const { centered, rstd } = statistics(scope, x, a);
     const scale = scope.run("Multiply", { a: rstd, b: gamma });
     let y = scope.run("Add", { a: scope.run("Multiply", { a: centered, b: scale }), b: beta });
-    if (a.silu) y = scope.run("Multiply", { a: y, b: scope.run("Sigmoid", { x: y }) });
+    if (a.silu) y = scope.run(FUSED_ACTIVATION, { x: y }, SILU);
     return scope.close(scope.reshape(y, x.shape));
   };
 }
@@ -76,31 +80,13 @@ function backward(backendName: FusedBackend): KernelFunc {
     const xHat = scope.run("Multiply", { a: centered, b: rstd });
     let upstream = scope.reshape(dy, [l.rows, l.spatial, l.channels]);
     if (a.silu) {
-      // d/da a·σ(a) = σ(a)·(1 + a·(1 − σ(a)))
       const pre = scope.run("Add", { a: scope.run("Multiply", { a: xHat, b: gamma }), b: beta });
-      const s = scope.run("Sigmoid", { x: pre });
-      const one = scope.scalar(1);
-      const slope = scope.run("Multiply", {
-        a: s,
-        b: scope.run("Add", {
-          a: one,
-          b: scope.run("Multiply", { a: pre, b: scope.run("Sub", { a: one, b: s }) }),
-        }),
-      });
-      upstream = scope.run("Multiply", { a: upstream, b: slope });
+      upstream = scope.run(FUSED_ACTIVATION_GRAD, { dy: upstream, x: pre }, SILU);
     }
-    // dβ, dγ: sums over rows and positions, as ones[1, N]·[N, C] (no transposing reduction).
+    // dβ, dγ: sums over rows and positions.
     const positions = l.rows * l.spatial;
-    const ones = scope.fill([1, 1, positions], 1);
     const overPositions = (t: TensorInfo) =>
-      scope.reshape(
-        scope.run(
-          "BatchMatMul",
-          { a: ones, b: scope.reshape(t, [1, positions, l.channels]) },
-          { transposeA: false, transposeB: false },
-        ),
-        [l.channels],
-      );
+      scope.reshape(scope.sumRows(t, 1, positions, l.channels), [l.channels]);
     const upstreamX = scope.run("Multiply", { a: upstream, b: xHat });
     const dBeta = overPositions(upstream);
     const dGamma = overPositions(upstreamX);
