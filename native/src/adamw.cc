@@ -1,5 +1,6 @@
 #include "adamw.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fairdiff {
@@ -29,6 +30,28 @@ struct Update {
   }
 };
 
+// Runs body(first, count, gradient) over [0, n): gradient[i] is element first + i of the sum,
+// added in a chunk buffer when there are several sources (one source is read where it is).
+template <typename Body>
+void overSum(GradientSum g, int64_t n, Body body) {
+  if (g.sources == 1) {
+    body(0, n, g.g[0]);
+    return;
+  }
+  constexpr int64_t kChunk = 1024;
+  float sum[kChunk];
+  for (int64_t first = 0; first < n; first += kChunk) {
+    const int64_t count = std::min(kChunk, n - first);
+    const float* g0 = g.g[0] + first;
+    for (int64_t i = 0; i < count; ++i) sum[i] = g0[i];
+    for (int s = 1; s < g.sources; ++s) {
+      const float* gs = g.g[s] + first;
+      for (int64_t i = 0; i < count; ++i) sum[i] += gs[i];
+    }
+    body(first, count, sum);
+  }
+}
+
 // value − value is 0 when finite, NaN for NaN and ±Inf (a form the compiler vectorises).
 inline int64_t notFinite(float value) { return value - value != 0.f ? 1 : 0; }
 
@@ -51,26 +74,48 @@ int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p
   return nonFinite;
 }
 
-int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const float* g,
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
                        const float* m, const float* v) {
   const Update update(a);
   int64_t nonFinite = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    double mj, vj;
-    nonFinite += notFinite(update.step(p[j], g[j], m[j], v[j], &mj, &vj));
-  }
+  overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
+    const float *pc = p + first, *mc = m + first, *vc = v + first;
+    for (int64_t i = 0; i < count; ++i) {
+      double mj, vj;
+      nonFinite += notFinite(update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj));
+    }
+  });
   return nonFinite;
 }
 
-void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
+void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, float* m,
                   float* v) {
   const Update update(a);
-  for (int64_t j = 0; j < n; ++j) {
-    double mj, vj;
-    p[j] = update.step(p[j], g[j], m[j], v[j], &mj, &vj);
-    m[j] = static_cast<float>(mj);
-    v[j] = static_cast<float>(vj);
-  }
+  overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
+    float *pc = p + first, *mc = m + first, *vc = v + first;
+    for (int64_t i = 0; i < count; ++i) {
+      double mj, vj;
+      pc[i] = update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj);
+      mc[i] = static_cast<float>(mj);
+      vc[i] = static_cast<float>(vj);
+    }
+  });
+}
+
+double squaresOfSum(GradientSum x, int64_t n) {
+  // Eight running totals, one per lane, so the loop vectorises without reordering any one sum.
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  overSum(x, n, [&](int64_t, int64_t count, const float* sum) {
+    int64_t i = 0;
+    for (; i + kLanes <= count; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(sum[i + l]) * sum[i + l];
+    }
+    for (; i < count; ++i) lanes[0] += static_cast<double>(sum[i]) * sum[i];
+  });
+  double total = 0;
+  for (double lane : lanes) total += lane;
+  return total;
 }
 
 }  // namespace fairdiff

@@ -13,12 +13,23 @@ struct AdamWSettings {
 int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* p, const float* g,
                     const float* m, const float* v, float* pOut, float* mOut, float* vOut);
 
+// A tensor's gradient as the sum of `sources` arrays (data-parallel replicas' shares), added
+// in source order in float: g[0][j] + g[1][j] + … One source is the gradient itself.
+struct GradientSum {
+  const float* const* g;
+  int sources;
+};
+
 // How many of one tensor's new parameters would not be finite (nothing is written).
-int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const float* g,
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
                        const float* m, const float* v);
 
 // Updates one tensor's parameters and moments where they are (the same floats as adamWUpdate).
-void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
+void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, float* m,
                   float* v);
+
+// Σ_j (Σ_s x[s][j])² over n elements, the inner sum in float in source order (GradientSum's),
+// the outer in double: the squared L2 norm of a sum of replicas' gradients.
+double squaresOfSum(GradientSum x, int64_t n);
 
 }  // namespace fairdiff

@@ -308,23 +308,77 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// adamWInPlace(params[], grads[], m[], v[], settings Float64Array(8)) → the count of new
+// The gradient lists of a summed call: `sources` lists of `tensors` arrays, source-major
+// (array s·tensors + t is source s's share of tensor t), each the size of tensor t's params.
+std::vector<const float*> gradientSources(Call& call, size_t i, const AdamWArguments& a,
+                                          const char* name, int* sources) {
+  const std::vector<Call::FloatView> grads = call.floatList(i);
+  const std::string prefix = std::string("fairdiff native: ") + name;
+  if (!call.failed && (a.tensors == 0 || grads.empty() || grads.size() % a.tensors != 0)) {
+    call.fail(prefix + " takes a whole number of gradient lists, one array per tensor each");
+  }
+  std::vector<const float*> data;
+  for (size_t j = 0; j < grads.size() && !call.failed; ++j) {
+    if (grads[j].length != a.at(0, j % a.tensors).length) {
+      call.fail(prefix + " gradient " + std::to_string(j) + " differs in size from its tensor");
+    }
+    data.push_back(grads[j].data);
+  }
+  *sources = a.tensors == 0 ? 0 : static_cast<int>(grads.size() / a.tensors);
+  return data;
+}
+
+// adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[]) → the count of new
 // parameters that would not be finite. Zero: every parameter and moment was updated where it is;
-// otherwise nothing was written (the caller refuses the step).
+// otherwise nothing was written (the caller refuses the step). grads holds one or more lists
+// (gradientSources): with several, each tensor's gradient is their sum (data-parallel replicas'
+// shares, read where they are).
 napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  const AdamWArguments a(call, 4, "adamWInPlace");
+  const AdamWArguments a(call, 3, "adamWInPlace");
   if (call.failed) return nullptr;
+  int sources = 0;
+  const std::vector<const float*> grads = gradientSources(call, 4, a, "adamWInPlace", &sources);
+  if (call.failed) return nullptr;
+  // Tensor t's sources, gathered once: [t·sources + s].
+  std::vector<const float*> byTensor(grads.size());
+  for (size_t t = 0; t < a.tensors; ++t) {
+    for (int s = 0; s < sources; ++s) byTensor[t * sources + s] = grads[s * a.tensors + t];
+  }
+  const auto sum = [&](int t) { return fairdiff::GradientSum{&byTensor[t * sources], sources}; };
   const double total = sumOverTensors(a.tensors, [&](int t) {
-    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data,
-                                    a.at(1, t).data, a.at(2, t).data, a.at(3, t).data);
+    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
+                                    a.at(1, t).data, a.at(2, t).data);
   });
   if (total == 0) {
     fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
-      fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, a.at(1, t).data,
-                             a.at(2, t).data, a.at(3, t).data);
+      fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
+                             a.at(1, t).data, a.at(2, t).data);
     });
   }
+  napi_value result;
+  napi_create_double(env, total, &result);
+  return result;
+}
+
+// squaresOfSum(sources Float32Array[]) → Σ_j (Σ_s sources[s][j])², arrays of one length: the
+// squared norm of data-parallel replicas' summed gradients (adamw.h).
+napi_value SquaresOfSum(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const std::vector<Call::FloatView> list = call.floatList(0);
+  if (!call.failed && list.empty()) {
+    call.fail("fairdiff native: squaresOfSum takes one or more arrays");
+  }
+  std::vector<const float*> sources;
+  for (const auto& view : list) {
+    if (!call.failed && view.length != list[0].length) {
+      call.fail("fairdiff native: squaresOfSum arrays differ in length");
+    }
+    sources.push_back(view.data);
+  }
+  if (call.failed) return nullptr;
+  const double total = fairdiff::squaresOfSum(
+      fairdiff::GradientSum{sources.data(), static_cast<int>(sources.size())}, list[0].length);
   napi_value result;
   napi_create_double(env, total, &result);
   return result;
@@ -369,6 +423,7 @@ NAPI_MODULE_INIT() {
        nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"squaresOfSum", nullptr, SquaresOfSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -9,7 +9,7 @@ import {
   type AdamWStep,
   type AdamWStepAttrs,
 } from "../backend/fusedKernels/fusedAdamW";
-import { adamWInPlace } from "../backend/nativeKernels/nativeAdamWInPlace";
+import { adamWInPlace, adamWInPlaceSummed } from "../backend/nativeKernels/nativeAdamWInPlace";
 import "../backend/fusedKernels/registerFusedKernels";
 import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
@@ -33,7 +33,7 @@ export class AdamW implements StepOptimizer {
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
     // In place where it can; it writes nothing when a weight would not be finite, and the
     // kernel then writes what it computes, as unchecked `apply` always has.
-    if (this.updateInPlace(variables, gradients, learningRate, 1) === 0) return;
+    if (this.updateInPlaceFrom(variables, gradients, learningRate, 1) === 0) return;
     tf.tidy(() => this.commit(variables, this.nextValues(variables, gradients, learningRate)));
   }
 
@@ -47,7 +47,7 @@ export class AdamW implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): Promise<void> {
-    const nonFinite = this.updateInPlace(variables, gradients, learningRate, gradientScale);
+    const nonFinite = this.updateInPlaceFrom(variables, gradients, learningRate, gradientScale);
     if (nonFinite !== undefined) {
       if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
       return;
@@ -69,6 +69,25 @@ export class AdamW implements StepOptimizer {
     }
   }
 
+  /**
+   * `applyChecked` with the gradient the sum of data-parallel replicas' shares (one array per
+   * variable each, in host memory), read in place by the native update: false where that cannot
+   * run here (the caller then sums and uploads them for `applyChecked`).
+   */
+  async applyCheckedSummed(
+    variables: tf.Variable[],
+    shares: Float32Array[][],
+    learningRate: number,
+    gradientScale = 1,
+  ): Promise<boolean> {
+    const nonFinite = this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
+      adamWInPlaceSummed(variables, shares, m, v, attrs),
+    );
+    if (nonFinite === undefined) return false;
+    if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
+    return true;
+  }
+
   /** Step t + 1's params and moments, computed but not yet assigned. */
   private nextValues(
     variables: tf.Variable[],
@@ -88,26 +107,33 @@ export class AdamW implements StepOptimizer {
   }
 
   /**
-   * The step where the weights live (nativeAdamWInPlace.ts): how many new weights would not be
-   * finite (0: updated, step counted; otherwise nothing written), or undefined where it cannot run.
+   * The step where the weights live (nativeAdamWInPlace.ts), `update` given step t + 1's settings
+   * and the moments: how many new weights would not be finite (0: updated, step counted;
+   * otherwise nothing written), or undefined where it cannot run.
    */
   private updateInPlace(
+    variables: tf.Variable[],
+    learningRate: number,
+    gradientScale: number,
+    update: (attrs: AdamWStepAttrs, m: tf.Variable[], v: tf.Variable[]) => number | undefined,
+  ): number | undefined {
+    this.ensureMoments(variables);
+    const attrs = this.stepAttrs(learningRate, gradientScale);
+    const nonFinite = update(attrs, this.firstMoments, this.secondMoments);
+    if (nonFinite === 0) this.step += 1;
+    return nonFinite;
+  }
+
+  /** `updateInPlace` with the gradients on the backend. */
+  private updateInPlaceFrom(
     variables: tf.Variable[],
     gradients: tf.Tensor[],
     learningRate: number,
     gradientScale: number,
   ): number | undefined {
-    this.ensureMoments(variables);
-    const attrs = this.stepAttrs(learningRate, gradientScale);
-    const nonFinite = adamWInPlace(
-      variables,
-      gradients,
-      this.firstMoments,
-      this.secondMoments,
-      attrs,
+    return this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
+      adamWInPlace(variables, gradients, m, v, attrs),
     );
-    if (nonFinite === 0) this.step += 1;
-    return nonFinite;
   }
 
   private ensureMoments(variables: tf.Variable[]): void {

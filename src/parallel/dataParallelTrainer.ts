@@ -1,9 +1,9 @@
 /**
  * Data-parallel training over worker_threads. wasm runs one thread per Node thread, so using
  * both cores of a laptop means one model replica per core: each computes the gradient of its
- * share of the batch, the trainer sums them in a fixed order and every replica applies the same
- * sum with the same optimizer — so replicas stay identical and a run matches the one-replica run
- * up to float summation order.
+ * share of the batch into shared memory, and every replica applies their sum, taken in replica
+ * order, with the same optimizer — so replicas stay identical and a run matches the one-replica
+ * run up to float summation order.
  */
 import { isMainThread, Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
@@ -18,6 +18,7 @@ import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
 import { assertFiniteStep, NonFiniteStepError } from "./nonFiniteStep";
 import { fusedSumOfSquares } from "../backend/fusedKernels/fusedSumOfSquares";
+import { sharedReplicaShares, squaresOfSum, type ReplicaShares } from "./replicaShares";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -84,45 +85,6 @@ export interface TrainerStepOutcome {
   gradientNorm: number;
 }
 
-/**
- * Adds every other replica's gradients into replica 0's, in replica order (runs repeat), and
- * returns Σ of the summed gradient's squares, taken in the same pass.
- */
-function sumReplicas(slots: Float32Array[][]): number {
-  const [sums, ...others] = slots;
-  const last = others[others.length - 1];
-  // Plain loops with local accumulators: a total captured by a closure is boxed on every add
-  // (5× slower on cxr-mini's 1.5 M gradients).
-  let squares = 0;
-  for (let i = 0; i < sums.length; i++) {
-    const acc = sums[i];
-    const n = acc.length;
-    for (let r = 0; r < others.length - 1; r++) {
-      const g = others[r][i];
-      for (let j = 0; j < n; j++) acc[j] += g[j];
-    }
-    const g = last[i];
-    for (let j = 0; j < n; j++) {
-      const v = acc[j] + g[j];
-      acc[j] = v;
-      squares += v * v;
-    }
-  }
-  return squares;
-}
-
-/** One replica's gradient slot: an array per variable, on one SharedArrayBuffer. */
-function sharedSlot(lengths: number[]): Float32Array[] {
-  const total = lengths.reduce((n, l) => n + l, 0);
-  const memory = new SharedArrayBuffer(total * Float32Array.BYTES_PER_ELEMENT);
-  let offset = 0;
-  return lengths.map((length) => {
-    const view = new Float32Array(memory, offset * Float32Array.BYTES_PER_ELEMENT, length);
-    offset += length;
-    return view;
-  });
-}
-
 /** What global-norm clipping multiplies the gradients by. */
 function clipFactor(gradientNorm: number, clipNorm?: number): number {
   return clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
@@ -137,18 +99,14 @@ function shareNativeThreads(replicas: number): number | undefined {
 }
 
 export class DataParallelTrainer {
-  /** Each replica's gradients, in shared memory every thread reads and writes without a copy. */
-  private readonly slots: Float32Array[][];
-
   private constructor(
     private readonly local: Replica,
     private readonly workers: WorkerReplica[],
     private readonly options: DataParallelOptions,
+    /** Each replica's gradient share, in memory every thread reads and writes without a copy. */
+    private readonly shares: ReplicaShares,
     private readonly nativeThreadsBefore?: number,
-  ) {
-    const lengths = local.model.variables.map((v) => v.size);
-    this.slots = workers.length > 0 ? [local, ...workers].map(() => sharedSlot(lengths)) : [];
-  }
+  ) {}
 
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
     if (!Number.isInteger(options.replicas) || options.replicas < 1) {
@@ -158,6 +116,8 @@ export class DataParallelTrainer {
       ? new Replica(options.local, options.optimizer, false)
       : new Replica(loadModel(options.model), options.optimizer);
     const weights = await local.weights();
+    const lengths = local.model.variables.map((v) => v.size);
+    const shares = sharedReplicaShares(lengths, options.replicas > 1 ? options.replicas : 0);
     const workers: WorkerReplica[] = [];
     try {
       for (let i = 1; i < options.replicas; i++) {
@@ -171,6 +131,8 @@ export class DataParallelTrainer {
             // Workers run what this thread runs (wasm or cpu: other backends train with one replica).
             backend: options.backend ?? (tf.getBackend() as BackendRequest),
             weights: weights.map((w) => w.slice()),
+            shares: shares.shares,
+            index: i,
           },
           "ready",
         );
@@ -184,7 +146,7 @@ export class DataParallelTrainer {
     // shrinks so the replicas share the cores instead of oversubscribing them (restored at
     // dispose).
     const poolBefore = workers.length > 0 ? shareNativeThreads(options.replicas) : undefined;
-    return new DataParallelTrainer(local, workers, options, poolBefore);
+    return new DataParallelTrainer(local, workers, options, shares, poolBefore);
   }
 
   /** The trainer's own replica's variables (live tf.Variables, e.g. for EMA or sampling). */
@@ -207,38 +169,29 @@ export class DataParallelTrainer {
     const n = batchSize(batch);
     const shards = shardBatch(batch, this.replicas);
     const scale = (shard: ArrayBatch) => batchSize(shard) / n;
+    const shares = this.shares.shares;
     const remote = this.workers.map((w, i) =>
       w.request(
-        {
-          kind: "gradients",
-          batch: shards[i + 1],
-          scale: scale(shards[i + 1]),
-          into: this.slots[i + 1],
-        },
+        { kind: "gradients", batch: shards[i + 1], scale: scale(shards[i + 1]) },
         "gradients",
       ),
     );
-    const ownLoss = await this.local.gradientsInto(shards[0], scale(shards[0]), this.slots[0]);
+    const ownLoss = await this.local.gradientsInto(shards[0], scale(shards[0]), shares[0]);
     const losses = [ownLoss, ...(await Promise.all(remote)).map((r) => r.loss)];
-    // Summed into replica 0's slot, which every worker then reads (shared memory, no copy).
-    const gradientNorm = Math.sqrt(sumReplicas(this.slots));
-    const summed = this.slots[0];
+    const gradientNorm = Math.sqrt(squaresOfSum(this.shares));
     const loss = losses.reduce((sum, l) => sum + l, 0);
     const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
     assertFiniteStep({ loss, gradientNorm, learningRate });
-    const factor = clipFactor(gradientNorm, options.clipNorm);
-    if (factor !== 1) {
-      for (const g of summed) for (let j = 0; j < g.length; j++) g[j] *= factor;
-    }
-    // Every replica applies at once, each checked: they compute the same update from the same
-    // weights, so a non-finite update is refused by all of them (and an outcome that differs
-    // between replicas is an error, not a silent divergence).
+    const gradientScale = clipFactor(gradientNorm, options.clipNorm);
+    // Every replica applies the sum of the shares at once, each checked: they compute the same
+    // update from the same weights, so a non-finite update is refused by all of them (and an
+    // outcome that differs between replicas is an error, not a silent divergence).
     const remoteApplied = this.workers.map((w) =>
-      w.request({ kind: "apply", gradients: summed, learningRate }, "applied"),
+      w.request({ kind: "apply", learningRate, gradientScale }, "applied"),
     );
     let refusal: unknown;
     try {
-      await this.local.applyChecked(summed, learningRate);
+      await this.local.applySummedChecked(shares, learningRate, gradientScale);
     } catch (error) {
       if (!(error instanceof NonFiniteStepError)) throw error;
       refusal = error;

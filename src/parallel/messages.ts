@@ -18,10 +18,14 @@ export type ToReplica =
       optimizer: OptimizerSpec;
       backend: BackendRequest;
       weights: Float32Array[];
+      /** Every replica's gradient share, views on the trainer's shared memory (replicaShares.ts). */
+      shares: Float32Array[][];
+      /** This replica's number: it writes shares[index]. */
+      index: number;
     }
-  /** `into`: the replica's gradient slot, views on the trainer's shared memory. */
-  | { kind: "gradients"; batch: ArrayBatch; scale: number; into: Float32Array[] }
-  | { kind: "apply"; gradients: Float32Array[]; learningRate: number }
+  | { kind: "gradients"; batch: ArrayBatch; scale: number }
+  /** Apply the sum of every replica's share, times `gradientScale` (clipping). */
+  | { kind: "apply"; learningRate: number; gradientScale: number }
   | { kind: "weights" }
   | { kind: "restore"; weights: Float32Array[]; optimizer?: OptimizerState };
 

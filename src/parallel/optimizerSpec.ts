@@ -35,6 +35,16 @@ export interface StepOptimizer {
     learningRate: number,
     gradientScale?: number,
   ): Promise<void>;
+  /**
+   * `applyChecked` with the gradient the sum of data-parallel replicas' shares in host memory,
+   * where the optimizer can read them in place; false (nothing done) where it cannot.
+   */
+  applyCheckedSummed?(
+    variables: tf.Variable[],
+    shares: Float32Array[][],
+    learningRate: number,
+    gradientScale?: number,
+  ): Promise<boolean>;
   state(): Promise<OptimizerState>;
   setState(state: OptimizerState): void;
   dispose(): void;

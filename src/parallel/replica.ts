@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
 import { readInto } from "../backend/readInto";
 import type { ModelSpec } from "./messages";
+import { sumOfShares } from "./replicaShares";
 import {
   buildOptimizer,
   type OptimizerSpec,
@@ -88,22 +89,29 @@ export class Replica {
     await this.optimizer.applyChecked(this.model.variables, gradients, learningRate, gradientScale);
   }
 
-  /** `applyTensorsChecked` with the (already summed and clipped) gradients as arrays. */
-  async applyChecked(gradients: Float32Array[], learningRate?: number): Promise<void> {
-    const tensors = this.gradientTensors(gradients);
+  /**
+   * `applyTensorsChecked` with the gradient the sum of every replica's share (replicaShares.ts):
+   * read in place by the optimizer where it can, else summed here and uploaded.
+   */
+  async applySummedChecked(
+    shares: Float32Array[][],
+    learningRate: number,
+    gradientScale: number,
+  ): Promise<void> {
+    const vars = this.model.variables;
+    if (await this.optimizer.applyCheckedSummed?.(vars, shares, learningRate, gradientScale)) {
+      return;
+    }
+    const sums = sumOfShares(shares);
+    if (sums.length !== vars.length) {
+      throw new Error(`expected ${vars.length} gradients, got ${sums.length}`);
+    }
+    const tensors = vars.map((v, i) => tf.tensor(sums[i], v.shape));
     try {
-      await this.applyTensorsChecked(tensors, learningRate ?? this.optimizerSpec.learningRate);
+      await this.applyTensorsChecked(tensors, learningRate, gradientScale);
     } finally {
       tf.dispose(tensors);
     }
-  }
-
-  private gradientTensors(gradients: Float32Array[]): tf.Tensor[] {
-    const vars = this.model.variables;
-    if (gradients.length !== vars.length) {
-      throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
-    }
-    return vars.map((v, i) => tf.tensor(gradients[i], v.shape));
   }
 
   async weights(): Promise<Float32Array[]> {

@@ -6,6 +6,9 @@ import { NonFiniteStepError } from "./nonFiniteStep";
 import { loadModel, Replica } from "./replica";
 
 let replica: Replica | undefined;
+/** Every replica's gradient share (shared memory) and which one is this replica's. */
+let shares: Float32Array[][] = [];
+let index = 0;
 
 function send(message: FromReplica, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer);
@@ -17,19 +20,25 @@ async function handle(message: ToReplica): Promise<void> {
       const info = await useBackend(message.backend);
       replica = new Replica(loadModel(message.model), message.optimizer);
       replica.setWeights(message.weights);
+      shares = message.shares;
+      index = message.index;
       send({ kind: "ready", backend: info.name });
       return;
     }
     case "gradients": {
       const replica = requireReplica();
-      const loss = await replica.gradientsInto(message.batch, message.scale, message.into);
+      const loss = await replica.gradientsInto(message.batch, message.scale, shares[index]);
       send({ kind: "gradients", loss });
       return;
     }
     case "apply":
       // Checked like the trainer's own replica: the same arithmetic refuses the same update.
       try {
-        await requireReplica().applyChecked(message.gradients, message.learningRate);
+        await requireReplica().applySummedChecked(
+          shares,
+          message.learningRate,
+          message.gradientScale,
+        );
         send({ kind: "applied", refused: false });
       } catch (error) {
         if (!(error instanceof NonFiniteStepError)) throw error;

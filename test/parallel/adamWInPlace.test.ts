@@ -1,13 +1,16 @@
 /**
  * AdamW in place (wasm with the native kernels): the same floats as the fused kernel, the same
  * refusal of a non-finite update (nothing written), no tensors leaked, and the kernel's copy
- * where another tensor shares a weight's buffer.
+ * where another tensor shares a weight's buffer. With data-parallel replicas' shares read where
+ * they are: the floats of the kernel applied to their sum, and that sum's norm.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
 import { adamWInPlace } from "../../src/backend/nativeKernels/nativeAdamWInPlace";
 import { AdamW } from "../../src/parallel/adamW";
 import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
+import { sharedReplicaShares, squaresOfSum, sumOfShares } from "../../src/parallel/replicaShares";
+import { loadNativeKernels } from "../../src/backend/nativeKernels/nativeAddon";
 import { seededValues } from "../helpers/backends";
 import { nativeTest } from "../helpers/nativeKernels";
 import { expectNoTensorLeak } from "../helpers/tensorLeaks";
@@ -16,11 +19,20 @@ const OPTIONS = { learningRate: 3e-3, weightDecay: 1e-2, beta1: 0.9, beta2: 0.99
 // Shapes on and off vector widths, one large enough to be split across the pool.
 const SHAPES = [[7], [3, 5], [64, 33], [20000]];
 
+// In a tidy: the tensor a variable is made from would otherwise share its buffer (and keep it
+// off the in-place path).
 const variables = (seed: number) =>
-  SHAPES.map((shape, i) => {
-    const size = shape.reduce((n, d) => n * d, 1);
-    return tf.variable(tf.tensor(seededValues(size, seed + i), shape));
-  });
+  tf.tidy(() =>
+    SHAPES.map((shape, i) => {
+      const size = shape.reduce((n, d) => n * d, 1);
+      return tf.variable(tf.tensor(seededValues(size, seed + i), shape));
+    }),
+  );
+
+/** The kernels `step` runs: none of the fused AdamW's when the update happens in place. */
+async function kernelsOf(step: () => Promise<unknown>): Promise<string[]> {
+  return (await tf.profile(step)).kernelNames;
+}
 const gradientsAt = (step: number) =>
   SHAPES.map((shape, i) => {
     const size = shape.reduce((n, d) => n * d, 1);
@@ -40,7 +52,9 @@ nativeTest("gives the fused kernel's floats, step for step", async () => {
   for (let step = 1; step <= 3; step++) {
     const grads = gradientsAt(step);
     const scale = step === 2 ? 0.5 : 1;
-    await a.applyChecked(inPlace, grads, OPTIONS.learningRate, scale);
+    expect(
+      await kernelsOf(() => a.applyChecked(inPlace, grads, OPTIONS.learningRate, scale)),
+    ).not.toContain("FairdiffFusedAdamW");
     // A reshape shares each buffer (tensors are immutable): the fused kernel's copy runs instead.
     const clones = kernel.map((v) => v.reshape(v.shape));
     const moments = kernel.map((v) => tf.zerosLike(v));
@@ -49,7 +63,9 @@ nativeTest("gives the fused kernel's floats, step for step", async () => {
     // The same tensor as both moments: never in place either.
     expect(adamWInPlace(others, grads, moments, moments, attrs)).toBeUndefined();
     const kept = await clones[0].data();
-    await b.applyChecked(kernel, grads, OPTIONS.learningRate, scale);
+    expect(
+      await kernelsOf(() => b.applyChecked(kernel, grads, OPTIONS.learningRate, scale)),
+    ).toContain("FairdiffFusedAdamW");
     expect(Array.from(await clones[0].data())).toEqual(Array.from(kept));
     tf.dispose([...grads, ...clones, ...moments, ...others]);
   }
@@ -78,4 +94,70 @@ nativeTest("refuses an overflowing update without writing, and leaks nothing", a
   await expectNoTensorLeak(() => adamW.applyChecked(params, grads, OPTIONS.learningRate));
   tf.dispose([...params, ...grads]);
   adamW.dispose();
+});
+
+/** Three replicas' shares of every variable's gradient at `step`, in shared memory. */
+async function sharesAt(step: number) {
+  const room = sharedReplicaShares(
+    SHAPES.map((shape) => shape.reduce((n, d) => n * d, 1)),
+    3,
+  );
+  for (let replica = 0; replica < 3; replica++) {
+    const grads = gradientsAt(10 * step + replica);
+    for (let i = 0; i < grads.length; i++) room.shares[replica][i].set(await grads[i].data());
+    tf.dispose(grads);
+  }
+  return room;
+}
+
+nativeTest("summed in place from replicas' shares: the kernel's floats on their sum", async () => {
+  const inPlace = variables(3);
+  const kernel = variables(3);
+  const [a, b] = [new AdamW(OPTIONS), new AdamW(OPTIONS)];
+  for (let step = 1; step <= 3; step++) {
+    const room = await sharesAt(step);
+    const scale = step === 2 ? 0.25 : 1;
+    expect(await a.applyCheckedSummed(inPlace, room.shares, OPTIONS.learningRate, scale)).toBe(
+      true,
+    );
+    // The sum taken in JavaScript, uploaded, through the kernel (a reshape keeps it off the
+    // in-place path).
+    const sums = sumOfShares(room.shares).map((values, i) => tf.tensor(values, SHAPES[i]));
+    const clones = kernel.map((v) => v.reshape(v.shape));
+    expect(
+      await kernelsOf(() => b.applyChecked(kernel, sums, OPTIONS.learningRate, scale)),
+    ).toContain("FairdiffFusedAdamW");
+    tf.dispose([...sums, ...clones]);
+  }
+  for (let i = 0; i < SHAPES.length; i++) {
+    expect(Array.from(await inPlace[i].data())).toEqual(Array.from(await kernel[i].data()));
+  }
+  expect(await a.state()).toEqual(await b.state());
+  // An overflowing update is refused with nothing written, as from tensors.
+  const room = await sharesAt(9);
+  const before = await Promise.all(inPlace.map((p) => p.data()));
+  await expect(a.applyCheckedSummed(inPlace, room.shares, 1e39)).rejects.toThrow(
+    NonFiniteStepError,
+  );
+  const after = await Promise.all(inPlace.map((p) => p.data()));
+  after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
+  tf.dispose([...inPlace, ...kernel]);
+  a.dispose();
+  b.dispose();
+});
+
+test("the summed gradient's squared norm: native and JavaScript agree with a direct sum", async () => {
+  const room = await sharesAt(1);
+  let direct = 0;
+  for (const g of sumOfShares(room.shares)) for (const x of g) direct += x * x;
+  expect(direct).toBeGreaterThan(0);
+  // Native where built (eight lane totals in double), else the JavaScript loop.
+  expect(squaresOfSum(room)).toBeCloseTo(direct, 6);
+  const addon = loadNativeKernels().addon;
+  if (addon) {
+    expect(addon.squaresOfSum(room.flat)).toBeCloseTo(direct, 6);
+    expect(() => addon.squaresOfSum([room.flat[0], room.flat[1].subarray(1)])).toThrow(
+      /differ in length/,
+    );
+  }
 });

@@ -26,27 +26,75 @@ export function adamWInPlace(
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
 ): number | undefined {
-  if (tf.getBackend() !== "wasm" || !nativeKernelsActive()) return undefined;
-  const addon = loadNativeKernels().addon;
-  const backend = tf.backend() as WasmBackendLike;
-  const written = [...params, ...m, ...v];
-  const all = [...written, ...grads];
-  if (all.some((t) => t.dtype !== "float32" || t.isDisposed)) return undefined;
-  if (!addon || written.some((t) => backend.refCount(t.dataId) !== 1)) return undefined;
-  // Each buffer written once and never read as a gradient.
-  if (new Set(all.map((t) => t.dataId)).size !== all.length) return undefined;
+  const backend = updatableHere([...params, ...m, ...v], grads);
+  if (!backend) return undefined;
   // Lists that do not match go to the kernel, whose checks name what is wrong.
-  const n = params.length;
-  if (grads.length !== n || m.length !== n || v.length !== n) return undefined;
-  if ([grads, m, v].some((list) => list.some((t, i) => t.size !== params[i].size))) {
+  if (grads.length !== params.length || grads.some((g, i) => g.size !== params[i].size)) {
     return undefined;
   }
+  return update(
+    backend,
+    params,
+    m,
+    v,
+    attrs,
+    grads.map((t) => heapFloats(backend, t)),
+  );
+}
+
+/**
+ * `adamWInPlace` with the gradient the sum of data-parallel replicas' shares, each one array
+ * per variable in host (shared) memory, added in replica order as the native call reads them:
+ * no replica's share is copied, summed into another or uploaded first.
+ */
+export function adamWInPlaceSummed(
+  params: tf.Tensor[],
+  shares: Float32Array[][],
+  m: tf.Tensor[],
+  v: tf.Tensor[],
+  attrs: AdamWStepAttrs,
+): number | undefined {
+  const backend = updatableHere([...params, ...m, ...v], []);
+  if (!backend || shares.length === 0) return undefined;
+  if (shares.some((share) => share.length !== params.length)) {
+    throw new Error(`expected ${params.length} gradients from every replica`);
+  }
+  return update(backend, params, m, v, attrs, shares.flat());
+}
+
+/**
+ * The wasm backend, where the native call may update `written` in place and read `read`:
+ * float32, alive, no other tensor sharing a written buffer, no buffer twice.
+ */
+function updatableHere(written: tf.Tensor[], read: tf.Tensor[]): WasmBackendLike | undefined {
+  if (tf.getBackend() !== "wasm" || !nativeKernelsActive()) return undefined;
+  const backend = tf.backend() as WasmBackendLike;
+  const all = [...written, ...read];
+  if (all.some((t) => t.dtype !== "float32" || t.isDisposed)) return undefined;
+  if (written.some((t) => backend.refCount(t.dataId) !== 1)) return undefined;
+  // Each buffer written once and never read as a gradient.
+  if (new Set(all.map((t) => t.dataId)).size !== all.length) return undefined;
+  return backend;
+}
+
+function update(
+  backend: WasmBackendLike,
+  params: tf.Tensor[],
+  m: tf.Tensor[],
+  v: tf.Tensor[],
+  attrs: AdamWStepAttrs,
+  grads: Float32Array[],
+): number | undefined {
+  const addon = loadNativeKernels().addon;
+  const n = params.length;
+  if (!addon || m.length !== n || v.length !== n) return undefined;
+  if ([m, v].some((list) => list.some((t, i) => t.size !== params[i].size))) return undefined;
   const views = (list: tf.Tensor[]) => list.map((t) => heapFloats(backend, t));
   return addon.adamWInPlace(
     views(params),
-    views(grads),
     views(m),
     views(v),
     Float64Array.from(adamWSettingsInOrder(attrs)),
+    grads,
   );
 }

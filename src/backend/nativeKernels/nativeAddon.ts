@@ -63,15 +63,19 @@ export interface NativeAddon {
   ): number;
   /**
    * AdamW where the tensors are: returns how many new parameters would not be finite; when
-   * none, every parameter and moment has been updated, otherwise nothing was written.
+   * none, every parameter and moment has been updated, otherwise nothing was written. `grads`
+   * holds one array per tensor, or several such lists one after another (source-major), whose
+   * sum, in list order, is the gradient (data-parallel replicas' shares).
    */
   adamWInPlace(
     params: Float32Array[],
-    grads: Float32Array[],
     m: Float32Array[],
     v: Float32Array[],
     settings: Float64Array,
+    grads: Float32Array[],
   ): number;
+  /** Σ_j (Σ_s sources[s][j])²: the squared norm of a sum of equal-length arrays. */
+  squaresOfSum(sources: Float32Array[]): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
@@ -89,6 +93,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "normBackward",
   "adamW",
   "adamWInPlace",
+  "squaresOfSum",
   "activationForward",
   "activationBackward",
   "setThreads",

@@ -1,0 +1,60 @@
+/**
+ * Data-parallel replicas' gradient shares in shared memory: each replica writes its share (one
+ * array per variable, on one SharedArrayBuffer per replica) and every replica reads all of them
+ * to apply their sum, so no share is copied or sent. The sum is taken in replica order
+ * everywhere, so every replica applies the same floats.
+ */
+import { loadNativeKernels } from "../backend/nativeKernels/nativeAddon";
+
+export interface ReplicaShares {
+  /** [replica][variable]: views on the replica's SharedArrayBuffer. */
+  shares: Float32Array[][];
+  /** [replica]: the same memory, every variable one after another. */
+  flat: Float32Array[];
+}
+
+/** Room for `replicas` shares of variables of these sizes. */
+export function sharedReplicaShares(lengths: number[], replicas: number): ReplicaShares {
+  const total = lengths.reduce((n, l) => n + l, 0);
+  const flat = Array.from(
+    { length: replicas },
+    () => new Float32Array(new SharedArrayBuffer(total * Float32Array.BYTES_PER_ELEMENT)),
+  );
+  const shares = flat.map((memory) => {
+    let offset = 0;
+    return lengths.map((length) => {
+      const view = memory.subarray(offset, offset + length);
+      offset += length;
+      return view;
+    });
+  });
+  return { shares, flat };
+}
+
+/** Each variable's summed gradient, added in replica order (new arrays; the shares stay). */
+export function sumOfShares(shares: Float32Array[][]): Float32Array[] {
+  const [first, ...others] = shares;
+  return first.map((values, i) => {
+    const sum = Float32Array.from(values);
+    for (const other of others) {
+      const g = other[i];
+      for (let j = 0; j < sum.length; j++) sum[j] += g[j];
+    }
+    return sum;
+  });
+}
+
+/**
+ * Σ of the squares of the summed gradient (its squared L2 norm), from the flat shares: one
+ * native pass where the kernels are built, else the sum then a loop.
+ */
+export function squaresOfSum({ shares, flat }: ReplicaShares): number {
+  const addon = loadNativeKernels().addon;
+  if (addon) return addon.squaresOfSum(flat);
+  // Plain loops with a local accumulator: a total captured by a closure is boxed on every add.
+  let squares = 0;
+  for (const g of sumOfShares(shares)) {
+    for (let j = 0; j < g.length; j++) squares += g[j] * g[j];
+  }
+  return squares;
+}
