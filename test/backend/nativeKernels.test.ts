@@ -299,8 +299,8 @@ describe("native kernels", () => {
     async () => {
       const before = setNativeThreads(2);
       try {
-        // With native kernels one replica is the default: the pool parallelises inside kernels.
-        expect(defaultReplicas()).toBe(1);
+        // Native kernels or not, training defaults to a replica per core (at most 4).
+        expect(defaultReplicas()).toBe(Math.min(4, os.availableParallelism()));
         const trainer = await DataParallelTrainer.create({
           replicas: 2,
           model: {

@@ -34,7 +34,10 @@ export function registerTrainCommand(program: Command): void {
     .description("train a text-to-medical-image latent diffusion model from a preset (resumable)")
     .option("-p, --preset <name>", "training recipe", "cxr-mini")
     .requiredOption("-o, --out <file>", "model checkpoint to write (.fdckpt)")
-    .option("--replicas <n>", "threads training in parallel (default: cores)")
+    .option(
+      "--replicas <n>",
+      "model replicas training in parallel, one thread each (default: cores, at most 4; 1 on a GPU)",
+    )
     .option("--autoencoder-steps <n>", "override the preset's autoencoder steps")
     .option("--denoiser-steps <n>", "override the preset's denoiser steps")
     .option("--cohort-size <n>", "override the preset's cohort size")
