@@ -30,7 +30,7 @@ const variables = (seed: number) =>
   );
 
 /** The kernels `step` runs: none of the fused AdamW's when the update happens in place. */
-async function kernelsOf(step: () => Promise<unknown>): Promise<string[]> {
+async function kernelsOf(step: () => Promise<void>): Promise<string[]> {
   return (await tf.profile(step)).kernelNames;
 }
 const gradientsAt = (step: number) =>
