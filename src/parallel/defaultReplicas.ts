@@ -1,9 +1,9 @@
 /**
  * How many replicas a training run uses unless told: one per core (at most 4) on the CPU
- * backends, one on GPU backends. With fairdiff's native kernels too: their thread pool barely
- * splits a training step's many small products (cxr-mini at batch 32 on two cores, after
- * warm-up: 97 ms a step with a pool of 2 against 99 with one thread), while two replicas, each
- * one thread on half the batch, take ~70 ms (README, *Performance*).
+ * backends, one on GPU backends. With fairdiff's native kernels too: their thread pool splits a
+ * training step's many small products poorly (cxr-mini at batch 32 on two cores: 1.09–1.29× one
+ * thread), while two replicas of one thread, each on half the batch, give 1.44–1.50× (README,
+ * *Performance*).
  */
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
