@@ -105,29 +105,6 @@ void inImageChunks(const ConvShape& s, Body body) {
   }
 }
 
-// Columns [first, first + count) of im2col row `pixel` (over the whole batch) into out.
-void im2colSegment(const ConvShape& s, const float* x, int64_t pixel, int64_t first,
-                   int64_t count, float* out) {
-  const int64_t rowsPerImage = s.outHeight * s.outWidth;
-  const int64_t image = pixel / rowsPerImage, position = pixel % rowsPerImage;
-  const int64_t oh = position / s.outWidth, ow = position % s.outWidth;
-  const float* xi = x + image * s.inHeight * s.inWidth * s.inChannels;
-  int64_t tap = first / s.inChannels, channel = first % s.inChannels;
-  while (count > 0) {
-    const int64_t offset = tapOffset(s, oh, ow, tap / s.filterWidth, tap % s.filterWidth);
-    const int64_t run = std::min(count, s.inChannels - channel);
-    if (offset < 0) {
-      std::memset(out, 0, sizeof(float) * run);
-    } else {
-      std::memcpy(out, xi + offset + channel, sizeof(float) * run);
-    }
-    out += run;
-    count -= run;
-    ++tap;
-    channel = 0;
-  }
-}
-
 }  // namespace
 
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
@@ -140,13 +117,21 @@ void convForward(const ConvShape& s, const float* x, const float* w, const float
          false, bias, activation);
     return;
   }
-  // The im2col rows are read as the product packs them, never stored whole.
-  gemmReadingRows(
-      pixels, s.outChannels, columns,
-      [&](int64_t pixel, int64_t first, int64_t count, float* out) {
-        im2colSegment(s, x, pixel, first, count, out);
-      },
-      filter, y, s.outChannels, false, bias, activation);
+  // Each output pixel's row is its filter taps' input pixels, read where they lie (zeros in the
+  // padding): an indirection table of pixels × taps pointers instead of an im2col matrix.
+  const int64_t taps = s.filterHeight * s.filterWidth;
+  thread_local std::vector<const float*> table;
+  thread_local std::vector<float> zeros;
+  table.resize(static_cast<size_t>(pixels * taps));
+  zeros.assign(static_cast<size_t>(s.inChannels), 0.f);
+  const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
+  const float** entry = table.data();
+  for (int64_t image = 0; image < s.batch; ++image) {
+    const float* xi = x + image * imageSize;
+    forEachTap(s, [&](int64_t offset) { *entry++ = offset < 0 ? zeros.data() : xi + offset; });
+  }
+  gemmIndirect(pixels, s.outChannels, taps, s.inChannels, table.data(), zeros.data(), filter, y,
+               s.outChannels, bias, activation);
 }
 
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {

@@ -1,7 +1,7 @@
 // 2-D convolution (NHWC input, [kh, kw, in, out] filter) and its two gradients, as matrix
 // products over the im2col matrix: one row per output position, one column per (kh, kw, in).
-// The forward reads that matrix's rows as the product packs them; the gradients store it in
-// chunks of images.
+// The forward never builds that matrix: the product reads each row's taps where they lie in the
+// input (gemmIndirect); the gradients store it in chunks of images.
 #pragma once
 #include <cstdint>
 

@@ -87,19 +87,6 @@ void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, floa
   }
 }
 
-// The same panels from a RowReader: each row's segment read into a buffer, then spread.
-void packRows(const RowReader& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < kc) buffer.resize(static_cast<size_t>(kc));
-  float* row = buffer.data();
-  packRowPanels(
-      [&](int64_t i) {
-        a(i, p0, kc, row);
-        return static_cast<const float*>(row);
-      },
-      i0, mc, kc, out);
-}
-
 // B[p0:p0+kc, j0:j0+nc] as panels of kCols columns, k-major within a panel, zero-padded.
 void packB(const Matrix& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
   for (int64_t jr = 0; jr < nc; jr += kCols) {
@@ -136,22 +123,10 @@ struct Epilogue {
   Activation activation;
 };
 
-// One kRows × kCols tile: C (+)= Ap·Bp over kc, for the valid rows × cols of it.
-void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
-                 int64_t rows, int64_t cols, bool accumulate, const Epilogue& epilogue) {
-  Vec acc[kRows][2];
-#pragma GCC unroll 16
-  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = Vec{};
-  for (int64_t p = 0; p < kc; ++p) {
-    const Vec b0 = *reinterpret_cast<const Vec*>(bp + p * kCols);
-    const Vec b1 = *reinterpret_cast<const Vec*>(bp + p * kCols + kLanes);
-    const float* a = ap + p * kRows;
-#pragma GCC unroll 16
-    for (int r = 0; r < kRows; ++r) {
-      acc[r][0] += a[r] * b0;
-      acc[r][1] += a[r] * b1;
-    }
-  }
+// Writes one kRows × kCols tile of sums: C (+)= acc (+ bias, activation on the last K block),
+// for the valid rows × cols of it.
+void storeTile(const Vec (&acc)[kRows][2], float* c, int64_t ldc, int64_t rows, int64_t cols,
+               bool accumulate, const Epilogue& epilogue) {
   alignas(64) float tile[kRows][kCols];
   float* out = c;
   int64_t stride = ldc;
@@ -195,6 +170,51 @@ void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] = tile[r][j];
   }
+}
+
+// One kRows × kCols tile: C (+)= Ap·Bp over kc, for the valid rows × cols of it.
+void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
+                 int64_t rows, int64_t cols, bool accumulate, const Epilogue& epilogue) {
+  Vec acc[kRows][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = Vec{};
+  for (int64_t p = 0; p < kc; ++p) {
+    const Vec b0 = *reinterpret_cast<const Vec*>(bp + p * kCols);
+    const Vec b1 = *reinterpret_cast<const Vec*>(bp + p * kCols + kLanes);
+    const float* a = ap + p * kRows;
+#pragma GCC unroll 16
+    for (int r = 0; r < kRows; ++r) {
+      acc[r][0] += a[r] * b0;
+      acc[r][1] += a[r] * b1;
+    }
+  }
+  storeTile(acc, c, ldc, rows, cols, accumulate, epilogue);
+}
+
+// One tile of an indirect product: kRows rows, each `pieces` runs of `run` floats read where
+// they lie (row r's piece t at rows[r][t]), against B packed k-major for one column panel.
+void indirectMicroKernel(int64_t pieces, int64_t run, const float* const* const* rows,
+                         const float* bp, float* c, int64_t ldc, int64_t validRows,
+                         int64_t cols, const Epilogue& epilogue) {
+  Vec acc[kRows][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = Vec{};
+  for (int64_t t = 0; t < pieces; ++t) {
+    const float* a[kRows];
+#pragma GCC unroll 16
+    for (int r = 0; r < kRows; ++r) a[r] = rows[r][t];
+    const float* bt = bp + t * run * kCols;
+    for (int64_t p = 0; p < run; ++p) {
+      const Vec b0 = *reinterpret_cast<const Vec*>(bt + p * kCols);
+      const Vec b1 = *reinterpret_cast<const Vec*>(bt + p * kCols + kLanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < kRows; ++r) {
+        acc[r][0] += a[r][p] * b0;
+        acc[r][1] += a[r][p] * b1;
+      }
+    }
+  }
+  storeTile(acc, c, ldc, validRows, cols, false, epilogue);
 }
 
 thread_local AlignedBuffer packedA;
@@ -280,14 +300,46 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       b, c, ldc, accumulate, bias, activation);
 }
 
-void gemmReadingRows(int64_t m, int64_t n, int64_t k, const RowReader& a, Matrix b, float* c,
-                     int64_t ldc, bool accumulate, const float* bias, Activation activation) {
-  gemmPacked(
-      m, n, k,
-      [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-        packRows(a, i0, mc, p0, kc, out);
-      },
-      b, c, ldc, accumulate, bias, activation);
+void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
+                  const float* const* rowPieces, const float* zeros, Matrix b, float* c,
+                  int64_t ldc, const float* bias, Activation activation) {
+  if (m == 0 || n == 0) return;
+  const int64_t k = pieces * run;
+  const int64_t ncPadded = (n + kCols - 1) / kCols * kCols;
+  float* bp = packedB.reserve(static_cast<size_t>(ncPadded * std::max<int64_t>(k, 1)));
+  packB(b, 0, k, 0, n, bp);
+  const int64_t panels = ncPadded / kCols;
+  const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
+  const int64_t splitN = blocksM >= 8 ? 1 : std::min<int64_t>(panels, 4);
+  const Epilogue epilogue{true, bias, activation};
+  auto part = [&](int index) {
+    const int64_t i0 = (index / splitN) * kBlockM;
+    const int64_t slice = index % splitN;
+    const int64_t mc = std::min(kBlockM, m - i0);
+    // Rows past the end read zeros and are not stored.
+    std::vector<const float*> padding(static_cast<size_t>(pieces), zeros);
+    for (int64_t panel = panels * slice / splitN; panel < panels * (slice + 1) / splitN; ++panel) {
+      const int64_t jr = panel * kCols;
+      const int64_t cols = std::min<int64_t>(kCols, n - jr);
+      Epilogue tileEpilogue = epilogue;
+      if (tileEpilogue.bias) tileEpilogue.bias += jr;
+      for (int64_t ir = 0; ir < mc; ir += kRows) {
+        const int64_t valid = std::min<int64_t>(kRows, mc - ir);
+        const float* const* rows[kRows];
+        for (int r = 0; r < kRows; ++r) {
+          rows[r] = r < valid ? rowPieces + (i0 + ir + r) * pieces : padding.data();
+        }
+        indirectMicroKernel(pieces, run, rows, bp + jr * k, c + (i0 + ir) * ldc + jr, ldc, valid,
+                            cols, tileEpilogue);
+      }
+    }
+  };
+  const int64_t parts = blocksM * splitN;
+  if (2 * m * n * k < (int64_t{1} << 24)) {
+    for (int index = 0; index < parts; ++index) part(index);
+  } else {
+    parallelFor(static_cast<int>(parts), part);
+  }
 }
 
 }  // namespace fairdiff

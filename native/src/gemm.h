@@ -3,7 +3,6 @@
 // (AVX-512, AVX2 or NEON) for the machine it is built on.
 #pragma once
 #include <cstdint>
-#include <functional>
 
 namespace fairdiff {
 
@@ -21,13 +20,14 @@ struct Matrix {
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
           bool accumulate, const float* bias, Activation activation);
 
-// Writes A's row `row`, columns [first, first + count), into out: an A computed as it is packed
-// (a convolution's im2col rows, never stored whole).
-using RowReader = std::function<void(int64_t row, int64_t first, int64_t count, float* out)>;
-
-// gemm with A read through `a` (row-major, not transposed).
-void gemmReadingRows(int64_t m, int64_t n, int64_t k, const RowReader& a, Matrix b, float* c,
-                     int64_t ldc, bool accumulate, const float* bias, Activation activation);
+// C[M,N] = A[M,K]·B[K,N] (+ bias[N]), then the activation, with each row of A `pieces` runs of
+// `run` floats (K = pieces · run) read where they lie: row i's piece t at rowPieces[i·pieces + t],
+// `zeros` (run floats of 0) where a piece is absent. A convolution's rows without im2col: each
+// piece is one filter tap's input pixel (the indirect convolution of XNNPACK). Sums run over K in
+// the same order whatever M, N or the thread count.
+void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
+                  const float* const* rowPieces, const float* zeros, Matrix b, float* c,
+                  int64_t ldc, const float* bias, Activation activation);
 
 // The vector width the build uses, in floats (for the backend's description).
 int vectorFloats();

@@ -153,6 +153,10 @@ describe("native kernels", () => {
             cases.push({ x: [3, 13, 10, 16], k, outC: 24, stride, pad, dilation: 1 });
       cases.push({ x: [2, 12, 12, 8], k: 3, outC: 8, stride: 1, pad: "same", dilation: 2 });
       cases.push({ x: [64, 8, 8, 64], k: 3, outC: 64, stride: 1, pad: "same", dilation: 1 });
+      // Outputs over several column panels, one partial; rows ending mid-tile; few row blocks,
+      // so the columns are split into parts too (serially, then on the pool).
+      cases.push({ x: [2, 5, 7, 16], k: 3, outC: 72, stride: 1, pad: "same", dilation: 1 });
+      cases.push({ x: [4, 14, 14, 32], k: 3, outC: 96, stride: 1, pad: "same", dilation: 1 });
       let worst = 0;
       for (const c of cases) {
         tf.tidy(() => {
