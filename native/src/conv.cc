@@ -57,24 +57,6 @@ void forEachTap(const ConvShape& s, Tap tap) {
   }
 }
 
-// The im2col rows of images [b0, b0 + images): one image per parallel part.
-void im2col(const ConvShape& s, const float* x, int64_t b0, int64_t images, float* col) {
-  const int64_t perImage = im2colPerImage(s);
-  const size_t run = sizeof(float) * s.inChannels;
-  forEachImage(s, images, [&](int image) {
-    const float* xi = x + (b0 + image) * s.inHeight * s.inWidth * s.inChannels;
-    float* out = col + image * perImage;
-    forEachTap(s, [&](int64_t offset) {
-      if (offset < 0) {
-        std::memset(out, 0, run);
-      } else {
-        std::memcpy(out, xi + offset, run);
-      }
-      out += s.inChannels;
-    });
-  });
-}
-
 // dx[images b0…] += the col rows scattered back to their input positions; one image a part.
 void col2im(const ConvShape& s, const float* col, int64_t b0, int64_t images, float* dx) {
   const int64_t perImage = im2colPerImage(s);
@@ -105,6 +87,29 @@ void inImageChunks(const ConvShape& s, Body body) {
   }
 }
 
+// Each output pixel's im2col row as its filter taps' input pixels, read where they lie: a table
+// of pixels × taps pointers into x (to zeros in the padding) instead of the matrix itself.
+struct TapTable {
+  int64_t taps;
+  const float* const* rows;
+  const float* zeros;
+
+  TapTable(const ConvShape& s, const float* x) : taps(s.filterHeight * s.filterWidth) {
+    thread_local std::vector<const float*> table;
+    thread_local std::vector<float> zeroRun;
+    table.resize(static_cast<size_t>(s.batch * s.outHeight * s.outWidth * taps));
+    zeroRun.assign(static_cast<size_t>(s.inChannels), 0.f);
+    const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
+    const float** entry = table.data();
+    for (int64_t image = 0; image < s.batch; ++image) {
+      const float* xi = x + image * imageSize;
+      forEachTap(s, [&](int64_t offset) { *entry++ = offset < 0 ? zeroRun.data() : xi + offset; });
+    }
+    rows = table.data();
+    zeros = zeroRun.data();
+  }
+};
+
 }  // namespace
 
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
@@ -117,20 +122,8 @@ void convForward(const ConvShape& s, const float* x, const float* w, const float
          false, bias, activation);
     return;
   }
-  // Each output pixel's row is its filter taps' input pixels, read where they lie (zeros in the
-  // padding): an indirection table of pixels × taps pointers instead of an im2col matrix.
-  const int64_t taps = s.filterHeight * s.filterWidth;
-  thread_local std::vector<const float*> table;
-  thread_local std::vector<float> zeros;
-  table.resize(static_cast<size_t>(pixels * taps));
-  zeros.assign(static_cast<size_t>(s.inChannels), 0.f);
-  const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
-  const float** entry = table.data();
-  for (int64_t image = 0; image < s.batch; ++image) {
-    const float* xi = x + image * imageSize;
-    forEachTap(s, [&](int64_t offset) { *entry++ = offset < 0 ? zeros.data() : xi + offset; });
-  }
-  gemmIndirect(pixels, s.outChannels, taps, s.inChannels, table.data(), zeros.data(), filter, y,
+  const TapTable table(s, x);
+  gemmIndirect(pixels, s.outChannels, table.taps, s.inChannels, table.rows, table.zeros, filter, y,
                s.outChannels, bias, activation);
 }
 
@@ -144,6 +137,32 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
          filterT, dx, columns, false, nullptr, Activation::kLinear);
     return;
   }
+  if (s.strideHeight == 1 && s.strideWidth == 1) {
+    // At stride 1 the input gradient is itself a convolution: of dy, with the filter turned
+    // half a turn and its channels swapped, padded so every input pixel gets each tap that read
+    // it. The forward's indirect product then needs no col matrix and no scatter back.
+    const int64_t taps = s.filterHeight * s.filterWidth;
+    thread_local std::vector<float> turned;
+    turned.resize(static_cast<size_t>(taps * s.inChannels * s.outChannels));
+    for (int64_t t = 0; t < taps; ++t) {
+      const float* from = w + (taps - 1 - t) * s.inChannels * s.outChannels;
+      float* to = turned.data() + t * s.outChannels * s.inChannels;
+      for (int64_t ci = 0; ci < s.inChannels; ++ci)
+        for (int64_t co = 0; co < s.outChannels; ++co)
+          to[co * s.inChannels + ci] = from[ci * s.outChannels + co];
+    }
+    ConvShape back = s;
+    back.inHeight = s.outHeight;
+    back.inWidth = s.outWidth;
+    back.inChannels = s.outChannels;
+    back.outHeight = s.inHeight;
+    back.outWidth = s.inWidth;
+    back.outChannels = s.inChannels;
+    back.padTop = (s.filterHeight - 1) * s.dilationHeight - s.padTop;
+    back.padLeft = (s.filterWidth - 1) * s.dilationWidth - s.padLeft;
+    convForward(back, dy, turned.data(), nullptr, Activation::kLinear, dx);
+    return;
+  }
   std::memset(dx, 0, sizeof(float) * s.batch * s.inHeight * s.inWidth * s.inChannels);
   inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
     gemm(images * rowsPerImage, columns, s.outChannels,
@@ -155,20 +174,17 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
 
 void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const int64_t columns = columnsOf(s);
-  const int64_t rowsPerImage = s.outHeight * s.outWidth;
-  // dw [columns, out] = colᵀ · dy, summed over chunks.
+  const int64_t pixels = s.batch * s.outHeight * s.outWidth;
+  // dw [columns, out] = colᵀ · dy.
   if (isPointwise(s)) {
-    gemm(columns, s.outChannels, s.batch * rowsPerImage, Matrix{x, columns, true},
+    gemm(columns, s.outChannels, pixels, Matrix{x, columns, true},
          Matrix{dy, s.outChannels, false}, dw, s.outChannels, false, nullptr,
          Activation::kLinear);
     return;
   }
-  inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
-    im2col(s, x, b0, images, col);
-    gemm(columns, s.outChannels, images * rowsPerImage, Matrix{col, columns, true},
-         Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, dw,
-         s.outChannels, b0 > 0, nullptr, Activation::kLinear);
-  });
+  const TapTable table(s, x);
+  gemmTransposedIndirect(columns, s.outChannels, pixels, table.taps, s.inChannels, table.rows,
+                         Matrix{dy, s.outChannels, false}, dw, s.outChannels);
 }
 
 }  // namespace fairdiff
