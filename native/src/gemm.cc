@@ -30,6 +30,8 @@ constexpr int kCols = 2 * kLanes;  // a micro-tile is kRows × two vectors
 constexpr int64_t kBlockK = 256;
 constexpr int64_t kBlockM = 16 * kRows;
 constexpr int64_t kBlockN = 2048;
+// The deepest K the indirect product takes in one pass (its B panel, K × kCols, stays in L2).
+constexpr int64_t kIndirectDepth = 1024;
 
 inline Vec load(const float* p) {
   Vec v;
@@ -292,6 +294,17 @@ int vectorFloats() { return kLanes; }
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
           bool accumulate, const float* bias, Activation activation) {
+  // A's rows read where they lie (no packed copy; measured 1.05–2.2× faster on cxr-mini's
+  // shapes) where one pass over K suffices.
+  if (!a.transposed && !accumulate && k > 0 && k <= kIndirectDepth) {
+    thread_local std::vector<const float*> rows;
+    thread_local std::vector<float> zeros;
+    rows.resize(static_cast<size_t>(m));
+    zeros.assign(static_cast<size_t>(k), 0.f);
+    for (int64_t i = 0; i < m; ++i) rows[i] = a.data + i * a.rowStride;
+    gemmIndirect(m, n, 1, k, rows.data(), zeros.data(), b, c, ldc, bias, activation);
+    return;
+  }
   gemmPacked(
       m, n, k,
       [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {

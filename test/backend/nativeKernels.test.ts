@@ -87,12 +87,14 @@ describe("native kernels", () => {
   });
 
   nativeTest("matrix products: transposes, batches, bias and ReLU, across block edges", () => {
-    // [m, n, k]: tiny, ragged tiles, k over one 256-deep block, a pooled size.
+    // [m, n, k]: tiny, ragged tiles, k over one 256-deep block, a pooled size, and k past the
+    // depth A's rows are read in place (packed in 256-deep blocks instead).
     const sizes = [
       [1, 1, 1],
       [7, 33, 5],
       [70, 130, 300],
       [300, 64, 600],
+      [20, 40, 1100],
     ];
     let worst = 0;
     for (const [m, n, k] of sizes) {
