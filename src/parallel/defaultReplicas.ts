@@ -2,7 +2,7 @@
  * How many replicas a training run uses unless told: one per core (at most 4) on the CPU
  * backends, one on GPU backends. With fairdiff's native kernels too: their thread pool splits a
  * training step's many small products poorly (cxr-mini at batch 32 on two cores: 1.09–1.29× one
- * thread), while two replicas of one thread, each on half the batch, give 1.44–1.50× (README,
+ * thread), while two replicas of one thread, each on half the batch, give 1.36–1.54× (README,
  * *Performance*).
  */
 import * as os from "node:os";
