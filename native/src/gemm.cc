@@ -174,16 +174,19 @@ void storeTile(const Vec (&acc)[kRows][2], float* c, int64_t ldc, int64_t rows, 
   }
 }
 
-// One kRows × kCols tile: C (+)= Ap·Bp over kc, for the valid rows × cols of it.
-void microKernel(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc,
-                 int64_t rows, int64_t cols, bool accumulate, const Epilogue& epilogue) {
+// One kRows × kCols tile: C (+)= Ap·Bp over kc, for the valid rows × cols of it. Ap holds kRows
+// side-by-side floats per k, aStride apart (kRows in a packed panel; a transposed A's row stride
+// when read where it lies).
+void microKernel(int64_t kc, const float* ap, int64_t aStride, const float* bp, float* c,
+                 int64_t ldc, int64_t rows, int64_t cols, bool accumulate,
+                 const Epilogue& epilogue) {
   Vec acc[kRows][2];
 #pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = Vec{};
   for (int64_t p = 0; p < kc; ++p) {
     const Vec b0 = *reinterpret_cast<const Vec*>(bp + p * kCols);
     const Vec b1 = *reinterpret_cast<const Vec*>(bp + p * kCols + kLanes);
-    const float* a = ap + p * kRows;
+    const float* a = ap + p * aStride;
 #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
       acc[r][0] += a[r] * b0;
@@ -225,8 +228,12 @@ thread_local AlignedBuffer packedB;
 // Packs A[i0:i0+mc, p0:p0+kc] into panels (the caller's choice of source).
 using PackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out)>;
 
+// With `transposedA` (A stored [K, M]), whole micro-panels read A where it lies: each k's kRows
+// values are side by side there already. Only a ragged last micro-panel is packed (read whole, it
+// would run past A's rows).
 void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, float* c,
-                int64_t ldc, bool accumulate, const float* bias, Activation activation) {
+                int64_t ldc, bool accumulate, const float* bias, Activation activation,
+                const Matrix* transposedA = nullptr) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     // An empty sum: C keeps its value (or becomes 0), then the epilogue.
@@ -264,7 +271,8 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
         const int64_t kc = std::min(kBlockK, k - p0);
         const bool add = accumulate || p0 > 0;
         const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
-        packA(i0, mc, p0, kc, ap);
+        const int64_t wholeRows = transposedA ? mc / kRows * kRows : 0;
+        if (wholeRows < mc) packA(i0 + wholeRows, mc - wholeRows, p0, kc, ap);
         const float* bpBlock = bp + p0 * ncPadded;
         for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
           const int64_t jr = panel * kCols;
@@ -273,8 +281,15 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
           if (tileEpilogue.bias) tileEpilogue.bias += jr;
           for (int64_t ir = 0; ir < mc; ir += kRows) {
             const int64_t rows = std::min<int64_t>(kRows, mc - ir);
-            microKernel(kc, ap + ir * kc, bpBlock + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc,
-                        rows, cols, add, tileEpilogue);
+            float* tile = c + (i0 + ir) * ldc + j0 + jr;
+            if (ir < wholeRows) {
+              const float* direct = transposedA->data + p0 * transposedA->rowStride + i0 + ir;
+              microKernel(kc, direct, transposedA->rowStride, bpBlock + jr * kc, tile, ldc, rows,
+                          cols, add, tileEpilogue);
+            } else {
+              microKernel(kc, ap + (ir - wholeRows) * kc, kRows, bpBlock + jr * kc, tile, ldc,
+                          rows, cols, add, tileEpilogue);
+            }
           }
         }
       }
@@ -310,7 +325,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
         packA(a, i0, mc, p0, kc, out);
       },
-      b, c, ldc, accumulate, bias, activation);
+      b, c, ldc, accumulate, bias, activation, a.transposed ? &a : nullptr);
 }
 
 void gemmTransposedIndirect(int64_t m, int64_t n, int64_t k, int64_t pieces, int64_t run,
