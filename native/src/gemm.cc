@@ -328,35 +328,6 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       b, c, ldc, accumulate, bias, activation, a.transposed ? &a : nullptr);
 }
 
-void gemmTransposedIndirect(int64_t m, int64_t n, int64_t k, int64_t pieces, int64_t run,
-                            const float* const* rowPieces, Matrix b, float* c, int64_t ldc) {
-  gemmPacked(
-      m, n, k,
-      [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-        for (int64_t ir = 0; ir < mc; ir += kRows) {
-          const int64_t rows = std::min<int64_t>(kRows, mc - ir);
-          const int64_t first = i0 + ir;
-          const int64_t piece = first / run, offset = first % run;
-          // A panel's columns of Aᵀ within one piece: kRows floats side by side in each row.
-          const bool together = rows == kRows && offset + kRows <= run;
-          float* panel = out + ir * kc;
-          for (int64_t p = 0; p < kc; ++p) {
-            const float* const* row = rowPieces + (p0 + p) * pieces;
-            float* to = panel + p * kRows;
-            if (together) {
-              std::memcpy(to, row[piece] + offset, sizeof(float) * kRows);
-              continue;
-            }
-            for (int64_t r = 0; r < kRows; ++r) {
-              const int64_t i = first + r;
-              to[r] = r < rows ? row[i / run][i % run] : 0.f;
-            }
-          }
-        }
-      },
-      b, c, ldc, false, nullptr, Activation::kLinear);
-}
-
 void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   const float* const* rowPieces, const float* zeros, Matrix b, float* c,
                   int64_t ldc, const float* bias, Activation activation) {

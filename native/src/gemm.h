@@ -29,12 +29,6 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   const float* const* rowPieces, const float* zeros, Matrix b, float* c,
                   int64_t ldc, const float* bias, Activation activation);
 
-// C[M,N] = Aᵀ·B for A[K,M] whose row p is `pieces` runs of `run` floats (M = pieces · run) read
-// where they lie, as in gemmIndirect: a convolution's filter gradient, colᵀ·dy, without the col
-// matrix.
-void gemmTransposedIndirect(int64_t m, int64_t n, int64_t k, int64_t pieces, int64_t run,
-                            const float* const* rowPieces, Matrix b, float* c, int64_t ldc);
-
 // The vector width the build uses, in floats (for the backend's description).
 int vectorFloats();
 
