@@ -222,6 +222,42 @@ void indirectMicroKernel(int64_t pieces, int64_t run, const float* const* const*
   storeTile(acc, c, ldc, validRows, cols, false, epilogue);
 }
 
+// Splits a product of m rows and `panels` column panels into parts — row blocks, and column
+// panels too when there are few row blocks — and runs part(i0, mc, firstPanel, endPanel) for
+// each, on the pool above ~16 MFLOP (below, splitting cost more than it saved, measured in a
+// step). A part runs its whole sum, so each element sums over K the same way whatever the split.
+template <typename Part>
+void forEachPart(int64_t m, int64_t panels, int64_t flops, Part part) {
+  const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
+  const int64_t splitN = blocksM >= 8 ? 1 : std::min<int64_t>(panels, 4);
+  const auto run = [&](int index) {
+    const int64_t i0 = (index / splitN) * kBlockM, slice = index % splitN;
+    part(i0, std::min(kBlockM, m - i0), panels * slice / splitN, panels * (slice + 1) / splitN);
+  };
+  const int parts = static_cast<int>(blocksM * splitN);
+  if (flops < (int64_t{1} << 24)) {
+    for (int index = 0; index < parts; ++index) run(index);
+  } else {
+    parallelFor(parts, run);
+  }
+}
+
+// Runs tile(jr, cols, ir, rows, epilogue) over column panels [firstPanel, endPanel) of a block
+// of nc columns and its mc rows in micro-panels, the bias moved to each panel's columns.
+template <typename Tile>
+void forEachTile(int64_t firstPanel, int64_t endPanel, int64_t nc, int64_t mc,
+                 const Epilogue& epilogue, Tile tile) {
+  for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
+    const int64_t jr = panel * kCols;
+    const int64_t cols = std::min<int64_t>(kCols, nc - jr);
+    Epilogue tileEpilogue = epilogue;
+    if (tileEpilogue.bias) tileEpilogue.bias += jr;
+    for (int64_t ir = 0; ir < mc; ir += kRows) {
+      tile(jr, cols, ir, std::min<int64_t>(kRows, mc - ir), tileEpilogue);
+    }
+  }
+}
+
 thread_local AlignedBuffer packedA;
 thread_local AlignedBuffer packedB;
 
@@ -253,18 +289,7 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
       packB(b, p0, std::min(kBlockK, k - p0), j0, nc, bp + p0 * ncPadded);
     }
-    const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
-    const int64_t panelsN = ncPadded / kCols;
-    // Parts: row blocks, and column panels when there are few row blocks. A part runs every K
-    // block in order, so each element sums over K the same way whatever the split.
-    const int64_t splitN = blocksM >= 8 ? 1 : std::min<int64_t>(panelsN, 4);
-    const int64_t parts = blocksM * splitN;
-    auto gemmPart = [&](int part) {
-      const int64_t blockM = part / splitN, sliceN = part % splitN;
-      const int64_t i0 = blockM * kBlockM;
-      const int64_t mc = std::min(kBlockM, m - i0);
-      const int64_t firstPanel = panelsN * sliceN / splitN;
-      const int64_t endPanel = panelsN * (sliceN + 1) / splitN;
+    const auto gemmPart = [&](int64_t i0, int64_t mc, int64_t firstPanel, int64_t endPanel) {
       float* ap = packedA.reserve(static_cast<size_t>((mc + kRows) * std::min(kBlockK, k)));
       for (int64_t blockK = 0; blockK < blocksK; ++blockK) {
         const int64_t p0 = blockK * kBlockK;
@@ -274,32 +299,21 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
         const int64_t wholeRows = transposedA ? mc / kRows * kRows : 0;
         if (wholeRows < mc) packA(i0 + wholeRows, mc - wholeRows, p0, kc, ap);
         const float* bpBlock = bp + p0 * ncPadded;
-        for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
-          const int64_t jr = panel * kCols;
-          const int64_t cols = std::min<int64_t>(kCols, nc - jr);
-          Epilogue tileEpilogue = epilogue;
-          if (tileEpilogue.bias) tileEpilogue.bias += jr;
-          for (int64_t ir = 0; ir < mc; ir += kRows) {
-            const int64_t rows = std::min<int64_t>(kRows, mc - ir);
-            float* tile = c + (i0 + ir) * ldc + j0 + jr;
-            if (ir < wholeRows) {
-              const float* direct = transposedA->data + p0 * transposedA->rowStride + i0 + ir;
-              microKernel(kc, direct, transposedA->rowStride, bpBlock + jr * kc, tile, ldc, rows,
-                          cols, add, tileEpilogue);
-            } else {
-              microKernel(kc, ap + (ir - wholeRows) * kc, kRows, bpBlock + jr * kc, tile, ldc,
-                          rows, cols, add, tileEpilogue);
-            }
-          }
-        }
+        forEachTile(firstPanel, endPanel, nc, mc, epilogue,
+                    [&](int64_t jr, int64_t cols, int64_t ir, int64_t rows, const Epilogue& e) {
+                      float* tile = c + (i0 + ir) * ldc + j0 + jr;
+                      if (ir < wholeRows) {
+                        const int64_t lda = transposedA->rowStride;
+                        microKernel(kc, transposedA->data + p0 * lda + i0 + ir, lda,
+                                    bpBlock + jr * kc, tile, ldc, rows, cols, add, e);
+                      } else {
+                        microKernel(kc, ap + (ir - wholeRows) * kc, kRows, bpBlock + jr * kc,
+                                    tile, ldc, rows, cols, add, e);
+                      }
+                    });
       }
     };
-    // Below ~16 MFLOP, splitting across threads cost more than it saved (measured in a step).
-    if (2 * m * nc * k < (int64_t{1} << 24)) {
-      for (int part = 0; part < parts; ++part) gemmPart(part);
-    } else {
-      parallelFor(static_cast<int>(parts), gemmPart);
-    }
+    forEachPart(m, ncPadded / kCols, 2 * m * nc * k, gemmPart);
   }
 }
 
@@ -336,38 +350,23 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
   const int64_t ncPadded = (n + kCols - 1) / kCols * kCols;
   float* bp = packedB.reserve(static_cast<size_t>(ncPadded * std::max<int64_t>(k, 1)));
   packB(b, 0, k, 0, n, bp);
-  const int64_t panels = ncPadded / kCols;
-  const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
-  const int64_t splitN = blocksM >= 8 ? 1 : std::min<int64_t>(panels, 4);
+  // Rows past the end read zeros and are not stored.
+  const std::vector<const float*> padding(static_cast<size_t>(pieces), zeros);
   const Epilogue epilogue{true, bias, activation};
-  auto part = [&](int index) {
-    const int64_t i0 = (index / splitN) * kBlockM;
-    const int64_t slice = index % splitN;
-    const int64_t mc = std::min(kBlockM, m - i0);
-    // Rows past the end read zeros and are not stored.
-    std::vector<const float*> padding(static_cast<size_t>(pieces), zeros);
-    for (int64_t panel = panels * slice / splitN; panel < panels * (slice + 1) / splitN; ++panel) {
-      const int64_t jr = panel * kCols;
-      const int64_t cols = std::min<int64_t>(kCols, n - jr);
-      Epilogue tileEpilogue = epilogue;
-      if (tileEpilogue.bias) tileEpilogue.bias += jr;
-      for (int64_t ir = 0; ir < mc; ir += kRows) {
-        const int64_t valid = std::min<int64_t>(kRows, mc - ir);
-        const float* const* rows[kRows];
-        for (int r = 0; r < kRows; ++r) {
-          rows[r] = r < valid ? rowPieces + (i0 + ir + r) * pieces : padding.data();
-        }
-        indirectMicroKernel(pieces, run, rows, bp + jr * k, c + (i0 + ir) * ldc + jr, ldc, valid,
-                            cols, tileEpilogue);
-      }
-    }
-  };
-  const int64_t parts = blocksM * splitN;
-  if (2 * m * n * k < (int64_t{1} << 24)) {
-    for (int index = 0; index < parts; ++index) part(index);
-  } else {
-    parallelFor(static_cast<int>(parts), part);
-  }
+  forEachPart(m, ncPadded / kCols, 2 * m * n * k,
+              [&](int64_t i0, int64_t mc, int64_t firstPanel, int64_t endPanel) {
+                forEachTile(firstPanel, endPanel, n, mc, epilogue,
+                            [&](int64_t jr, int64_t cols, int64_t ir, int64_t valid,
+                                const Epilogue& e) {
+                              const float* const* rows[kRows];
+                              for (int r = 0; r < kRows; ++r) {
+                                rows[r] = r < valid ? rowPieces + (i0 + ir + r) * pieces
+                                                    : padding.data();
+                              }
+                              indirectMicroKernel(pieces, run, rows, bp + jr * k,
+                                                  c + (i0 + ir) * ldc + jr, ldc, valid, cols, e);
+                            });
+              });
 }
 
 }  // namespace fairdiff
