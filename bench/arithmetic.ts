@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
+import { FUSED_CONV, FUSED_CONV_ADD } from "../src/backend/fusedKernels/fusedConv2d";
 import { setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
 import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import { shippedModelPath } from "../src/features";
@@ -46,6 +47,9 @@ interface PeerResult {
 
 const GEMM: [number, number, number] = [2048, 576, 64];
 
+/** The kernels a step's convolutions run as: fairdiff's fused ones, or tfjs's where unfused. */
+const CONVOLUTIONS = new Set(["Conv2D", "FusedConv2D", FUSED_CONV, FUSED_CONV_ADD]);
+
 /** The convolutions of one denoiser training step at batch 32, with their counts. */
 async function trainingStepConvs(): Promise<ConvCall[]> {
   const examples = presetExamples(CXR_MINI, 64);
@@ -62,7 +66,7 @@ async function trainingStepConvs(): Promise<ConvCall[]> {
     if (!result || result.done) break;
     if (result.value.kind !== "step" || ++steps < 2) continue;
     for (const k of profile.kernels) {
-      if (k.name !== "FusedConv2D" && k.name !== "Conv2D") continue;
+      if (!CONVOLUTIONS.has(k.name)) continue;
       const [x, filter] = k.inputShapes as number[][];
       const stride = x[1] / (k.outputShapes[0] as number[])[1];
       const key = JSON.stringify([x, filter, stride]);
