@@ -310,6 +310,7 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 
 // The gradient lists of a summed call: `sources` lists of `tensors` arrays, source-major
 // (array s·tensors + t is source s's share of tensor t), each the size of tensor t's params.
+// Returned tensor-major, each tensor's sources side by side: [t·sources + s].
 std::vector<const float*> gradientSources(Call& call, size_t i, const AdamWArguments& a,
                                           const char* name, int* sources) {
   const std::vector<Call::FloatView> grads = call.floatList(i);
@@ -317,15 +318,16 @@ std::vector<const float*> gradientSources(Call& call, size_t i, const AdamWArgum
   if (!call.failed && (a.tensors == 0 || grads.empty() || grads.size() % a.tensors != 0)) {
     call.fail(prefix + " takes a whole number of gradient lists, one array per tensor each");
   }
-  std::vector<const float*> data;
+  *sources = a.tensors == 0 ? 0 : static_cast<int>(grads.size() / a.tensors);
+  std::vector<const float*> byTensor(grads.size());
   for (size_t j = 0; j < grads.size() && !call.failed; ++j) {
-    if (grads[j].length != a.at(0, j % a.tensors).length) {
+    const size_t t = j % a.tensors, s = j / a.tensors;
+    if (grads[j].length != a.at(0, t).length) {
       call.fail(prefix + " gradient " + std::to_string(j) + " differs in size from its tensor");
     }
-    data.push_back(grads[j].data);
+    byTensor[t * *sources + s] = grads[j].data;
   }
-  *sources = a.tensors == 0 ? 0 : static_cast<int>(grads.size() / a.tensors);
-  return data;
+  return byTensor;
 }
 
 // adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[]) → the count of new
@@ -338,13 +340,9 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   const AdamWArguments a(call, 3, "adamWInPlace");
   if (call.failed) return nullptr;
   int sources = 0;
-  const std::vector<const float*> grads = gradientSources(call, 4, a, "adamWInPlace", &sources);
+  const std::vector<const float*> byTensor =
+      gradientSources(call, 4, a, "adamWInPlace", &sources);
   if (call.failed) return nullptr;
-  // Tensor t's sources, gathered once: [t·sources + s].
-  std::vector<const float*> byTensor(grads.size());
-  for (size_t t = 0; t < a.tensors; ++t) {
-    for (int s = 0; s < sources; ++s) byTensor[t * sources + s] = grads[s * a.tensors + t];
-  }
   const auto sum = [&](int t) { return fairdiff::GradientSum{&byTensor[t * sources], sources}; };
   const double total = sumOverTensors(a.tensors, [&](int t) {
     return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),

@@ -98,7 +98,10 @@ struct TapTable {
     thread_local std::vector<const float*> table;
     thread_local std::vector<float> zeroRun;
     table.resize(static_cast<size_t>(s.batch * s.outHeight * s.outWidth * taps));
-    zeroRun.assign(static_cast<size_t>(s.inChannels), 0.f);
+    // Only ever read: grown, never refilled.
+    if (static_cast<int64_t>(zeroRun.size()) < s.inChannels) {
+      zeroRun.resize(static_cast<size_t>(s.inChannels), 0.f);
+    }
     const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
     const float** entry = table.data();
     for (int64_t image = 0; image < s.batch; ++image) {

@@ -327,9 +327,9 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
   // shapes) where one pass over K suffices.
   if (!a.transposed && !accumulate && k > 0 && k <= kIndirectDepth) {
     thread_local std::vector<const float*> rows;
-    thread_local std::vector<float> zeros;
+    thread_local std::vector<float> zeros;  // only ever read: grown, never refilled
     rows.resize(static_cast<size_t>(m));
-    zeros.assign(static_cast<size_t>(k), 0.f);
+    if (static_cast<int64_t>(zeros.size()) < k) zeros.resize(static_cast<size_t>(k), 0.f);
     for (int64_t i = 0; i < m; ++i) rows[i] = a.data + i * a.rowStride;
     gemmIndirect(m, n, 1, k, rows.data(), zeros.data(), b, c, ldc, bias, activation);
     return;

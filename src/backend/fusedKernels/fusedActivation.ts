@@ -38,15 +38,19 @@ export function checkActivation(activation: unknown): ActivationName {
   return activation as ActivationName;
 }
 
-/** The logistic's argument: x for SiLU, v(x) for GELU. */
-function logisticArgument(scope: KernelScope, x: TensorInfo, activation: ActivationName) {
-  if (activation === "silu") return x;
+/** The logistic's argument: x for SiLU, v(x) for GELU (with x², which GELU's backward reuses). */
+function logisticArgument(
+  scope: KernelScope,
+  x: TensorInfo,
+  activation: ActivationName,
+): { argument: TensorInfo; square?: TensorInfo } {
+  if (activation === "silu") return { argument: x };
   const square = scope.run("Square", { x });
   const slope = scope.run("Add", {
     a: scope.run("Multiply", { a: square, b: scope.scalar(GELU_SCALE * GELU_CUBIC) }),
     b: scope.scalar(GELU_SCALE),
   });
-  return scope.run("Multiply", { a: x, b: slope });
+  return { argument: scope.run("Multiply", { a: x, b: slope }), square };
 }
 
 function forward(backendName: FusedBackend): KernelFunc {
@@ -54,7 +58,7 @@ function forward(backendName: FusedBackend): KernelFunc {
     const { x } = inputs as Record<string, TensorInfo>;
     const activation = checkActivation((attrs as unknown as ActivationAttrs).activation);
     const scope = KernelScope.of(backend, backendName);
-    const s = scope.run("Sigmoid", { x: logisticArgument(scope, x, activation) });
+    const s = scope.run("Sigmoid", { x: logisticArgument(scope, x, activation).argument });
     return scope.close(scope.run("Multiply", { a: x, b: s }));
   };
 }
@@ -68,16 +72,14 @@ function backward(backendName: FusedBackend): KernelFunc {
     const { dy, x } = inputs as Record<string, TensorInfo>;
     const activation = checkActivation((attrs as unknown as ActivationAttrs).activation);
     const scope = KernelScope.of(backend, backendName);
-    const s = scope.run("Sigmoid", { x: logisticArgument(scope, x, activation) });
+    const { argument, square } = logisticArgument(scope, x, activation);
+    const s = scope.run("Sigmoid", { x: argument });
     // x·σ·(1 − σ) = x·σ − x·σ²
     const xs = scope.run("Multiply", { a: x, b: s });
     let curve = scope.run("Sub", { a: xs, b: scope.run("Multiply", { a: xs, b: s }) });
-    if (activation === "gelu") {
+    if (square) {
       const dv = scope.run("Add", {
-        a: scope.run("Multiply", {
-          a: scope.run("Square", { x }),
-          b: scope.scalar(3 * GELU_SCALE * GELU_CUBIC),
-        }),
+        a: scope.run("Multiply", { a: square, b: scope.scalar(3 * GELU_SCALE * GELU_CUBIC) }),
         b: scope.scalar(GELU_SCALE),
       });
       curve = scope.run("Multiply", { a: curve, b: dv });

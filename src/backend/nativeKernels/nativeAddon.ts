@@ -1,7 +1,7 @@
 /**
  * fairdiff's native kernels (native/: C++ matrix products, convolutions, the fused norm, SiLU /
- * GELU and AdamW for this machine's widest vectors, with a thread pool), built by `npm install` where a C++
- * compiler is at hand (scripts/build-native.js) and loaded here when present. They run on
+ * GELU and AdamW for this machine's widest vectors, with a thread pool), built by `npm install`
+ * where a C++ compiler is at hand (scripts/build-native.js) and loaded here when present. They run on
  * tfjs-wasm's tensors in place (the wasm heap), so every other kernel and code path is unchanged.
  *
  * FAIRDIFF_NATIVE: unset or "auto" — use them when built; "off" or "0" — never; "on" or "1" —
