@@ -25,6 +25,7 @@
       "dependencies": ["fairdiff_exact"],
       "sources": [
         "src/activation.cc",
+        "src/attention.cc",
         "src/addon.cc",
         "src/conv.cc",
         "src/gemm.cc",

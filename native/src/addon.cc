@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adamw.h"
+#include "attention.h"
 #include "conv.h"
 #include "gemm.h"
 #include "activation.h"
@@ -66,6 +67,18 @@ struct Call {
   float* floats(size_t i, bool optional = false) {
     size_t length;
     return static_cast<float*>(typed(i, napi_float32_array, &length, optional));
+  }
+
+  // A Float32Array argument that must hold exactly `expected` floats.
+  float* floatsOf(size_t i, int64_t expected, bool optional = false) {
+    size_t length = 0;
+    auto* data = static_cast<float*>(typed(i, napi_float32_array, &length, optional));
+    if (data && static_cast<int64_t>(length) != expected) {
+      fail("fairdiff native: argument " + std::to_string(i) + " holds " +
+           std::to_string(length) + " floats, expected " + std::to_string(expected));
+      return nullptr;
+    }
+    return data;
   }
 
   const int32_t* params(size_t i, size_t expected) {
@@ -210,6 +223,56 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   const double epsilon = call.number(8);
   if (call.failed) return nullptr;
   fairdiff::normBackward(normShape(p, epsilon), dy, x, gamma, beta, dx, dgamma, dbeta);
+  return undefined(env);
+}
+
+// The attention shape of [batch, queries, keys, heads, headDim] and the score scale, and the
+// float counts of a query-side tensor, a key-side tensor and the mask.
+struct AttentionCall {
+  fairdiff::AttentionShape shape;
+  int64_t queryFloats, keyFloats, maskFloats;
+};
+
+AttentionCall attentionCall(const int32_t* p, double scale) {
+  const fairdiff::AttentionShape s{p[0], p[1], p[2], p[3], p[4], static_cast<float>(scale)};
+  const int64_t width = s.heads * s.headDim;
+  return {s, s.batch * s.queries * width, s.batch * s.keys * width, s.batch * s.keys};
+}
+
+// attentionForward(q, k, v, keyMask | null, out, [batch, queries, keys, heads, headDim], scale)
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const int32_t* p = call.params(5, 5);
+  const double scale = call.number(6);
+  if (call.failed) return nullptr;
+  const AttentionCall a = attentionCall(p, scale);
+  const float* q = call.floatsOf(0, a.queryFloats);
+  const float* k = call.floatsOf(1, a.keyFloats);
+  const float* v = call.floatsOf(2, a.keyFloats);
+  const float* mask = call.floatsOf(3, a.maskFloats, true);
+  float* out = call.floatsOf(4, a.queryFloats);
+  if (call.failed) return nullptr;
+  fairdiff::attentionForward(a.shape, q, k, v, mask, out);
+  return undefined(env);
+}
+
+// attentionBackward(q, k, v, keyMask | null, dy, dq, dk, dv, params, scale)
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const int32_t* p = call.params(8, 5);
+  const double scale = call.number(9);
+  if (call.failed) return nullptr;
+  const AttentionCall a = attentionCall(p, scale);
+  const float* q = call.floatsOf(0, a.queryFloats);
+  const float* k = call.floatsOf(1, a.keyFloats);
+  const float* v = call.floatsOf(2, a.keyFloats);
+  const float* mask = call.floatsOf(3, a.maskFloats, true);
+  const float* dy = call.floatsOf(4, a.queryFloats);
+  float* dq = call.floatsOf(5, a.queryFloats);
+  float* dk = call.floatsOf(6, a.keyFloats);
+  float* dv = call.floatsOf(7, a.keyFloats);
+  if (call.failed) return nullptr;
+  fairdiff::attentionBackward(a.shape, q, k, v, mask, dy, dq, dk, dv);
   return undefined(env);
 }
 
@@ -418,6 +481,10 @@ NAPI_MODULE_INIT() {
       {"activationForward", nullptr, ActivationForward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},

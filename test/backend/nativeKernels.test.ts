@@ -40,6 +40,9 @@ const NATIVE_KERNELS = [
   "FairdiffFusedAdamW",
   "FairdiffActivation",
   "FairdiffActivationGrad",
+  "FairdiffFusedAttention",
+  "FairdiffFusedMaskedAttention",
+  "FairdiffFusedAttentionGrad",
 ];
 
 beforeAll(async () => {
@@ -273,6 +276,58 @@ describe("native kernels", () => {
       }
       expect(worst).toBeLessThanOrEqual(1e-5);
     });
+  });
+
+  nativeTest("attention matches the composed kernels: masks, one token, pooled sizes", () => {
+    let worst = 0;
+    // [batch, queries, keys, heads, headDim]: cxr-mini's cross-attention, one query and one key,
+    // ragged head widths, and a size the pool splits (and the same with 3 threads).
+    const shapes = [
+      [32, 16, 16, 4, 16],
+      [2, 1, 1, 1, 1],
+      [3, 5, 7, 2, 3],
+      [4, 64, 24, 4, 33],
+    ];
+    const attentionOf = (shape: number[], index: number) => {
+      const [batch, queries, keys, heads, headDim] = shape;
+      const width = heads * headDim;
+      const q = tensor([batch, queries, width], 40 + index);
+      const k = tensor([batch, keys, width], 50 + index);
+      const v = tensor([batch, keys, width], 60 + index);
+      const dy = tensor([batch, queries, width], 70 + index);
+      // Image b hides its last b keys: image 0 none; with one key, image 1 hides every key.
+      const keyMask = tf.tensor2d(
+        Float32Array.from({ length: batch * keys }, (_, j) =>
+          j % keys < keys - Math.floor(j / keys) ? 1 : 0,
+        ),
+        [batch, keys],
+      );
+      return { q, k, v, dy, keyMask, attrs: { heads, scale: 1 / Math.sqrt(headDim) } };
+    };
+    const before = setNativeThreads(1);
+    try {
+      tf.tidy(() => {
+        for (const [index, shape] of shapes.entries()) {
+          const { q, k, v, dy, keyMask, attrs } = attentionOf(shape, index);
+          worst = Math.max(
+            worst,
+            nativeVersusReplaced("FairdiffFusedAttention", { q, k, v }, attrs),
+            nativeVersusReplaced("FairdiffFusedMaskedAttention", { q, k, v, keyMask }, attrs),
+            nativeVersusReplaced("FairdiffFusedAttentionGrad", { dy, q, k, v }, attrs),
+            nativeVersusReplaced("FairdiffFusedAttentionGrad", { dy, q, k, v, keyMask }, attrs),
+          );
+        }
+        const native = getKernel("FairdiffFusedAttentionGrad", "wasm") as KernelConfig;
+        const { q, k, v, dy, keyMask, attrs } = attentionOf(shapes[3], 3);
+        const one = run(native, { dy, q, k, v, keyMask }, attrs);
+        setNativeThreads(3);
+        const three = run(native, { dy, q, k, v, keyMask }, attrs);
+        three.forEach((values, i) => expect(values).toEqual(one[i]));
+      });
+    } finally {
+      setNativeThreads(before);
+    }
+    expect(worst).toBeLessThanOrEqual(1e-5);
   });
 
   nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {

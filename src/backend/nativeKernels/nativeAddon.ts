@@ -1,8 +1,9 @@
 /**
  * fairdiff's native kernels (native/: C++ matrix products, convolutions, the fused norm, SiLU /
- * GELU and AdamW for this machine's widest vectors, with a thread pool), built by `npm install`
- * where a C++ compiler is at hand (scripts/build-native.js) and loaded here when present. They run on
- * tfjs-wasm's tensors in place (the wasm heap), so every other kernel and code path is unchanged.
+ * GELU, attention and AdamW for this machine's widest vectors, with a thread pool), built by
+ * `npm install` where a C++ compiler is at hand (scripts/build-native.js) and loaded here when
+ * present. They run on tfjs-wasm's tensors in place (the wasm heap), so every other kernel and
+ * code path is unchanged.
  *
  * FAIRDIFF_NATIVE: unset or "auto" — use them when built; "off" or "0" — never; "on" or "1" —
  * required (an error says why they cannot load). FAIRDIFF_THREADS: the pool's threads (default:
@@ -78,6 +79,28 @@ export interface NativeAddon {
   squaresOfSum(sources: Float32Array[]): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
+  /** params: [batch, queries, keys, heads, headDim]; keyMask [batch, keys] or null. */
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    keyMask: Float32Array | null,
+    out: Float32Array,
+    params: Int32Array,
+    scale: number,
+  ): void;
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    keyMask: Float32Array | null,
+    dy: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    params: Int32Array,
+    scale: number,
+  ): void;
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
   setThreads(threads: number): number;
   vectorFloats(): number;
@@ -96,6 +119,8 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "squaresOfSum",
   "activationForward",
   "activationBackward",
+  "attentionForward",
+  "attentionBackward",
   "setThreads",
   "vectorFloats",
 ];

@@ -1,8 +1,8 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
- * convolutions, fused norms, SiLU / GELU and AdamW, keeping each replaced kernel as the fallback for
- * what the native one does not cover and for tests that compare the two. Run after
- * registerWasmTrainingKernels.
+ * convolutions, fused norms, SiLU / GELU, attention and AdamW, keeping each replaced kernel as
+ * the fallback for what the native one does not cover and for tests that compare the two. Run
+ * after registerWasmTrainingKernels.
  */
 import {
   getKernel,
@@ -12,6 +12,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import { loadNativeKernels, type NativeStatus } from "./nativeAddon";
 import { nativeActivationConfigs } from "./nativeActivation";
+import { nativeAttentionConfigs } from "./nativeAttention";
 import { nativeConvConfigs } from "./nativeConv";
 import { nativeMatMulConfigs } from "./nativeMatMul";
 import { nativeNormAdamWConfigs } from "./nativeNormAdamW";
@@ -36,6 +37,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeConvConfigs(addon, previous),
       ...nativeNormAdamWConfigs(addon),
       ...nativeActivationConfigs(addon),
+      ...nativeAttentionConfigs(addon, previous),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));
