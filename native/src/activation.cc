@@ -1,5 +1,8 @@
 #include "activation.h"
 
+#include <algorithm>
+
+#include "threadPool.h"
 #include "vectorMath.h"
 
 namespace fairdiff {
@@ -20,23 +23,41 @@ inline FloatVec logistic(Pointwise kind, FloatVec x, FloatVec* slope) {
   return sigmoidVec(x * (kGeluScale + kGeluCubicScale * square));
 }
 
+// Runs body(first, count) over [0, n) in fixed chunks (whole vectors), on the pool when n is
+// large enough to share; each element's result is the same whichever thread computes it.
+template <typename Body>
+void forEachChunk(int64_t n, Body body) {
+  constexpr int64_t kChunk = int64_t{1} << 14;
+  if (n < 2 * kChunk) return body(0, n);
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  parallelFor(static_cast<int>(chunks), [&](int chunk) {
+    const int64_t first = chunk * kChunk;
+    body(first, std::min(kChunk, n - first));
+  });
+}
+
 }  // namespace
 
 void activationForward(Pointwise kind, int64_t n, const float* x, float* y) {
-  eachVector(n, [&](int64_t i, int64_t count) {
-    const FloatVec v = loadPart(x + i, count);
-    FloatVec slope;
-    storePart(y + i, v * logistic(kind, v, &slope), count);
+  forEachChunk(n, [&](int64_t first, int64_t length) {
+    eachVector(length, [&](int64_t i, int64_t count) {
+      const FloatVec v = loadPart(x + first + i, count);
+      FloatVec slope;
+      storePart(y + first + i, v * logistic(kind, v, &slope), count);
+    });
   });
 }
 
 // d/dx x·σ(v) = σ(v) + x·σ(v)(1 − σ(v))·v′
 void activationBackward(Pointwise kind, int64_t n, const float* dy, const float* x, float* dx) {
-  eachVector(n, [&](int64_t i, int64_t count) {
-    const FloatVec v = loadPart(x + i, count);
-    FloatVec slope;
-    const FloatVec s = logistic(kind, v, &slope);
-    storePart(dx + i, loadPart(dy + i, count) * (s + v * s * (1.f - s) * slope), count);
+  forEachChunk(n, [&](int64_t first, int64_t length) {
+    eachVector(length, [&](int64_t i, int64_t count) {
+      const FloatVec v = loadPart(x + first + i, count);
+      FloatVec slope;
+      const FloatVec s = logistic(kind, v, &slope);
+      const FloatVec gradient = loadPart(dy + first + i, count);
+      storePart(dx + first + i, gradient * (s + v * s * (1.f - s) * slope), count);
+    });
   });
 }
 

@@ -144,16 +144,20 @@ void weightsOf(const AttentionShape& s, const Head& hd, const float* kt, const f
   }
 }
 
-// Runs body(pair) for every (image, head) pair, on the pool when there is enough work to share.
+// Runs body(pair) for every (image, head) pair, on the pool in up to 16 runs of pairs when there
+// is enough work to share (a pair alone is too little to hand out).
 template <typename Body>
 void forEachPair(const AttentionShape& s, Body body) {
   const int64_t pairs = s.batch * s.heads;
   const int64_t work = pairs * s.queries * s.keys * s.headDim;
-  if (work < (int64_t{1} << 18)) {
+  const int64_t runs = std::min<int64_t>(pairs, 16);
+  if (work < (int64_t{1} << 15) || runs < 2) {
     for (int64_t pair = 0; pair < pairs; ++pair) body(pair);
-  } else {
-    parallelFor(static_cast<int>(pairs), [&](int pair) { body(pair); });
+    return;
   }
+  parallelFor(static_cast<int>(runs), [&](int run) {
+    for (int64_t pair = pairs * run / runs; pair < pairs * (run + 1) / runs; ++pair) body(pair);
+  });
 }
 
 thread_local std::vector<float> weightScratch;

@@ -235,7 +235,7 @@ void forEachPart(int64_t m, int64_t panels, int64_t flops, Part part) {
     part(i0, std::min(kBlockM, m - i0), panels * slice / splitN, panels * (slice + 1) / splitN);
   };
   const int parts = static_cast<int>(blocksM * splitN);
-  if (flops < (int64_t{1} << 24)) {
+  if (flops < (int64_t{1} << 21)) {
     for (int index = 0; index < parts; ++index) run(index);
   } else {
     parallelFor(parts, run);
