@@ -2,6 +2,7 @@
 // keeps them) and shapes and options as one Int32Array; nothing is kept past the call.
 #include <node_api.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -276,6 +277,47 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// copyRows(heap, [rows, width, fromStart, fromStride, toStart, toStride]): rows blocks of width
+// elements, `from` a stride apart, copied to `to` a stride apart, within one typed array (the
+// wasm heap) of any element type; every block is checked to lie inside it.
+napi_value CopyRows(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  bool isTyped = false;
+  if (call.count > 0) napi_is_typedarray(env, call.args[0], &isTyped);
+  if (!isTyped) call.fail("fairdiff native: argument 0 must be a typed array");
+  const int32_t* p = call.params(1, 6);
+  if (call.failed) return nullptr;
+  napi_typedarray_type kind;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_get_typedarray_info(env, call.args[0], &kind, &length, &data, nullptr, nullptr);
+  const int64_t rows = p[0], width = p[1], fromStart = p[2], fromStride = p[3], toStart = p[4],
+                toStride = p[5];
+  const auto inside = [&](int64_t start, int64_t stride) {
+    const int64_t last = start + (rows - 1) * stride;
+    return start >= 0 && last >= 0 && last + width <= static_cast<int64_t>(length);
+  };
+  if (rows <= 0 || width <= 0) return undefined(env);
+  if (!inside(fromStart, fromStride) || !inside(toStart, toStride)) {
+    call.fail("fairdiff native: copyRows reaches past the array");
+    return nullptr;
+  }
+  const size_t element = kind == napi_int8_array || kind == napi_uint8_array ||
+                                 kind == napi_uint8_clamped_array
+                             ? 1
+                         : kind == napi_int16_array || kind == napi_uint16_array ? 2
+                         : kind == napi_float64_array || kind == napi_bigint64_array ||
+                                 kind == napi_biguint64_array
+                             ? 8
+                             : 4;
+  auto* bytes = static_cast<char*>(data);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memmove(bytes + (toStart + r * toStride) * element,
+                 bytes + (fromStart + r * fromStride) * element, width * element);
+  }
+  return undefined(env);
+}
+
 // The activation code of argument i: 0 = SiLU, 1 = GELU.
 fairdiff::Pointwise activationKind(Call& call, size_t i) {
   const double kind = call.number(i);
@@ -486,6 +528,7 @@ NAPI_MODULE_INIT() {
        nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
+      {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"squaresOfSum", nullptr, SquaresOfSum, nullptr, nullptr, nullptr, napi_default, nullptr},

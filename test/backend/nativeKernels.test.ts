@@ -43,6 +43,8 @@ const NATIVE_KERNELS = [
   "FairdiffFusedAttention",
   "FairdiffFusedMaskedAttention",
   "FairdiffFusedAttentionGrad",
+  "Concat",
+  "SplitV",
 ];
 
 beforeAll(async () => {
@@ -328,6 +330,47 @@ describe("native kernels", () => {
       setNativeThreads(before);
     }
     expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+
+  nativeTest("Concat and SplitV copy rows natively: the JavaScript copies' values", () => {
+    tf.tidy(() => {
+      // A skip connection's concat and its gradient's split, an int32 concat on axis 0, and a
+      // bool split: the native row copy of every element type against copyWithin's.
+      const a = tensor([32, 8, 8, 32], 1);
+      const b = tensor([32, 8, 8, 64], 2);
+      expect(nativeVersusReplaced("Concat", [a, b] as never, { axis: 3 })).toBe(0);
+      expect(nativeVersusReplaced("SplitV", { x: b }, { numOrSizeSplits: [40, 24], axis: 3 })).toBe(
+        0,
+      );
+      const ints = [
+        tf.tensor([[1, 2, 3]], [1, 3], "int32"),
+        tf.tensor(
+          [
+            [4, 5, 6],
+            [7, 8, 9],
+          ],
+          [2, 3],
+          "int32",
+        ),
+      ];
+      const concatenated = run(getKernel("Concat", "wasm") as KernelConfig, ints as never, {
+        axis: 0,
+      });
+      expect(Array.from(concatenated[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const flags = tf.tensor([1, 0, 0, 1, 1, 0], [2, 3], "bool");
+      const pieces = run(
+        getKernel("SplitV", "wasm") as KernelConfig,
+        { x: flags },
+        {
+          numOrSizeSplits: [1, 2],
+          axis: 1,
+        },
+      );
+      expect(pieces.map((p) => Array.from(p))).toEqual([
+        [1, 1],
+        [0, 0, 1, 0],
+      ]);
+    });
   });
 
   nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {

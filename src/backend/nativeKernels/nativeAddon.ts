@@ -79,6 +79,11 @@ export interface NativeAddon {
   squaresOfSum(sources: Float32Array[]): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
+  /**
+   * params: [rows, width, fromStart, fromStride, toStart, toStride] — rows blocks of width
+   * elements copied within `heap` (any typed array); throws if a block reaches past it.
+   */
+  copyRows(heap: ArrayBufferView, params: Int32Array): void;
   /** params: [batch, queries, keys, heads, headDim]; keyMask [batch, keys] or null. */
   attentionForward(
     q: Float32Array,
@@ -121,6 +126,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "activationBackward",
   "attentionForward",
   "attentionBackward",
+  "copyRows",
   "setThreads",
   "vectorFloats",
 ];

@@ -1,8 +1,8 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
- * convolutions, fused norms, SiLU / GELU, attention and AdamW, keeping each replaced kernel as
- * the fallback for what the native one does not cover and for tests that compare the two. Run
- * after registerWasmTrainingKernels.
+ * convolutions, fused norms, SiLU / GELU, attention and AdamW, and copies the rows of Concat and
+ * SplitV natively, keeping each replaced kernel as the fallback for what the native one does not
+ * cover and for tests that compare the two. Run after registerWasmTrainingKernels.
  */
 import {
   getKernel,
@@ -16,6 +16,7 @@ import { nativeAttentionConfigs } from "./nativeAttention";
 import { nativeConvConfigs } from "./nativeConv";
 import { nativeMatMulConfigs } from "./nativeMatMul";
 import { nativeNormAdamWConfigs } from "./nativeNormAdamW";
+import { nativeRowCopyConfigs } from "./nativeRowCopies";
 
 /** The wasm kernels the native ones replaced, by name. */
 const replaced = new Map<string, KernelConfig>();
@@ -38,6 +39,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeNormAdamWConfigs(addon),
       ...nativeActivationConfigs(addon),
       ...nativeAttentionConfigs(addon, previous),
+      ...nativeRowCopyConfigs(addon, previous),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));

@@ -1,9 +1,9 @@
 /**
- * Concat and SplitV for wasm as block copies inside the wasm heap. tfjs-wasm's own copy one row
- * at a time through a new typed-array view per row and input: a UNet skip connection at batch 32
- * on 8×8 latents makes 4,096 views per concat (and as many in its gradient's split) — ~2 MB of
- * garbage a training step. Here every row is a `copyWithin` on one view of the heap. Strings go
- * to the kernel registered before.
+ * Concat and SplitV for wasm as block copies inside the wasm heap (heapRows.ts). tfjs-wasm's own
+ * copy one row at a time through a new typed-array view per row and input: a UNet skip
+ * connection at batch 32 on 8×8 latents makes 4,096 views per concat (and as many in its
+ * gradient's split) — ~2 MB of garbage a training step. Strings go to the kernel registered
+ * before.
  */
 import {
   backend_util,
@@ -13,31 +13,9 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import type { WasmBackendLike } from "../backendScope";
+import { copyRowsInJs, heapOf, type RowCopier } from "./heapRows";
 
-/** One view of the whole heap in the tensors' element type, and where each tensor starts in it. */
-function heapOf(backend: WasmBackendLike, tensors: TensorInfo[]) {
-  const views = tensors.map((t) => backend.typedArrayFromHeap(t));
-  const first = views[0];
-  const Elements = first.constructor as Float32ArrayConstructor;
-  const heap = new Elements(first.buffer);
-  return { heap, starts: views.map((v) => v.byteOffset / Elements.BYTES_PER_ELEMENT) };
-}
-
-/** Copies `rows` blocks of `width` elements, `from` a stride apart, to `to` a stride apart. */
-function copyRows(
-  heap: Float32Array,
-  rows: number,
-  width: number,
-  from: { start: number; stride: number },
-  to: { start: number; stride: number },
-): void {
-  for (let r = 0; r < rows; r++) {
-    const src = from.start + r * from.stride;
-    heap.copyWithin(to.start + r * to.stride, src, src + width);
-  }
-}
-
-function concat(fallback: KernelFunc): KernelFunc {
+function concat(fallback: KernelFunc, copyRows: RowCopier): KernelFunc {
   return (args) => {
     const inputs = args.inputs as unknown as TensorInfo[];
     const backend = args.backend as WasmBackendLike;
@@ -73,7 +51,7 @@ function concat(fallback: KernelFunc): KernelFunc {
   };
 }
 
-function splitV(fallback: KernelFunc): KernelFunc {
+function splitV(fallback: KernelFunc, copyRows: RowCopier): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as WasmBackendLike;
@@ -110,13 +88,21 @@ function splitV(fallback: KernelFunc): KernelFunc {
   };
 }
 
-/** Concat and SplitV over the stock kernels (kept for strings). */
-export function concatSplitConfigs(stock: {
-  concat: KernelConfig;
-  splitV: KernelConfig;
-}): KernelConfig[] {
+/** Concat and SplitV over the kernels before them (kept for strings), copying with `copyRows`. */
+export function concatSplitConfigs(
+  before: { concat: KernelConfig; splitV: KernelConfig },
+  copyRows: RowCopier = copyRowsInJs,
+): KernelConfig[] {
   return [
-    { kernelName: "Concat", backendName: "wasm", kernelFunc: concat(stock.concat.kernelFunc) },
-    { kernelName: "SplitV", backendName: "wasm", kernelFunc: splitV(stock.splitV.kernelFunc) },
+    {
+      kernelName: "Concat",
+      backendName: "wasm",
+      kernelFunc: concat(before.concat.kernelFunc, copyRows),
+    },
+    {
+      kernelName: "SplitV",
+      backendName: "wasm",
+      kernelFunc: splitV(before.splitV.kernelFunc, copyRows),
+    },
   ];
 }

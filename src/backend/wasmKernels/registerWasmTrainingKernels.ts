@@ -1,6 +1,7 @@
 /**
  * Makes the wasm backend able to train conv nets: adds the gradient kernels it lacks and
- * replaces its slow naive Conv2DBackpropInput, and its row-by-row Concat and SplitV. Idempotent.
+ * replaces its slow naive Conv2DBackpropInput, its row-by-row Concat and SplitV, and its slow
+ * GatherV2. Idempotent.
  */
 import {
   getKernel,
@@ -14,6 +15,7 @@ import { unsortedSegmentSumConfig } from "./unsortedSegmentSum";
 import { cpuFallbackConfig } from "./cpuFallback";
 import { batchMatMulExplicitTransposeConfig } from "./batchMatMulExplicitTranspose";
 import { concatSplitConfigs } from "./concatSplit";
+import { gatherConfig } from "./gatherRows";
 
 const replacements: KernelConfig[] = [
   conv2dBackpropFilterConfig,
@@ -41,11 +43,17 @@ export function registerWasmTrainingKernels(): string[] {
       registered.add(config.kernelName);
     }
   }
+  const stockGather = getKernel("GatherV2", "wasm");
+  if (stockGather && !registered.has("GatherV2")) {
+    unregisterKernel("GatherV2", "wasm");
+    registerKernel(gatherConfig(stockGather));
+    registered.add("GatherV2");
+  }
   for (const config of replacements) {
     if (registered.has(config.kernelName)) continue;
     if (getKernel(config.kernelName, "wasm")) unregisterKernel(config.kernelName, "wasm");
     registerKernel(config);
     registered.add(config.kernelName);
   }
-  return [...replacements.map((c) => c.kernelName), "BatchMatMul", "Concat", "SplitV"];
+  return [...replacements.map((c) => c.kernelName), "BatchMatMul", "Concat", "SplitV", "GatherV2"];
 }
