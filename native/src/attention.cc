@@ -4,10 +4,6 @@
 #include <cmath>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "threadPool.h"
 #include "vectorMath.h"
 
@@ -91,23 +87,6 @@ void weightedSums(const Sums& s, int64_t outputs, float* out, int64_t outStride)
   }
   for (; o < outputs; ++o) groupSums<1>(s, s.a + o * s.aOut, out + o * outStride, outStride);
 }
-
-// A vector's lanes reduced: in registers with AVX-512; elsewhere lane by lane.
-#if defined(__AVX512F__)
-inline float horizontalSum(FloatVec v) { return _mm512_reduce_add_ps(reinterpret_cast<__m512>(v)); }
-inline float horizontalMax(FloatVec v) { return _mm512_reduce_max_ps(reinterpret_cast<__m512>(v)); }
-#else
-inline float horizontalSum(FloatVec v) {
-  float sum = 0.f;
-  for (int lane = 0; lane < kMathLanes; ++lane) sum += v[lane];
-  return sum;
-}
-inline float horizontalMax(FloatVec v) {
-  float most = v[0];
-  for (int lane = 1; lane < kMathLanes; ++lane) most = std::max(most, v[lane]);
-  return most;
-}
-#endif
 
 // bias[0:padded]: (mask − 1)·1e9 for each key (0 without a mask), −∞ past the last key, so
 // that a padding lane never wins the maximum and its weight comes out 0.

@@ -1,7 +1,8 @@
 // 2-D convolution (NHWC input, [kh, kw, in, out] filter) and its two gradients, as matrix
 // products over the im2col matrix: one row per output position, one column per (kh, kw, in).
 // The forward never builds that matrix: the product reads each row's taps where they lie in the
-// input (gemmIndirect); the gradients store it in chunks of images.
+// input (gemmIndirect), or, for up to 8 output channels, dot products over those taps; the
+// gradients store it in chunks of images.
 #pragma once
 #include <cstdint>
 

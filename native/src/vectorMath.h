@@ -1,7 +1,12 @@
 // Elementwise float math on the build's widest vectors (GCC/Clang vector extensions).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace fairdiff {
 
@@ -71,5 +76,22 @@ inline void storePart(float* p, FloatVec v, int64_t count) {
   storeVec(tmp, v);
   for (int64_t i = 0; i < count; ++i) p[i] = tmp[i];
 }
+
+// A vector's lanes reduced: in registers with AVX-512; elsewhere lane by lane.
+#if defined(__AVX512F__)
+inline float horizontalSum(FloatVec v) { return _mm512_reduce_add_ps(reinterpret_cast<__m512>(v)); }
+inline float horizontalMax(FloatVec v) { return _mm512_reduce_max_ps(reinterpret_cast<__m512>(v)); }
+#else
+inline float horizontalSum(FloatVec v) {
+  float sum = 0.f;
+  for (int lane = 0; lane < kMathLanes; ++lane) sum += v[lane];
+  return sum;
+}
+inline float horizontalMax(FloatVec v) {
+  float most = v[0];
+  for (int lane = 1; lane < kMathLanes; ++lane) most = std::max(most, v[lane]);
+  return most;
+}
+#endif
 
 }  // namespace fairdiff

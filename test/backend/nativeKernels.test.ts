@@ -170,6 +170,12 @@ describe("native kernels", () => {
       // An image's col rows past half the filter gradient's 8 M-float chunk: one image a chunk,
       // the second added to the first's sum.
       cases.push({ x: [2, 64, 64, 128], k: 3, outC: 8, stride: 1, pad: "same", dilation: 1 });
+      // Few output channels, as dot products (a UNet's last convolution to 4 latent channels, a
+      // decoder's to 1, ragged input channels), and a UNet's first from 4 channels, whose input
+      // gradient is such a convolution.
+      cases.push({ x: [64, 8, 8, 32], k: 3, outC: 4, stride: 1, pad: "same", dilation: 1 });
+      cases.push({ x: [3, 9, 7, 19], k: 3, outC: 1, stride: 2, pad: 1, dilation: 1 });
+      cases.push({ x: [3, 8, 8, 4], k: 3, outC: 32, stride: 1, pad: "same", dilation: 1 });
       let worst = 0;
       for (const c of cases) {
         tf.tidy(() => {
