@@ -136,8 +136,8 @@ napi_value undefined(napi_env env) {
 }
 
 // gemm(a, b, c, bias | null, [batch, m, n, k, transposeA, transposeB, batchStrideA,
-// batchStrideB, activation]): c[i] = op(a[i])·op(b[i]) (+ bias) for each i < batch; a batch
-// stride of 0 repeats that operand.
+// batchStrideB, activation][, residual]): c[i] = op(a[i])·op(b[i]) (+ bias) (+ residual[i], of
+// c's shape) for each i < batch; a batch stride of 0 repeats that operand.
 napi_value Gemm(napi_env env, napi_callback_info info) {
   Call call(env, info);
   float* a = call.floats(0);
@@ -145,14 +145,16 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   float* c = call.floats(2);
   const float* bias = call.floats(3, true);
   const int32_t* p = call.params(4, 9);
+  const float* residual = call.count > 5 ? call.floats(5, true) : nullptr;
   if (call.failed) return nullptr;
   const int64_t batch = p[0], m = p[1], n = p[2], k = p[3];
   const bool ta = p[4] != 0, tb = p[5] != 0;
   const int64_t strideA = p[6], strideB = p[7];
   const auto activation = static_cast<Activation>(p[8]);
   for (int64_t i = 0; i < batch; ++i) {
+    const fairdiff::Addend addend{residual ? residual + i * m * n : nullptr, n, 1};
     fairdiff::gemm(m, n, k, {a + i * strideA, ta ? m : k, ta}, {b + i * strideB, tb ? k : n, tb},
-                   c + i * m * n, n, false, bias, activation);
+                   c + i * m * n, n, false, bias, activation, addend);
   }
   return undefined(env);
 }
@@ -164,7 +166,9 @@ fairdiff::ConvShape convShape(const int32_t* p) {
           p[14]};
 }
 
-// convForward(x, filter, bias | null, y, params)
+// convForward(x, filter, bias | null, y, params[, addend, rowsPerAddendRow]): the addend (a
+// residual, rowsPerAddendRow 1, or a shift per image, rowsPerAddendRow = output pixels per image)
+// is added with the bias.
 napi_value ConvForward(napi_env env, napi_callback_info info) {
   Call call(env, info);
   const float* x = call.floats(0);
@@ -172,8 +176,16 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
   const float* bias = call.floats(2, true);
   float* y = call.floats(3);
   const int32_t* p = call.params(4, kConvParams);
+  fairdiff::Addend addend;
+  if (call.count > 5) {
+    addend.data = call.floats(5, true);
+    addend.rowsPerRow = static_cast<int64_t>(call.number(6));
+    if (!call.failed && addend.rowsPerRow < 1) call.fail("fairdiff native: rowsPerAddendRow < 1");
+  }
   if (call.failed) return nullptr;
-  fairdiff::convForward(convShape(p), x, w, bias, static_cast<Activation>(p[15]), y);
+  const fairdiff::ConvShape shape = convShape(p);
+  addend.ld = shape.outChannels;
+  fairdiff::convForward(shape, x, w, bias, static_cast<Activation>(p[15]), y, addend);
   return undefined(env);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 #include "threadPool.h"
@@ -117,7 +118,8 @@ struct TapTable {
 // One output pixel of narrowConvForward with N output channels: N sums kept in registers.
 template <int N>
 void narrowPixel(const float* const* pieces, int64_t taps, int64_t in, const float* columns,
-                 int64_t k, const float* bias, Activation activation, float* out) {
+                 int64_t k, const float* bias, const float* addend, Activation activation,
+                 float* out) {
   FloatVec acc[N] = {};
   for (int64_t t = 0; t < taps; ++t) {
     const float* piece = pieces[t];
@@ -134,6 +136,7 @@ void narrowPixel(const float* const* pieces, int64_t taps, int64_t in, const flo
   }
   for (int o = 0; o < N; ++o) {
     float v = horizontalSum(acc[o]) + (bias ? bias[o] : 0.f);
+    if (addend) v += addend[o];
     if (activation == Activation::kRelu && v < 0) v = 0.f;
     out[o] = v;
   }
@@ -145,7 +148,7 @@ void narrowPixel(const float* const* pieces, int64_t taps, int64_t in, const flo
 // spend kCols columns of work on these few (measured 12 and 3 GFLOP/s there).
 template <int N>
 void narrowConvForward(const ConvShape& s, const TapTable& table, const float* w,
-                       const float* bias, Activation activation, float* y) {
+                       const float* bias, Activation activation, const Addend& addend, float* y) {
   const int64_t taps = table.taps, in = s.inChannels, k = taps * in;
   thread_local std::vector<float> repacked;
   repacked.resize(static_cast<size_t>(N * k));
@@ -156,7 +159,9 @@ void narrowConvForward(const ConvShape& s, const TapTable& table, const float* w
   const int64_t pixels = s.batch * s.outHeight * s.outWidth;
   const auto pixelRange = [&](int64_t first, int64_t end) {
     for (int64_t p = first; p < end; ++p) {
-      narrowPixel<N>(table.rows + p * taps, taps, in, columns, k, bias, activation, y + p * N);
+      const float* added = addend.data ? addend.data + p / addend.rowsPerRow * addend.ld : nullptr;
+      narrowPixel<N>(table.rows + p * taps, taps, in, columns, k, bias, added, activation,
+                     y + p * N);
     }
   };
   // Fixed parts (not the thread count), each pixel computed alike whichever thread runs it.
@@ -169,16 +174,20 @@ void narrowConvForward(const ConvShape& s, const TapTable& table, const float* w
 
 // narrowConvForward<outChannels>, or false when there are more than kNarrowChannels.
 bool convolveNarrow(const ConvShape& s, const TapTable& table, const float* w, const float* bias,
-                    Activation activation, float* y) {
+                    Activation activation, const Addend& addend, float* y) {
+  const auto run = [&](auto channels) {
+    narrowConvForward<decltype(channels)::value>(s, table, w, bias, activation, addend, y);
+    return true;
+  };
   switch (s.outChannels) {
-    case 1: narrowConvForward<1>(s, table, w, bias, activation, y); return true;
-    case 2: narrowConvForward<2>(s, table, w, bias, activation, y); return true;
-    case 3: narrowConvForward<3>(s, table, w, bias, activation, y); return true;
-    case 4: narrowConvForward<4>(s, table, w, bias, activation, y); return true;
-    case 5: narrowConvForward<5>(s, table, w, bias, activation, y); return true;
-    case 6: narrowConvForward<6>(s, table, w, bias, activation, y); return true;
-    case 7: narrowConvForward<7>(s, table, w, bias, activation, y); return true;
-    case 8: narrowConvForward<8>(s, table, w, bias, activation, y); return true;
+    case 1: return run(std::integral_constant<int, 1>{});
+    case 2: return run(std::integral_constant<int, 2>{});
+    case 3: return run(std::integral_constant<int, 3>{});
+    case 4: return run(std::integral_constant<int, 4>{});
+    case 5: return run(std::integral_constant<int, 5>{});
+    case 6: return run(std::integral_constant<int, 6>{});
+    case 7: return run(std::integral_constant<int, 7>{});
+    case 8: return run(std::integral_constant<int, 8>{});
     default: return false;
   }
 }
@@ -186,20 +195,20 @@ bool convolveNarrow(const ConvShape& s, const TapTable& table, const float* w, c
 }  // namespace
 
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
-                 Activation activation, float* y) {
+                 Activation activation, float* y, const Addend& addend) {
   const int64_t columns = columnsOf(s);
   const int64_t pixels = s.batch * s.outHeight * s.outWidth;
   const Matrix filter{w, s.outChannels, false};
   if (isPointwise(s)) {
     gemm(pixels, s.outChannels, columns, Matrix{x, columns, false}, filter, y, s.outChannels,
-         false, bias, activation);
+         false, bias, activation, addend);
     return;
   }
   const TapTable table(s, x);
   // Up to 8 output channels: dot products (narrowConvForward).
-  if (convolveNarrow(s, table, w, bias, activation, y)) return;
+  if (convolveNarrow(s, table, w, bias, activation, addend, y)) return;
   gemmIndirect(pixels, s.outChannels, table.taps, s.inChannels, table.rows, table.zeros, filter, y,
-               s.outChannels, bias, activation);
+               s.outChannels, bias, activation, addend);
 }
 
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx) {

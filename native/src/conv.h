@@ -18,9 +18,9 @@ struct ConvShape {
   int64_t padTop, padLeft;
 };
 
-// y = conv(x, w) (+ bias) then activation.
+// y = conv(x, w) (+ bias) (+ addend: a residual, or a shift per image) then activation.
 void convForward(const ConvShape& s, const float* x, const float* w, const float* bias,
-                 Activation activation, float* y);
+                 Activation activation, float* y, const Addend& addend = {});
 // dx = the gradient of conv(x, w) with respect to x, given dy.
 void convBackpropInput(const ConvShape& s, const float* dy, const float* w, float* dx);
 // dw = the gradient of conv(x, w) with respect to w, given dy.

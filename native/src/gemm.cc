@@ -120,9 +120,11 @@ void packB(const Matrix& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, floa
 }
 
 struct Epilogue {
-  bool last;  // the last K block: add the bias, apply the activation
+  bool last;  // the last K block: add the bias and addend, apply the activation
   const float* bias;
   Activation activation;
+  Addend addend;         // its data moved to the tile's first column
+  int64_t firstRow = 0;  // the tile's first row in C (picks the addend's rows)
 };
 
 // Writes one kRows × kCols tile of sums: C (+)= acc (+ bias, activation on the last K block),
@@ -149,6 +151,8 @@ void storeTile(const Vec (&acc)[kRows][2], float* c, int64_t ldc, int64_t rows, 
     bias1 = load(b + kLanes);
   }
   const bool relu = epilogue.last && epilogue.activation == Activation::kRelu;
+  const Addend& addend = epilogue.addend;
+  const bool adds = epilogue.last && addend.data;
 #pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) {
     float* row = out + r * stride;
@@ -159,6 +163,18 @@ void storeTile(const Vec (&acc)[kRows][2], float* c, int64_t ldc, int64_t rows, 
     }
     v0 += bias0;
     v1 += bias1;
+    if (adds && r < rows) {
+      const float* from = addend.data + (epilogue.firstRow + r) / addend.rowsPerRow * addend.ld;
+      if (cols == kCols) {
+        v0 += load(from);
+        v1 += load(from + kLanes);
+      } else {
+        alignas(64) float part[kCols] = {};
+        for (int64_t j = 0; j < cols; ++j) part[j] = from[j];
+        v0 += load(part);
+        v1 += load(part + kLanes);
+      }
+    }
     if (relu) {
       v0 = v0 > 0 ? v0 : Vec{};
       v1 = v1 > 0 ? v1 : Vec{};
@@ -243,16 +259,19 @@ void forEachPart(int64_t m, int64_t panels, int64_t flops, Part part) {
 }
 
 // Runs tile(jr, cols, ir, rows, epilogue) over column panels [firstPanel, endPanel) of a block
-// of nc columns and its mc rows in micro-panels, the bias moved to each panel's columns.
+// of nc columns and its mc rows (from row i0) in micro-panels, the bias and addend moved to each
+// tile's columns and rows.
 template <typename Tile>
-void forEachTile(int64_t firstPanel, int64_t endPanel, int64_t nc, int64_t mc,
+void forEachTile(int64_t firstPanel, int64_t endPanel, int64_t nc, int64_t i0, int64_t mc,
                  const Epilogue& epilogue, Tile tile) {
   for (int64_t panel = firstPanel; panel < endPanel; ++panel) {
     const int64_t jr = panel * kCols;
     const int64_t cols = std::min<int64_t>(kCols, nc - jr);
     Epilogue tileEpilogue = epilogue;
     if (tileEpilogue.bias) tileEpilogue.bias += jr;
+    if (tileEpilogue.addend.data) tileEpilogue.addend.data += jr;
     for (int64_t ir = 0; ir < mc; ir += kRows) {
+      tileEpilogue.firstRow = i0 + ir;
       tile(jr, cols, ir, std::min<int64_t>(kRows, mc - ir), tileEpilogue);
     }
   }
@@ -269,13 +288,14 @@ using PackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc,
 // would run past A's rows).
 void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, float* c,
                 int64_t ldc, bool accumulate, const float* bias, Activation activation,
-                const Matrix* transposedA = nullptr) {
+                const Addend& addend, const Matrix* transposedA = nullptr) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     // An empty sum: C keeps its value (or becomes 0), then the epilogue.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         float v = (accumulate ? c[i * ldc + j] : 0.f) + (bias ? bias[j] : 0.f);
+        if (addend.data) v += addend.data[i / addend.rowsPerRow * addend.ld + j];
         c[i * ldc + j] = activation == Activation::kRelu && v < 0 ? 0.f : v;
       }
     return;
@@ -295,11 +315,13 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
         const int64_t p0 = blockK * kBlockK;
         const int64_t kc = std::min(kBlockK, k - p0);
         const bool add = accumulate || p0 > 0;
-        const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation};
+        Addend blockAddend = addend;
+        if (blockAddend.data) blockAddend.data += j0;
+        const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation, blockAddend};
         const int64_t wholeRows = transposedA ? mc / kRows * kRows : 0;
         if (wholeRows < mc) packA(i0 + wholeRows, mc - wholeRows, p0, kc, ap);
         const float* bpBlock = bp + p0 * ncPadded;
-        forEachTile(firstPanel, endPanel, nc, mc, epilogue,
+        forEachTile(firstPanel, endPanel, nc, i0, mc, epilogue,
                     [&](int64_t jr, int64_t cols, int64_t ir, int64_t rows, const Epilogue& e) {
                       float* tile = c + (i0 + ir) * ldc + j0 + jr;
                       if (ir < wholeRows) {
@@ -322,7 +344,7 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
 int vectorFloats() { return kLanes; }
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
-          bool accumulate, const float* bias, Activation activation) {
+          bool accumulate, const float* bias, Activation activation, const Addend& addend) {
   // A's rows read where they lie (no packed copy; measured 1.05–2.2× faster on cxr-mini's
   // shapes) where one pass over K suffices.
   if (!a.transposed && !accumulate && k > 0 && k <= kIndirectDepth) {
@@ -331,7 +353,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
     rows.resize(static_cast<size_t>(m));
     if (static_cast<int64_t>(zeros.size()) < k) zeros.resize(static_cast<size_t>(k), 0.f);
     for (int64_t i = 0; i < m; ++i) rows[i] = a.data + i * a.rowStride;
-    gemmIndirect(m, n, 1, k, rows.data(), zeros.data(), b, c, ldc, bias, activation);
+    gemmIndirect(m, n, 1, k, rows.data(), zeros.data(), b, c, ldc, bias, activation, addend);
     return;
   }
   gemmPacked(
@@ -339,12 +361,12 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
       [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
         packA(a, i0, mc, p0, kc, out);
       },
-      b, c, ldc, accumulate, bias, activation, a.transposed ? &a : nullptr);
+      b, c, ldc, accumulate, bias, activation, addend, a.transposed ? &a : nullptr);
 }
 
 void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   const float* const* rowPieces, const float* zeros, Matrix b, float* c,
-                  int64_t ldc, const float* bias, Activation activation) {
+                  int64_t ldc, const float* bias, Activation activation, const Addend& addend) {
   if (m == 0 || n == 0) return;
   const int64_t k = pieces * run;
   const int64_t ncPadded = (n + kCols - 1) / kCols * kCols;
@@ -352,10 +374,10 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
   packB(b, 0, k, 0, n, bp);
   // Rows past the end read zeros and are not stored.
   const std::vector<const float*> padding(static_cast<size_t>(pieces), zeros);
-  const Epilogue epilogue{true, bias, activation};
+  const Epilogue epilogue{true, bias, activation, addend};
   forEachPart(m, ncPadded / kCols, 2 * m * n * k,
               [&](int64_t i0, int64_t mc, int64_t firstPanel, int64_t endPanel) {
-                forEachTile(firstPanel, endPanel, n, mc, epilogue,
+                forEachTile(firstPanel, endPanel, n, i0, mc, epilogue,
                             [&](int64_t jr, int64_t cols, int64_t ir, int64_t valid,
                                 const Epilogue& e) {
                               const float* const* rows[kRows];

@@ -14,20 +14,29 @@ struct Matrix {
   bool transposed;    // stored as the transpose of the logical operand
 };
 
-// C[M,N] = A[M,K]·B[K,N] (+ C when accumulate) (+ bias[N]), then the activation.
+// Added to C after the bias, before the activation: row i of C gets data[(i / rowsPerRow)·ld + j]
+// — a residual of C's shape (rowsPerRow 1) or a row per image of pixels (a per-image shift).
+struct Addend {
+  const float* data = nullptr;
+  int64_t ld = 0;
+  int64_t rowsPerRow = 1;
+};
+
+// C[M,N] = A[M,K]·B[K,N] (+ C when accumulate) (+ bias[N]) (+ addend), then the activation.
 // C is row-major with row stride ldc. Every element's sum runs over K in the same order
 // whatever M, N or the thread count, so a row of C never depends on the other rows.
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
-          bool accumulate, const float* bias, Activation activation);
+          bool accumulate, const float* bias, Activation activation, const Addend& addend = {});
 
-// C[M,N] = A[M,K]·B[K,N] (+ bias[N]), then the activation, with each row of A `pieces` runs of
+// C[M,N] = A[M,K]·B[K,N] (+ bias[N]) (+ addend), then the activation, with each row of A `pieces` runs of
 // `run` floats (K = pieces · run) read where they lie: row i's piece t at rowPieces[i·pieces + t],
 // `zeros` (run floats of 0) where a piece is absent. A convolution's rows without im2col: each
 // piece is one filter tap's input pixel (the indirect convolution of XNNPACK). Sums run over K in
 // the same order whatever M, N or the thread count.
 void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   const float* const* rowPieces, const float* zeros, Matrix b, float* c,
-                  int64_t ldc, const float* bias, Activation activation);
+                  int64_t ldc, const float* bias, Activation activation,
+                  const Addend& addend = {});
 
 // The vector width the build uses, in floats (for the backend's description).
 int vectorFloats();

@@ -45,6 +45,10 @@ const NATIVE_KERNELS = [
   "FairdiffFusedAttentionGrad",
   "Concat",
   "SplitV",
+  "FairdiffConv2D",
+  "FairdiffConv2DAdd",
+  "FairdiffFusedLinear",
+  "FairdiffFusedLinearResidual",
 ];
 
 beforeAll(async () => {
@@ -376,6 +380,62 @@ describe("native kernels", () => {
         [1, 1],
         [0, 0, 1, 0],
       ]);
+    });
+  });
+
+  nativeTest("fused convolutions and dense layers add their addend in the product", () => {
+    tf.tidy(() => {
+      // Shift and residual; a strided and a pointwise convolution, one to 4 channels (dot
+      // products) and one whose output spans several column panels and ragged tiles; 2×2 images
+      // so that a micro-tile's rows span images. The composed kernels add after the product, in
+      // the same order: the same floats.
+      let worst = 0;
+      for (const [x, k, out, stride] of [
+        [[32, 2, 2, 64], 3, 64, 1],
+        [[3, 9, 7, 16], 3, 72, 2],
+        [[4, 8, 8, 32], 1, 24, 1],
+        [[5, 8, 8, 32], 3, 4, 1],
+      ] as [[number, number, number, number], number, number, number][]) {
+        const input = tensor(x, 1);
+        const filter = tensor([k, k, x[3], out], 2);
+        const bias = tensor([out], 3);
+        const outShape = [x[0], Math.ceil(x[1] / stride), Math.ceil(x[2] / stride), out];
+        const plain = { x: input, filter, bias };
+        worst = Math.max(
+          worst,
+          nativeVersusReplaced("FairdiffConv2D", plain, { stride, addend: "none" }),
+          nativeVersusReplaced(
+            "FairdiffConv2DAdd",
+            { ...plain, addend: tensor([x[0], out], 4) },
+            { stride, addend: "shift" },
+          ),
+          nativeVersusReplaced(
+            "FairdiffConv2DAdd",
+            { ...plain, addend: tensor(outShape, 5) },
+            { stride, addend: "residual" },
+          ),
+        );
+      }
+      for (const [rows, inFeatures, outFeatures] of [
+        [480, 64, 64],
+        [7, 33, 70],
+      ]) {
+        const linear = {
+          x: tensor([rows, 1, inFeatures], 6),
+          weight: tensor([inFeatures, outFeatures], 7),
+          bias: tensor([outFeatures], 8),
+        };
+        worst = Math.max(
+          worst,
+          nativeVersusReplaced("FairdiffFusedLinear", linear, {}),
+          nativeVersusReplaced(
+            "FairdiffFusedLinearResidual",
+            { ...linear, residual: tensor([rows, 1, outFeatures], 9) },
+            { residual: true },
+          ),
+        );
+      }
+      expect(worst).toBe(0);
     });
   });
 

@@ -16,12 +16,15 @@ import { isMainThread } from "node:worker_threads";
 import { threadCountFromEnvironment } from "../threadCountSetting";
 
 export interface NativeAddon {
+  /** params: [batch, m, n, k, transposeA, transposeB, batchStrideA, batchStrideB, activation]. */
   gemm(
     a: Float32Array,
     b: Float32Array,
     c: Float32Array,
     bias: Float32Array | null,
     params: Int32Array,
+    /** Added to c with the bias (c's shape). */
+    residual?: Float32Array | null,
   ): void;
   convForward(
     x: Float32Array,
@@ -29,6 +32,9 @@ export interface NativeAddon {
     bias: Float32Array | null,
     y: Float32Array,
     params: Int32Array,
+    /** Added with the bias: row r of it to rowsPerAddendRow output pixels from pixel r·that on. */
+    addend?: Float32Array | null,
+    rowsPerAddendRow?: number,
   ): void;
   convBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, p: Int32Array): void;
   convBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, p: Int32Array): void;

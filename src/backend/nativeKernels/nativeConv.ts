@@ -28,7 +28,7 @@ interface ConvAttrs {
 }
 
 /** native/src/conv.h's ConvShape, then the activation code. */
-function convParams(info: backend_util.Conv2DInfo, activation: number): Int32Array {
+export function convParams(info: backend_util.Conv2DInfo, activation: number): Int32Array {
   return Int32Array.of(
     info.batchSize,
     info.inHeight,

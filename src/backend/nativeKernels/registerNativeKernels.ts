@@ -1,8 +1,9 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
- * convolutions, fused norms, SiLU / GELU, attention and AdamW, and copies the rows of Concat and
- * SplitV natively, keeping each replaced kernel as the fallback for what the native one does not
- * cover and for tests that compare the two. Run after registerWasmTrainingKernels.
+ * convolutions (fused ones with their addend), fused dense layers, norms, SiLU / GELU, attention
+ * and AdamW, and copies the rows of Concat and SplitV natively, keeping each replaced kernel as
+ * the fallback for what the native one does not cover and for tests that compare the two. Run
+ * after registerWasmTrainingKernels.
  */
 import {
   getKernel,
@@ -14,6 +15,7 @@ import { loadNativeKernels, type NativeStatus } from "./nativeAddon";
 import { nativeActivationConfigs } from "./nativeActivation";
 import { nativeAttentionConfigs } from "./nativeAttention";
 import { nativeConvConfigs } from "./nativeConv";
+import { nativeFusedForwardConfigs } from "./nativeFusedForward";
 import { nativeMatMulConfigs } from "./nativeMatMul";
 import { nativeNormAdamWConfigs } from "./nativeNormAdamW";
 import { nativeRowCopyConfigs } from "./nativeRowCopies";
@@ -40,6 +42,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeActivationConfigs(addon),
       ...nativeAttentionConfigs(addon, previous),
       ...nativeRowCopyConfigs(addon, previous),
+      ...nativeFusedForwardConfigs(addon, previous),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));
