@@ -9,8 +9,10 @@
  *     per step), then the autoencoder decode (tfjs: generateImages).
  * Two cores train as `fairdiff train` does, 2 replicas of one thread each on the batch's halves
  * (and, for comparison, one replica on a pool of 2 native threads), and — data parallelism as it
- * scales — 2 replicas at 32 images each; they sample with the native kernels' pool of 2 threads
- * (without native kernels, two worker threads with 16 images each).
+ * scales — 2 replicas at 32 images each; the gains of 2 replicas over 1 come from rounds that
+ * alternate the three (a shared machine's speed drifts between separately timed rows). They
+ * sample with the native kernels' pool of 2 threads (without native kernels, two worker threads
+ * with 16 images each).
  * Prints ms/step, images/s and the tfjs/PyTorch time ratios (goal ≤ 1.0: tfjs as fast or faster).
  * `FAIRDIFF_WASM_THREADS=2 npm run bench -- diffusion` measures the tfjs rows with XNNPACK's
  * thread pool (src/backend/wasmThreads.ts) instead: its 1-replica rows against PyTorch's 2 threads.
@@ -109,13 +111,9 @@ export function trainingBatch(
   };
 }
 
-export async function tfjsMsPerStep(
-  model: LatentDiffusionModel,
-  batch: ArrayBatch,
-  replicas: number,
-  steps: number,
-): Promise<Timing> {
-  const trainer = await DataParallelTrainer.create({
+/** A trainer as `fairdiff train` makes one: the live model as replica 0, the rest in workers. */
+function benchTrainer(model: LatentDiffusionModel, replicas: number): Promise<DataParallelTrainer> {
+  return DataParallelTrainer.create({
     replicas,
     model: {
       module: compiledModule(path.join(__dirname, "../src/pipeline"), "denoiserReplica"),
@@ -132,18 +130,85 @@ export async function tfjsMsPerStep(
       false,
     ),
   });
+}
+
+/** `steps` timed training steps: the median step's wall time and the mean CPU time. */
+async function timedSteps(
+  trainer: DataParallelTrainer,
+  batch: ArrayBatch,
+  steps: number,
+): Promise<Timing> {
+  const stepMs: number[] = [];
+  const cpuStart = cpuMs();
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    await trainer.step(batch, { clipNorm: CLIP_NORM });
+    stepMs.push(performance.now() - start);
+  }
+  return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+}
+
+async function warmUp(trainer: DataParallelTrainer, batch: ArrayBatch): Promise<void> {
+  for (let i = 0; i < TRAINING_WARMUP; i++) await trainer.step(batch, { clipNorm: CLIP_NORM });
+}
+
+export async function tfjsMsPerStep(
+  model: LatentDiffusionModel,
+  batch: ArrayBatch,
+  replicas: number,
+  steps: number,
+): Promise<Timing> {
+  const trainer = await benchTrainer(model, replicas);
   try {
-    for (let i = 0; i < TRAINING_WARMUP; i++) await trainer.step(batch, { clipNorm: CLIP_NORM });
-    const stepMs: number[] = [];
-    const cpuStart = cpuMs();
-    for (let i = 0; i < steps; i++) {
-      const start = performance.now();
-      await trainer.step(batch, { clipNorm: CLIP_NORM });
-      stepMs.push(performance.now() - start);
-    }
-    return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+    await warmUp(trainer, batch);
+    return await timedSteps(trainer, batch, steps);
   } finally {
     await trainer.dispose();
+  }
+}
+
+export interface ReplicaGains {
+  /** 2 replicas against 1 on the same batch of 32: the median round's, and each round's. */
+  fixedBatch: { gain: number; rounds: number[] };
+  /** 2 replicas on 64 against 1 on 32, in images a second. */
+  perCore: { gain: number; rounds: number[] };
+}
+
+/**
+ * What two replicas gain over one, timed in rounds that alternate one replica on a batch of 32,
+ * two on the same batch and two on a batch of 64: each round's ratios come from steps minutes
+ * apart at most, so a machine whose speed drifts (these are shared) moves both sides of a ratio
+ * alike, where separately timed rows can land in different moods. Both trainers train the live
+ * model (only their times are kept).
+ */
+async function alternatedReplicaGains(
+  model: LatentDiffusionModel,
+  batch: ArrayBatch,
+  doubleBatch: ArrayBatch,
+  steps: number,
+): Promise<ReplicaGains> {
+  const one = await benchTrainer(model, 1);
+  const two = await benchTrainer(model, 2);
+  try {
+    await warmUp(one, batch);
+    await warmUp(two, batch);
+    await warmUp(two, doubleBatch);
+    const fixed: number[] = [];
+    const perCore: number[] = [];
+    for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
+      const alone = await timedSteps(one, batch, steps);
+      const shared = await timedSteps(two, batch, steps);
+      const doubled = await timedSteps(two, doubleBatch, steps);
+      fixed.push(alone.wall / shared.wall);
+      perCore.push((2 * alone.wall) / doubled.wall);
+    }
+    return {
+      fixedBatch: { gain: median(fixed), rounds: fixed },
+      perCore: { gain: median(perCore), rounds: perCore },
+    };
+  } finally {
+    await two.dispose();
+    await one.dispose();
   }
 }
 
@@ -438,7 +503,7 @@ export async function main(args: string[]): Promise<void> {
     const threadsBefore = native ? loadNativeKernels().threads : 1;
     const rows: Row[] = [];
     let poolRow: Timing | undefined;
-    let perCoreRow: Timing | undefined;
+    let gains: ReplicaGains | undefined;
     let plain: Timing;
     let sideBySide: Awaited<ReturnType<typeof twoProcessesSideBySide>> | undefined;
     try {
@@ -461,11 +526,13 @@ export async function main(args: string[]): Promise<void> {
           console.log("measuring tfjs-wasm training, 1 replica on a pool of 2 native threads…");
           poolRow = await tfjsMsPerStep(model, batch, 1, steps);
         }
-        console.log(`measuring tfjs-wasm training, 2 replicas at ${BATCH} images each…`);
-        perCoreRow = await tfjsMsPerStep(
+        console.log(
+          `measuring tfjs-wasm training, 1 replica and 2 (on ${BATCH} and ${2 * BATCH} images) in alternation…`,
+        );
+        gains = await alternatedReplicaGains(
           model,
+          batch,
           trainingBatch(model, allPrompts, 2 * BATCH),
-          2,
           steps,
         );
       }
@@ -516,11 +583,10 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `two cores vs one (tfjs wall), a batch of ${BATCH}: training ${speedUp(rows[0]?.tfjsTrain, rows[1]?.tfjsTrain)}× (2 replicas${poolRow ? `; a pool of 2 threads: ${speedUp(rows[0]?.tfjsTrain, poolRow)}×` : ""}), sampling ${speedUp(rows[0]?.tfjsSample, rows[1]?.tfjsSample)}×`,
     );
-    if (perCoreRow && rows[0]) {
-      // Images a second: 2 × 32 in perCoreRow's step against 32 in one replica's.
-      const gain = (2 * rows[0].tfjsTrain.wall) / perCoreRow.wall;
+    if (gains) {
+      const rounds = (g: { rounds: number[] }) => g.rounds.map((x) => fmt(x, 2)).join(", ");
       console.log(
-        `two cores vs one (tfjs), ${BATCH} images per core (data parallelism as it scales: 2 replicas on a batch of ${2 * BATCH}, ${fmt(perCoreRow.wall)} ms a step): training ${fmt(gain, 2)}× the images a second (goal ≥ 1.7)`,
+        `two cores vs one (tfjs training, 1 and 2 replicas timed in ${SIDE_BY_SIDE_ROUNDS} alternated rounds): a batch of ${BATCH}: ${fmt(gains.fixedBatch.gain, 2)}× (rounds: ${rounds(gains.fixedBatch)}); ${BATCH} images per core (data parallelism as it scales: 2 replicas on ${2 * BATCH}): ${fmt(gains.perCore.gain, 2)}× the images a second (rounds: ${rounds(gains.perCore)}) (goal ≥ 1.7)`,
       );
     }
     if (sideBySide) {
