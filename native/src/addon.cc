@@ -239,53 +239,49 @@ napi_value NormBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// The attention shape of [batch, queries, keys, heads, headDim] and the score scale, and the
-// float counts of a query-side tensor, a key-side tensor and the mask.
+// An attention call's shape ([batch, queries, keys, heads, headDim] at argument paramsAt, the
+// score scale after it) and its operands q, k, v and keyMask | null (arguments 0–3), each checked
+// to hold the floats the shape says; queryFloats and keyFloats size the other arrays.
 struct AttentionCall {
   fairdiff::AttentionShape shape;
-  int64_t queryFloats, keyFloats, maskFloats;
-};
+  int64_t queryFloats = 0, keyFloats = 0;
+  const float *q = nullptr, *k = nullptr, *v = nullptr, *mask = nullptr;
 
-AttentionCall attentionCall(const int32_t* p, double scale) {
-  const fairdiff::AttentionShape s{p[0], p[1], p[2], p[3], p[4], static_cast<float>(scale)};
-  const int64_t width = s.heads * s.headDim;
-  return {s, s.batch * s.queries * width, s.batch * s.keys * width, s.batch * s.keys};
-}
+  AttentionCall(Call& call, size_t paramsAt) {
+    const int32_t* p = call.params(paramsAt, 5);
+    const double scale = call.number(paramsAt + 1);
+    if (call.failed) return;
+    shape = {p[0], p[1], p[2], p[3], p[4], static_cast<float>(scale)};
+    const int64_t width = shape.heads * shape.headDim;
+    queryFloats = shape.batch * shape.queries * width;
+    keyFloats = shape.batch * shape.keys * width;
+    q = call.floatsOf(0, queryFloats);
+    k = call.floatsOf(1, keyFloats);
+    v = call.floatsOf(2, keyFloats);
+    mask = call.floatsOf(3, shape.batch * shape.keys, true);
+  }
+};
 
 // attentionForward(q, k, v, keyMask | null, out, [batch, queries, keys, heads, headDim], scale)
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  const int32_t* p = call.params(5, 5);
-  const double scale = call.number(6);
-  if (call.failed) return nullptr;
-  const AttentionCall a = attentionCall(p, scale);
-  const float* q = call.floatsOf(0, a.queryFloats);
-  const float* k = call.floatsOf(1, a.keyFloats);
-  const float* v = call.floatsOf(2, a.keyFloats);
-  const float* mask = call.floatsOf(3, a.maskFloats, true);
+  const AttentionCall a(call, 5);
   float* out = call.floatsOf(4, a.queryFloats);
   if (call.failed) return nullptr;
-  fairdiff::attentionForward(a.shape, q, k, v, mask, out);
+  fairdiff::attentionForward(a.shape, a.q, a.k, a.v, a.mask, out);
   return undefined(env);
 }
 
 // attentionBackward(q, k, v, keyMask | null, dy, dq, dk, dv, params, scale)
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  const int32_t* p = call.params(8, 5);
-  const double scale = call.number(9);
-  if (call.failed) return nullptr;
-  const AttentionCall a = attentionCall(p, scale);
-  const float* q = call.floatsOf(0, a.queryFloats);
-  const float* k = call.floatsOf(1, a.keyFloats);
-  const float* v = call.floatsOf(2, a.keyFloats);
-  const float* mask = call.floatsOf(3, a.maskFloats, true);
+  const AttentionCall a(call, 8);
   const float* dy = call.floatsOf(4, a.queryFloats);
   float* dq = call.floatsOf(5, a.queryFloats);
   float* dk = call.floatsOf(6, a.keyFloats);
   float* dv = call.floatsOf(7, a.keyFloats);
   if (call.failed) return nullptr;
-  fairdiff::attentionBackward(a.shape, q, k, v, mask, dy, dq, dk, dv);
+  fairdiff::attentionBackward(a.shape, a.q, a.k, a.v, a.mask, dy, dq, dk, dv);
   return undefined(env);
 }
 

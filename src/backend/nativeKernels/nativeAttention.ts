@@ -24,6 +24,22 @@ function shapeParams(q: TensorInfo, k: TensorInfo, heads: number): Int32Array {
 const allFloat32 = (tensors: (TensorInfo | undefined)[]) =>
   tensors.every((t) => !t || t.dtype === "float32");
 
+/** The heap views of q, k, v and the mask (or null), as both addon calls take them first. */
+function operandViews(
+  b: WasmBackendLike,
+  q: TensorInfo,
+  k: TensorInfo,
+  v: TensorInfo,
+  mask?: TensorInfo,
+) {
+  return [
+    heapFloats(b, q),
+    heapFloats(b, k),
+    heapFloats(b, v),
+    mask ? heapFloats(b, mask) : null,
+  ] as const;
+}
+
 function forward(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { q, k, v, keyMask } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -32,10 +48,7 @@ function forward(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
     const b = args.backend as WasmBackendLike;
     const out = b.makeOutput(q.shape, "float32");
     addon.attentionForward(
-      heapFloats(b, q),
-      heapFloats(b, k),
-      heapFloats(b, v),
-      keyMask ? heapFloats(b, keyMask) : null,
+      ...operandViews(b, q, k, v, keyMask),
       heapFloats(b, out),
       shapeParams(q, k, heads),
       scale,
@@ -55,10 +68,7 @@ function backward(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
     const dk = b.makeOutput(k.shape, "float32");
     const dv = b.makeOutput(v.shape, "float32");
     addon.attentionBackward(
-      heapFloats(b, q),
-      heapFloats(b, k),
-      heapFloats(b, v),
-      keyMask ? heapFloats(b, keyMask) : null,
+      ...operandViews(b, q, k, v, keyMask),
       heapFloats(b, dy),
       heapFloats(b, dq),
       heapFloats(b, dk),
