@@ -77,12 +77,37 @@ int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p
 int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
                        const float* m, const float* v) {
   const Update update(a);
+  // A new parameter is surely finite when the moments it divides are finite, v′ ≥ 0 (so the
+  // denominator √(v′·c) + ε is at least ε) and |p·decay| + |step·m′| / ε stays far below float's
+  // largest: the exact update (a square root and a division per element, the pass's cost) runs
+  // only for blocks where that bound does not hold — the same count, a fraction of the work.
+  // (With ε ≤ 0, or settings whose bias correction is negative, the denominator has no floor:
+  // every block then takes the exact update.)
+  const bool floored = a.epsilon > 0 && update.inverseCorrection2 >= 0;
+  const double decay = std::fabs(update.decay);
+  const double step = floored ? std::fabs(update.stepSize) / a.epsilon : INFINITY;
+  constexpr double kSafe = 1e38;  // float's largest is 3.4e38: rounding cannot cross it
+  constexpr int64_t kBlock = 256;
   int64_t nonFinite = 0;
   overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
     const float *pc = p + first, *mc = m + first, *vc = v + first;
-    for (int64_t i = 0; i < count; ++i) {
-      double mj, vj;
-      nonFinite += notFinite(update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj));
+    for (int64_t b0 = 0; b0 < count; b0 += kBlock) {
+      const int64_t end = std::min(count, b0 + kBlock);
+      int64_t unsure = 0;
+      for (int64_t i = b0; i < end; ++i) {
+        const double gj = gradient[i] * a.gradientScale;
+        const double mj = a.beta1 * mc[i] + update.oneMinusBeta1 * gj;
+        const double vj = a.beta2 * vc[i] + update.oneMinusBeta2 * gj * gj;
+        const double bound = std::fabs(static_cast<double>(pc[i])) * decay + std::fabs(mj) * step;
+        // Comparisons that NaN fails; & rather than && keeps the loop branch-free (vectorised).
+        const bool safe = (bound < kSafe) & (vj >= 0) & (vj < INFINITY);
+        unsure += safe ? 0 : 1;
+      }
+      if (unsure == 0) continue;
+      for (int64_t i = b0; i < end; ++i) {
+        double mj, vj;
+        nonFinite += notFinite(update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj));
+      }
     }
   });
   return nonFinite;

@@ -172,7 +172,7 @@ void narrowConvForward(const ConvShape& s, const TapTable& table, const float* w
   });
 }
 
-// narrowConvForward<outChannels>, or false when there are more than kNarrowChannels.
+// narrowConvForward<outChannels>, or false for more than 8 output channels.
 bool convolveNarrow(const ConvShape& s, const TapTable& table, const float* w, const float* bias,
                     Activation activation, const Addend& addend, float* y) {
   const auto run = [&](auto channels) {
