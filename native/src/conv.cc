@@ -39,7 +39,7 @@ bool isPointwise(const ConvShape& s) {
 
 // Runs body(image) for each image, on the pool when the images hold enough work to share.
 void forEachImage(const ConvShape& s, int64_t images, const std::function<void(int)>& body) {
-  if (images * im2colPerImage(s) < (int64_t{1} << 20)) {
+  if (images * im2colPerImage(s) < (int64_t{1} << 17)) {
     for (int image = 0; image < images; ++image) body(image);
   } else {
     parallelFor(static_cast<int>(images), body);
@@ -105,13 +105,17 @@ struct TapTable {
       zeroRun.resize(static_cast<size_t>(s.inChannels), 0.f);
     }
     const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
-    const float** entry = table.data();
-    for (int64_t image = 0; image < s.batch; ++image) {
+    const int64_t perImage = s.outHeight * s.outWidth * taps;
+    // Pointers, not the thread_locals: the pool's threads each have their own.
+    const float** entries = table.data();
+    const float* zero = zeroRun.data();
+    forEachImage(s, s.batch, [&](int image) {
       const float* xi = x + image * imageSize;
-      forEachTap(s, [&](int64_t offset) { *entry++ = offset < 0 ? zeroRun.data() : xi + offset; });
-    }
-    rows = table.data();
-    zeros = zeroRun.data();
+      const float** entry = entries + image * perImage;
+      forEachTap(s, [&](int64_t offset) { *entry++ = offset < 0 ? zero : xi + offset; });
+    });
+    rows = entries;
+    zeros = zero;
   }
 };
 
@@ -273,10 +277,14 @@ void convBackpropFilter(const ConvShape& s, const float* x, const float* dy, flo
   inImageChunks(s, [&](int64_t b0, int64_t images, float* col) {
     const int64_t rows = images * rowsPerImage;
     const float* const* taps = table.rows + b0 * rowsPerImage * table.taps;
-    float* out = col;
-    for (int64_t r = 0; r < rows * table.taps; ++r, out += s.inChannels) {
-      std::memcpy(out, taps[r], sizeof(float) * s.inChannels);
-    }
+    // One image's rows a part (on the pool where the chunk is big enough to share).
+    forEachImage(s, images, [&](int image) {
+      const int64_t first = image * rowsPerImage * table.taps;
+      float* out = col + first * s.inChannels;
+      for (int64_t r = first; r < first + rowsPerImage * table.taps; ++r, out += s.inChannels) {
+        std::memcpy(out, taps[r], sizeof(float) * s.inChannels);
+      }
+    });
     gemm(columns, s.outChannels, rows, Matrix{col, columns, true},
          Matrix{dy + b0 * rowsPerImage * s.outChannels, s.outChannels, false}, dw, s.outChannels,
          b0 > 0, nullptr, Activation::kLinear);
