@@ -1,8 +1,9 @@
 /**
  * How many replicas a training run uses unless told: one per core (at most 4) on the CPU
- * backends, one on GPU backends. With fairdiff's native kernels too: their thread pool splits a
- * training step's many small products poorly (cxr-mini at batch 32 on two cores: 1.09–1.29× one
- * thread), while two replicas of one thread, each on half the batch, give 1.36–1.54× (README,
+ * backends, one on GPU backends. With fairdiff's native kernels too: at cxr-mini's batch of 32 on
+ * two cores their thread pool and two replicas of one thread now gain about as much (1.28–1.46×
+ * and 1.22–1.43× one thread), but replicas also scale with a batch per core (1.62–1.76× the
+ * images a second at 32 each) and with the cores, where the pool's serial share stays (README,
  * *Performance*).
  */
 import * as os from "node:os";
