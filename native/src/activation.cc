@@ -28,12 +28,14 @@ inline FloatVec logistic(Pointwise kind, FloatVec x, FloatVec* slope) {
 template <typename Body>
 void forEachChunk(int64_t n, Body body) {
   constexpr int64_t kChunk = int64_t{1} << 14;
-  if (n < 2 * kChunk) return body(0, n);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallelFor(static_cast<int>(chunks), [&](int chunk) {
-    const int64_t first = chunk * kChunk;
-    body(first, std::min(kChunk, n - first));
-  });
+  parallelFor(
+      static_cast<int>(chunks),
+      [&](int chunk) {
+        const int64_t first = chunk * kChunk;
+        body(first, std::min(kChunk, n - first));
+      },
+      n >= 2 * kChunk);
 }
 
 }  // namespace

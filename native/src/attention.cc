@@ -130,13 +130,14 @@ void forEachPair(const AttentionShape& s, Body body) {
   const int64_t pairs = s.batch * s.heads;
   const int64_t work = pairs * s.queries * s.keys * s.headDim;
   const int64_t runs = std::min<int64_t>(pairs, 16);
-  if (work < (int64_t{1} << 15) || runs < 2) {
-    for (int64_t pair = 0; pair < pairs; ++pair) body(pair);
-    return;
-  }
-  parallelFor(static_cast<int>(runs), [&](int run) {
-    for (int64_t pair = pairs * run / runs; pair < pairs * (run + 1) / runs; ++pair) body(pair);
-  });
+  parallelFor(
+      static_cast<int>(runs),
+      [&](int run) {
+        for (int64_t pair = pairs * run / runs; pair < pairs * (run + 1) / runs; ++pair) {
+          body(pair);
+        }
+      },
+      work >= (int64_t{1} << 15));
 }
 
 thread_local std::vector<float> weightScratch;

@@ -39,11 +39,7 @@ bool isPointwise(const ConvShape& s) {
 
 // Runs body(image) for each image, on the pool when the images hold enough work to share.
 void forEachImage(const ConvShape& s, int64_t images, const std::function<void(int)>& body) {
-  if (images * im2colPerImage(s) < (int64_t{1} << 17)) {
-    for (int image = 0; image < images; ++image) body(image);
-  } else {
-    parallelFor(static_cast<int>(images), body);
-  }
+  parallelFor(static_cast<int>(images), body, images * im2colPerImage(s) >= (int64_t{1} << 17));
 }
 
 // For each im2col row of one image (output position) and each filter tap (kh, kw), in the
@@ -170,10 +166,9 @@ void narrowConvForward(const ConvShape& s, const TapTable& table, const float* w
   };
   // Fixed parts (not the thread count), each pixel computed alike whichever thread runs it.
   constexpr int kParts = 32;
-  if (pixels * k * N < (int64_t{1} << 16)) return pixelRange(0, pixels);
-  parallelFor(kParts, [&](int part) {
-    pixelRange(pixels * part / kParts, pixels * (part + 1) / kParts);
-  });
+  parallelFor(
+      kParts, [&](int part) { pixelRange(pixels * part / kParts, pixels * (part + 1) / kParts); },
+      pixels * k * N >= (int64_t{1} << 16));
 }
 
 // narrowConvForward<outChannels>, or false for more than 8 output channels.

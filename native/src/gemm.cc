@@ -240,8 +240,8 @@ void indirectMicroKernel(int64_t pieces, int64_t run, const float* const* const*
 
 // Splits a product of m rows and `panels` column panels into parts — row blocks, and column
 // panels too when there are few row blocks — and runs part(i0, mc, firstPanel, endPanel) for
-// each, on the pool above ~16 MFLOP (below, splitting cost more than it saved, measured in a
-// step). A part runs its whole sum, so each element sums over K the same way whatever the split.
+// each, on the pool from ~2 MFLOP (below, handing parts out costs more than it saves). A part
+// runs its whole sum, so each element sums over K the same way whatever the split.
 template <typename Part>
 void forEachPart(int64_t m, int64_t panels, int64_t flops, Part part) {
   const int64_t blocksM = (m + kBlockM - 1) / kBlockM;
@@ -250,12 +250,7 @@ void forEachPart(int64_t m, int64_t panels, int64_t flops, Part part) {
     const int64_t i0 = (index / splitN) * kBlockM, slice = index % splitN;
     part(i0, std::min(kBlockM, m - i0), panels * slice / splitN, panels * (slice + 1) / splitN);
   };
-  const int parts = static_cast<int>(blocksM * splitN);
-  if (flops < (int64_t{1} << 21)) {
-    for (int index = 0; index < parts; ++index) run(index);
-  } else {
-    parallelFor(parts, run);
-  }
+  parallelFor(static_cast<int>(blocksM * splitN), run, flops >= (int64_t{1} << 21));
 }
 
 // Runs tile(jr, cols, ir, rows, epilogue) over column panels [firstPanel, endPanel) of a block
@@ -309,14 +304,15 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
       packB(b, p0, std::min(kBlockK, k - p0), j0, nc, bp + p0 * ncPadded);
     }
+    // The bias and addend of columns [j0, j0 + nc).
+    Addend blockAddend = addend;
+    if (blockAddend.data) blockAddend.data += j0;
     const auto gemmPart = [&](int64_t i0, int64_t mc, int64_t firstPanel, int64_t endPanel) {
       float* ap = packedA.reserve(static_cast<size_t>((mc + kRows) * std::min(kBlockK, k)));
       for (int64_t blockK = 0; blockK < blocksK; ++blockK) {
         const int64_t p0 = blockK * kBlockK;
         const int64_t kc = std::min(kBlockK, k - p0);
         const bool add = accumulate || p0 > 0;
-        Addend blockAddend = addend;
-        if (blockAddend.data) blockAddend.data += j0;
         const Epilogue epilogue{p0 + kc == k, bias ? bias + j0 : nullptr, activation, blockAddend};
         const int64_t wholeRows = transposedA ? mc / kRows * kRows : 0;
         if (wholeRows < mc) packA(i0 + wholeRows, mc - wholeRows, p0, kc, ap);
@@ -372,8 +368,11 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
   const int64_t ncPadded = (n + kCols - 1) / kCols * kCols;
   float* bp = packedB.reserve(static_cast<size_t>(ncPadded * std::max<int64_t>(k, 1)));
   packB(b, 0, k, 0, n, bp);
-  // Rows past the end read zeros and are not stored.
-  const std::vector<const float*> padding(static_cast<size_t>(pieces), zeros);
+  // Rows past the end read zeros and are not stored. (A buffer kept per thread, as the packed
+  // panels are; the tiles read it through a pointer, the pool's threads having their own.)
+  thread_local std::vector<const float*> paddingRow;
+  paddingRow.assign(static_cast<size_t>(pieces), zeros);
+  const float* const* padding = paddingRow.data();
   const Epilogue epilogue{true, bias, activation, addend};
   forEachPart(m, ncPadded / kCols, 2 * m * n * k,
               [&](int64_t i0, int64_t mc, int64_t firstPanel, int64_t endPanel) {
@@ -382,8 +381,7 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                                 const Epilogue& e) {
                               const float* const* rows[kRows];
                               for (int r = 0; r < kRows; ++r) {
-                                rows[r] = r < valid ? rowPieces + (i0 + ir + r) * pieces
-                                                    : padding.data();
+                                rows[r] = r < valid ? rowPieces + (i0 + ir + r) * pieces : padding;
                               }
                               indirectMicroKernel(pieces, run, rows, bp + jr * k,
                                                   c + (i0 + ir) * ldc + jr, ldc, valid, cols, e);

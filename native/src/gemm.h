@@ -28,9 +28,9 @@ struct Addend {
 void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t ldc,
           bool accumulate, const float* bias, Activation activation, const Addend& addend = {});
 
-// C[M,N] = A[M,K]·B[K,N] (+ bias[N]) (+ addend), then the activation, with each row of A `pieces` runs of
-// `run` floats (K = pieces · run) read where they lie: row i's piece t at rowPieces[i·pieces + t],
-// `zeros` (run floats of 0) where a piece is absent. A convolution's rows without im2col: each
+// C[M,N] = A[M,K]·B[K,N] (+ bias[N]) (+ addend), then the activation, with each row of A
+// `pieces` runs of `run` floats (K = pieces · run) read where they lie: row i's piece t at
+// rowPieces[i·pieces + t], `zeros` (run floats of 0) where a piece is absent. A convolution's rows without im2col: each
 // piece is one filter tap's input pixel (the indirect convolution of XNNPACK). Sums run over K in
 // the same order whatever M, N or the thread count.
 void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,

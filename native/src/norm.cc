@@ -58,11 +58,7 @@ void parallelRows(const NormShape& s, const std::function<void(int64_t, int64_t,
   auto run = [&](int part) {
     body(s.rows * part / parts, s.rows * (part + 1) / parts, part);
   };
-  if (s.rows * s.spatial * s.channels < (int64_t{1} << 15)) {
-    for (int part = 0; part < parts; ++part) run(part);
-  } else {
-    parallelFor(parts, run);
-  }
+  parallelFor(parts, run, s.rows * s.spatial * s.channels >= (int64_t{1} << 15));
 }
 
 }  // namespace

@@ -36,10 +36,10 @@ class Pool {
 
   int threads() const { return threads_; }
 
-  void run(int parts, const std::function<void(int)>& body) {
+  void run(int parts, const std::function<void(int)>& body, bool share) {
     // The pool serves the thread that sized it (Node's main thread); other JavaScript threads
     // (data-parallel replicas, sampling workers) run their kernels in their own thread.
-    if (std::this_thread::get_id() != owner_ || threads_ == 1 || parts <= 1) {
+    if (!share || std::this_thread::get_id() != owner_ || threads_ == 1 || parts <= 1) {
       for (int p = 0; p < parts; ++p) body(p);
       return;
     }
@@ -137,6 +137,8 @@ Pool& pool() {
 
 void setThreadCount(int threads) { pool().resize(threads); }
 int threadCount() { return pool().threads(); }
-void parallelFor(int parts, const std::function<void(int)>& body) { pool().run(parts, body); }
+void parallelFor(int parts, const std::function<void(int)>& body, bool share) {
+  pool().run(parts, body, share);
+}
 
 }  // namespace fairdiff

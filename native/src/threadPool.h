@@ -11,7 +11,9 @@ namespace fairdiff {
 void setThreadCount(int threads);
 int threadCount();
 
-// Runs body(part) for part in [0, parts), spread over the pool; returns when all are done.
-void parallelFor(int parts, const std::function<void(int)>& body);
+// Runs body(part) for part in [0, parts), spread over the pool when `share` (callers pass whether
+// the loop holds enough work to pay for handing parts out), else in order in the calling thread;
+// returns when all are done. Either way each part computes the same floats.
+void parallelFor(int parts, const std::function<void(int)>& body, bool share = true);
 
 }  // namespace fairdiff

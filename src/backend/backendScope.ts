@@ -18,6 +18,11 @@ export type WasmBackendLike = KernelBackend & {
   disposeData(dataId: object, force?: boolean): boolean;
 };
 
+/** Whether every tensor given (absent optional inputs skipped) is float32: the native kernels' type. */
+export function allFloat32(tensors: (TensorInfo | undefined)[]): boolean {
+  return tensors.every((t) => !t || t.dtype === "float32");
+}
+
 /** A float32 tensor's values where tfjs-wasm keeps them: a view on the wasm heap (no copy). */
 export function heapFloats(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;

@@ -39,12 +39,12 @@ export interface ConvAttrs {
 }
 
 /** The attributes tfjs's convolution kernels read, for a stride and "same" padding. */
-function convolutionAttrs(stride: number) {
+export function convolutionAttrs(stride: number) {
   return {
-    strides: [stride, stride],
-    pad: "same",
-    dataFormat: "NHWC",
-    dilations: [1, 1],
+    strides: [stride, stride] as [number, number],
+    pad: "same" as const,
+    dataFormat: "NHWC" as const,
+    dilations: [1, 1] as [number, number],
     dimRoundingMode: undefined,
   };
 }

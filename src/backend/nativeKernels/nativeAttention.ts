@@ -6,7 +6,7 @@
  * to the composed kernel registered before.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { heapFloats, type WasmBackendLike } from "../backendScope";
+import { allFloat32, heapFloats, type WasmBackendLike } from "../backendScope";
 import {
   FUSED_ATTENTION,
   FUSED_ATTENTION_GRAD,
@@ -20,9 +20,6 @@ function shapeParams(q: TensorInfo, k: TensorInfo, heads: number): Int32Array {
   const [batch, queries, width] = q.shape;
   return Int32Array.of(batch, queries, k.shape[1], heads, width / heads);
 }
-
-const allFloat32 = (tensors: (TensorInfo | undefined)[]) =>
-  tensors.every((t) => !t || t.dtype === "float32");
 
 /** The heap views of q, k, v and the mask (or null), as both addon calls take them first. */
 function operandViews(

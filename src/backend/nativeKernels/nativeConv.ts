@@ -10,13 +10,13 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { heapFloats, type WasmBackendLike } from "../backendScope";
+import { allFloat32, heapFloats, type WasmBackendLike } from "../backendScope";
 import type { NativeAddon } from "./nativeAddon";
 import { NATIVE_ACTIVATIONS } from "./nativeMatMul";
 
 type Shape4 = [number, number, number, number];
 
-interface ConvAttrs {
+export interface ConvAttrs {
   strides: number | [number, number];
   pad: "valid" | "same" | number | backend_util.ExplicitPadding;
   dataFormat: "NHWC" | "NCHW";
@@ -49,7 +49,12 @@ export function convParams(info: backend_util.Conv2DInfo, activation: number): I
   );
 }
 
-function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: boolean) {
+export function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  a: ConvAttrs,
+  dilations: boolean,
+) {
   return backend_util.computeConv2DInfo(
     xShape as Shape4,
     filterShape as Shape4,
@@ -62,9 +67,6 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs, dilatio
   );
 }
 
-const allFloat = (tensors: (TensorInfo | undefined)[]) =>
-  tensors.every((t) => !t || t.dtype === "float32");
-
 function forward(addon: NativeAddon, fallback: KernelFunc, fused: boolean): KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo>;
@@ -75,7 +77,7 @@ function forward(addon: NativeAddon, fallback: KernelFunc, fused: boolean): Kern
       attrs.dataFormat === "NCHW" ||
       code === undefined ||
       preluActivationWeights ||
-      !allFloat([x, filter, bias]) ||
+      !allFloat32([x, filter, bias]) ||
       (bias && bias.shape.reduce((n, d) => n * d, 1) !== outChannels)
     ) {
       return fallback(args);
@@ -99,7 +101,7 @@ function backpropInput(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as Record<string, TensorInfo>;
     const attrs = args.attrs as unknown as ConvAttrs;
-    if (attrs.dataFormat === "NCHW" || !allFloat([dy, filter])) return fallback(args);
+    if (attrs.dataFormat === "NCHW" || !allFloat32([dy, filter])) return fallback(args);
     const backend = args.backend as WasmBackendLike;
     const info = convInfo(attrs.inputShape as number[], filter.shape, attrs, false);
     const dx = backend.makeOutput(info.inShape, "float32");
@@ -118,7 +120,7 @@ function backpropFilter(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as Record<string, TensorInfo>;
     const attrs = args.attrs as unknown as ConvAttrs;
-    if (attrs.dataFormat === "NCHW" || !allFloat([x, dy])) return fallback(args);
+    if (attrs.dataFormat === "NCHW" || !allFloat32([x, dy])) return fallback(args);
     const backend = args.backend as WasmBackendLike;
     const info = convInfo(x.shape, attrs.filterShape as number[], attrs, false);
     const dw = backend.makeOutput(attrs.filterShape as number[], "float32");

@@ -5,22 +5,19 @@
  * the product and then a wasm Add over the whole output (~3 % of sampling). Non-float32 inputs go
  * to the composed kernels registered before.
  */
+import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { allFloat32, heapFloats, type WasmBackendLike } from "../backendScope";
 import {
-  backend_util,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from "@tensorflow/tfjs-core";
-import { heapFloats, type WasmBackendLike } from "../backendScope";
-import { FUSED_CONV, FUSED_CONV_ADD, type ConvAttrs } from "../fusedKernels/fusedConv2d";
+  convolutionAttrs,
+  FUSED_CONV,
+  FUSED_CONV_ADD,
+  type ConvAttrs,
+} from "../fusedKernels/fusedConv2d";
 import { FUSED_LINEAR, FUSED_LINEAR_RESIDUAL } from "../fusedKernels/fusedLinear";
 import type { NativeAddon } from "./nativeAddon";
-import { convParams } from "./nativeConv";
+import { convInfo, convParams } from "./nativeConv";
 
 type Inputs = Record<string, TensorInfo | undefined>;
-
-const allFloat32 = (tensors: (TensorInfo | undefined)[]) =>
-  tensors.every((t) => !t || t.dtype === "float32");
 
 function convolution(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
   return (args) => {
@@ -28,13 +25,8 @@ function convolution(addon: NativeAddon, fallback: KernelFunc): KernelFunc {
     if (!x || !filter || !allFloat32([x, filter, bias, addend])) return fallback(args);
     const a = args.attrs as unknown as ConvAttrs;
     const backend = args.backend as WasmBackendLike;
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      a.stride,
-      1,
-      "same",
-    );
+    // The fused convolution's geometry, as its composition hands it to tfjs's kernels.
+    const info = convInfo(x.shape, filter.shape, convolutionAttrs(a.stride), true);
     const out = backend.makeOutput(info.outShape, "float32");
     if (info.outShape.includes(0)) return out;
     // A shift adds one row per image: every output pixel of that image reads it.

@@ -27,28 +27,22 @@ const replacements: KernelConfig[] = [
 
 const registered = new Set<string>();
 
+/** Puts the configs `build` makes from the stock wasm kernels `names` in their place, once. */
+function overStock(names: string[], build: (stock: KernelConfig[]) => KernelConfig[]): void {
+  if (names.some((name) => registered.has(name))) return;
+  const stock = names.map((name) => getKernel(name, "wasm"));
+  if (stock.some((config) => !config)) return;
+  for (const config of build(stock as KernelConfig[])) {
+    unregisterKernel(config.kernelName, "wasm");
+    registerKernel(config);
+    registered.add(config.kernelName);
+  }
+}
+
 export function registerWasmTrainingKernels(): string[] {
-  const stockMatMul = getKernel("BatchMatMul", "wasm");
-  if (stockMatMul && !registered.has("BatchMatMul")) {
-    unregisterKernel("BatchMatMul", "wasm");
-    registerKernel(batchMatMulExplicitTransposeConfig(stockMatMul));
-    registered.add("BatchMatMul");
-  }
-  const stockConcat = getKernel("Concat", "wasm");
-  const stockSplitV = getKernel("SplitV", "wasm");
-  if (stockConcat && stockSplitV && !registered.has("Concat")) {
-    for (const config of concatSplitConfigs({ concat: stockConcat, splitV: stockSplitV })) {
-      unregisterKernel(config.kernelName, "wasm");
-      registerKernel(config);
-      registered.add(config.kernelName);
-    }
-  }
-  const stockGather = getKernel("GatherV2", "wasm");
-  if (stockGather && !registered.has("GatherV2")) {
-    unregisterKernel("GatherV2", "wasm");
-    registerKernel(gatherConfig(stockGather));
-    registered.add("GatherV2");
-  }
+  overStock(["BatchMatMul"], ([matMul]) => [batchMatMulExplicitTransposeConfig(matMul)]);
+  overStock(["Concat", "SplitV"], ([concat, splitV]) => concatSplitConfigs({ concat, splitV }));
+  overStock(["GatherV2"], ([gather]) => [gatherConfig(gather)]);
   for (const config of replacements) {
     if (registered.has(config.kernelName)) continue;
     if (getKernel(config.kernelName, "wasm")) unregisterKernel(config.kernelName, "wasm");
