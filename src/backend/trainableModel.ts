@@ -18,6 +18,12 @@ export interface TrainableModel {
   readonly variables: tf.Variable[];
   /** Mean loss over the batch (a scalar). Called inside tf.tidy by the trainer. */
   loss(batch: Record<string, tf.Tensor>): tf.Scalar;
+  /**
+   * The loss is a function of the batch's tensors and tensors the model holds alone (no value
+   * read mid-way, nothing random or step-dependent drawn inside): its gradient step may then be
+   * recorded once per batch shape and replayed as the kernels it ran (kernelReplay.ts).
+   */
+  readonly replayable?: boolean;
   dispose(): void;
 }
 

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
 import { readInto } from "../backend/readInto";
+import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
 import type { ModelSpec } from "./messages";
 import { sumOfShares } from "./replicaShares";
 import {
@@ -35,6 +36,8 @@ export function toTensors(batch: ArrayBatch): Record<string, tf.Tensor> {
 
 export class Replica {
   private readonly optimizer: StepOptimizer;
+  /** The gradient step, replayed as its kernels where the model allows it. */
+  private readonly replayed = new ReplayedStep();
 
   constructor(
     readonly model: TrainableModel,
@@ -51,13 +54,28 @@ export class Replica {
    * never downloads them.
    */
   gradientsOnBackend(batch: ArrayBatch, scale = 1): { value: tf.Scalar; gradients: tf.Tensor[] } {
-    const { value, grads } = tf.tidy(() =>
-      tf.variableGrads(() => {
-        const loss = this.model.loss(toTensors(batch)) as tf.Scalar;
-        return scale === 1 ? loss : (tf.mul(loss, scale) as tf.Scalar);
-      }, this.model.variables),
-    );
-    return { value, gradients: this.model.variables.map((v) => grads[v.name]) };
+    const tensors = toTensors(batch);
+    // The scale is an input, not a constant: a replayed step would keep the recorded one.
+    const scaleTensor = scale === 1 ? undefined : tf.scalar(scale);
+    const inputs = [...Object.values(tensors), ...(scaleTensor ? [scaleTensor] : [])];
+    const variables = this.model.variables;
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const loss = this.model.loss(tensors) as tf.Scalar;
+          return scaleTensor ? (tf.mul(loss, scaleTensor) as tf.Scalar) : loss;
+        }, variables);
+        return [value, ...variables.map((v) => grads[v.name])];
+      });
+    try {
+      const key = `${Object.keys(tensors).join(",")} ${signatureOf(inputs)}`;
+      const [value, ...gradients] = this.model.replayable
+        ? this.replayed.run(key, inputs, step)
+        : step();
+      return { value: value as tf.Scalar, gradients };
+    } finally {
+      tf.dispose(inputs);
+    }
   }
 
   /**

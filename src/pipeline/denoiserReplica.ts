@@ -65,6 +65,8 @@ export function denoiserTrainable(
     variables: [...textEncoder.trainableParameters(), ...unet.trainableParameters()],
     loss: (batch) =>
       weightedMean(perSampleDenoisingLoss(textEncoder, unet, prediction, batch), batch.weights),
+    // Everything random arrives in the batch (see above).
+    replayable: true,
     dispose: () => {
       if (!ownsModules) return;
       textEncoder.dispose();

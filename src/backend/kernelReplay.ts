@@ -1,0 +1,393 @@
+/**
+ * Kernel replay: a step (a loss and its gradients) recorded once as the kernels it ran, then
+ * re-run by calling those kernels directly — what CUDA graphs and torch.compile's
+ * "reduce-overhead" do for PyTorch. A cxr-mini training step runs ~570 kernels, and tfjs's engine
+ * spends ~8 ms a step around them (the tape, its pruning, tensor tracking, scopes, the garbage
+ * they leave) whatever the batch; replay keeps only the kernels and the frees.
+ *
+ * The recording is the step itself, run eagerly with the registered kernels, the backend's
+ * uploads and its reads watched: every kernel call at the top level (kernels a kernel calls are
+ * its own business) becomes an instruction, every upload a constant, and each buffer is freed
+ * right after its last reader. Inputs are bound afresh on every replay, tensors the step reads
+ * from outside (weights) through the tensor object, so an assigned weight is read where it now
+ * lives. Valid for one step function and one set of input shapes and dtypes (the caller's key):
+ * the step must be a function of its inputs and those tensors alone. A step that reads data
+ * mid-way (a data-dependent branch) cannot be replayed and is run eagerly every time.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+type KernelArgs = Parameters<tf.KernelConfig["kernelFunc"]>[0];
+type Backend = tf.KernelBackend & {
+  disposeData(dataId: object, force?: boolean): boolean;
+  write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object;
+  readSync(dataId: object): tf.backend_util.BackendValues;
+  read(dataId: object): Promise<tf.backend_util.BackendValues>;
+};
+
+/** A tensor as an instruction reads it: the slot holding its buffer, its shape and dtype. */
+interface Operand {
+  slot: number;
+  shape: number[];
+  dtype: tf.DataType;
+}
+
+type Instruction =
+  | {
+      kind: "kernel";
+      config: tf.KernelConfig;
+      /** Concat, AddN and the like take a list of inputs, the rest named ones. */
+      list: boolean;
+      names: string[];
+      operands: (Operand | undefined)[];
+      attrs: KernelArgs["attrs"];
+      outputs: number[];
+      frees: number[];
+    }
+  | {
+      kind: "upload";
+      values: tf.backend_util.BackendValues;
+      shape: number[];
+      dtype: tf.DataType;
+      output: number;
+      frees: number[];
+    };
+
+export interface ReplayPlan {
+  readonly backendName: string;
+  /** Kernel calls a replay makes (the engine would run as many). */
+  readonly kernels: number;
+  readonly instructions: Instruction[];
+  readonly slotCount: number;
+  /** Slot of input i. */
+  readonly inputSlots: number[];
+  /** Tensors the step reads from outside, by slot: bound through the live tensor object. */
+  readonly externals: { slot: number; tensor: tf.Tensor }[];
+  /** The step's results: slot, shape and dtype. */
+  readonly outputs: Operand[];
+}
+
+export interface Recording {
+  outputs: tf.Tensor[];
+  /** Undefined when the step cannot be replayed; `reason` says why. */
+  plan?: ReplayPlan;
+  reason?: string;
+}
+
+/**
+ * Runs `step` eagerly and records it. `inputs` are the tensors that change between calls (bound
+ * by position on replay); `step` returns the tensors the caller keeps.
+ */
+export function recordStep(inputs: tf.Tensor[], step: () => tf.Tensor[]): Recording {
+  const backendName = tf.getBackend();
+  const backend = tf.backend() as Backend;
+  const recorder = new Recorder(backendName, inputs);
+  const restore = recorder.watch(backend);
+  let outputs: tf.Tensor[];
+  try {
+    outputs = step();
+  } finally {
+    restore();
+  }
+  const { plan, reason } = recorder.finish(outputs);
+  return { outputs, plan, reason };
+}
+
+/**
+ * Replays `plan` on `inputs`; returns the step's outputs as tensors the caller owns, or undefined
+ * when the plan no longer fits (another backend, a kernel registered anew, a disposed tensor it
+ * reads): the caller records again.
+ */
+export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] | undefined {
+  if (tf.getBackend() !== plan.backendName || inputs.length !== plan.inputSlots.length) {
+    return undefined;
+  }
+  const backend = tf.backend() as Backend;
+  const dataIds: (object | undefined)[] = new Array(plan.slotCount);
+  const owned = new Array<boolean>(plan.slotCount).fill(false);
+  plan.inputSlots.forEach((slot, i) => (dataIds[slot] = inputs[i].dataId));
+  for (const { slot, tensor } of plan.externals) {
+    if (tensor.isDisposed) return undefined;
+    dataIds[slot] = tensor.dataId;
+  }
+  const release = (slot: number) => {
+    if (!owned[slot]) return;
+    owned[slot] = false;
+    backend.disposeData(dataIds[slot] as object);
+  };
+  let done = false;
+  try {
+    for (const instruction of plan.instructions) {
+      if (instruction.kind === "upload") {
+        dataIds[instruction.output] = backend.write(
+          instruction.values,
+          instruction.shape,
+          instruction.dtype,
+        );
+        owned[instruction.output] = true;
+      } else {
+        const { names, operands } = instruction;
+        const named: Record<string, tf.TensorInfo | undefined> | (tf.TensorInfo | undefined)[] =
+          instruction.list ? new Array(names.length) : {};
+        for (let i = 0; i < names.length; i++) {
+          const operand = operands[i];
+          (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && {
+            dataId: dataIds[operand.slot] as object,
+            shape: operand.shape,
+            dtype: operand.dtype,
+          };
+        }
+        const result = instruction.config.kernelFunc({
+          inputs: named as KernelArgs["inputs"],
+          attrs: instruction.attrs,
+          backend,
+        });
+        const results = Array.isArray(result) ? result : [result];
+        instruction.outputs.forEach((slot, i) => {
+          dataIds[slot] = results[i].dataId;
+          owned[slot] = true;
+        });
+      }
+      for (const slot of instruction.frees) release(slot);
+    }
+    const engine = tf.engine() as unknown as {
+      makeTensorFromTensorInfo(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Tensor;
+    };
+    const outputs = plan.outputs.map(({ slot, shape, dtype }) => {
+      owned[slot] = false;
+      return engine.makeTensorFromTensorInfo(
+        { dataId: dataIds[slot] as object, shape, dtype },
+        backend,
+      );
+    });
+    done = true;
+    return outputs;
+  } finally {
+    // A kernel that threw leaves the buffers made so far: free them, as the engine would.
+    if (!done) for (let slot = 0; slot < plan.slotCount; slot++) release(slot);
+  }
+}
+
+/** Whether tfjs's profiler is running (tf.profile): it counts kernels the engine runs. */
+export function engineProfiling(): boolean {
+  return (tf.engine() as unknown as { state: { profiling: boolean } }).state.profiling;
+}
+
+class Recorder {
+  private readonly instructions: Instruction[] = [];
+  /** The newest slot holding each buffer (a Reshape's output shares its input's). */
+  private readonly slotOf = new Map<object, number>();
+  private readonly externals: { slot: number; tensor: tf.Tensor }[] = [];
+  private readonly inputSlots: number[];
+  private slotCount = 0;
+  private depth = 0;
+  private kernels = 0;
+  private reason: string | undefined;
+
+  constructor(
+    private readonly backendName: string,
+    inputs: tf.Tensor[],
+  ) {
+    this.inputSlots = inputs.map((t) => this.newSlot(t.dataId));
+  }
+
+  /** Watches the backend's kernels, uploads and reads; returns what undoes that. */
+  watch(backend: Backend): () => void {
+    const undo: (() => void)[] = [];
+    for (const config of tf.getKernelsForBackend(this.backendName)) {
+      const kernelFunc = config.kernelFunc;
+      config.kernelFunc = (args: KernelArgs) => {
+        if (this.depth > 0) return kernelFunc(args);
+        this.depth++;
+        let result: ReturnType<typeof kernelFunc>;
+        try {
+          result = kernelFunc(args);
+        } finally {
+          this.depth--;
+        }
+        this.kernel(config, args, result);
+        return result;
+      };
+      undo.push(() => (config.kernelFunc = kernelFunc));
+    }
+    const { write, readSync, read } = backend;
+    backend.write = (values, shape, dtype) => {
+      const dataId = write.call(backend, values, shape, dtype);
+      if (this.depth === 0) this.upload(values, shape, dtype, dataId);
+      return dataId;
+    };
+    backend.readSync = (dataId) => {
+      if (this.depth === 0) this.refuse("the step reads a tensor's values");
+      return readSync.call(backend, dataId);
+    };
+    backend.read = (dataId) => {
+      if (this.depth === 0) this.refuse("the step reads a tensor's values");
+      return read.call(backend, dataId);
+    };
+    undo.push(() => {
+      // The prototype's methods again (the instance had none of its own).
+      delete (backend as Partial<Backend>).write;
+      delete (backend as Partial<Backend>).readSync;
+      delete (backend as Partial<Backend>).read;
+    });
+    return () => undo.forEach((f) => f());
+  }
+
+  finish(outputs: tf.Tensor[]): { plan?: ReplayPlan; reason?: string } {
+    if (outputs.some((t) => !(t instanceof tf.Tensor))) {
+      return { reason: "a result is not a tensor (a variable without a gradient?)" };
+    }
+    const outputSlots = outputs.map((t) => this.slotOf.get(t.dataId));
+    if (outputSlots.some((s) => s === undefined || this.isBound(s))) {
+      this.refuse("a result is not a buffer the step made");
+    }
+    if (new Set(outputSlots).size !== outputSlots.length) this.refuse("a result appears twice");
+    if (this.externals.some((e) => e.tensor.isDisposed)) {
+      this.refuse("the step reads a tensor it disposes");
+    }
+    if (this.reason !== undefined) return { reason: this.reason };
+    const kept = new Set(outputSlots as number[]);
+    // Each slot is freed after the last instruction that reads it (or after it is made).
+    const last = new Array<number>(this.slotCount).fill(-1);
+    this.instructions.forEach((instruction, at) => {
+      const made = instruction.kind === "upload" ? [instruction.output] : instruction.outputs;
+      for (const slot of made) last[slot] = at;
+      if (instruction.kind === "kernel") {
+        for (const operand of instruction.operands) if (operand) last[operand.slot] = at;
+      }
+    });
+    last.forEach((at, slot) => {
+      if (at >= 0 && !kept.has(slot) && !this.isBound(slot)) this.instructions[at].frees.push(slot);
+    });
+    return {
+      plan: {
+        backendName: this.backendName,
+        kernels: this.kernels,
+        instructions: this.instructions,
+        slotCount: this.slotCount,
+        inputSlots: this.inputSlots,
+        externals: this.externals,
+        outputs: outputs.map((t, i) => ({
+          slot: outputSlots[i] as number,
+          shape: t.shape,
+          dtype: t.dtype,
+        })),
+      },
+    };
+  }
+
+  private kernel(
+    config: tf.KernelConfig,
+    args: KernelArgs,
+    result: tf.TensorInfo | tf.TensorInfo[],
+  ): void {
+    this.kernels++;
+    const names = Object.keys(args.inputs);
+    const operands = names.map((name) => {
+      const info = args.inputs[name];
+      return info ? this.operand(info) : undefined;
+    });
+    const results = Array.isArray(result) ? result : [result];
+    this.instructions.push({
+      kind: "kernel",
+      config,
+      list: Array.isArray(args.inputs),
+      names,
+      operands,
+      attrs: args.attrs,
+      outputs: results.map((info) => this.newSlot(info.dataId)),
+      frees: [],
+    });
+  }
+
+  private upload(
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    dataId: object,
+  ): void {
+    if (!ArrayBuffer.isView(values)) {
+      this.refuse(`the step uploads ${dtype} values a replay cannot copy`);
+      return;
+    }
+    this.instructions.push({
+      kind: "upload",
+      // A copy: the caller may reuse the array it uploaded.
+      values: (values as Float32Array).slice(),
+      shape: [...shape],
+      dtype,
+      output: this.newSlot(dataId),
+      frees: [],
+    });
+  }
+
+  /** The slot a kernel reads: one the step made or bound, else a tensor from outside. */
+  private operand(info: tf.TensorInfo): Operand {
+    let slot = this.slotOf.get(info.dataId);
+    if (slot === undefined) {
+      if (!(info instanceof tf.Tensor)) this.refuse("a kernel reads a buffer no tensor holds");
+      slot = this.newSlot(info.dataId);
+      this.externals.push({ slot, tensor: info as tf.Tensor });
+    }
+    return { slot, shape: [...info.shape], dtype: info.dtype };
+  }
+
+  /** Inputs and outside tensors: bound on each replay, never freed by it. */
+  private isBound(slot: number | undefined): boolean {
+    return (
+      slot !== undefined &&
+      (this.inputSlots.includes(slot) || this.externals.some((e) => e.slot === slot))
+    );
+  }
+
+  private newSlot(dataId: object): number {
+    const slot = this.slotCount++;
+    this.slotOf.set(dataId, slot);
+    return slot;
+  }
+
+  private refuse(reason: string): void {
+    this.reason ??= reason;
+  }
+}
+
+/**
+ * A step replayed per input signature: recorded on its first call with a key, replayed after
+ * (recorded again when a plan no longer fits), run eagerly where it cannot be replayed and while
+ * tfjs's profiler counts kernels. Keeps the plans of the last few keys (a run's last, smaller
+ * batch has its own).
+ */
+export class ReplayedStep {
+  private readonly plans = new Map<string, ReplayPlan | string>();
+
+  constructor(private readonly maxKeys = 4) {}
+
+  run(key: string, inputs: tf.Tensor[], step: () => tf.Tensor[]): tf.Tensor[] {
+    if (engineProfiling()) return step();
+    const known = this.plans.get(key);
+    if (typeof known === "string") return step();
+    const replayed = known && replayStep(known, inputs);
+    if (replayed) return replayed;
+    const { outputs, plan, reason } = recordStep(inputs, step);
+    this.plans.delete(key);
+    this.plans.set(key, plan ?? reason ?? "not replayable");
+    if (this.plans.size > this.maxKeys) this.plans.delete(this.plans.keys().next().value as string);
+    return outputs;
+  }
+
+  /** Why `key`'s step runs eagerly, if it does (for tests and diagnostics). */
+  refusal(key: string): string | undefined {
+    const known = this.plans.get(key);
+    return typeof known === "string" ? known : undefined;
+  }
+
+  /** Kernel calls a replay of `key` makes, once recorded. */
+  kernels(key: string): number | undefined {
+    const known = this.plans.get(key);
+    return typeof known === "object" ? known.kernels : undefined;
+  }
+}
+
+/** A key for tensors' shapes and dtypes, in order. */
+export function signatureOf(tensors: tf.Tensor[]): string {
+  return tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" ");
+}
