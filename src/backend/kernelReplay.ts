@@ -167,6 +167,18 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
   }
 }
 
+let replayEnabled = true;
+
+/**
+ * Turns replay on or off for every ReplayedStep (on by default); returns the previous setting.
+ * Off, steps run eagerly: to measure what replay saves, or to rule it out.
+ */
+export function setKernelReplay(enabled: boolean): boolean {
+  const before = replayEnabled;
+  replayEnabled = enabled;
+  return before;
+}
+
 /** Whether tfjs's profiler is running (tf.profile): it counts kernels the engine runs. */
 export function engineProfiling(): boolean {
   return (tf.engine() as unknown as { state: { profiling: boolean } }).state.profiling;
@@ -362,7 +374,7 @@ export class ReplayedStep {
   constructor(private readonly maxKeys = 4) {}
 
   run(key: string, inputs: tf.Tensor[], step: () => tf.Tensor[]): tf.Tensor[] {
-    if (engineProfiling()) return step();
+    if (!replayEnabled || engineProfiling()) return step();
     const known = this.plans.get(key);
     if (typeof known === "string") return step();
     const replayed = known && replayStep(known, inputs);

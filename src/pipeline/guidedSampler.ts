@@ -17,6 +17,7 @@ import type { UNet } from "../models/unet";
 import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
 import type { Scheduler } from "../schedulers/scheduler";
 import type { Rng } from "../util/random";
+import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
 import type { LatentDiffusionModel } from "./latentDiffusionModel";
 
 /** How to sample: the same names in generation, audits and the three methods. */
@@ -66,7 +67,7 @@ export function encodeGuidance(textEncoder: TextEncoder, prompts: string[]): Tex
 export function guidedNoisePrediction(
   unet: UNet,
   z: tf.Tensor4D,
-  t: number,
+  t: number | tf.Tensor1D,
   context: TextEmbedding,
   guidanceScale: number,
 ): tf.Tensor4D {
@@ -75,6 +76,31 @@ export function guidedNoisePrediction(
     const output = unet.apply(stacked, t, context.embeddings, context.mask);
     return guideStackedOutput(output, guidanceScale) as tf.Tensor4D;
   });
+}
+
+/**
+ * `guidedNoisePrediction` as a sampling loop's predictor, replayed as its kernels from the
+ * second step on (kernelReplay.ts): the UNet is a function of its inputs and weights, and the
+ * timestep enters as a tensor (as a number it would be a recorded constant).
+ */
+export function replayedNoisePrediction(
+  unet: UNet,
+  context: TextEmbedding,
+  guidanceScale: number,
+): NoisePredictor {
+  const replayed = new ReplayedStep(1);
+  return (z, t) => {
+    const timesteps = tf.fill([2 * z.shape[0]], t) as tf.Tensor1D;
+    const inputs = [z, timesteps];
+    try {
+      const [prediction] = replayed.run(signatureOf(inputs), inputs, () => [
+        guidedNoisePrediction(unet, z, timesteps, context, guidanceScale),
+      ]);
+      return prediction as tf.Tensor4D;
+    } finally {
+      timesteps.dispose();
+    }
+  };
 }
 
 /** A scheduler for the model's noise schedule, set to the sampler's steps. The caller disposes. */
@@ -131,7 +157,7 @@ export function sampleLatents(
     return runSamplingLoop(
       scheduler,
       latents,
-      (z, t) => guidedNoisePrediction(model.unet, z, t, context, scale),
+      replayedNoisePrediction(model.unet, context, scale),
       options,
     );
   } finally {
