@@ -27,6 +27,7 @@ import { loadNativeKernels, setNativeThreads } from "../src/backend/nativeKernel
 import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
+import { setKernelReplay } from "../src/backend/kernelReplay";
 import type { ArrayBatch } from "../src/backend/trainableModel";
 import { NULL_PROMPT } from "../src/models/classifierFreeGuidance";
 import { DataParallelTrainer } from "../src/parallel";
@@ -210,6 +211,70 @@ async function alternatedReplicaGains(
     await two.dispose();
     await one.dispose();
   }
+}
+
+export interface ReplayGains {
+  /** Eager step time over replayed, per batch size: the median round's, and each round's. */
+  training: { batch: number; gain: number; rounds: number[]; eager: number; replayed: number }[];
+  /** The same for sampling (generateImages, 32 images). */
+  sampling: { gain: number; rounds: number[] };
+}
+
+/**
+ * What kernel replay saves on one thread: the eager engine (setKernelReplay(false)) against
+ * replay, alternated in rounds as the replica gains are. Training at a batch of 32 and of 8 (the
+ * engine's cost per step does not shrink with the batch), and sampling.
+ */
+async function alternatedReplayGains(
+  model: LatentDiffusionModel,
+  allPrompts: string[],
+  steps: number,
+): Promise<ReplayGains> {
+  const trainer = await benchTrainer(model, 1);
+  const prompts = allPrompts.slice(0, BATCH);
+  const sizes = [BATCH, 8];
+  const batches = sizes.map((n) => trainingBatch(model, allPrompts, n));
+  const ratios = sizes.map(() => ({
+    rounds: [] as number[],
+    eager: [] as number[],
+    replayed: [] as number[],
+  }));
+  const sampling: number[] = [];
+  try {
+    for (const replay of [false, true]) {
+      setKernelReplay(replay);
+      for (const b of batches) await warmUp(trainer, b);
+    }
+    for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
+      for (let i = 0; i < sizes.length; i++) {
+        setKernelReplay(false);
+        const eager = await timedSteps(trainer, batches[i], steps);
+        setKernelReplay(true);
+        const replayed = await timedSteps(trainer, batches[i], steps);
+        ratios[i].rounds.push(eager.wall / replayed.wall);
+        ratios[i].eager.push(eager.wall);
+        ratios[i].replayed.push(replayed.wall);
+      }
+      setKernelReplay(false);
+      const eager = await tfjsSampling(model, prompts, 1);
+      setKernelReplay(true);
+      const replayed = await tfjsSampling(model, prompts, 1);
+      sampling.push(eager.wall / replayed.wall);
+    }
+  } finally {
+    setKernelReplay(true);
+    await trainer.dispose();
+  }
+  return {
+    training: sizes.map((batch, i) => ({
+      batch,
+      gain: median(ratios[i].rounds),
+      rounds: ratios[i].rounds,
+      eager: median(ratios[i].eager),
+      replayed: median(ratios[i].replayed),
+    })),
+    sampling: { gain: median(sampling), rounds: sampling },
+  };
 }
 
 /**
@@ -505,6 +570,7 @@ export async function main(args: string[]): Promise<void> {
     let poolRow: Timing | undefined;
     let gains: ReplicaGains | undefined;
     let plain: Timing;
+    let replayGains: ReplayGains;
     let sideBySide: Awaited<ReturnType<typeof twoProcessesSideBySide>> | undefined;
     try {
       // c threads: training on c replicas of one thread each (as `fairdiff train`); sampling in
@@ -538,6 +604,8 @@ export async function main(args: string[]): Promise<void> {
       }
       if (native) setNativeThreads(1);
       plain = await tfjsPlainMsPerStep(model, batch, steps);
+      console.log("measuring kernel replay against the eager engine, 1 thread, in alternation…");
+      replayGains = await alternatedReplayGains(model, allPrompts, steps);
       if (cores > 1) {
         console.log("measuring two one-thread processes, alone and side by side…");
         sideBySide = await twoProcessesSideBySide(checkpoint, batch, prompts, steps, rounds);
@@ -611,6 +679,18 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `tfjs plain variableGrads + AdamW, 1 thread, no clip: ${fmt(plain.wall)} ms (cpu ${fmt(plain.cpu)} ms), ratio ${ratio(plain.wall, rows[0].torchTrain?.wall)} / cpu ${ratio(plain.cpu, rows[0].torchTrain?.cpu)}`,
     );
+    {
+      const rounds = (r: number[]) => r.map((x) => fmt(x, 2)).join(", ");
+      const training = replayGains.training
+        .map(
+          (t) =>
+            `a batch of ${t.batch}: ${fmt(t.gain, 2)}× (${fmt(t.eager)} → ${fmt(t.replayed)} ms; rounds: ${rounds(t.rounds)})`,
+        )
+        .join("; ");
+      console.log(
+        `kernel replay against the eager engine (1 thread, ${SIDE_BY_SIDE_ROUNDS} alternated rounds; the rows above replay): training step, ${training}; sampling ${BATCH} images ${fmt(replayGains.sampling.gain, 2)}× (rounds: ${rounds(replayGains.sampling.rounds)})`,
+      );
+    }
     console.log(
       `\nsampling, batch ${BATCH}: DDIM ${SAMPLING_STEPS} steps, CFG ${GUIDANCE} (UNet on ${2 * BATCH} latents per step), + decode; ${rounds} round(s)`,
     );
