@@ -11,3 +11,5 @@ export {
 export { webgpuBeatsWasm } from "./webgpuRule";
 export { describeAdapter, inspectWebgpuAdapter, inspectWebgpuAdapterSync } from "./webgpuAdapter";
 export type { WebgpuAdapter, WebgpuProbe } from "./webgpuAdapter";
+export { ReplayedStep, recordStep, replayStep, setKernelReplay } from "./kernelReplay";
+export type { ReplayPlan, Recording } from "./kernelReplay";
