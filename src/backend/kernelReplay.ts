@@ -184,12 +184,27 @@ export function engineProfiling(): boolean {
   return (tf.engine() as unknown as { state: { profiling: boolean } }).state.profiling;
 }
 
+/** Puts `method` on the backend object in place of `name`; returns what puts back what was there. */
+function swapMethod<K extends "write" | "readSync" | "read">(
+  backend: Backend,
+  name: K,
+  method: Backend[K],
+): () => void {
+  const own = Object.getOwnPropertyDescriptor(backend, name);
+  backend[name] = method;
+  return () => {
+    if (own) Object.defineProperty(backend, name, own);
+    else delete (backend as Partial<Backend>)[name];
+  };
+}
+
 class Recorder {
   private readonly instructions: Instruction[] = [];
   /** The newest slot holding each buffer (a Reshape's output shares its input's). */
   private readonly slotOf = new Map<object, number>();
   private readonly externals: { slot: number; tensor: tf.Tensor }[] = [];
   private readonly inputSlots: number[];
+  private readonly boundSlots: Set<number>;
   private slotCount = 0;
   private depth = 0;
   private kernels = 0;
@@ -200,6 +215,7 @@ class Recorder {
     inputs: tf.Tensor[],
   ) {
     this.inputSlots = inputs.map((t) => this.newSlot(t.dataId));
+    this.boundSlots = new Set(this.inputSlots);
   }
 
   /** Watches the backend's kernels, uploads and reads; returns what undoes that. */
@@ -222,25 +238,24 @@ class Recorder {
       undo.push(() => (config.kernelFunc = kernelFunc));
     }
     const { write, readSync, read } = backend;
-    backend.write = (values, shape, dtype) => {
-      const dataId = write.call(backend, values, shape, dtype);
-      if (this.depth === 0) this.upload(values, shape, dtype, dataId);
-      return dataId;
-    };
-    backend.readSync = (dataId) => {
+    const refuseRead = () => {
       if (this.depth === 0) this.refuse("the step reads a tensor's values");
-      return readSync.call(backend, dataId);
     };
-    backend.read = (dataId) => {
-      if (this.depth === 0) this.refuse("the step reads a tensor's values");
-      return read.call(backend, dataId);
-    };
-    undo.push(() => {
-      // The prototype's methods again (the instance had none of its own).
-      delete (backend as Partial<Backend>).write;
-      delete (backend as Partial<Backend>).readSync;
-      delete (backend as Partial<Backend>).read;
-    });
+    undo.push(
+      swapMethod(backend, "write", (values, shape, dtype) => {
+        const dataId = write.call(backend, values, shape, dtype);
+        if (this.depth === 0) this.upload(values, shape, dtype, dataId);
+        return dataId;
+      }),
+      swapMethod(backend, "readSync", (dataId) => {
+        refuseRead();
+        return readSync.call(backend, dataId);
+      }),
+      swapMethod(backend, "read", (dataId) => {
+        refuseRead();
+        return read.call(backend, dataId);
+      }),
+    );
     return () => undo.forEach((f) => f());
   }
 
@@ -339,16 +354,14 @@ class Recorder {
       if (!(info instanceof tf.Tensor)) this.refuse("a kernel reads a buffer no tensor holds");
       slot = this.newSlot(info.dataId);
       this.externals.push({ slot, tensor: info as tf.Tensor });
+      this.boundSlots.add(slot);
     }
     return { slot, shape: [...info.shape], dtype: info.dtype };
   }
 
   /** Inputs and outside tensors: bound on each replay, never freed by it. */
   private isBound(slot: number | undefined): boolean {
-    return (
-      slot !== undefined &&
-      (this.inputSlots.includes(slot) || this.externals.some((e) => e.slot === slot))
-    );
+    return slot !== undefined && this.boundSlots.has(slot);
   }
 
   private newSlot(dataId: object): number {

@@ -82,8 +82,14 @@ describe("kernel replay", () => {
     await onBackend(b);
     const net = makeNet(1);
     const [x0, t0] = inputsFor(10);
+    const backendObject = tf.backend();
+    const { write, readSync } = backendObject;
+    const conv = tf.getKernel("Conv2D", b)?.kernelFunc;
     const recording = recordStep([x0, t0], stepOf(net, x0, t0));
     expect(recording.reason).toBeUndefined();
+    // What the recording watched is as it was.
+    expect([backendObject.write, backendObject.readSync]).toEqual([write, readSync]);
+    expect(tf.getKernel("Conv2D", b)?.kernelFunc).toBe(conv);
     const plan = recording.plan as ReplayPlan;
     expect(plan.kernels).toBeGreaterThan(10);
     const recorded = await valuesOf(recording.outputs);
