@@ -17,17 +17,15 @@ export function guidedDenoiser(
   /** Variables inside the UNet that are trained (e.g. its LoRA adapters). */
   variables: tf.Variable[] = [],
 ): ChainDenoiser {
-  return {
-    variables,
-    predict: (z, t, conditioning) =>
-      guidedNoisePrediction(
-        unet,
-        z,
-        t,
-        { embeddings: conditioning as tf.Tensor3D, mask },
-        guidanceScale,
-      ),
-  };
+  const predict = (z: tf.Tensor4D, t: number | tf.Tensor1D, conditioning: tf.Tensor) =>
+    guidedNoisePrediction(
+      unet,
+      z,
+      t,
+      { embeddings: conditioning as tf.Tensor3D, mask },
+      guidanceScale,
+    );
+  return { variables, predict, predictAt: predict };
 }
 
 /**

@@ -29,7 +29,8 @@
  * is rejected.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { runSamplingLoop } from "../pipeline/guidedSampler";
+import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
+import { replayedPredictor, runSamplingLoop, type NoisePredictor } from "../pipeline/guidedSampler";
 import { DDIMScheduler } from "../schedulers/ddimScheduler";
 import type { SchedulerConfig } from "../schedulers/schedulerConfig";
 
@@ -37,6 +38,11 @@ import type { SchedulerConfig } from "../schedulers/schedulerConfig";
 export interface ChainDenoiser {
   /** ε̂(z, t; conditioning). `conditioning` is a differentiable input (e.g. text embeddings). */
   predict(z: tf.Tensor4D, t: number, conditioning: tf.Tensor): tf.Tensor4D;
+  /**
+   * `predict` with the timestep as a [1] tensor, where the denoiser can: the chain then replays
+   * its steps as their kernels (kernelReplay.ts), the timestep an input rather than a constant.
+   */
+  predictAt?(z: tf.Tensor4D, t: tf.Tensor1D, conditioning: tf.Tensor): tf.Tensor4D;
   /** Variables used inside `predict` that receive gradients (e.g. UNet LoRA). */
   readonly variables: tf.Variable[];
 }
@@ -98,6 +104,14 @@ function vectorJacobian(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.
   const { value, grads } = tf.engine().gradients(f, xs, dy, true);
   value.dispose();
   return xs.map((x, i) => grads[i] ?? tf.zerosLike(x));
+}
+
+/** The denoiser as a sampling loop's predictor: replayed where it takes a tensor timestep. */
+function predictor(denoiser: ChainDenoiser, conditioning: tf.Tensor): NoisePredictor {
+  const predictAt = denoiser.predictAt?.bind(denoiser);
+  return predictAt
+    ? replayedPredictor((z, t) => predictAt(z, t, conditioning))
+    : (z, t) => denoiser.predict(z, t, conditioning);
 }
 
 export class DdimSamplingChain {
@@ -183,12 +197,9 @@ export class DdimSamplingChain {
   /** Samples z_0 from `start` off the tape, keeping every step's input for the backward pass. */
   run(denoiser: ChainDenoiser, start: tf.Tensor4D, conditioning: tf.Tensor): ChainTrace {
     const inputs: tf.Tensor4D[] = [];
-    const output = runSamplingLoop(
-      this.scheduler,
-      start,
-      (z, t) => denoiser.predict(z, t, conditioning),
-      { onStep: (_k, _t, z) => inputs.push(z.clone()) },
-    );
+    const output = runSamplingLoop(this.scheduler, start, predictor(denoiser, conditioning), {
+      onStep: (_k, _t, z) => inputs.push(z.clone()),
+    });
     return { inputs, output };
   }
 
@@ -199,9 +210,7 @@ export class DdimSamplingChain {
     conditioning: tf.Tensor,
     steps?: number,
   ): tf.Tensor4D {
-    return runSamplingLoop(this.scheduler, start, (z, t) => denoiser.predict(z, t, conditioning), {
-      steps,
-    });
+    return runSamplingLoop(this.scheduler, start, predictor(denoiser, conditioning), { steps });
   }
 
   /**
@@ -247,14 +256,32 @@ export class DdimSamplingChain {
       // Steps are independent terms here: a uniform subset of m, each × steps/m, is unbiased.
       const chosen = subset ?? this.timesteps.map((_, k) => k);
       const weight = this.steps / chosen.length;
+      // One step's vector–Jacobian product added to the sums, replayed as its kernels from the
+      // second step on where the denoiser takes a tensor timestep (and no hook looks at each
+      // step's own contribution): the latents, timestep, cotangent and sums are its inputs.
+      const replayed = new ReplayedStep(1);
+      const predictAt = onStep ? undefined : denoiser.predictAt?.bind(denoiser);
       for (const k of chosen) {
         const z = trace.inputs[k];
         const t = this.timesteps[k];
         const dy = tf.mul(cotangent, this.adjustedCoefficients[k] * weight) as tf.Tensor4D;
-        accumulate(
-          k,
-          vectorJacobian(() => denoiser.predict(z, t, conditioning), params, dy),
-        );
+        if (predictAt) {
+          const timestep = tf.tensor1d([t]);
+          const inputs = [z, timestep, dy, ...sums];
+          const next = replayed.run(signatureOf(inputs), inputs, () =>
+            tf.tidy(() => {
+              const grads = vectorJacobian(() => predictAt(z, timestep, conditioning), params, dy);
+              return sums.map((s, i) => tf.add(s, grads[i]));
+            }),
+          );
+          tf.dispose([...sums, timestep]);
+          sums = next;
+        } else {
+          accumulate(
+            k,
+            vectorJacobian(() => denoiser.predict(z, t, conditioning), params, dy),
+          );
+        }
         dy.dispose();
       }
     } else if (mode === "exact") {

@@ -196,7 +196,8 @@ export class UNet extends Module {
 
   /**
    * Predicts the network output (ε, v or x₀ — the scheduler's choice) for latents at timesteps.
-   * sample: [B, H, W, inChannels]; timesteps: [B] or a number for all; context: [B, M, contextDim]
+   * sample: [B, H, W, inChannels]; timesteps: [B], or a number or a [1] tensor for all (a tensor
+   * keeps a replayed step's timestep an input: kernelReplay.ts); context: [B, M, contextDim]
    * text tokens; contextMask: [B, M] (1 real, 0 padding). Returns [B, H, W, outChannels].
    */
   apply(
@@ -263,6 +264,9 @@ export class UNet extends Module {
     batch: number,
   ): tf.Tensor1D {
     if (timesteps instanceof tf.Tensor) {
+      if (timesteps.size === 1 && batch !== 1) {
+        return tf.broadcastTo(tf.reshape(timesteps.toFloat(), [1]), [batch]) as tf.Tensor1D;
+      }
       if (timesteps.size !== batch)
         throw new Error(`${timesteps.size} timesteps for a batch of ${batch}`);
       return timesteps.toFloat();

@@ -79,26 +79,22 @@ export function guidedNoisePrediction(
 }
 
 /**
- * `guidedNoisePrediction` as a sampling loop's predictor, replayed as its kernels from the
- * second step on (kernelReplay.ts): the UNet is a function of its inputs and weights, and the
- * timestep enters as a tensor (as a number it would be a recorded constant).
+ * A sampling loop's predictor from `predict`, replayed as its kernels from the loop's second
+ * step on (kernelReplay.ts): the timestep enters as a [1] tensor (as a number it would be a
+ * recorded constant). `predict` must be a function of z, the timestep and tensors it holds.
  */
-export function replayedNoisePrediction(
-  unet: UNet,
-  context: TextEmbedding,
-  guidanceScale: number,
+export function replayedPredictor(
+  predict: (z: tf.Tensor4D, t: tf.Tensor1D) => tf.Tensor4D,
 ): NoisePredictor {
   const replayed = new ReplayedStep(1);
   return (z, t) => {
-    const timesteps = tf.fill([2 * z.shape[0]], t) as tf.Tensor1D;
-    const inputs = [z, timesteps];
+    const timestep = tf.tensor1d([t]);
+    const inputs = [z, timestep];
     try {
-      const [prediction] = replayed.run(signatureOf(inputs), inputs, () => [
-        guidedNoisePrediction(unet, z, timesteps, context, guidanceScale),
-      ]);
+      const [prediction] = replayed.run(signatureOf(inputs), inputs, () => [predict(z, timestep)]);
       return prediction as tf.Tensor4D;
     } finally {
-      timesteps.dispose();
+      timestep.dispose();
     }
   };
 }
@@ -157,7 +153,7 @@ export function sampleLatents(
     return runSamplingLoop(
       scheduler,
       latents,
-      replayedNoisePrediction(model.unet, context, scale),
+      replayedPredictor((z, t) => guidedNoisePrediction(model.unet, z, t, context, scale)),
       options,
     );
   } finally {

@@ -6,6 +6,7 @@
  * (Memory and norms as the steps grow: chainGradientScaling.test.ts.)
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { setKernelReplay } from "../../src/backend/kernelReplay";
 import { addLoraAdapters } from "../../src/models/lora";
 import {
   DdimSamplingChain,
@@ -165,6 +166,44 @@ describe("checkpointed gradients equal one tape through the chain", () => {
       adapters.remove();
     });
   }
+});
+
+test("the chain's replayed steps give the eager chain's numbers exactly, with far fewer tensors", async () => {
+  const adapters = addLoraAdapters(bed.model.unet, { rank: 2, attention: ["cross"] }, createRng(5));
+  const rng = createRng(7);
+  for (const { adapter } of adapters.entries) {
+    adapter.up.assign(
+      tf.tensor(
+        Float32Array.from({ length: adapter.up.size }, () => rng.normal() * 0.1),
+        adapter.up.shape,
+      ),
+    );
+  }
+  const s = bed.setup(2, adapters.parameters());
+  const chain = await DdimSamplingChain.create(6, bed.model.config.noise);
+  const results: number[][][] = [];
+  const made: number[] = [];
+  try {
+    for (const replay of [false, true]) {
+      setKernelReplay(replay);
+      const first = tf.scalar(0);
+      const trace = chain.run(s.denoiser, s.start, s.conditioning);
+      const gradients = chain.backward(s.denoiser, trace, s.conditioning, s.cotangent, "adjusted");
+      const last = tf.scalar(0);
+      made.push(last.id - first.id);
+      const tensors = [trace.output, gradients.conditioning, ...gradients.variables];
+      results.push(tensors.map((t) => Array.from(t.dataSync())));
+      disposeChainGradients(gradients);
+      disposeTrace(trace);
+      tf.dispose([first, last]);
+    }
+  } finally {
+    setKernelReplay(true);
+    s.dispose();
+    adapters.remove();
+  }
+  expect(results[1]).toEqual(results[0]);
+  expect(made[1]).toBeLessThan(made[0] / 2);
 });
 
 test("the exact gradient matches a central finite difference along a random direction", async () => {
