@@ -124,24 +124,26 @@ test("adjusted gradient through one random step, re-weighted, is unbiased", asyn
   disposeTrace(trace);
 });
 
+/** Cross-attention LoRA adapters on the bed's UNet, up-projections drawn with `seed`. */
+function liveLoraAdapters(seed: number): ReturnType<typeof addLoraAdapters> {
+  const adapters = addLoraAdapters(bed.model.unet, { rank: 2, attention: ["cross"] }, createRng(5));
+  // Non-zero up-projections so the adapters change the output and get a real gradient.
+  const rng = createRng(seed);
+  for (const { adapter } of adapters.entries) {
+    adapter.up.assign(
+      tf.tensor(
+        Float32Array.from({ length: adapter.up.size }, () => rng.normal() * 0.1),
+        adapter.up.shape,
+      ),
+    );
+  }
+  return adapters;
+}
+
 describe("checkpointed gradients equal one tape through the chain", () => {
   for (const mode of ["adjusted", "exact"] as ChainGradientMode[]) {
     test(mode, async () => {
-      const adapters = addLoraAdapters(
-        bed.model.unet,
-        { rank: 2, attention: ["cross"] },
-        createRng(5),
-      );
-      // Non-zero up-projections so the adapters change the output and get a real gradient.
-      const rng = createRng(6);
-      for (const { adapter } of adapters.entries) {
-        adapter.up.assign(
-          tf.tensor(
-            Float32Array.from({ length: adapter.up.size }, () => rng.normal() * 0.1),
-            adapter.up.shape,
-          ),
-        );
-      }
+      const adapters = liveLoraAdapters(6);
       const s = bed.setup(2, adapters.parameters());
       const chain = await DdimSamplingChain.create(5, bed.model.config.noise);
       const trace = chain.run(s.denoiser, s.start, s.conditioning);
@@ -169,16 +171,7 @@ describe("checkpointed gradients equal one tape through the chain", () => {
 });
 
 test("the chain's replayed steps give the eager chain's numbers exactly, with far fewer tensors", async () => {
-  const adapters = addLoraAdapters(bed.model.unet, { rank: 2, attention: ["cross"] }, createRng(5));
-  const rng = createRng(7);
-  for (const { adapter } of adapters.entries) {
-    adapter.up.assign(
-      tf.tensor(
-        Float32Array.from({ length: adapter.up.size }, () => rng.normal() * 0.1),
-        adapter.up.shape,
-      ),
-    );
-  }
+  const adapters = liveLoraAdapters(7);
   const s = bed.setup(2, adapters.parameters());
   const chain = await DdimSamplingChain.create(6, bed.model.config.noise);
   const results: number[][][] = [];
