@@ -30,6 +30,8 @@ export function autoencoderTrainable(
         const kl = tf.div(tf.mean(klDivergence(distribution)), latentElements);
         return tf.add(reconstruction, tf.mul(kl, klWeight)) as tf.Scalar;
       }),
+    // The reparameterisation noise arrives in the batch: the step can be replayed.
+    replayable: true,
     dispose: () => {
       if (ownsModule) autoencoder.dispose();
     },
