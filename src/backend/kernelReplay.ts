@@ -60,6 +60,10 @@ export interface ReplayPlan {
   readonly slotCount: number;
   /** Slot of input i. */
   readonly inputSlots: number[];
+  /** Input i's shape and dtype when recorded (a replay on others would misread them). */
+  readonly inputSignature: string;
+  /** Every kernel the plan calls: a replay after one was registered anew records again. */
+  readonly kernelConfigs: tf.KernelConfig[];
   /** Tensors the step reads from outside, by slot: bound through the live tensor object. */
   readonly externals: { slot: number; tensor: tf.Tensor }[];
   /** The step's results: slot, shape and dtype. */
@@ -98,7 +102,10 @@ export function recordStep(inputs: tf.Tensor[], step: () => tf.Tensor[]): Record
  * reads): the caller records again.
  */
 export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] | undefined {
-  if (tf.getBackend() !== plan.backendName || inputs.length !== plan.inputSlots.length) {
+  if (tf.getBackend() !== plan.backendName || signatureOf(inputs) !== plan.inputSignature) {
+    return undefined;
+  }
+  if (plan.kernelConfigs.some((c) => tf.getKernel(c.kernelName, plan.backendName) !== c)) {
     return undefined;
   }
   const backend = tf.backend() as Backend;
@@ -212,7 +219,7 @@ class Recorder {
 
   constructor(
     private readonly backendName: string,
-    inputs: tf.Tensor[],
+    private readonly inputs: tf.Tensor[],
   ) {
     this.inputSlots = inputs.map((t) => this.newSlot(t.dataId));
     this.boundSlots = new Set(this.inputSlots);
@@ -292,6 +299,10 @@ class Recorder {
         instructions: this.instructions,
         slotCount: this.slotCount,
         inputSlots: this.inputSlots,
+        inputSignature: signatureOf(this.inputs),
+        kernelConfigs: [
+          ...new Set(this.instructions.flatMap((i) => (i.kind === "kernel" ? [i.config] : []))),
+        ],
         externals: this.externals,
         outputs: outputs.map((t, i) => ({
           slot: outputSlots[i] as number,

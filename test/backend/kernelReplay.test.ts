@@ -3,8 +3,9 @@
  * and WebGPU: a small network's loss and gradients (convolution, matmul, concat, reshape, a
  * constant the step uploads) bit-identical over steps with new inputs and weights changed in
  * between (assigned, or updated in place by AdamW); no tensor or backend buffer left behind; a
- * step that reads values mid-way refused and run eagerly; a plan whose weight was disposed, or a
- * kernel that throws mid-replay, handled without a leak.
+ * step that reads values mid-way refused and run eagerly; a plan recorded again for inputs of
+ * other shapes, a kernel registered anew or a disposed weight; a kernel that throws mid-replay
+ * handled without a leak.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
@@ -159,15 +160,32 @@ describe("kernel replay", () => {
     tf.dispose([w, x]);
   });
 
-  test("a plan whose weight was disposed asks to be recorded again", async () => {
+  test("a plan asks to be recorded again: other input shapes, a kernel registered anew, a disposed weight", async () => {
     await onBackend("cpu");
     const net = makeNet(3);
     const [x, target] = inputsFor(40);
     const { outputs, plan } = recordStep([x, target], stepOf(net, x, target));
     tf.dispose(outputs);
+    const recorded = plan as ReplayPlan;
+    // Inputs of another batch size.
+    const [x3, target3] = inputsFor(41, 3);
+    expect(replayStep(recorded, [x3, target3])).toBeUndefined();
+    // The same kernel function under a new registration.
+    const add = tf.getKernel("Add", "cpu") as tf.KernelConfig;
+    tf.unregisterKernel("Add", "cpu");
+    tf.registerKernel({ ...add });
+    try {
+      expect(replayStep(recorded, [x, target])).toBeUndefined();
+    } finally {
+      tf.unregisterKernel("Add", "cpu");
+      tf.registerKernel(add);
+    }
+    const replayed = replayStep(recorded, [x, target]) as tf.Tensor[];
+    expect(replayed).toHaveLength(4);
+    tf.dispose(replayed);
     disposeNet(net);
-    expect(replayStep(plan as ReplayPlan, [x, target])).toBeUndefined();
-    tf.dispose([x, target]);
+    expect(replayStep(recorded, [x, target])).toBeUndefined();
+    tf.dispose([x, target, x3, target3]);
   });
 
   test("a kernel that throws mid-replay frees what the replay made", async () => {
