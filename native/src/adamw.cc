@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace fairdiff {
 namespace {
@@ -55,6 +56,51 @@ void overSum(GradientSum g, int64_t n, Body body) {
 // value − value is 0 when finite, NaN for NaN and ±Inf (a form the compiler vectorises).
 inline int64_t notFinite(float value) { return value - value != 0.f ? 1 : 0; }
 
+constexpr double kSafe = 1e38;  // float's largest is 3.4e38: rounding cannot cross it
+constexpr uint32_t kLargestFinite = 0x7f7fffff;
+constexpr uint32_t kMagnitude = 0x7fffffff;
+
+inline uint32_t bitsOf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+inline double floatOf(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// The bits of the gradient's largest |element| (NaN's bits exceed every other).
+uint32_t largestMagnitude(GradientSum g, int64_t n) {
+  uint32_t largest = 0;
+  overSum(g, n, [&](int64_t, int64_t count, const float* gradient) {
+    uint32_t chunk = 0;
+    for (int64_t i = 0; i < count; ++i) chunk = std::max(chunk, bitsOf(gradient[i]) & kMagnitude);
+    largest = std::max(largest, chunk);
+  });
+  return largest;
+}
+
+// Whether bounds on p, m, v and |g| prove every new parameter finite: v ≥ 0 and β2 in [0, 1]
+// keep v′ ≥ 0, so the denominator √(v′·c) + ε is at least ε > 0, and |p′| ≤ |decay|·|p| +
+// |step|·|m′| / ε with |m′| ≤ |β1|·|m| + |1 − β1|·|g·s|.
+bool provedFinite(const AdamWSettings& a, const Update& u, const AdamWBounds& known,
+                  uint32_t gradientBits) {
+  if (std::max({gradientBits, known.param, known.first, known.second}) > kLargestFinite) {
+    return false;
+  }
+  if (!(a.epsilon > 0) || !(u.inverseCorrection2 >= 0) || !(a.beta2 >= 0 && a.beta2 <= 1)) {
+    return false;
+  }
+  const double g = floatOf(gradientBits) * std::fabs(a.gradientScale);
+  const double m = std::fabs(a.beta1) * floatOf(known.first) + std::fabs(u.oneMinusBeta1) * g;
+  const double v = a.beta2 * floatOf(known.second) + u.oneMinusBeta2 * g * g;
+  const double p = std::fabs(u.decay) * floatOf(known.param) + std::fabs(u.stepSize) * m / a.epsilon;
+  return m < kSafe && v < kSafe && p < kSafe;  // NaN fails each
+}
+
 }  // namespace
 
 int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p,
@@ -75,8 +121,10 @@ int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p
 }
 
 int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
-                       const float* m, const float* v) {
+                       const float* m, const float* v, const AdamWBounds* known) {
   const Update update(a);
+  // The gradient alone (a quarter of the bytes) where the last update's bounds settle it.
+  if (known && provedFinite(a, update, *known, largestMagnitude(g, n))) return 0;
   // A new parameter is surely finite when the moments it divides are finite, v′ ≥ 0 (so the
   // denominator √(v′·c) + ε is at least ε) and |p·decay| + |step·m′| / ε stays far below float's
   // largest: the exact update (a square root and a division per element, the pass's cost) runs
@@ -86,7 +134,6 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, Gradie
   const bool floored = a.epsilon > 0 && update.inverseCorrection2 >= 0;
   const double decay = std::fabs(update.decay);
   const double step = floored ? std::fabs(update.stepSize) / a.epsilon : INFINITY;
-  constexpr double kSafe = 1e38;  // float's largest is 3.4e38: rounding cannot cross it
   constexpr int64_t kBlock = 256;
   int64_t nonFinite = 0;
   overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
@@ -114,8 +161,9 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, Gradie
 }
 
 void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, float* m,
-                  float* v) {
+                  float* v, AdamWBounds* bounds) {
   const Update update(a);
+  AdamWBounds left{0, 0, 0};
   overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
     float *pc = p + first, *mc = m + first, *vc = v + first;
     for (int64_t i = 0; i < count; ++i) {
@@ -124,7 +172,14 @@ void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, fl
       mc[i] = static_cast<float>(mj);
       vc[i] = static_cast<float>(vj);
     }
+    // Read back while the chunk is in cache (the update's own loop stays as it vectorises).
+    for (int64_t i = 0; i < count; ++i) {
+      left.param = std::max(left.param, bitsOf(pc[i]) & kMagnitude);
+      left.first = std::max(left.first, bitsOf(mc[i]) & kMagnitude);
+      left.second = std::max(left.second, bitsOf(vc[i]));
+    }
   });
+  if (bounds) *bounds = left;
 }
 
 double squaresOfSum(GradientSum x, int64_t n) {

@@ -20,13 +20,23 @@ struct GradientSum {
   int sources;
 };
 
-// How many of one tensor's new parameters would not be finite (nothing is written).
-int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
-                       const float* m, const float* v);
+// What an in-place update left in one tensor, as float bits: the largest |p| and |m|, and the
+// largest v read as an unsigned integer (for non-negative floats the integer order is the float
+// order; a negative or non-finite value reads above float's largest finite bits).
+struct AdamWBounds {
+  uint32_t param, first, second;
+};
 
-// Updates one tensor's parameters and moments where they are (the same floats as adamWUpdate).
+// How many of one tensor's new parameters would not be finite (nothing is written). `known`, the
+// bounds the last update left in p, m and v (or null): where they and the gradient's largest
+// magnitude prove every new parameter finite, only the gradient is read.
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
+                       const float* m, const float* v, const AdamWBounds* known);
+
+// Updates one tensor's parameters and moments where they are (the same floats as adamWUpdate);
+// writes what it leaves into `bounds` when given.
 void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, float* m,
-                  float* v);
+                  float* v, AdamWBounds* bounds);
 
 // Σ_j (Σ_s x[s][j])² over n elements, the inner sum in float in source order (GradientSum's),
 // the outer in double: the squared L2 norm of a sum of replicas' gradients.

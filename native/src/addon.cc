@@ -443,11 +443,13 @@ std::vector<const float*> gradientSources(Call& call, size_t i, const AdamWArgum
   return byTensor;
 }
 
-// adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[]) → the count of new
-// parameters that would not be finite. Zero: every parameter and moment was updated where it is;
-// otherwise nothing was written (the caller refuses the step). grads holds one or more lists
+// adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[], bounds?) → the count of
+// new parameters that would not be finite. Zero: every parameter and moment was updated where it
+// is; otherwise nothing was written (the caller refuses the step). grads holds one or more lists
 // (gradientSources): with several, each tensor's gradient is their sum (data-parallel replicas'
-// shares, read where they are).
+// shares, read where they are). bounds, an Int32Array of 4 per tensor [known, |p|, |m|, v as
+// AdamWBounds' bits]: where known is 1 the check may rest on them; an update writes them and
+// sets known.
 napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   Call call(env, info);
   const AdamWArguments a(call, 3, "adamWInPlace");
@@ -455,16 +457,29 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   int sources = 0;
   const std::vector<const float*> byTensor =
       gradientSources(call, 4, a, "adamWInPlace", &sources);
+  size_t boundsLength = 0;
+  auto* bounds = static_cast<int32_t*>(call.typed(5, napi_int32_array, &boundsLength, true));
+  if (bounds && boundsLength != 4 * a.tensors) {
+    call.fail("fairdiff native: adamWInPlace bounds hold " + std::to_string(boundsLength) +
+              " values, expected 4 per tensor");
+  }
   if (call.failed) return nullptr;
   const auto sum = [&](int t) { return fairdiff::GradientSum{&byTensor[t * sources], sources}; };
+  // Tensor t's bounds as AdamWBounds (3 uint32 after its known flag).
+  const auto boundsOf = [&](int t) {
+    return reinterpret_cast<fairdiff::AdamWBounds*>(bounds + 4 * t + 1);
+  };
   const double total = sumOverTensors(a.tensors, [&](int t) {
+    const bool known = bounds && bounds[4 * t] == 1;
     return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
-                                    a.at(1, t).data, a.at(2, t).data);
+                                    a.at(1, t).data, a.at(2, t).data,
+                                    known ? boundsOf(t) : nullptr);
   });
   if (total == 0) {
     fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
       fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
-                             a.at(1, t).data, a.at(2, t).data);
+                             a.at(1, t).data, a.at(2, t).data, bounds ? boundsOf(t) : nullptr);
+      if (bounds) bounds[4 * t] = 1;
     });
   }
   napi_value result;

@@ -9,7 +9,11 @@ import {
   type AdamWStep,
   type AdamWStepAttrs,
 } from "../backend/fusedKernels/fusedAdamW";
-import { adamWInPlace, adamWInPlaceSummed } from "../backend/nativeKernels/nativeAdamWInPlace";
+import {
+  adamWInPlace,
+  adamWInPlaceSummed,
+  UpdateBounds,
+} from "../backend/nativeKernels/nativeAdamWInPlace";
 import "../backend/fusedKernels/registerFusedKernels";
 import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
 import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
@@ -26,6 +30,8 @@ export class AdamW implements StepOptimizer {
   private firstMoments: tf.Variable[] = [];
   private secondMoments: tf.Variable[] = [];
   private step = 0;
+  /** What the last in-place update left: lets the next one's check read only the gradient. */
+  private readonly bounds = new UpdateBounds();
 
   constructor(private readonly options: AdamWOptions) {}
 
@@ -81,7 +87,7 @@ export class AdamW implements StepOptimizer {
     gradientScale = 1,
   ): Promise<boolean> {
     const nonFinite = this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
-      adamWInPlaceSummed(variables, shares, m, v, attrs),
+      adamWInPlaceSummed(variables, shares, m, v, attrs, this.bounds),
     );
     if (nonFinite === undefined) return false;
     if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
@@ -132,7 +138,7 @@ export class AdamW implements StepOptimizer {
     gradientScale: number,
   ): number | undefined {
     return this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
-      adamWInPlace(variables, gradients, m, v, attrs),
+      adamWInPlace(variables, gradients, m, v, attrs, this.bounds),
     );
   }
 

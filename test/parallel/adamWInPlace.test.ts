@@ -96,6 +96,46 @@ nativeTest("refuses an overflowing update without writing, and leaks nothing", a
   adamW.dispose();
 });
 
+nativeTest(
+  "checks resting on the last update's bounds still refuse NaN, ±Inf and replaced moments",
+  async () => {
+    const params = variables(3);
+    const adamW = new AdamW(OPTIONS);
+    const grads = gradientsAt(1);
+    // The first update leaves bounds; the next checks may rest on them.
+    await adamW.applyChecked(params, grads, OPTIONS.learningRate);
+    await adamW.applyChecked(params, grads, OPTIONS.learningRate);
+    const before = await Promise.all(params.map((p) => p.data()));
+    const unchanged = async () => {
+      const after = await Promise.all(params.map((p) => p.data()));
+      after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
+    };
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const poisoned = grads.map((g, i) =>
+        i === 3 ? tf.tidy(() => tf.concat([tf.fill([1], bad), g.slice(1)])) : g.clone(),
+      );
+      await expect(adamW.applyChecked(params, poisoned, OPTIONS.learningRate)).rejects.toThrow(
+        NonFiniteStepError,
+      );
+      await unchanged();
+      tf.dispose(poisoned);
+    }
+    // Moments restored from elsewhere (new buffers): m near float's largest and v = 0 make the
+    // step's division overflow, which stale bounds (small m, v) would not show.
+    const state = await adamW.state();
+    for (const slot of state.slots) {
+      slot.values.fill(slot.name === "0/m" ? 3e38 : slot.name === "0/v" ? 0 : slot.values[0]);
+    }
+    adamW.setState(state);
+    await expect(adamW.applyChecked(params, grads, OPTIONS.learningRate)).rejects.toThrow(
+      NonFiniteStepError,
+    );
+    await unchanged();
+    tf.dispose([...params, ...grads]);
+    adamW.dispose();
+  },
+);
+
 /** Three replicas' shares of every variable's gradient at `step`, in shared memory. */
 async function sharesAt(step: number) {
   const room = sharedReplicaShares(

@@ -25,6 +25,7 @@ export function adamWInPlace(
   m: tf.Tensor[],
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
+  bounds?: UpdateBounds,
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], grads);
   if (!backend) return undefined;
@@ -39,6 +40,7 @@ export function adamWInPlace(
     v,
     attrs,
     grads.map((t) => heapFloats(backend, t)),
+    bounds,
   );
 }
 
@@ -53,13 +55,14 @@ export function adamWInPlaceSummed(
   m: tf.Tensor[],
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
+  bounds?: UpdateBounds,
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], []);
   if (!backend || shares.length === 0) return undefined;
   if (shares.some((share) => share.length !== params.length)) {
     throw new Error(`expected ${params.length} gradients from every replica`);
   }
-  return update(backend, params, m, v, attrs, shares.flat());
+  return update(backend, params, m, v, attrs, shares.flat(), bounds);
 }
 
 /**
@@ -84,17 +87,48 @@ function update(
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
   grads: Float32Array[],
+  bounds: UpdateBounds | undefined,
 ): number | undefined {
   const addon = loadNativeKernels().addon;
   const n = params.length;
   if (!addon || m.length !== n || v.length !== n) return undefined;
   if ([m, v].some((list) => list.some((t, i) => t.size !== params[i].size))) return undefined;
   const views = (list: tf.Tensor[]) => list.map((t) => heapFloats(backend, t));
-  return addon.adamWInPlace(
+  const nonFinite = addon.adamWInPlace(
     views(params),
     views(m),
     views(v),
     Float64Array.from(adamWSettingsInOrder(attrs)),
     grads,
+    bounds?.prepare(params, m, v),
   );
+  if (nonFinite === 0) bounds?.written(params, m, v);
+  return nonFinite;
+}
+
+/**
+ * What the last in-place update left in each tensor (the largest |p|, |m| and v, written by the
+ * native update), tied to the buffers it wrote: the next update's non-finite check then reads
+ * only the gradient where they prove the new weights finite (a quarter of the bytes). A buffer
+ * replaced since (an assign, a restored state) makes its tensor unknown again; only this update
+ * writes into the buffers it tracks.
+ */
+export class UpdateBounds {
+  private values = new Int32Array(0);
+  private buffers: object[] = [];
+
+  /** The array for the native call: known only where p, m and v are the buffers last written. */
+  prepare(params: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[]): Int32Array {
+    if (this.values.length !== 4 * params.length) this.values = new Int32Array(4 * params.length);
+    params.forEach((p, t) => {
+      const [bp, bm, bv] = this.buffers.slice(3 * t, 3 * t + 3);
+      if (bp !== p.dataId || bm !== m[t].dataId || bv !== v[t].dataId) this.values[4 * t] = 0;
+    });
+    return this.values;
+  }
+
+  /** After an update that wrote: the bounds now describe these buffers. */
+  written(params: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[]): void {
+    this.buffers = params.flatMap((p, t) => [p.dataId, m[t].dataId, v[t].dataId]);
+  }
 }

@@ -72,7 +72,9 @@ export interface NativeAddon {
    * AdamW where the tensors are: returns how many new parameters would not be finite; when
    * none, every parameter and moment has been updated, otherwise nothing was written. `grads`
    * holds one array per tensor, or several such lists one after another (source-major), whose
-   * sum, in list order, is the gradient (data-parallel replicas' shares).
+   * sum, in list order, is the gradient (data-parallel replicas' shares). `bounds` (4 per
+   * tensor: known, then the largest |p|, |m| and v as float bits) lets the check rest on what the
+   * last update left where known is 1; an update writes them (UpdateBounds).
    */
   adamWInPlace(
     params: Float32Array[],
@@ -80,6 +82,7 @@ export interface NativeAddon {
     v: Float32Array[],
     settings: Float64Array,
     grads: Float32Array[],
+    bounds?: Int32Array,
   ): number;
   /** Σ_j (Σ_s sources[s][j])²: the squared norm of a sum of equal-length arrays. */
   squaresOfSum(sources: Float32Array[]): number;
