@@ -66,8 +66,14 @@ export function cellPrompt(page: Page, index: number): Promise<string> {
   ) as Promise<string>;
 }
 
-/** Starts cell `index` (does not wait). */
+/**
+ * Starts cell `index` and waits until it has started: its prompt shows "*", or — a quick cell
+ * whose "*" came and went between two polls of a busy page — its execution count moved.
+ */
 export async function startCell(page: Page, index: number): Promise<void> {
+  const countBefore = await page.evaluate(
+    `(() => ${PANEL}.content.widgets[${index}].model.executionCount ?? null)()`,
+  );
   await page.evaluate(`(() => {
     const lab = window.fairdiffLab;
     const panel = ${PANEL};
@@ -75,7 +81,7 @@ export async function startCell(page: Page, index: number): Promise<void> {
     void lab.commands.execute("notebook:run-cell");
   })()`);
   await page.waitForFunction(
-    `(() => { const c = ${PANEL}.content.widgets[${index}]; const p = c.node.querySelector(".jp-InputPrompt"); return p && p.textContent.includes("*"); })()`,
+    `(() => { const c = ${PANEL}.content.widgets[${index}]; const p = c.node.querySelector(".jp-InputPrompt"); return (p && p.textContent.includes("*")) || (c.model.executionCount ?? null) !== ${JSON.stringify(countBefore)}; })()`,
     null,
     { timeout: 30_000 },
   );
