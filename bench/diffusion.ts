@@ -220,6 +220,14 @@ export interface ReplayGains {
   sampling: { gain: number; rounds: number[] };
 }
 
+/** `time` run with replay off, then on (left on). */
+async function eagerThenReplayed(time: () => Promise<Timing>): Promise<[Timing, Timing]> {
+  setKernelReplay(false);
+  const eager = await time();
+  setKernelReplay(true);
+  return [eager, await time()];
+}
+
 /**
  * What kernel replay saves on one thread: the eager engine (setKernelReplay(false)) against
  * replay, alternated in rounds as the replica gains are. Training at a batch of 32 and of 8 (the
@@ -247,18 +255,14 @@ async function alternatedReplayGains(
     }
     for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
       for (let i = 0; i < sizes.length; i++) {
-        setKernelReplay(false);
-        const eager = await timedSteps(trainer, batches[i], steps);
-        setKernelReplay(true);
-        const replayed = await timedSteps(trainer, batches[i], steps);
+        const [eager, replayed] = await eagerThenReplayed(() =>
+          timedSteps(trainer, batches[i], steps),
+        );
         ratios[i].rounds.push(eager.wall / replayed.wall);
         ratios[i].eager.push(eager.wall);
         ratios[i].replayed.push(replayed.wall);
       }
-      setKernelReplay(false);
-      const eager = await tfjsSampling(model, prompts, 1);
-      setKernelReplay(true);
-      const replayed = await tfjsSampling(model, prompts, 1);
+      const [eager, replayed] = await eagerThenReplayed(() => tfjsSampling(model, prompts, 1));
       sampling.push(eager.wall / replayed.wall);
     }
   } finally {

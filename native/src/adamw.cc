@@ -21,6 +21,14 @@ struct Update {
         inverseCorrection2(1 / settings.correction2),
         a(settings) {}
 
+  // The most a new parameter can move per unit of |m′|: |step| / ε, where v′ ≥ 0 makes the
+  // denominator √(v′·c) + ε at least ε. With ε ≤ 0, or a negative bias correction, it has no
+  // floor: infinite (nothing can be proved).
+  double stepPerEpsilon() const {
+    const bool floored = a.epsilon > 0 && inverseCorrection2 >= 0;
+    return floored ? std::fabs(stepSize) / a.epsilon : INFINITY;
+  }
+
   // One element: the new moments (as doubles, rounded by the caller) and the new parameter.
   float step(float p, float g, float m, float v, double* mj, double* vj) const {
     const double gj = g * a.gradientScale;
@@ -84,21 +92,18 @@ uint32_t largestMagnitude(GradientSum g, int64_t n) {
 }
 
 // Whether bounds on p, m, v and |g| prove every new parameter finite: v ≥ 0 and β2 in [0, 1]
-// keep v′ ≥ 0, so the denominator √(v′·c) + ε is at least ε > 0, and |p′| ≤ |decay|·|p| +
-// |step|·|m′| / ε with |m′| ≤ |β1|·|m| + |1 − β1|·|g·s|.
+// keep v′ ≥ 0, so |p′| ≤ |decay|·|p| + |m′|·stepPerEpsilon with |m′| ≤ |β1|·|m| + |1 − β1|·|g·s|.
 bool provedFinite(const AdamWSettings& a, const Update& u, const AdamWBounds& known,
                   uint32_t gradientBits) {
   if (std::max({gradientBits, known.param, known.first, known.second}) > kLargestFinite) {
     return false;
   }
-  if (!(a.epsilon > 0) || !(u.inverseCorrection2 >= 0) || !(a.beta2 >= 0 && a.beta2 <= 1)) {
-    return false;
-  }
+  if (!(a.beta2 >= 0 && a.beta2 <= 1)) return false;
   const double g = floatOf(gradientBits) * std::fabs(a.gradientScale);
   const double m = std::fabs(a.beta1) * floatOf(known.first) + std::fabs(u.oneMinusBeta1) * g;
   const double v = a.beta2 * floatOf(known.second) + u.oneMinusBeta2 * g * g;
-  const double p = std::fabs(u.decay) * floatOf(known.param) + std::fabs(u.stepSize) * m / a.epsilon;
-  return m < kSafe && v < kSafe && p < kSafe;  // NaN fails each
+  const double p = std::fabs(u.decay) * floatOf(known.param) + u.stepPerEpsilon() * m;
+  return m < kSafe && v < kSafe && p < kSafe;  // NaN and an unfloored step fail
 }
 
 }  // namespace
@@ -125,15 +130,12 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, Gradie
   const Update update(a);
   // The gradient alone (a quarter of the bytes) where the last update's bounds settle it.
   if (known && provedFinite(a, update, *known, largestMagnitude(g, n))) return 0;
-  // A new parameter is surely finite when the moments it divides are finite, v′ ≥ 0 (so the
-  // denominator √(v′·c) + ε is at least ε) and |p·decay| + |step·m′| / ε stays far below float's
-  // largest: the exact update (a square root and a division per element, the pass's cost) runs
-  // only for blocks where that bound does not hold — the same count, a fraction of the work.
-  // (With ε ≤ 0, or settings whose bias correction is negative, the denominator has no floor:
-  // every block then takes the exact update.)
-  const bool floored = a.epsilon > 0 && update.inverseCorrection2 >= 0;
+  // A new parameter is surely finite when the moments it divides are finite, v′ ≥ 0 and
+  // |p·decay| + |m′|·stepPerEpsilon stays far below float's largest: the exact update (a square
+  // root and a division per element, the pass's cost) runs only for blocks where that bound does
+  // not hold — the same count, a fraction of the work.
   const double decay = std::fabs(update.decay);
-  const double step = floored ? std::fabs(update.stepSize) / a.epsilon : INFINITY;
+  const double step = update.stepPerEpsilon();
   constexpr int64_t kBlock = 256;
   int64_t nonFinite = 0;
   overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {

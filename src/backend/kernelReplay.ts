@@ -177,13 +177,11 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
 let replayEnabled = true;
 
 /**
- * Turns replay on or off for every ReplayedStep (on by default); returns the previous setting.
- * Off, steps run eagerly: to measure what replay saves, or to rule it out.
+ * Turns replay on or off for every ReplayedStep (on by default). Off, steps run eagerly: to
+ * measure what replay saves, or to rule it out.
  */
-export function setKernelReplay(enabled: boolean): boolean {
-  const before = replayEnabled;
+export function setKernelReplay(enabled: boolean): void {
   replayEnabled = enabled;
-  return before;
 }
 
 /** Whether tfjs's profiler is running (tf.profile): it counts kernels the engine runs. */
@@ -214,7 +212,6 @@ class Recorder {
   private readonly boundSlots: Set<number>;
   private slotCount = 0;
   private depth = 0;
-  private kernels = 0;
   private reason: string | undefined;
 
   constructor(
@@ -295,7 +292,7 @@ class Recorder {
     return {
       plan: {
         backendName: this.backendName,
-        kernels: this.kernels,
+        kernels: this.instructions.filter((i) => i.kind === "kernel").length,
         instructions: this.instructions,
         slotCount: this.slotCount,
         inputSlots: this.inputSlots,
@@ -318,7 +315,6 @@ class Recorder {
     args: KernelArgs,
     result: tf.TensorInfo | tf.TensorInfo[],
   ): void {
-    this.kernels++;
     const names = Object.keys(args.inputs);
     const operands = names.map((name) => {
       const info = args.inputs[name];
@@ -387,18 +383,19 @@ class Recorder {
 }
 
 /**
- * A step replayed per input signature: recorded on its first call with a key, replayed after
- * (recorded again when a plan no longer fits), run eagerly where it cannot be replayed and while
- * tfjs's profiler counts kernels. Keeps the plans of the last few keys (a run's last, smaller
- * batch has its own).
+ * A step replayed per input signature (the inputs' shapes and dtypes, after an optional label):
+ * recorded on its first call, replayed after (recorded again when a plan no longer fits), run
+ * eagerly where it cannot be replayed and while tfjs's profiler counts kernels. Keeps the plans of
+ * the last few signatures (a run's last, smaller batch has its own).
  */
 export class ReplayedStep {
   private readonly plans = new Map<string, ReplayPlan | string>();
 
   constructor(private readonly maxKeys = 4) {}
 
-  run(key: string, inputs: tf.Tensor[], step: () => tf.Tensor[]): tf.Tensor[] {
+  run(inputs: tf.Tensor[], step: () => tf.Tensor[], label = ""): tf.Tensor[] {
     if (!replayEnabled || engineProfiling()) return step();
+    const key = keyOf(inputs, label);
     const known = this.plans.get(key);
     if (typeof known === "string") return step();
     const replayed = known && replayStep(known, inputs);
@@ -410,20 +407,24 @@ export class ReplayedStep {
     return outputs;
   }
 
-  /** Why `key`'s step runs eagerly, if it does (for tests and diagnostics). */
-  refusal(key: string): string | undefined {
-    const known = this.plans.get(key);
+  /** Why the step runs eagerly on such inputs, if it does (for tests and diagnostics). */
+  refusal(inputs: tf.Tensor[], label = ""): string | undefined {
+    const known = this.plans.get(keyOf(inputs, label));
     return typeof known === "string" ? known : undefined;
   }
 
-  /** Kernel calls a replay of `key` makes, once recorded. */
-  kernels(key: string): number | undefined {
-    const known = this.plans.get(key);
+  /** Kernel calls a replay on such inputs makes, once recorded. */
+  kernels(inputs: tf.Tensor[], label = ""): number | undefined {
+    const known = this.plans.get(keyOf(inputs, label));
     return typeof known === "object" ? known.kernels : undefined;
   }
 }
 
+function keyOf(inputs: tf.Tensor[], label: string): string {
+  return `${label} ${signatureOf(inputs)}`;
+}
+
 /** A key for tensors' shapes and dtypes, in order. */
-export function signatureOf(tensors: tf.Tensor[]): string {
+function signatureOf(tensors: tf.Tensor[]): string {
   return tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" ");
 }

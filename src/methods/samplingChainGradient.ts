@@ -29,7 +29,7 @@
  * is rejected.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
+import { ReplayedStep } from "../backend/kernelReplay";
 import { replayedPredictor, runSamplingLoop, type NoisePredictor } from "../pipeline/guidedSampler";
 import { DDIMScheduler } from "../schedulers/ddimScheduler";
 import type { SchedulerConfig } from "../schedulers/schedulerConfig";
@@ -104,6 +104,11 @@ function vectorJacobian(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.
   const { value, grads } = tf.engine().gradients(f, xs, dy, true);
   value.dispose();
   return xs.map((x, i) => grads[i] ?? tf.zerosLike(x));
+}
+
+/** Each running sum plus its gradient. */
+function added(sums: tf.Tensor[], grads: tf.Tensor[]): tf.Tensor[] {
+  return sums.map((s, i) => tf.add(s, grads[i]));
 }
 
 /** The denoiser as a sampling loop's predictor: replayed where it takes a tensor timestep. */
@@ -247,7 +252,7 @@ export class DdimSamplingChain {
     let sums = params.map((p) => tf.zerosLike(p));
     const accumulate = (k: number, grads: tf.Tensor[]) => {
       onStep?.(k, grads);
-      const next = sums.map((s, i) => tf.add(s, grads[i]));
+      const next = added(sums, grads);
       tf.dispose(sums);
       tf.dispose(grads);
       sums = next;
@@ -268,11 +273,13 @@ export class DdimSamplingChain {
         if (predictAt) {
           const timestep = tf.tensor1d([t]);
           const inputs = [z, timestep, dy, ...sums];
-          const next = replayed.run(signatureOf(inputs), inputs, () =>
-            tf.tidy(() => {
-              const grads = vectorJacobian(() => predictAt(z, timestep, conditioning), params, dy);
-              return sums.map((s, i) => tf.add(s, grads[i]));
-            }),
+          const next = replayed.run(inputs, () =>
+            tf.tidy(() =>
+              added(
+                sums,
+                vectorJacobian(() => predictAt(z, timestep, conditioning), params, dy),
+              ),
+            ),
           );
           tf.dispose([...sums, timestep]);
           sums = next;

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
 import { readInto } from "../backend/readInto";
-import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
+import { ReplayedStep } from "../backend/kernelReplay";
 import type { ModelSpec } from "./messages";
 import { sumOfShares } from "./replicaShares";
 import {
@@ -68,9 +68,8 @@ export class Replica {
         return [value, ...variables.map((v) => grads[v.name])];
       });
     try {
-      const key = `${Object.keys(tensors).join(",")} ${signatureOf(inputs)}`;
       const [value, ...gradients] = this.model.replayable
-        ? this.replayed.run(key, inputs, step)
+        ? this.replayed.run(inputs, step, Object.keys(tensors).join(","))
         : step();
       return { value: value as tf.Scalar, gradients };
     } finally {

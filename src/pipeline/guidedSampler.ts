@@ -17,7 +17,7 @@ import type { UNet } from "../models/unet";
 import { createScheduler, type SchedulerName } from "../schedulers/createScheduler";
 import type { Scheduler } from "../schedulers/scheduler";
 import type { Rng } from "../util/random";
-import { ReplayedStep, signatureOf } from "../backend/kernelReplay";
+import { ReplayedStep } from "../backend/kernelReplay";
 import type { LatentDiffusionModel } from "./latentDiffusionModel";
 
 /** How to sample: the same names in generation, audits and the three methods. */
@@ -91,7 +91,7 @@ export function replayedPredictor(
     const timestep = tf.tensor1d([t]);
     const inputs = [z, timestep];
     try {
-      const [prediction] = replayed.run(signatureOf(inputs), inputs, () => [predict(z, timestep)]);
+      const [prediction] = replayed.run(inputs, () => [predict(z, timestep)]);
       return prediction as tf.Tensor4D;
     } finally {
       timestep.dispose();

@@ -120,9 +120,11 @@ export class UpdateBounds {
   /** The array for the native call: known only where p, m and v are the buffers last written. */
   prepare(params: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[]): Int32Array {
     if (this.values.length !== 4 * params.length) this.values = new Int32Array(4 * params.length);
+    const b = this.buffers;
     params.forEach((p, t) => {
-      const [bp, bm, bv] = this.buffers.slice(3 * t, 3 * t + 3);
-      if (bp !== p.dataId || bm !== m[t].dataId || bv !== v[t].dataId) this.values[4 * t] = 0;
+      if (b[3 * t] !== p.dataId || b[3 * t + 1] !== m[t].dataId || b[3 * t + 2] !== v[t].dataId) {
+        this.values[4 * t] = 0;
+      }
     });
     return this.values;
   }
