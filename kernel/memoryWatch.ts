@@ -2,11 +2,13 @@
  * Watches how full the JavaScript heap stays after each major garbage collection. Running out of
  * heap is not an error Node can recover from: V8 aborts the process and no JavaScript runs, so
  * the kernel could not even reply. It acts earlier instead: when live data fills ALARM of the
- * limit, `onAlarm` runs while a reply can still be sent. Only between event-loop turns, though:
- * a cell that allocates in one synchronous burst gets no warning.
+ * limit, `onAlarm` runs while a reply can still be sent; and where the native guard is built
+ * (heapLimitGuard.ts), also when V8 reaches the limit before a collection reports it. Only between
+ * event-loop turns, though: a cell that allocates in one synchronous burst gets no warning.
  */
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import v8 from "node:v8";
+import { watchHeapLimit } from "./heapLimitGuard";
 
 /**
  * Live heap, as a fraction of the limit, that raises the alarm. While live data stays high
@@ -25,8 +27,9 @@ export interface HeapUsage {
 export class MemoryWatch {
   private readonly observer: PerformanceObserver;
   private alarmAt = ALARM;
+  private unwatchLimit?: () => void;
 
-  constructor(onAlarm: (heap: HeapUsage) => void) {
+  constructor(private readonly onAlarm: (heap: HeapUsage) => void) {
     this.observer = new PerformanceObserver((list) => {
       const major = list
         .getEntries()
@@ -49,9 +52,17 @@ export class MemoryWatch {
 
   start(): void {
     this.observer.observe({ entryTypes: ["gc"] });
+    const limitBytes = v8.getHeapStatistics().heap_size_limit;
+    // At the limit: V8 lent some more heap so that this runs at all.
+    this.unwatchLimit = watchHeapLimit((reachedBytes) => {
+      this.alarmAt = reachedBytes / limitBytes + STEP;
+      this.onAlarm({ usedBytes: reachedBytes, limitBytes });
+    });
   }
 
   stop(): void {
     this.observer.disconnect();
+    this.unwatchLimit?.();
+    this.unwatchLimit = undefined;
   }
 }

@@ -34,6 +34,12 @@
       ],
       "cflags_cc": ["-ffp-contract=fast"],
       "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=fast"] }
+    },
+    {
+      "target_name": "fairdiff_heap_guard",
+      "sources": ["src/heapGuard.cc"],
+      "cflags_cc!": ["<(cpu_flag)"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS!": ["<(cpu_flag)"] }
     }
   ]
 }

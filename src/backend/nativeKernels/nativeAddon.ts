@@ -149,7 +149,7 @@ export interface NativeStatus {
   threads: number;
 }
 
-const ADDON = path.join("native", "build", "Release", "fairdiff_native.node");
+const ADDON = "fairdiff_native.node";
 const MAX_THREADS = 64;
 
 /** FAIRDIFF_NATIVE, checked. */
@@ -168,11 +168,14 @@ export function nativeThreadsFromEnvironment(): number {
   return threadCountFromEnvironment("FAIRDIFF_THREADS", os.availableParallelism(), MAX_THREADS);
 }
 
-/** The built addon, looked for from this file up to the package root (src/ or dist/src/). */
-function addonPath(): string | undefined {
+/**
+ * A built addon of native/ (`fairdiff_native.node`, …), looked for from this file up to the
+ * package root (src/ or dist/src/); undefined where it was not built.
+ */
+export function builtAddonPath(fileName: string): string | undefined {
   let dir = __dirname;
   for (let up = 0; up < 5; up++) {
-    const candidate = path.join(dir, ADDON);
+    const candidate = path.join(dir, "native", "build", "Release", fileName);
     if (fs.existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
@@ -226,7 +229,7 @@ export function loadNativeKernels(): NativeStatus {
     loaded = { reason: "native kernels off (FAIRDIFF_NATIVE=off)", threads: 1 };
     return loaded;
   }
-  const file = addonPath();
+  const file = builtAddonPath(ADDON);
   if (!file) {
     loaded = unavailable(
       "native kernels not built (no C++ compiler or Node headers at `npm install`; `npm run build:native` says why)",
