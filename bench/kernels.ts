@@ -6,8 +6,9 @@
  *   - a sampling step: one classifier-free-guided UNet evaluation (DDIM), the difference between
  *     generating with 2 and with 1 sampler steps;
  *   - a Method 1 alignment step (distributionalAlignment, its default sampler steps).
- * Prints the count and the ten most frequent kernels of each; the goal is ≤ 2,000 per training
- * step (9,632 before the fused kernels).
+ * Prints the count and the ten most frequent kernels of each (on WebGPU, also the compute
+ * dispatches they encode); the goal is ≤ 2,000 kernels per training step (9,632 before the fused
+ * kernels).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend, type BackendRequest } from "../src/backend";
@@ -28,23 +29,58 @@ function option(args: string[], name: string, fallback: string): string {
 export interface KernelCount {
   total: number;
   byKernel: Map<string, number>;
+  /** On WebGPU, the compute dispatches those kernels encoded (what a GPU pays per op for). */
+  dispatches?: number;
+}
+
+/**
+ * Compute dispatches `f` encodes on the WebGPU backend, or undefined on another: tfjs-webgpu
+ * and fairdiff's own kernels (encodeDispatch.ts) create one bind group per dispatch.
+ */
+export async function countWebgpuDispatches(
+  f: () => Promise<unknown>,
+): Promise<{ dispatches?: number }> {
+  if (tf.getBackend() !== "webgpu") {
+    await f();
+    return {};
+  }
+  type CreateBindGroup = (this: unknown, ...args: unknown[]) => unknown;
+  const device = (tf.backend() as unknown as { device: { createBindGroup: CreateBindGroup } })
+    .device;
+  const createBindGroup = device.createBindGroup;
+  let dispatches = 0;
+  device.createBindGroup = function (...args) {
+    dispatches++;
+    return createBindGroup.apply(this, args);
+  };
+  try {
+    await f();
+  } finally {
+    device.createBindGroup = createBindGroup;
+  }
+  return { dispatches };
 }
 
 /** Kernels run by `f` (kernels nested inside a kernel, e.g. a fused one's parts, not counted). */
 export async function countKernels(f: () => Promise<unknown>): Promise<KernelCount> {
+  let dispatches: number | undefined;
   const profile = await tf.profile(async () => {
-    await f();
+    ({ dispatches } = await countWebgpuDispatches(f));
     return tf.scalar(0);
   });
   const byKernel = new Map<string, number>();
   for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + 1);
-  return { total: profile.kernels.length, byKernel };
+  return { total: profile.kernels.length, byKernel, dispatches };
 }
 
 function difference(a: KernelCount, b: KernelCount): KernelCount {
   const byKernel = new Map<string, number>();
   for (const [name, n] of a.byKernel) byKernel.set(name, n - (b.byKernel.get(name) ?? 0));
-  return { total: a.total - b.total, byKernel };
+  const dispatches =
+    a.dispatches !== undefined && b.dispatches !== undefined
+      ? a.dispatches - b.dispatches
+      : undefined;
+  return { total: a.total - b.total, byKernel, dispatches };
 }
 
 function report(label: string, count: KernelCount): void {
@@ -54,7 +90,11 @@ function report(label: string, count: KernelCount): void {
     .slice(0, 10)
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
-  console.log(`${label}: ${count.total.toLocaleString("en")} kernels`);
+  const dispatches =
+    count.dispatches === undefined
+      ? ""
+      : ` (${count.dispatches.toLocaleString("en")} WebGPU dispatches)`;
+  console.log(`${label}: ${count.total.toLocaleString("en")} kernels${dispatches}`);
   console.log(`  most frequent: ${top}`);
 }
 

@@ -70,6 +70,8 @@ eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (ba
       fused = fusedAdamW(p, g, m, v, attrs);
     });
     expect(kernels.total).toBe(1);
+    // On WebGPU, one dispatch per variable (all three outputs and the count).
+    if (backend === "webgpu") expect(kernels.dispatches).toBe(SHAPES.length);
     for (let i = 0; i < SHAPES.length; i++) {
       const [p2, m2, v2] = unfused(p[i], g[i], m[i], v[i], attrs);
       for (const [ours, reference] of [
@@ -82,13 +84,36 @@ eachBackend("fused AdamW = the unfused update (≤ 1e-4), one kernel", async (ba
       }
       tf.dispose([p2, m2, v2]);
     }
-    // Host backends count non-finite new parameters as they write them (none here).
-    if (fused.nonFinite) expect(Array.from(await fused.nonFinite.data())).toEqual([0]);
+    // Every backend counts non-finite new parameters as it writes them (none here).
+    expect(fused.nonFinite).toBeDefined();
+    expect(Array.from(await fused.nonFinite!.data())).toEqual([0]);
     tf.dispose([...p, ...g, ...m, ...v, ...fused.params, ...fused.m, ...fused.v]);
     fused.nonFinite?.dispose();
   }
   await useBackend("wasm");
 });
+
+eachBackend(
+  "new parameters that are NaN or ±Inf are counted, in every variable",
+  async (backend) => {
+    await useBackend(backend);
+    const shapes = [[5], [2, 3], [300]];
+    const p = shapes.map((shape, i) =>
+      tf.tensor(seeded(shape[0] * (shape[1] ?? 1), 10 + i), shape),
+    );
+    const m = p.map((t) => tf.zerosLike(t));
+    const v = p.map((t) => tf.zerosLike(t));
+    const gradients = p.map((t, i) => seeded(t.size, 20 + i, 0.1));
+    gradients[0][1] = NaN;
+    gradients[0][4] = NaN;
+    gradients[2][299] = Infinity; // m and v Inf: the update Inf / Inf is NaN
+    const g = gradients.map((values, i) => tf.tensor(values, shapes[i]));
+    const fused = fusedAdamW(p, g, m, v, settings(1, 1e-2));
+    expect(Array.from(await fused.nonFinite!.data())).toEqual([3]);
+    tf.dispose([...p, ...m, ...v, ...g, ...fused.params, ...fused.m, ...fused.v, fused.nonFinite!]);
+    await useBackend("wasm");
+  },
+);
 
 test("mismatched lists are refused with the sizes named", async () => {
   await useBackend("cpu");
