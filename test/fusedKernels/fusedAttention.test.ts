@@ -76,6 +76,25 @@ eachBackend(
         kernels.byKernel.get(c.masked ? "FairdiffFusedMaskedAttention" : "FairdiffFusedAttention"),
       ).toBe(1);
       expect(kernels.byKernel.get("FairdiffFusedAttentionGrad")).toBe(1);
+      if (backend === "webgpu") {
+        // Ours: one dispatch forward, two backward (composed: 9 and 20).
+        const forward = await countKernels(async () =>
+          tf.dispose(fusedAttention(q, k, v, { heads: c.heads, scale }, mask)),
+        );
+        expect(forward.dispatches).toBe(1);
+        const backward = await countKernels(async () =>
+          tf.dispose(
+            tf
+              .engine()
+              .runKernel(
+                "FairdiffFusedAttentionGrad",
+                { q, k, v, ...(mask ? { keyMask: mask } : {}), dy: weights },
+                { heads: c.heads, scale },
+              ) as tf.Tensor[],
+          ),
+        );
+        expect(backward.dispatches).toBe(2);
+      }
       tf.dispose([q, k, v, weights, ...fused, ...reference]);
       mask?.dispose();
     }

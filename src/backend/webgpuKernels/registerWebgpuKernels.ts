@@ -7,6 +7,7 @@ import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs-co
 import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedActivationWebgpuConfigs } from "./fusedActivation";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
+import { fusedAttentionWebgpuConfigs } from "./fusedAttention";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
 import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
 
@@ -20,6 +21,12 @@ export function registerWebgpuKernels(): string[] {
     unregisterKernel("AddN", "webgpu");
     registerKernel(chunkedAddNConfig(stockAddN));
     replaced.push("AddN");
+  }
+  // Ours over the composed forms fusedAttention.ts registered (kept for what ours leaves out).
+  for (const config of fusedAttentionWebgpuConfigs((name) => getKernel(name, "webgpu"))) {
+    unregisterKernel(config.kernelName, "webgpu");
+    registerKernel(config);
+    replaced.push(config.kernelName);
   }
   for (const config of [
     fusedAdamWWebgpuConfig,
