@@ -21,6 +21,25 @@ interface DawnGpu {
 interface GpuAdapterLike {
   info?: AdapterInfo;
   isFallbackAdapter?: boolean;
+  limits?: { maxStorageBuffersPerShaderStage?: number };
+  requestDevice?(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * tfjs-webgpu asks for a device with WebGPU's default of 8 storage buffers per shader; most
+ * adapters bind more (lavapipe 16). fairdiff's multi-tensor kernels (AdamW, the gradient norm,
+ * AddN) fit as many tensors into a dispatch as the device allows, so the device gets the
+ * adapter's own limit: on lavapipe, half the dispatches for them.
+ */
+function withAdapterStorageLimit(adapter: GpuAdapterLike): void {
+  const requestDevice = adapter.requestDevice;
+  const most = adapter.limits?.maxStorageBuffersPerShaderStage;
+  if (!requestDevice || !most) return;
+  adapter.requestDevice = (descriptor = {}) =>
+    requestDevice.call(adapter, {
+      ...descriptor,
+      requiredLimits: { ...descriptor.requiredLimits, maxStorageBuffersPerShaderStage: most },
+    });
 }
 
 interface AdapterInfo {
@@ -175,6 +194,7 @@ export function installWebgpu(timeoutMs = 15000): Promise<WebgpuProbe> {
         new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
       ]);
       if (!adapter) return { available: false, reason: NO_ADAPTER };
+      withAdapterStorageLimit(adapter);
       Object.assign(globalThis, dawn.globals);
       const g = globalThis as { navigator?: { gpu?: unknown } };
       if (!g.navigator) {

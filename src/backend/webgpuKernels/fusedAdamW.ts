@@ -1,10 +1,12 @@
 /**
- * The multi-tensor AdamW kernel on WebGPU: one dispatch per variable reads param, grad, m and v
- * once and writes the new param and both moments (encodeDispatch.ts: a tfjs program writes one
- * output, so this took three dispatches per variable), and counts new parameters that are NaN or
- * ±Inf into one shared counter with atomics — the step's finiteness check without the ~2
- * dispatches per variable a sum of each would take. The arithmetic is fusedKernels/fusedAdamW.ts's,
- * in WGSL. The count is an int32 [1] tensor (the host kernels' is float32).
+ * The multi-tensor AdamW kernel on WebGPU: each dispatch updates as many variables as the device
+ * binds (7 storage buffers each: 2 on lavapipe's 16, 1 on WebGPU's default 8), reading param,
+ * grad, m and v once and writing the new param and both moments (encodeDispatch.ts; as a tfjs
+ * program, which writes one output, it took three dispatches per variable). It counts new
+ * parameters that are NaN or ±Inf into one shared counter with atomics: the step's finiteness
+ * check without the ~2 dispatches per variable a sum of each would take. The arithmetic is
+ * fusedKernels/fusedAdamW.ts's, in WGSL. The count is an int32 [1] tensor (the host kernels' is
+ * float32).
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { adamWSettingsInOrder, FUSED_ADAMW, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
@@ -16,40 +18,68 @@ import {
 } from "./encodeDispatch";
 
 const WORKGROUP = 64;
+/** Storage buffers a variable binds: param, grad, m, v in; param, m, v out. */
+const BUFFERS_PER_VARIABLE = 7;
 
-const code = () => `
-@group(0) @binding(0) var<storage, read> param : array<f32>;
-@group(0) @binding(1) var<storage, read> grad : array<f32>;
-@group(0) @binding(2) var<storage, read> moment1 : array<f32>;
-@group(0) @binding(3) var<storage, read> moment2 : array<f32>;
-@group(0) @binding(4) var<storage, read_write> newParam : array<f32>;
-@group(0) @binding(5) var<storage, read_write> newMoment1 : array<f32>;
-@group(0) @binding(6) var<storage, read_write> newMoment2 : array<f32>;
-@group(0) @binding(7) var<storage, read_write> nonFinite : array<atomic<i32>>;
+/** WGSL for `count` variables a dispatch (workgroup z picks one), sharing one counter. */
+function code(count: number): () => string {
+  const variables = Array.from({ length: count }, (_, k) => k);
+  const names = ["param", "grad", "moment1", "moment2", "newParam", "newMoment1", "newMoment2"];
+  return () => `
+${variables
+  .flatMap((k) =>
+    names.map(
+      (name, i) =>
+        `@group(0) @binding(${k * BUFFERS_PER_VARIABLE + i}) var<storage, ${i < 4 ? "read" : "read_write"}> ${name}${k} : array<f32>;`,
+    ),
+  )
+  .join("\n")}
+@group(0) @binding(${count * BUFFERS_PER_VARIABLE}) var<storage, read_write> nonFinite : array<atomic<i32>>;
 struct Uniforms {
   learningRate : f32, weightDecay : f32, beta1 : f32, beta2 : f32, epsilon : f32,
-  correction1 : f32, correction2 : f32, gradientScale : f32, size : i32, rowStride : i32,
+  correction1 : f32, correction2 : f32, gradientScale : f32, rowStride : i32,
+  ${variables.map((k) => `size${k} : i32`).join(", ")},
 };
-@group(0) @binding(8) var<uniform> uniforms : Uniforms;
+@group(0) @binding(${count * BUFFERS_PER_VARIABLE + 1}) var<uniform> uniforms : Uniforms;
 
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-  let index = i32(id.x) + i32(id.y) * uniforms.rowStride;
-  if (index >= uniforms.size) { return; }
-  let g = grad[index] * uniforms.gradientScale;
-  let m = uniforms.beta1 * moment1[index] + (1.0 - uniforms.beta1) * g;
-  let v = uniforms.beta2 * moment2[index] + (1.0 - uniforms.beta2) * g * g;
+/** The new (param, m, v) of one element. */
+fn step(param : f32, grad : f32, moment1 : f32, moment2 : f32) -> vec3<f32> {
+  let g = grad * uniforms.gradientScale;
+  let m = uniforms.beta1 * moment1 + (1.0 - uniforms.beta1) * g;
+  let v = uniforms.beta2 * moment2 + (1.0 - uniforms.beta2) * g * g;
   let update = (m / uniforms.correction1) / (sqrt(v / uniforms.correction2) + uniforms.epsilon);
   let decay = 1.0 - uniforms.learningRate * uniforms.weightDecay;
-  let p = param[index] * decay - uniforms.learningRate * update;
-  newParam[index] = p;
-  newMoment1[index] = m;
-  newMoment2[index] = v;
+  return vec3<f32>(param * decay - uniforms.learningRate * update, m, v);
+}
+
+fn countNonFinite(p : f32) {
   // All exponent bits set: NaN or ±Inf (bits, not arithmetic a compiler may assume finite).
   if ((bitcast<u32>(p) & 0x7f800000u) == 0x7f800000u) {
     atomicAdd(&nonFinite[0], 1);
   }
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+  let index = i32(id.x) + i32(id.y) * uniforms.rowStride;
+  switch (id.z) {
+${variables
+  .map(
+    (k) => `    case ${k}u: {
+      if (index < uniforms.size${k}) {
+        let next = step(param${k}[index], grad${k}[index], moment1${k}[index], moment2${k}[index]);
+        newParam${k}[index] = next.x;
+        newMoment1${k}[index] = next.y;
+        newMoment2${k}[index] = next.z;
+        countNonFinite(next.x);
+      }
+    }`,
+  )
+  .join("\n")}
+    default: {}
+  }
 }`;
+}
 
 const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const webgpu = backend as unknown as WebgpuBackendInternals;
@@ -59,30 +89,46 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   }));
   const list = Object.values(inputs) as TensorInfo[];
   const n = list.length / 4;
+  const sizeOf = (t: TensorInfo) => t.shape.reduce((count, d) => count * d, 1);
+  // One binding is the counter.
+  const perDispatch = Math.max(
+    1,
+    Math.floor((webgpu.device.limits.maxStorageBuffersPerShaderStage - 1) / BUFFERS_PER_VARIABLE),
+  );
   const nonFinite = gpuTensor(webgpu, [1], "int32", Int32Array.of(0));
   const outputs: TensorInfo[][] = [[], [], []];
+  let group: { buffers: TensorInfo[]; sizes: number[] } = { buffers: [], sizes: [] };
+  const flush = () => {
+    const count = group.sizes.length;
+    if (count === 0) return;
+    const [x, y] = workgroupsFor(webgpu, Math.max(...group.sizes), WORKGROUP);
+    encodeDispatch(webgpu, {
+      key: `fairdiffAdamW_${count}`,
+      code: code(count),
+      buffers: [...group.buffers, nonFinite],
+      uniforms: [
+        ...settings,
+        { type: "int32", data: [x * WORKGROUP] },
+        ...group.sizes.map((size) => ({ type: "int32" as const, data: [size] })),
+      ],
+      workgroups: [x, y, count],
+    });
+    group = { buffers: [], sizes: [] };
+  };
   for (let i = 0; i < n; i++) {
     const [param, grad, m, v] = [list[i], list[n + i], list[2 * n + i], list[3 * n + i]];
-    const size = param.shape.reduce((count, d) => count * d, 1);
+    const size = sizeOf(param);
     if (size === 0) {
       outputs.forEach((made) => made.push(webgpu.makeTensorInfo(param.shape, "float32")));
       continue;
     }
     const made = outputs.map(() => gpuTensor(webgpu, param.shape, "float32"));
     made.forEach((t, k) => outputs[k].push(t));
-    const workgroups = workgroupsFor(webgpu, size, WORKGROUP);
-    encodeDispatch(webgpu, {
-      key: "fairdiffAdamW",
-      code,
-      buffers: [param, grad, m, v, ...made, nonFinite],
-      uniforms: [
-        ...settings,
-        { type: "int32", data: [size] },
-        { type: "int32", data: [workgroups[0] * WORKGROUP] },
-      ],
-      workgroups,
-    });
+    group.buffers.push(param, grad, m, v, ...made);
+    group.sizes.push(size);
+    if (group.sizes.length === perDispatch) flush();
   }
+  flush();
   return [...outputs.flat(), nonFinite];
 };
 
