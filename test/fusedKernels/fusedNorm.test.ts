@@ -24,6 +24,8 @@ const CASES: Case[] = [
   { shape: [3, 2, 2, 16], attrs: { groups: 8, epsilon: 1e-6, silu: false, batchDims: 1 } },
   { shape: [5, 12], attrs: { groups: 1, epsilon: 1e-5, silu: false, batchDims: 1 } },
   { shape: [2, 7, 10], attrs: { groups: 1, epsilon: 1e-5, silu: false, batchDims: 2 } },
+  // Groups and channels wider than a WebGPU workgroup (64): each invocation takes several.
+  { shape: [2, 6, 6, 160], attrs: { groups: 2, epsilon: 1e-5, silu: true, batchDims: 1 } },
 ];
 
 /** The definition, as separate tfjs ops (autodiff gives its gradient). */
@@ -60,6 +62,23 @@ eachBackend("fused norm = the composed ops, values and gradients (≤ 1e-4)", as
     await expectSameOutputs(fused, reference, [i], ["y", "dx", "dγ", "dβ"]);
     const kernels = await countKernels(async () => tf.dispose(fusedNorm(x, gamma, beta, c.attrs)));
     expect(kernels.total).toBe(1);
+    if (backend === "webgpu") {
+      // A workgroup per (row, group): one dispatch forward, two backward (dx and the rows'
+      // shares of dγ, dβ; then their sums).
+      expect(kernels.dispatches).toBe(1);
+      const backward = await countKernels(async () =>
+        tf.dispose(
+          tf
+            .engine()
+            .runKernel(
+              "FairdiffFusedNormGrad",
+              { dy: weights, x, gamma, beta },
+              c.attrs as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor[],
+        ),
+      );
+      expect(backward.dispatches).toBe(2);
+    }
     tf.dispose([x, gamma, beta, weights, ...fused, ...reference]);
   }
   await useBackend("wasm");

@@ -1,208 +1,236 @@
 /**
- * The fused normalisation kernels (fusedKernels/fusedNorm.ts) in WGSL. Forward: a statistics
- * pass (mean, rstd per row and group) and an elementwise pass. Backward: a statistics pass (mean,
- * rstd, mean(g), mean(g·x̂) per row and group), an elementwise dx pass, and one pass each for
- * dγ and dβ (one invocation per channel). Each invocation of a statistics pass loops over its
- * group: simple, and exact enough for the equivalence tests; a workgroup reduction is the next
- * step for speed on large groups.
+ * The fused normalisation kernels (fusedKernels/fusedNorm.ts) in WGSL, a workgroup per (row,
+ * group) reducing together (encodeDispatch.ts, workgroupSum.ts). Forward: one dispatch takes the
+ * group's mean and rstd and writes its normalised (affine, SiLU) outputs. Backward: one dispatch
+ * per (row, group) takes mean, rstd, mean(g) and mean(g·x̂), writes dx, and each channel's sums
+ * of d·x̂ and d over the row (the row's share of dγ and dβ); a second, a thread per channel, adds
+ * the rows' shares. As tfjs programs (one output each) they took 2 and 4 dispatches, and a
+ * thread per group looped over it alone.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fusedKernels/fusedNorm";
-import { elementwiseProgram, type ProgramUniform, type WebgpuBackendLike } from "./webgpuProgram";
+import {
+  FUSED_NORM,
+  FUSED_NORM_GRAD,
+  normLayout,
+  type NormAttrs,
+  type NormLayout,
+} from "../fusedKernels/fusedNorm";
+import {
+  encodeDispatch,
+  gpuTensor,
+  workgroupsFor,
+  type WebgpuBackendInternals,
+} from "./encodeDispatch";
+import { workgroupSumWgsl } from "./workgroupSum";
 
-const UNIFORMS =
-  "rows : i32, spatial : i32, channels : i32, groups : i32, perGroup : i32, epsilon : f32, silu : i32,";
+const WORKGROUP = 64;
 
-/** Mean and rstd of group k (row k / groups, group k % groups) of `x`. */
-const GROUP_STATISTICS = `
-  fn groupBase(k : i32) -> i32 {
-    return (k / uniforms.groups) * uniforms.spatial * uniforms.channels +
-        (k % uniforms.groups) * uniforms.perGroup;
-  }
-  fn groupStatistics(k : i32) -> vec2<f32> {
-    let base = groupBase(k);
-    let count = f32(uniforms.spatial * uniforms.perGroup);
-    var sum = 0.0;
-    for (var s = 0; s < uniforms.spatial; s++) {
-      let offset = base + s * uniforms.channels;
-      for (var c = 0; c < uniforms.perGroup; c++) { sum += x[offset + c]; }
-    }
-    let mean = sum / count;
-    var squares = 0.0;
-    for (var s = 0; s < uniforms.spatial; s++) {
-      let offset = base + s * uniforms.channels;
-      for (var c = 0; c < uniforms.perGroup; c++) {
-        let d = x[offset + c] - mean;
-        squares += d * d;
-      }
-    }
-    return vec2<f32>(mean, inverseSqrt(squares / count + uniforms.epsilon));
-  }
-`;
+const UNIFORMS = `struct Uniforms {
+  rows : i32, spatial : i32, channels : i32, groups : i32, perGroup : i32, epsilon : f32,
+  silu : i32, groupStride : i32,
+};`;
 
-/** The gradient reaching the affine output a = x̂·γ + β (through the SiLU when there is one). */
-const UPSTREAM = `
-  fn upstream(i : i32, channel : i32, xHat : f32) -> f32 {
-    var d = dy[i];
-    if (uniforms.silu == 1) {
-      let a = xHat * gamma[channel] + beta[channel];
-      let s = 1.0 / (1.0 + exp(-a));
-      d = d * s * (1.0 + a * (1.0 - s));
-    }
-    return d;
-  }
-  fn groupOf(i : i32) -> i32 {
-    let row = i / (uniforms.spatial * uniforms.channels);
-    return row * uniforms.groups + (i % uniforms.channels) / uniforms.perGroup;
-  }
-`;
-
-function uniformsOf(shape: number[], attrs: NormAttrs): ProgramUniform[] {
-  const l = normLayout(shape, attrs);
-  const ints = [l.rows, l.spatial, l.channels, l.groups, l.perGroup].map((v) => ({
-    type: "int32" as const,
-    data: [v],
-  }));
+function uniformsOf(l: NormLayout, attrs: NormAttrs, groupStride: number) {
+  const int = (x: number) => ({ type: "int32" as const, data: [x] });
   return [
-    ...ints,
-    { type: "float32", data: [attrs.epsilon] },
-    { type: "int32", data: [attrs.silu ? 1 : 0] },
+    ...[l.rows, l.spatial, l.channels, l.groups, l.perGroup].map(int),
+    { type: "float32" as const, data: [attrs.epsilon] },
+    int(attrs.silu ? 1 : 0),
+    int(groupStride),
   ];
 }
 
+/**
+ * The workgroup's (row, group) k, the index of its element e (spatial-major within the group),
+ * its channel, and the group's mean and rstd (every invocation of the workgroup calls it).
+ */
+const GROUP = `
+${workgroupSumWgsl(WORKGROUP)}
+fn groupOf(group : vec3<u32>) -> i32 { return i32(group.x) + i32(group.y) * uniforms.groupStride; }
+fn elementCount() -> i32 { return uniforms.spatial * uniforms.perGroup; }
+fn elementIndex(k : i32, e : i32) -> i32 {
+  return (k / uniforms.groups) * uniforms.spatial * uniforms.channels +
+      (e / uniforms.perGroup) * uniforms.channels + (k % uniforms.groups) * uniforms.perGroup +
+      e % uniforms.perGroup;
+}
+fn channelOf(k : i32, e : i32) -> i32 {
+  return (k % uniforms.groups) * uniforms.perGroup + e % uniforms.perGroup;
+}
+fn meanAndRstd(local : u32, k : i32) -> vec2<f32> {
+  // One pass over x shifted by its first element (what keeps Σx² − (Σx)²/n from cancelling).
+  let count = elementCount();
+  let shift = x[elementIndex(k, 0)];
+  var sums = vec2<f32>(0.0, 0.0);
+  for (var e = i32(local); e < count; e = e + ${WORKGROUP}) {
+    let d = x[elementIndex(k, e)] - shift;
+    sums = sums + vec2<f32>(d, d * d);
+  }
+  let total = workgroupSum2(local, sums) / f32(count);
+  let variance = max(total.y - total.x * total.x, 0.0);
+  return vec2<f32>(shift + total.x, inverseSqrt(variance + uniforms.epsilon));
+}`;
+
+/** The gradient reaching the affine output a = x̂·γ + β (through the SiLU when there is one). */
+const UPSTREAM = `
+fn upstream(i : i32, channel : i32, xHat : f32) -> f32 {
+  var d = dy[i];
+  if (uniforms.silu == 1) {
+    let a = xHat * gamma[channel] + beta[channel];
+    let s = 1.0 / (1.0 + exp(-a));
+    d = d * s * (1.0 + a * (1.0 - s));
+  }
+  return d;
+}`;
+
+const forwardCode = () => `
+@group(0) @binding(0) var<storage, read> x : array<f32>;
+@group(0) @binding(1) var<storage, read> gamma : array<f32>;
+@group(0) @binding(2) var<storage, read> beta : array<f32>;
+@group(0) @binding(3) var<storage, read_write> y : array<f32>;
+${UNIFORMS}
+@group(0) @binding(4) var<uniform> uniforms : Uniforms;
+${GROUP}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_index) local : u32, @builtin(workgroup_id) group : vec3<u32>) {
+  let k = groupOf(group);
+  if (k >= uniforms.rows * uniforms.groups) { return; }
+  let statistics = meanAndRstd(local, k);
+  for (var e = i32(local); e < elementCount(); e = e + ${WORKGROUP}) {
+    let i = elementIndex(k, e);
+    let channel = channelOf(k, e);
+    let a = (x[i] - statistics.x) * statistics.y * gamma[channel] + beta[channel];
+    var out = a;
+    if (uniforms.silu == 1) { out = a / (1.0 + exp(-a)); }
+    y[i] = out;
+  }
+}`;
+
+const backwardCode = () => `
+@group(0) @binding(0) var<storage, read> dy : array<f32>;
+@group(0) @binding(1) var<storage, read> x : array<f32>;
+@group(0) @binding(2) var<storage, read> gamma : array<f32>;
+@group(0) @binding(3) var<storage, read> beta : array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx : array<f32>;
+@group(0) @binding(5) var<storage, read_write> rowGamma : array<f32>;
+@group(0) @binding(6) var<storage, read_write> rowBeta : array<f32>;
+${UNIFORMS}
+@group(0) @binding(7) var<uniform> uniforms : Uniforms;
+${GROUP}
+${UPSTREAM}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_index) local : u32, @builtin(workgroup_id) group : vec3<u32>) {
+  let k = groupOf(group);
+  if (k >= uniforms.rows * uniforms.groups) { return; }
+  let statistics = meanAndRstd(local, k);
+  let count = f32(elementCount());
+  var sums = vec2<f32>(0.0, 0.0);
+  for (var e = i32(local); e < elementCount(); e = e + ${WORKGROUP}) {
+    let i = elementIndex(k, e);
+    let channel = channelOf(k, e);
+    let xHat = (x[i] - statistics.x) * statistics.y;
+    let g = upstream(i, channel, xHat) * gamma[channel];
+    sums = sums + vec2<f32>(g, g * xHat);
+  }
+  let means = workgroupSum2(local, sums) / count;
+  let meanG = means.x;
+  let meanGX = means.y;
+  for (var e = i32(local); e < elementCount(); e = e + ${WORKGROUP}) {
+    let i = elementIndex(k, e);
+    let channel = channelOf(k, e);
+    let xHat = (x[i] - statistics.x) * statistics.y;
+    let g = upstream(i, channel, xHat) * gamma[channel];
+    dx[i] = statistics.y * (g - meanG - xHat * meanGX);
+  }
+  // This row's share of dγ and dβ, a channel per invocation.
+  let row = k / uniforms.groups;
+  for (var c = i32(local); c < uniforms.perGroup; c = c + ${WORKGROUP}) {
+    var shareGamma = 0.0;
+    var shareBeta = 0.0;
+    for (var s = 0; s < uniforms.spatial; s = s + 1) {
+      let e = s * uniforms.perGroup + c;
+      let i = elementIndex(k, e);
+      let channel = channelOf(k, e);
+      let xHat = (x[i] - statistics.x) * statistics.y;
+      let d = upstream(i, channel, xHat);
+      shareGamma = shareGamma + d * xHat;
+      shareBeta = shareBeta + d;
+    }
+    let at = row * uniforms.channels + channelOf(k, c);
+    rowGamma[at] = shareGamma;
+    rowBeta[at] = shareBeta;
+  }
+}`;
+
+const parameterCode = () => `
+@group(0) @binding(0) var<storage, read> rowGamma : array<f32>;
+@group(0) @binding(1) var<storage, read> rowBeta : array<f32>;
+@group(0) @binding(2) var<storage, read_write> dGamma : array<f32>;
+@group(0) @binding(3) var<storage, read_write> dBeta : array<f32>;
+${UNIFORMS}
+@group(0) @binding(4) var<uniform> uniforms : Uniforms;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+  let channel = i32(id.x);
+  if (channel >= uniforms.channels) { return; }
+  var sumGamma = 0.0;
+  var sumBeta = 0.0;
+  for (var row = 0; row < uniforms.rows; row = row + 1) {
+    sumGamma = sumGamma + rowGamma[row * uniforms.channels + channel];
+    sumBeta = sumBeta + rowBeta[row * uniforms.channels + channel];
+  }
+  dGamma[channel] = sumGamma;
+  dBeta[channel] = sumBeta;
+}`;
+
+/** A workgroup per (row, group), folded into y past the device's per-dimension limit. */
+function groupWorkgroups(webgpu: WebgpuBackendInternals, l: NormLayout) {
+  return workgroupsFor(webgpu, l.rows * l.groups, 1);
+}
+
 const forward: KernelFunc = ({ inputs, backend, attrs }) => {
-  const webgpu = backend as unknown as WebgpuBackendLike;
+  const webgpu = backend as unknown as WebgpuBackendInternals;
   const a = attrs as unknown as NormAttrs;
   const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
   const l = normLayout(x.shape, a);
-  const uniforms = uniformsOf(x.shape, a);
-  const statistics = webgpu.runWebGPUProgram(
-    elementwiseProgram(
-      "fairdiffNormStatistics",
-      ["x"],
-      [l.rows * l.groups * 2],
-      UNIFORMS,
-      `let st = groupStatistics(index / 2);
-         if (index % 2 == 0) { setOutputAtIndex(index, st.x); } else { setOutputAtIndex(index, st.y); }`,
-      GROUP_STATISTICS,
-    ),
-    [x],
-    "float32",
-    uniforms,
-  );
-  const y = webgpu.runWebGPUProgram(
-    elementwiseProgram(
-      `fairdiffNormApply_${x.shape.length}`,
-      ["x", "gamma", "beta", "statistics"],
-      x.shape,
-      UNIFORMS,
-      `let channel = index % uniforms.channels;
-       let row = index / (uniforms.spatial * uniforms.channels);
-       let k = row * uniforms.groups + channel / uniforms.perGroup;
-       let a = (x[index] - statistics[2 * k]) * statistics[2 * k + 1] * gamma[channel] + beta[channel];
-       var y = a;
-       if (uniforms.silu == 1) { y = a / (1.0 + exp(-a)); }
-       setOutputAtIndex(index, y);`,
-    ),
-    [x, gamma, beta, statistics],
-    "float32",
-    uniforms,
-  );
-  webgpu.disposeData(statistics.dataId);
+  const y = gpuTensor(webgpu, x.shape, "float32");
+  const workgroups = groupWorkgroups(webgpu, l);
+  encodeDispatch(webgpu, {
+    key: "fairdiffNorm",
+    code: forwardCode,
+    buffers: [x, gamma, beta, y],
+    uniforms: uniformsOf(l, a, workgroups[0]),
+    workgroups,
+  });
   return y;
 };
 
 const backward: KernelFunc = ({ inputs, backend, attrs }) => {
-  const webgpu = backend as unknown as WebgpuBackendLike;
+  const webgpu = backend as unknown as WebgpuBackendInternals;
   const a = attrs as unknown as NormAttrs;
   const { dy, x, gamma, beta } = inputs as Record<string, TensorInfo>;
   const l = normLayout(x.shape, a);
-  const uniforms = uniformsOf(x.shape, a);
-  const names = ["dy", "x", "gamma", "beta"];
-  // Per group: mean, rstd, mean(g), mean(g·x̂).
-  const statistics = webgpu.runWebGPUProgram(
-    elementwiseProgram(
-      "fairdiffNormGradStatistics",
-      names,
-      [l.rows * l.groups * 4],
-      UNIFORMS,
-      `let k = index / 4;
-         let which = index % 4;
-         let st = groupStatistics(k);
-         if (which < 2) {
-           if (which == 0) { setOutputAtIndex(index, st.x); } else { setOutputAtIndex(index, st.y); }
-         } else {
-           let base = groupBase(k);
-           let count = f32(uniforms.spatial * uniforms.perGroup);
-           var sumG = 0.0;
-           var sumGX = 0.0;
-           for (var s = 0; s < uniforms.spatial; s++) {
-             let offset = base + s * uniforms.channels;
-             for (var c = 0; c < uniforms.perGroup; c++) {
-               let channel = (k % uniforms.groups) * uniforms.perGroup + c;
-               let xHat = (x[offset + c] - st.x) * st.y;
-               let g = upstream(offset + c, channel, xHat) * gamma[channel];
-               sumG += g;
-               sumGX += g * xHat;
-             }
-           }
-           if (which == 2) { setOutputAtIndex(index, sumG / count); } else { setOutputAtIndex(index, sumGX / count); }
-         }`,
-      GROUP_STATISTICS + UPSTREAM,
-    ),
-    [dy, x, gamma, beta],
-    "float32",
-    uniforms,
-  );
-  const withStatistics = [...names, "statistics"];
-  const dx = webgpu.runWebGPUProgram(
-    elementwiseProgram(
-      `fairdiffNormGradX_${x.shape.length}`,
-      withStatistics,
-      x.shape,
-      UNIFORMS,
-      `let channel = index % uniforms.channels;
-         let k = groupOf(index);
-         let rstd = statistics[4 * k + 1];
-         let xHat = (x[index] - statistics[4 * k]) * rstd;
-         let g = upstream(index, channel, xHat) * gamma[channel];
-         setOutputAtIndex(index, rstd * (g - statistics[4 * k + 2] - xHat * statistics[4 * k + 3]));`,
-      UPSTREAM,
-    ),
-    [dy, x, gamma, beta, statistics],
-    "float32",
-    uniforms,
-  );
-  // dγ (which 0) and dβ (which 1): one invocation per channel, over every row and position.
-  const parameterGradient = (which: 0 | 1) =>
-    webgpu.runWebGPUProgram(
-      elementwiseProgram(
-        `fairdiffNormGradParameter_${which}`,
-        withStatistics,
-        [l.channels],
-        UNIFORMS,
-        `let channel = index;
-           let group = channel / uniforms.perGroup;
-           var sum = 0.0;
-           for (var row = 0; row < uniforms.rows; row++) {
-             let k = row * uniforms.groups + group;
-             for (var s = 0; s < uniforms.spatial; s++) {
-               let i = (row * uniforms.spatial + s) * uniforms.channels + channel;
-               let xHat = (x[i] - statistics[4 * k]) * statistics[4 * k + 1];
-               let d = upstream(i, channel, xHat);
-               ${which === 0 ? "sum += d * xHat;" : "sum += d;"}
-             }
-           }
-           setOutputAtIndex(index, sum);`,
-        UPSTREAM,
-      ),
-      [dy, x, gamma, beta, statistics],
-      "float32",
-      uniforms,
-    );
-  const dGamma = parameterGradient(0);
-  const dBeta = parameterGradient(1);
-  webgpu.disposeData(statistics.dataId);
+  const dx = gpuTensor(webgpu, x.shape, "float32");
+  const rowGamma = gpuTensor(webgpu, [l.rows, l.channels], "float32");
+  const rowBeta = gpuTensor(webgpu, [l.rows, l.channels], "float32");
+  const workgroups = groupWorkgroups(webgpu, l);
+  encodeDispatch(webgpu, {
+    key: "fairdiffNormGrad",
+    code: backwardCode,
+    buffers: [dy, x, gamma, beta, dx, rowGamma, rowBeta],
+    uniforms: uniformsOf(l, a, workgroups[0]),
+    workgroups,
+  });
+  const dGamma = gpuTensor(webgpu, gamma.shape, "float32");
+  const dBeta = gpuTensor(webgpu, beta.shape, "float32");
+  encodeDispatch(webgpu, {
+    key: "fairdiffNormGradParameters",
+    code: parameterCode,
+    buffers: [rowGamma, rowBeta, dGamma, dBeta],
+    uniforms: uniformsOf(l, a, workgroups[0]),
+    workgroups: workgroupsFor(webgpu, l.channels, WORKGROUP),
+  });
+  webgpu.disposeData(rowGamma.dataId);
+  webgpu.disposeData(rowBeta.dataId);
   return [dx, dGamma, dBeta];
 };
 

@@ -9,21 +9,11 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { FUSED_SUM_OF_SQUARES } from "../fusedKernels/fusedSumOfSquares";
 import { encodeDispatch, gpuTensor, type WebgpuBackendInternals } from "./encodeDispatch";
+import { workgroupSumWgsl } from "./workgroupSum";
 
 const WORKGROUP = 256;
 
-/** Tree sum of `partialSums` (one value per invocation) into partialSums[0]. */
-const WORKGROUP_SUM = `
-var<workgroup> partialSums : array<f32, ${WORKGROUP}>;
-fn workgroupSum(local : u32, value : f32) -> f32 {
-  partialSums[local] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride / 2u) {
-    if (local < stride) { partialSums[local] = partialSums[local] + partialSums[local + stride]; }
-    workgroupBarrier();
-  }
-  return partialSums[0];
-}`;
+const WORKGROUP_SUM = workgroupSumWgsl(WORKGROUP);
 
 /** Workgroup w reduces input w's squares into partials[first + w]. */
 function chunkCode(inputs: number): () => string {
