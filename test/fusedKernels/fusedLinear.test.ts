@@ -89,6 +89,21 @@ eachBackend("fused linear = matMul + bias, values and gradients (≤ 1e-4)", asy
     expect(forwardAndBackward).toBe(1);
     expect(kernels.byKernel.get("FairdiffFusedLinear")).toBe(1);
     expect(kernels.byKernel.get("FairdiffFusedLinearGrad")).toBe(1);
+    if (backend === "webgpu") {
+      // dx, then dW and db together (composed: three products).
+      const backward = await countKernels(async () =>
+        tf.dispose(
+          tf
+            .engine()
+            .runKernel(
+              "FairdiffFusedLinearGrad",
+              { dy: weights, x, weight: w },
+              { residual: false },
+            ) as tf.Tensor[],
+        ),
+      );
+      expect(backward.dispatches).toBe(2);
+    }
     tf.dispose([x, w, b, weights, ...fused, ...reference]);
   }
   await useBackend("wasm");

@@ -8,6 +8,7 @@ import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedActivationWebgpuConfigs } from "./fusedActivation";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 import { fusedAttentionWebgpuConfigs } from "./fusedAttention";
+import { fusedLinearGradWebgpuConfig } from "./fusedLinear";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
 import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
 
@@ -22,8 +23,12 @@ export function registerWebgpuKernels(): string[] {
     registerKernel(chunkedAddNConfig(stockAddN));
     replaced.push("AddN");
   }
-  // Ours over the composed forms fusedAttention.ts registered (kept for what ours leaves out).
-  for (const config of fusedAttentionWebgpuConfigs((name) => getKernel(name, "webgpu"))) {
+  // Ours over the composed forms the fused kernels registered (attention keeps them for what
+  // ours leaves out).
+  for (const config of [
+    ...fusedAttentionWebgpuConfigs((name) => getKernel(name, "webgpu")),
+    fusedLinearGradWebgpuConfig,
+  ]) {
     unregisterKernel(config.kernelName, "webgpu");
     registerKernel(config);
     replaced.push(config.kernelName);
