@@ -137,6 +137,19 @@ eachBackend(
       expect(kernels.byKernel.get("FairdiffFusedLinearResidual")).toBe(1);
       expect(kernels.byKernel.get("FairdiffFusedLinearGrad")).toBe(1);
       expect(kernels.byKernel.get("Add")).toBeUndefined();
+      if (backend === "webgpu") {
+        // One dispatch for product, bias and residual, with a bias and without.
+        for (const bias of [b, undefined]) {
+          let y: tf.Tensor | undefined;
+          const forward = await countKernels(async () => {
+            y = fusedLinear(x, w, bias, r);
+          });
+          expect(forward.dispatches).toBe(1);
+          const expected = tf.tidy(() => tf.add(composed(x, w, bias ?? tf.zerosLike(b)), r));
+          expect(maxAbsDiff(await y!.data(), await expected.data())).toBeLessThanOrEqual(1e-4);
+          tf.dispose([y!, expected]);
+        }
+      }
       tf.dispose([x, w, b, r, weights, ...fused, ...reference]);
     }
     await useBackend("wasm");

@@ -1,12 +1,14 @@
 /**
- * The fused dense layer's backward on WebGPU in two dispatches: dx = dy·Wᵀ with tfjs-webgpu's
- * own matrix product, and dW = xᵀ·dy with db = Σ_rows dy together in one of ours (a thread per
- * weight, the threads of the first input row also summing the bias's column) — composed from
- * tfjs's kernels, dW and db were two more products (fusedKernels/fusedLinear.ts).
+ * The fused dense layer on WebGPU where ours saves dispatches over tfjs-webgpu's (composed in
+ * fusedKernels/fusedLinear.ts). Backward, two dispatches: dx = dy·Wᵀ with tfjs-webgpu's own
+ * matrix product, and dW = xᵀ·dy with db = Σ_rows dy together in one of ours (a thread per
+ * weight, the threads of the first input row also summing the bias's column) instead of two more
+ * products. Forward with a residual (a transformer block's skip): x·W + b + residual in one of
+ * ours (a thread per output) instead of a product and an Add; without one, tfjs's fused product.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../backendScope";
-import { FUSED_LINEAR_GRAD } from "../fusedKernels/fusedLinear";
+import { FUSED_LINEAR_GRAD, FUSED_LINEAR_RESIDUAL } from "../fusedKernels/fusedLinear";
 import {
   encodeDispatch,
   gpuTensor,
@@ -40,6 +42,53 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>) {
   if (i == 0) { dBias[o] = bias; }
 }`;
 
+const residualForwardCode = (withBias: boolean) => () => `
+@group(0) @binding(0) var<storage, read> x : array<f32>;
+@group(0) @binding(1) var<storage, read> weight : array<f32>;
+@group(0) @binding(2) var<storage, read> residual : array<f32>;
+${withBias ? "@group(0) @binding(3) var<storage, read> bias : array<f32>;" : ""}
+@group(0) @binding(${withBias ? 4 : 3}) var<storage, read_write> y : array<f32>;
+struct Uniforms { rows : i32, inFeatures : i32, outFeatures : i32, rowStride : i32, };
+@group(0) @binding(${withBias ? 5 : 4}) var<uniform> uniforms : Uniforms;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+  let index = i32(id.x) + i32(id.y) * uniforms.rowStride;
+  if (index >= uniforms.rows * uniforms.outFeatures) { return; }
+  let r = index / uniforms.outFeatures;
+  let o = index % uniforms.outFeatures;
+  var sum = ${withBias ? "bias[o]" : "0.0"};
+  for (var i = 0; i < uniforms.inFeatures; i = i + 1) {
+    sum = sum + x[r * uniforms.inFeatures + i] * weight[i * uniforms.outFeatures + o];
+  }
+  y[index] = sum + residual[index];
+}`;
+
+const residualForward: KernelFunc = ({ inputs, backend }) => {
+  const { x, weight, bias, residual } = inputs as Record<string, TensorInfo | undefined> as {
+    x: TensorInfo;
+    weight: TensorInfo;
+    bias?: TensorInfo;
+    residual: TensorInfo;
+  };
+  const webgpu = backend as unknown as WebgpuBackendInternals;
+  const [inFeatures, outFeatures] = weight.shape;
+  const rows = x.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+  const y = gpuTensor(webgpu, residual.shape, "float32");
+  const workgroups = workgroupsFor(webgpu, rows * outFeatures, WORKGROUP);
+  encodeDispatch(webgpu, {
+    key: `fairdiffLinearResidual_${bias !== undefined}`,
+    code: residualForwardCode(bias !== undefined),
+    buffers: [x, weight, residual, ...(bias ? [bias] : []), y],
+    uniforms: int32Uniforms([rows, inFeatures, outFeatures, workgroups[0] * WORKGROUP]),
+    workgroups,
+  });
+  return y;
+};
+
+function int32Uniforms(values: number[]) {
+  return values.map((v) => ({ type: "int32" as const, data: [v] }));
+}
+
 const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, weight } = inputs as Record<string, TensorInfo>;
   const { residual } = attrs as unknown as { residual: boolean };
@@ -62,10 +111,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
     key: "fairdiffLinearWeightGrad",
     code: weightGradCode,
     buffers: [x, dy, dWeight, dBias],
-    uniforms: [rows, inFeatures, outFeatures, workgroups[0] * WORKGROUP].map((v) => ({
-      type: "int32" as const,
-      data: [v],
-    })),
+    uniforms: int32Uniforms([rows, inFeatures, outFeatures, workgroups[0] * WORKGROUP]),
     workgroups,
   });
   // A residual's gradient is dy itself: a reshape shares its buffer, no copy.
@@ -74,8 +120,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   return [dxKept, dWeight, dBias, ...dResidualKept];
 };
 
-export const fusedLinearGradWebgpuConfig: KernelConfig = {
-  kernelName: FUSED_LINEAR_GRAD,
-  backendName: "webgpu",
-  kernelFunc: backward,
-};
+export const fusedLinearWebgpuConfigs: KernelConfig[] = [
+  { kernelName: FUSED_LINEAR_RESIDUAL, backendName: "webgpu", kernelFunc: residualForward },
+  { kernelName: FUSED_LINEAR_GRAD, backendName: "webgpu", kernelFunc: backward },
+];

@@ -8,7 +8,7 @@ import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedActivationWebgpuConfigs } from "./fusedActivation";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 import { fusedAttentionWebgpuConfigs } from "./fusedAttention";
-import { fusedLinearGradWebgpuConfig } from "./fusedLinear";
+import { fusedLinearWebgpuConfigs } from "./fusedLinear";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
 import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
 
@@ -27,7 +27,7 @@ export function registerWebgpuKernels(): string[] {
   // ours leaves out).
   for (const config of [
     ...fusedAttentionWebgpuConfigs((name) => getKernel(name, "webgpu")),
-    fusedLinearGradWebgpuConfig,
+    ...fusedLinearWebgpuConfigs,
   ]) {
     unregisterKernel(config.kernelName, "webgpu");
     registerKernel(config);
