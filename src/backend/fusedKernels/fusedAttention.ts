@@ -29,7 +29,7 @@ export interface AttentionAttrs {
   scale: number;
 }
 
-interface Layout {
+export interface AttentionLayout {
   batch: number;
   queries: number;
   keys: number;
@@ -37,20 +37,30 @@ interface Layout {
   headDim: number;
 }
 
-function layoutOf(q: TensorInfo, k: TensorInfo, heads: number): Layout {
+export function attentionLayout(q: TensorInfo, k: TensorInfo, heads: number): AttentionLayout {
   const [batch, queries, width] = q.shape;
   return { batch, queries, keys: k.shape[1], heads, headDim: width / heads };
 }
 
 /** [B, T, H·d] → [B·H, T, d]. */
-function splitHeads(scope: KernelScope, x: TensorInfo, l: Layout, tokens: number): TensorInfo {
+function splitHeads(
+  scope: KernelScope,
+  x: TensorInfo,
+  l: AttentionLayout,
+  tokens: number,
+): TensorInfo {
   const four = scope.reshape(x, [l.batch, tokens, l.heads, l.headDim]);
   const heads = scope.transpose(four, [0, 2, 1, 3]);
   return scope.reshape(heads, [l.batch * l.heads, tokens, l.headDim]);
 }
 
 /** [B·H, T, d] → [B, T, H·d]. */
-function mergeHeads(scope: KernelScope, x: TensorInfo, l: Layout, tokens: number): TensorInfo {
+function mergeHeads(
+  scope: KernelScope,
+  x: TensorInfo,
+  l: AttentionLayout,
+  tokens: number,
+): TensorInfo {
   const four = scope.reshape(x, [l.batch, l.heads, tokens, l.headDim]);
   const tokensFirst = scope.transpose(four, [0, 2, 1, 3]);
   return scope.reshape(tokensFirst, [l.batch, tokens, l.heads * l.headDim]);
@@ -62,7 +72,7 @@ const MASKED = 1e9;
 /** The attention weights softmax(q·kᵀ·scale + bias), [B·H, N, M], and the split q, k, v. */
 function weights(scope: KernelScope, inputs: Record<string, TensorInfo>, a: AttentionAttrs) {
   const { q, k, v, keyMask } = inputs;
-  const l = layoutOf(q, k, a.heads);
+  const l = attentionLayout(q, k, a.heads);
   const q3 = splitHeads(scope, q, l, l.queries);
   const k3 = splitHeads(scope, k, l, l.keys);
   const v3 = splitHeads(scope, v, l, l.keys);

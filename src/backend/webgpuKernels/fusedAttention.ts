@@ -16,7 +16,9 @@ import {
   FUSED_ATTENTION,
   FUSED_ATTENTION_GRAD,
   FUSED_MASKED_ATTENTION,
+  attentionLayout,
   type AttentionAttrs,
+  type AttentionLayout,
 } from "../fusedKernels/fusedAttention";
 import {
   encodeDispatch,
@@ -28,25 +30,12 @@ import {
 const WORKGROUP = 64;
 const MAX_HEAD_DIM = 256;
 
-interface Layout {
-  batch: number;
-  queries: number;
-  keys: number;
-  heads: number;
-  headDim: number;
-}
-
-function layoutOf(q: TensorInfo, k: TensorInfo, heads: number): Layout {
-  const [batch, queries, width] = q.shape;
-  return { batch, queries, keys: k.shape[1], heads, headDim: width / heads };
-}
-
-/** The uniforms every attention shader reads (after the row stride, which comes last). */
+/** The uniforms every attention shader reads. */
 const UNIFORMS = `struct Uniforms {
   batch : i32, queries : i32, keys : i32, heads : i32, scale : f32, rowStride : i32,
 };`;
 
-function uniforms(l: Layout, scale: number, workgroups: [number, number, number]) {
+function uniforms(l: AttentionLayout, scale: number, workgroups: [number, number, number]) {
   return [
     ...[l.batch, l.queries, l.keys, l.heads].map((x) => ({ type: "int32" as const, data: [x] })),
     { type: "float32" as const, data: [scale] },
@@ -55,10 +44,11 @@ function uniforms(l: Layout, scale: number, workgroups: [number, number, number]
 }
 
 /**
- * WGSL shared by the three shaders: `score(b, h, qBase, j)` is q·k_j·scale plus the key's mask
- * bias, with q read from `queryRows` at qBase; the first flat index of a token's head.
+ * WGSL every shader shares: `score(b, h, qBase, j)` is q·k_j·scale plus the key's mask bias
+ * (q read at qBase); `headStart` the first flat index of a token's head; `queryRow` a query
+ * row's batch, head, q index and largest score (the softmax's shift).
  */
-function common(headDim: number, masked: boolean, queryRows: string): string {
+function common(headDim: number, masked: boolean): string {
   const bias = masked ? "(keyMask[b * uniforms.keys + j] - 1.0) * 1e9" : "0.0";
   return `
 const D = ${headDim};
@@ -68,45 +58,98 @@ fn headStart(b : i32, t : i32, tokens : i32, h : i32) -> i32 {
 fn score(b : i32, h : i32, qBase : i32, j : i32) -> f32 {
   let kBase = headStart(b, j, uniforms.keys, h);
   var dot = 0.0;
-  for (var e = 0; e < D; e = e + 1) { dot = dot + ${queryRows}[qBase + e] * k[kBase + e]; }
+  for (var e = 0; e < D; e = e + 1) { dot = dot + q[qBase + e] * k[kBase + e]; }
   return dot * uniforms.scale + ${bias};
 }
-fn linearIndex(id : vec3<u32>) -> i32 { return i32(id.x) + i32(id.y) * uniforms.rowStride; }`;
+fn linearIndex(id : vec3<u32>) -> i32 { return i32(id.x) + i32(id.y) * uniforms.rowStride; }
+/** (batch, token, head) of a flat index over [batch, tokens, heads]. */
+fn tokenHead(index : i32, tokens : i32) -> vec3<i32> {
+  return vec3<i32>(index / (uniforms.heads * tokens), (index / uniforms.heads) % tokens,
+      index % uniforms.heads);
+}
+struct QueryRow { b : i32, h : i32, qBase : i32, largest : f32, };
+fn queryRow(row : i32) -> QueryRow {
+  let at = tokenHead(row, uniforms.queries);
+  let qBase = headStart(at.x, at.y, uniforms.queries, at.z);
+  var largest = -3.402823e38;
+  for (var j = 0; j < uniforms.keys; j = j + 1) {
+    largest = max(largest, score(at.x, at.z, qBase, j));
+  }
+  return QueryRow(at.x, at.z, qBase, largest);
+}`;
 }
 
-/** Storage bindings from 0, in order; returns the WGSL and the next binding. */
-function bindings(names: [string, "read" | "read_write"][]): string {
-  return names
+/** dO·v_j for the row of dy at dBase and the key of v at vBase (the backward's shaders). */
+const OUTPUT_GRAD = `
+fn outputGrad(dBase : i32, vBase : i32) -> f32 {
+  var dot = 0.0;
+  for (var e = 0; e < D; e = e + 1) { dot = dot + dy[dBase + e] * v[vBase + e]; }
+  return dot;
+}`;
+
+/** How `main` starts: a thread per (batch, query, head) row, or per (batch, key, head). */
+const PROLOGUES = {
+  queries: `
+  let row = linearIndex(id);
+  if (row >= uniforms.batch * uniforms.queries * uniforms.heads) { return; }
+  let query = queryRow(row);
+  let b = query.b;
+  let h = query.h;
+  let qBase = query.qBase;
+  let largest = query.largest;`,
+  keys: `
+  let column = linearIndex(id);
+  if (column >= uniforms.batch * uniforms.keys * uniforms.heads) { return; }
+  let at = tokenHead(column, uniforms.keys);
+  let b = at.x;
+  let j = at.y;
+  let h = at.z;
+  let kBase = headStart(b, j, uniforms.keys, h);`,
+};
+
+/** Storage buffers in binding order, each read or written. */
+type Binding = [string, "read" | "read_write"];
+
+/**
+ * A shader: q, k, v (and dy, for `backward`), the key mask where `masked`, then `outputs`, the
+ * uniforms, the shared functions, and `main` — its prologue, then `body`.
+ */
+function shader(
+  l: { headDim: number; masked: boolean; backward: boolean },
+  outputs: Binding[],
+  over: keyof typeof PROLOGUES,
+  body: string,
+): () => string {
+  const names: Binding[] = [
+    ...["q", "k", "v", ...(l.backward ? ["dy"] : [])].map((n): Binding => [n, "read"]),
+    ...(l.masked ? [["keyMask", "read"] as Binding] : []),
+    ...outputs,
+  ];
+  const bindings = names
     .map(
       ([name, access], i) =>
         `@group(0) @binding(${i}) var<storage, ${access}> ${name} : array<f32>;`,
     )
     .join("\n");
-}
-
-function forwardCode(headDim: number, masked: boolean): () => string {
-  const names: [string, "read" | "read_write"][] = [
-    ["q", "read"],
-    ["k", "read"],
-    ["v", "read"],
-    ...(masked ? ([["keyMask", "read"]] as [string, "read"][]) : []),
-    ["result", "read_write"],
-  ];
   return () => `
-${bindings(names)}
+${bindings}
 ${UNIFORMS}
 @group(0) @binding(${names.length}) var<uniform> uniforms : Uniforms;
-${common(headDim, masked, "q")}
+${common(l.headDim, l.masked)}
+${l.backward ? OUTPUT_GRAD : ""}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-  let row = linearIndex(id);
-  if (row >= uniforms.batch * uniforms.queries * uniforms.heads) { return; }
-  let h = row % uniforms.heads;
-  let i = (row / uniforms.heads) % uniforms.queries;
-  let b = row / (uniforms.heads * uniforms.queries);
-  let qBase = headStart(b, i, uniforms.queries, h);
-  var largest = -3.402823e38;
-  for (var j = 0; j < uniforms.keys; j = j + 1) { largest = max(largest, score(b, h, qBase, j)); }
+${PROLOGUES[over]}
+${body}
+}`;
+}
+
+const forwardCode = (headDim: number, masked: boolean) =>
+  shader(
+    { headDim, masked, backward: false },
+    [["result", "read_write"]],
+    "queries",
+    `
   var total = 0.0;
   var mixed : array<f32, D>;
   for (var j = 0; j < uniforms.keys; j = j + 1) {
@@ -115,41 +158,19 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>) {
     let vBase = headStart(b, j, uniforms.keys, h);
     for (var e = 0; e < D; e = e + 1) { mixed[e] = mixed[e] + weight * v[vBase + e]; }
   }
-  for (var e = 0; e < D; e = e + 1) { result[qBase + e] = mixed[e] / total; }
-}`;
-}
+  for (var e = 0; e < D; e = e + 1) { result[qBase + e] = mixed[e] / total; }`,
+  );
 
 /** dQ per row, and the row's (max, Σ exp, Σ_j w·dW) for the key pass. */
-function queryGradCode(headDim: number, masked: boolean): () => string {
-  const names: [string, "read" | "read_write"][] = [
-    ["q", "read"],
-    ["k", "read"],
-    ["v", "read"],
-    ["dy", "read"],
-    ...(masked ? ([["keyMask", "read"]] as [string, "read"][]) : []),
-    ["dq", "read_write"],
-    ["stats", "read_write"],
-  ];
-  return () => `
-${bindings(names)}
-${UNIFORMS}
-@group(0) @binding(${names.length}) var<uniform> uniforms : Uniforms;
-${common(headDim, masked, "q")}
-fn outputGrad(dBase : i32, vBase : i32) -> f32 {
-  var dot = 0.0;
-  for (var e = 0; e < D; e = e + 1) { dot = dot + dy[dBase + e] * v[vBase + e]; }
-  return dot;
-}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-  let row = linearIndex(id);
-  if (row >= uniforms.batch * uniforms.queries * uniforms.heads) { return; }
-  let h = row % uniforms.heads;
-  let i = (row / uniforms.heads) % uniforms.queries;
-  let b = row / (uniforms.heads * uniforms.queries);
-  let qBase = headStart(b, i, uniforms.queries, h);
-  var largest = -3.402823e38;
-  for (var j = 0; j < uniforms.keys; j = j + 1) { largest = max(largest, score(b, h, qBase, j)); }
+const queryGradCode = (headDim: number, masked: boolean) =>
+  shader(
+    { headDim, masked, backward: true },
+    [
+      ["dq", "read_write"],
+      ["stats", "read_write"],
+    ],
+    "queries",
+    `
   var total = 0.0;
   var weighted = 0.0;
   for (var j = 0; j < uniforms.keys; j = j + 1) {
@@ -168,44 +189,27 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>) {
   for (var e = 0; e < D; e = e + 1) { dq[qBase + e] = grad[e]; }
   stats[3 * row] = largest;
   stats[3 * row + 1] = total;
-  stats[3 * row + 2] = rowDot;
-}`;
-}
+  stats[3 * row + 2] = rowDot;`,
+  );
 
 /** dK and dV per (batch, key, head), from the rows' statistics. */
-function keyGradCode(headDim: number, masked: boolean): () => string {
-  const names: [string, "read" | "read_write"][] = [
-    ["q", "read"],
-    ["k", "read"],
-    ["v", "read"],
-    ["dy", "read"],
-    ...(masked ? ([["keyMask", "read"]] as [string, "read"][]) : []),
-    ["stats", "read"],
-    ["dk", "read_write"],
-    ["dv", "read_write"],
-  ];
-  return () => `
-${bindings(names)}
-${UNIFORMS}
-@group(0) @binding(${names.length}) var<uniform> uniforms : Uniforms;
-${common(headDim, masked, "q")}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id : vec3<u32>) {
-  let column = linearIndex(id);
-  if (column >= uniforms.batch * uniforms.keys * uniforms.heads) { return; }
-  let h = column % uniforms.heads;
-  let j = (column / uniforms.heads) % uniforms.keys;
-  let b = column / (uniforms.heads * uniforms.keys);
-  let kBase = headStart(b, j, uniforms.keys, h);
+const keyGradCode = (headDim: number, masked: boolean) =>
+  shader(
+    { headDim, masked, backward: true },
+    [
+      ["stats", "read"],
+      ["dk", "read_write"],
+      ["dv", "read_write"],
+    ],
+    "keys",
+    `
   var gradK : array<f32, D>;
   var gradV : array<f32, D>;
   for (var i = 0; i < uniforms.queries; i = i + 1) {
     let qBase = headStart(b, i, uniforms.queries, h);
     let row = (b * uniforms.queries + i) * uniforms.heads + h;
     let w = exp(score(b, h, qBase, j) - stats[3 * row]) / stats[3 * row + 1];
-    var dW = 0.0;
-    for (var e = 0; e < D; e = e + 1) { dW = dW + dy[qBase + e] * v[kBase + e]; }
-    let dScore = w * (dW - stats[3 * row + 2]) * uniforms.scale;
+    let dScore = w * (outputGrad(qBase, kBase) - stats[3 * row + 2]) * uniforms.scale;
     for (var e = 0; e < D; e = e + 1) {
       gradV[e] = gradV[e] + w * dy[qBase + e];
       gradK[e] = gradK[e] + dScore * q[qBase + e];
@@ -214,12 +218,10 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>) {
   for (var e = 0; e < D; e = e + 1) {
     dk[kBase + e] = gradK[e];
     dv[kBase + e] = gradV[e];
-  }
-}`;
-}
+  }`,
+  );
 
-/** Float inputs (a mask of another dtype goes to the composed kernel) and heads we can hold. */
-function fitsHere(l: Layout, tensors: (TensorInfo | undefined)[]): boolean {
+function fitsHere(l: AttentionLayout, tensors: (TensorInfo | undefined)[]): boolean {
   return (
     Number.isInteger(l.headDim) &&
     l.headDim > 0 &&
@@ -232,7 +234,7 @@ function forward(composed: KernelFunc): KernelFunc {
   return (args) => {
     const { q, k, v, keyMask } = args.inputs as Record<string, TensorInfo>;
     const a = args.attrs as unknown as AttentionAttrs;
-    const l = layoutOf(q, k, a.heads);
+    const l = attentionLayout(q, k, a.heads);
     if (!fitsHere(l, [q, k, v, keyMask])) return composed(args);
     const webgpu = args.backend as unknown as WebgpuBackendInternals;
     const result = gpuTensor(webgpu, q.shape, "float32");
@@ -253,7 +255,7 @@ function backward(composed: KernelFunc): KernelFunc {
   return (args) => {
     const { q, k, v, keyMask, dy } = args.inputs as Record<string, TensorInfo>;
     const a = args.attrs as unknown as AttentionAttrs;
-    const l = layoutOf(q, k, a.heads);
+    const l = attentionLayout(q, k, a.heads);
     if (!fitsHere(l, [q, k, v, keyMask, dy])) return composed(args);
     const webgpu = args.backend as unknown as WebgpuBackendInternals;
     const masked = keyMask !== undefined;
