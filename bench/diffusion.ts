@@ -149,19 +149,28 @@ async function timedSteps(
   return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
 }
 
-async function warmUp(trainer: DataParallelTrainer, batch: ArrayBatch): Promise<void> {
-  for (let i = 0; i < TRAINING_WARMUP; i++) await trainer.step(batch, { clipNorm: CLIP_NORM });
+async function warmUp(
+  trainer: DataParallelTrainer,
+  batch: ArrayBatch,
+  steps = TRAINING_WARMUP,
+): Promise<void> {
+  for (let i = 0; i < steps; i++) await trainer.step(batch, { clipNorm: CLIP_NORM });
 }
 
+/**
+ * Median ms of a training step as `fairdiff train` runs it (`replicas` replicas, clipping, the
+ * checked AdamW) after `warmUpSteps` (the first records the replayed step).
+ */
 export async function tfjsMsPerStep(
   model: LatentDiffusionModel,
   batch: ArrayBatch,
   replicas: number,
   steps: number,
+  warmUpSteps = TRAINING_WARMUP,
 ): Promise<Timing> {
   const trainer = await benchTrainer(model, replicas);
   try {
-    await warmUp(trainer, batch);
+    await warmUp(trainer, batch, warmUpSteps);
     return await timedSteps(trainer, batch, steps);
   } finally {
     await trainer.dispose();

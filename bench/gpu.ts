@@ -14,52 +14,32 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, useBackend } from "../src/backend";
-import { median } from "./median";
 import { setNativeThreads } from "../src/backend/nativeKernels/nativeAddon";
 import { nativeKernelsActive } from "../src/backend/nativeKernels/registerNativeKernels";
 import type { ArrayBatch } from "../src/backend/trainableModel";
-import { buildOptimizer } from "../src/parallel/optimizerSpec";
-import { toTensors } from "../src/parallel/replica";
-import { denoiserTrainable } from "../src/pipeline/denoiserReplica";
 import { LatentDiffusionModel } from "../src/pipeline/latentDiffusionModel";
 import { CXR_MINI } from "../src/pipeline/presets";
 import { presetVocabularyPrompts } from "../src/pipeline/trainPreset";
 import { generateImages } from "../src/pipeline/textToImage";
-import { prepareTwin, samplingOptions, trainingBatch, type TwinBench } from "./diffusion";
+import {
+  prepareTwin,
+  samplingOptions,
+  tfjsMsPerStep,
+  trainingBatch,
+  type TwinBench,
+} from "./diffusion";
 import { twinScript } from "./peers/diffusionTwin";
 import { peerHasModules, runPeerJson } from "./peers/python";
 
 const MODEL = path.join(__dirname, "../../models/cxr-mini.fdckpt");
 
-/** Median ms of a plain training step (variableGrads + AdamW), read back with await data(). */
+/**
+ * Median ms of a training step as `fairdiff train` runs one on a single replica: the replayed
+ * gradient step, the global norm and clipping, the checked AdamW update (tfjsMsPerStep).
+ */
 async function trainStepMs(model: LatentDiffusionModel, batch: ArrayBatch, steps: number) {
-  const trainable = denoiserTrainable(model.textEncoder, model.unet, "epsilon", false);
-  const optimizer = buildOptimizer({ name: "adamw", learningRate: 5e-4, weightDecay: 1e-2 });
-  const inputs = toTensors(batch);
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => trainable.loss(inputs), trainable.variables);
-    optimizer.apply(
-      trainable.variables,
-      trainable.variables.map((v) => grads[v.name]),
-      5e-4,
-    );
-    await value.data();
-    await trainable.variables[0].data();
-    tf.dispose([value, ...Object.values(grads)]);
-  };
-  try {
-    for (let i = 0; i < 2; i++) await step();
-    const ms: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const start = performance.now();
-      await step();
-      ms.push(performance.now() - start);
-    }
-    return median(ms);
-  } finally {
-    optimizer.dispose();
-    tf.dispose(Object.values(inputs));
-  }
+  // Two warm-up steps: the first records the replayed step (GPU time is scarce).
+  return (await tfjsMsPerStep(model, batch, 1, steps, 2)).wall;
 }
 
 async function imagesPerSecond(model: LatentDiffusionModel, prompts: string[]): Promise<number> {

@@ -100,7 +100,8 @@ async function tryWebgpu(request: BackendRequest): Promise<Attempt> {
     reason: `${kind}: ${probe.adapter.name}`,
     source,
     adapter: probe.adapter.name,
-    addedKernels: [...registerWebgpuKernels(), ...COMPOSED_ON_EVERY_BACKEND],
+    // Our WGSL forms replace some composed ones: each name once.
+    addedKernels: [...new Set([...registerWebgpuKernels(), ...COMPOSED_ON_EVERY_BACKEND])],
   };
 }
 
