@@ -24,6 +24,9 @@ const stop = ${watch} ? watchHeapLimit((bytes) => { reached = bytes; hoard = [];
     hoard.push(new Array(250_000).fill(Math.random()));
     await new Promise((r) => setTimeout(r, 0));
   }
+  // A full collection before unwatching: a marking cycle begun while the hoard was live would
+  // otherwise still count it, and reach the lent limit with no watcher left.
+  globalThis.gc();
   const afterwards = new Array(2_000_000).fill(1.5).length;
   stop?.();
   const limit = v8.getHeapStatistics().heap_size_limit;
@@ -32,10 +35,14 @@ const stop = ${watch} ? watchHeapLimit((bytes) => { reached = bytes; hoard = [];
 }
 
 const run = (watch: boolean) =>
-  spawnSync(process.execPath, ["--max-old-space-size=64", "-e", fillUntilWarned(watch)], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  spawnSync(
+    process.execPath,
+    ["--max-old-space-size=64", "--expose-gc", "-e", fillUntilWarned(watch)],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
 
 testWhen(
   builtAddonPath("fairdiff_heap_guard.node") !== undefined,
