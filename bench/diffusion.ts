@@ -533,7 +533,8 @@ export async function prepareTwin(
 async function webgpuRow(model: LatentDiffusionModel, batch: ArrayBatch, steps: number) {
   try {
     const info = await useBackend("webgpu");
-    const t = await tfjsMsPerStep(model, batch, 1, steps);
+    // Two warm-up steps (the first records the replayed step): a software adapter takes seconds.
+    const t = await tfjsMsPerStep(model, batch, 1, steps, 2);
     console.log(`webgpu (${info.adapter ?? "adapter"}): ${t.wall.toFixed(1)} ms/training step`);
   } catch (error) {
     console.log(`webgpu: not measured — ${(error as Error).message}`);
