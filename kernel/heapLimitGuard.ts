@@ -13,14 +13,26 @@ interface HeapGuardAddon {
 
 /**
  * Starts watching; `onNearLimit` gets the limit the heap reached. Returns what stops watching, or
- * undefined where the guard was not built (no compiler at install, FAIRDIFF_NATIVE=0).
+ * undefined where the guard was not built (no compiler at install, FAIRDIFF_NATIVE=0) or does not
+ * load.
  */
 export function watchHeapLimit(
   onNearLimit: (limitBytes: number) => void,
 ): (() => void) | undefined {
   const file = builtAddonPath("fairdiff_heap_guard.node");
   if (!file) return undefined;
-  const guard = require(file) as HeapGuardAddon;
-  guard.watchHeapLimit(onNearLimit);
+  let guard: HeapGuardAddon;
+  try {
+    guard = require(file) as HeapGuardAddon;
+  } catch {
+    // Built for another Node (a copied folder): the collections' alarm still stands.
+    return undefined;
+  }
+  try {
+    guard.watchHeapLimit(onNearLimit);
+  } catch {
+    // One watcher a process (another kernel in this process has it).
+    return undefined;
+  }
   return () => guard.unwatchHeapLimit();
 }

@@ -1,7 +1,8 @@
 /**
  * Multi-head scaled dot-product attention, softmax(q·kᵀ·scale + keyBias)·v, as one kernel
  * forward and one backward, composed inside the kernel from the backend's own BatchMatMul,
- * Softmax and elementwise kernels (wasm, cpu and WebGPU alike). tfjs's ops would record the head
+ * Softmax and elementwise kernels (wasm and cpu; on WebGPU under webgpuKernels/fusedAttention.ts,
+ * which keeps it for wide heads; natively on wasm where built). tfjs's ops would record the head
  * split and merge (reshapes, transposes), two products, the scaling, the mask and the softmax
  * separately, each with its own gradient. The backward recomputes the softmax from q and k, so
  * the forward saves only its inputs.

@@ -3,7 +3,9 @@
  * one backward (dx, dW, db together), instead of the reshapes, fused-matmul scope, transposes
  * and bias reduction tfjs's ops record separately. Both are composed inside the kernel from the
  * backend's own registered kernels (_FusedMatMul, BatchMatMul; Reshape shares buffers), so
- * the same code serves wasm, cpu and WebGPU and each part keeps its optimised implementation.
+ * the same code serves wasm, cpu and WebGPU and each part keeps its optimised implementation
+ * (on WebGPU the backward and the forward with a residual are WGSL of fewer dispatches:
+ * webgpuKernels/fusedLinear.ts).
  * An optional residual of the output's shape (a transformer block's skip) is added inside the
  * kernel: composed from tfjs ops it costs an Add forward and two reshapes backward.
  */

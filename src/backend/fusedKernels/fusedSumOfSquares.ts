@@ -1,8 +1,9 @@
 /**
  * Σ x² over every element of many tensors, as one kernel: a training step's global gradient norm
  * (for clipping) without ~2 kernels per variable or a download of every gradient. wasm and cpu:
- * one loop over the host arrays, summed in double; WebGPU: composed inside the kernel from the
- * backend's Square, Sum and AddN (webgpuKernels/sumOfSquares.ts).
+ * one loop over the host arrays, summed in double (natively on wasm where built:
+ * nativeKernels/nativeNormAdamW.ts); WebGPU: a workgroup per tensor
+ * (webgpuKernels/sumOfSquares.ts).
  */
 import { engine, type NamedTensorMap, type Tensor } from "@tensorflow/tfjs-core";
 import type { HostKernel } from "./hostKernel";

@@ -3,7 +3,7 @@
  * over the host arrays), the norms and SiLU / GELU (composed from the backend's own kernels),
  * whose WebGPU forms come with the WebGPU backend (webgpuKernels/); the composed dense layer,
  * convolution and attention for all three backends (fusedLinear.ts, fusedConv2d.ts and
- * fusedAttention.ts register themselves).
+ * fusedAttention.ts register themselves; the WebGPU backend puts WGSL over some of them).
  */
 import { registerHostKernel, type HostKernel } from "./hostKernel";
 import { fusedAdamWHost } from "./fusedAdamW";

@@ -74,7 +74,8 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
       );
     },
   });
-  // The global gradient norm: vectorised in double, ~10× the plain loop over 1.5 M gradients.
+  // The global gradient norm, vectorised in double: ~0.6 ms for cxr-mini's 1.5 M gradients, where
+  // the host kernel's plain loop took ~4.
   const sumOfSquares = wasmHostKernelConfig({
     ...sumOfSquaresHost,
     compute(inputs, outputs) {
