@@ -61,6 +61,21 @@ eachBackend(
       expect(kernels.byKernel.get(forwardName)).toBe(1);
       expect(kernels.byKernel.get("FairdiffConv2DGrad")).toBe(1);
       expect(kernels.byKernel.get("Conv2DBackpropInput")).toBeUndefined();
+      if (backend === "webgpu") {
+        // dx, then the filter's, the bias's (and the shift's) gradients in one dispatch.
+        const backward = await countKernels(async () =>
+          tf.dispose(
+            tf
+              .engine()
+              .runKernel(
+                "FairdiffConv2DGrad",
+                { dy: weights, x, filter },
+                { stride: c.stride, addend: c.addend },
+              ) as tf.Tensor[],
+          ),
+        );
+        expect(backward.dispatches).toBe(2);
+      }
       tf.dispose([x, filter, bias, addend, weights, ...ours, ...reference]);
     }
     await useBackend("wasm");

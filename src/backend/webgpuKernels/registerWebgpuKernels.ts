@@ -8,6 +8,7 @@ import { chunkedAddNConfig } from "./chunkedAddN";
 import { fusedActivationWebgpuConfigs } from "./fusedActivation";
 import { fusedAdamWWebgpuConfig } from "./fusedAdamW";
 import { fusedAttentionWebgpuConfigs } from "./fusedAttention";
+import { fusedConvGradWebgpuConfig } from "./fusedConv2d";
 import { fusedLinearWebgpuConfigs } from "./fusedLinear";
 import { fusedNormWebgpuConfigs } from "./fusedNorm";
 import { sumOfSquaresWebgpuConfig } from "./sumOfSquares";
@@ -28,6 +29,7 @@ export function registerWebgpuKernels(): string[] {
   for (const config of [
     ...fusedAttentionWebgpuConfigs((name) => getKernel(name, "webgpu")),
     ...fusedLinearWebgpuConfigs,
+    fusedConvGradWebgpuConfig,
   ]) {
     unregisterKernel(config.kernelName, "webgpu");
     registerKernel(config);
