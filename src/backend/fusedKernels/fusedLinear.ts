@@ -32,7 +32,8 @@ interface LinearAttrs {
 
 const BACKENDS = ["wasm", "cpu", "webgpu"] as const;
 
-const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1);
+/** The rows a dense layer multiplies: every axis of x but the last. */
+export const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((n, d) => n * d, 1);
 
 function forward(backendName: FusedBackend): KernelFunc {
   return ({ inputs, backend }) => {

@@ -11,6 +11,7 @@
  * uploads, uniforms, command encoder and pass, as `recordAndSubmit` uses them.
  */
 import { env, type DataType, type TensorInfo } from "@tensorflow/tfjs-core";
+import type { ProgramUniform } from "./webgpuProgram";
 
 interface GpuBuffer {
   readonly size: number;
@@ -43,12 +44,18 @@ export interface WebgpuBackendInternals {
   dispatchCountInPass: number;
   makeTensorInfo(shape: number[], dtype: DataType, values?: Int32Array | Float32Array): TensorInfo;
   uploadToGPU(dataId: object): void;
-  makeUniforms(uniforms: { type: "float32" | "int32"; data: number[] }[]): object;
+  makeUniforms(uniforms: ProgramUniform[]): object;
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
   disposeData(dataId: object): void;
 }
+
+/** Scalar uniforms of one type, in the order the shader's Uniforms struct declares them. */
+export const int32Uniforms = (values: number[]): ProgramUniform[] =>
+  values.map((v) => ({ type: "int32", data: [v] }));
+export const float32Uniforms = (values: number[]): ProgramUniform[] =>
+  values.map((v) => ({ type: "float32", data: [v] }));
 
 export interface Dispatch {
   /** Names the shader in the pipeline cache: the same key must always mean the same code. */
@@ -58,7 +65,7 @@ export interface Dispatch {
   code: () => string;
   /** Tensors bound as storage buffers, in binding order (uploaded first where needed). */
   buffers: TensorInfo[];
-  uniforms?: { type: "float32" | "int32"; data: number[] }[];
+  uniforms?: ProgramUniform[];
   workgroups: [number, number, number];
 }
 

@@ -8,11 +8,13 @@
  * fusedKernels/fusedAdamW.ts's, in WGSL. The count is an int32 [1] tensor (the host kernels' is
  * float32).
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { adamWSettingsInOrder, FUSED_ADAMW, type AdamWStepAttrs } from "../fusedKernels/fusedAdamW";
 import {
   encodeDispatch,
+  float32Uniforms,
   gpuTensor,
+  int32Uniforms,
   workgroupsFor,
   type WebgpuBackendInternals,
 } from "./encodeDispatch";
@@ -83,13 +85,9 @@ ${variables
 
 const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   const webgpu = backend as unknown as WebgpuBackendInternals;
-  const settings = adamWSettingsInOrder(attrs as unknown as AdamWStepAttrs).map((x) => ({
-    type: "float32" as const,
-    data: [x],
-  }));
+  const settings = float32Uniforms(adamWSettingsInOrder(attrs as unknown as AdamWStepAttrs));
   const list = Object.values(inputs) as TensorInfo[];
   const n = list.length / 4;
-  const sizeOf = (t: TensorInfo) => t.shape.reduce((count, d) => count * d, 1);
   // One binding is the counter.
   const perDispatch = Math.max(
     1,
@@ -106,18 +104,14 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
       key: `fairdiffAdamW_${count}`,
       code: code(count),
       buffers: [...group.buffers, nonFinite],
-      uniforms: [
-        ...settings,
-        { type: "int32", data: [x * WORKGROUP] },
-        ...group.sizes.map((size) => ({ type: "int32" as const, data: [size] })),
-      ],
+      uniforms: [...settings, ...int32Uniforms([x * WORKGROUP, ...group.sizes])],
       workgroups: [x, y, count],
     });
     group = { buffers: [], sizes: [] };
   };
   for (let i = 0; i < n; i++) {
     const [param, grad, m, v] = [list[i], list[n + i], list[2 * n + i], list[3 * n + i]];
-    const size = sizeOf(param);
+    const size = util.sizeFromShape(param.shape);
     if (size === 0) {
       outputs.forEach((made) => made.push(webgpu.makeTensorInfo(param.shape, "float32")));
       continue;

@@ -22,7 +22,9 @@ import {
 } from "../fusedKernels/fusedAttention";
 import {
   encodeDispatch,
+  float32Uniforms,
   gpuTensor,
+  int32Uniforms,
   workgroupsFor,
   type WebgpuBackendInternals,
 } from "./encodeDispatch";
@@ -37,9 +39,9 @@ const UNIFORMS = `struct Uniforms {
 
 function uniforms(l: AttentionLayout, scale: number, workgroups: [number, number, number]) {
   return [
-    ...[l.batch, l.queries, l.keys, l.heads].map((x) => ({ type: "int32" as const, data: [x] })),
-    { type: "float32" as const, data: [scale] },
-    { type: "int32" as const, data: [workgroups[0] * WORKGROUP] },
+    ...int32Uniforms([l.batch, l.queries, l.keys, l.heads]),
+    ...float32Uniforms([scale]),
+    ...int32Uniforms([workgroups[0] * WORKGROUP]),
   ];
 }
 

@@ -7,6 +7,7 @@
  */
 import {
   backend_util,
+  util,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
@@ -16,6 +17,7 @@ import { convolutionAttrs, FUSED_CONV_GRAD, type ConvAttrs } from "../fusedKerne
 import {
   encodeDispatch,
   gpuTensor,
+  int32Uniforms,
   workgroupsFor,
   type WebgpuBackendInternals,
 } from "./encodeDispatch";
@@ -95,13 +97,12 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const dFilter = gpuTensor(webgpu, filter.shape, "float32");
   const dBias = gpuTensor(webgpu, [outChannels], "float32");
   const dShift = perSample ? [gpuTensor(webgpu, [n, outChannels], "float32")] : [];
-  const filterSize = filter.shape.reduce((count, d) => count * d, 1);
-  const workgroups = workgroupsFor(webgpu, filterSize, WORKGROUP);
+  const workgroups = workgroupsFor(webgpu, util.sizeFromShape(filter.shape), WORKGROUP);
   encodeDispatch(webgpu, {
     key: `fairdiffConvFilterGrad_${perSample}`,
     code: filterGradCode(perSample),
     buffers: [x, dy, dFilter, dBias, ...dShift],
-    uniforms: [
+    uniforms: int32Uniforms([
       n,
       info.inHeight,
       info.inWidth,
@@ -115,7 +116,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
       info.padInfo.top,
       info.padInfo.left,
       workgroups[0] * WORKGROUP,
-    ].map((v) => ({ type: "int32" as const, data: [v] })),
+    ]),
     workgroups,
   });
   // A residual's gradient is dy itself: a reshape shares its buffer, no copy.

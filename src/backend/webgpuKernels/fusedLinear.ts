@@ -8,10 +8,11 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { KernelScope } from "../backendScope";
-import { FUSED_LINEAR_GRAD, FUSED_LINEAR_RESIDUAL } from "../fusedKernels/fusedLinear";
+import { FUSED_LINEAR_GRAD, FUSED_LINEAR_RESIDUAL, rowsOf } from "../fusedKernels/fusedLinear";
 import {
   encodeDispatch,
   gpuTensor,
+  int32Uniforms,
   workgroupsFor,
   type WebgpuBackendInternals,
 } from "./encodeDispatch";
@@ -72,7 +73,7 @@ const residualForward: KernelFunc = ({ inputs, backend }) => {
   };
   const webgpu = backend as unknown as WebgpuBackendInternals;
   const [inFeatures, outFeatures] = weight.shape;
-  const rows = x.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+  const rows = rowsOf(x.shape);
   const y = gpuTensor(webgpu, residual.shape, "float32");
   const workgroups = workgroupsFor(webgpu, rows * outFeatures, WORKGROUP);
   encodeDispatch(webgpu, {
@@ -85,16 +86,12 @@ const residualForward: KernelFunc = ({ inputs, backend }) => {
   return y;
 };
 
-function int32Uniforms(values: number[]) {
-  return values.map((v) => ({ type: "int32" as const, data: [v] }));
-}
-
 const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, weight } = inputs as Record<string, TensorInfo>;
   const { residual } = attrs as unknown as { residual: boolean };
   const webgpu = backend as unknown as WebgpuBackendInternals;
   const [inFeatures, outFeatures] = weight.shape;
-  const rows = x.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+  const rows = rowsOf(x.shape);
   const scope = KernelScope.of(backend, "webgpu");
   const dx = scope.run(
     "BatchMatMul",

@@ -17,7 +17,9 @@ import {
 } from "../fusedKernels/fusedNorm";
 import {
   encodeDispatch,
+  float32Uniforms,
   gpuTensor,
+  int32Uniforms,
   workgroupsFor,
   type WebgpuBackendInternals,
 } from "./encodeDispatch";
@@ -31,12 +33,10 @@ const UNIFORMS = `struct Uniforms {
 };`;
 
 function uniformsOf(l: NormLayout, attrs: NormAttrs, groupStride: number) {
-  const int = (x: number) => ({ type: "int32" as const, data: [x] });
   return [
-    ...[l.rows, l.spatial, l.channels, l.groups, l.perGroup].map(int),
-    { type: "float32" as const, data: [attrs.epsilon] },
-    int(attrs.silu ? 1 : 0),
-    int(groupStride),
+    ...int32Uniforms([l.rows, l.spatial, l.channels, l.groups, l.perGroup]),
+    ...float32Uniforms([attrs.epsilon]),
+    ...int32Uniforms([attrs.silu ? 1 : 0, groupStride]),
   ];
 }
 
@@ -213,11 +213,12 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const rowGamma = gpuTensor(webgpu, [l.rows, l.channels], "float32");
   const rowBeta = gpuTensor(webgpu, [l.rows, l.channels], "float32");
   const workgroups = groupWorkgroups(webgpu, l);
+  const uniforms = uniformsOf(l, a, workgroups[0]);
   encodeDispatch(webgpu, {
     key: "fairdiffNormGrad",
     code: backwardCode,
     buffers: [dy, x, gamma, beta, dx, rowGamma, rowBeta],
-    uniforms: uniformsOf(l, a, workgroups[0]),
+    uniforms,
     workgroups,
   });
   const dGamma = gpuTensor(webgpu, gamma.shape, "float32");
@@ -226,7 +227,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
     key: "fairdiffNormGradParameters",
     code: parameterCode,
     buffers: [rowGamma, rowBeta, dGamma, dBeta],
-    uniforms: uniformsOf(l, a, workgroups[0]),
+    uniforms,
     workgroups: workgroupsFor(webgpu, l.channels, WORKGROUP),
   });
   webgpu.disposeData(rowGamma.dataId);

@@ -6,9 +6,14 @@
  * backend's Square, Sum and AddN it took ~2.2 dispatches per tensor (660 for cxr-mini's
  * gradients, against 45).
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { FUSED_SUM_OF_SQUARES } from "../fusedKernels/fusedSumOfSquares";
-import { encodeDispatch, gpuTensor, type WebgpuBackendInternals } from "./encodeDispatch";
+import {
+  encodeDispatch,
+  gpuTensor,
+  int32Uniforms,
+  type WebgpuBackendInternals,
+} from "./encodeDispatch";
 import { workgroupSumWgsl } from "./workgroupSum";
 
 const WORKGROUP = 256;
@@ -62,7 +67,6 @@ fn main(@builtin(local_invocation_index) local : u32) {
 const kernelFunc: KernelFunc = ({ inputs, backend }) => {
   const webgpu = backend as unknown as WebgpuBackendInternals;
   const tensors = Object.values(inputs) as TensorInfo[];
-  const size = (t: TensorInfo) => t.shape.reduce((n, d) => n * d, 1);
   // One binding is the partials.
   const perDispatch = Math.max(1, webgpu.device.limits.maxStorageBuffersPerShaderStage - 1);
   const partials = gpuTensor(webgpu, [tensors.length], "float32");
@@ -72,7 +76,7 @@ const kernelFunc: KernelFunc = ({ inputs, backend }) => {
       key: `fairdiffSumOfSquares_${chunk.length}`,
       code: chunkCode(chunk.length),
       buffers: [...chunk, partials],
-      uniforms: [first, ...chunk.map(size)].map((x) => ({ type: "int32" as const, data: [x] })),
+      uniforms: int32Uniforms([first, ...chunk.map((t) => util.sizeFromShape(t.shape))]),
       workgroups: [chunk.length, 1, 1],
     });
   }
@@ -81,7 +85,7 @@ const kernelFunc: KernelFunc = ({ inputs, backend }) => {
     key: "fairdiffSumOfPartials",
     code: finalCode,
     buffers: [partials, result],
-    uniforms: [{ type: "int32", data: [tensors.length] }],
+    uniforms: int32Uniforms([tensors.length]),
     workgroups: [1, 1, 1],
   });
   webgpu.disposeData(partials.dataId);
