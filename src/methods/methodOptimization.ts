@@ -19,7 +19,8 @@ import {
   type RunSettings,
   type RunState,
 } from "../pipeline/runState";
-import { applyClippedGradients, gradientStep, type GradientStepResult } from "./gradientStep";
+import { applyClippedGradients } from "../parallel/clippedUpdate";
+import { gradientStep, type GradientStepResult } from "./gradientStep";
 import type { ResolvedMethodOptions } from "./methodOptions";
 
 export class MethodOptimization {
@@ -74,13 +75,14 @@ export class MethodOptimization {
    * them); returns the norm before clipping.
    */
   async apply(gradients: tf.Tensor[], learningRate: number, loss: number): Promise<number> {
-    const norm = await applyClippedGradients(this.variables, gradients, this.optimizer, {
-      learningRate,
-      clipNorm: this.options.clipNorm,
-      loss,
-    });
+    const { gradientNorm } = await applyClippedGradients(
+      this.variables,
+      gradients,
+      this.optimizer,
+      { learningRate, clipNorm: this.options.clipNorm, loss },
+    );
     await this.followWithAverage();
-    return norm;
+    return gradientNorm;
   }
 
   private async followWithAverage(): Promise<void> {

@@ -17,7 +17,7 @@ import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
 import { assertFiniteStep, NonFiniteStepError } from "./nonFiniteStep";
-import { fusedSumOfSquares } from "../backend/fusedKernels/fusedSumOfSquares";
+import { applyClippedGradients, clipFactor } from "./clippedUpdate";
 import { sharedReplicaShares, squaresOfSum, type ReplicaShares } from "./replicaShares";
 
 export interface DataParallelOptions {
@@ -83,11 +83,6 @@ export interface TrainerStepOutcome {
   loss: number;
   /** Global L2 norm of the summed gradient, before clipping. */
   gradientNorm: number;
-}
-
-/** What global-norm clipping multiplies the gradients by. */
-function clipFactor(gradientNorm: number, clipNorm?: number): number {
-  return clipNorm !== undefined && gradientNorm > clipNorm ? clipNorm / gradientNorm : 1;
 }
 
 /** With native kernels in the main thread: a pool of cores / replicas; returns its old size. */
@@ -207,7 +202,8 @@ export class DataParallelTrainer {
   /**
    * The step of a trainer with no workers: gradients, their global norm (one kernel), clipping
    * (as a scale inside the optimizer's update) and the update stay on the backend; only the loss
-   * and the norm are read. The same checks, in the same order, as the data-parallel step.
+   * and the norm are read (clippedUpdate.ts). The same checks, in the same order, as the
+   * data-parallel step.
    */
   private async stepAlone(
     batch: ArrayBatch,
@@ -216,15 +212,11 @@ export class DataParallelTrainer {
     const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
     const { value, gradients } = this.local.gradientsOnBackend(batch);
     try {
-      const squares = fusedSumOfSquares(gradients);
-      const [lossValue, squareValue] = await Promise.all([value.data(), squares.data()]);
-      squares.dispose();
-      const loss = lossValue[0];
-      const gradientNorm = Math.sqrt(squareValue[0]);
-      assertFiniteStep({ loss, gradientNorm, learningRate });
-      const factor = clipFactor(gradientNorm, options.clipNorm);
-      await this.local.applyTensorsChecked(gradients, learningRate, factor);
-      return { loss, gradientNorm };
+      return await applyClippedGradients(this.variables, gradients, this.local.optimizer, {
+        learningRate,
+        clipNorm: options.clipNorm,
+        loss: value,
+      });
     } finally {
       tf.dispose([value, ...gradients]);
     }

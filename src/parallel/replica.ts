@@ -35,7 +35,7 @@ export function toTensors(batch: ArrayBatch): Record<string, tf.Tensor> {
 }
 
 export class Replica {
-  private readonly optimizer: StepOptimizer;
+  readonly optimizer: StepOptimizer;
   /** The gradient step, replayed as its kernels where the model allows it. */
   private readonly replayed = new ReplayedStep();
 
