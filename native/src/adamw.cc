@@ -200,4 +200,31 @@ double squaresOfSum(GradientSum x, int64_t n) {
   return total;
 }
 
+double sumIntoFirst(float* const* x, int sources, int64_t n) {
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  float* first = x[0];
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    float sum[kLanes];
+    for (int l = 0; l < kLanes; ++l) sum[l] = first[i + l];
+    for (int s = 1; s < sources; ++s) {
+      for (int l = 0; l < kLanes; ++l) sum[l] += x[s][i + l];
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      first[i + l] = sum[l];
+      lanes[l] += static_cast<double>(sum[l]) * sum[l];
+    }
+  }
+  for (; i < n; ++i) {
+    float sum = first[i];
+    for (int s = 1; s < sources; ++s) sum += x[s][i];
+    first[i] = sum;
+    lanes[0] += static_cast<double>(sum) * sum;
+  }
+  double total = 0;
+  for (double lane : lanes) total += lane;
+  return total;
+}
+
 }  // namespace fairdiff

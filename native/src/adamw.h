@@ -42,4 +42,9 @@ void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, fl
 // the outer in double: the squared L2 norm of a sum of replicas' gradients.
 double squaresOfSum(GradientSum x, int64_t n);
 
+// squaresOfSum that also writes the sum over the first source: x[0][j] ← Σ_s x[s][j], added as
+// GradientSum adds them. Data-parallel replicas' shares summed once, in one pass with the norm,
+// so every replica's update then reads one array instead of adding them again.
+double sumIntoFirst(float* const* x, int sources, int64_t n);
+
 }  // namespace fairdiff

@@ -510,6 +510,29 @@ napi_value SquaresOfSum(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// sumIntoFirst(sources Float32Array[]) → squaresOfSum(sources), having written the sum over
+// sources[0] (adamw.h).
+napi_value SumIntoFirst(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  const std::vector<Call::FloatView> list = call.floatList(0);
+  if (!call.failed && list.empty()) {
+    call.fail("fairdiff native: sumIntoFirst takes one or more arrays");
+  }
+  std::vector<float*> sources;
+  for (const auto& view : list) {
+    if (!call.failed && view.length != list[0].length) {
+      call.fail("fairdiff native: sumIntoFirst arrays differ in length");
+    }
+    sources.push_back(view.data);
+  }
+  if (call.failed) return nullptr;
+  const double total = fairdiff::sumIntoFirst(sources.data(), static_cast<int>(sources.size()),
+                                              list[0].length);
+  napi_value result;
+  napi_create_double(env, total, &result);
+  return result;
+}
+
 // setThreads(n): the pool's size; returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -555,6 +578,7 @@ NAPI_MODULE_INIT() {
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"squaresOfSum", nullptr, SquaresOfSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

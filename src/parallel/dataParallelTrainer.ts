@@ -18,7 +18,7 @@ import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
 import { assertFiniteStep, NonFiniteStepError } from "./nonFiniteStep";
 import { applyClippedGradients, clipFactor } from "./clippedUpdate";
-import { sharedReplicaShares, squaresOfSum, type ReplicaShares } from "./replicaShares";
+import { sharedReplicaShares, sumIntoFirst, type ReplicaShares } from "./replicaShares";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -173,7 +173,8 @@ export class DataParallelTrainer {
     );
     const ownLoss = await this.local.gradientsInto(shards[0], scale(shards[0]), shares[0]);
     const losses = [ownLoss, ...(await Promise.all(remote)).map((r) => r.loss)];
-    const gradientNorm = Math.sqrt(squaresOfSum(this.shares));
+    // The shares summed once, into replica 0's, with the norm: every replica applies that array.
+    const gradientNorm = Math.sqrt(sumIntoFirst(this.shares));
     const loss = losses.reduce((sum, l) => sum + l, 0);
     const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
     assertFiniteStep({ loss, gradientNorm, learningRate });
@@ -186,7 +187,7 @@ export class DataParallelTrainer {
     );
     let refusal: unknown;
     try {
-      await this.local.applySummedChecked(shares, learningRate, gradientScale);
+      await this.local.applySummedChecked([shares[0]], learningRate, gradientScale);
     } catch (error) {
       if (!(error instanceof NonFiniteStepError)) throw error;
       refusal = error;

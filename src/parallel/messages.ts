@@ -24,7 +24,7 @@ export type ToReplica =
       index: number;
     }
   | { kind: "gradients"; batch: ArrayBatch; scale: number }
-  /** Apply the sum of every replica's share, times `gradientScale` (clipping). */
+  /** Apply the summed gradient (the trainer wrote it over share 0) times `gradientScale`. */
   | { kind: "apply"; learningRate: number; gradientScale: number }
   | { kind: "weights" }
   | { kind: "restore"; weights: Float32Array[]; optimizer?: OptimizerState };

@@ -4,7 +4,7 @@
  * to apply their sum, so no share is copied or sent. The sum is taken in replica order
  * everywhere, so every replica applies the same floats.
  */
-import { loadNativeKernels } from "../backend/nativeKernels/nativeAddon";
+import { loadNativeKernels, type NativeAddon } from "../backend/nativeKernels/nativeAddon";
 
 export interface ReplicaShares {
   /** [replica][variable]: views on the replica's SharedArrayBuffer. */
@@ -45,16 +45,24 @@ export function sumOfShares(shares: Float32Array[][]): Float32Array[] {
 }
 
 /**
- * Σ of the squares of the summed gradient (its squared L2 norm), from the flat shares: one
- * native pass where the kernels are built, else the sum then a loop.
+ * Adds every replica's share into replica 0's, in replica order and in float (the sum each
+ * replica's update used to take again for itself), and returns Σ of the sum's squares (its squared
+ * L2 norm, for clipping): one native pass where the kernels are built, else a loop. Every replica
+ * then applies `shares[0]` alone.
  */
-export function squaresOfSum({ shares, flat }: ReplicaShares): number {
-  const addon = loadNativeKernels().addon;
-  if (addon) return addon.squaresOfSum(flat);
+export function sumIntoFirst(
+  { flat }: ReplicaShares,
+  addon: NativeAddon | undefined = loadNativeKernels().addon,
+): number {
+  if (addon) return addon.sumIntoFirst(flat);
+  const [first, ...others] = flat;
   // Plain loops with a local accumulator: a total captured by a closure is boxed on every add.
   let squares = 0;
-  for (const g of sumOfShares(shares)) {
-    for (let j = 0; j < g.length; j++) squares += g[j] * g[j];
+  for (let j = 0; j < first.length; j++) {
+    let sum = first[j];
+    for (const other of others) sum = Math.fround(sum + other[j]);
+    first[j] = sum;
+    squares += sum * sum;
   }
   return squares;
 }

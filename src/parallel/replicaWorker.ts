@@ -34,8 +34,9 @@ async function handle(message: ToReplica): Promise<void> {
     case "apply":
       // Checked like the trainer's own replica: the same arithmetic refuses the same update.
       try {
+        // The trainer has summed every share into replica 0's (replicaShares.ts).
         await requireReplica().applySummedChecked(
-          shares,
+          [shares[0]],
           message.learningRate,
           message.gradientScale,
         );

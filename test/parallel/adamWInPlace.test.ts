@@ -9,8 +9,8 @@ import { useBackend } from "../../src/backend";
 import { adamWInPlace } from "../../src/backend/nativeKernels/nativeAdamWInPlace";
 import { AdamW } from "../../src/parallel/adamW";
 import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
-import { sharedReplicaShares, squaresOfSum, sumOfShares } from "../../src/parallel/replicaShares";
-import { loadNativeKernels } from "../../src/backend/nativeKernels/nativeAddon";
+import { sharedReplicaShares, sumIntoFirst, sumOfShares } from "../../src/parallel/replicaShares";
+import { loadNativeKernels, type NativeAddon } from "../../src/backend/nativeKernels/nativeAddon";
 import { seededValues } from "../helpers/backends";
 import { nativeTest } from "../helpers/nativeKernels";
 import { expectNoTensorLeak } from "../helpers/tensorLeaks";
@@ -186,18 +186,30 @@ nativeTest("summed in place from replicas' shares: the kernel's floats on their 
   b.dispose();
 });
 
-test("the summed gradient's squared norm: native and JavaScript agree with a direct sum", async () => {
+test.each([
+  ["native where built", () => loadNativeKernels().addon],
+  ["JavaScript", () => undefined],
+])(
+  "the shares summed into the first with their squared norm (%s): exact sums, the direct norm",
+  async (_, addon) => {
+    const room = await sharesAt(1);
+    const sums = sumOfShares(room.shares);
+    let direct = 0;
+    for (const g of sums) for (const x of g) direct += x * x;
+    expect(direct).toBeGreaterThan(0);
+    const others = room.shares.slice(1).map((share) => share.map((g) => Float32Array.from(g)));
+    // Eight lane totals in double natively, one in the loop: equal to float rounding.
+    expect(sumIntoFirst(room, addon())).toBeCloseTo(direct, 6);
+    room.shares[0].forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(sums[i])));
+    // The other shares are read, not written.
+    others.forEach((share, r) => share.forEach((g, i) => expect(room.shares[r + 1][i]).toEqual(g)));
+  },
+);
+
+nativeTest("the native sums refuse arrays of different lengths", async () => {
   const room = await sharesAt(1);
-  let direct = 0;
-  for (const g of sumOfShares(room.shares)) for (const x of g) direct += x * x;
-  expect(direct).toBeGreaterThan(0);
-  // Native where built (eight lane totals in double), else the JavaScript loop.
-  expect(squaresOfSum(room)).toBeCloseTo(direct, 6);
-  const addon = loadNativeKernels().addon;
-  if (addon) {
-    expect(addon.squaresOfSum(room.flat)).toBeCloseTo(direct, 6);
-    expect(() => addon.squaresOfSum([room.flat[0], room.flat[1].subarray(1)])).toThrow(
-      /differ in length/,
-    );
+  const addon = loadNativeKernels().addon as NativeAddon;
+  for (const call of [addon.squaresOfSum, addon.sumIntoFirst]) {
+    expect(() => call([room.flat[0], room.flat[1].subarray(1)])).toThrow(/differ in length/);
   }
 });

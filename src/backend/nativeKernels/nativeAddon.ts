@@ -86,6 +86,8 @@ export interface NativeAddon {
   ): number;
   /** Σ_j (Σ_s sources[s][j])²: the squared norm of a sum of equal-length arrays. */
   squaresOfSum(sources: Float32Array[]): number;
+  /** squaresOfSum, having written the sum over sources[0] (added in source order, in float). */
+  sumIntoFirst(sources: Float32Array[]): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
   /**
@@ -131,6 +133,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "adamW",
   "adamWInPlace",
   "squaresOfSum",
+  "sumIntoFirst",
   "activationForward",
   "activationBackward",
   "attentionForward",
