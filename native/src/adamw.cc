@@ -39,27 +39,9 @@ struct Update {
   }
 };
 
-// Runs body(first, count, gradient) over [0, n): gradient[i] is element first + i of the sum,
-// added in a chunk buffer when there are several sources (one source is read where it is).
-template <typename Body>
-void overSum(GradientSum g, int64_t n, Body body) {
-  if (g.sources == 1) {
-    body(0, n, g.g[0]);
-    return;
-  }
-  constexpr int64_t kChunk = 1024;
-  float sum[kChunk];
-  for (int64_t first = 0; first < n; first += kChunk) {
-    const int64_t count = std::min(kChunk, n - first);
-    const float* g0 = g.g[0] + first;
-    for (int64_t i = 0; i < count; ++i) sum[i] = g0[i];
-    for (int s = 1; s < g.sources; ++s) {
-      const float* gs = g.g[s] + first;
-      for (int64_t i = 0; i < count; ++i) sum[i] += gs[i];
-    }
-    body(first, count, sum);
-  }
-}
+// In-place updates run over chunks this long, reading back what they wrote while it is in
+// cache.
+constexpr int64_t kChunk = 1024;
 
 // value − value is 0 when finite, NaN for NaN and ±Inf (a form the compiler vectorises).
 inline int64_t notFinite(float value) { return value - value != 0.f ? 1 : 0; }
@@ -81,13 +63,9 @@ inline double floatOf(uint32_t bits) {
 }
 
 // The bits of the gradient's largest |element| (NaN's bits exceed every other).
-uint32_t largestMagnitude(GradientSum g, int64_t n) {
+uint32_t largestMagnitude(const float* g, int64_t n) {
   uint32_t largest = 0;
-  overSum(g, n, [&](int64_t, int64_t count, const float* gradient) {
-    uint32_t chunk = 0;
-    for (int64_t i = 0; i < count; ++i) chunk = std::max(chunk, bitsOf(gradient[i]) & kMagnitude);
-    largest = std::max(largest, chunk);
-  });
+  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, bitsOf(g[i]) & kMagnitude);
   return largest;
 }
 
@@ -125,7 +103,7 @@ int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p
   return nonFinite;
 }
 
-int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, GradientSum g,
+int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const float* g,
                        const float* m, const float* v, const AdamWBounds* known) {
   const Update update(a);
   // The gradient alone (a quarter of the bytes) where the last update's bounds settle it.
@@ -138,36 +116,35 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, Gradie
   const double step = update.stepPerEpsilon();
   constexpr int64_t kBlock = 256;
   int64_t nonFinite = 0;
-  overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
-    const float *pc = p + first, *mc = m + first, *vc = v + first;
-    for (int64_t b0 = 0; b0 < count; b0 += kBlock) {
-      const int64_t end = std::min(count, b0 + kBlock);
-      int64_t unsure = 0;
-      for (int64_t i = b0; i < end; ++i) {
-        const double gj = gradient[i] * a.gradientScale;
-        const double mj = a.beta1 * mc[i] + update.oneMinusBeta1 * gj;
-        const double vj = a.beta2 * vc[i] + update.oneMinusBeta2 * gj * gj;
-        const double bound = std::fabs(static_cast<double>(pc[i])) * decay + std::fabs(mj) * step;
-        // Comparisons that NaN fails; & rather than && keeps the loop branch-free (vectorised).
-        const bool safe = (bound < kSafe) & (vj >= 0) & (vj < INFINITY);
-        unsure += safe ? 0 : 1;
-      }
-      if (unsure == 0) continue;
-      for (int64_t i = b0; i < end; ++i) {
-        double mj, vj;
-        nonFinite += notFinite(update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj));
-      }
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const int64_t end = std::min(n, b0 + kBlock);
+    int64_t unsure = 0;
+    for (int64_t i = b0; i < end; ++i) {
+      const double gj = g[i] * a.gradientScale;
+      const double mj = a.beta1 * m[i] + update.oneMinusBeta1 * gj;
+      const double vj = a.beta2 * v[i] + update.oneMinusBeta2 * gj * gj;
+      const double bound = std::fabs(static_cast<double>(p[i])) * decay + std::fabs(mj) * step;
+      // Comparisons that NaN fails; & rather than && keeps the loop branch-free (vectorised).
+      const bool safe = (bound < kSafe) & (vj >= 0) & (vj < INFINITY);
+      unsure += safe ? 0 : 1;
     }
-  });
+    if (unsure == 0) continue;
+    for (int64_t i = b0; i < end; ++i) {
+      double mj, vj;
+      nonFinite += notFinite(update.step(p[i], g[i], m[i], v[i], &mj, &vj));
+    }
+  }
   return nonFinite;
 }
 
-void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, float* m,
+void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
                   float* v, AdamWBounds* bounds) {
   const Update update(a);
   AdamWBounds left{0, 0, 0};
-  overSum(g, n, [&](int64_t first, int64_t count, const float* gradient) {
+  for (int64_t first = 0; first < n; first += kChunk) {
+    const int64_t count = std::min(kChunk, n - first);
     float *pc = p + first, *mc = m + first, *vc = v + first;
+    const float* gradient = g + first;
     for (int64_t i = 0; i < count; ++i) {
       double mj, vj;
       pc[i] = update.step(pc[i], gradient[i], mc[i], vc[i], &mj, &vj);
@@ -180,51 +157,49 @@ void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, GradientSum g, fl
       left.first = std::max(left.first, bitsOf(mc[i]) & kMagnitude);
       left.second = std::max(left.second, bitsOf(vc[i]));
     }
-  });
+  }
   if (bounds) *bounds = left;
 }
 
-double squaresOfSum(GradientSum x, int64_t n) {
-  // Eight running totals, one per lane, so the loop vectorises without reordering any one sum.
-  constexpr int kLanes = 8;
-  double lanes[kLanes] = {};
-  overSum(x, n, [&](int64_t, int64_t count, const float* sum) {
-    int64_t i = 0;
-    for (; i + kLanes <= count; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(sum[i + l]) * sum[i + l];
-    }
-    for (; i < count; ++i) lanes[0] += static_cast<double>(sum[i]) * sum[i];
-  });
+// Both sums below keep eight running totals in double, one per lane, so that their loops
+// vectorise without reordering any one total.
+constexpr int kLanes = 8;
+
+// Adds x[j]² over n elements to the lanes (from a multiple of kLanes, so lanes stay aligned).
+void addSquares(const float* x, int64_t n, double (&lanes)[kLanes]) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(x[i + l]) * x[i + l];
+  }
+  for (; i < n; ++i) lanes[0] += static_cast<double>(x[i]) * x[i];
+}
+
+double totalOf(const double (&lanes)[kLanes]) {
   double total = 0;
   for (double lane : lanes) total += lane;
   return total;
 }
 
-double sumIntoFirst(float* const* x, int sources, int64_t n) {
-  constexpr int kLanes = 8;
+double sumOfSquares(const float* x, int64_t n) {
   double lanes[kLanes] = {};
-  float* first = x[0];
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    float sum[kLanes];
-    for (int l = 0; l < kLanes; ++l) sum[l] = first[i + l];
+  addSquares(x, n, lanes);
+  return totalOf(lanes);
+}
+
+double sumIntoFirst(float* const* x, int sources, int64_t n) {
+  // A piece is summed, then squared while it is in L1 (a source-by-source loop vectorises).
+  constexpr int64_t kPiece = 1024;
+  double lanes[kLanes] = {};
+  for (int64_t start = 0; start < n; start += kPiece) {
+    const int64_t count = std::min(kPiece, n - start);
+    float* __restrict sum = x[0] + start;
     for (int s = 1; s < sources; ++s) {
-      for (int l = 0; l < kLanes; ++l) sum[l] += x[s][i + l];
+      const float* __restrict add = x[s] + start;
+      for (int64_t j = 0; j < count; ++j) sum[j] += add[j];
     }
-    for (int l = 0; l < kLanes; ++l) {
-      first[i + l] = sum[l];
-      lanes[l] += static_cast<double>(sum[l]) * sum[l];
-    }
+    addSquares(sum, count, lanes);
   }
-  for (; i < n; ++i) {
-    float sum = first[i];
-    for (int s = 1; s < sources; ++s) sum += x[s][i];
-    first[i] = sum;
-    lanes[0] += static_cast<double>(sum) * sum;
-  }
-  double total = 0;
-  for (double lane : lanes) total += lane;
-  return total;
+  return totalOf(lanes);
 }
 
 }  // namespace fairdiff

@@ -421,42 +421,26 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// The gradient lists of a summed call: `sources` lists of `tensors` arrays, source-major
-// (array s·tensors + t is source s's share of tensor t), each the size of tensor t's params.
-// Returned tensor-major, each tensor's sources side by side: [t·sources + s].
-std::vector<const float*> gradientSources(Call& call, size_t i, const AdamWArguments& a,
-                                          const char* name, int* sources) {
-  const std::vector<Call::FloatView> grads = call.floatList(i);
-  const std::string prefix = std::string("fairdiff native: ") + name;
-  if (!call.failed && (a.tensors == 0 || grads.empty() || grads.size() % a.tensors != 0)) {
-    call.fail(prefix + " takes a whole number of gradient lists, one array per tensor each");
-  }
-  *sources = a.tensors == 0 ? 0 : static_cast<int>(grads.size() / a.tensors);
-  std::vector<const float*> byTensor(grads.size());
-  for (size_t j = 0; j < grads.size() && !call.failed; ++j) {
-    const size_t t = j % a.tensors, s = j / a.tensors;
-    if (grads[j].length != a.at(0, t).length) {
-      call.fail(prefix + " gradient " + std::to_string(j) + " differs in size from its tensor");
-    }
-    byTensor[t * *sources + s] = grads[j].data;
-  }
-  return byTensor;
-}
-
 // adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[], bounds?) → the count of
 // new parameters that would not be finite. Zero: every parameter and moment was updated where it
-// is; otherwise nothing was written (the caller refuses the step). grads holds one or more lists
-// (gradientSources): with several, each tensor's gradient is their sum (data-parallel replicas'
-// shares, read where they are). bounds, an Int32Array of 4 per tensor [known, |p|, |m|, v as
-// AdamWBounds' bits]: where known is 1 the check may rest on them; an update writes them and
-// sets known.
+// is; otherwise nothing was written (the caller refuses the step). grads: one array per tensor,
+// read where it is (the wasm heap, or data-parallel replicas' summed shares). bounds, an
+// Int32Array of 4 per tensor [known, |p|, |m|, v as AdamWBounds' bits]: where known is 1 the
+// check may rest on them; an update writes them and sets known.
 napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   Call call(env, info);
   const AdamWArguments a(call, 3, "adamWInPlace");
   if (call.failed) return nullptr;
-  int sources = 0;
-  const std::vector<const float*> byTensor =
-      gradientSources(call, 4, a, "adamWInPlace", &sources);
+  const std::vector<Call::FloatView> grads = call.floatList(4);
+  if (!call.failed && grads.size() != a.tensors) {
+    call.fail("fairdiff native: adamWInPlace takes one gradient per tensor");
+  }
+  for (size_t t = 0; t < grads.size() && !call.failed; ++t) {
+    if (grads[t].length != a.at(0, t).length) {
+      call.fail("fairdiff native: adamWInPlace gradient " + std::to_string(t) +
+                " differs in size from its tensor");
+    }
+  }
   size_t boundsLength = 0;
   auto* bounds = static_cast<int32_t*>(call.typed(5, napi_int32_array, &boundsLength, true));
   if (bounds && boundsLength != 4 * a.tensors) {
@@ -464,20 +448,19 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
               " values, expected 4 per tensor");
   }
   if (call.failed) return nullptr;
-  const auto sum = [&](int t) { return fairdiff::GradientSum{&byTensor[t * sources], sources}; };
   // Tensor t's bounds as AdamWBounds (3 uint32 after its known flag).
   const auto boundsOf = [&](int t) {
     return reinterpret_cast<fairdiff::AdamWBounds*>(bounds + 4 * t + 1);
   };
   const double total = sumOverTensors(a.tensors, [&](int t) {
     const bool known = bounds && bounds[4 * t] == 1;
-    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
+    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, grads[t].data,
                                     a.at(1, t).data, a.at(2, t).data,
                                     known ? boundsOf(t) : nullptr);
   });
   if (total == 0) {
     fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
-      fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, sum(t),
+      fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, grads[t].data,
                              a.at(1, t).data, a.at(2, t).data, bounds ? boundsOf(t) : nullptr);
       if (bounds) bounds[4 * t] = 1;
     });
@@ -487,30 +470,18 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// squaresOfSum(sources Float32Array[]) → Σ_j (Σ_s sources[s][j])², arrays of one length: the
-// squared norm of data-parallel replicas' summed gradients (adamw.h).
-napi_value SquaresOfSum(napi_env env, napi_callback_info info) {
+// sumOfSquares(x Float32Array) → Σ x² in double (adamw.h).
+napi_value SumOfSquares(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  const std::vector<Call::FloatView> list = call.floatList(0);
-  if (!call.failed && list.empty()) {
-    call.fail("fairdiff native: squaresOfSum takes one or more arrays");
-  }
-  std::vector<const float*> sources;
-  for (const auto& view : list) {
-    if (!call.failed && view.length != list[0].length) {
-      call.fail("fairdiff native: squaresOfSum arrays differ in length");
-    }
-    sources.push_back(view.data);
-  }
+  size_t n = 0;
+  auto* x = static_cast<const float*>(call.typed(0, napi_float32_array, &n, false));
   if (call.failed) return nullptr;
-  const double total = fairdiff::squaresOfSum(
-      fairdiff::GradientSum{sources.data(), static_cast<int>(sources.size())}, list[0].length);
   napi_value result;
-  napi_create_double(env, total, &result);
+  napi_create_double(env, fairdiff::sumOfSquares(x, static_cast<int64_t>(n)), &result);
   return result;
 }
 
-// sumIntoFirst(sources Float32Array[]) → squaresOfSum(sources), having written the sum over
+// sumIntoFirst(sources Float32Array[]) → Σ_j (Σ_s sources[s][j])², having written the sums over
 // sources[0] (adamw.h).
 napi_value SumIntoFirst(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -577,7 +548,7 @@ NAPI_MODULE_INIT() {
       {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"squaresOfSum", nullptr, SquaresOfSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},

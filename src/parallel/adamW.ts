@@ -11,7 +11,7 @@ import {
 } from "../backend/fusedKernels/fusedAdamW";
 import {
   adamWInPlace,
-  adamWInPlaceSummed,
+  adamWInPlaceFromHost,
   UpdateBounds,
 } from "../backend/nativeKernels/nativeAdamWInPlace";
 import "../backend/fusedKernels/registerFusedKernels";
@@ -76,18 +76,18 @@ export class AdamW implements StepOptimizer {
   }
 
   /**
-   * `applyChecked` with the gradient the sum of data-parallel replicas' shares (one array per
-   * variable each, in host memory), read in place by the native update: false where that cannot
-   * run here (the caller then sums and uploads them for `applyChecked`).
+   * `applyChecked` with the gradient in host memory (one array per variable: data-parallel
+   * replicas' summed shares), read in place by the native update: false where that cannot run
+   * here (the caller then uploads it for `applyChecked`).
    */
-  async applyCheckedSummed(
+  async applyCheckedFromHost(
     variables: tf.Variable[],
-    shares: Float32Array[][],
+    gradients: Float32Array[],
     learningRate: number,
     gradientScale = 1,
   ): Promise<boolean> {
     const nonFinite = this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
-      adamWInPlaceSummed(variables, shares, m, v, attrs, this.bounds),
+      adamWInPlaceFromHost(variables, gradients, m, v, attrs, this.bounds),
     );
     if (nonFinite === undefined) return false;
     if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);

@@ -187,7 +187,7 @@ export class DataParallelTrainer {
     );
     let refusal: unknown;
     try {
-      await this.local.applySummedChecked([shares[0]], learningRate, gradientScale);
+      await this.local.applyHostChecked(shares[0], learningRate, gradientScale);
     } catch (error) {
       if (!(error instanceof NonFiniteStepError)) throw error;
       refusal = error;

@@ -36,12 +36,13 @@ export interface StepOptimizer {
     gradientScale?: number,
   ): Promise<void>;
   /**
-   * `applyChecked` with the gradient the sum of data-parallel replicas' shares in host memory,
-   * where the optimizer can read them in place; false (nothing done) where it cannot.
+   * `applyChecked` with the gradient in host memory (one array per variable: data-parallel
+   * replicas' summed shares), where the optimizer can read it in place; false (nothing done)
+   * where it cannot.
    */
-  applyCheckedSummed?(
+  applyCheckedFromHost?(
     variables: tf.Variable[],
-    shares: Float32Array[][],
+    gradients: Float32Array[],
     learningRate: number,
     gradientScale?: number,
   ): Promise<boolean>;

@@ -8,7 +8,6 @@ import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backe
 import { readInto } from "../backend/readInto";
 import { ReplayedStep } from "../backend/kernelReplay";
 import type { ModelSpec } from "./messages";
-import { sumOfShares } from "./replicaShares";
 import {
   buildOptimizer,
   type OptimizerSpec,
@@ -107,23 +106,23 @@ export class Replica {
   }
 
   /**
-   * `applyTensorsChecked` with the gradient the sum of every replica's share (replicaShares.ts):
-   * read in place by the optimizer where it can, else summed here and uploaded.
+   * `applyTensorsChecked` with the gradient in host memory (one array per variable: the
+   * replicas' summed shares, replicaShares.ts): read in place by the optimizer where it can,
+   * else uploaded.
    */
-  async applySummedChecked(
-    shares: Float32Array[][],
+  async applyHostChecked(
+    gradients: Float32Array[],
     learningRate: number,
     gradientScale: number,
   ): Promise<void> {
     const vars = this.model.variables;
-    if (await this.optimizer.applyCheckedSummed?.(vars, shares, learningRate, gradientScale)) {
+    if (gradients.length !== vars.length) {
+      throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
+    }
+    if (await this.optimizer.applyCheckedFromHost?.(vars, gradients, learningRate, gradientScale)) {
       return;
     }
-    const sums = sumOfShares(shares);
-    if (sums.length !== vars.length) {
-      throw new Error(`expected ${vars.length} gradients, got ${sums.length}`);
-    }
-    const tensors = vars.map((v, i) => tf.tensor(sums[i], v.shape));
+    const tensors = vars.map((v, i) => tf.tensor(gradients[i], v.shape));
     try {
       await this.applyTensorsChecked(tensors, learningRate, gradientScale);
     } finally {

@@ -1,8 +1,8 @@
 /**
  * Data-parallel replicas' gradient shares in shared memory: each replica writes its share (one
- * array per variable, on one SharedArrayBuffer per replica) and every replica reads all of them
- * to apply their sum, so no share is copied or sent. The sum is taken in replica order
- * everywhere, so every replica applies the same floats.
+ * array per variable, on one SharedArrayBuffer per replica), the trainer adds them into replica
+ * 0's once, in replica order, and every replica applies that sum where it lies, so no share is
+ * copied or sent and every replica applies the same floats.
  */
 import { loadNativeKernels, type NativeAddon } from "../backend/nativeKernels/nativeAddon";
 
@@ -29,19 +29,6 @@ export function sharedReplicaShares(lengths: number[], replicas: number): Replic
     });
   });
   return { shares, flat };
-}
-
-/** Each variable's summed gradient, added in replica order (new arrays; the shares stay). */
-export function sumOfShares(shares: Float32Array[][]): Float32Array[] {
-  const [first, ...others] = shares;
-  return first.map((values, i) => {
-    const sum = Float32Array.from(values);
-    for (const other of others) {
-      const g = other[i];
-      for (let j = 0; j < sum.length; j++) sum[j] += g[j];
-    }
-    return sum;
-  });
 }
 
 /**

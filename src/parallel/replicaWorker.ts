@@ -35,8 +35,8 @@ async function handle(message: ToReplica): Promise<void> {
       // Checked like the trainer's own replica: the same arithmetic refuses the same update.
       try {
         // The trainer has summed every share into replica 0's (replicaShares.ts).
-        await requireReplica().applySummedChecked(
-          [shares[0]],
+        await requireReplica().applyHostChecked(
+          shares[0],
           message.learningRate,
           message.gradientScale,
         );

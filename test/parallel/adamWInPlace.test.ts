@@ -9,7 +9,7 @@ import { useBackend } from "../../src/backend";
 import { adamWInPlace } from "../../src/backend/nativeKernels/nativeAdamWInPlace";
 import { AdamW } from "../../src/parallel/adamW";
 import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
-import { sharedReplicaShares, sumIntoFirst, sumOfShares } from "../../src/parallel/replicaShares";
+import { sharedReplicaShares, sumIntoFirst } from "../../src/parallel/replicaShares";
 import { loadNativeKernels, type NativeAddon } from "../../src/backend/nativeKernels/nativeAddon";
 import { seededValues } from "../helpers/backends";
 import { nativeTest } from "../helpers/nativeKernels";
@@ -136,6 +136,16 @@ nativeTest(
   },
 );
 
+/** Each variable's summed gradient, added in replica order in float (new arrays). */
+function sumOfShares(shares: Float32Array[][]): Float32Array[] {
+  const [first, ...others] = shares;
+  return first.map((values, i) => {
+    const sum = Float32Array.from(values);
+    for (const other of others) other[i].forEach((g, j) => (sum[j] += g));
+    return sum;
+  });
+}
+
 /** Three replicas' shares of every variable's gradient at `step`, in shared memory. */
 async function sharesAt(step: number) {
   const room = sharedReplicaShares(
@@ -150,41 +160,45 @@ async function sharesAt(step: number) {
   return room;
 }
 
-nativeTest("summed in place from replicas' shares: the kernel's floats on their sum", async () => {
-  const inPlace = variables(3);
-  const kernel = variables(3);
-  const [a, b] = [new AdamW(OPTIONS), new AdamW(OPTIONS)];
-  for (let step = 1; step <= 3; step++) {
-    const room = await sharesAt(step);
-    const scale = step === 2 ? 0.25 : 1;
-    expect(await a.applyCheckedSummed(inPlace, room.shares, OPTIONS.learningRate, scale)).toBe(
-      true,
+nativeTest(
+  "from replicas' shares summed in host memory: the kernel's floats on their sum",
+  async () => {
+    const inPlace = variables(3);
+    const kernel = variables(3);
+    const [a, b] = [new AdamW(OPTIONS), new AdamW(OPTIONS)];
+    for (let step = 1; step <= 3; step++) {
+      const room = await sharesAt(step);
+      const scale = step === 2 ? 0.25 : 1;
+      // The sum taken in JavaScript, uploaded, through the kernel (a reshape keeps it off the
+      // in-place path).
+      const sums = sumOfShares(room.shares).map((values, i) => tf.tensor(values, SHAPES[i]));
+      sumIntoFirst(room);
+      expect(
+        await a.applyCheckedFromHost(inPlace, room.shares[0], OPTIONS.learningRate, scale),
+      ).toBe(true);
+      const clones = kernel.map((v) => v.reshape(v.shape));
+      expect(
+        await kernelsOf(() => b.applyChecked(kernel, sums, OPTIONS.learningRate, scale)),
+      ).toContain("FairdiffFusedAdamW");
+      tf.dispose([...sums, ...clones]);
+    }
+    for (let i = 0; i < SHAPES.length; i++) {
+      expect(Array.from(await inPlace[i].data())).toEqual(Array.from(await kernel[i].data()));
+    }
+    expect(await a.state()).toEqual(await b.state());
+    // An overflowing update is refused with nothing written, as from tensors.
+    const room = await sharesAt(9);
+    const before = await Promise.all(inPlace.map((p) => p.data()));
+    await expect(a.applyCheckedFromHost(inPlace, room.shares[0], 1e39)).rejects.toThrow(
+      NonFiniteStepError,
     );
-    // The sum taken in JavaScript, uploaded, through the kernel (a reshape keeps it off the
-    // in-place path).
-    const sums = sumOfShares(room.shares).map((values, i) => tf.tensor(values, SHAPES[i]));
-    const clones = kernel.map((v) => v.reshape(v.shape));
-    expect(
-      await kernelsOf(() => b.applyChecked(kernel, sums, OPTIONS.learningRate, scale)),
-    ).toContain("FairdiffFusedAdamW");
-    tf.dispose([...sums, ...clones]);
-  }
-  for (let i = 0; i < SHAPES.length; i++) {
-    expect(Array.from(await inPlace[i].data())).toEqual(Array.from(await kernel[i].data()));
-  }
-  expect(await a.state()).toEqual(await b.state());
-  // An overflowing update is refused with nothing written, as from tensors.
-  const room = await sharesAt(9);
-  const before = await Promise.all(inPlace.map((p) => p.data()));
-  await expect(a.applyCheckedSummed(inPlace, room.shares, 1e39)).rejects.toThrow(
-    NonFiniteStepError,
-  );
-  const after = await Promise.all(inPlace.map((p) => p.data()));
-  after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
-  tf.dispose([...inPlace, ...kernel]);
-  a.dispose();
-  b.dispose();
-});
+    const after = await Promise.all(inPlace.map((p) => p.data()));
+    after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
+    tf.dispose([...inPlace, ...kernel]);
+    a.dispose();
+    b.dispose();
+  },
+);
 
 test.each([
   ["native where built", () => loadNativeKernels().addon],
@@ -206,10 +220,10 @@ test.each([
   },
 );
 
-nativeTest("the native sums refuse arrays of different lengths", async () => {
+nativeTest("the native sum refuses arrays of different lengths", async () => {
   const room = await sharesAt(1);
   const addon = loadNativeKernels().addon as NativeAddon;
-  for (const call of [addon.squaresOfSum, addon.sumIntoFirst]) {
-    expect(() => call([room.flat[0], room.flat[1].subarray(1)])).toThrow(/differ in length/);
-  }
+  expect(() => addon.sumIntoFirst([room.flat[0], room.flat[1].subarray(1)])).toThrow(
+    /differ in length/,
+  );
 });

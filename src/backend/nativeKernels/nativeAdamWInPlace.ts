@@ -45,24 +45,23 @@ export function adamWInPlace(
 }
 
 /**
- * `adamWInPlace` with the gradient the sum of data-parallel replicas' shares, each one array
- * per variable in host (shared) memory, added in replica order as the native call reads them:
- * no replica's share is copied, summed into another or uploaded first.
+ * `adamWInPlace` with the gradient in host memory, one array per variable (data-parallel
+ * replicas' summed shares, in shared memory), read where it is: not copied or uploaded first.
  */
-export function adamWInPlaceSummed(
+export function adamWInPlaceFromHost(
   params: tf.Tensor[],
-  shares: Float32Array[][],
+  grads: Float32Array[],
   m: tf.Tensor[],
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
   bounds?: UpdateBounds,
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], []);
-  if (!backend || shares.length === 0) return undefined;
-  if (shares.some((share) => share.length !== params.length)) {
-    throw new Error(`expected ${params.length} gradients from every replica`);
+  if (!backend) return undefined;
+  if (grads.length !== params.length || grads.some((g, i) => g.length !== params[i].size)) {
+    throw new Error(`expected ${params.length} gradients, one the size of each variable`);
   }
-  return update(backend, params, m, v, attrs, shares.flat(), bounds);
+  return update(backend, params, m, v, attrs, grads, bounds);
 }
 
 /**

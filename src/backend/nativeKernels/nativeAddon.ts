@@ -71,8 +71,8 @@ export interface NativeAddon {
   /**
    * AdamW where the tensors are: returns how many new parameters would not be finite; when
    * none, every parameter and moment has been updated, otherwise nothing was written. `grads`
-   * holds one array per tensor, or several such lists one after another (source-major), whose
-   * sum, in list order, is the gradient (data-parallel replicas' shares). `bounds` (4 per
+   * holds one array per tensor, read where it is (the wasm heap, or data-parallel replicas'
+   * summed shares). `bounds` (4 per
    * tensor: known, then the largest |p|, |m| and v as float bits) lets the check rest on what the
    * last update left where known is 1; an update writes them (UpdateBounds).
    */
@@ -84,9 +84,12 @@ export interface NativeAddon {
     grads: Float32Array[],
     bounds?: Int32Array,
   ): number;
-  /** Σ_j (Σ_s sources[s][j])²: the squared norm of a sum of equal-length arrays. */
-  squaresOfSum(sources: Float32Array[]): number;
-  /** squaresOfSum, having written the sum over sources[0] (added in source order, in float). */
+  /** Σ x², in double. */
+  sumOfSquares(x: Float32Array): number;
+  /**
+   * Σ_j (Σ_s sources[s][j])² of equal-length arrays, having written the sums (added in source
+   * order, in float) over sources[0].
+   */
   sumIntoFirst(sources: Float32Array[]): number;
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
@@ -132,7 +135,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "normBackward",
   "adamW",
   "adamWInPlace",
-  "squaresOfSum",
+  "sumOfSquares",
   "sumIntoFirst",
   "activationForward",
   "activationBackward",

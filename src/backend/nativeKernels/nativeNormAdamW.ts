@@ -80,7 +80,7 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
     ...sumOfSquaresHost,
     compute(inputs, outputs) {
       let total = 0;
-      for (const values of inputs) total += addon.squaresOfSum([values]);
+      for (const values of inputs) total += addon.sumOfSquares(values);
       outputs[0][0] = total;
     },
   });
