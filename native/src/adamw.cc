@@ -84,6 +84,25 @@ bool provedFinite(const AdamWSettings& a, const Update& u, const AdamWBounds& kn
   return m < kSafe && v < kSafe && p < kSafe;  // NaN and an unfloored step fail
 }
 
+// sumOfSquares and sumIntoFirst keep eight running totals in double, one per lane, so that
+// their loops vectorise without reordering any one total.
+constexpr int kLanes = 8;
+
+// Adds x[j]² over n elements to the lanes (from a multiple of kLanes, so lanes stay aligned).
+void addSquares(const float* x, int64_t n, double (&lanes)[kLanes]) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(x[i + l]) * x[i + l];
+  }
+  for (; i < n; ++i) lanes[0] += static_cast<double>(x[i]) * x[i];
+}
+
+double totalOf(const double (&lanes)[kLanes]) {
+  double total = 0;
+  for (double lane : lanes) total += lane;
+  return total;
+}
+
 }  // namespace
 
 int64_t adamWUpdate(const AdamWSettings& a, int64_t n, const float* __restrict p,
@@ -159,25 +178,6 @@ void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, f
     }
   }
   if (bounds) *bounds = left;
-}
-
-// Both sums below keep eight running totals in double, one per lane, so that their loops
-// vectorise without reordering any one total.
-constexpr int kLanes = 8;
-
-// Adds x[j]² over n elements to the lanes (from a multiple of kLanes, so lanes stay aligned).
-void addSquares(const float* x, int64_t n, double (&lanes)[kLanes]) {
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(x[i + l]) * x[i + l];
-  }
-  for (; i < n; ++i) lanes[0] += static_cast<double>(x[i]) * x[i];
-}
-
-double totalOf(const double (&lanes)[kLanes]) {
-  double total = 0;
-  for (double lane : lanes) total += lane;
-  return total;
 }
 
 double sumOfSquares(const float* x, int64_t n) {
