@@ -114,7 +114,7 @@ function update(
  */
 export class UpdateBounds {
   private values = new Int32Array(0);
-  private buffers: object[] = [];
+  private readonly buffers: object[] = [];
 
   /** The array for the native call: known only where p, m and v are the buffers last written. */
   prepare(params: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[]): Int32Array {
@@ -130,6 +130,13 @@ export class UpdateBounds {
 
   /** After an update that wrote: the bounds now describe these buffers. */
   written(params: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[]): void {
-    this.buffers = params.flatMap((p, t) => [p.dataId, m[t].dataId, v[t].dataId]);
+    // Filled in place: a flatMap's 300 small arrays took ~0.25 ms of every step.
+    const b = this.buffers;
+    b.length = 3 * params.length;
+    for (let t = 0; t < params.length; t++) {
+      b[3 * t] = params[t].dataId;
+      b[3 * t + 1] = m[t].dataId;
+      b[3 * t + 2] = v[t].dataId;
+    }
   }
 }
