@@ -16,6 +16,7 @@ export type WasmBackendLike = KernelBackend & {
   makeOutput(shape: number[], dtype: TensorInfo["dtype"]): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 };
 
 /** Whether every tensor given (absent optional inputs skipped) is float32: the native kernels' type. */

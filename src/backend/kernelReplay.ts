@@ -13,8 +13,12 @@
  * lives. Valid for one step function and one set of input shapes and dtypes (the caller's key):
  * the step must be a function of its inputs and those tensors alone. A step that reads data
  * mid-way (a data-dependent branch) cannot be replayed and is run eagerly every time.
+ *
+ * On wasm a plan runs on bare heap buffers and each native kernel's call planned once
+ * (wasmHeapReplay.ts); elsewhere through the backend's kernels as recorded.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { heapProgramOf, runHeapProgram } from "./wasmHeapReplay";
 
 type KernelArgs = Parameters<tf.KernelConfig["kernelFunc"]>[0];
 type Backend = tf.KernelBackend & {
@@ -25,13 +29,13 @@ type Backend = tf.KernelBackend & {
 };
 
 /** A tensor as an instruction reads it: the slot holding its buffer, its shape and dtype. */
-interface Operand {
+export interface Operand {
   slot: number;
   shape: number[];
   dtype: tf.DataType;
 }
 
-type Instruction =
+export type Instruction =
   | {
       kind: "kernel";
       config: tf.KernelConfig;
@@ -41,6 +45,8 @@ type Instruction =
       operands: (Operand | undefined)[];
       attrs: KernelArgs["attrs"];
       outputs: number[];
+      /** Per output, the operand whose buffer it is (a Reshape's), else -1. */
+      aliasOf: number[];
       frees: number[];
     }
   | {
@@ -108,6 +114,9 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
   if (plan.kernelConfigs.some((c) => tf.getKernel(c.kernelName, plan.backendName) !== c)) {
     return undefined;
   }
+  if (plan.externals.some(({ tensor }) => tensor.isDisposed)) return undefined;
+  const program = heapProgramOf(plan);
+  if (program) return runHeapProgram(program, plan, inputs);
   const backend = tf.backend() as Backend;
   const dataIds: (object | undefined)[] = new Array(plan.slotCount);
   const owned = new Array<boolean>(plan.slotCount).fill(false);
@@ -321,6 +330,7 @@ class Recorder {
       return info ? this.operand(info) : undefined;
     });
     const results = Array.isArray(result) ? result : [result];
+    const inputIds = names.map((name) => args.inputs[name]?.dataId);
     this.instructions.push({
       kind: "kernel",
       config,
@@ -328,6 +338,7 @@ class Recorder {
       names,
       operands,
       attrs: args.attrs,
+      aliasOf: results.map((info) => inputIds.indexOf(info.dataId)),
       outputs: results.map((info) => this.newSlot(info.dataId)),
       frees: [],
     });

@@ -49,6 +49,8 @@ const NATIVE_KERNELS = [
   "FairdiffConv2DAdd",
   "FairdiffFusedLinear",
   "FairdiffFusedLinearResidual",
+  "FairdiffFusedLinearGrad",
+  "FairdiffConv2DGrad",
 ];
 
 beforeAll(async () => {
@@ -436,6 +438,53 @@ describe("native kernels", () => {
         );
       }
       expect(worst).toBe(0);
+    });
+  });
+
+  nativeTest("fused convolution and dense layer backwards: the composition's floats", () => {
+    tf.tidy(() => {
+      // Each addend (its gradient: dy itself, or a sum per image), strided, pointwise and
+      // few-channel convolutions; dense layers over ragged sizes and a rank-3 x. The native
+      // backwards make the composition's products with its parameters: the same floats.
+      let worst = 0;
+      let outputs = 0;
+      const count = (name: string, inputs: Record<string, tf.Tensor>, attrs: object) => {
+        outputs += run(getKernel(name, "wasm") as KernelConfig, inputs, attrs).length;
+        return nativeVersusReplaced(name, inputs, attrs);
+      };
+      for (const [x, k, out, stride] of [
+        [[4, 6, 6, 16], 3, 24, 1],
+        [[3, 9, 7, 16], 3, 72, 2],
+        [[2, 8, 8, 32], 1, 8, 1],
+        [[5, 8, 8, 32], 3, 4, 1],
+      ] as [[number, number, number, number], number, number, number][]) {
+        const dyShape = [x[0], Math.ceil(x[1] / stride), Math.ceil(x[2] / stride), out];
+        const inputs = {
+          dy: tensor(dyShape, 1),
+          x: tensor(x, 2),
+          filter: tensor([k, k, x[3], out], 3),
+        };
+        for (const addend of ["none", "shift", "residual"]) {
+          worst = Math.max(worst, count("FairdiffConv2DGrad", inputs, { stride, addend }));
+        }
+      }
+      for (const [xShape, outFeatures] of [
+        [[480, 64], 64],
+        [[7, 3, 33], 70],
+      ] as [number[], number][]) {
+        const inFeatures = xShape[xShape.length - 1];
+        const inputs = {
+          dy: tensor([...xShape.slice(0, -1), outFeatures], 4),
+          x: tensor(xShape, 5),
+          weight: tensor([inFeatures, outFeatures], 6),
+        };
+        for (const residual of [false, true]) {
+          worst = Math.max(worst, count("FairdiffFusedLinearGrad", inputs, { residual }));
+        }
+      }
+      expect(worst).toBe(0);
+      // dx, dW, db (+ the addend's gradient): 4 conv cases × (3 + 4 + 4), 2 dense × (3 + 4).
+      expect(outputs).toBe(4 * 11 + 2 * 7);
     });
   });
 

@@ -3,12 +3,12 @@
  * native kernels (native/src/norm.cc, adamw.cc): one pass per row over channels-last data with
  * vectorised SiLU, and AdamW in double precision exactly as fusedAdamW.ts's loop rounds.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { heapFloats, type WasmBackendLike } from "../backendScope";
+import type { KernelConfig } from "@tensorflow/tfjs-core";
 import { adamWSettingsInOrder, fusedAdamWHost } from "../fusedKernels/fusedAdamW";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fusedKernels/fusedNorm";
 import { sumOfSquaresHost } from "../fusedKernels/fusedSumOfSquares";
 import { wasmHostKernelConfig } from "../fusedKernels/hostKernel";
+import { allFloat32Inputs, heapKernelConfig, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 function normParams(shape: number[], attrs: NormAttrs): Int32Array {
@@ -16,43 +16,52 @@ function normParams(shape: number[], attrs: NormAttrs): Int32Array {
   return Int32Array.of(l.rows, l.spatial, l.channels, l.groups, attrs.silu ? 1 : 0);
 }
 
-function normForward(addon: NativeAddon): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
+function normForward(addon: NativeAddon): HeapPlanner {
+  return (inputs, attrs) => {
+    const { x, gamma, beta } = inputs;
+    if (!x || !gamma || !beta || !allFloat32Inputs([x, gamma, beta])) return undefined;
     const a = attrs as unknown as NormAttrs;
-    const b = backend as WasmBackendLike;
-    const y = b.makeOutput(x.shape, "float32");
-    addon.normForward(
-      heapFloats(b, x),
-      heapFloats(b, gamma),
-      heapFloats(b, beta),
-      heapFloats(b, y),
-      normParams(x.shape, a),
-      a.epsilon,
-    );
-    return y;
+    const params = normParams(x.shape, a);
+    return {
+      reads: ["x", "gamma", "beta"],
+      outputs: [{ shape: x.shape }],
+      run([xs, gammas, betas], [y]) {
+        addon.normForward(
+          xs as Float32Array,
+          gammas as Float32Array,
+          betas as Float32Array,
+          y,
+          params,
+          a.epsilon,
+        );
+      },
+    };
   };
 }
 
-function normBackward(addon: NativeAddon): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, x, gamma, beta } = inputs as Record<string, TensorInfo>;
+function normBackward(addon: NativeAddon): HeapPlanner {
+  return (inputs, attrs) => {
+    const { dy, x, gamma, beta } = inputs;
+    if (!dy || !x || !gamma || !beta || !allFloat32Inputs([dy, x, gamma, beta])) return undefined;
     const a = attrs as unknown as NormAttrs;
-    const b = backend as WasmBackendLike;
-    const outputs = [x.shape, gamma.shape, beta.shape].map((s) => b.makeOutput(s, "float32"));
-    const [dx, dGamma, dBeta] = outputs.map((t) => heapFloats(b, t));
-    addon.normBackward(
-      heapFloats(b, dy),
-      heapFloats(b, x),
-      heapFloats(b, gamma),
-      heapFloats(b, beta),
-      dx,
-      dGamma,
-      dBeta,
-      normParams(x.shape, a),
-      a.epsilon,
-    );
-    return outputs;
+    const params = normParams(x.shape, a);
+    return {
+      reads: ["dy", "x", "gamma", "beta"],
+      outputs: [{ shape: x.shape }, { shape: gamma.shape }, { shape: beta.shape }],
+      run([dys, xs, gammas, betas], [dx, dGamma, dBeta]) {
+        addon.normBackward(
+          dys as Float32Array,
+          xs as Float32Array,
+          gammas as Float32Array,
+          betas as Float32Array,
+          dx,
+          dGamma,
+          dBeta,
+          params,
+          a.epsilon,
+        );
+      },
+    };
   };
 }
 
@@ -85,8 +94,8 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
     },
   });
   return [
-    { kernelName: FUSED_NORM, backendName: "wasm", kernelFunc: normForward(addon) },
-    { kernelName: FUSED_NORM_GRAD, backendName: "wasm", kernelFunc: normBackward(addon) },
+    heapKernelConfig(FUSED_NORM, normForward(addon)),
+    heapKernelConfig(FUSED_NORM_GRAD, normBackward(addon)),
     adamW,
     sumOfSquares,
   ];

@@ -1,7 +1,7 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
- * convolutions (fused ones with their addend), fused dense layers, norms, SiLU / GELU, attention
- * and AdamW, and copies the rows of Concat and SplitV natively, keeping each replaced kernel as
+ * convolutions (fused ones with their addend, and their backwards), fused dense layers (and their
+ * backwards), norms, SiLU / GELU, attention and AdamW, and copies the rows of Concat and SplitV natively, keeping each replaced kernel as
  * the fallback for what the native one does not cover and for tests that compare the two. Run
  * after registerWasmTrainingKernels.
  */
@@ -15,6 +15,7 @@ import { loadNativeKernels, type NativeStatus } from "./nativeAddon";
 import { nativeActivationConfigs } from "./nativeActivation";
 import { nativeAttentionConfigs } from "./nativeAttention";
 import { nativeConvConfigs } from "./nativeConv";
+import { nativeFusedBackwardConfigs } from "./nativeFusedBackward";
 import { nativeFusedForwardConfigs } from "./nativeFusedForward";
 import { nativeMatMulConfigs } from "./nativeMatMul";
 import { nativeNormAdamWConfigs } from "./nativeNormAdamW";
@@ -43,6 +44,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeAttentionConfigs(addon, previous),
       ...nativeRowCopyConfigs(addon, previous),
       ...nativeFusedForwardConfigs(addon, previous),
+      ...nativeFusedBackwardConfigs(addon, previous),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));

@@ -1,0 +1,96 @@
+/**
+ * A native kernel as a plan and a call: from its inputs' shapes and its attributes alone, the
+ * inputs it reads, the outputs it writes and one function over heap views that does the work.
+ * The kernel function tfjs runs is built from it (allocate the outputs, take the views, call),
+ * and kernel replay (wasmHeapReplay.ts) plans each instruction once and then makes only the call:
+ * no tensor bookkeeping, no attribute parsing, no parameter arrays rebuilt per step.
+ */
+import type {
+  DataType,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { heapFloats, type WasmBackendLike } from "../backendScope";
+
+/** What a plan needs of a tensor: its shape and dtype (no data). */
+export interface ShapeInfo {
+  shape: number[];
+  dtype: DataType;
+}
+
+/** A fresh float32 output of `shape`, or input `input` (an index into `reads`) as it is. */
+export type HeapOutput = { shape: number[] } | { input: number };
+
+export interface HeapCall {
+  /** The inputs `run` reads, by name, in its order (an absent optional input is null). */
+  reads: string[];
+  outputs: HeapOutput[];
+  /** Writes every fresh output (uninitialised when it runs); an input output is left alone. */
+  run(inputs: (Float32Array | null)[], outputs: Float32Array[]): void;
+}
+
+/** The call for these inputs, or undefined where the native kernel does not cover them. */
+export type HeapPlanner = (
+  inputs: Record<string, ShapeInfo | undefined>,
+  attrs: NamedAttrMap,
+) => HeapCall | undefined;
+
+export interface HeapKernelConfig extends KernelConfig {
+  planHeapCall: HeapPlanner;
+}
+
+export function isHeapKernel(config: KernelConfig): config is HeapKernelConfig {
+  return typeof (config as Partial<HeapKernelConfig>).planHeapCall === "function";
+}
+
+/** Elements of a shape. */
+export const sizeOf = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+
+/** Whether every input given (absent optional ones skipped) is float32. */
+export function allFloat32Inputs(inputs: (ShapeInfo | undefined)[]): boolean {
+  return inputs.every((t) => !t || t.dtype === "float32");
+}
+
+/**
+ * The wasm kernel for `plan`: inputs the plan does not cover go to `fallback` (the kernel it
+ * replaces); without one they are an error.
+ */
+export function heapKernelConfig(
+  kernelName: string,
+  plan: HeapPlanner,
+  fallback?: KernelFunc,
+): HeapKernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const call = plan(inputs, args.attrs ?? {});
+    if (!call) {
+      if (fallback) return fallback(args);
+      throw new Error(`${kernelName}: the native kernel takes float32 inputs only`);
+    }
+    const backend = args.backend as WasmBackendLike;
+    const read = call.reads.map((name) => inputs[name]);
+    // Every output before any view: an allocation can move the heap.
+    const outputs = call.outputs.map((o) =>
+      "shape" in o ? backend.makeOutput(o.shape, "float32") : shareOf(backend, read[o.input]),
+    );
+    const views = read.map((t) => (t ? heapFloats(backend, t) : null));
+    call.run(
+      views,
+      outputs.map((t, i) => {
+        const o = call.outputs[i];
+        return "shape" in o ? heapFloats(backend, t) : (views[o.input] as Float32Array);
+      }),
+    );
+    return outputs.length === 1 ? outputs[0] : outputs;
+  };
+  return { kernelName, backendName: "wasm", kernelFunc, planHeapCall: plan };
+}
+
+/** An output that is an input: one more reference to its buffer (as a Reshape makes). */
+function shareOf(backend: WasmBackendLike, t: TensorInfo | undefined): TensorInfo {
+  if (!t) throw new Error("a native kernel's output names an absent input");
+  backend.incRef(t.dataId);
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+}

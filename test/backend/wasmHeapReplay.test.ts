@@ -1,0 +1,196 @@
+/**
+ * Replay on the wasm heap (src/backend/wasmHeapReplay.ts), on a real denoiser training step: most
+ * instructions run as planned native calls, aliases and copies; the loss and gradients are the
+ * floats of the eager step and of replay through tfjs's kernels; nothing is left behind — no
+ * tensor, no tensor record and no bare heap buffer — also when a kernel or a native call throws
+ * mid-way.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../../src/backend";
+import { recordStep, replayStep, type ReplayPlan } from "../../src/backend/kernelReplay";
+import { heapProgramOf, setHeapReplay } from "../../src/backend/wasmHeapReplay";
+import { denoisingBatches } from "../../src/pipeline/denoisingBatch";
+import { denoiserTrainable } from "../../src/pipeline/denoiserReplica";
+import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
+import { createRng } from "../../src/util/random";
+import { nativeTest } from "../helpers/nativeKernels";
+import { TINY_CONFIG, tinyExamples } from "../pipeline/tinyModel";
+
+jest.setTimeout(120_000);
+
+/** No zero-initialised output layers: every weight gets a gradient. */
+const LIVE_CONFIG = { ...TINY_CONFIG, unet: { ...TINY_CONFIG.unet, zeroInitResiduals: false } };
+
+interface WasmModule {
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+}
+
+/** Heap buffers allocated from JavaScript while `f` runs and not freed by its end. */
+async function heapLeftBy(f: () => Promise<void>): Promise<number> {
+  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+  const { _malloc, _free } = wasm;
+  const live = new Set<number>();
+  wasm._malloc = (bytes) => {
+    const pointer = _malloc(bytes);
+    live.add(pointer);
+    return pointer;
+  };
+  wasm._free = (pointer) => {
+    live.delete(pointer);
+    _free(pointer);
+  };
+  try {
+    await f();
+  } finally {
+    wasm._malloc = _malloc;
+    wasm._free = _free;
+  }
+  return live.size;
+}
+
+const counts = () => ({
+  tensors: tf.memory().numTensors,
+  records: tf.engine().backend.numDataIds(),
+});
+
+async function valuesOf(tensors: tf.Tensor[]): Promise<number[][]> {
+  return Promise.all(tensors.map(async (t) => Array.from(await t.data())));
+}
+
+describe("kernel replay on the wasm heap", () => {
+  let model: LatentDiffusionModel;
+  let batchAt: (step: number) => Record<string, tf.Tensor>;
+  let stepOn: (tensors: Record<string, tf.Tensor>) => () => tf.Tensor[];
+  let variableCount: number;
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    const examples = tinyExamples(8);
+    model = LatentDiffusionModel.create(
+      examples.map((e) => e.prompt),
+      LIVE_CONFIG,
+      3,
+    );
+    const { unet } = model.config;
+    const per = unet.sampleSize * unet.sampleSize * unet.inChannels;
+    const rng = createRng(1);
+    const latents = Float32Array.from({ length: examples.length * per }, () => rng.normal());
+    const batches = denoisingBatches(model, examples, latents, {
+      seed: 2,
+      batchSize: 4,
+      promptDropout: 0.25,
+      stream: "test",
+    });
+    batchAt = (step) => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, a] of Object.entries(batches(step).arrays)) {
+        out[name] = tf.tensor(a.values, a.shape, a.dtype);
+      }
+      return out;
+    };
+    const trainable = denoiserTrainable(model.textEncoder, model.unet, "epsilon", false);
+    variableCount = trainable.variables.length;
+    stepOn = (tensors) => () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => trainable.loss(tensors),
+          trainable.variables,
+        );
+        return [value, ...trainable.variables.map((v) => grads[v.name])];
+      });
+  });
+
+  afterAll(() => {
+    setHeapReplay(true);
+    model.dispose();
+  });
+
+  /** A plan of the denoiser's step, recorded on batch 0. */
+  function record(): ReplayPlan {
+    const batch = batchAt(0);
+    const { outputs, plan, reason } = recordStep(Object.values(batch), stepOn(batch));
+    tf.dispose([...outputs, ...Object.values(batch)]);
+    expect(reason).toBeUndefined();
+    return plan as ReplayPlan;
+  }
+
+  nativeTest(
+    "runs the step's native calls directly: the eager step's floats, nothing left",
+    async () => {
+      const plan = record();
+      const program = heapProgramOf(plan);
+      expect(program).toBeDefined();
+      const steps = program?.steps ?? [];
+      const calls = steps.filter((s) => s.kind === "call").length;
+      // The fused layers, norms, activations and attention of both passes; Reshapes are aliases.
+      expect(calls).toBeGreaterThan(plan.instructions.length / 2);
+      expect(program?.direct).toBeGreaterThan(0.75 * plan.instructions.length);
+      const before = counts();
+      for (const step of [1, 2]) {
+        const batch = batchAt(step);
+        const inputs = Object.values(batch);
+        const results: number[][][] = [];
+        const left = await heapLeftBy(async () => {
+          for (const heap of [true, false]) {
+            setHeapReplay(heap);
+            const replayed = replayStep(plan, inputs) as tf.Tensor[];
+            expect(replayed).toHaveLength(1 + variableCount);
+            results.push(await valuesOf(replayed));
+            tf.dispose(replayed);
+          }
+          setHeapReplay(true);
+          const eager = stepOn(batch)();
+          results.push(await valuesOf(eager));
+          tf.dispose(eager);
+        });
+        expect(left).toBe(0);
+        expect(results[0]).toEqual(results[2]);
+        expect(results[1]).toEqual(results[2]);
+        tf.dispose(inputs);
+        expect(counts()).toEqual(before);
+      }
+    },
+  );
+
+  nativeTest("a native call or a kernel that throws mid-replay leaves nothing behind", async () => {
+    const plan = record();
+    const program = heapProgramOf(plan);
+    const steps = program?.steps ?? [];
+    const batch = batchAt(1);
+    const inputs = Object.values(batch);
+    const before = counts();
+    const middle = (kind: string) => steps.filter((s) => s.kind === kind)[40];
+    for (const kind of ["call", "kernel"]) {
+      const step = middle(kind) as { call?: { run: unknown }; instruction?: { config: unknown } };
+      const failing = () => {
+        throw new Error(`${kind} failed`);
+      };
+      const undo =
+        kind === "call"
+          ? swap(step.call as object, "run", failing)
+          : swap(step.instruction as object, "config", { kernelFunc: failing });
+      try {
+        const left = await heapLeftBy(async () => {
+          expect(() => replayStep(plan, inputs)).toThrow(`${kind} failed`);
+        });
+        expect(left).toBe(0);
+        expect(counts()).toEqual(before);
+      } finally {
+        undo();
+      }
+    }
+    // The program still runs once the failing step is put back.
+    tf.dispose(replayStep(plan, inputs) as tf.Tensor[]);
+    expect(counts()).toEqual(before);
+    tf.dispose(inputs);
+  });
+});
+
+/** Sets `object[key]` to `value`; returns what puts the old value back. */
+function swap(object: object, key: string, value: unknown): () => void {
+  const target = object as Record<string, unknown>;
+  const old = target[key];
+  target[key] = value;
+  return () => (target[key] = old);
+}
