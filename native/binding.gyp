@@ -28,6 +28,7 @@
         "src/attention.cc",
         "src/addon.cc",
         "src/conv.cc",
+        "src/elementwise.cc",
         "src/gemm.cc",
         "src/norm.cc",
         "src/threadPool.cc"

@@ -23,21 +23,6 @@ inline FloatVec logistic(Pointwise kind, FloatVec x, FloatVec* slope) {
   return sigmoidVec(x * (kGeluScale + kGeluCubicScale * square));
 }
 
-// Runs body(first, count) over [0, n) in fixed chunks (whole vectors), on the pool when n is
-// large enough to share; each element's result is the same whichever thread computes it.
-template <typename Body>
-void forEachChunk(int64_t n, Body body) {
-  constexpr int64_t kChunk = int64_t{1} << 14;
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallelFor(
-      static_cast<int>(chunks),
-      [&](int chunk) {
-        const int64_t first = chunk * kChunk;
-        body(first, std::min(kChunk, n - first));
-      },
-      n >= 2 * kChunk);
-}
-
 }  // namespace
 
 void activationForward(Pointwise kind, int64_t n, const float* x, float* y) {

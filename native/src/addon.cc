@@ -9,6 +9,7 @@
 #include "adamw.h"
 #include "attention.h"
 #include "conv.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "activation.h"
 #include "norm.h"
@@ -362,6 +363,19 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// add(a, b, out): out = a + b, arrays of one length.
+napi_value Add(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  size_t n = 0, nb = 0, nout = 0;
+  auto* a = static_cast<const float*>(call.typed(0, napi_float32_array, &n, false));
+  auto* b = static_cast<const float*>(call.typed(1, napi_float32_array, &nb, false));
+  auto* out = static_cast<float*>(call.typed(2, napi_float32_array, &nout, false));
+  if (!call.failed && (nb != n || nout != n)) call.fail("fairdiff native: add arrays differ in length");
+  if (call.failed) return nullptr;
+  fairdiff::addArrays(static_cast<int64_t>(n), a, b, out);
+  return undefined(env);
+}
+
 // An AdamW call's arguments: `count` lists of Float32Arrays, one per tensor, every list as long
 // and every tensor's arrays the same size, then 8 settings (learningRate, weightDecay, beta1,
 // beta2, epsilon, correction1, correction2, gradientScale). `failed` is set when they are not.
@@ -546,6 +560,7 @@ NAPI_MODULE_INIT() {
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -51,6 +51,7 @@ const NATIVE_KERNELS = [
   "FairdiffFusedLinearResidual",
   "FairdiffFusedLinearGrad",
   "FairdiffConv2DGrad",
+  "Add",
 ];
 
 beforeAll(async () => {
@@ -487,6 +488,33 @@ describe("native kernels", () => {
       expect(outputs).toBe(4 * 11 + 2 * 7);
     });
   });
+
+  nativeTest(
+    "Add of one shape runs natively: tfjs-wasm's floats; broadcasts and int32 fall back",
+    () => {
+      tf.tidy(() => {
+        // Whole vectors, a ragged tail, and past the pool's sharing size.
+        let worst = 0;
+        for (const shape of [[3], [32, 15, 64], [2, 65_537]]) {
+          const inputs = { a: tensor(shape, 1), b: tensor(shape, 2) };
+          worst = Math.max(worst, nativeVersusReplaced("Add", inputs, {}));
+        }
+        expect(worst).toBe(0);
+        const add = getKernel("Add", "wasm") as KernelConfig;
+        const [broadcast] = run(add, { a: tensor([2, 3], 3), b: tf.tensor([10, 20, 30]) }, {});
+        const a = tensor([2, 3], 3).dataSync();
+        expect(Array.from(broadcast)).toEqual(
+          Array.from(a).map((v, i) => Math.fround(v + 10 * (1 + (i % 3)))),
+        );
+        const [ints] = run(
+          add,
+          { a: tf.tensor([1, 2], [2], "int32"), b: tf.tensor([3, 4], [2], "int32") },
+          {},
+        );
+        expect(Array.from(ints)).toEqual([4, 6]);
+      });
+    },
+  );
 
   nativeTest("the same floats with 1 or 3 threads, and a row's result whatever the rows", () => {
     const product = (m: number) =>

@@ -123,9 +123,10 @@ describe("kernel replay on the wasm heap", () => {
       expect(program).toBeDefined();
       const steps = program?.steps ?? [];
       const calls = steps.filter((s) => s.kind === "call").length;
-      // The fused layers, norms, activations and attention of both passes; Reshapes are aliases.
+      // The fused layers, norms, activations, attention and gradient sums of both passes; Reshapes
+      // are aliases.
       expect(calls).toBeGreaterThan(plan.instructions.length / 2);
-      expect(program?.direct).toBeGreaterThan(0.75 * plan.instructions.length);
+      expect(program?.direct).toBeGreaterThan(0.9 * plan.instructions.length);
       const before = counts();
       for (const step of [1, 2]) {
         const batch = batchAt(step);
@@ -160,7 +161,10 @@ describe("kernel replay on the wasm heap", () => {
     const batch = batchAt(1);
     const inputs = Object.values(batch);
     const before = counts();
-    const middle = (kind: string) => steps.filter((s) => s.kind === kind)[40];
+    const middle = (kind: string) => {
+      const ofKind = steps.filter((s) => s.kind === kind);
+      return ofKind[Math.floor(ofKind.length / 2)];
+    };
     for (const kind of ["call", "kernel"]) {
       const step = middle(kind) as { call?: { run: unknown }; instruction?: { config: unknown } };
       const failing = () => {

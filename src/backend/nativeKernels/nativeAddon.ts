@@ -121,6 +121,8 @@ export interface NativeAddon {
     scale: number,
   ): void;
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
+  /** out = a + b, arrays of one length. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
   setThreads(threads: number): number;
   vectorFloats(): number;
 }
@@ -142,6 +144,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "attentionForward",
   "attentionBackward",
   "copyRows",
+  "add",
   "setThreads",
   "vectorFloats",
 ];

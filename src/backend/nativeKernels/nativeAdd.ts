@@ -1,0 +1,35 @@
+/**
+ * Add of two float32 tensors of one shape on the wasm backend through the native kernel: what
+ * the engine's gradient accumulation runs ~70 times in a cxr-mini training step (the text
+ * context's and the time embedding's gradients from every block, a residual's two paths). As a
+ * planned call a replay makes it on bare heap buffers; broadcasts and other dtypes go to
+ * tfjs-wasm's Add. Float addition rounds once either way: the same floats.
+ */
+import { util, type KernelConfig } from "@tensorflow/tfjs-core";
+import { heapKernelConfig, sizeOf } from "./heapCall";
+import type { NativeAddon } from "./nativeAddon";
+
+export function nativeAddConfigs(
+  addon: NativeAddon,
+  previous: (name: string) => KernelConfig,
+): KernelConfig[] {
+  const before = previous("Add");
+  const add = heapKernelConfig(
+    "Add",
+    ({ a, b }) => {
+      if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+      if (!util.arraysEqual(a.shape, b.shape)) return undefined;
+      const empty = sizeOf(a.shape) === 0;
+      return {
+        reads: ["a", "b"],
+        outputs: [{ shape: a.shape }],
+        run([as, bs], [out]) {
+          if (!empty) addon.add(as as Float32Array, bs as Float32Array, out);
+        },
+      };
+    },
+    before.kernelFunc,
+  );
+  // tfjs-wasm's Add binds its wasm function in its setup: kept for the fallback.
+  return [{ ...add, setupFunc: before.setupFunc }];
+}
