@@ -225,15 +225,7 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
     // half a turn and its channels swapped, padded so every input pixel gets each tap that read
     // it. The forward's indirect product then needs no col matrix and no scatter back.
     const int64_t taps = s.filterHeight * s.filterWidth;
-    thread_local std::vector<float> turned;
-    turned.resize(static_cast<size_t>(taps * s.inChannels * s.outChannels));
-    for (int64_t t = 0; t < taps; ++t) {
-      const float* from = w + (taps - 1 - t) * s.inChannels * s.outChannels;
-      float* to = turned.data() + t * s.outChannels * s.inChannels;
-      for (int64_t ci = 0; ci < s.inChannels; ++ci)
-        for (int64_t co = 0; co < s.outChannels; ++co)
-          to[co * s.inChannels + ci] = from[ci * s.outChannels + co];
-    }
+    const int64_t tapSize = s.inChannels * s.outChannels;
     ConvShape back = s;
     back.inHeight = s.outHeight;
     back.inWidth = s.outWidth;
@@ -243,7 +235,31 @@ void convBackpropInput(const ConvShape& s, const float* dy, const float* w, floa
     back.outChannels = s.inChannels;
     back.padTop = (s.filterHeight - 1) * s.dilationHeight - s.padTop;
     back.padLeft = (s.filterWidth - 1) * s.dilationWidth - s.padLeft;
-    convForward(back, dy, turned.data(), nullptr, Activation::kLinear, dx);
+    const TapTable table(back, dy);
+    if (back.outChannels <= 8) {
+      // The dot products read the filter column by column: turned first (it is small).
+      thread_local std::vector<float> turned;
+      turned.resize(static_cast<size_t>(taps * tapSize));
+      for (int64_t t = 0; t < taps; ++t) {
+        const float* from = w + (taps - 1 - t) * tapSize;
+        float* to = turned.data() + t * tapSize;
+        for (int64_t ci = 0; ci < s.inChannels; ++ci)
+          for (int64_t co = 0; co < s.outChannels; ++co)
+            to[co * s.inChannels + ci] = from[ci * s.outChannels + co];
+      }
+      convolveNarrow(back, table, turned.data(), nullptr, Activation::kLinear, {}, dx);
+      return;
+    }
+    // Else the product packs each turned tap straight from the filter: tap t of the turned
+    // filter is tap taps−1−t of w, [in, out] read as its transpose.
+    thread_local std::vector<Matrix> turnedTaps;
+    turnedTaps.resize(static_cast<size_t>(taps));
+    for (int64_t t = 0; t < taps; ++t) {
+      turnedTaps[t] = Matrix{w + (taps - 1 - t) * tapSize, s.outChannels, true};
+    }
+    gemmIndirect(s.batch * s.inHeight * s.inWidth, back.outChannels, table.taps, back.inChannels,
+                 table.rows, table.zeros, turnedTaps.data(), taps, dx, back.outChannels, nullptr,
+                 Activation::kLinear);
     return;
   }
   std::memset(dx, 0, sizeof(float) * s.batch * s.inHeight * s.inWidth * s.inChannels);

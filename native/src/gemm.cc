@@ -89,11 +89,13 @@ void packA(const Matrix& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, floa
   }
 }
 
-// B[p0:p0+kc, j0:j0+nc] as panels of kCols columns, k-major within a panel, zero-padded.
-void packB(const Matrix& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+// B[p0:p0+kc, j0:j0+nc] as panels of kCols columns, k-major within a panel, zero-padded; panel
+// jr/kCols at out + jr·panelDepth (kc, or a whole K when B is packed in parts).
+void packB(const Matrix& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out,
+           int64_t panelDepth) {
   for (int64_t jr = 0; jr < nc; jr += kCols) {
     const int64_t cols = std::min<int64_t>(kCols, nc - jr);
-    float* panel = out + jr * kc;
+    float* panel = out + jr * panelDepth;
     if (!b.transposed) {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = b.data + (p0 + p) * b.rowStride + j0 + jr;
@@ -302,7 +304,8 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const PackA& packA, Matrix b, f
     // B's columns [j0, j0 + nc) packed for every K block at once (block p0 at p0·ncPadded).
     float* bp = packedB.reserve(static_cast<size_t>(ncPadded * k));
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
-      packB(b, p0, std::min(kBlockK, k - p0), j0, nc, bp + p0 * ncPadded);
+      const int64_t kc = std::min(kBlockK, k - p0);
+      packB(b, p0, kc, j0, nc, bp + p0 * ncPadded, kc);
     }
     // The bias and addend of columns [j0, j0 + nc).
     Addend blockAddend = addend;
@@ -363,11 +366,21 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix a, Matrix b, float* c, int64_t
 void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   const float* const* rowPieces, const float* zeros, Matrix b, float* c,
                   int64_t ldc, const float* bias, Activation activation, const Addend& addend) {
+  gemmIndirect(m, n, pieces, run, rowPieces, zeros, &b, 1, c, ldc, bias, activation, addend);
+}
+
+void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
+                  const float* const* rowPieces, const float* zeros, const Matrix* bParts,
+                  int64_t partCount, float* c, int64_t ldc, const float* bias,
+                  Activation activation, const Addend& addend) {
   if (m == 0 || n == 0) return;
   const int64_t k = pieces * run;
   const int64_t ncPadded = (n + kCols - 1) / kCols * kCols;
   float* bp = packedB.reserve(static_cast<size_t>(ncPadded * std::max<int64_t>(k, 1)));
-  packB(b, 0, k, 0, n, bp);
+  const int64_t partRows = k / partCount;
+  for (int64_t t = 0; t < partCount; ++t) {
+    packB(bParts[t], 0, partRows, 0, n, bp + t * partRows * kCols, k);
+  }
   // Rows past the end read zeros and are not stored. (A buffer kept per thread, as the packed
   // panels are; the tiles read it through a pointer, the pool's threads having their own.)
   thread_local std::vector<const float*> paddingRow;

@@ -38,6 +38,14 @@ void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
                   int64_t ldc, const float* bias, Activation activation,
                   const Addend& addend = {});
 
+// The same with B's K rows given in `partCount` parts of K / partCount rows each, stacked (part t
+// is B's rows t·K/partCount on), each read where it lies in its own layout: a filter taken tap
+// by tap, say, each tap's block transposed, without a copy of the whole filter first.
+void gemmIndirect(int64_t m, int64_t n, int64_t pieces, int64_t run,
+                  const float* const* rowPieces, const float* zeros, const Matrix* bParts,
+                  int64_t partCount, float* c, int64_t ldc, const float* bias,
+                  Activation activation, const Addend& addend = {});
+
 // The vector width the build uses, in floats (for the backend's description).
 int vectorFloats();
 
