@@ -40,6 +40,8 @@ interface Held {
   refs: number;
   /** Freed by the replay (`raw`: the heap's free; `record`: its one tensor reference), or not. */
   owner: "raw" | "record" | "bound";
+  /** Its float32 view, kept for its next reader while the heap has not moved. */
+  view?: Float32Array;
 }
 
 type HeapStep =
@@ -228,9 +230,14 @@ function runCall(
     h.refs++;
     return h;
   });
-  // Views after every allocation: one can grow (and move) the heap.
+  // Views after every allocation: one can grow (and move) the heap, detaching older views.
   const buffer = wasm.HEAPU8.buffer;
-  const view = (h: Held, size: number) => new Float32Array(buffer, h.pointer, size);
+  const view = (h: Held, size: number) => {
+    if (h.view?.buffer !== buffer || h.view.length !== size) {
+      h.view = new Float32Array(buffer, h.pointer, size);
+    }
+    return h.view;
+  };
   const inputs = step.reads.map((slot, i) =>
     slot < 0 ? null : view(held[slot] as Held, step.readSizes[i]),
   );
