@@ -141,23 +141,11 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
         );
         owned[instruction.output] = true;
       } else {
-        const { names, operands } = instruction;
-        const named: Record<string, tf.TensorInfo | undefined> | (tf.TensorInfo | undefined)[] =
-          instruction.list ? new Array(names.length) : {};
-        for (let i = 0; i < names.length; i++) {
-          const operand = operands[i];
-          (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && {
-            dataId: dataIds[operand.slot] as object,
-            shape: operand.shape,
-            dtype: operand.dtype,
-          };
-        }
-        const result = instruction.config.kernelFunc({
-          inputs: named as KernelArgs["inputs"],
-          attrs: instruction.attrs,
-          backend,
-        });
-        const results = Array.isArray(result) ? result : [result];
+        const results = callKernel(instruction, backend, (operand) => ({
+          dataId: dataIds[operand.slot] as object,
+          shape: operand.shape,
+          dtype: operand.dtype,
+        }));
         instruction.outputs.forEach((slot, i) => {
           dataIds[slot] = results[i].dataId;
           owned[slot] = true;
@@ -181,6 +169,27 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
     // A kernel that threw leaves the buffers made so far: free them, as the engine would.
     if (!done) for (let slot = 0; slot < plan.slotCount; slot++) release(slot);
   }
+}
+
+/** Calls a recorded kernel on its operands as `infoOf` gives them; returns its outputs. */
+export function callKernel(
+  instruction: Extract<Instruction, { kind: "kernel" }>,
+  backend: tf.KernelBackend,
+  infoOf: (operand: Operand) => tf.TensorInfo,
+): tf.TensorInfo[] {
+  const { names, operands } = instruction;
+  const named: Record<string, tf.TensorInfo | undefined> | (tf.TensorInfo | undefined)[] =
+    instruction.list ? new Array(names.length) : {};
+  for (let i = 0; i < names.length; i++) {
+    const operand = operands[i];
+    (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && infoOf(operand);
+  }
+  const result = instruction.config.kernelFunc({
+    inputs: named as KernelArgs["inputs"],
+    attrs: instruction.attrs,
+    backend,
+  });
+  return Array.isArray(result) ? result : [result];
 }
 
 let replayEnabled = true;

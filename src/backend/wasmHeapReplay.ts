@@ -10,10 +10,8 @@
  * after its last reader, as the recording showed.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Instruction, Operand, ReplayPlan } from "./kernelReplay";
+import { callKernel, type Instruction, type Operand, type ReplayPlan } from "./kernelReplay";
 import { isHeapKernel, sizeOf, type HeapCall } from "./nativeKernels/heapCall";
-
-type KernelArgs = Parameters<tf.KernelConfig["kernelFunc"]>[0];
 
 interface WasmBackend extends tf.KernelBackend {
   wasm: {
@@ -255,7 +253,6 @@ function runKernel(
   held: (Held | undefined)[],
   backend: WasmBackend,
 ): void {
-  const { names, operands } = instruction;
   const temporary = new Map<Held, object>();
   const infoOf = (operand: Operand): tf.TensorInfo => {
     const h = held[operand.slot] as Held;
@@ -266,19 +263,8 @@ function runKernel(
     }
     return { dataId, shape: operand.shape, dtype: operand.dtype };
   };
-  const named: Record<string, tf.TensorInfo | undefined> | (tf.TensorInfo | undefined)[] =
-    instruction.list ? new Array(names.length) : {};
-  for (let i = 0; i < names.length; i++) {
-    const operand = operands[i];
-    (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && infoOf(operand);
-  }
   try {
-    const result = instruction.config.kernelFunc({
-      inputs: named as KernelArgs["inputs"],
-      attrs: instruction.attrs,
-      backend,
-    });
-    const results = Array.isArray(result) ? result : [result];
+    const results = callKernel(instruction, backend, infoOf);
     instruction.outputs.forEach((slot, i) => {
       const { dataId } = results[i];
       const bare = [...temporary].find(([, id]) => id === dataId)?.[0];

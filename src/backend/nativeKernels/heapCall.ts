@@ -88,6 +88,19 @@ export function heapKernelConfig(
   return { kernelName, backendName: "wasm", kernelFunc, planHeapCall: plan };
 }
 
+/**
+ * Native kernels over the wasm kernels they replace (`previous(name)`), each falling back to
+ * the one it replaces where its plan does not cover the inputs.
+ */
+export function heapKernelsOver(
+  previous: (name: string) => KernelConfig,
+  plans: Record<string, HeapPlanner>,
+): HeapKernelConfig[] {
+  return Object.entries(plans).map(([name, plan]) =>
+    heapKernelConfig(name, plan, previous(name).kernelFunc),
+  );
+}
+
 /** An output that is an input: one more reference to its buffer (as a Reshape makes). */
 function shareOf(backend: WasmBackendLike, t: TensorInfo | undefined): TensorInfo {
   if (!t) throw new Error("a native kernel's output names an absent input");

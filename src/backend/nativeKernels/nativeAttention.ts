@@ -12,7 +12,7 @@ import {
   FUSED_MASKED_ATTENTION,
   type AttentionAttrs,
 } from "../fusedKernels/fusedAttention";
-import { allFloat32Inputs, heapKernelConfig, type HeapPlanner, type ShapeInfo } from "./heapCall";
+import { allFloat32Inputs, heapKernelsOver, type HeapPlanner, type ShapeInfo } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 /** [batch, queries, keys, heads, headDim] as the addon takes them. */
@@ -74,11 +74,9 @@ export function nativeAttentionConfigs(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
-  const make = (name: string, plan: HeapPlanner) =>
-    heapKernelConfig(name, plan, previous(name).kernelFunc);
-  return [
-    make(FUSED_ATTENTION, forward(addon)),
-    make(FUSED_MASKED_ATTENTION, forward(addon)),
-    make(FUSED_ATTENTION_GRAD, backward(addon)),
-  ];
+  return heapKernelsOver(previous, {
+    [FUSED_ATTENTION]: forward(addon),
+    [FUSED_MASKED_ATTENTION]: forward(addon),
+    [FUSED_ATTENTION_GRAD]: backward(addon),
+  });
 }

@@ -9,7 +9,7 @@
 import type { KernelConfig } from "@tensorflow/tfjs-core";
 import { convolutionAttrs, FUSED_CONV_GRAD, type ConvAttrs } from "../fusedKernels/fusedConv2d";
 import { FUSED_LINEAR_GRAD, rowsOf } from "../fusedKernels/fusedLinear";
-import { allFloat32Inputs, heapKernelConfig, sizeOf, type HeapPlanner } from "./heapCall";
+import { allFloat32Inputs, heapKernelsOver, sizeOf, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 import { convInfo, convParams } from "./nativeConv";
 
@@ -116,10 +116,8 @@ export function nativeFusedBackwardConfigs(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
-  const make = (name: string, plan: HeapPlanner) =>
-    heapKernelConfig(name, plan, previous(name).kernelFunc);
-  return [
-    make(FUSED_LINEAR_GRAD, linearBackward(addon)),
-    make(FUSED_CONV_GRAD, convolutionBackward(addon)),
-  ];
+  return heapKernelsOver(previous, {
+    [FUSED_LINEAR_GRAD]: linearBackward(addon),
+    [FUSED_CONV_GRAD]: convolutionBackward(addon),
+  });
 }

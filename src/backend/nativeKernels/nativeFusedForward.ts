@@ -13,7 +13,7 @@ import {
   type ConvAttrs,
 } from "../fusedKernels/fusedConv2d";
 import { FUSED_LINEAR, FUSED_LINEAR_RESIDUAL, rowsOf } from "../fusedKernels/fusedLinear";
-import { allFloat32Inputs, heapKernelConfig, sizeOf, type HeapPlanner } from "./heapCall";
+import { allFloat32Inputs, heapKernelsOver, sizeOf, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 import { convInfo, convParams } from "./nativeConv";
 
@@ -69,12 +69,10 @@ export function nativeFusedForwardConfigs(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
-  const make = (name: string, plan: HeapPlanner) =>
-    heapKernelConfig(name, plan, previous(name).kernelFunc);
-  return [
-    make(FUSED_CONV, convolution(addon)),
-    make(FUSED_CONV_ADD, convolution(addon)),
-    make(FUSED_LINEAR, linear(addon)),
-    make(FUSED_LINEAR_RESIDUAL, linear(addon)),
-  ];
+  return heapKernelsOver(previous, {
+    [FUSED_CONV]: convolution(addon),
+    [FUSED_CONV_ADD]: convolution(addon),
+    [FUSED_LINEAR]: linear(addon),
+    [FUSED_LINEAR_RESIDUAL]: linear(addon),
+  });
 }
