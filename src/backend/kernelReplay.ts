@@ -18,6 +18,7 @@
  * (wasmHeapReplay.ts); elsewhere through the backend's kernels as recorded.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { readInto } from "./readInto";
 import { heapProgramOf, runHeapProgram } from "./wasmHeapReplay";
 
 type KernelArgs = Parameters<tf.KernelConfig["kernelFunc"]>[0];
@@ -108,6 +109,24 @@ export function recordStep(inputs: tf.Tensor[], step: () => tf.Tensor[]): Record
  * reads): the caller records again.
  */
 export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] | undefined {
+  return replayInto(plan, inputs, []) as tf.Tensor[] | undefined;
+}
+
+/**
+ * Where a step's outputs go: output i into `sinks[i]` (a float32 array of its size) where one
+ * is given — a data-parallel replica's gradients into shared memory — else a tensor.
+ */
+export type OutputSinks = (Float32Array | undefined)[];
+
+/**
+ * `replayStep`, output i copied into `sinks[i]` where the replay can do it without a tensor (on
+ * the wasm heap: that place of the result is then undefined); elsewhere returned as a tensor.
+ */
+function replayInto(
+  plan: ReplayPlan,
+  inputs: tf.Tensor[],
+  sinks: OutputSinks,
+): (tf.Tensor | undefined)[] | undefined {
   if (tf.getBackend() !== plan.backendName || signatureOf(inputs) !== plan.inputSignature) {
     return undefined;
   }
@@ -116,7 +135,7 @@ export function replayStep(plan: ReplayPlan, inputs: tf.Tensor[]): tf.Tensor[] |
   }
   if (plan.externals.some(({ tensor }) => tensor.isDisposed)) return undefined;
   const program = heapProgramOf(plan);
-  if (program) return runHeapProgram(program, plan, inputs);
+  if (program) return runHeapProgram(program, plan, inputs, sinks);
   const backend = tf.backend() as Backend;
   const dataIds: (object | undefined)[] = new Array(plan.slotCount);
   const owned = new Array<boolean>(plan.slotCount).fill(false);
@@ -190,6 +209,31 @@ export function callKernel(
     backend,
   });
   return Array.isArray(result) ? result : [result];
+}
+
+/**
+ * Copies each output that has a sink into it (readInto) and disposes it; returns the outputs,
+ * undefined where they went to a sink. Outputs already sunk (undefined) are left as they are.
+ */
+export async function sinkOutputs(
+  outputs: (tf.Tensor | undefined)[],
+  sinks: OutputSinks,
+): Promise<(tf.Tensor | undefined)[]> {
+  const result = [...outputs];
+  try {
+    for (let i = 0; i < sinks.length; i++) {
+      const sink = sinks[i];
+      const t = result[i];
+      if (!sink || !t) continue;
+      await readInto(t, sink);
+      t.dispose();
+      result[i] = undefined;
+    }
+    return result;
+  } catch (error) {
+    tf.dispose(result.filter((t): t is tf.Tensor => t !== undefined));
+    throw error;
+  }
 }
 
 let replayEnabled = true;
@@ -414,11 +458,33 @@ export class ReplayedStep {
   constructor(private readonly maxKeys = 4) {}
 
   run(inputs: tf.Tensor[], step: () => tf.Tensor[], label = ""): tf.Tensor[] {
+    return this.runWith(inputs, step, label, []) as tf.Tensor[];
+  }
+
+  /**
+   * `run`, output i copied into `sinks[i]` where one is given and not returned (undefined in its
+   * place): straight from the wasm heap in a replay there, else read from its tensor.
+   */
+  async runInto(
+    inputs: tf.Tensor[],
+    step: () => tf.Tensor[],
+    sinks: OutputSinks,
+    label = "",
+  ): Promise<(tf.Tensor | undefined)[]> {
+    return sinkOutputs(this.runWith(inputs, step, label, sinks), sinks);
+  }
+
+  private runWith(
+    inputs: tf.Tensor[],
+    step: () => tf.Tensor[],
+    label: string,
+    sinks: OutputSinks,
+  ): (tf.Tensor | undefined)[] {
     if (!replayEnabled || engineProfiling()) return step();
     const key = keyOf(inputs, label);
     const known = this.plans.get(key);
     if (typeof known === "string") return step();
-    const replayed = known && replayStep(known, inputs);
+    const replayed = known && replayInto(known, inputs, sinks);
     if (replayed) return replayed;
     const { outputs, plan, reason } = recordStep(inputs, step);
     this.plans.delete(key);

@@ -10,7 +10,13 @@
  * after its last reader, as the recording showed.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { callKernel, type Instruction, type Operand, type ReplayPlan } from "./kernelReplay";
+import {
+  callKernel,
+  type Instruction,
+  type Operand,
+  type OutputSinks,
+  type ReplayPlan,
+} from "./kernelReplay";
 import { isHeapKernel, sizeOf, type HeapCall } from "./nativeKernels/heapCall";
 
 interface WasmBackend extends tf.KernelBackend {
@@ -135,7 +141,17 @@ export function runHeapProgram(
   program: HeapProgram,
   plan: ReplayPlan,
   inputs: tf.Tensor[],
-): tf.Tensor[] {
+  sinks: OutputSinks = [],
+): (tf.Tensor | undefined)[] {
+  // Every sink fits its output before any work.
+  sinks.forEach((sink, i) => {
+    const output = plan.outputs[i];
+    if (sink && (output?.dtype !== "float32" || sizeOf(output.shape) !== sink.length)) {
+      throw new Error(
+        `replay: output ${i} is ${output?.dtype} [${output?.shape}], its sink holds ${sink.length} floats`,
+      );
+    }
+  });
   const backend = tf.backend() as WasmBackend;
   const { wasm } = backend;
   const held: (Held | undefined)[] = new Array(plan.slotCount);
@@ -189,9 +205,17 @@ export function runHeapProgram(
       }
     }
     const handed = new Set<Held>();
-    const outputs = plan.outputs.map(({ slot, shape, dtype }) => {
+    const outputs = plan.outputs.map(({ slot, shape, dtype }, i) => {
       const h = held[slot] as Held;
       held[slot] = undefined;
+      const sink = sinks[i];
+      if (sink) {
+        sink.set(new Float32Array(wasm.HEAPU8.buffer, h.pointer, sink.length));
+        // A buffer an earlier output's tensor now holds stays; else it goes with its last slot.
+        if (handed.has(h)) h.refs--;
+        else release(h);
+        return undefined;
+      }
       h.refs--;
       let dataId = h.dataId;
       if (handed.has(h) || h.owner === "bound") {

@@ -5,8 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ArrayBatch, TrainableModel, TrainableModelFactory } from "../backend/trainableModel";
-import { readInto } from "../backend/readInto";
-import { ReplayedStep } from "../backend/kernelReplay";
+import { ReplayedStep, sinkOutputs } from "../backend/kernelReplay";
 import type { ModelSpec } from "./messages";
 import {
   buildOptimizer,
@@ -53,6 +52,43 @@ export class Replica {
    * never downloads them.
    */
   gradientsOnBackend(batch: ArrayBatch, scale = 1): { value: tf.Scalar; gradients: tf.Tensor[] } {
+    const { inputs, step, label } = this.gradientStep(batch, scale);
+    try {
+      const [value, ...gradients] = this.model.replayable
+        ? this.replayed.run(inputs, step, label)
+        : step();
+      return { value: value as tf.Scalar, gradients };
+    } finally {
+      tf.dispose(inputs);
+    }
+  }
+
+  /**
+   * Writes the gradients of `scale · loss(shard)` into `into` (one array per variable, in
+   * variable order: the trainer's shared memory) and returns the scaled loss. A replayed step
+   * on wasm copies them there from the heap, with no tensor made for them.
+   */
+  async gradientsInto(batch: ArrayBatch, scale: number, into: Float32Array[]): Promise<number> {
+    if (into.length !== this.model.variables.length) {
+      throw new Error(
+        `expected room for ${this.model.variables.length} gradients, got ${into.length}`,
+      );
+    }
+    const { inputs, step, label } = this.gradientStep(batch, scale);
+    const sinks = [undefined, ...into];
+    let value: tf.Tensor | undefined;
+    try {
+      [value] = this.model.replayable
+        ? await this.replayed.runInto(inputs, step, sinks, label)
+        : await sinkOutputs(step(), sinks);
+      return (await (value as tf.Tensor).data())[0];
+    } finally {
+      tf.dispose([...inputs, ...(value ? [value] : [])]);
+    }
+  }
+
+  /** The inputs and the step (loss and gradients) of `scale · loss(batch)`, and its replay label. */
+  private gradientStep(batch: ArrayBatch, scale: number) {
     const tensors = toTensors(batch);
     // The scale is an input, not a constant: a replayed step would keep the recorded one.
     const scaleTensor = scale === 1 ? undefined : tf.scalar(scale);
@@ -66,31 +102,7 @@ export class Replica {
         }, variables);
         return [value, ...variables.map((v) => grads[v.name])];
       });
-    try {
-      const [value, ...gradients] = this.model.replayable
-        ? this.replayed.run(inputs, step, Object.keys(tensors).join(","))
-        : step();
-      return { value: value as tf.Scalar, gradients };
-    } finally {
-      tf.dispose(inputs);
-    }
-  }
-
-  /**
-   * Writes the gradients of `scale · loss(shard)` into `into` (one array per variable, in
-   * variable order: the trainer's shared memory) and returns the scaled loss.
-   */
-  async gradientsInto(batch: ArrayBatch, scale: number, into: Float32Array[]): Promise<number> {
-    const { value, gradients } = this.gradientsOnBackend(batch, scale);
-    try {
-      if (into.length !== gradients.length) {
-        throw new Error(`expected room for ${gradients.length} gradients, got ${into.length}`);
-      }
-      for (let i = 0; i < gradients.length; i++) await readInto(gradients[i], into[i]);
-      return (await value.data())[0];
-    } finally {
-      tf.dispose([value, ...gradients]);
-    }
+    return { inputs, step, label: Object.keys(tensors).join(",") };
   }
 
   /**

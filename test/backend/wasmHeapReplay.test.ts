@@ -7,8 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../../src/backend";
-import { recordStep, replayStep, type ReplayPlan } from "../../src/backend/kernelReplay";
-import { heapProgramOf, setHeapReplay } from "../../src/backend/wasmHeapReplay";
+import {
+  recordStep,
+  ReplayedStep,
+  replayStep,
+  type ReplayPlan,
+} from "../../src/backend/kernelReplay";
+import { heapProgramOf, runHeapProgram, setHeapReplay } from "../../src/backend/wasmHeapReplay";
 import { denoisingBatches } from "../../src/pipeline/denoisingBatch";
 import { denoiserTrainable } from "../../src/pipeline/denoiserReplica";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
@@ -154,6 +159,49 @@ describe("kernel replay on the wasm heap", () => {
     },
   );
 
+  nativeTest(
+    "copies outputs into sinks straight from the heap: the tensors' floats, none made",
+    async () => {
+      const plan = record();
+      const replayed = new ReplayedStep();
+      const batch = batchAt(1);
+      const inputs = Object.values(batch);
+      const step = stepOn(batch);
+      // Recorded on the first call, replayed on the heap after.
+      tf.dispose(replayed.run(inputs, step));
+      const tensors = replayed.run(inputs, step);
+      const expected = await valuesOf(tensors);
+      tf.dispose(tensors);
+      const sinks = expected.map((values, i) =>
+        i === 0 ? undefined : new Float32Array(values.length),
+      );
+      const before = counts();
+      let outputs: (tf.Tensor | undefined)[] = [];
+      const left = await heapLeftBy(async () => {
+        outputs = await replayed.runInto(inputs, step, sinks);
+      });
+      expect(outputs.slice(1).every((t) => t === undefined)).toBe(true);
+      expect(sinks.slice(1).map((sink) => Array.from(sink as Float32Array))).toEqual(
+        expected.slice(1),
+      );
+      expect(await valuesOf([outputs[0] as tf.Tensor])).toEqual([expected[0]]);
+      // The loss tensor holds its buffer; nothing else is left.
+      expect(left).toBe(1);
+      tf.dispose(outputs[0]);
+      expect(counts()).toEqual({ tensors: before.tensors, records: before.records });
+      // A sink of the wrong size is refused before the step runs.
+      const wrong = [undefined, new Float32Array(3)];
+      const refused = await heapLeftBy(async () => {
+        expect(() => replayStepInto(plan, inputs, wrong)).toThrow(
+          /output 1 is float32 \[.*\], its sink holds 3 floats/,
+        );
+      });
+      expect(refused).toBe(0);
+      expect(counts()).toEqual(before);
+      tf.dispose(inputs);
+    },
+  );
+
   nativeTest("a native call or a kernel that throws mid-replay leaves nothing behind", async () => {
     const plan = record();
     const program = heapProgramOf(plan);
@@ -190,6 +238,20 @@ describe("kernel replay on the wasm heap", () => {
     tf.dispose(inputs);
   });
 });
+
+/** The plan replayed on the heap with `sinks`. */
+function replayStepInto(
+  plan: ReplayPlan,
+  inputs: tf.Tensor[],
+  sinks: (Float32Array | undefined)[],
+) {
+  return runHeapProgram(
+    heapProgramOf(plan) as NonNullable<ReturnType<typeof heapProgramOf>>,
+    plan,
+    inputs,
+    sinks,
+  );
+}
 
 /** Sets `object[key]` to `value`; returns what puts the old value back. */
 function swap(object: object, key: string, value: unknown): () => void {
