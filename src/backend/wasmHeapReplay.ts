@@ -16,7 +16,7 @@ import {
   type Operand,
   type OutputSinks,
   type ReplayPlan,
-} from "./kernelReplay";
+} from "./replayPlan";
 import { isHeapKernel, sizeOf, type HeapCall } from "./nativeKernels/heapCall";
 
 interface WasmBackend extends tf.KernelBackend {
