@@ -202,6 +202,38 @@ describe("kernel replay on the wasm heap", () => {
     },
   );
 
+  nativeTest("the heap growing mid-replay: views made again, the eager step's floats", async () => {
+    const plan = record();
+    const steps = heapProgramOf(plan)?.steps ?? [];
+    const kernels = steps.filter((s) => s.kind === "kernel") as { instruction: object }[];
+    const step = kernels[Math.floor(kernels.length / 2)];
+    const wasm = (tf.backend() as unknown as { wasm: WasmModule & { HEAPU8: Uint8Array } }).wasm;
+    const { config } = step.instruction as { config: tf.KernelConfig };
+    // Mid-way, an allocation larger than the whole heap: the heap must grow (and move).
+    const undo = swap(step.instruction, "config", {
+      ...config,
+      kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => {
+        wasm._free(wasm._malloc(wasm.HEAPU8.length));
+        return config.kernelFunc(args);
+      },
+    });
+    const batch = batchAt(2);
+    const inputs = Object.values(batch);
+    const before = counts();
+    try {
+      const heap = wasm.HEAPU8.buffer;
+      const replayed = replayStep(plan, inputs) as tf.Tensor[];
+      expect(wasm.HEAPU8.buffer).not.toBe(heap);
+      const eager = stepOn(batch)();
+      expect(await valuesOf(replayed)).toEqual(await valuesOf(eager));
+      tf.dispose([...replayed, ...eager]);
+    } finally {
+      undo();
+    }
+    expect(counts()).toEqual(before);
+    tf.dispose(inputs);
+  });
+
   nativeTest("a native call or a kernel that throws mid-replay leaves nothing behind", async () => {
     const plan = record();
     const program = heapProgramOf(plan);
