@@ -20,7 +20,7 @@ export type WasmBackendLike = KernelBackend & {
 };
 
 /** Whether every tensor given (absent optional inputs skipped) is float32: the native kernels' type. */
-export function allFloat32(tensors: (TensorInfo | undefined)[]): boolean {
+export function allFloat32(tensors: ({ dtype: TensorInfo["dtype"] } | undefined)[]): boolean {
   return tensors.every((t) => !t || t.dtype === "float32");
 }
 

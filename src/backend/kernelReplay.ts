@@ -95,10 +95,7 @@ function replayInto(
   const dataIds: (object | undefined)[] = new Array(plan.slotCount);
   const owned = new Array<boolean>(plan.slotCount).fill(false);
   plan.inputSlots.forEach((slot, i) => (dataIds[slot] = inputs[i].dataId));
-  for (const { slot, tensor } of plan.externals) {
-    if (tensor.isDisposed) return undefined;
-    dataIds[slot] = tensor.dataId;
-  }
+  for (const { slot, tensor } of plan.externals) dataIds[slot] = tensor.dataId;
   const release = (slot: number) => {
     if (!owned[slot]) return;
     owned[slot] = false;

@@ -17,7 +17,7 @@ import {
   type OutputSinks,
   type ReplayPlan,
 } from "./replayPlan";
-import { isHeapKernel, sizeOf, type HeapCall } from "./nativeKernels/heapCall";
+import { isHeapKernel, type HeapCall } from "./nativeKernels/heapCall";
 
 interface WasmBackend extends tf.KernelBackend {
   wasm: {
@@ -77,48 +77,46 @@ export function setHeapReplay(enabled: boolean): void {
   heapReplayEnabled = enabled;
 }
 
-const programs = new WeakMap<ReplayPlan, HeapProgram | null>();
+const programs = new WeakMap<ReplayPlan, HeapProgram>();
 
 /** The plan as a heap program, once per plan; undefined off wasm or with the heap path off. */
 export function heapProgramOf(plan: ReplayPlan): HeapProgram | undefined {
   if (!heapReplayEnabled || plan.backendName !== "wasm") return undefined;
   let program = programs.get(plan);
-  if (program === undefined) {
-    program = compile(plan) ?? null;
+  if (!program) {
+    program = compile(plan);
     programs.set(plan, program);
   }
-  return program ?? undefined;
+  return program;
 }
 
-function compile(plan: ReplayPlan): HeapProgram | undefined {
-  let direct = 0;
+function compile(plan: ReplayPlan): HeapProgram {
   const steps = plan.instructions.map((instruction): HeapStep => {
     const { frees } = instruction;
     if (instruction.kind === "upload") {
-      direct++;
       const v = instruction.values as Float32Array;
       const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       return { kind: "upload", bytes, output: instruction.output, frees };
     }
     const { operands, outputs, aliasOf } = instruction;
     if (outputs.length > 0 && aliasOf.every((a) => a >= 0)) {
-      direct++;
       const inputs = aliasOf.map((a) => (operands[a] as Operand).slot);
       return { kind: "alias", inputs, outputs, frees };
     }
     const call = planned(instruction);
     if (!call) return { kind: "kernel", instruction, frees };
-    direct++;
     const operandOf = (name: string) => operands[instruction.names.indexOf(name)];
     const reads = call.reads.map((name) => operandOf(name)?.slot ?? -1);
     const readSizes = call.reads.map((name) => {
       const operand = operandOf(name);
-      return operand ? sizeOf(operand.shape) : 0;
+      return operand ? tf.util.sizeFromShape(operand.shape) : 0;
     });
-    const outputSizes = call.outputs.map((o) => ("shape" in o ? sizeOf(o.shape) : -1 - o.input));
+    const outputSizes = call.outputs.map((o) =>
+      "shape" in o ? tf.util.sizeFromShape(o.shape) : -1 - o.input,
+    );
     return { kind: "call", call, reads, readSizes, outputSizes, outputs, frees };
   });
-  return { steps, direct };
+  return { steps, direct: steps.filter((step) => step.kind !== "kernel").length };
 }
 
 /** The native call an instruction makes, planned for its operands; undefined where it has none. */
@@ -146,7 +144,10 @@ export function runHeapProgram(
   // Every sink fits its output before any work.
   sinks.forEach((sink, i) => {
     const output = plan.outputs[i];
-    if (sink && (output?.dtype !== "float32" || sizeOf(output.shape) !== sink.length)) {
+    if (
+      sink &&
+      (output?.dtype !== "float32" || tf.util.sizeFromShape(output.shape) !== sink.length)
+    ) {
       throw new Error(
         `replay: output ${i} is ${output?.dtype} [${output?.shape}], its sink holds ${sink.length} floats`,
       );

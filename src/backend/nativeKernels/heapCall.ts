@@ -45,14 +45,6 @@ export function isHeapKernel(config: KernelConfig): config is HeapKernelConfig {
   return typeof (config as Partial<HeapKernelConfig>).planHeapCall === "function";
 }
 
-/** Elements of a shape. */
-export const sizeOf = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
-
-/** Whether every input given (absent optional ones skipped) is float32. */
-export function allFloat32Inputs(inputs: (ShapeInfo | undefined)[]): boolean {
-  return inputs.every((t) => !t || t.dtype === "float32");
-}
-
 /**
  * The wasm kernel for `plan`: inputs the plan does not cover go to `fallback` (the kernel it
  * replaces); without one they are an error.

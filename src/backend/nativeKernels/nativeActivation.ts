@@ -3,13 +3,14 @@
  * (native/src/activation.cc): one vectorised pass forward and one backward.
  */
 import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { allFloat32 } from "../backendScope";
 import {
   checkActivation,
   FUSED_ACTIVATION,
   FUSED_ACTIVATION_GRAD,
   type ActivationAttrs,
 } from "../fusedKernels/fusedActivation";
-import { allFloat32Inputs, heapKernelConfig, type HeapPlanner } from "./heapCall";
+import { heapKernelConfig, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 const kindOf = (attrs: unknown) =>
@@ -31,7 +32,7 @@ function forward(addon: NativeAddon): HeapPlanner {
 
 function backward(addon: NativeAddon): HeapPlanner {
   return ({ dy, x }, attrs) => {
-    if (!dy || !x || !allFloat32Inputs([dy, x])) return undefined;
+    if (!dy || !x || !allFloat32([dy, x])) return undefined;
     const kind = kindOf(attrs);
     return {
       reads: ["dy", "x"],

@@ -6,7 +6,7 @@
  * tfjs-wasm's Add. Float addition rounds once either way: the same floats.
  */
 import { util, type KernelConfig } from "@tensorflow/tfjs-core";
-import { heapKernelConfig, sizeOf } from "./heapCall";
+import { heapKernelConfig } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 export function nativeAddConfigs(
@@ -19,7 +19,7 @@ export function nativeAddConfigs(
     ({ a, b }) => {
       if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
       if (!util.arraysEqual(a.shape, b.shape)) return undefined;
-      const empty = sizeOf(a.shape) === 0;
+      const empty = util.sizeFromShape(a.shape) === 0;
       return {
         reads: ["a", "b"],
         outputs: [{ shape: a.shape }],

@@ -6,13 +6,14 @@
  * to the composed kernel registered before.
  */
 import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { allFloat32 } from "../backendScope";
 import {
   FUSED_ATTENTION,
   FUSED_ATTENTION_GRAD,
   FUSED_MASKED_ATTENTION,
   type AttentionAttrs,
 } from "../fusedKernels/fusedAttention";
-import { allFloat32Inputs, heapKernelsOver, type HeapPlanner, type ShapeInfo } from "./heapCall";
+import { heapKernelsOver, type HeapPlanner, type ShapeInfo } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 /** [batch, queries, keys, heads, headDim] as the addon takes them. */
@@ -23,7 +24,7 @@ function shapeParams(q: ShapeInfo, k: ShapeInfo, heads: number): Int32Array {
 
 function forward(addon: NativeAddon): HeapPlanner {
   return ({ q, k, v, keyMask }, attrs) => {
-    if (!q || !k || !v || !allFloat32Inputs([q, k, v, keyMask])) return undefined;
+    if (!q || !k || !v || !allFloat32([q, k, v, keyMask])) return undefined;
     const { heads, scale } = attrs as unknown as AttentionAttrs;
     const params = shapeParams(q, k, heads);
     return {
@@ -46,7 +47,7 @@ function forward(addon: NativeAddon): HeapPlanner {
 
 function backward(addon: NativeAddon): HeapPlanner {
   return ({ dy, q, k, v, keyMask }, attrs) => {
-    if (!dy || !q || !k || !v || !allFloat32Inputs([dy, q, k, v, keyMask])) return undefined;
+    if (!dy || !q || !k || !v || !allFloat32([dy, q, k, v, keyMask])) return undefined;
     const { heads, scale } = attrs as unknown as AttentionAttrs;
     const params = shapeParams(q, k, heads);
     return {

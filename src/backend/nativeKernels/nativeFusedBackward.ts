@@ -6,46 +6,26 @@
  * with the same parameters as the composition's, so the same floats. Non-float32 inputs go to
  * the composed kernels registered before.
  */
-import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { util, type KernelConfig } from "@tensorflow/tfjs-core";
+import { allFloat32 } from "../backendScope";
 import { convolutionAttrs, FUSED_CONV_GRAD, type ConvAttrs } from "../fusedKernels/fusedConv2d";
 import { FUSED_LINEAR_GRAD, rowsOf } from "../fusedKernels/fusedLinear";
-import { allFloat32Inputs, heapKernelsOver, sizeOf, type HeapPlanner } from "./heapCall";
+import { heapKernelsOver, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 import { convInfo, convParams } from "./nativeConv";
-
-/** native/src/gemm.h's parameters: [batch, m, n, k, transposeA, transposeB, strideA, strideB, 0]. */
-function productParams(
-  batch: number,
-  m: number,
-  n: number,
-  k: number,
-  transpose: "a" | "b" | "none",
-  strideB = 0,
-): Int32Array {
-  return Int32Array.of(
-    batch,
-    m,
-    n,
-    k,
-    transpose === "a" ? 1 : 0,
-    transpose === "b" ? 1 : 0,
-    0,
-    strideB,
-    0,
-  );
-}
+import { gemmParams } from "./nativeMatMul";
 
 const ones = (n: number) => new Float32Array(n).fill(1);
 
 function linearBackward(addon: NativeAddon): HeapPlanner {
   return ({ dy, x, weight }, attrs) => {
-    if (!dy || !x || !weight || !allFloat32Inputs([dy, x, weight])) return undefined;
+    if (!dy || !x || !weight || !allFloat32([dy, x, weight])) return undefined;
     const { residual } = attrs as unknown as { residual: boolean };
     const [inFeatures, outFeatures] = weight.shape;
     const rows = rowsOf(x.shape);
-    const dxParams = productParams(1, rows, inFeatures, outFeatures, "b");
-    const dWParams = productParams(1, inFeatures, outFeatures, rows, "a");
-    const dbParams = productParams(1, 1, outFeatures, rows, "none");
+    const dxParams = gemmParams({ m: rows, n: inFeatures, k: outFeatures, transposeB: true });
+    const dWParams = gemmParams({ m: inFeatures, n: outFeatures, k: rows, transposeA: true });
+    const dbParams = gemmParams({ m: 1, n: outFeatures, k: rows });
     const column = ones(rows);
     return {
       reads: ["dy", "x", "weight"],
@@ -70,7 +50,7 @@ function linearBackward(addon: NativeAddon): HeapPlanner {
 
 function convolutionBackward(addon: NativeAddon): HeapPlanner {
   return ({ dy, x, filter }, attrs) => {
-    if (!dy || !x || !filter || !allFloat32Inputs([dy, x, filter])) return undefined;
+    if (!dy || !x || !filter || !allFloat32([dy, x, filter])) return undefined;
     const a = attrs as unknown as ConvAttrs;
     const info = convInfo(x.shape, filter.shape, convolutionAttrs(a.stride), false);
     const params = convParams(info, 0);
@@ -78,10 +58,16 @@ function convolutionBackward(addon: NativeAddon): HeapPlanner {
     const pixels = height * width;
     const column = ones(n * pixels);
     const shift = a.addend === "shift";
-    const perSampleParams = productParams(n, 1, channels, pixels, "none", pixels * channels);
-    const biasParams = productParams(1, 1, channels, shift ? n : n * pixels, "none");
-    const emptyInput = sizeOf(x.shape) === 0;
-    const emptyOutput = sizeOf(info.outShape) === 0;
+    const perSampleParams = gemmParams({
+      batch: n,
+      m: 1,
+      n: channels,
+      k: pixels,
+      strideB: pixels * channels,
+    });
+    const biasParams = gemmParams({ m: 1, n: channels, k: shift ? n : n * pixels });
+    const emptyInput = util.sizeFromShape(x.shape) === 0;
+    const emptyOutput = util.sizeFromShape(info.outShape) === 0;
     return {
       reads: ["dy", "x", "filter"],
       outputs: [

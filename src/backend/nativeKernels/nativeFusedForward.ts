@@ -5,7 +5,8 @@
  * the product and then a wasm Add over the whole output (~3 % of sampling). Non-float32 inputs go
  * to the composed kernels registered before.
  */
-import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { util, type KernelConfig } from "@tensorflow/tfjs-core";
+import { allFloat32 } from "../backendScope";
 import {
   convolutionAttrs,
   FUSED_CONV,
@@ -13,21 +14,22 @@ import {
   type ConvAttrs,
 } from "../fusedKernels/fusedConv2d";
 import { FUSED_LINEAR, FUSED_LINEAR_RESIDUAL, rowsOf } from "../fusedKernels/fusedLinear";
-import { allFloat32Inputs, heapKernelsOver, sizeOf, type HeapPlanner } from "./heapCall";
+import { heapKernelsOver, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 import { convInfo, convParams } from "./nativeConv";
+import { gemmParams } from "./nativeMatMul";
 
 function convolution(addon: NativeAddon): HeapPlanner {
   return (inputs, attrs) => {
     const { x, filter, bias, addend } = inputs;
-    if (!x || !filter || !allFloat32Inputs([x, filter, bias, addend])) return undefined;
+    if (!x || !filter || !allFloat32([x, filter, bias, addend])) return undefined;
     const a = attrs as unknown as ConvAttrs;
     // The fused convolution's geometry, as its composition hands it to tfjs's kernels.
     const info = convInfo(x.shape, filter.shape, convolutionAttrs(a.stride), true);
     const params = convParams(info, 0);
     // A shift adds one row per image: every output pixel of that image reads it.
     const rowsPerAddendRow = a.addend === "shift" ? info.outHeight * info.outWidth : 1;
-    const empty = sizeOf(info.outShape) === 0;
+    const empty = util.sizeFromShape(info.outShape) === 0;
     return {
       reads: ["x", "filter", "bias", "addend"],
       outputs: [{ shape: info.outShape }],
@@ -50,10 +52,10 @@ function convolution(addon: NativeAddon): HeapPlanner {
 function linear(addon: NativeAddon): HeapPlanner {
   return (inputs) => {
     const { x, weight, bias, residual } = inputs;
-    if (!x || !weight || !allFloat32Inputs([x, weight, bias, residual])) return undefined;
+    if (!x || !weight || !allFloat32([x, weight, bias, residual])) return undefined;
     const [inFeatures, outFeatures] = weight.shape;
     const rows = rowsOf(x.shape);
-    const params = Int32Array.of(1, rows, outFeatures, inFeatures, 0, 0, 0, 0, 0);
+    const params = gemmParams({ m: rows, n: outFeatures, k: inFeatures });
     return {
       reads: ["x", "weight", "bias", "residual"],
       outputs: [{ shape: [...x.shape.slice(0, -1), outFeatures] }],

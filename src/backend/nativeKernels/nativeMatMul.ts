@@ -18,6 +18,36 @@ import type { NativeAddon } from "./nativeAddon";
 /** The activation codes native/src/gemm.h knows. */
 export const NATIVE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1 };
 
+/** A product as native/src/gemm.h's parameters describe it (absent: 1 image, no transpose). */
+export interface ProductShape {
+  batch?: number;
+  m: number;
+  n: number;
+  k: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Elements between one image's A (B) and the next; 0: one A (B) shared by every image. */
+  strideA?: number;
+  strideB?: number;
+  /** NATIVE_ACTIVATIONS' code, applied with the bias. */
+  activation?: number;
+}
+
+/** The Int32Array `addon.gemm` takes. */
+export function gemmParams(p: ProductShape): Int32Array {
+  return Int32Array.of(
+    p.batch ?? 1,
+    p.m,
+    p.n,
+    p.k,
+    p.transposeA ? 1 : 0,
+    p.transposeB ? 1 : 0,
+    p.strideA ?? 0,
+    p.strideB ?? 0,
+    p.activation ?? 0,
+  );
+}
+
 interface MatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
@@ -65,17 +95,17 @@ function nativeProduct(addon: NativeAddon, fallback: KernelFunc, fused: boolean)
     if (batch * m * n === 0) return out;
     const batchA = util.sizeFromShape(a.shape.slice(0, -2));
     const batchB = util.sizeFromShape(b.shape.slice(0, -2));
-    const params = Int32Array.of(
+    const params = gemmParams({
       batch,
       m,
       n,
       k,
-      transposeA ? 1 : 0,
-      transposeB ? 1 : 0,
-      batchA === 1 ? 0 : m * k,
-      batchB === 1 ? 0 : k * n,
-      fused ? code : 0,
-    );
+      transposeA,
+      transposeB,
+      strideA: batchA === 1 ? 0 : m * k,
+      strideB: batchB === 1 ? 0 : k * n,
+      activation: fused ? code : 0,
+    });
     addon.gemm(
       heapFloats(backend, a),
       heapFloats(backend, b),

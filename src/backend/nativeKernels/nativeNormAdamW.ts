@@ -4,11 +4,12 @@
  * vectorised SiLU, and AdamW in double precision exactly as fusedAdamW.ts's loop rounds.
  */
 import type { KernelConfig } from "@tensorflow/tfjs-core";
+import { allFloat32 } from "../backendScope";
 import { adamWSettingsInOrder, fusedAdamWHost } from "../fusedKernels/fusedAdamW";
 import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fusedKernels/fusedNorm";
 import { sumOfSquaresHost } from "../fusedKernels/fusedSumOfSquares";
 import { wasmHostKernelConfig } from "../fusedKernels/hostKernel";
-import { allFloat32Inputs, heapKernelConfig, type HeapPlanner } from "./heapCall";
+import { heapKernelConfig, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
 
 function normParams(shape: number[], attrs: NormAttrs): Int32Array {
@@ -19,7 +20,7 @@ function normParams(shape: number[], attrs: NormAttrs): Int32Array {
 function normForward(addon: NativeAddon): HeapPlanner {
   return (inputs, attrs) => {
     const { x, gamma, beta } = inputs;
-    if (!x || !gamma || !beta || !allFloat32Inputs([x, gamma, beta])) return undefined;
+    if (!x || !gamma || !beta || !allFloat32([x, gamma, beta])) return undefined;
     const a = attrs as unknown as NormAttrs;
     const params = normParams(x.shape, a);
     return {
@@ -42,7 +43,7 @@ function normForward(addon: NativeAddon): HeapPlanner {
 function normBackward(addon: NativeAddon): HeapPlanner {
   return (inputs, attrs) => {
     const { dy, x, gamma, beta } = inputs;
-    if (!dy || !x || !gamma || !beta || !allFloat32Inputs([dy, x, gamma, beta])) return undefined;
+    if (!dy || !x || !gamma || !beta || !allFloat32([dy, x, gamma, beta])) return undefined;
     const a = attrs as unknown as NormAttrs;
     const params = normParams(x.shape, a);
     return {
