@@ -440,25 +440,32 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 // is; otherwise nothing was written (the caller refuses the step). grads: one array per tensor,
 // read where it is (the wasm heap, or data-parallel replicas' summed shares). bounds, an
 // Int32Array of 4 per tensor [known, |p|, |m|, v as AdamWBounds' bits]: where known is 1 the
-// check may rest on them; an update writes them and sets known.
-napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
+// check may rest on them; an update writes them and sets known. adamWNonFinite takes the same
+// arguments and only counts; adamWWriteCounted writes without counting, after adamWNonFinite
+// counted 0 on the same arguments (data-parallel replicas agree on the count before any writes).
+enum class AdamWPass { kCountAndWrite, kCount, kWriteCounted };
+
+napi_value AdamWInPlaceCall(napi_env env, napi_callback_info info, AdamWPass pass) {
+  const char* name = pass == AdamWPass::kCountAndWrite ? "adamWInPlace"
+                     : pass == AdamWPass::kCount       ? "adamWNonFinite"
+                                                       : "adamWWriteCounted";
   Call call(env, info);
-  const AdamWArguments a(call, 3, "adamWInPlace");
+  const AdamWArguments a(call, 3, name);
   if (call.failed) return nullptr;
+  const std::string prefix = std::string("fairdiff native: ") + name;
   const std::vector<Call::FloatView> grads = call.floatList(4);
   if (!call.failed && grads.size() != a.tensors) {
-    call.fail("fairdiff native: adamWInPlace takes one gradient per tensor");
+    call.fail(prefix + " takes one gradient per tensor");
   }
   for (size_t t = 0; t < grads.size() && !call.failed; ++t) {
     if (grads[t].length != a.at(0, t).length) {
-      call.fail("fairdiff native: adamWInPlace gradient " + std::to_string(t) +
-                " differs in size from its tensor");
+      call.fail(prefix + " gradient " + std::to_string(t) + " differs in size from its tensor");
     }
   }
   size_t boundsLength = 0;
   auto* bounds = static_cast<int32_t*>(call.typed(5, napi_int32_array, &boundsLength, true));
   if (bounds && boundsLength != 4 * a.tensors) {
-    call.fail("fairdiff native: adamWInPlace bounds hold " + std::to_string(boundsLength) +
+    call.fail(prefix + " bounds hold " + std::to_string(boundsLength) +
               " values, expected 4 per tensor");
   }
   if (call.failed) return nullptr;
@@ -466,13 +473,14 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   const auto boundsOf = [&](int t) {
     return reinterpret_cast<fairdiff::AdamWBounds*>(bounds + 4 * t + 1);
   };
-  const double total = sumOverTensors(a.tensors, [&](int t) {
-    const bool known = bounds && bounds[4 * t] == 1;
-    return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data, grads[t].data,
-                                    a.at(1, t).data, a.at(2, t).data,
-                                    known ? boundsOf(t) : nullptr);
-  });
-  if (total == 0) {
+  const double total =
+      pass == AdamWPass::kWriteCounted ? 0 : sumOverTensors(a.tensors, [&](int t) {
+        const bool known = bounds && bounds[4 * t] == 1;
+        return fairdiff::adamWNonFinite(a.settings, a.at(0, t).length, a.at(0, t).data,
+                                        grads[t].data, a.at(1, t).data, a.at(2, t).data,
+                                        known ? boundsOf(t) : nullptr);
+      });
+  if (pass != AdamWPass::kCount && total == 0) {
     fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
       fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, grads[t].data,
                              a.at(1, t).data, a.at(2, t).data, bounds ? boundsOf(t) : nullptr);
@@ -482,6 +490,18 @@ napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_double(env, total, &result);
   return result;
+}
+
+napi_value AdamWInPlace(napi_env env, napi_callback_info info) {
+  return AdamWInPlaceCall(env, info, AdamWPass::kCountAndWrite);
+}
+
+napi_value AdamWNonFinite(napi_env env, napi_callback_info info) {
+  return AdamWInPlaceCall(env, info, AdamWPass::kCount);
+}
+
+napi_value AdamWWriteCounted(napi_env env, napi_callback_info info) {
+  return AdamWInPlaceCall(env, info, AdamWPass::kWriteCounted);
 }
 
 // sumOfSquares(x Float32Array) → Σ x² in double (adamw.h).
@@ -563,6 +583,10 @@ NAPI_MODULE_INIT() {
       {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamWNonFinite", nullptr, AdamWNonFinite, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"adamWWriteCounted", nullptr, AdamWWriteCounted, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

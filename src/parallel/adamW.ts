@@ -13,10 +13,16 @@ import {
   adamWInPlace,
   adamWInPlaceFromHost,
   UpdateBounds,
+  type AdamWPass,
 } from "../backend/nativeKernels/nativeAdamWInPlace";
 import "../backend/fusedKernels/registerFusedKernels";
 import { allFinite, NonFiniteStepError } from "./nonFiniteStep";
-import type { OptimizerState, StepOptimizer } from "./optimizerSpec";
+import {
+  commitChecked,
+  type OptimizerState,
+  type PreparedUpdate,
+  type StepOptimizer,
+} from "./optimizerSpec";
 
 export interface AdamWOptions {
   learningRate: number;
@@ -25,6 +31,17 @@ export interface AdamWOptions {
   beta2: number;
   epsilon: number;
 }
+
+/**
+ * A native AdamW call in place (nativeAdamWInPlace.ts) running `pass`: how many new weights
+ * would not be finite (0 once written), or undefined where it cannot run here.
+ */
+type InPlaceCall = (
+  attrs: AdamWStepAttrs,
+  m: tf.Variable[],
+  v: tf.Variable[],
+  pass: AdamWPass,
+) => number | undefined;
 
 export class AdamW implements StepOptimizer {
   private firstMoments: tf.Variable[] = [];
@@ -39,7 +56,9 @@ export class AdamW implements StepOptimizer {
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void {
     // In place where it can; it writes nothing when a weight would not be finite, and the
     // kernel then writes what it computes, as unchecked `apply` always has.
-    if (this.updateInPlaceFrom(variables, gradients, learningRate, 1) === 0) return;
+    if (this.inPlace(variables, learningRate, 1, this.fromTensors(variables, gradients)) === 0) {
+      return;
+    }
     tf.tidy(() => this.commit(variables, this.nextValues(variables, gradients, learningRate)));
   }
 
@@ -53,45 +72,59 @@ export class AdamW implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): Promise<void> {
-    const nonFinite = this.updateInPlaceFrom(variables, gradients, learningRate, gradientScale);
-    if (nonFinite !== undefined) {
-      if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
-      return;
-    }
+    // In place, one native call: it checks, then writes only if every new weight is finite.
+    const call = this.fromTensors(variables, gradients);
+    const nonFinite = this.inPlace(variables, learningRate, gradientScale, call);
+    if (nonFinite === 0) return;
+    if (nonFinite !== undefined) throw new NonFiniteStepError("update", NaN, learningRate);
+    const prepared = await this.prepare(variables, gradients, learningRate, gradientScale);
+    commitChecked(prepared, learningRate);
+  }
+
+  /** The checked update, not yet written (in place where it will be written in place). */
+  async prepare(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale = 1,
+  ): Promise<PreparedUpdate> {
+    const call = this.fromTensors(variables, gradients);
+    const inPlace = this.preparedInPlace(variables, learningRate, gradientScale, call);
+    if (inPlace) return inPlace;
     const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate, gradientScale));
-    try {
-      const finite = next.nonFinite
-        ? (await next.nonFinite.data())[0] === 0
-        : await allFinite(next.params);
-      if (!finite) throw new NonFiniteStepError("update", NaN, learningRate);
-      this.commit(variables, next);
-    } finally {
+    const free = () =>
       tf.dispose([
         ...next.params,
         ...next.m,
         ...next.v,
         ...(next.nonFinite ? [next.nonFinite] : []),
       ]);
+    let finite: boolean;
+    try {
+      finite = next.nonFinite
+        ? (await next.nonFinite.data())[0] === 0
+        : await allFinite(next.params);
+    } catch (error) {
+      free();
+      throw error;
     }
+    return { nonFinite: finite ? 0 : 1, commit: () => this.commit(variables, next), dispose: free };
   }
 
   /**
-   * `applyChecked` with the gradient in host memory (one array per variable: data-parallel
-   * replicas' summed shares), read in place by the native update: false where that cannot run
-   * here (the caller then uploads it for `applyChecked`).
+   * `prepare` with the gradient in host memory (one array per variable: data-parallel replicas'
+   * summed shares), read in place by the native update: undefined where that cannot run here
+   * (the caller then uploads it for `prepare`).
    */
-  async applyCheckedFromHost(
+  prepareFromHost(
     variables: tf.Variable[],
     gradients: Float32Array[],
     learningRate: number,
     gradientScale = 1,
-  ): Promise<boolean> {
-    const nonFinite = this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
-      adamWInPlaceFromHost(variables, gradients, m, v, attrs, this.bounds),
-    );
-    if (nonFinite === undefined) return false;
-    if (nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
-    return true;
+  ): PreparedUpdate | undefined {
+    const call: InPlaceCall = (attrs, m, v, pass) =>
+      adamWInPlaceFromHost(variables, gradients, m, v, attrs, this.bounds, pass);
+    return this.preparedInPlace(variables, learningRate, gradientScale, call);
   }
 
   /** Step t + 1's params and moments, computed but not yet assigned. */
@@ -112,34 +145,49 @@ export class AdamW implements StepOptimizer {
     );
   }
 
-  /**
-   * The step where the weights live (nativeAdamWInPlace.ts), `update` given step t + 1's settings
-   * and the moments: how many new weights would not be finite (0: updated, step counted;
-   * otherwise nothing written), or undefined where it cannot run.
-   */
-  private updateInPlace(
+  private fromTensors(variables: tf.Variable[], gradients: tf.Tensor[]): InPlaceCall {
+    return (attrs, m, v, pass) =>
+      adamWInPlace(variables, gradients, m, v, attrs, this.bounds, pass);
+  }
+
+  /** The in-place update counted now and written at commit (nothing it reads changes between). */
+  private preparedInPlace(
     variables: tf.Variable[],
     learningRate: number,
     gradientScale: number,
-    update: (attrs: AdamWStepAttrs, m: tf.Variable[], v: tf.Variable[]) => number | undefined,
+    call: InPlaceCall,
+  ): PreparedUpdate | undefined {
+    const nonFinite = this.inPlace(variables, learningRate, gradientScale, call, "count");
+    if (nonFinite === undefined) return undefined;
+    return {
+      nonFinite,
+      commit: () => {
+        if (nonFinite !== 0) throw new Error("AdamW: an update with non-finite weights committed");
+        if (this.inPlace(variables, learningRate, gradientScale, call, "writeCounted") !== 0) {
+          throw new Error("AdamW: a prepared in-place update could no longer be written in place");
+        }
+      },
+      dispose: () => {},
+    };
+  }
+
+  /**
+   * `call` given step t + 1's settings and the moments (nativeAdamWInPlace.ts): how many new
+   * weights would not be finite, or undefined where it cannot run here. Where a pass that writes
+   * wrote (none non-finite), the step is counted.
+   */
+  private inPlace(
+    variables: tf.Variable[],
+    learningRate: number,
+    gradientScale: number,
+    call: InPlaceCall,
+    pass: AdamWPass = "countAndWrite",
   ): number | undefined {
     this.ensureMoments(variables);
     const attrs = this.stepAttrs(learningRate, gradientScale);
-    const nonFinite = update(attrs, this.firstMoments, this.secondMoments);
-    if (nonFinite === 0) this.step += 1;
+    const nonFinite = call(attrs, this.firstMoments, this.secondMoments, pass);
+    if (pass !== "count" && nonFinite === 0) this.step += 1;
     return nonFinite;
-  }
-
-  /** `updateInPlace` with the gradients on the backend. */
-  private updateInPlaceFrom(
-    variables: tf.Variable[],
-    gradients: tf.Tensor[],
-    learningRate: number,
-    gradientScale: number,
-  ): number | undefined {
-    return this.updateInPlace(variables, learningRate, gradientScale, (attrs, m, v) =>
-      adamWInPlace(variables, gradients, m, v, attrs, this.bounds),
-    );
   }
 
   private ensureMoments(variables: tf.Variable[]): void {

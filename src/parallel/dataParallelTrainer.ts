@@ -1,9 +1,10 @@
 /**
  * Data-parallel training over worker_threads. wasm runs one thread per Node thread, so using
  * both cores of a laptop means one model replica per core: each computes the gradient of its
- * share of the batch into shared memory, and every replica applies their sum, taken in replica
- * order, with the same optimizer — so replicas stay identical and a run matches the one-replica
- * run up to float summation order.
+ * share of the batch into shared memory; each then sums the shares (in replica order) over its
+ * own part of the variables and updates that part, and the replicas hand each other the new
+ * weights (partitionedStep.ts) — so replicas stay identical and a run matches the one-replica run
+ * up to float summation order.
  */
 import { isMainThread, Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
@@ -16,9 +17,13 @@ import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
 import { loadModel, Replica } from "./replica";
 import { batchSize, shardBatch } from "./shardBatch";
 import { compiledModule } from "./compiledModule";
-import { assertFiniteStep, NonFiniteStepError } from "./nonFiniteStep";
-import { applyClippedGradients, clipFactor } from "./clippedUpdate";
-import { sharedReplicaShares, sumIntoFirst, type ReplicaShares } from "./replicaShares";
+import { NonFiniteStepError } from "./nonFiniteStep";
+import { applyClippedGradients } from "./clippedUpdate";
+import { sharedReplicaShares } from "./replicaShares";
+import { joinStateParts } from "./optimizerStateParts";
+import { partitionedStep, type PartitionedStepContext } from "./partitionedStep";
+import { StepBarrier, StepBarrierAborted } from "./stepBarrier";
+import { updatePartition } from "./updatePartition";
 
 export interface DataParallelOptions {
   /** Total replicas, the trainer's own thread included (1 = no workers). */
@@ -46,6 +51,9 @@ class WorkerReplica {
       else waiting.resolve(m);
     });
     worker.on("error", (e) => this.pending?.reject(e));
+    worker.on("exit", (code) =>
+      this.pending?.reject(new Error(`replica worker exited (code ${code})`)),
+    );
   }
 
   request<K extends FromReplica["kind"]>(
@@ -98,10 +106,13 @@ export class DataParallelTrainer {
     private readonly local: Replica,
     private readonly workers: WorkerReplica[],
     private readonly options: DataParallelOptions,
-    /** Each replica's gradient share, in memory every thread reads and writes without a copy. */
-    private readonly shares: ReplicaShares,
+    /** Each replica's gradient share, the barrier and the handover, in shared memory. */
+    private readonly shared: PartitionedStepContext,
     private readonly nativeThreadsBefore?: number,
   ) {}
+
+  /** Why the trainer stopped: a step that failed other than by being non-finite. */
+  private failure: Error | undefined;
 
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
     if (!Number.isInteger(options.replicas) || options.replicas < 1) {
@@ -112,7 +123,17 @@ export class DataParallelTrainer {
       : new Replica(loadModel(options.model), options.optimizer);
     const weights = await local.weights();
     const lengths = local.model.variables.map((v) => v.size);
-    const shares = sharedReplicaShares(lengths, options.replicas > 1 ? options.replicas : 0);
+    const parallel = options.replicas > 1;
+    const shared: PartitionedStepContext = {
+      index: 0,
+      barrier: StepBarrier.create(options.replicas),
+      shares: sharedReplicaShares(lengths, parallel ? options.replicas : 0),
+      handover: new Float32Array(
+        new SharedArrayBuffer(parallel ? weights.reduce((n, w) => n + w.length, 0) * 4 : 0),
+      ),
+      ranges: updatePartition(lengths, options.replicas),
+    };
+    local.updateRange = shared.ranges[0];
     const workers: WorkerReplica[] = [];
     try {
       for (let i = 1; i < options.replicas; i++) {
@@ -126,8 +147,11 @@ export class DataParallelTrainer {
             // Workers run what this thread runs (wasm or cpu: other backends train with one replica).
             backend: options.backend ?? (tf.getBackend() as BackendRequest),
             weights: weights.map((w) => w.slice()),
-            shares: shares.shares,
+            shares: shared.shares,
             index: i,
+            barrier: shared.barrier.shared,
+            handover: shared.handover,
+            ranges: shared.ranges,
           },
           "ready",
         );
@@ -141,7 +165,7 @@ export class DataParallelTrainer {
     // shrinks so the replicas share the cores instead of oversubscribing them (restored at
     // dispose).
     const poolBefore = workers.length > 0 ? shareNativeThreads(options.replicas) : undefined;
-    return new DataParallelTrainer(local, workers, options, shares, poolBefore);
+    return new DataParallelTrainer(local, workers, options, shared, poolBefore);
   }
 
   /** The trainer's own replica's variables (live tf.Variables, e.g. for EMA or sampling). */
@@ -155,49 +179,54 @@ export class DataParallelTrainer {
 
   /**
    * One optimisation step on `batch`. Gradients are summed over replicas, optionally clipped to
-   * a global L2 norm, then applied by every replica. Returns the batch's mean loss and the
-   * gradient norm before clipping. A non-finite loss, gradient or update throws
-   * NonFiniteStepError before any replica changes (nonFiniteStep.ts).
+   * a global L2 norm, then applied (each replica updating its part, partitionedStep.ts). Returns
+   * the batch's mean loss and the gradient norm before clipping. A non-finite loss, gradient or
+   * update throws NonFiniteStepError before any replica changes (nonFiniteStep.ts); any other
+   * failure stops the trainer (its later steps throw it again).
    */
   async step(batch: ArrayBatch, options: TrainerStepOptions = {}): Promise<TrainerStepOutcome> {
+    if (this.failure) {
+      throw new Error(
+        `the data-parallel trainer stopped at a failed step: ${this.failure.message}`,
+      );
+    }
     if (this.workers.length === 0) return this.stepAlone(batch, options);
     const n = batchSize(batch);
     const shards = shardBatch(batch, this.replicas);
-    const scale = (shard: ArrayBatch) => batchSize(shard) / n;
-    const shares = this.shares.shares;
+    const request = (i: number) => ({
+      batch: shards[i],
+      scale: batchSize(shards[i]) / n,
+      learningRate: options.learningRate ?? this.options.optimizer.learningRate,
+      clipNorm: options.clipNorm,
+    });
+    const { barrier } = this.shared;
     const remote = this.workers.map((w, i) =>
-      w.request(
-        { kind: "gradients", batch: shards[i + 1], scale: scale(shards[i + 1]) },
-        "gradients",
-      ),
+      w.request({ kind: "step", request: request(i + 1) }, "stepped").catch((error: Error) => {
+        // A replica that died cannot abort the barrier itself.
+        barrier.abort();
+        throw error;
+      }),
     );
-    const ownLoss = await this.local.gradientsInto(shards[0], scale(shards[0]), shares[0]);
-    const losses = [ownLoss, ...(await Promise.all(remote)).map((r) => r.loss)];
-    // The shares summed once, into replica 0's, with the norm: every replica applies that array.
-    const gradientNorm = Math.sqrt(sumIntoFirst(this.shares));
-    const loss = losses.reduce((sum, l) => sum + l, 0);
-    const learningRate = options.learningRate ?? this.options.optimizer.learningRate;
-    assertFiniteStep({ loss, gradientNorm, learningRate });
-    const gradientScale = clipFactor(gradientNorm, options.clipNorm);
-    // Every replica applies the sum of the shares at once, each checked: they compute the same
-    // update from the same weights, so a non-finite update is refused by all of them (and an
-    // outcome that differs between replicas is an error, not a silent divergence).
-    const remoteApplied = this.workers.map((w) =>
-      w.request({ kind: "apply", learningRate, gradientScale }, "applied"),
+    const [own, ...replies] = await Promise.allSettled([
+      partitionedStep(this.local, this.shared, request(0)),
+      ...remote,
+    ]);
+    const failed = [own, ...replies].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    // The failure to report: a replica's own error, not the abort it caused in the others.
+    const cause = failed.find(
+      (e) => !(e instanceof StepBarrierAborted || e instanceof NonFiniteStepError),
     );
-    let refusal: unknown;
-    try {
-      await this.local.applyHostChecked(shares[0], learningRate, gradientScale);
-    } catch (error) {
-      if (!(error instanceof NonFiniteStepError)) throw error;
-      refusal = error;
+    if (cause || failed.some((e) => e instanceof StepBarrierAborted)) {
+      this.failure = (cause ?? failed[0]) as Error;
+      throw this.failure;
     }
-    const replies = await Promise.all(remoteApplied);
-    if (replies.some((r) => r.refused !== (refusal !== undefined))) {
-      throw new Error("data-parallel replicas disagreed on whether the update is finite");
+    const refused = own.status === "rejected";
+    if (replies.some((r) => r.status === "fulfilled" && r.value.refused !== refused)) {
+      this.failure = new Error("data-parallel replicas disagreed on whether the step is finite");
+      throw this.failure;
     }
-    if (refusal) throw refusal;
-    return { loss, gradientNorm };
+    if (own.status === "rejected") throw own.reason;
+    return own.value;
   }
 
   /**
@@ -223,9 +252,16 @@ export class DataParallelTrainer {
     }
   }
 
-  /** Optimizer moments and iteration count (identical on every replica). */
-  optimizerState(): Promise<OptimizerState> {
-    return this.local.optimizerState();
+  /** Optimizer moments and iteration count: every replica's part, as one replica holds them. */
+  async optimizerState(): Promise<OptimizerState> {
+    const parts = [
+      { first: this.shared.ranges[0].firstVariable, state: await this.local.optimizerState() },
+    ];
+    for (const [i, w] of this.workers.entries()) {
+      const { state } = await w.request({ kind: "optimizerState" }, "optimizerState");
+      parts.push({ first: this.shared.ranges[i + 1].firstVariable, state });
+    }
+    return joinStateParts(parts);
   }
 
   /** Sets weights (and optionally optimizer state) on every replica, e.g. to resume a run. */

@@ -1,7 +1,10 @@
 /** Messages between the data-parallel trainer and its replica workers (structured-clone safe). */
-import type { ArrayBatch } from "../backend/trainableModel";
 import type { BackendRequest } from "../backend/backendInfo";
 import type { OptimizerSpec, OptimizerState } from "./optimizerSpec";
+import type { PartitionedStepRequest } from "./partitionedStep";
+import type { ReplicaShares } from "./replicaShares";
+import type { StepBarrierMemory } from "./stepBarrier";
+import type { UpdateRange } from "./updatePartition";
 
 export interface ModelSpec {
   /** Absolute path of a CommonJS module exporting the factory. */
@@ -19,21 +22,26 @@ export type ToReplica =
       backend: BackendRequest;
       weights: Float32Array[];
       /** Every replica's gradient share, views on the trainer's shared memory (replicaShares.ts). */
-      shares: Float32Array[][];
-      /** This replica's number: it writes shares[index]. */
+      shares: ReplicaShares;
+      /** This replica's number: it writes shares[index] and updates ranges[index]. */
       index: number;
+      /** The step's barrier, the new weights handed over and every replica's variables. */
+      barrier: StepBarrierMemory;
+      handover: Float32Array;
+      ranges: UpdateRange[];
     }
-  | { kind: "gradients"; batch: ArrayBatch; scale: number }
-  /** Apply the summed gradient (the trainer wrote it over share 0) times `gradientScale`. */
-  | { kind: "apply"; learningRate: number; gradientScale: number }
+  /** This replica's part of a step (partitionedStep.ts). */
+  | { kind: "step"; request: PartitionedStepRequest }
+  /** The optimizer slots of the variables this replica updates. */
+  | { kind: "optimizerState" }
   | { kind: "weights" }
   | { kind: "restore"; weights: Float32Array[]; optimizer?: OptimizerState };
 
 export type FromReplica =
   | { kind: "ready"; backend: string }
-  | { kind: "gradients"; loss: number }
-  /** `refused`: the update would have made a weight non-finite, and nothing changed. */
-  | { kind: "applied"; refused: boolean }
+  /** `refused`: the step was not finite (NonFiniteStepError), and nothing changed. */
+  | { kind: "stepped"; refused: boolean }
+  | { kind: "optimizerState"; state: OptimizerState }
   | { kind: "weights"; weights: Float32Array[] }
   | { kind: "restored" }
   | { kind: "error"; message: string };

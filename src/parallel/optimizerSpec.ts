@@ -22,8 +22,48 @@ export interface OptimizerState {
   slots: { name: string; shape: number[]; values: Float32Array }[];
 }
 
+/**
+ * An update computed and checked but not yet written: data-parallel replicas each prepare their
+ * part, agree that no part has a non-finite weight, then commit (updatePartition.ts).
+ */
+export interface PreparedUpdate {
+  /** How many new weights would not be finite; commit writes only where this is 0. */
+  nonFinite: number;
+  /** Writes the new weights (and slots) and counts the step. */
+  commit(): void;
+  /** Frees what the preparation holds (after commit, or instead of it). */
+  dispose(): void;
+}
+
+/** Commits `prepared` unless a weight would not be finite (NonFiniteStepError, nothing changed). */
+export function commitChecked(prepared: PreparedUpdate, learningRate: number): void {
+  try {
+    if (prepared.nonFinite > 0) throw new NonFiniteStepError("update", NaN, learningRate);
+    prepared.commit();
+  } finally {
+    prepared.dispose();
+  }
+}
+
 export interface StepOptimizer {
   apply(variables: tf.Variable[], gradients: tf.Tensor[], learningRate: number): void;
+  /** The checked update of `applyChecked`, prepared but not written. */
+  prepare(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale?: number,
+  ): Promise<PreparedUpdate>;
+  /**
+   * `prepare` with the gradient in host memory (one array per variable: data-parallel replicas'
+   * summed shares), read in place; undefined (nothing done) where the optimizer cannot.
+   */
+  prepareFromHost?(
+    variables: tf.Variable[],
+    gradients: Float32Array[],
+    learningRate: number,
+    gradientScale?: number,
+  ): PreparedUpdate | undefined;
   /**
    * `apply`, unless an updated weight would be NaN/±Inf: then it throws NonFiniteStepError and
    * changes nothing (weights, moments and step count stay as they were). The gradients are
@@ -35,17 +75,6 @@ export interface StepOptimizer {
     learningRate: number,
     gradientScale?: number,
   ): Promise<void>;
-  /**
-   * `applyChecked` with the gradient in host memory (one array per variable: data-parallel
-   * replicas' summed shares), where the optimizer can read it in place; false (nothing done)
-   * where it cannot.
-   */
-  applyCheckedFromHost?(
-    variables: tf.Variable[],
-    gradients: Float32Array[],
-    learningRate: number,
-    gradientScale?: number,
-  ): Promise<boolean>;
   state(): Promise<OptimizerState>;
   setState(state: OptimizerState): void;
   dispose(): void;
@@ -65,16 +94,35 @@ class Sgd implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): Promise<void> {
+    commitChecked(
+      await this.prepare(variables, gradients, learningRate, gradientScale),
+      learningRate,
+    );
+  }
+  async prepare(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale = 1,
+  ): Promise<PreparedUpdate> {
     const next = tf.tidy(() =>
       variables.map((v, i) => tf.sub(v, tf.mul(gradients[i], learningRate * gradientScale))),
     );
+    let finite = false;
     try {
-      if (!(await allFinite(next))) throw new NonFiniteStepError("update", NaN, learningRate);
-      variables.forEach((v, i) => v.assign(next[i]));
-      this.step += 1;
-    } finally {
+      finite = await allFinite(next);
+    } catch (error) {
       tf.dispose(next);
+      throw error;
     }
+    return {
+      nonFinite: finite ? 0 : 1,
+      commit: () => {
+        variables.forEach((v, i) => v.assign(next[i]));
+        this.step += 1;
+      },
+      dispose: () => tf.dispose(next),
+    };
   }
   async state(): Promise<OptimizerState> {
     return { iterations: this.step, slots: [] };

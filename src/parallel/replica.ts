@@ -11,8 +11,11 @@ import {
   buildOptimizer,
   type OptimizerSpec,
   type OptimizerState,
+  type PreparedUpdate,
   type StepOptimizer,
 } from "./optimizerSpec";
+import { statePart } from "./optimizerStateParts";
+import { updatePartition, type UpdateRange } from "./updatePartition";
 
 export function loadModel(spec: ModelSpec): TrainableModel {
   const mod = require(spec.module) as Record<string, unknown>;
@@ -32,10 +35,18 @@ export function toTensors(batch: ArrayBatch): Record<string, tf.Tensor> {
   return out;
 }
 
+function wholeRange(variables: tf.Variable[]): UpdateRange {
+  return updatePartition(
+    variables.map((v) => v.size),
+    1,
+  )[0];
+}
+
 export class Replica {
   readonly optimizer: StepOptimizer;
   /** The gradient step, replayed as its kernels where the model allows it. */
   private readonly replayed = new ReplayedStep();
+  private range: UpdateRange | undefined;
 
   constructor(
     readonly model: TrainableModel,
@@ -118,28 +129,55 @@ export class Replica {
   }
 
   /**
-   * `applyTensorsChecked` with the gradient in host memory (one array per variable: the
-   * replicas' summed shares, replicaShares.ts): read in place by the optimizer where it can,
-   * else uploaded.
+   * The checked update of the variables this replica updates (`updateRange`) from gradients in
+   * host memory (one array per such variable: the replicas' summed shares), prepared but not
+   * written: read in place by the optimizer where it can, else uploaded.
    */
-  async applyHostChecked(
+  async prepareUpdateFromHost(
     gradients: Float32Array[],
     learningRate: number,
     gradientScale: number,
-  ): Promise<void> {
-    const vars = this.model.variables;
+  ): Promise<PreparedUpdate> {
+    const vars = this.updatedVariables;
     if (gradients.length !== vars.length) {
       throw new Error(`expected ${vars.length} gradients, got ${gradients.length}`);
     }
-    if (await this.optimizer.applyCheckedFromHost?.(vars, gradients, learningRate, gradientScale)) {
-      return;
-    }
+    const inPlace = this.optimizer.prepareFromHost?.(vars, gradients, learningRate, gradientScale);
+    if (inPlace) return inPlace;
     const tensors = vars.map((v, i) => tf.tensor(gradients[i], v.shape));
+    let prepared: PreparedUpdate;
     try {
-      await this.applyTensorsChecked(tensors, learningRate, gradientScale);
-    } finally {
+      prepared = await this.optimizer.prepare(vars, tensors, learningRate, gradientScale);
+    } catch (error) {
       tf.dispose(tensors);
+      throw error;
     }
+    return {
+      nonFinite: prepared.nonFinite,
+      commit: () => prepared.commit(),
+      dispose: () => {
+        prepared.dispose();
+        tf.dispose(tensors);
+      },
+    };
+  }
+
+  /**
+   * The variables this replica's optimizer updates: all of them, or one replica's part of a
+   * data-parallel update (updatePartition.ts). Set once, before the first update: the optimizer's
+   * slots follow these variables.
+   */
+  get updateRange(): UpdateRange {
+    return this.range ?? wholeRange(this.model.variables);
+  }
+
+  set updateRange(range: UpdateRange) {
+    this.range = range;
+  }
+
+  get updatedVariables(): tf.Variable[] {
+    const { firstVariable, endVariable } = this.updateRange;
+    return this.model.variables.slice(firstVariable, endVariable);
   }
 
   async weights(): Promise<Float32Array[]> {
@@ -154,12 +192,15 @@ export class Replica {
     tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
   }
 
+  /** The optimizer's slots of the variables this replica updates, numbered from its first. */
   optimizerState(): Promise<OptimizerState> {
     return this.optimizer.state();
   }
 
+  /** Takes, of a whole model's optimizer state, the slots of the variables this replica updates. */
   async setOptimizerState(state: OptimizerState): Promise<void> {
-    this.optimizer.setState(state);
+    const { firstVariable, endVariable } = this.updateRange;
+    this.optimizer.setState(statePart(state, firstVariable, endVariable));
   }
 
   dispose(): void {

@@ -1,8 +1,8 @@
 /**
  * Data-parallel replicas' gradient shares in shared memory: each replica writes its share (one
- * array per variable, on one SharedArrayBuffer per replica), the trainer adds them into replica
- * 0's once, in replica order, and every replica applies that sum where it lies, so no share is
- * copied or sent and every replica applies the same floats.
+ * array per variable, on one SharedArrayBuffer per replica); each replica then adds them, in
+ * replica order, into replica 0's over the variables it updates, and updates them from that sum
+ * where it lies, so no share is copied or sent.
  */
 import { loadNativeKernels, type NativeAddon } from "../backend/nativeKernels/nativeAddon";
 
@@ -32,15 +32,18 @@ export function sharedReplicaShares(lengths: number[], replicas: number): Replic
 }
 
 /**
- * Adds every replica's share into replica 0's, in replica order and in float (the sum each
- * replica's update used to take again for itself), and returns Σ of the sum's squares (its squared
- * L2 norm, for clipping): one native pass where the kernels are built, else a loop. Every replica
- * then applies `shares[0]` alone.
+ * Adds every replica's share into replica 0's over the elements [start, end) of the variables
+ * laid one after another (all of them by default), in replica order and in float, and returns
+ * Σ of the sum's squares there (its squared L2 norm, for clipping): one native pass where the
+ * kernels are built, else a loop. Each data-parallel replica sums the part it updates
+ * (updatePartition.ts).
  */
 export function sumIntoFirst(
-  { flat }: ReplicaShares,
+  shares: ReplicaShares,
+  range: { start: number; end: number } = { start: 0, end: shares.flat[0].length },
   addon: NativeAddon | undefined = loadNativeKernels().addon,
 ): number {
+  const flat = shares.flat.map((memory) => memory.subarray(range.start, range.end));
   if (addon) return addon.sumIntoFirst(flat);
   const [first, ...others] = flat;
   // Plain loops with a local accumulator: a total captured by a closure is boxed on every add.

@@ -3,12 +3,13 @@ import { parentPort } from "node:worker_threads";
 import { useBackend } from "../backend/useBackend";
 import type { FromReplica, ToReplica } from "./messages";
 import { NonFiniteStepError } from "./nonFiniteStep";
+import { partitionedStep, type PartitionedStepContext } from "./partitionedStep";
 import { loadModel, Replica } from "./replica";
+import { StepBarrier } from "./stepBarrier";
 
 let replica: Replica | undefined;
-/** Every replica's gradient share (shared memory) and which one is this replica's. */
-let shares: Float32Array[][] = [];
-let index = 0;
+/** The shared memory of a step and which replica this is. */
+let context: PartitionedStepContext | undefined;
 
 function send(message: FromReplica, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer);
@@ -20,31 +21,29 @@ async function handle(message: ToReplica): Promise<void> {
       const info = await useBackend(message.backend);
       replica = new Replica(loadModel(message.model), message.optimizer);
       replica.setWeights(message.weights);
-      shares = message.shares;
-      index = message.index;
+      replica.updateRange = message.ranges[message.index];
+      context = {
+        index: message.index,
+        barrier: StepBarrier.attach(message.barrier),
+        shares: message.shares,
+        handover: message.handover,
+        ranges: message.ranges,
+      };
       send({ kind: "ready", backend: info.name });
       return;
     }
-    case "gradients": {
-      const replica = requireReplica();
-      const loss = await replica.gradientsInto(message.batch, message.scale, shares[index]);
-      send({ kind: "gradients", loss });
-      return;
-    }
-    case "apply":
-      // Checked like the trainer's own replica: the same arithmetic refuses the same update.
+    case "step":
       try {
-        // The trainer has summed every share into replica 0's (replicaShares.ts).
-        await requireReplica().applyHostChecked(
-          shares[0],
-          message.learningRate,
-          message.gradientScale,
-        );
-        send({ kind: "applied", refused: false });
+        await partitionedStep(requireReplica(), requireContext(), message.request);
+        send({ kind: "stepped", refused: false });
       } catch (error) {
+        // Every replica refuses a non-finite step alike (the trainer checks they agree).
         if (!(error instanceof NonFiniteStepError)) throw error;
-        send({ kind: "applied", refused: true });
+        send({ kind: "stepped", refused: true });
       }
+      return;
+    case "optimizerState":
+      send({ kind: "optimizerState", state: await requireReplica().optimizerState() });
       return;
     case "restore":
       requireReplica().setWeights(message.weights);
@@ -55,6 +54,11 @@ async function handle(message: ToReplica): Promise<void> {
       send({ kind: "weights", weights: await requireReplica().weights() });
       return;
   }
+}
+
+function requireContext(): PartitionedStepContext {
+  if (!context) throw new Error("replica used before init");
+  return context;
 }
 
 function requireReplica(): Replica {

@@ -9,6 +9,7 @@ import { useBackend } from "../../src/backend";
 import { adamWInPlace } from "../../src/backend/nativeKernels/nativeAdamWInPlace";
 import { AdamW } from "../../src/parallel/adamW";
 import { NonFiniteStepError } from "../../src/parallel/nonFiniteStep";
+import { commitChecked } from "../../src/parallel/optimizerSpec";
 import { sharedReplicaShares, sumIntoFirst } from "../../src/parallel/replicaShares";
 import { loadNativeKernels, type NativeAddon } from "../../src/backend/nativeKernels/nativeAddon";
 import { seededValues } from "../helpers/backends";
@@ -173,9 +174,9 @@ nativeTest(
       // in-place path).
       const sums = sumOfShares(room.shares).map((values, i) => tf.tensor(values, SHAPES[i]));
       sumIntoFirst(room);
-      expect(
-        await a.applyCheckedFromHost(inPlace, room.shares[0], OPTIONS.learningRate, scale),
-      ).toBe(true);
+      const prepared = a.prepareFromHost(inPlace, room.shares[0], OPTIONS.learningRate, scale);
+      expect(prepared?.nonFinite).toBe(0);
+      commitChecked(prepared!, OPTIONS.learningRate);
       const clones = kernel.map((v) => v.reshape(v.shape));
       expect(
         await kernelsOf(() => b.applyChecked(kernel, sums, OPTIONS.learningRate, scale)),
@@ -189,9 +190,9 @@ nativeTest(
     // An overflowing update is refused with nothing written, as from tensors.
     const room = await sharesAt(9);
     const before = await Promise.all(inPlace.map((p) => p.data()));
-    await expect(a.applyCheckedFromHost(inPlace, room.shares[0], 1e39)).rejects.toThrow(
-      NonFiniteStepError,
-    );
+    const overflowing = a.prepareFromHost(inPlace, room.shares[0], 1e39)!;
+    expect(overflowing.nonFinite).toBeGreaterThan(0);
+    expect(() => commitChecked(overflowing, 1e39)).toThrow(NonFiniteStepError);
     const after = await Promise.all(inPlace.map((p) => p.data()));
     after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
     tf.dispose([...inPlace, ...kernel]);
@@ -213,10 +214,20 @@ test.each([
     expect(direct).toBeGreaterThan(0);
     const others = room.shares.slice(1).map((share) => share.map((g) => Float32Array.from(g)));
     // Eight lane totals in double natively, one in the loop: equal to float rounding.
-    expect(sumIntoFirst(room, addon())).toBeCloseTo(direct, 6);
+    expect(sumIntoFirst(room, undefined, addon())).toBeCloseTo(direct, 6);
     room.shares[0].forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(sums[i])));
     // The other shares are read, not written.
     others.forEach((share, r) => share.forEach((g, i) => expect(room.shares[r + 1][i]).toEqual(g)));
+    // In parts (data-parallel replicas each sum theirs): the same sums, the squares split.
+    const parted = await sharesAt(1);
+    const cut = SHAPES[0].reduce((a, b) => a * b, 1) + 3;
+    const end = parted.flat[0].length;
+    const first = sumIntoFirst(parted, { start: 0, end: cut }, addon());
+    expect(parted.flat[0][cut]).toBe((await sharesAt(1)).flat[0][cut]);
+    const second = sumIntoFirst(parted, { start: cut, end }, addon());
+    expect(first).toBeGreaterThan(0);
+    expect(first + second).toBeCloseTo(direct, 6);
+    expect(Array.from(parted.flat[0])).toEqual(Array.from(room.flat[0]));
   },
 );
 

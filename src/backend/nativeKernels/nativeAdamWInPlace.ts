@@ -16,8 +16,16 @@ import { loadNativeKernels } from "./nativeAddon";
 import { nativeKernelsActive } from "./registerNativeKernels";
 
 /**
+ * Which passes of the in-place update run: count the new parameters that would not be finite and
+ * write only when none would be; count only; or write only, after a count of 0 on the same
+ * arguments (data-parallel replicas agree on the count before any of them writes).
+ */
+export type AdamWPass = "countAndWrite" | "count" | "writeCounted";
+
+/**
  * Updates `params`, `m` and `v` in place and returns how many new parameters would not have
- * been finite (0: done; otherwise nothing changed), or undefined where it cannot run here.
+ * been finite (0: done; otherwise nothing changed), or undefined where it cannot run here; `pass`
+ * splits the count from the write.
  */
 export function adamWInPlace(
   params: tf.Tensor[],
@@ -26,6 +34,7 @@ export function adamWInPlace(
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
   bounds?: UpdateBounds,
+  pass: AdamWPass = "countAndWrite",
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], grads);
   if (!backend) return undefined;
@@ -41,6 +50,7 @@ export function adamWInPlace(
     attrs,
     grads.map((t) => heapFloats(backend, t)),
     bounds,
+    pass,
   );
 }
 
@@ -55,13 +65,14 @@ export function adamWInPlaceFromHost(
   v: tf.Tensor[],
   attrs: AdamWStepAttrs,
   bounds?: UpdateBounds,
+  pass: AdamWPass = "countAndWrite",
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], []);
   if (!backend) return undefined;
   if (grads.length !== params.length || grads.some((g, i) => g.length !== params[i].size)) {
     throw new Error(`expected ${params.length} gradients, one the size of each variable`);
   }
-  return update(backend, params, m, v, attrs, grads, bounds);
+  return update(backend, params, m, v, attrs, grads, bounds, pass);
 }
 
 /**
@@ -87,13 +98,19 @@ function update(
   attrs: AdamWStepAttrs,
   grads: Float32Array[],
   bounds: UpdateBounds | undefined,
+  pass: AdamWPass,
 ): number | undefined {
   const addon = loadNativeKernels().addon;
   const n = params.length;
   if (!addon || m.length !== n || v.length !== n) return undefined;
   if ([m, v].some((list) => list.some((t, i) => t.size !== params[i].size))) return undefined;
   const views = (list: tf.Tensor[]) => list.map((t) => heapFloats(backend, t));
-  const nonFinite = addon.adamWInPlace(
+  const call = {
+    countAndWrite: addon.adamWInPlace,
+    count: addon.adamWNonFinite,
+    writeCounted: addon.adamWWriteCounted,
+  }[pass];
+  const nonFinite = call(
     views(params),
     views(m),
     views(v),
@@ -101,7 +118,7 @@ function update(
     grads,
     bounds?.prepare(params, m, v),
   );
-  if (nonFinite === 0) bounds?.written(params, m, v);
+  if (pass !== "count" && nonFinite === 0) bounds?.written(params, m, v);
   return nonFinite;
 }
 

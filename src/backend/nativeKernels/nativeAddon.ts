@@ -84,6 +84,24 @@ export interface NativeAddon {
     grads: Float32Array[],
     bounds?: Int32Array,
   ): number;
+  /** `adamWInPlace`'s count, nothing written (replicas agree on it before any of them writes). */
+  adamWNonFinite(
+    params: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    settings: Float64Array,
+    grads: Float32Array[],
+    bounds?: Int32Array,
+  ): number;
+  /** `adamWInPlace`'s write alone, once `adamWNonFinite` counted 0 on the same arguments; 0. */
+  adamWWriteCounted(
+    params: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    settings: Float64Array,
+    grads: Float32Array[],
+    bounds?: Int32Array,
+  ): number;
   /** Σ x², in double. */
   sumOfSquares(x: Float32Array): number;
   /**
@@ -137,6 +155,8 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "normBackward",
   "adamW",
   "adamWInPlace",
+  "adamWNonFinite",
+  "adamWWriteCounted",
   "sumOfSquares",
   "sumIntoFirst",
   "activationForward",
