@@ -207,3 +207,82 @@ test("AdamW decays weights by lr·wd·w on top of the Adam update", async () => 
   );
   expect(worst).toBeLessThan(1e-6);
 }, 60000);
+
+test("three replicas, each updating a third of the variables, train like one and stay identical", async () => {
+  const trainer = await makeTrainer(3, { name: "adam", learningRate: 1e-2 });
+  try {
+    for (let s = 0; s < 3; s++) {
+      const { loss } = await trainer.step(batch(100 + s, 9));
+      expect(Number.isFinite(loss)).toBe(true);
+    }
+    const weights = await trainer.weights();
+    for (const index of [1, 2]) {
+      const other = await trainer.workerWeights(index);
+      other.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i])));
+    }
+    const one = await makeTrainer(1, { name: "adam", learningRate: 1e-2 });
+    for (let s = 0; s < 3; s++) await one.step(batch(100 + s, 9));
+    const expected = await one.weights();
+    await one.dispose();
+    let worst = 0;
+    expected.forEach((w, i) =>
+      w.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - weights[i][j])))),
+    );
+    expect(worst).toBeLessThan(1e-4);
+  } finally {
+    await trainer.dispose();
+  }
+}, 120000);
+
+test("two replicas' optimizer state is one replica's, slot for slot, and resumes there", async () => {
+  const optimizer = { name: "adamw" as const, learningRate: 1e-2, weightDecay: 1e-2 };
+  const one = await makeTrainer(1, optimizer);
+  const two = await makeTrainer(2, optimizer);
+  for (let s = 0; s < 2; s++) {
+    await one.step(batch(300 + s));
+    await two.step(batch(300 + s));
+  }
+  const [stateOne, stateTwo] = [await one.optimizerState(), await two.optimizerState()];
+  expect(stateTwo.slots.map((s) => [s.name, s.shape])).toEqual(
+    stateOne.slots.map((s) => [s.name, s.shape]),
+  );
+  expect(stateTwo.iterations).toBe(2);
+  let apart = 0;
+  stateTwo.slots.forEach((slot, i) =>
+    slot.values.forEach(
+      (x, j) => (apart = Math.max(apart, Math.abs(x - stateOne.slots[i].values[j]))),
+    ),
+  );
+  expect(apart).toBeLessThan(1e-5);
+  expect(stateTwo.slots.some((slot) => slot.values.some((x) => x !== 0))).toBe(true);
+  // Two replicas' checkpoint resumed by one replica continues as the two would.
+  const weights = await two.weights();
+  await two.step(batch(302));
+  const expected = await two.weights();
+  await two.dispose();
+  await one.restore(weights, stateTwo);
+  await one.step(batch(302));
+  const got = await one.weights();
+  await one.dispose();
+  let worst = 0;
+  expected.forEach((w, i) =>
+    w.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - got[i][j])))),
+  );
+  expect(worst).toBeLessThan(1e-5);
+}, 120000);
+
+test("a replica that dies mid-step fails the step (no replica left waiting) and stops the trainer", async () => {
+  const trainer = await makeTrainer(2, { name: "adam", learningRate: 1e-2 });
+  try {
+    await trainer.step(batch(1));
+    const workers = (trainer as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+    const step = trainer.step(batch(2));
+    await workers[0].terminate();
+    await expect(step).rejects.toThrow(/replica worker exited/);
+    await expect(trainer.step(batch(3))).rejects.toThrow(
+      /stopped at a failed step: replica worker exited/,
+    );
+  } finally {
+    await trainer.dispose();
+  }
+}, 60000);
