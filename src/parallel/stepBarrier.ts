@@ -89,7 +89,15 @@ export class StepBarrier {
       this.throwIfAborted();
       if (performance.now() < spinUntil) continue;
       const wait = Atomics.waitAsync(control, GENERATION, generation);
-      if (wait.async) await wait.value;
+      if (!wait.async) continue;
+      // A pending waitAsync does not keep Node's event loop alive: a worker with nothing else
+      // to do would exit mid-step.
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        await wait.value;
+      } finally {
+        clearInterval(keepAlive);
+      }
     }
     this.throwIfAborted();
   }
