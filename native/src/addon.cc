@@ -286,6 +286,38 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// copyPieces(flat, pieces[], toPieces): `flat` holds the pieces one after another (its length
+// their total); copies flat → pieces when toPieces, else pieces → flat. A plain memcpy each, where
+// JavaScript's set() copies shared memory (data-parallel replicas' handover) element by element.
+napi_value CopyPieces(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  size_t length = 0;
+  auto* flat = static_cast<float*>(call.typed(0, napi_float32_array, &length, false));
+  const std::vector<Call::FloatView> pieces = call.floatList(1);
+  bool toPieces = false;
+  if (!call.failed && (call.count < 3 || napi_get_value_bool(env, call.args[2], &toPieces) != napi_ok)) {
+    call.fail("fairdiff native: copyPieces argument 2 must be a boolean");
+  }
+  int64_t total = 0;
+  for (const auto& piece : pieces) total += piece.length;
+  if (!call.failed && total != static_cast<int64_t>(length)) {
+    call.fail("fairdiff native: copyPieces pieces hold " + std::to_string(total) +
+              " floats, the flat array " + std::to_string(length));
+  }
+  if (call.failed) return nullptr;
+  int64_t offset = 0;
+  for (const auto& piece : pieces) {
+    const size_t bytes = static_cast<size_t>(piece.length) * sizeof(float);
+    if (toPieces) {
+      std::memcpy(piece.data, flat + offset, bytes);
+    } else {
+      std::memcpy(flat + offset, piece.data, bytes);
+    }
+    offset += piece.length;
+  }
+  return undefined(env);
+}
+
 // copyRows(heap, [rows, width, fromStart, fromStride, toStart, toStride]): rows blocks of width
 // elements, `from` a stride apart, copied to `to` a stride apart, within one typed array (the
 // wasm heap) of any element type; every block is checked to lie inside it.
@@ -580,6 +612,7 @@ NAPI_MODULE_INIT() {
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyPieces", nullptr, CopyPieces, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},

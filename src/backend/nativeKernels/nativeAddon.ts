@@ -116,6 +116,11 @@ export interface NativeAddon {
    * elements copied within `heap` (any typed array); throws if a block reaches past it.
    */
   copyRows(heap: ArrayBufferView, params: Int32Array): void;
+  /**
+   * `flat` holds `pieces` one after another (its length their total): copies flat → pieces when
+   * `toPieces`, else pieces → flat (a memcpy each; set() copies shared memory element by element).
+   */
+  copyPieces(flat: Float32Array, pieces: Float32Array[], toPieces: boolean): void;
   /** params: [batch, queries, keys, heads, headDim]; keyMask [batch, keys] or null. */
   attentionForward(
     q: Float32Array,
@@ -164,6 +169,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "attentionForward",
   "attentionBackward",
   "copyRows",
+  "copyPieces",
   "add",
   "setThreads",
   "vectorFloats",
