@@ -15,6 +15,16 @@ import * as path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { threadCountFromEnvironment } from "../threadCountSetting";
 
+/** The in-place AdamW passes' arguments (`adamWInPlace` says what each holds). */
+type InPlaceAdamW = (
+  params: Float32Array[],
+  m: Float32Array[],
+  v: Float32Array[],
+  settings: Float64Array,
+  grads: Float32Array[],
+  bounds?: Int32Array,
+) => number;
+
 export interface NativeAddon {
   /** params: [batch, m, n, k, transposeA, transposeB, batchStrideA, batchStrideB, activation]. */
   gemm(
@@ -76,32 +86,11 @@ export interface NativeAddon {
    * tensor: known, then the largest |p|, |m| and v as float bits) lets the check rest on what the
    * last update left where known is 1; an update writes them (UpdateBounds).
    */
-  adamWInPlace(
-    params: Float32Array[],
-    m: Float32Array[],
-    v: Float32Array[],
-    settings: Float64Array,
-    grads: Float32Array[],
-    bounds?: Int32Array,
-  ): number;
+  adamWInPlace: InPlaceAdamW;
   /** `adamWInPlace`'s count, nothing written (replicas agree on it before any of them writes). */
-  adamWNonFinite(
-    params: Float32Array[],
-    m: Float32Array[],
-    v: Float32Array[],
-    settings: Float64Array,
-    grads: Float32Array[],
-    bounds?: Int32Array,
-  ): number;
+  adamWNonFinite: InPlaceAdamW;
   /** `adamWInPlace`'s write alone, once `adamWNonFinite` counted 0 on the same arguments; 0. */
-  adamWWriteCounted(
-    params: Float32Array[],
-    m: Float32Array[],
-    v: Float32Array[],
-    settings: Float64Array,
-    grads: Float32Array[],
-    bounds?: Int32Array,
-  ): number;
+  adamWWriteCounted: InPlaceAdamW;
   /** Σ x², in double. */
   sumOfSquares(x: Float32Array): number;
   /**
