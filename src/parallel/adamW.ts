@@ -77,7 +77,7 @@ export class AdamW implements StepOptimizer {
     const nonFinite = this.inPlace(variables, learningRate, gradientScale, call);
     if (nonFinite === 0) return;
     if (nonFinite !== undefined) throw new NonFiniteStepError("update", NaN, learningRate);
-    const prepared = await this.prepare(variables, gradients, learningRate, gradientScale);
+    const prepared = await this.preparedByKernel(variables, gradients, learningRate, gradientScale);
     commitChecked(prepared, learningRate);
   }
 
@@ -89,8 +89,19 @@ export class AdamW implements StepOptimizer {
     gradientScale = 1,
   ): Promise<PreparedUpdate> {
     const call = this.fromTensors(variables, gradients);
-    const inPlace = this.preparedInPlace(variables, learningRate, gradientScale, call);
-    if (inPlace) return inPlace;
+    return (
+      this.preparedInPlace(variables, learningRate, gradientScale, call) ??
+      this.preparedByKernel(variables, gradients, learningRate, gradientScale)
+    );
+  }
+
+  /** The update by the fused kernel (fusedAdamW.ts): new tensors, assigned at commit. */
+  private async preparedByKernel(
+    variables: tf.Variable[],
+    gradients: tf.Tensor[],
+    learningRate: number,
+    gradientScale: number,
+  ): Promise<PreparedUpdate> {
     const next = tf.tidy(() => this.nextValues(variables, gradients, learningRate, gradientScale));
     const free = () =>
       tf.dispose([

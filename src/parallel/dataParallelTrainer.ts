@@ -129,7 +129,9 @@ export class DataParallelTrainer {
       barrier: StepBarrier.create(options.replicas),
       shares: sharedReplicaShares(lengths, parallel ? options.replicas : 0),
       handover: new Float32Array(
-        new SharedArrayBuffer(parallel ? weights.reduce((n, w) => n + w.length, 0) * 4 : 0),
+        new SharedArrayBuffer(
+          parallel ? weights.reduce((n, w) => n + w.length, 0) * Float32Array.BYTES_PER_ELEMENT : 0,
+        ),
       ),
       ranges: updatePartition(lengths, options.replicas),
     };
