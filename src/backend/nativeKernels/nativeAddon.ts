@@ -91,8 +91,8 @@ export interface NativeAddon {
   adamWNonFinite: InPlaceAdamW;
   /** `adamWInPlace`'s write alone, once `adamWNonFinite` counted 0 on the same arguments; 0. */
   adamWWriteCounted: InPlaceAdamW;
-  /** Σ x², in double. */
-  sumOfSquares(x: Float32Array): number;
+  /** Σ over the arrays of Σ x² (each array's total in double, added in order). */
+  sumOfSquares(x: Float32Array[]): number;
   /**
    * Σ_j (Σ_s sources[s][j])² of equal-length arrays, having written the sums (added in source
    * order, in float) over sources[0].

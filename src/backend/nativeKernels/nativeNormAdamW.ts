@@ -89,9 +89,7 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
   const sumOfSquares = wasmHostKernelConfig({
     ...sumOfSquaresHost,
     compute(inputs, outputs) {
-      let total = 0;
-      for (const values of inputs) total += addon.sumOfSquares(values);
-      outputs[0][0] = total;
+      outputs[0][0] = addon.sumOfSquares(inputs);
     },
   });
   return [
