@@ -286,3 +286,36 @@ test("a replica that dies mid-step fails the step (no replica left waiting) and 
     await trainer.dispose();
   }
 }, 60000);
+
+test("on cpu (the update by the fused kernel, weights assigned), two replicas train like one", async () => {
+  // Nothing in place there: each replica uploads its part's summed gradient, the fused AdamW
+  // kernel prepares new tensors, and the handover is read with data() and assigned. cpu is slow:
+  // the one-replica reference runs on wasm, on a small batch (4 images of 8 × 8), two steps.
+  const run = async (replicas: number, backend: "cpu" | "wasm") => {
+    await useBackend(backend);
+    const trainer = await DataParallelTrainer.create({
+      replicas,
+      model: replicas === 1 ? model : workerModel,
+      optimizer: { name: "adamw", learningRate: 1e-2, weightDecay: 1e-2 },
+      backend,
+    });
+    for (let s = 0; s < 2; s++) await trainer.step(batch(400 + s, 4, 8), { clipNorm: 0.05 });
+    const weights = await trainer.weights();
+    const worker = replicas > 1 ? await trainer.workerWeights(1) : undefined;
+    const state = await trainer.optimizerState();
+    await trainer.dispose();
+    return { weights, worker, state };
+  };
+  try {
+    const [one, two] = [await run(1, "wasm"), await run(2, "cpu")];
+    two.worker!.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(two.weights[i])));
+    let worst = 0;
+    one.weights.forEach((w, i) =>
+      w.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - two.weights[i][j])))),
+    );
+    expect(worst).toBeLessThan(1e-4);
+    expect(two.state.slots.map((s) => s.name)).toEqual(one.state.slots.map((s) => s.name));
+  } finally {
+    await useBackend("wasm");
+  }
+}, 120000);
