@@ -42,11 +42,17 @@ export interface DataParallelOptions {
 class WorkerReplica {
   private pending: { resolve: (m: FromReplica) => void; reject: (e: Error) => void } | undefined;
 
+  /** A failure reported while no request waited (after a step's reply): the next one throws it. */
+  private unclaimed: Error | undefined;
+
   constructor(private readonly worker: Worker) {
     worker.on("message", (m: FromReplica) => {
       const waiting = this.pending;
       this.pending = undefined;
-      if (!waiting) return;
+      if (!waiting) {
+        if (m.kind === "error") this.unclaimed ??= new Error(`replica worker failed: ${m.message}`);
+        return;
+      }
       if (m.kind === "error") waiting.reject(new Error(`replica worker failed: ${m.message}`));
       else waiting.resolve(m);
     });
@@ -62,6 +68,7 @@ class WorkerReplica {
     transfer: ArrayBuffer[] = [],
   ): Promise<Extract<FromReplica, { kind: K }>> {
     if (this.pending) throw new Error("replica already busy");
+    if (this.unclaimed) return Promise.reject(this.unclaimed);
     return new Promise((resolve, reject) => {
       this.pending = {
         resolve: (m) =>
@@ -209,10 +216,11 @@ export class DataParallelTrainer {
         throw error;
       }),
     );
-    const [own, ...replies] = await Promise.allSettled([
-      partitionedStep(this.local, this.shared, request(0)),
-      ...remote,
-    ]);
+    const ownStep = partitionedStep(this.local, this.shared, request(0)).then((done) => {
+      done.adoptOthers();
+      return done.outcome;
+    });
+    const [own, ...replies] = await Promise.allSettled([ownStep, ...remote]);
     const failed = [own, ...replies].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
     // The failure to report: a replica's own error, not the abort it caused in the others.
     const cause = failed.find(

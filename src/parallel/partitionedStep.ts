@@ -42,6 +42,16 @@ export interface PartitionedStepRequest {
   clipNorm?: number;
 }
 
+/** A replica's step, done but for taking the others' new weights. */
+export interface PartitionedStepDone {
+  outcome: TrainerStepOutcome;
+  /**
+   * Copies the other replicas' new weights in (phase 4): once, before this replica computes
+   * anything else. A worker replies first, so the trainer is not kept waiting for the copy.
+   */
+  adoptOthers(): void;
+}
+
 /**
  * Runs this replica's part of the step. A non-finite loss, gradient norm or update throws
  * NonFiniteStepError in every replica alike, with nothing changed; any other failure aborts the
@@ -51,10 +61,11 @@ export async function partitionedStep(
   replica: Replica,
   context: PartitionedStepContext,
   request: PartitionedStepRequest,
-): Promise<TrainerStepOutcome> {
+): Promise<PartitionedStepDone> {
   const { index, barrier, shares, ranges } = context;
   const own = ranges[index];
   const variables = replica.model.variables;
+  let outcome: TrainerStepOutcome;
   try {
     const shardLoss = await replica.gradientsInto(
       request.batch,
@@ -67,6 +78,7 @@ export async function partitionedStep(
     await barrier.arrive();
     const loss = barrier.total("loss");
     const gradientNorm = Math.sqrt(barrier.total("squares"));
+    outcome = { loss, gradientNorm };
     const { learningRate } = request;
     assertFiniteStep({ loss, gradientNorm, learningRate });
     const prepared = await replica.prepareUpdateFromHost(
@@ -89,17 +101,24 @@ export async function partitionedStep(
       context.handover.subarray(own.start, own.end),
     );
     await barrier.arrive();
-    ranges.forEach((range, r) => {
-      if (r === index) return;
-      adoptWeights(
-        variables.slice(range.firstVariable, range.endVariable),
-        context.handover.subarray(range.start, range.end),
-      );
-    });
-    return { loss, gradientNorm };
   } catch (error) {
     // Every replica refuses a non-finite step at the same point; anything else is this one's.
     if (!(error instanceof NonFiniteStepError)) barrier.abort();
     throw error;
   }
+  const adoptOthers = () => {
+    try {
+      ranges.forEach((range, r) => {
+        if (r === index) return;
+        adoptWeights(
+          variables.slice(range.firstVariable, range.endVariable),
+          context.handover.subarray(range.start, range.end),
+        );
+      });
+    } catch (error) {
+      barrier.abort();
+      throw error;
+    }
+  };
+  return { outcome, adoptOthers };
 }

@@ -3,7 +3,11 @@ import { parentPort } from "node:worker_threads";
 import { useBackend } from "../backend/useBackend";
 import type { FromReplica, ToReplica } from "./messages";
 import { NonFiniteStepError } from "./nonFiniteStep";
-import { partitionedStep, type PartitionedStepContext } from "./partitionedStep";
+import {
+  partitionedStep,
+  type PartitionedStepContext,
+  type PartitionedStepDone,
+} from "./partitionedStep";
 import { loadModel, Replica } from "./replica";
 import { StepBarrier } from "./stepBarrier";
 
@@ -32,16 +36,21 @@ async function handle(message: ToReplica): Promise<void> {
       send({ kind: "ready", backend: info.name });
       return;
     }
-    case "step":
+    case "step": {
+      let done: PartitionedStepDone;
       try {
-        await partitionedStep(requireReplica(), requireContext(), message.request);
-        send({ kind: "stepped", refused: false });
+        done = await partitionedStep(requireReplica(), requireContext(), message.request);
       } catch (error) {
         // Every replica refuses a non-finite step alike (the trainer checks they agree).
         if (!(error instanceof NonFiniteStepError)) throw error;
         send({ kind: "stepped", refused: true });
+        return;
       }
+      send({ kind: "stepped", refused: false });
+      // After the reply: a failure here aborts the barrier and reaches the trainer's next request.
+      done.adoptOthers();
       return;
+    }
     case "optimizerState":
       send({ kind: "optimizerState", state: await requireReplica().optimizerState() });
       return;
