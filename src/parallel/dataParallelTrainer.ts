@@ -222,12 +222,12 @@ export class DataParallelTrainer {
     });
     const [own, ...replies] = await Promise.allSettled([ownStep, ...remote]);
     const failed = [own, ...replies].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
-    // The failure to report: a replica's own error, not the abort it caused in the others.
-    const cause = failed.find(
-      (e) => !(e instanceof StepBarrierAborted || e instanceof NonFiniteStepError),
-    );
-    if (cause || failed.some((e) => e instanceof StepBarrierAborted)) {
-      this.failure = (cause ?? failed[0]) as Error;
+    // The failure to report: a replica's own error rather than the abort it caused in the others.
+    const cause =
+      failed.find((e) => !(e instanceof StepBarrierAborted || e instanceof NonFiniteStepError)) ??
+      failed.find((e) => e instanceof StepBarrierAborted);
+    if (cause) {
+      this.failure = cause as Error;
       throw this.failure;
     }
     const refused = own.status === "rejected";

@@ -96,10 +96,7 @@ export async function partitionedStep(
     } finally {
       prepared.dispose();
     }
-    await publishWeights(
-      variables.slice(own.firstVariable, own.endVariable),
-      context.handover.subarray(own.start, own.end),
-    );
+    await publishWeights(replica.updatedVariables, context.handover.subarray(own.start, own.end));
     await barrier.arrive();
   } catch (error) {
     // Every replica refuses a non-finite step at the same point; anything else is this one's.

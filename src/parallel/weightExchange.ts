@@ -8,14 +8,14 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { heapFloats, type WasmBackendLike } from "../backend/backendScope";
-import { loadNativeKernels } from "../backend/nativeKernels/nativeAddon";
+import { loadNativeKernels, type NativeAddon } from "../backend/nativeKernels/nativeAddon";
 import { nativeKernelsActive } from "../backend/nativeKernels/registerNativeKernels";
 import { readInto } from "../backend/readInto";
 
 /** Copies `variables` (consecutive) into `into`, one after another. */
 export async function publishWeights(variables: tf.Variable[], into: Float32Array): Promise<void> {
-  const views = heapViews(variables, false);
-  if (views) return loadNativeKernels().addon?.copyPieces(into, views, false);
+  const native = heapViews(variables, false);
+  if (native) return native.addon.copyPieces(into, native.views, false);
   let offset = 0;
   for (const v of variables) {
     await readInto(v, into.subarray(offset, offset + v.size));
@@ -25,8 +25,8 @@ export async function publishWeights(variables: tf.Variable[], into: Float32Arra
 
 /** Sets `variables` (consecutive) to the values laid one after another in `from`. */
 export function adoptWeights(variables: tf.Variable[], from: Float32Array): void {
-  const views = heapViews(variables, true);
-  if (views) return loadNativeKernels().addon?.copyPieces(from, views, true);
+  const native = heapViews(variables, true);
+  if (native) return native.addon.copyPieces(from, native.views, true);
   let offset = 0;
   for (const v of variables) {
     const values = from.subarray(offset, offset + v.size);
@@ -36,15 +36,19 @@ export function adoptWeights(variables: tf.Variable[], from: Float32Array): void
 }
 
 /**
- * The variables' values where wasm keeps them, for the native copy; undefined where it cannot
+ * The native copy and the variables' values where wasm keeps them; undefined where it cannot
  * run, or (`written`) where another tensor shares a buffer (a clone, a saved input must keep
  * the old values).
  */
-function heapViews(variables: tf.Variable[], written: boolean): Float32Array[] | undefined {
-  if (tf.getBackend() !== "wasm" || !nativeKernelsActive()) return undefined;
+function heapViews(
+  variables: tf.Variable[],
+  written: boolean,
+): { addon: NativeAddon; views: Float32Array[] } | undefined {
+  const { addon } = loadNativeKernels();
+  if (!addon || tf.getBackend() !== "wasm" || !nativeKernelsActive()) return undefined;
   const wasm = tf.backend() as WasmBackendLike;
   if (variables.some((v) => v.dtype !== "float32" || (written && wasm.refCount(v.dataId) !== 1))) {
     return undefined;
   }
-  return variables.map((v) => heapFloats(wasm, v));
+  return { addon, views: variables.map((v) => heapFloats(wasm, v)) };
 }
