@@ -27,6 +27,7 @@
         "src/activation.cc",
         "src/attention.cc",
         "src/addon.cc",
+        "src/commands.cc",
         "src/conv.cc",
         "src/elementwise.cc",
         "src/gemm.cc",

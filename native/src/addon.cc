@@ -8,6 +8,7 @@
 
 #include "adamw.h"
 #include "attention.h"
+#include "commands.h"
 #include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
@@ -47,6 +48,7 @@ struct Call {
   static const char* kindName(napi_typedarray_type kind) {
     return kind == napi_float32_array   ? "Float32Array"
            : kind == napi_float64_array ? "Float64Array"
+           : kind == napi_uint8_array   ? "Uint8Array"
                                         : "Int32Array";
   }
 
@@ -572,6 +574,30 @@ napi_value SumIntoFirst(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// runCommands(heap, table Int32Array, commands Int32Array, begin, end): the commands in
+// [begin, end) of `commands` (commands.h has their layout), their arrays the table's entries on
+// `heap` (a Uint8Array over the whole wasm heap). Throws the first command's failure.
+napi_value RunCommands(napi_env env, napi_callback_info info) {
+  Call call(env, info);
+  size_t heapBytes = 0, tableLength = 0, commandLength = 0;
+  auto* heap = static_cast<char*>(call.typed(0, napi_uint8_array, &heapBytes, false));
+  auto* table = static_cast<const int32_t*>(call.typed(1, napi_int32_array, &tableLength, false));
+  auto* commands = static_cast<const int32_t*>(call.typed(2, napi_int32_array, &commandLength, false));
+  const double begin = call.number(3), end = call.number(4);
+  if (!call.failed && (begin < 0 || end < begin || end > static_cast<double>(commandLength))) {
+    call.fail("fairdiff native: runCommands' range lies outside its commands");
+  }
+  if (call.failed) return nullptr;
+  const std::string failure = fairdiff::runCommands(
+      heap, heapBytes, table, tableLength / 2, commands,
+      commandLength, static_cast<size_t>(begin), static_cast<size_t>(end));
+  if (!failure.empty()) {
+    call.fail(failure);
+    return nullptr;
+  }
+  return undefined(env);
+}
+
 // setThreads(n): the pool's size; returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -624,6 +650,7 @@ NAPI_MODULE_INIT() {
        nullptr},
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"runCommands", nullptr, RunCommands, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

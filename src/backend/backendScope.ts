@@ -13,6 +13,8 @@ import {
 } from "@tensorflow/tfjs-core";
 
 export type WasmBackendLike = KernelBackend & {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: TensorInfo["dtype"]): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -27,6 +29,11 @@ export function allFloat32(tensors: ({ dtype: TensorInfo["dtype"] } | undefined)
 /** A float32 tensor's values where tfjs-wasm keeps them: a view on the wasm heap (no copy). */
 export function heapFloats(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** Where a tensor's buffer starts on the wasm heap, in bytes. */
+export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
 export class KernelScope {

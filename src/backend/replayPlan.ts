@@ -61,18 +61,18 @@ export interface ReplayPlan {
  */
 export type OutputSinks = (Float32Array | undefined)[];
 
-/** Calls a recorded kernel on its operands as `infoOf` gives them; returns its outputs. */
+/** Calls a recorded kernel on its operands as `infoOf` gives them (operand, its index); returns its outputs. */
 export function callKernel(
   instruction: Extract<Instruction, { kind: "kernel" }>,
   backend: tf.KernelBackend,
-  infoOf: (operand: Operand) => tf.TensorInfo,
+  infoOf: (operand: Operand, index: number) => tf.TensorInfo,
 ): tf.TensorInfo[] {
   const { names, operands } = instruction;
   const named: Record<string, tf.TensorInfo | undefined> | (tf.TensorInfo | undefined)[] =
     instruction.list ? new Array(names.length) : {};
   for (let i = 0; i < names.length; i++) {
     const operand = operands[i];
-    (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && infoOf(operand);
+    (named as Record<string, tf.TensorInfo | undefined>)[names[i]] = operand && infoOf(operand, i);
   }
   const result = instruction.config.kernelFunc({
     inputs: named as KernelArgs["inputs"],

@@ -1,13 +1,17 @@
 /**
  * Kernel replay on the wasm heap: a recorded step (kernelReplay.ts) re-run with buffers as bare
- * heap pointers. Each native kernel's call is planned once (nativeKernels/heapCall.ts) and then
- * made with views on its buffers; a Reshape is the same buffer again; an upload is a copy. Only
- * the other wasm kernels (a gradient's Add, a Concat) still see tfjs's tensor records, made for
- * the call and dropped after it. That leaves a replayed training step ~2 µs of JavaScript a
- * kernel, where the engine's records, attribute parsing and per-call parameter arrays took ~14.
+ * heap offsets. Each native kernel's call is planned once (nativeKernels/heapCall.ts) as native
+ * commands, and every run of planned calls between two other kernels becomes one native call
+ * (nativeCommands.ts) — a training step's ~500 native kernels in a few dozen calls, with no
+ * JavaScript, allocation or view between them. A Reshape is the same buffer again; an upload is
+ * a copy. Only the other wasm kernels (a Concat's gather, a Sum) still see tfjs's tensor records,
+ * made for the call and dropped after it.
  *
- * The step's results become tensors the caller owns; everything else the step made is freed
- * after its last reader, as the recording showed.
+ * The step's intermediate buffers share one block of the heap, taken for the step and given back
+ * after it: each buffer gets an offset in it when the program is compiled (buffers that are never
+ * alive at once share bytes), so a step makes one allocation where it made one per buffer. The
+ * step's results get buffers of their own and become tensors the caller owns (or are copied into
+ * its sinks).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
@@ -18,6 +22,8 @@ import {
   type ReplayPlan,
 } from "./replayPlan";
 import { isHeapKernel, type HeapCall } from "./nativeKernels/heapCall";
+import { loadNativeKernels, type NativeAddon } from "./nativeKernels/nativeAddon";
+import { renameCommandArrays } from "./nativeKernels/nativeCommands";
 
 interface WasmBackend extends tf.KernelBackend {
   wasm: {
@@ -35,40 +41,50 @@ interface WasmBackend extends tf.KernelBackend {
   incRef(dataId: object): void;
 }
 
-/** A buffer as the replay holds it, shared by the slots that name it (a Reshape's). */
-interface Held {
-  pointer: number;
-  /** Its tensor record, where it has one (a step input, a weight, a wasm kernel's output). */
-  dataId?: object;
-  /** Slots naming it that are still to be freed. */
-  refs: number;
-  /** Freed by the replay (`raw`: the heap's free; `record`: its one tensor reference), or not. */
-  owner: "raw" | "record" | "bound";
-  /** Its float32 view, kept for its next reader while the heap has not moved. */
-  view?: Float32Array;
+type KernelInstruction = Extract<Instruction, { kind: "kernel" }>;
+
+/**
+ * Where a buffer lives while a step runs: a tensor's the step reads (`bound`), a record a tfjs
+ * kernel made (`record`), a place in the step's block (`arena`), or a buffer of its own that
+ * outlives the step (`owned`: a result).
+ */
+export interface BufferPlan {
+  placement: "bound" | "record" | "arena" | "owned";
+  bytes: number;
+  /** Instructions from the one that makes it to the last that reads it. */
+  first: number;
+  last: number;
+  /** Its place in the block (arena buffers). */
+  offset: number;
 }
 
-type HeapStep =
-  | { kind: "upload"; bytes: Uint8Array; output: number; frees: number[] }
-  | { kind: "alias"; inputs: number[]; outputs: number[]; frees: number[] }
+export type HeapAction =
+  | { kind: "commands"; begin: number; end: number; instructions: number; disposals: number[] }
+  | { kind: "upload"; bytes: Uint8Array; buffer: number; disposals: number[] }
   | {
-      kind: "call";
-      call: HeapCall;
-      /** Per read, its slot (-1: an absent optional input) and its elements. */
-      reads: number[];
-      readSizes: number[];
-      /** Per output, its elements (a fresh buffer), or -1 - the read it is. */
-      outputSizes: number[];
+      kind: "kernel";
+      instruction: KernelInstruction;
+      /** Per operand its buffer (-1: absent), per output its buffer. */
+      operands: number[];
       outputs: number[];
-      frees: number[];
-    }
-  | { kind: "kernel"; instruction: Extract<Instruction, { kind: "kernel" }>; frees: number[] };
+      disposals: number[];
+    };
 
 export interface HeapProgram {
-  steps: HeapStep[];
+  actions: HeapAction[];
+  /** Every planned call's commands, their arrays renamed to buffers. */
+  commands: Int32Array;
+  buffers: BufferPlan[];
+  /** The buffer each slot names. */
+  slotBuffers: number[];
+  /** The step's block: the arena buffers' extent. */
+  arenaBytes: number;
   /** Instructions run as planned calls, aliases and copies (the rest go through tfjs's kernels). */
   direct: number;
 }
+
+/** Arena offsets are multiples of this (a cache line). */
+const ARENA_ALIGNMENT = 64;
 
 let heapReplayEnabled = true;
 
@@ -91,36 +107,145 @@ export function heapProgramOf(plan: ReplayPlan): HeapProgram | undefined {
 }
 
 function compile(plan: ReplayPlan): HeapProgram {
-  const steps = plan.instructions.map((instruction): HeapStep => {
-    const { frees } = instruction;
+  const buffers: BufferPlan[] = [];
+  const slotBuffers: number[] = new Array(plan.slotCount).fill(-1);
+  const fresh = (placement: BufferPlan["placement"], bytes: number, first: number) => {
+    buffers.push({ placement, bytes, first, last: first, offset: 0 });
+    return buffers.length - 1;
+  };
+  for (const slot of plan.inputSlots) slotBuffers[slot] = fresh("bound", 0, -1);
+  for (const { slot } of plan.externals) slotBuffers[slot] = fresh("bound", 0, -1);
+
+  const actions: HeapAction[] = [];
+  const commands: Int32Array[] = [];
+  let commandLength = 0;
+  let direct = 0;
+  // Per instruction, the last action run once it has run (an alias runs none of its own).
+  const actionAt: number[] = [];
+  plan.instructions.forEach((instruction, at) => {
+    compileOne(instruction, at);
+    actionAt.push(actions.length - 1);
+  });
+
+  function compileOne(instruction: Instruction, at: number): void {
     if (instruction.kind === "upload") {
       const v = instruction.values as Float32Array;
       const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      return { kind: "upload", bytes, output: instruction.output, frees };
+      const buffer = fresh("arena", bytes.length, at);
+      slotBuffers[instruction.output] = buffer;
+      actions.push({ kind: "upload", bytes, buffer, disposals: [] });
+      direct++;
+      return;
     }
     const { operands, outputs, aliasOf } = instruction;
+    const operandBuffers = operands.map((o) => (o ? slotBuffers[o.slot] : -1));
     if (outputs.length > 0 && aliasOf.every((a) => a >= 0)) {
-      const inputs = aliasOf.map((a) => (operands[a] as Operand).slot);
-      return { kind: "alias", inputs, outputs, frees };
+      outputs.forEach((slot, i) => (slotBuffers[slot] = operandBuffers[aliasOf[i]]));
+      direct++;
+      return;
     }
     const call = planned(instruction);
-    if (!call) return { kind: "kernel", instruction, frees };
-    const operandOf = (name: string) => operands[instruction.names.indexOf(name)];
-    const reads = call.reads.map((name) => operandOf(name)?.slot ?? -1);
-    const readSizes = call.reads.map((name) => {
-      const operand = operandOf(name);
-      return operand ? tf.util.sizeFromShape(operand.shape) : 0;
-    });
-    const outputSizes = call.outputs.map((o) =>
-      "shape" in o ? tf.util.sizeFromShape(o.shape) : -1 - o.input,
+    if (!call) {
+      const made = outputs.map((slot, i) => {
+        const buffer = aliasOf[i] >= 0 ? operandBuffers[aliasOf[i]] : fresh("record", 0, at);
+        slotBuffers[slot] = buffer;
+        return buffer;
+      });
+      actions.push({
+        kind: "kernel",
+        instruction,
+        operands: operandBuffers,
+        outputs: made,
+        disposals: [],
+      });
+      return;
+    }
+    const reads = call.reads.map((name) => operandBuffers[instruction.names.indexOf(name)] ?? -1);
+    const made = call.outputs.map((o) =>
+      "shape" in o ? fresh("arena", 4 * tf.util.sizeFromShape(o.shape), at) : reads[o.input],
     );
-    return { kind: "call", call, reads, readSizes, outputSizes, outputs, frees };
+    outputs.forEach((slot, i) => (slotBuffers[slot] = made[i]));
+    const named = [...reads, ...made];
+    const renamed = renameCommandArrays(call.commands, (index) => named[index]);
+    const last = actions[actions.length - 1];
+    if (last?.kind === "commands" && last.end === commandLength) {
+      last.end += renamed.length;
+      last.instructions++;
+    } else {
+      const begin = commandLength;
+      actions.push({
+        kind: "commands",
+        begin,
+        end: begin + renamed.length,
+        instructions: 1,
+        disposals: [],
+      });
+    }
+    commands.push(renamed);
+    commandLength += renamed.length;
+    direct++;
+  }
+
+  // A buffer lives until its last slot is freed; the step's results live on as buffers of their own.
+  plan.instructions.forEach((instruction, at) => {
+    for (const slot of instruction.frees) {
+      const b = buffers[slotBuffers[slot]];
+      b.last = Math.max(b.last, at);
+    }
   });
-  return { steps, direct: steps.filter((step) => step.kind !== "kernel").length };
+  const kept = new Set(plan.outputs.map(({ slot }) => slotBuffers[slot]));
+  buffers.forEach((b, id) => {
+    if (b.placement === "arena" && kept.has(id)) b.placement = "owned";
+    if (b.placement === "record" && !kept.has(id)) actions[actionAt[b.last]].disposals.push(id);
+  });
+  const arenaBytes = packArena(buffers);
+  const joined = new Int32Array(commandLength);
+  let offset = 0;
+  for (const c of commands) {
+    joined.set(c, offset);
+    offset += c.length;
+  }
+  return { actions, commands: joined, buffers, slotBuffers, arenaBytes, direct };
 }
 
+/**
+ * Offsets for the arena buffers, largest first, each at the lowest place no buffer alive at the
+ * same time holds; returns the block's size.
+ */
+export function packArena(buffers: BufferPlan[]): number {
+  const arena = buffers.filter((b) => b.placement === "arena");
+  arena.sort((a, b) => b.bytes - a.bytes || a.first - b.first);
+  const placed: BufferPlan[] = [];
+  let extent = 0;
+  for (const b of arena) {
+    const size = roundUp(b.bytes);
+    const alongside = placed
+      .filter((p) => p.first <= b.last && b.first <= p.last)
+      .sort((p, q) => p.offset - q.offset);
+    let offset = 0;
+    for (const p of alongside) {
+      if (offset + size <= p.offset) break;
+      offset = Math.max(offset, p.offset + roundUp(p.bytes));
+    }
+    b.offset = offset;
+    extent = Math.max(extent, offset + size);
+    placed.push(b);
+  }
+  return extent;
+}
+
+/** Bytes tfjs-wasm keeps a tensor in (bool: one a value). */
+function bytesOf(t: { shape: number[]; dtype: tf.DataType }): number {
+  return (
+    tf.util.sizeFromShape(t.shape) * (t.dtype === "bool" ? 1 : t.dtype === "complex64" ? 8 : 4)
+  );
+}
+
+const roundUp = (bytes: number) =>
+  Math.max(ARENA_ALIGNMENT, Math.ceil(bytes / ARENA_ALIGNMENT) * ARENA_ALIGNMENT);
+
 /** The native call an instruction makes, planned for its operands; undefined where it has none. */
-function planned(instruction: Extract<Instruction, { kind: "kernel" }>): HeapCall | undefined {
+function planned(instruction: KernelInstruction): HeapCall | undefined {
   const { config, names, operands, list, outputs } = instruction;
   if (list || !isHeapKernel(config)) return undefined;
   const infos = Object.fromEntries(names.map((name, i) => [name, operands[i]]));
@@ -153,158 +278,166 @@ export function runHeapProgram(
       );
     }
   });
-  const backend = tf.backend() as WasmBackend;
-  const { wasm } = backend;
-  const held: (Held | undefined)[] = new Array(plan.slotCount);
-  const bind = (slot: number, dataId: object) => {
-    held[slot] = {
-      pointer: backend.dataIdMap.get(dataId).memoryOffset,
-      dataId,
-      refs: 1,
-      owner: "bound",
-    };
-  };
-  plan.inputSlots.forEach((slot, i) => bind(slot, inputs[i].dataId));
-  for (const { slot, tensor } of plan.externals) bind(slot, tensor.dataId);
-  const fresh = (elements: number, bytesPer = 4): Held => ({
-    pointer: wasm._malloc(elements * bytesPer) >>> 0,
-    refs: 1,
-    owner: "raw",
-  });
-  const release = (h: Held) => {
-    if (--h.refs > 0) return;
-    if (h.owner === "raw") wasm._free(h.pointer);
-    else if (h.owner === "record") backend.disposeData(h.dataId as object);
-  };
-  let done = false;
-  try {
-    for (const step of program.steps) {
-      switch (step.kind) {
-        case "upload": {
-          const h = fresh(step.bytes.length, 1);
-          wasm.HEAPU8.set(step.bytes, h.pointer);
-          held[step.output] = h;
-          break;
+  return new HeapStep(program, plan, tf.backend() as WasmBackend).run(inputs, sinks);
+}
+
+/** One run of a program: its buffers' places (a table the native commands read) and records. */
+class HeapStep {
+  /** Per buffer: byte offset on the heap, length in floats. */
+  private readonly table: Int32Array;
+  /** Per buffer, the tensor record that holds it (bound buffers, records). */
+  private readonly records: (object | undefined)[];
+  /** Planned calls exist only where native kernels are registered: they have the addon. */
+  private readonly addon: NativeAddon | undefined;
+  private readonly made: number[] = [];
+  private arena = 0;
+
+  constructor(
+    private readonly program: HeapProgram,
+    private readonly plan: ReplayPlan,
+    private readonly backend: WasmBackend,
+  ) {
+    this.table = new Int32Array(2 * program.buffers.length);
+    this.records = new Array(program.buffers.length);
+    this.addon = loadNativeKernels().addon;
+  }
+
+  run(inputs: tf.Tensor[], sinks: OutputSinks): (tf.Tensor | undefined)[] {
+    const { program, plan, backend } = this;
+    const { wasm } = backend;
+    let done = false;
+    try {
+      plan.inputSlots.forEach((slot, i) => this.bind(program.slotBuffers[slot], inputs[i]));
+      for (const { slot, tensor } of plan.externals) this.bind(program.slotBuffers[slot], tensor);
+      if (program.arenaBytes > 0) this.arena = this.malloc(program.arenaBytes);
+      program.buffers.forEach((b, id) => {
+        if (b.placement === "arena") this.place(id, this.arena + b.offset, b.bytes);
+        else if (b.placement === "owned") this.place(id, this.malloc(b.bytes), b.bytes);
+      });
+      for (const action of program.actions) {
+        if (action.kind === "commands") {
+          const { addon } = this;
+          if (!addon) throw new Error("replay: native commands without the native addon");
+          addon.runCommands(wasm.HEAPU8, this.table, program.commands, action.begin, action.end);
+        } else if (action.kind === "upload") {
+          wasm.HEAPU8.set(action.bytes, this.table[2 * action.buffer] >>> 0);
+        } else {
+          this.runKernel(action);
         }
-        case "alias":
-          step.outputs.forEach((slot, i) => {
-            const h = held[step.inputs[i]] as Held;
-            h.refs++;
-            held[slot] = h;
-          });
-          break;
-        case "call":
-          runCall(step, held, fresh, wasm);
-          break;
-        case "kernel":
-          runKernel(step.instruction, held, backend);
-          break;
+        for (const id of action.disposals) this.dispose(id);
       }
-      for (const slot of step.frees) {
-        release(held[slot] as Held);
-        held[slot] = undefined;
+      const outputs = this.outputs(sinks);
+      done = true;
+      return outputs;
+    } finally {
+      if (this.arena) wasm._free(this.arena);
+      // A kernel that threw leaves the buffers made so far.
+      if (!done) {
+        for (const pointer of this.made) if (pointer !== this.arena) wasm._free(pointer);
+        this.records.forEach((_, id) => {
+          if (program.buffers[id].placement === "record") this.dispose(id);
+        });
       }
     }
-    const handed = new Set<Held>();
-    const outputs = plan.outputs.map(({ slot, shape, dtype }, i) => {
-      const h = held[slot] as Held;
-      held[slot] = undefined;
+  }
+
+  private bind(id: number, tensor: tf.Tensor): void {
+    this.records[id] = tensor.dataId;
+    this.place(id, this.backend.dataIdMap.get(tensor.dataId).memoryOffset, bytesOf(tensor));
+  }
+
+  /** The buffer's place and length in whole floats, as the commands check what they read. */
+  private place(id: number, pointer: number, bytes: number): void {
+    this.table[2 * id] = pointer;
+    this.table[2 * id + 1] = bytes >> 2;
+  }
+
+  private malloc(bytes: number): number {
+    const pointer = this.backend.wasm._malloc(bytes) >>> 0;
+    this.made.push(pointer);
+    return pointer;
+  }
+
+  private dispose(id: number): void {
+    const dataId = this.records[id];
+    this.records[id] = undefined;
+    if (dataId) this.backend.disposeData(dataId);
+  }
+
+  /** A wasm kernel of tfjs's: bare buffers get tensor records for the call, dropped after it. */
+  private runKernel(action: Extract<HeapAction, { kind: "kernel" }>): void {
+    const { backend, table, records } = this;
+    const { instruction } = action;
+    const temporary = new Map<number, object>();
+    const infoOf = (operand: Operand, i: number): tf.TensorInfo => {
+      const id = action.operands[i];
+      let dataId = records[id] ?? temporary.get(id);
+      if (!dataId) {
+        const pointer = table[2 * id] >>> 0;
+        dataId = backend.makeOutput(operand.shape, operand.dtype, pointer).dataId;
+        temporary.set(id, dataId);
+      }
+      return { dataId, shape: operand.shape, dtype: operand.dtype };
+    };
+    try {
+      const results = callKernel(instruction, backend, infoOf);
+      action.outputs.forEach((id, i) => {
+        const { dataId } = results[i];
+        if (instruction.aliasOf[i] >= 0) {
+          // The operand's buffer again: a record's extra reference is dropped at once.
+          if (dataId !== temporary.get(id) && dataId !== records[id]) {
+            throw new Error(`replay: ${instruction.config.kernelName} no longer returns its input`);
+          }
+          if (dataId === records[id]) backend.disposeData(dataId);
+          return;
+        }
+        if ([...temporary.values()].includes(dataId)) {
+          throw new Error(
+            `replay: ${instruction.config.kernelName} returned an input it did not when recorded`,
+          );
+        }
+        records[id] = dataId;
+        this.place(id, backend.dataIdMap.get(dataId).memoryOffset, bytesOf(results[i]));
+      });
+    } finally {
+      for (const dataId of temporary.values()) {
+        backend.wasm.tfjs.disposeData(backend.dataIdMap.get(dataId).id);
+        backend.dataIdMap.delete(dataId);
+      }
+    }
+  }
+
+  /** The step's results as tensors (or copied into sinks); owned buffers are theirs. */
+  private outputs(sinks: OutputSinks): (tf.Tensor | undefined)[] {
+    const { program, plan, backend, table, records } = this;
+    const handed = new Set<number>();
+    const result = plan.outputs.map(({ slot, shape, dtype }, i) => {
+      const id = program.slotBuffers[slot];
       const sink = sinks[i];
       if (sink) {
-        sink.set(new Float32Array(wasm.HEAPU8.buffer, h.pointer, sink.length));
-        // A buffer an earlier output's tensor now holds stays; else it goes with its last slot.
-        if (handed.has(h)) h.refs--;
-        else release(h);
+        sink.set(new Float32Array(backend.wasm.HEAPU8.buffer, table[2 * id] >>> 0, sink.length));
         return undefined;
       }
-      h.refs--;
-      let dataId = h.dataId;
-      if (handed.has(h) || h.owner === "bound") {
-        backend.incRef(dataId as object);
-      } else if (h.owner === "raw") {
-        // The heap buffer becomes the tensor's: freed when the caller disposes it.
-        dataId = backend.makeOutput(shape, dtype, h.pointer).dataId;
-        h.dataId = dataId;
-        h.owner = "record";
+      let dataId = records[id];
+      if (!dataId) {
+        // An owned buffer becomes the tensor's: freed when the caller disposes it.
+        dataId = backend.makeOutput(shape, dtype, table[2 * id] >>> 0).dataId;
+        records[id] = dataId;
+      } else if (handed.has(id) || program.buffers[id].placement === "bound") {
+        backend.incRef(dataId);
       }
-      handed.add(h);
-      return tf
-        .engine()
-        .makeTensorFromTensorInfo({ dataId: dataId as object, shape, dtype }, backend);
+      handed.add(id);
+      return tf.engine().makeTensorFromTensorInfo({ dataId, shape, dtype }, backend);
     });
-    done = true;
-    return outputs;
-  } finally {
-    // A kernel that threw leaves the buffers made so far: free each once.
-    if (!done)
-      for (const h of new Set(held)) if (h && h.owner !== "bound") release({ ...h, refs: 1 });
-  }
-}
-
-function runCall(
-  step: Extract<HeapStep, { kind: "call" }>,
-  held: (Held | undefined)[],
-  fresh: (elements: number) => Held,
-  wasm: WasmBackend["wasm"],
-): void {
-  const made = step.outputSizes.map((size) => {
-    if (size >= 0) return fresh(size);
-    const h = held[step.reads[-1 - size]] as Held;
-    h.refs++;
-    return h;
-  });
-  // Views after every allocation: one can grow (and move) the heap, detaching older views.
-  const buffer = wasm.HEAPU8.buffer;
-  const view = (h: Held, size: number) => {
-    if (h.view?.buffer !== buffer || h.view.length !== size) {
-      h.view = new Float32Array(buffer, h.pointer, size);
+    // Results no tensor took (sinks took their floats): owned buffers and records.
+    for (const { slot } of plan.outputs) {
+      const id = program.slotBuffers[slot];
+      if (handed.has(id)) continue;
+      handed.add(id);
+      const { placement } = program.buffers[id];
+      if (placement === "owned") backend.wasm._free(table[2 * id] >>> 0);
+      else if (placement === "record") this.dispose(id);
     }
-    return h.view;
-  };
-  const inputs = step.reads.map((slot, i) =>
-    slot < 0 ? null : view(held[slot] as Held, step.readSizes[i]),
-  );
-  const outputs = made.map((h, i) => {
-    const size = step.outputSizes[i];
-    return size >= 0 ? view(h, size) : (inputs[-1 - size] as Float32Array);
-  });
-  step.outputs.forEach((slot, i) => (held[slot] = made[i]));
-  step.call.run(inputs, outputs);
-}
-
-/** A wasm kernel of tfjs's: bare buffers get tensor records for the call, dropped after it. */
-function runKernel(
-  instruction: Extract<Instruction, { kind: "kernel" }>,
-  held: (Held | undefined)[],
-  backend: WasmBackend,
-): void {
-  const temporary = new Map<Held, object>();
-  const infoOf = (operand: Operand): tf.TensorInfo => {
-    const h = held[operand.slot] as Held;
-    let dataId = h.dataId ?? temporary.get(h);
-    if (!dataId) {
-      dataId = backend.makeOutput(operand.shape, operand.dtype, h.pointer).dataId;
-      temporary.set(h, dataId);
-    }
-    return { dataId, shape: operand.shape, dtype: operand.dtype };
-  };
-  try {
-    const results = callKernel(instruction, backend, infoOf);
-    instruction.outputs.forEach((slot, i) => {
-      const { dataId } = results[i];
-      const bare = [...temporary].find(([, id]) => id === dataId)?.[0];
-      if (bare) {
-        bare.refs++;
-        held[slot] = bare;
-      } else {
-        const pointer = backend.dataIdMap.get(dataId).memoryOffset;
-        held[slot] = { pointer, dataId, refs: 1, owner: "record" };
-      }
-    });
-  } finally {
-    for (const dataId of temporary.values()) {
-      backend.wasm.tfjs.disposeData(backend.dataIdMap.get(dataId).id);
-      backend.dataIdMap.delete(dataId);
-    }
+    return result;
   }
 }

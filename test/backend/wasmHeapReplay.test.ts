@@ -13,7 +13,13 @@ import {
   replayStep,
   type ReplayPlan,
 } from "../../src/backend/kernelReplay";
-import { heapProgramOf, runHeapProgram, setHeapReplay } from "../../src/backend/wasmHeapReplay";
+import {
+  heapProgramOf,
+  runHeapProgram,
+  setHeapReplay,
+  type HeapAction,
+  type HeapProgram,
+} from "../../src/backend/wasmHeapReplay";
 import { denoisingBatches } from "../../src/pipeline/denoisingBatch";
 import { denoiserTrainable } from "../../src/pipeline/denoiserReplica";
 import { LatentDiffusionModel } from "../../src/pipeline/latentDiffusionModel";
@@ -126,11 +132,13 @@ describe("kernel replay on the wasm heap", () => {
       const plan = record();
       const program = heapProgramOf(plan);
       expect(program).toBeDefined();
-      const steps = program?.steps ?? [];
-      const calls = steps.filter((s) => s.kind === "call").length;
-      // The fused layers, norms, activations, attention and gradient sums of both passes; Reshapes
-      // are aliases.
+      const actions = program?.actions ?? [];
+      const runs = actions.filter((a) => a.kind === "commands");
+      const calls = runs.reduce((sum, a) => sum + (a.kind === "commands" ? a.instructions : 0), 0);
+      // The fused layers, norms, activations, attention and gradient sums of both passes, in a
+      // few native calls; Reshapes are aliases.
       expect(calls).toBeGreaterThan(plan.instructions.length / 2);
+      expect(runs.length).toBeLessThan(calls / 4);
       expect(program?.direct).toBeGreaterThan(0.9 * plan.instructions.length);
       const before = counts();
       for (const step of [1, 2]) {
@@ -202,72 +210,107 @@ describe("kernel replay on the wasm heap", () => {
     },
   );
 
-  nativeTest("the heap growing mid-replay: views made again, the eager step's floats", async () => {
-    const plan = record();
-    const steps = heapProgramOf(plan)?.steps ?? [];
-    const kernels = steps.filter((s) => s.kind === "kernel") as { instruction: object }[];
-    const step = kernels[Math.floor(kernels.length / 2)];
-    const wasm = (tf.backend() as unknown as { wasm: WasmModule & { HEAPU8: Uint8Array } }).wasm;
-    const { config } = step.instruction as { config: tf.KernelConfig };
-    // Mid-way, an allocation larger than the whole heap: the heap must grow (and move).
-    const undo = swap(step.instruction, "config", {
-      ...config,
-      kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => {
-        wasm._free(wasm._malloc(wasm.HEAPU8.length));
-        return config.kernelFunc(args);
-      },
-    });
-    const batch = batchAt(2);
-    const inputs = Object.values(batch);
-    const before = counts();
-    try {
-      const heap = wasm.HEAPU8.buffer;
-      const replayed = replayStep(plan, inputs) as tf.Tensor[];
-      expect(wasm.HEAPU8.buffer).not.toBe(heap);
-      const eager = stepOn(batch)();
-      expect(await valuesOf(replayed)).toEqual(await valuesOf(eager));
-      tf.dispose([...replayed, ...eager]);
-    } finally {
-      undo();
-    }
-    expect(counts()).toEqual(before);
-    tf.dispose(inputs);
-  });
+  nativeTest(
+    "the heap growing mid-replay: the grown heap read, the eager step's floats",
+    async () => {
+      const plan = record();
+      const actions = heapProgramOf(plan)?.actions ?? [];
+      const kernels = actions.filter((a) => a.kind === "kernel") as { instruction: object }[];
+      const step = kernels[Math.floor(kernels.length / 2)];
+      const wasm = (tf.backend() as unknown as { wasm: WasmModule & { HEAPU8: Uint8Array } }).wasm;
+      const { config } = step.instruction as { config: tf.KernelConfig };
+      // Mid-way, an allocation larger than the whole heap: the heap must grow (and move).
+      const undo = swap(step.instruction, "config", {
+        ...config,
+        kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => {
+          wasm._free(wasm._malloc(wasm.HEAPU8.length));
+          return config.kernelFunc(args);
+        },
+      });
+      const batch = batchAt(2);
+      const inputs = Object.values(batch);
+      const before = counts();
+      try {
+        const heap = wasm.HEAPU8.buffer;
+        const replayed = replayStep(plan, inputs) as tf.Tensor[];
+        expect(wasm.HEAPU8.buffer).not.toBe(heap);
+        const eager = stepOn(batch)();
+        expect(await valuesOf(replayed)).toEqual(await valuesOf(eager));
+        tf.dispose([...replayed, ...eager]);
+      } finally {
+        undo();
+      }
+      expect(counts()).toEqual(before);
+      tf.dispose(inputs);
+    },
+  );
 
   nativeTest("a native call or a kernel that throws mid-replay leaves nothing behind", async () => {
     const plan = record();
-    const program = heapProgramOf(plan);
-    const steps = program?.steps ?? [];
+    const program = heapProgramOf(plan) as HeapProgram;
     const batch = batchAt(1);
     const inputs = Object.values(batch);
     const before = counts();
     const middle = (kind: string) => {
-      const ofKind = steps.filter((s) => s.kind === kind);
+      const ofKind = program.actions.filter((a) => a.kind === kind);
       return ofKind[Math.floor(ofKind.length / 2)];
     };
-    for (const kind of ["call", "kernel"]) {
-      const step = middle(kind) as { call?: { run: unknown }; instruction?: { config: unknown } };
-      const failing = () => {
-        throw new Error(`${kind} failed`);
-      };
-      const undo =
-        kind === "call"
-          ? swap(step.call as object, "run", failing)
-          : swap(step.instruction as object, "config", { kernelFunc: failing });
+    const run = middle("commands") as Extract<HeapAction, { kind: "commands" }>;
+    // A command the addon does not know, mid-way through a run of them.
+    const unknown = program.commands.slice();
+    unknown[run.begin] = 99;
+    const kernel = middle("kernel") as Extract<HeapAction, { kind: "kernel" }>;
+    const failing = () => {
+      throw new Error("kernel failed");
+    };
+    for (const [undo, message] of [
+      [() => swap(program, "commands", unknown), /command 0 of the run: unknown operation 99/],
+      [() => swap(kernel.instruction, "config", { kernelFunc: failing }), /kernel failed/],
+    ] as const) {
+      const put = undo();
       try {
         const left = await heapLeftBy(async () => {
-          expect(() => replayStep(plan, inputs)).toThrow(`${kind} failed`);
+          expect(() => replayStep(plan, inputs)).toThrow(message);
         });
         expect(left).toBe(0);
         expect(counts()).toEqual(before);
       } finally {
-        undo();
+        put();
       }
     }
     // The program still runs once the failing step is put back.
     tf.dispose(replayStep(plan, inputs) as tf.Tensor[]);
     expect(counts()).toEqual(before);
     tf.dispose(inputs);
+  });
+
+  nativeTest("buffers alive at once never share bytes of the step's block; the rest do", () => {
+    const program = heapProgramOf(record()) as HeapProgram;
+    const arena = program.buffers.filter((b) => b.placement === "arena");
+    expect(arena.length).toBeGreaterThan(100);
+    let live = 0;
+    for (const [i, a] of arena.entries()) {
+      expect(a.offset % 64).toBe(0);
+      expect(a.offset + a.bytes).toBeLessThanOrEqual(program.arenaBytes);
+      for (const b of arena.slice(i + 1)) {
+        const together = a.first <= b.last && b.first <= a.last;
+        const apart = a.offset + a.bytes <= b.offset || b.offset + b.bytes <= a.offset;
+        if (together) expect(apart).toBe(true);
+      }
+    }
+    // The most bytes alive at one instruction bounds the block from below; sharing keeps it
+    // well under every buffer's own bytes.
+    const last = Math.max(...arena.map((b) => b.last));
+    for (let at = 0; at <= last; at++) {
+      const bytes = arena.filter((b) => b.first <= at && at <= b.last).map((b) => b.bytes);
+      live = Math.max(
+        live,
+        bytes.reduce((x, y) => x + y, 0),
+      );
+    }
+    const total = arena.reduce((sum, b) => sum + b.bytes, 0);
+    expect(program.arenaBytes).toBeGreaterThanOrEqual(live);
+    expect(program.arenaBytes).toBeLessThan(total / 2);
   });
 });
 

@@ -1,18 +1,21 @@
 /**
- * A native kernel as a plan and a call: from its inputs' shapes and its attributes alone, the
- * inputs it reads, the outputs it writes and one function over heap views that does the work.
- * The kernel function tfjs runs is built from it (allocate the outputs, take the views, call),
- * and kernel replay (wasmHeapReplay.ts) plans each instruction once and then makes only the call:
- * no tensor bookkeeping, no attribute parsing, no parameter arrays rebuilt per step.
+ * A native kernel as a plan: from its inputs' shapes and its attributes alone, the inputs it
+ * reads, the outputs it writes and the native commands (nativeCommands.ts) that do the work. The
+ * kernel function tfjs runs is built from it (allocate the outputs, run the commands on their
+ * buffers), and kernel replay (wasmHeapReplay.ts) plans each instruction once and then runs a
+ * whole run of planned kernels' commands in one native call: no tensor bookkeeping, no attribute
+ * parsing, no JavaScript between kernels.
  */
-import type {
-  DataType,
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  TensorInfo,
+import {
+  util,
+  type DataType,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { heapFloats, type WasmBackendLike } from "../backendScope";
+import { heapOffset, type WasmBackendLike } from "../backendScope";
+import type { NativeAddon } from "./nativeAddon";
 
 /** What a plan needs of a tensor: its shape and dtype (no data). */
 export interface ShapeInfo {
@@ -24,13 +27,15 @@ export interface ShapeInfo {
 export type HeapOutput = { shape: number[] } | { input: number };
 
 export interface HeapCall {
-  /** The inputs `run` reads, by name, in its order (an absent optional input is null). */
+  /** The inputs the commands read, by name, in its order (an absent optional input is null). */
   reads: string[];
   outputs: HeapOutput[];
-  /** Writes every fresh output (uninitialised when it runs); an input output is left alone. */
-  run(inputs: (Float32Array | null)[], outputs: Float32Array[]): void;
+  /**
+   * Writes every fresh output (uninitialised before them); an input output is left alone. Array
+   * i < reads.length is read i, and reads.length + j output j.
+   */
+  commands: Int32Array;
 }
-
 /** The call for these inputs, or undefined where the native kernel does not cover them. */
 export type HeapPlanner = (
   inputs: Record<string, ShapeInfo | undefined>,
@@ -46,10 +51,11 @@ export function isHeapKernel(config: KernelConfig): config is HeapKernelConfig {
 }
 
 /**
- * The wasm kernel for `plan`: inputs the plan does not cover go to `fallback` (the kernel it
- * replaces); without one they are an error.
+ * The wasm kernel for `plan`, run by `addon`: inputs the plan does not cover go to `fallback`
+ * (the kernel it replaces); without one they are an error.
  */
 export function heapKernelConfig(
+  addon: NativeAddon,
   kernelName: string,
   plan: HeapPlanner,
   fallback?: KernelFunc,
@@ -63,18 +69,17 @@ export function heapKernelConfig(
     }
     const backend = args.backend as WasmBackendLike;
     const read = call.reads.map((name) => inputs[name]);
-    // Every output before any view: an allocation can move the heap.
+    // Every output before the heap is read: an allocation can move it.
     const outputs = call.outputs.map((o) =>
       "shape" in o ? backend.makeOutput(o.shape, "float32") : shareOf(backend, read[o.input]),
     );
-    const views = read.map((t) => (t ? heapFloats(backend, t) : null));
-    call.run(
-      views,
-      outputs.map((t, i) => {
-        const o = call.outputs[i];
-        return "shape" in o ? heapFloats(backend, t) : (views[o.input] as Float32Array);
-      }),
-    );
+    const table = new Int32Array(2 * (read.length + outputs.length));
+    [...read, ...outputs].forEach((t, i) => {
+      if (!t) return;
+      table[2 * i] = heapOffset(backend, t);
+      table[2 * i + 1] = util.sizeFromShape(t.shape);
+    });
+    addon.runCommands(backend.wasm.HEAPU8, table, call.commands, 0, call.commands.length);
     return outputs.length === 1 ? outputs[0] : outputs;
   };
   return { kernelName, backendName: "wasm", kernelFunc, planHeapCall: plan };
@@ -85,11 +90,12 @@ export function heapKernelConfig(
  * the one it replaces where its plan does not cover the inputs.
  */
 export function heapKernelsOver(
+  addon: NativeAddon,
   previous: (name: string) => KernelConfig,
   plans: Record<string, HeapPlanner>,
 ): HeapKernelConfig[] {
   return Object.entries(plans).map(([name, plan]) =>
-    heapKernelConfig(name, plan, previous(name).kernelFunc),
+    heapKernelConfig(addon, name, plan, previous(name).kernelFunc),
   );
 }
 

@@ -8,6 +8,7 @@
 import { util, type KernelConfig } from "@tensorflow/tfjs-core";
 import { heapKernelConfig } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
+import { CommandWriter } from "./nativeCommands";
 
 export function nativeAddConfigs(
   addon: NativeAddon,
@@ -15,17 +16,15 @@ export function nativeAddConfigs(
 ): KernelConfig[] {
   const before = previous("Add");
   const add = heapKernelConfig(
+    addon,
     "Add",
     ({ a, b }) => {
       if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
       if (!util.arraysEqual(a.shape, b.shape)) return undefined;
-      const empty = util.sizeFromShape(a.shape) === 0;
       return {
         reads: ["a", "b"],
         outputs: [{ shape: a.shape }],
-        run([as, bs], [out]) {
-          if (!empty) addon.add(as as Float32Array, bs as Float32Array, out);
-        },
+        commands: new CommandWriter().add("add", [0, 1, 2], [util.sizeFromShape(a.shape)]).finish(),
       };
     },
     before.kernelFunc,

@@ -135,6 +135,17 @@ export interface NativeAddon {
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
   /** out = a + b, arrays of one length. */
   add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * The commands in [begin, end) of `commands` (nativeCommands.ts writes them), their arrays
+   * `table`'s entries (byte offset on `heap`, floats) by index; throws the first that fails.
+   */
+  runCommands(
+    heap: Uint8Array,
+    table: Int32Array,
+    commands: Int32Array,
+    begin: number,
+    end: number,
+  ): void;
   setThreads(threads: number): number;
   vectorFloats(): number;
 }
@@ -160,6 +171,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "copyRows",
   "copyPieces",
   "add",
+  "runCommands",
   "setThreads",
   "vectorFloats",
 ];

@@ -15,6 +15,7 @@ import {
 } from "../fusedKernels/fusedAttention";
 import { heapKernelsOver, type HeapPlanner, type ShapeInfo } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
+import { CommandWriter } from "./nativeCommands";
 
 /** [batch, queries, keys, heads, headDim] as the addon takes them. */
 function shapeParams(q: ShapeInfo, k: ShapeInfo, heads: number): Int32Array {
@@ -22,62 +23,42 @@ function shapeParams(q: ShapeInfo, k: ShapeInfo, heads: number): Int32Array {
   return Int32Array.of(batch, queries, k.shape[1], heads, width / heads);
 }
 
-function forward(addon: NativeAddon): HeapPlanner {
-  return ({ q, k, v, keyMask }, attrs) => {
-    if (!q || !k || !v || !allFloat32([q, k, v, keyMask])) return undefined;
-    const { heads, scale } = attrs as unknown as AttentionAttrs;
-    const params = shapeParams(q, k, heads);
-    return {
-      reads: ["q", "k", "v", "keyMask"],
-      outputs: [{ shape: q.shape }],
-      run([qs, ks, vs, mask], [out]) {
-        addon.attentionForward(
-          qs as Float32Array,
-          ks as Float32Array,
-          vs as Float32Array,
-          mask,
-          out,
-          params,
-          scale,
-        );
-      },
-    };
+const forward: HeapPlanner = ({ q, k, v, keyMask }, attrs) => {
+  if (!q || !k || !v || !allFloat32([q, k, v, keyMask])) return undefined;
+  const { heads, scale } = attrs as unknown as AttentionAttrs;
+  return {
+    reads: ["q", "k", "v", "keyMask"],
+    outputs: [{ shape: q.shape }],
+    commands: new CommandWriter()
+      .add("attentionForward", [0, 1, 2, keyMask ? 3 : null, 4], shapeParams(q, k, heads), [scale])
+      .finish(),
   };
-}
+};
 
-function backward(addon: NativeAddon): HeapPlanner {
-  return ({ dy, q, k, v, keyMask }, attrs) => {
-    if (!dy || !q || !k || !v || !allFloat32([dy, q, k, v, keyMask])) return undefined;
-    const { heads, scale } = attrs as unknown as AttentionAttrs;
-    const params = shapeParams(q, k, heads);
-    return {
-      reads: ["q", "k", "v", "keyMask", "dy"],
-      outputs: [{ shape: q.shape }, { shape: k.shape }, { shape: v.shape }],
-      run([qs, ks, vs, mask, dys], [dq, dk, dv]) {
-        addon.attentionBackward(
-          qs as Float32Array,
-          ks as Float32Array,
-          vs as Float32Array,
-          mask,
-          dys as Float32Array,
-          dq,
-          dk,
-          dv,
-          params,
-          scale,
-        );
-      },
-    };
+const backward: HeapPlanner = ({ dy, q, k, v, keyMask }, attrs) => {
+  if (!dy || !q || !k || !v || !allFloat32([dy, q, k, v, keyMask])) return undefined;
+  const { heads, scale } = attrs as unknown as AttentionAttrs;
+  return {
+    reads: ["q", "k", "v", "keyMask", "dy"],
+    outputs: [{ shape: q.shape }, { shape: k.shape }, { shape: v.shape }],
+    commands: new CommandWriter()
+      .add(
+        "attentionBackward",
+        [0, 1, 2, keyMask ? 3 : null, 4, 5, 6, 7],
+        shapeParams(q, k, heads),
+        [scale],
+      )
+      .finish(),
   };
-}
+};
 
 export function nativeAttentionConfigs(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
-  return heapKernelsOver(previous, {
-    [FUSED_ATTENTION]: forward(addon),
-    [FUSED_MASKED_ATTENTION]: forward(addon),
-    [FUSED_ATTENTION_GRAD]: backward(addon),
+  return heapKernelsOver(addon, previous, {
+    [FUSED_ATTENTION]: forward,
+    [FUSED_MASKED_ATTENTION]: forward,
+    [FUSED_ATTENTION_GRAD]: backward,
   });
 }

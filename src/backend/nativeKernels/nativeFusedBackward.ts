@@ -12,98 +12,90 @@ import { convolutionAttrs, FUSED_CONV_GRAD, type ConvAttrs } from "../fusedKerne
 import { FUSED_LINEAR_GRAD, rowsOf } from "../fusedKernels/fusedLinear";
 import { heapKernelsOver, type HeapPlanner } from "./heapCall";
 import type { NativeAddon } from "./nativeAddon";
+import { CommandWriter } from "./nativeCommands";
 import { convInfo, convParams } from "./nativeConv";
 import { gemmParams } from "./nativeMatMul";
 
-const ones = (n: number) => new Float32Array(n).fill(1);
-
-function linearBackward(addon: NativeAddon): HeapPlanner {
-  return ({ dy, x, weight }, attrs) => {
-    if (!dy || !x || !weight || !allFloat32([dy, x, weight])) return undefined;
-    const { residual } = attrs as unknown as { residual: boolean };
-    const [inFeatures, outFeatures] = weight.shape;
-    const rows = rowsOf(x.shape);
-    const dxParams = gemmParams({ m: rows, n: inFeatures, k: outFeatures, transposeB: true });
-    const dWParams = gemmParams({ m: inFeatures, n: outFeatures, k: rows, transposeA: true });
-    const dbParams = gemmParams({ m: 1, n: outFeatures, k: rows });
-    const column = ones(rows);
-    return {
-      reads: ["dy", "x", "weight"],
-      outputs: [
-        { shape: x.shape },
-        { shape: weight.shape },
-        { shape: [outFeatures] },
-        // A residual's gradient is dy itself.
-        ...(residual ? [{ input: 0 }] : []),
-      ],
-      run([dys, xs, weights], [dx, dW, db]) {
-        const d = dys as Float32Array;
-        if (rows * inFeatures > 0) addon.gemm(d, weights as Float32Array, dx, null, dxParams);
-        if (inFeatures * outFeatures > 0) {
-          addon.gemm(xs as Float32Array, d, dW, null, dWParams);
-          addon.gemm(column, d, db, null, dbParams);
-        }
-      },
-    };
+const linearBackward: HeapPlanner = ({ dy, x, weight }, attrs) => {
+  if (!dy || !x || !weight || !allFloat32([dy, x, weight])) return undefined;
+  const { residual } = attrs as unknown as { residual: boolean };
+  const [inFeatures, outFeatures] = weight.shape;
+  const rows = rowsOf(x.shape);
+  // Arrays: dy 0, x 1, weight 2; dx 3, dW 4, db 5.
+  const commands = new CommandWriter();
+  if (rows * inFeatures > 0) {
+    commands.add(
+      "gemm",
+      [0, 2, 3, null, null],
+      gemmParams({ m: rows, n: inFeatures, k: outFeatures, transposeB: true }),
+    );
+  }
+  if (inFeatures * outFeatures > 0) {
+    commands.add(
+      "gemm",
+      [1, 0, 4, null, null],
+      gemmParams({ m: inFeatures, n: outFeatures, k: rows, transposeA: true }),
+    );
+    commands.add("columnSums", [0, 5], [1, rows, outFeatures, 0]);
+  }
+  return {
+    reads: ["dy", "x", "weight"],
+    outputs: [
+      { shape: x.shape },
+      { shape: weight.shape },
+      { shape: [outFeatures] },
+      // A residual's gradient is dy itself.
+      ...(residual ? [{ input: 0 }] : []),
+    ],
+    commands: commands.finish(),
   };
-}
+};
 
-function convolutionBackward(addon: NativeAddon): HeapPlanner {
-  return ({ dy, x, filter }, attrs) => {
-    if (!dy || !x || !filter || !allFloat32([dy, x, filter])) return undefined;
-    const a = attrs as unknown as ConvAttrs;
-    const info = convInfo(x.shape, filter.shape, convolutionAttrs(a.stride), false);
-    const params = convParams(info, 0);
-    const [n, height, width, channels] = dy.shape;
-    const pixels = height * width;
-    const column = ones(n * pixels);
-    const shift = a.addend === "shift";
-    const perSampleParams = gemmParams({
-      batch: n,
-      m: 1,
-      n: channels,
-      k: pixels,
-      strideB: pixels * channels,
-    });
-    const biasParams = gemmParams({ m: 1, n: channels, k: shift ? n : n * pixels });
-    const emptyInput = util.sizeFromShape(x.shape) === 0;
-    const emptyOutput = util.sizeFromShape(info.outShape) === 0;
-    return {
-      reads: ["dy", "x", "filter"],
-      outputs: [
-        { shape: x.shape },
-        { shape: filter.shape },
-        { shape: [channels] },
-        ...(a.addend === "residual" ? [{ input: 0 }] : []),
-        ...(shift ? [{ shape: [n, channels] }] : []),
-      ],
-      run([dys, xs, filters], [dx, dFilter, dBias, perSample]) {
-        const d = dys as Float32Array;
-        if (!emptyInput) addon.convBackpropInput(d, filters as Float32Array, dx, params);
-        if (emptyOutput) {
-          dFilter.fill(0);
-          dBias.fill(0);
-          if (shift) perSample.fill(0);
-          return;
-        }
-        addon.convBackpropFilter(xs as Float32Array, d, dFilter, params);
-        if (!shift) {
-          addon.gemm(column, d, dBias, null, biasParams);
-          return;
-        }
-        addon.gemm(column, d, perSample, null, perSampleParams);
-        addon.gemm(column, perSample, dBias, null, biasParams);
-      },
-    };
+const convolutionBackward: HeapPlanner = ({ dy, x, filter }, attrs) => {
+  if (!dy || !x || !filter || !allFloat32([dy, x, filter])) return undefined;
+  const a = attrs as unknown as ConvAttrs;
+  const info = convInfo(x.shape, filter.shape, convolutionAttrs(a.stride), false);
+  const shape = convParams(info, 0).subarray(0, 15);
+  const [n, height, width, channels] = dy.shape;
+  const pixels = height * width;
+  const shift = a.addend === "shift";
+  // Arrays: dy 0, x 1, filter 2; dx 3, dFilter 4, dBias 5, then the shift's per-image sums
+  // (after dy itself, a residual's gradient, where there is one).
+  const perSample = a.addend === "residual" ? 7 : 6;
+  const commands = new CommandWriter();
+  if (util.sizeFromShape(x.shape) > 0) commands.add("convBackpropInput", [0, 2, 3], shape);
+  if (util.sizeFromShape(info.outShape) === 0) {
+    commands.add("fill", [4], [util.sizeFromShape(filter.shape)], [0]);
+    commands.add("fill", [5], [channels], [0]);
+    if (shift) commands.add("fill", [perSample], [n * channels], [0]);
+  } else {
+    commands.add("convBackpropFilter", [1, 0, 4], shape);
+    if (shift) {
+      commands.add("columnSums", [0, perSample], [n, pixels, channels, pixels * channels]);
+      commands.add("columnSums", [perSample, 5], [1, n, channels, 0]);
+    } else {
+      commands.add("columnSums", [0, 5], [1, n * pixels, channels, 0]);
+    }
+  }
+  return {
+    reads: ["dy", "x", "filter"],
+    outputs: [
+      { shape: x.shape },
+      { shape: filter.shape },
+      { shape: [channels] },
+      ...(a.addend === "residual" ? [{ input: 0 }] : []),
+      ...(shift ? [{ shape: [n, channels] }] : []),
+    ],
+    commands: commands.finish(),
   };
-}
+};
 
 export function nativeFusedBackwardConfigs(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
-  return heapKernelsOver(previous, {
-    [FUSED_LINEAR_GRAD]: linearBackward(addon),
-    [FUSED_CONV_GRAD]: convolutionBackward(addon),
+  return heapKernelsOver(addon, previous, {
+    [FUSED_LINEAR_GRAD]: linearBackward,
+    [FUSED_CONV_GRAD]: convolutionBackward,
   });
 }

@@ -10,6 +10,7 @@ import { FUSED_NORM, FUSED_NORM_GRAD, normLayout, type NormAttrs } from "../fuse
 import { sumOfSquaresHost } from "../fusedKernels/fusedSumOfSquares";
 import { wasmHostKernelConfig } from "../fusedKernels/hostKernel";
 import { heapKernelConfig, type HeapPlanner } from "./heapCall";
+import { CommandWriter } from "./nativeCommands";
 import type { NativeAddon } from "./nativeAddon";
 
 function normParams(shape: number[], attrs: NormAttrs): Int32Array {
@@ -17,54 +18,31 @@ function normParams(shape: number[], attrs: NormAttrs): Int32Array {
   return Int32Array.of(l.rows, l.spatial, l.channels, l.groups, attrs.silu ? 1 : 0);
 }
 
-function normForward(addon: NativeAddon): HeapPlanner {
-  return (inputs, attrs) => {
-    const { x, gamma, beta } = inputs;
-    if (!x || !gamma || !beta || !allFloat32([x, gamma, beta])) return undefined;
-    const a = attrs as unknown as NormAttrs;
-    const params = normParams(x.shape, a);
-    return {
-      reads: ["x", "gamma", "beta"],
-      outputs: [{ shape: x.shape }],
-      run([xs, gammas, betas], [y]) {
-        addon.normForward(
-          xs as Float32Array,
-          gammas as Float32Array,
-          betas as Float32Array,
-          y,
-          params,
-          a.epsilon,
-        );
-      },
-    };
+const normForward: HeapPlanner = (inputs, attrs) => {
+  const { x, gamma, beta } = inputs;
+  if (!x || !gamma || !beta || !allFloat32([x, gamma, beta])) return undefined;
+  const a = attrs as unknown as NormAttrs;
+  return {
+    reads: ["x", "gamma", "beta"],
+    outputs: [{ shape: x.shape }],
+    commands: new CommandWriter()
+      .add("normForward", [0, 1, 2, 3], normParams(x.shape, a), [a.epsilon])
+      .finish(),
   };
-}
+};
 
-function normBackward(addon: NativeAddon): HeapPlanner {
-  return (inputs, attrs) => {
-    const { dy, x, gamma, beta } = inputs;
-    if (!dy || !x || !gamma || !beta || !allFloat32([dy, x, gamma, beta])) return undefined;
-    const a = attrs as unknown as NormAttrs;
-    const params = normParams(x.shape, a);
-    return {
-      reads: ["dy", "x", "gamma", "beta"],
-      outputs: [{ shape: x.shape }, { shape: gamma.shape }, { shape: beta.shape }],
-      run([dys, xs, gammas, betas], [dx, dGamma, dBeta]) {
-        addon.normBackward(
-          dys as Float32Array,
-          xs as Float32Array,
-          gammas as Float32Array,
-          betas as Float32Array,
-          dx,
-          dGamma,
-          dBeta,
-          params,
-          a.epsilon,
-        );
-      },
-    };
+const normBackward: HeapPlanner = (inputs, attrs) => {
+  const { dy, x, gamma, beta } = inputs;
+  if (!dy || !x || !gamma || !beta || !allFloat32([dy, x, gamma, beta])) return undefined;
+  const a = attrs as unknown as NormAttrs;
+  return {
+    reads: ["dy", "x", "gamma", "beta"],
+    outputs: [{ shape: x.shape }, { shape: gamma.shape }, { shape: beta.shape }],
+    commands: new CommandWriter()
+      .add("normBackward", [0, 1, 2, 3, 4, 5, 6], normParams(x.shape, a), [a.epsilon])
+      .finish(),
   };
-}
+};
 
 export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
   const adamW = wasmHostKernelConfig({
@@ -93,8 +71,8 @@ export function nativeNormAdamWConfigs(addon: NativeAddon): KernelConfig[] {
     },
   });
   return [
-    heapKernelConfig(FUSED_NORM, normForward(addon)),
-    heapKernelConfig(FUSED_NORM_GRAD, normBackward(addon)),
+    heapKernelConfig(addon, FUSED_NORM, normForward),
+    heapKernelConfig(addon, FUSED_NORM_GRAD, normBackward),
     adamW,
     sumOfSquares,
   ];

@@ -1,0 +1,103 @@
+/**
+ * Native commands (src/backend/nativeKernels/nativeCommands.ts, native/src/commands.cc): a run
+ * of them computes what the addon's own calls compute, over arrays named by a table on one heap;
+ * a command that does not fit — unknown, an array outside the heap or too short for its shape,
+ * a required array absent — is refused by name before it writes anything.
+ */
+import { loadNativeKernels, type NativeAddon } from "../../src/backend/nativeKernels/nativeAddon";
+import { CommandWriter, renameCommandArrays } from "../../src/backend/nativeKernels/nativeCommands";
+import { gemmParams } from "../../src/backend/nativeKernels/nativeMatMul";
+import { seededValues } from "../helpers/backends";
+import { nativeTest } from "../helpers/nativeKernels";
+
+/** Arrays laid one after another on one heap, and the table naming them. */
+function heapOf(lengths: number[]) {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const heap = new Uint8Array(4 * total + 64);
+  const table = new Int32Array(2 * lengths.length);
+  const views: Float32Array[] = [];
+  let at = 16;
+  lengths.forEach((n, i) => {
+    table[2 * i] = at;
+    table[2 * i + 1] = n;
+    views.push(new Float32Array(heap.buffer, at, n));
+    at += 4 * n;
+  });
+  return { heap, table, views };
+}
+
+describe("native commands", () => {
+  let addon: NativeAddon;
+  beforeAll(() => {
+    addon = loadNativeKernels().addon as NativeAddon;
+  });
+
+  nativeTest("a run computes what the addon's own calls do, in order", () => {
+    const [m, n, k] = [5, 7, 3];
+    // a 0, b 1, c 2, bias 3, sum 4, column sums 5, copy 6
+    const { heap, table, views } = heapOf([m * k, k * n, m * n, n, m * n, n, 2 * 4]);
+    views[0].set(seededValues(m * k, 1));
+    views[1].set(seededValues(k * n, 2));
+    views[3].set(seededValues(n, 3));
+    views[6].fill(-1);
+    const commands = new CommandWriter()
+      .add("gemm", [0, 1, 2, 3, null], gemmParams({ m, n, k }))
+      .add("add", [2, 2, 4], [m * n])
+      .add("columnSums", [2, 5], [1, m, n, 0])
+      .add("copyRows", [2, 6], [2, 3, 1, n, 0, 4])
+      .add("fill", [6], [1], [0.5])
+      .finish();
+    addon.runCommands(heap, table, commands, 0, commands.length);
+
+    const expected = new Float32Array(m * n);
+    addon.gemm(views[0], views[1], expected, views[3], gemmParams({ m, n, k }));
+    expect(Array.from(views[2])).toEqual(Array.from(expected));
+    expect(Array.from(views[4])).toEqual(Array.from(expected, (x) => Math.fround(x + x)));
+    const sums = new Float32Array(n);
+    addon.gemm(new Float32Array(m).fill(1), expected, sums, null, gemmParams({ m: 1, n, k: m }));
+    expect(Array.from(views[5])).toEqual(Array.from(sums));
+    // Rows 0 and 1 of c from column 1, three wide, four apart; then the first float set.
+    const row = (r: number) => Array.from(expected.subarray(r * n + 1, r * n + 4));
+    expect(Array.from(views[6])).toEqual([0.5, ...row(0).slice(1), -1, ...row(1), -1]);
+  });
+
+  nativeTest("a command that does not fit is refused, naming what is wrong", () => {
+    const { heap, table, views } = heapOf([4, 4, 4]);
+    const run =
+      (commands: Int32Array, t = table) =>
+      () =>
+        addon.runCommands(heap, t, commands, 0, commands.length);
+    const add = (arrays: (number | null)[], n = 4) =>
+      new CommandWriter().add("fill", [2], [4], [7]).add("add", arrays, [n]).finish();
+    expect(run(add([0, 1, 2], 5))).toThrow(
+      /command 1 of the run: array 0 holds 4 floats, its shape needs 5/,
+    );
+    expect(run(add([0, null, 2]))).toThrow(/command 1 of the run: array 1 is required/);
+    expect(run(add([0, 3, 2]))).toThrow(/command 1 of the run: array 1 names no table entry/);
+    const outside = table.slice();
+    outside[2] = heap.length - 8;
+    expect(run(add([0, 1, 2]), outside)).toThrow(/array 1 lies outside the heap/);
+    const unknown = add([0, 1, 2]);
+    unknown[unknown.indexOf(10)] = 42;
+    expect(run(unknown)).toThrow(/command 1 of the run: unknown operation 42/);
+    // The fill before each refused command ran; the refused add wrote nothing.
+    expect(Array.from(views[2])).toEqual([7, 7, 7, 7]);
+    const whole = add([0, 1, 2]);
+    expect(() => addon.runCommands(heap, table, whole, 0, whole.length + 1)).toThrow(
+      /range lies outside its commands/,
+    );
+  });
+
+  test("renaming a command's arrays leaves its parameters alone", () => {
+    const commands = new CommandWriter()
+      .add("gemm", [0, 1, 2, null, 3], [1, 2, 3, 4, 0, 1, 0, 0, 0])
+      .add("normForward", [3, 4, 5, 6], [2, 1, 3, 1, 0], [1e-5])
+      .finish();
+    const renamed = renameCommandArrays(commands, (i) => 10 + i);
+    const expected = commands.slice();
+    for (const at of [2, 3, 4, 6]) expected[at] += 10;
+    // The second command's arrays start after the first's 2 + 5 + 1 + 9 + 1 values.
+    for (const at of [20, 21, 22, 23]) expected[at] += 10;
+    expect(Array.from(renamed)).toEqual(Array.from(expected));
+  });
+});
