@@ -27,9 +27,9 @@
         "src/activation.cc",
         "src/attention.cc",
         "src/addon.cc",
+        "src/broadcast.cc",
         "src/commands.cc",
         "src/conv.cc",
-        "src/elementwise.cc",
         "src/gemm.cc",
         "src/norm.cc",
         "src/threadPool.cc"

@@ -10,7 +10,6 @@
 #include "attention.h"
 #include "commands.h"
 #include "conv.h"
-#include "elementwise.h"
 #include "gemm.h"
 #include "activation.h"
 #include "norm.h"
@@ -320,47 +319,6 @@ napi_value CopyPieces(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// copyRows(heap, [rows, width, fromStart, fromStride, toStart, toStride]): rows blocks of width
-// elements, `from` a stride apart, copied to `to` a stride apart, within one typed array (the
-// wasm heap) of any element type; every block is checked to lie inside it.
-napi_value CopyRows(napi_env env, napi_callback_info info) {
-  Call call(env, info);
-  bool isTyped = false;
-  if (call.count > 0) napi_is_typedarray(env, call.args[0], &isTyped);
-  if (!isTyped) call.fail("fairdiff native: argument 0 must be a typed array");
-  const int32_t* p = call.params(1, 6);
-  if (call.failed) return nullptr;
-  napi_typedarray_type kind;
-  size_t length = 0;
-  void* data = nullptr;
-  napi_get_typedarray_info(env, call.args[0], &kind, &length, &data, nullptr, nullptr);
-  const int64_t rows = p[0], width = p[1], fromStart = p[2], fromStride = p[3], toStart = p[4],
-                toStride = p[5];
-  const auto inside = [&](int64_t start, int64_t stride) {
-    const int64_t last = start + (rows - 1) * stride;
-    return start >= 0 && last >= 0 && last + width <= static_cast<int64_t>(length);
-  };
-  if (rows <= 0 || width <= 0) return undefined(env);
-  if (!inside(fromStart, fromStride) || !inside(toStart, toStride)) {
-    call.fail("fairdiff native: copyRows reaches past the array");
-    return nullptr;
-  }
-  const size_t element = kind == napi_int8_array || kind == napi_uint8_array ||
-                                 kind == napi_uint8_clamped_array
-                             ? 1
-                         : kind == napi_int16_array || kind == napi_uint16_array ? 2
-                         : kind == napi_float64_array || kind == napi_bigint64_array ||
-                                 kind == napi_biguint64_array
-                             ? 8
-                             : 4;
-  auto* bytes = static_cast<char*>(data);
-  for (int64_t r = 0; r < rows; ++r) {
-    std::memmove(bytes + (toStart + r * toStride) * element,
-                 bytes + (fromStart + r * fromStride) * element, width * element);
-  }
-  return undefined(env);
-}
-
 // The activation code of argument i: 0 = SiLU, 1 = GELU.
 fairdiff::Pointwise activationKind(Call& call, size_t i) {
   const double kind = call.number(i);
@@ -394,19 +352,6 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info) {
   }
   if (call.failed) return nullptr;
   fairdiff::activationBackward(kind, static_cast<int64_t>(n), dy, x, dx);
-  return undefined(env);
-}
-
-// add(a, b, out): out = a + b, arrays of one length.
-napi_value Add(napi_env env, napi_callback_info info) {
-  Call call(env, info);
-  size_t n = 0, nb = 0, nout = 0;
-  auto* a = static_cast<const float*>(call.typed(0, napi_float32_array, &n, false));
-  auto* b = static_cast<const float*>(call.typed(1, napi_float32_array, &nb, false));
-  auto* out = static_cast<float*>(call.typed(2, napi_float32_array, &nout, false));
-  if (!call.failed && (nb != n || nout != n)) call.fail("fairdiff native: add arrays differ in length");
-  if (call.failed) return nullptr;
-  fairdiff::addArrays(static_cast<int64_t>(n), a, b, out);
   return undefined(env);
 }
 
@@ -598,6 +543,13 @@ napi_value RunCommands(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// commandOps(): how many operations runCommands knows (commands.h).
+napi_value CommandOps(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_int32(env, fairdiff::kCommandOps, &result);
+  return result;
+}
+
 // setThreads(n): the pool's size; returns it.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call call(env, info);
@@ -639,9 +591,7 @@ NAPI_MODULE_INIT() {
        nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
-      {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyPieces", nullptr, CopyPieces, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamW", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWInPlace", nullptr, AdamWInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWNonFinite", nullptr, AdamWNonFinite, nullptr, nullptr, nullptr, napi_default,
@@ -651,6 +601,7 @@ NAPI_MODULE_INIT() {
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"runCommands", nullptr, RunCommands, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"commandOps", nullptr, CommandOps, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

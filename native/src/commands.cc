@@ -7,8 +7,8 @@
 
 #include "activation.h"
 #include "attention.h"
+#include "broadcast.h"
 #include "conv.h"
-#include "elementwise.h"
 #include "gemm.h"
 #include "norm.h"
 
@@ -56,10 +56,11 @@ Layout layoutOf(CommandOp op) {
     case CommandOp::kActivationBackward: return {3, 0, 2, 0};
     case CommandOp::kAttentionForward: return {5, 0b01000, 5, 1};
     case CommandOp::kAttentionBackward: return {8, 0b01000, 5, 1};
-    case CommandOp::kAdd: return {3, 0, 1, 0};
     case CommandOp::kFill: return {1, 0, 1, 1};
     case CommandOp::kColumnSums: return {2, 0, 4, 0};
     case CommandOp::kCopyRows: return {2, 0, 6, 0};
+    case CommandOp::kBinary: return {3, 0, 20, 0};
+    case CommandOp::kReduceSum: return {2, 0, 9, 0};
   }
   return {-1, 0, 0, 0};
 }
@@ -107,7 +108,6 @@ int64_t needed(const Command& c, int i) {
     }
     case CommandOp::kActivationForward:
     case CommandOp::kActivationBackward:
-    case CommandOp::kAdd:
     case CommandOp::kFill: return p[0];
     case CommandOp::kAttentionForward:
     case CommandOp::kAttentionBackward: {
@@ -128,6 +128,30 @@ int64_t needed(const Command& c, int i) {
       const int64_t start = i == 0 ? p[2] : p[4], stride = i == 0 ? p[3] : p[5];
       if (start < 0 || stride < 0) return INT64_MAX;
       return start + std::max<int64_t>((rows - 1) * stride, 0) + width;
+    }
+    case CommandOp::kBinary: {
+      const int rank = p[1];
+      if (p[0] < 0 || p[0] > 3 || rank < 0 || rank > kMaxBroadcastRank) return INT64_MAX;
+      int64_t size = 1, reach[2] = {1, 1};
+      for (int d = 0; d < rank; ++d) {
+        if (p[2 + d] < 0 || p[8 + d] < 0 || p[14 + d] < 0) return INT64_MAX;
+        size *= p[2 + d];
+        reach[0] += (p[2 + d] - 1) * static_cast<int64_t>(p[8 + d]);
+        reach[1] += (p[2 + d] - 1) * static_cast<int64_t>(p[14 + d]);
+      }
+      if (size == 0) return 0;
+      return i == 2 ? size : reach[i];
+    }
+    case CommandOp::kReduceSum: {
+      const int rank = p[0];
+      if (rank < 0 || rank > kMaxBroadcastRank || p[8] < 1) return INT64_MAX;
+      int64_t size = 1, kept = 1;
+      for (int d = 0; d < rank; ++d) {
+        if (p[1 + d] < 0) return INT64_MAX;
+        size *= p[1 + d];
+        if (!(p[7] & (1 << d))) kept *= p[1 + d];
+      }
+      return i == 0 ? size : kept;
     }
   }
   return 0;
@@ -183,7 +207,6 @@ void run(const Command& c) {
       attentionBackward({p[0], p[1], p[2], p[3], p[4], c.number(0)}, a[0], a[1], a[2], a[3], a[4],
                         a[5], a[6], a[7]);
       return;
-    case CommandOp::kAdd: addArrays(p[0], a[0], a[1], a[2]); return;
     case CommandOp::kFill: std::fill(a[0], a[0] + p[0], c.number(0)); return;
     case CommandOp::kColumnSums: {
       const int64_t batch = p[0], rows = p[1], width = p[2];
@@ -200,6 +223,24 @@ void run(const Command& c) {
       for (int64_t r = 0; r < rows && width > 0; ++r) {
         std::memmove(a[1] + p[4] + r * p[5], a[0] + p[2] + r * p[3], width * sizeof(float));
       }
+      return;
+    }
+    case CommandOp::kBinary: {
+      int64_t dims[kMaxBroadcastRank], sa[kMaxBroadcastRank], sb[kMaxBroadcastRank];
+      int64_t size = 1;
+      for (int d = 0; d < p[1]; ++d) {
+        dims[d] = p[2 + d];
+        sa[d] = p[8 + d];
+        sb[d] = p[14 + d];
+        size *= dims[d];
+      }
+      if (size > 0) binaryBroadcast(static_cast<BinaryOp>(p[0]), p[1], dims, sa, sb, a[0], a[1], a[2]);
+      return;
+    }
+    case CommandOp::kReduceSum: {
+      int64_t dims[kMaxBroadcastRank];
+      for (int d = 0; d < p[0]; ++d) dims[d] = p[1 + d];
+      reduceSum(p[0], dims, static_cast<uint32_t>(p[7]), p[8], a[0], a[1]);
       return;
     }
   }

@@ -36,18 +36,24 @@ enum class CommandOp : int32_t {
   kAttentionForward = 8,
   // [q, k, v, keyMask?, dy, dq, dk, dv] · as kAttentionForward.
   kAttentionBackward = 9,
-  // [a, b, out] · [n]: out = a + b.
-  kAdd = 10,
   // [out] · [n] · [value].
-  kFill = 11,
+  kFill = 10,
   // [x, out] · [batch, rows, width, batchStride]: out[i] = the sum of x[i]'s rows (each image's
   // rows start batchStride floats after the last's), added as the matrix product of a row of
   // ones with them — a bias's gradient.
-  kColumnSums = 12,
+  kColumnSums = 11,
   // [from, to] · [rows, width, fromStart, fromStride, toStart, toStride]: rows blocks of width
   // floats (a concat's or a split's rows).
-  kCopyRows = 13,
+  kCopyRows = 12,
+  // [a, b, out] · [op (BinaryOp), rank, 6 dims, 6 strides of a, 6 of b]: out = a op b, broadcast
+  // (broadcast.h; dims past the rank are ignored).
+  kBinary = 13,
+  // [x, out] · [rank, 6 dims, reduced dims (bit d: dim d), divisor]: a sum or a mean over them.
+  kReduceSum = 14,
 };
+
+// How many operations there are (an addon built before one was added knows fewer).
+constexpr int32_t kCommandOps = 15;
 
 // Runs the commands in [begin, end) of `commands` (int32 offsets); their arrays are table
 // entries on `heap` (heapBytes long). Every command is checked before it runs — its layout, and

@@ -246,8 +246,8 @@ const roundUp = (bytes: number) =>
 
 /** The native call an instruction makes, planned for its operands; undefined where it has none. */
 function planned(instruction: KernelInstruction): HeapCall | undefined {
-  const { config, names, operands, list, outputs } = instruction;
-  if (list || !isHeapKernel(config)) return undefined;
+  const { config, names, operands, outputs } = instruction;
+  if (!isHeapKernel(config)) return undefined;
   const infos = Object.fromEntries(names.map((name, i) => [name, operands[i]]));
   const call = config.planHeapCall(infos, instruction.attrs ?? {});
   // The recording's outputs are the call's: anything else and the kernel runs as it did then.
@@ -316,9 +316,7 @@ class HeapStep {
       });
       for (const action of program.actions) {
         if (action.kind === "commands") {
-          const { addon } = this;
-          if (!addon) throw new Error("replay: native commands without the native addon");
-          addon.runCommands(wasm.HEAPU8, this.table, program.commands, action.begin, action.end);
+          this.runCommands(action.begin, action.end);
         } else if (action.kind === "upload") {
           wasm.HEAPU8.set(action.bytes, this.table[2 * action.buffer] >>> 0);
         } else {
@@ -339,6 +337,13 @@ class HeapStep {
         });
       }
     }
+  }
+
+  private runCommands(begin: number, end: number): void {
+    // Calls planned for empty tensors leave a run with nothing to do.
+    if (begin === end) return;
+    if (!this.addon) throw new Error("replay: native commands without the native addon");
+    this.addon.runCommands(this.backend.wasm.HEAPU8, this.table, this.program.commands, begin, end);
   }
 
   private bind(id: number, tensor: tf.Tensor): void {

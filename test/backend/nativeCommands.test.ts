@@ -10,6 +10,30 @@ import { gemmParams } from "../../src/backend/nativeKernels/nativeMatMul";
 import { seededValues } from "../helpers/backends";
 import { nativeTest } from "../helpers/nativeKernels";
 
+/** A binary command's ints: `op` over n floats of one shape (one dim, stride 1 each). */
+const sameShape = (op: number, n: number) => [
+  op,
+  1,
+  n,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  0,
+  0,
+  0,
+  0,
+  0,
+];
+
 /** Arrays laid one after another on one heap, and the table naming them. */
 function heapOf(lengths: number[]) {
   const total = lengths.reduce((a, b) => a + b, 0);
@@ -42,7 +66,7 @@ describe("native commands", () => {
     views[6].fill(-1);
     const commands = new CommandWriter()
       .add("gemm", [0, 1, 2, 3, null], gemmParams({ m, n, k }))
-      .add("add", [2, 2, 4], [m * n])
+      .add("binary", [2, 2, 4], sameShape(0, m * n))
       .add("columnSums", [2, 5], [1, m, n, 0])
       .add("copyRows", [2, 6], [2, 3, 1, n, 0, 4])
       .add("fill", [6], [1], [0.5])
@@ -67,8 +91,11 @@ describe("native commands", () => {
       (commands: Int32Array, t = table) =>
       () =>
         addon.runCommands(heap, t, commands, 0, commands.length);
-    const add = (arrays: (number | null)[], n = 4) =>
-      new CommandWriter().add("fill", [2], [4], [7]).add("add", arrays, [n]).finish();
+    const fill = new CommandWriter().add("fill", [2], [4], [7]).finish();
+    const add = (arrays: (number | null)[], n = 4) => {
+      const second = new CommandWriter().add("binary", arrays, sameShape(0, n)).finish();
+      return Int32Array.from([...fill, ...second]);
+    };
     expect(run(add([0, 1, 2], 5))).toThrow(
       /command 1 of the run: array 0 holds 4 floats, its shape needs 5/,
     );
@@ -78,7 +105,7 @@ describe("native commands", () => {
     outside[2] = heap.length - 8;
     expect(run(add([0, 1, 2]), outside)).toThrow(/array 1 lies outside the heap/);
     const unknown = add([0, 1, 2]);
-    unknown[unknown.indexOf(10)] = 42;
+    unknown[fill.length] = 42;
     expect(run(unknown)).toThrow(/command 1 of the run: unknown operation 42/);
     // The fill before each refused command ran; the refused add wrote nothing.
     expect(Array.from(views[2])).toEqual([7, 7, 7, 7]);

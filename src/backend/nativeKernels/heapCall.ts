@@ -79,7 +79,10 @@ export function heapKernelConfig(
       table[2 * i] = heapOffset(backend, t);
       table[2 * i + 1] = util.sizeFromShape(t.shape);
     });
-    addon.runCommands(backend.wasm.HEAPU8, table, call.commands, 0, call.commands.length);
+    // An empty output (or input) leaves no work.
+    const { commands } = call;
+    if (commands.length > 0)
+      addon.runCommands(backend.wasm.HEAPU8, table, commands, 0, commands.length);
     return outputs.length === 1 ? outputs[0] : outputs;
   };
   return { kernelName, backendName: "wasm", kernelFunc, planHeapCall: plan };
@@ -87,16 +90,21 @@ export function heapKernelConfig(
 
 /**
  * Native kernels over the wasm kernels they replace (`previous(name)`), each falling back to
- * the one it replaces where its plan does not cover the inputs.
+ * the one it replaces where its plan does not cover the inputs (with that one's set-up: tfjs-wasm
+ * binds its wasm functions there).
  */
 export function heapKernelsOver(
   addon: NativeAddon,
   previous: (name: string) => KernelConfig,
   plans: Record<string, HeapPlanner>,
 ): HeapKernelConfig[] {
-  return Object.entries(plans).map(([name, plan]) =>
-    heapKernelConfig(addon, name, plan, previous(name).kernelFunc),
-  );
+  return Object.entries(plans).map(([name, plan]) => {
+    const before = previous(name);
+    return {
+      ...heapKernelConfig(addon, name, plan, before.kernelFunc),
+      setupFunc: before.setupFunc,
+    };
+  });
 }
 
 /** An output that is an input: one more reference to its buffer (as a Reshape makes). */

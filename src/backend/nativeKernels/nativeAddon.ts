@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { threadCountFromEnvironment } from "../threadCountSetting";
+import { COMMAND_OPS } from "./nativeCommands";
 
 /** The in-place AdamW passes' arguments (`adamWInPlace` says what each holds). */
 type InPlaceAdamW = (
@@ -101,11 +102,6 @@ export interface NativeAddon {
   /** kind: 0 = SiLU, 1 = GELU. */
   activationForward(x: Float32Array, y: Float32Array, kind: number): void;
   /**
-   * params: [rows, width, fromStart, fromStride, toStart, toStride] — rows blocks of width
-   * elements copied within `heap` (any typed array); throws if a block reaches past it.
-   */
-  copyRows(heap: ArrayBufferView, params: Int32Array): void;
-  /**
    * `flat` holds `pieces` one after another (its length their total): copies flat → pieces when
    * `toPieces`, else pieces → flat (a memcpy each; set() copies shared memory element by element).
    */
@@ -133,8 +129,6 @@ export interface NativeAddon {
     scale: number,
   ): void;
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
-  /** out = a + b, arrays of one length. */
-  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
    * The commands in [begin, end) of `commands` (nativeCommands.ts writes them), their arrays
    * `table`'s entries (byte offset on `heap`, floats) by index; throws the first that fails.
@@ -146,6 +140,8 @@ export interface NativeAddon {
     begin: number,
     end: number,
   ): void;
+  /** How many operations `runCommands` knows (an older build knows fewer). */
+  commandOps(): number;
   setThreads(threads: number): number;
   vectorFloats(): number;
 }
@@ -168,10 +164,9 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "activationBackward",
   "attentionForward",
   "attentionBackward",
-  "copyRows",
   "copyPieces",
-  "add",
   "runCommands",
+  "commandOps",
   "setThreads",
   "vectorFloats",
 ];
@@ -280,6 +275,10 @@ export function loadNativeKernels(): NativeStatus {
   try {
     const addon = require(file) as NativeAddon;
     const missing = missingAddonFunctions(addon);
+    const ops = Object.keys(COMMAND_OPS).length;
+    if (missing.length === 0 && addon.commandOps() !== ops) {
+      missing.push(`commands it does not know (it runs ${addon.commandOps()} of ${ops})`);
+    }
     if (missing.length > 0) {
       loaded = unavailable(
         `native kernels out of date (their build lacks ${missing.join(", ")}; run \`npm run build:native\`)`,

@@ -17,10 +17,11 @@ export const COMMAND_OPS = {
   activationBackward: 7,
   attentionForward: 8,
   attentionBackward: 9,
-  add: 10,
-  fill: 11,
-  columnSums: 12,
-  copyRows: 13,
+  fill: 10,
+  columnSums: 11,
+  copyRows: 12,
+  binary: 13,
+  reduceSum: 14,
 } as const;
 
 export type CommandOp = keyof typeof COMMAND_OPS;

@@ -1,7 +1,8 @@
 /**
  * Puts the native kernels (nativeAddon.ts) in place of the wasm backend's matrix products,
  * convolutions (fused ones with their addend, and their backwards), fused dense layers (and their
- * backwards), norms, SiLU / GELU, attention, AdamW and same-shape Adds, and copies the rows of Concat and SplitV natively, keeping each replaced kernel as
+ * backwards), norms, SiLU / GELU, attention, AdamW, float32 arithmetic (Add, Sub, Multiply,
+ * RealDiv, Sum, Mean) and Concat and SplitV natively, keeping each replaced kernel as
  * the fallback for what the native one does not cover and for tests that compare the two. Run
  * after registerWasmTrainingKernels.
  */
@@ -13,7 +14,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import { loadNativeKernels, type NativeStatus } from "./nativeAddon";
 import { nativeActivationConfigs } from "./nativeActivation";
-import { nativeAddConfigs } from "./nativeAdd";
+import { nativeArithmeticConfigs } from "./nativeArithmetic";
 import { nativeAttentionConfigs } from "./nativeAttention";
 import { nativeConvConfigs } from "./nativeConv";
 import { nativeFusedBackwardConfigs } from "./nativeFusedBackward";
@@ -46,7 +47,7 @@ export function registerNativeKernels(): { status: NativeStatus; kernels: string
       ...nativeRowCopyConfigs(addon, previous),
       ...nativeFusedForwardConfigs(addon, previous),
       ...nativeFusedBackwardConfigs(addon, previous),
-      ...nativeAddConfigs(addon, previous),
+      ...nativeArithmeticConfigs(addon, previous),
     ];
     for (const config of configs) {
       replaced.set(config.kernelName, previous(config.kernelName));

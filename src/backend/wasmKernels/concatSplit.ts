@@ -15,37 +15,73 @@ import {
 import type { WasmBackendLike } from "../backendScope";
 import { copyRowsInJs, heapOf, type RowCopier } from "./heapRows";
 
+/** A concat as row blocks: `rows` rows, input i's block `widths[i]` wide at `columns[i]`. */
+export interface ConcatLayout {
+  outShape: number[];
+  rows: number;
+  widths: number[];
+  columns: number[];
+  outWidth: number;
+}
+
+export function concatLayout(shapes: number[][], axisAttr: number): ConcatLayout {
+  const axis = util.parseAxisParam(axisAttr, shapes[0])[0];
+  backend_util.assertParamsConsistent(shapes, axis);
+  const outShape = backend_util.computeOutShape(shapes, axis);
+  const widths = shapes.map((shape) => util.sizeFromShape(shape.slice(axis)));
+  const columns = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
+  const outWidth = widths.reduce((a, b) => a + b, 0);
+  return { outShape, rows: util.sizeFromShape(outShape.slice(0, axis)), widths, columns, outWidth };
+}
+
+/** A split as row blocks: output i is `rows` blocks `widths[i]` wide from `columns[i]` of x's. */
+export interface SplitLayout {
+  shapes: number[][];
+  rows: number;
+  widths: number[];
+  columns: number[];
+  inWidth: number;
+}
+
+export function splitLayout(
+  shape: number[],
+  numOrSizeSplits: number | number[],
+  axisAttr: number,
+): SplitLayout {
+  const axis = util.parseAxisParam(axisAttr, shape)[0];
+  const sizes = backend_util.prepareSplitSize({ shape } as TensorInfo, numOrSizeSplits, axis);
+  const inner = util.sizeFromShape(shape.slice(axis + 1));
+  const widths = sizes.map((s) => s * inner);
+  return {
+    shapes: sizes.map((s) => shape.map((d, i) => (i === axis ? s : d))),
+    rows: util.sizeFromShape(shape.slice(0, axis)),
+    widths,
+    columns: widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0)),
+    inWidth: shape[axis] * inner,
+  };
+}
+
 function concat(fallback: KernelFunc, copyRows: RowCopier): KernelFunc {
   return (args) => {
     const inputs = args.inputs as unknown as TensorInfo[];
     const backend = args.backend as WasmBackendLike;
     if (inputs[0].dtype === "string") return fallback(args);
-    const axis = util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
-    backend_util.assertParamsConsistent(
+    const layout = concatLayout(
       inputs.map((t) => t.shape),
-      axis,
+      (args.attrs as { axis: number }).axis,
     );
-    const outShape = backend_util.computeOutShape(
-      inputs.map((t) => t.shape),
-      axis,
-    );
-    const parts = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
-    const out = backend.makeOutput(outShape, inputs[0].dtype);
-    if (parts.length === 0) return out;
-    const rows = util.sizeFromShape(outShape.slice(0, axis));
-    const widths = parts.map((t) => util.sizeFromShape(t.shape.slice(axis)));
-    const outWidth = widths.reduce((a, b) => a + b, 0);
-    const { heap, starts } = heapOf(backend, [out, ...parts]);
-    let column = 0;
-    parts.forEach((_, i) => {
+    const out = backend.makeOutput(layout.outShape, inputs[0].dtype);
+    if (util.sizeFromShape(layout.outShape) === 0) return out;
+    const { heap, starts } = heapOf(backend, [out, ...inputs]);
+    inputs.forEach((_, i) => {
+      if (layout.widths[i] === 0) return;
       copyRows(
         heap,
-        rows,
-        widths[i],
-        { start: starts[i + 1], stride: widths[i] },
-        { start: starts[0] + column, stride: outWidth },
+        layout.rows,
+        layout.widths[i],
+        { start: starts[i + 1], stride: layout.widths[i] },
+        { start: starts[0] + layout.columns[i], stride: layout.outWidth },
       );
-      column += widths[i];
     });
     return out;
   };
@@ -60,29 +96,19 @@ function splitV(fallback: KernelFunc, copyRows: RowCopier): KernelFunc {
       numOrSizeSplits: number | number[];
       axis: number;
     };
-    const at = util.parseAxisParam(axis, x.shape)[0];
-    const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, at);
-    const rows = util.sizeFromShape(x.shape.slice(0, at));
-    const inner = util.sizeFromShape(x.shape.slice(at + 1));
-    const outs = sizes.map((s) => {
-      const shape = x.shape.slice();
-      shape[at] = s;
-      return backend.makeOutput(shape, x.dtype);
-    });
+    const layout = splitLayout(x.shape, numOrSizeSplits, axis);
+    const outs = layout.shapes.map((shape) => backend.makeOutput(shape, x.dtype));
     if (util.sizeFromShape(x.shape) === 0) return outs;
     const { heap, starts } = heapOf(backend, [x, ...outs]);
-    let offset = 0;
-    sizes.forEach((s, i) => {
-      if (s * rows * inner > 0) {
-        copyRows(
-          heap,
-          rows,
-          s * inner,
-          { start: starts[0] + offset, stride: x.shape[at] * inner },
-          { start: starts[i + 1], stride: s * inner },
-        );
-      }
-      offset += s * inner;
+    layout.widths.forEach((width, i) => {
+      if (width === 0) return;
+      copyRows(
+        heap,
+        layout.rows,
+        width,
+        { start: starts[0] + layout.columns[i], stride: layout.inWidth },
+        { start: starts[i + 1], stride: width },
+      );
     });
     return outs;
   };
