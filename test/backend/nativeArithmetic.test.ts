@@ -45,8 +45,8 @@ const SHAPE_PAIRS: [number[], number[]][] = [
   [[0, 3], [3]],
 ];
 
-const REDUCTIONS: [number[], number | number[] | null, boolean][] = [
-  [[2, 3, 4], null, false],
+const REDUCTIONS: [number[], number | number[] | undefined, boolean][] = [
+  [[2, 3, 4], undefined, false],
   [[2, 3, 4], 0, false],
   [[2, 3, 4], 2, true],
   [[2, 3, 4], [0, 2], false],
