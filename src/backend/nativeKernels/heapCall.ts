@@ -60,9 +60,10 @@ export function heapKernelConfig(
   plan: HeapPlanner,
   fallback?: KernelFunc,
 ): HeapKernelConfig {
+  const plans = new PlanCache(plan);
   const kernelFunc: KernelFunc = (args) => {
     const inputs = args.inputs as Record<string, TensorInfo | undefined>;
-    const call = plan(inputs, args.attrs ?? {});
+    const call = plans.get(inputs, args.attrs ?? {});
     if (!call) {
       if (fallback) return fallback(args);
       throw new Error(`${kernelName}: the native kernel takes float32 inputs only`);
@@ -105,6 +106,30 @@ export function heapKernelsOver(
       setupFunc: before.setupFunc,
     };
   });
+}
+
+/**
+ * A planner's calls by the inputs' shapes and dtypes and the attributes: an eager small kernel
+ * (a scalar product, a bias add) costs less than planning it again would (~5 µs and its garbage).
+ */
+class PlanCache {
+  private static readonly LIMIT = 256;
+  private readonly calls = new Map<string, HeapCall | undefined>();
+
+  constructor(private readonly plan: HeapPlanner) {}
+
+  get(inputs: Record<string, ShapeInfo | undefined>, attrs: NamedAttrMap): HeapCall | undefined {
+    let key = JSON.stringify(attrs);
+    for (const name in inputs) {
+      const t = inputs[name];
+      key += t ? `|${name}:${t.dtype}[${t.shape.join(",")}]` : `|${name}:-`;
+    }
+    if (this.calls.has(key)) return this.calls.get(key);
+    const call = this.plan(inputs, attrs);
+    if (this.calls.size >= PlanCache.LIMIT) this.calls.clear();
+    this.calls.set(key, call);
+    return call;
+  }
 }
 
 /** An output that is an input: one more reference to its buffer (as a Reshape makes). */
