@@ -167,8 +167,9 @@ function compile(plan: ReplayPlan): HeapProgram {
     outputs.forEach((slot, i) => (slotBuffers[slot] = made[i]));
     const named = [...reads, ...made];
     const renamed = renameCommandArrays(call.commands, (index) => named[index]);
+    // Joined to the run before when nothing else came between them.
     const last = actions[actions.length - 1];
-    if (last?.kind === "commands" && last.end === commandLength) {
+    if (last?.kind === "commands") {
       last.end += renamed.length;
       last.instructions++;
     } else {
