@@ -24,9 +24,7 @@ struct Command {
   float* arrays[kMaxArrays] = {};
   int64_t lengths[kMaxArrays] = {};
   const int32_t* ints = nullptr;
-  int intCount = 0;
   const int32_t* floatBits = nullptr;
-  int floatCount = 0;
 
   float number(int i) const {
     float value;
@@ -287,11 +285,9 @@ std::string runCommands(char* heap, size_t heapBytes, const int32_t* table, size
     }
     if (!take(&count) || count != layout.ints || at + count > end) return where + ": wrong int count";
     c.ints = commands + at;
-    c.intCount = count;
     at += count;
     if (!take(&count) || count != layout.floats || at + count > end) return where + ": wrong float count";
     c.floatBits = commands + at;
-    c.floatCount = count;
     at += count;
     for (int i = 0; i < c.arrayCount; ++i) {
       if (c.arrays[i] && needed(c, i) > c.lengths[i]) {
