@@ -235,11 +235,9 @@ export function packArena(buffers: BufferPlan[]): number {
   return extent;
 }
 
-/** Bytes tfjs-wasm keeps a tensor in (bool: one a value). */
+/** Bytes tfjs-wasm keeps a tensor in. */
 function bytesOf(t: { shape: number[]; dtype: tf.DataType }): number {
-  return (
-    tf.util.sizeFromShape(t.shape) * (t.dtype === "bool" ? 1 : t.dtype === "complex64" ? 8 : 4)
-  );
+  return tf.util.sizeFromShape(t.shape) * tf.util.bytesPerElement(t.dtype);
 }
 
 const roundUp = (bytes: number) =>
