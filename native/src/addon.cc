@@ -519,22 +519,28 @@ napi_value SumIntoFirst(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// runCommands(heap, table Int32Array, commands Int32Array, begin, end): the commands in
-// [begin, end) of `commands` (commands.h has their layout), their arrays the table's entries on
-// `heap` (a Uint8Array over the whole wasm heap). Throws the first command's failure.
+// runCommands(heap, table Int32Array, commands Int32Array, begin, end[, outside Float32Array]):
+// the commands in [begin, end) of `commands` (commands.h has their layout), their arrays the
+// table's entries on `heap` (a Uint8Array over the whole wasm heap) or in `outside` (a region
+// beyond it, from its first float to its last). Throws the first command's failure.
 napi_value RunCommands(napi_env env, napi_callback_info info) {
   Call call(env, info);
-  size_t heapBytes = 0, tableLength = 0, commandLength = 0;
+  size_t heapBytes = 0, tableLength = 0, commandLength = 0, outsideFloats = 0;
   auto* heap = static_cast<char*>(call.typed(0, napi_uint8_array, &heapBytes, false));
   auto* table = static_cast<const int32_t*>(call.typed(1, napi_int32_array, &tableLength, false));
   auto* commands = static_cast<const int32_t*>(call.typed(2, napi_int32_array, &commandLength, false));
   const double begin = call.number(3), end = call.number(4);
+  char* outside = nullptr;
+  if (call.count > 5) {
+    outside = static_cast<char*>(call.typed(5, napi_float32_array, &outsideFloats, true));
+  }
+  if (!outside) outsideFloats = 0;
   if (!call.failed && (begin < 0 || end < begin || end > static_cast<double>(commandLength))) {
     call.fail("fairdiff native: runCommands' range lies outside its commands");
   }
   if (call.failed) return nullptr;
   const std::string failure = fairdiff::runCommands(
-      heap, heapBytes, table, tableLength / 2, commands,
+      {heap, heapBytes}, {outside, 4 * outsideFloats}, table, tableLength / 2, commands,
       commandLength, static_cast<size_t>(begin), static_cast<size_t>(end));
   if (!failure.empty()) {
     call.fail(failure);
@@ -547,6 +553,13 @@ napi_value RunCommands(napi_env env, napi_callback_info info) {
 napi_value CommandOps(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_int32(env, fairdiff::kCommandOps, &result);
+  return result;
+}
+
+// commandRegions(): how many memory regions a command table may name (commands.h).
+napi_value CommandRegions(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_int32(env, fairdiff::kCommandRegions, &result);
   return result;
 }
 
@@ -602,6 +615,7 @@ NAPI_MODULE_INIT() {
       {"sumIntoFirst", nullptr, SumIntoFirst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"runCommands", nullptr, RunCommands, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"commandOps", nullptr, CommandOps, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"commandRegions", nullptr, CommandRegions, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"vectorFloats", nullptr, VectorFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -246,8 +246,9 @@ void run(const Command& c) {
 
 }  // namespace
 
-std::string runCommands(char* heap, size_t heapBytes, const int32_t* table, size_t tableEntries,
-                        const int32_t* commands, size_t commandLength, size_t begin, size_t end) {
+std::string runCommands(MemoryRegion heap, MemoryRegion outside, const int32_t* table,
+                        size_t tableEntries, const int32_t* commands, size_t commandLength,
+                        size_t begin, size_t end) {
   size_t at = begin;
   for (int index = 0; at < end; ++index) {
     const std::string where = "fairdiff native: command " + std::to_string(index) + " of the run";
@@ -275,12 +276,18 @@ std::string runCommands(char* heap, size_t heapBytes, const int32_t* table, size
         if (!(layout.optional & (1u << i))) return where + ": array " + std::to_string(i) + " is required";
         continue;
       }
-      const uint64_t offset = static_cast<uint32_t>(table[2 * id]);
-      const int64_t length = table[2 * id + 1];
-      if (offset % alignof(float) != 0 || length < 0 || offset + 4 * static_cast<uint64_t>(length) > heapBytes) {
-        return where + ": array " + std::to_string(i) + " lies outside the heap";
+      const int32_t word = table[2 * id], lengthWord = table[2 * id + 1];
+      const bool inHeap = lengthWord >= 0;
+      const MemoryRegion& region = inHeap ? heap : outside;
+      // A heap entry holds a byte offset (as uint32), an outside one a float offset.
+      const uint64_t offset = inHeap ? static_cast<uint32_t>(word) : 4 * static_cast<uint64_t>(word);
+      const int64_t length = inHeap ? lengthWord : ~lengthWord;
+      if ((!inHeap && word < 0) || offset % alignof(float) != 0 ||
+          offset + 4 * static_cast<uint64_t>(length) > region.bytes) {
+        return where + ": array " + std::to_string(i) + " lies outside the " +
+               (inHeap ? "heap" : "outside region");
       }
-      c.arrays[i] = reinterpret_cast<float*>(heap + offset);
+      c.arrays[i] = reinterpret_cast<float*>(region.data + offset);
       c.lengths[i] = length;
     }
     if (!take(&count) || count != layout.ints || at + count > end) return where + ": wrong int count";

@@ -6,7 +6,9 @@
 //
 // A command: op, arrayCount, arrayCount buffer indices (-1: absent), intCount, ints, floatCount,
 // floats (as their bits). A table entry: two int32 — the buffer's byte offset in the heap (as
-// uint32) and its length in floats.
+// uint32) and its length in floats; or, where the length is negative (~floats), the buffer's
+// float offset in the call's outside region: memory beyond the heap that the commands write
+// directly (a data-parallel replica's gradient share, which other threads then read).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -55,11 +57,21 @@ enum class CommandOp : int32_t {
 // How many operations there are (an addon built before one was added knows fewer).
 constexpr int32_t kCommandOps = 15;
 
+// How many memory regions a table may name: the heap and the outside region.
+constexpr int32_t kCommandRegions = 2;
+
+// A region of memory the commands' arrays lie in.
+struct MemoryRegion {
+  char* data;
+  size_t bytes;
+};
+
 // Runs the commands in [begin, end) of `commands` (int32 offsets); their arrays are table
-// entries on `heap` (heapBytes long). Every command is checked before it runs — its layout, and
-// every array inside the heap and as long as its shape needs — and the first that fails stops
-// the run: its message is returned (empty when all ran).
-std::string runCommands(char* heap, size_t heapBytes, const int32_t* table, size_t tableEntries,
-                        const int32_t* commands, size_t commandLength, size_t begin, size_t end);
+// entries on `heap` or `outside` (empty where the call has none). Every command is checked
+// before it runs — its layout, and every array inside its region and as long as its shape needs —
+// and the first that fails stops the run: its message is returned (empty when all ran).
+std::string runCommands(MemoryRegion heap, MemoryRegion outside, const int32_t* table,
+                        size_t tableEntries, const int32_t* commands, size_t commandLength,
+                        size_t begin, size_t end);
 
 }  // namespace fairdiff

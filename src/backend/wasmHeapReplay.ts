@@ -10,8 +10,9 @@
  * The step's intermediate buffers share one block of the heap, taken for the step and given back
  * after it: each buffer gets an offset in it when the program is compiled (buffers that are never
  * alive at once share bytes), so a step makes one allocation where it made one per buffer. The
- * step's results get buffers of their own and become tensors the caller owns (or are copied into
- * its sinks).
+ * step's results get buffers of their own and become tensors the caller owns, or go to the
+ * caller's sinks: written there directly where only native commands touch them (a data-parallel
+ * replica's gradients, into its shared share), else copied.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
@@ -56,6 +57,13 @@ export interface BufferPlan {
   last: number;
   /** Its place in the block (arena buffers). */
   offset: number;
+  /**
+   * Only native commands read or write it (no tfjs kernel, upload or tensor record): it may lie
+   * outside the heap, in the step's outside region.
+   */
+  commandsOnly: boolean;
+  /** How many of the step's results it is. */
+  results: number;
 }
 
 export type HeapAction =
@@ -110,7 +118,8 @@ function compile(plan: ReplayPlan): HeapProgram {
   const buffers: BufferPlan[] = [];
   const slotBuffers: number[] = new Array(plan.slotCount).fill(-1);
   const fresh = (placement: BufferPlan["placement"], bytes: number, first: number) => {
-    buffers.push({ placement, bytes, first, last: first, offset: 0 });
+    const commandsOnly = false;
+    buffers.push({ placement, bytes, first, last: first, offset: 0, commandsOnly, results: 0 });
     return buffers.length - 1;
   };
   for (const slot of plan.inputSlots) slotBuffers[slot] = fresh("bound", 0, -1);
@@ -158,12 +167,16 @@ function compile(plan: ReplayPlan): HeapProgram {
         outputs: made,
         disposals: [],
       });
+      for (const id of [...operandBuffers, ...made]) if (id >= 0) buffers[id].commandsOnly = false;
       return;
     }
     const reads = call.reads.map((name) => operandBuffers[instruction.names.indexOf(name)] ?? -1);
-    const made = call.outputs.map((o) =>
-      "shape" in o ? fresh("arena", 4 * tf.util.sizeFromShape(o.shape), at) : reads[o.input],
-    );
+    const made = call.outputs.map((o) => {
+      if (!("shape" in o)) return reads[o.input];
+      const buffer = fresh("arena", 4 * tf.util.sizeFromShape(o.shape), at);
+      buffers[buffer].commandsOnly = true;
+      return buffer;
+    });
     outputs.forEach((slot, i) => (slotBuffers[slot] = made[i]));
     const named = [...reads, ...made];
     const renamed = renameCommandArrays(call.commands, (index) => named[index]);
@@ -194,6 +207,7 @@ function compile(plan: ReplayPlan): HeapProgram {
       b.last = Math.max(b.last, at);
     }
   });
+  for (const { slot } of plan.outputs) buffers[slotBuffers[slot]].results++;
   const kept = new Set(plan.outputs.map(({ slot }) => slotBuffers[slot]));
   buffers.forEach((b, id) => {
     if (b.placement === "arena" && kept.has(id)) b.placement = "owned";
@@ -282,7 +296,7 @@ export function runHeapProgram(
 
 /** One run of a program: its buffers' places (a table the native commands read) and records. */
 class HeapStep {
-  /** Per buffer: byte offset on the heap, length in floats. */
+  /** Per buffer: byte offset on the heap and length in floats, or as runCommands reads an outside one. */
   private readonly table: Int32Array;
   /** Per buffer, the tensor record that holds it (bound buffers, records). */
   private readonly records: (object | undefined)[];
@@ -290,6 +304,9 @@ class HeapStep {
   private readonly addon: NativeAddon | undefined;
   private readonly made: number[] = [];
   private arena = 0;
+  /** The results written where their sinks are, and the memory those sinks share. */
+  private readonly sunk = new Set<number>();
+  private outside: Float32Array | undefined;
 
   constructor(
     private readonly program: HeapProgram,
@@ -309,9 +326,12 @@ class HeapStep {
       plan.inputSlots.forEach((slot, i) => this.bind(program.slotBuffers[slot], inputs[i]));
       for (const { slot, tensor } of plan.externals) this.bind(program.slotBuffers[slot], tensor);
       if (program.arenaBytes > 0) this.arena = this.malloc(program.arenaBytes);
+      this.placeInSinks(sinks);
       program.buffers.forEach((b, id) => {
         if (b.placement === "arena") this.place(id, this.arena + b.offset, b.bytes);
-        else if (b.placement === "owned") this.place(id, this.malloc(b.bytes), b.bytes);
+        else if (b.placement === "owned" && !this.sunk.has(id)) {
+          this.place(id, this.malloc(b.bytes), b.bytes);
+        }
       });
       for (const action of program.actions) {
         if (action.kind === "commands") {
@@ -342,7 +362,30 @@ class HeapStep {
     // Calls planned for empty tensors leave a run with nothing to do.
     if (begin === end) return;
     if (!this.addon) throw new Error("replay: native commands without the native addon");
-    this.addon.runCommands(this.backend.wasm.HEAPU8, this.table, this.program.commands, begin, end);
+    const { table, program, outside } = this;
+    this.addon.runCommands(this.backend.wasm.HEAPU8, table, program.commands, begin, end, outside);
+  }
+
+  /**
+   * Results only native commands touch are written straight into their sinks, where every such
+   * sink lies in one buffer other than the heap (the outside region): no copy after the step. A
+   * data-parallel replica's gradients so go once into its shared share.
+   */
+  private placeInSinks(sinks: OutputSinks): void {
+    const { program, plan } = this;
+    const heap = this.backend.wasm.HEAPU8.buffer;
+    plan.outputs.forEach(({ slot }, i) => {
+      const sink = sinks[i];
+      const id = program.slotBuffers[slot];
+      const b = program.buffers[id];
+      if (!sink || sink.buffer === heap || b.placement !== "owned") return;
+      if (!b.commandsOnly || b.results !== 1) return;
+      this.outside ??= new Float32Array(sink.buffer, 0, sink.buffer.byteLength >> 2);
+      if (sink.buffer !== this.outside.buffer) return;
+      this.table[2 * id] = sink.byteOffset >> 2;
+      this.table[2 * id + 1] = ~sink.length;
+      this.sunk.add(id);
+    });
   }
 
   private bind(id: number, tensor: tf.Tensor): void {
@@ -419,6 +462,7 @@ class HeapStep {
       const id = program.slotBuffers[slot];
       const sink = sinks[i];
       if (sink) {
+        if (this.sunk.has(id)) return undefined;
         sink.set(new Float32Array(backend.wasm.HEAPU8.buffer, table[2 * id] >>> 0, sink.length));
         return undefined;
       }
@@ -439,7 +483,7 @@ class HeapStep {
       if (handed.has(id)) continue;
       handed.add(id);
       const { placement } = program.buffers[id];
-      if (placement === "owned") backend.wasm._free(table[2 * id] >>> 0);
+      if (placement === "owned" && !this.sunk.has(id)) backend.wasm._free(table[2 * id] >>> 0);
       else if (placement === "record") this.dispose(id);
     }
     return result;

@@ -1,8 +1,9 @@
 /**
  * Native commands (src/backend/nativeKernels/nativeCommands.ts, native/src/commands.cc): a run
- * of them computes what the addon's own calls compute, over arrays named by a table on one heap;
- * a command that does not fit — unknown, an array outside the heap or too short for its shape,
- * a required array absent — is refused by name before it writes anything.
+ * of them computes what the addon's own calls compute, over arrays named by a table on one heap
+ * and, where the call gives one, a region outside it; a command that does not fit — unknown, an
+ * array outside its region or too short for its shape, a required array absent — is refused by
+ * name before it writes anything.
  */
 import { loadNativeKernels, type NativeAddon } from "../../src/backend/nativeKernels/nativeAddon";
 import { CommandWriter, renameCommandArrays } from "../../src/backend/nativeKernels/nativeCommands";
@@ -113,6 +114,31 @@ describe("native commands", () => {
     expect(() => addon.runCommands(heap, table, whole, 0, whole.length + 1)).toThrow(
       /range lies outside its commands/,
     );
+  });
+
+  nativeTest("arrays in the outside region are read and written there, within its bounds", () => {
+    const { heap, table: heapTable, views } = heapOf([4, 4]);
+    views[0].set([1, 2, 3, 4]);
+    // Entry 2: floats 3..6 of a shared region; entry 3: floats 8..11 (past a 10-float region).
+    const region = new Float32Array(new SharedArrayBuffer(4 * 10)).fill(-1);
+    const table = Int32Array.from([...heapTable, 3, ~4, 8, ~4]);
+    const commands = new CommandWriter()
+      .add("binary", [0, 0, 2], sameShape(0, 4))
+      .add("binary", [2, 0, 1], sameShape(2, 4))
+      .finish();
+    addon.runCommands(heap, table, commands, 0, commands.length, region);
+    expect(Array.from(region)).toEqual([-1, -1, -1, 2, 4, 6, 8, -1, -1, -1]);
+    // Read back from the region: (x + x) · x.
+    expect(Array.from(views[1])).toEqual([2, 8, 18, 32]);
+    const past = new CommandWriter().add("fill", [3], [4], [0]).finish();
+    expect(() => addon.runCommands(heap, table, past, 0, past.length, region)).toThrow(
+      /command 0 of the run: array 0 lies outside the outside region/,
+    );
+    // Without a region, no entry lies in one.
+    expect(() => addon.runCommands(heap, table, commands, 0, commands.length)).toThrow(
+      /command 0 of the run: array 2 lies outside the outside region/,
+    );
+    expect(Array.from(region)).toEqual([-1, -1, -1, 2, 4, 6, 8, -1, -1, -1]);
   });
 
   test("renaming a command's arrays leaves its parameters alone", () => {

@@ -211,6 +211,61 @@ describe("kernel replay on the wasm heap", () => {
   );
 
   nativeTest(
+    "writes results only native commands touch straight into sinks sharing one buffer",
+    async () => {
+      const plan = record();
+      const program = heapProgramOf(plan) as HeapProgram;
+      const replayed = new ReplayedStep();
+      const batch = batchAt(1);
+      const inputs = Object.values(batch);
+      const step = stepOn(batch);
+      tf.dispose(replayed.run(inputs, step));
+      const tensors = replayed.run(inputs, step);
+      const expected = await valuesOf(tensors);
+      tf.dispose(tensors);
+      // A replica's share: every gradient one after another on one shared buffer, but for the
+      // last, which has a buffer of its own (copied into, as the heap's buffers are not its).
+      const lengths = expected.slice(1).map((values) => values.length);
+      const shared = new SharedArrayBuffer(4 * lengths.reduce((a, b) => a + b, 0));
+      let at = 0;
+      const sinks = [
+        undefined,
+        ...lengths.map((n) => new Float32Array(shared, 4 * at, ((at += n), n))),
+      ];
+      sinks[sinks.length - 1] = new Float32Array(lengths[lengths.length - 1]);
+      const direct = plan.outputs.filter(({ slot }, i) => {
+        const b = program.buffers[program.slotBuffers[slot]];
+        return i > 0 && i < sinks.length - 1 && b.placement === "owned" && b.commandsOnly;
+      }).length;
+      expect(direct).toBeGreaterThan(variableCount / 2);
+      const allocations = async (into: (Float32Array | undefined)[]) => {
+        let made = 0;
+        const left = await heapLeftBy(async () => {
+          const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+          const { _malloc } = wasm;
+          wasm._malloc = (bytes) => (made++, _malloc(bytes));
+          try {
+            tf.dispose(await replayed.runInto(inputs, step, into));
+          } finally {
+            wasm._malloc = _malloc;
+          }
+        });
+        expect(left).toBe(0);
+        return made;
+      };
+      const copied = await allocations(expected.map(() => undefined));
+      const before = counts();
+      // Each result written where its sink is takes no heap buffer of its own.
+      expect(await allocations(sinks)).toBe(copied - direct);
+      expect(sinks.slice(1).map((sink) => Array.from(sink as Float32Array))).toEqual(
+        expected.slice(1),
+      );
+      expect(counts()).toEqual(before);
+      tf.dispose(inputs);
+    },
+  );
+
+  nativeTest(
     "the heap growing mid-replay: the grown heap read, the eager step's floats",
     async () => {
       const plan = record();

@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { threadCountFromEnvironment } from "../threadCountSetting";
-import { COMMAND_OPS } from "./nativeCommands";
+import { COMMAND_OPS, COMMAND_REGIONS } from "./nativeCommands";
 
 /** The in-place AdamW passes' arguments (`adamWInPlace` says what each holds). */
 type InPlaceAdamW = (
@@ -131,7 +131,9 @@ export interface NativeAddon {
   activationBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, kind: number): void;
   /**
    * The commands in [begin, end) of `commands` (nativeCommands.ts writes them), their arrays
-   * `table`'s entries (byte offset on `heap`, floats) by index; throws the first that fails.
+   * `table`'s entries by index: byte offset on `heap` and floats, or (floats stored as ~floats)
+   * float offset in `outside`, memory beyond the heap they write directly. Throws the first
+   * that fails.
    */
   runCommands(
     heap: Uint8Array,
@@ -139,9 +141,12 @@ export interface NativeAddon {
     commands: Int32Array,
     begin: number,
     end: number,
+    outside?: Float32Array,
   ): void;
   /** How many operations `runCommands` knows (an older build knows fewer). */
   commandOps(): number;
+  /** How many memory regions a command table may name (an older build: only the heap). */
+  commandRegions(): number;
   setThreads(threads: number): number;
   vectorFloats(): number;
 }
@@ -167,6 +172,7 @@ const ADDON_FUNCTIONS: (keyof NativeAddon)[] = [
   "copyPieces",
   "runCommands",
   "commandOps",
+  "commandRegions",
   "setThreads",
   "vectorFloats",
 ];
@@ -278,6 +284,9 @@ export function loadNativeKernels(): NativeStatus {
     const ops = Object.keys(COMMAND_OPS).length;
     if (missing.length === 0 && addon.commandOps() !== ops) {
       missing.push(`commands it does not know (it runs ${addon.commandOps()} of ${ops})`);
+    }
+    if (missing.length === 0 && addon.commandRegions() !== COMMAND_REGIONS) {
+      missing.push(`commands' outside region (it reads ${addon.commandRegions()} regions)`);
     }
     if (missing.length > 0) {
       loaded = unavailable(

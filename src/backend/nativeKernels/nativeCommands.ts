@@ -26,6 +26,9 @@ export const COMMAND_OPS = {
 
 export type CommandOp = keyof typeof COMMAND_OPS;
 
+/** The memory regions a command table may name: the wasm heap and one outside it. */
+export const COMMAND_REGIONS = 2;
+
 /** An array a command names (an index its caller resolves), or null for an absent one. */
 export type CommandArray = number | null;
 
