@@ -157,7 +157,7 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const 
 }
 
 void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
-                  float* v, AdamWBounds* bounds) {
+                  float* v, AdamWBounds* bounds, float* published) {
   const Update update(a);
   AdamWBounds left{0, 0, 0};
   for (int64_t first = 0; first < n; first += kChunk) {
@@ -176,6 +176,7 @@ void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, f
       left.first = std::max(left.first, bitsOf(mc[i]) & kMagnitude);
       left.second = std::max(left.second, bitsOf(vc[i]));
     }
+    if (published) std::memcpy(published + first, pc, static_cast<size_t>(count) * sizeof(float));
   }
   if (bounds) *bounds = left;
 }

@@ -27,9 +27,10 @@ int64_t adamWNonFinite(const AdamWSettings& a, int64_t n, const float* p, const 
                        const float* m, const float* v, const AdamWBounds* known);
 
 // Updates one tensor's parameters and moments where they are (the same floats as adamWUpdate);
-// writes what it leaves into `bounds` when given.
+// writes what it leaves into `bounds` when given, and the new parameters also into `published`
+// when given (a data-parallel replica's handover, written while they are in cache).
 void adamWInPlace(const AdamWSettings& a, int64_t n, float* p, const float* g, float* m,
-                  float* v, AdamWBounds* bounds);
+                  float* v, AdamWBounds* bounds, float* published = nullptr);
 
 // Σ_j x[j]² over n elements, in double: a tensor's share of the squared L2 norm.
 double sumOfSquares(const float* x, int64_t n);

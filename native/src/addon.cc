@@ -414,14 +414,16 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[], bounds?) → the count of
-// new parameters that would not be finite. Zero: every parameter and moment was updated where it
-// is; otherwise nothing was written (the caller refuses the step). grads: one array per tensor,
-// read where it is (the wasm heap, or data-parallel replicas' summed shares). bounds, an
+// adamWInPlace(params[], m[], v[], settings Float64Array(8), grads[], bounds?, published?) → the
+// count of new parameters that would not be finite. Zero: every parameter and moment was updated
+// where it is; otherwise nothing was written (the caller refuses the step). grads: one array per
+// tensor, read where it is (the wasm heap, or data-parallel replicas' summed shares). bounds, an
 // Int32Array of 4 per tensor [known, |p|, |m|, v as AdamWBounds' bits]: where known is 1 the
 // check may rest on them; an update writes them and sets known. adamWNonFinite takes the same
 // arguments and only counts; adamWWriteCounted writes without counting, after adamWNonFinite
 // counted 0 on the same arguments (data-parallel replicas agree on the count before any writes).
+// published, a Float32Array as long as all the tensors: where the update writes, it also writes
+// the new parameters there, one tensor after another (a data-parallel replica's handover).
 enum class AdamWPass { kCountAndWrite, kCount, kWriteCounted };
 
 napi_value AdamWInPlaceCall(napi_env env, napi_callback_info info, AdamWPass pass) {
@@ -447,6 +449,17 @@ napi_value AdamWInPlaceCall(napi_env env, napi_callback_info info, AdamWPass pas
     call.fail(prefix + " bounds hold " + std::to_string(boundsLength) +
               " values, expected 4 per tensor");
   }
+  size_t publishedLength = 0;
+  float* published = nullptr;
+  if (call.count > 6) {
+    published = static_cast<float*>(call.typed(6, napi_float32_array, &publishedLength, true));
+  }
+  std::vector<int64_t> publishedAt(a.tensors + 1, 0);
+  for (size_t t = 0; t < a.tensors; ++t) publishedAt[t + 1] = publishedAt[t] + a.at(0, t).length;
+  if (published && static_cast<int64_t>(publishedLength) != publishedAt[a.tensors]) {
+    call.fail(prefix + " published holds " + std::to_string(publishedLength) +
+              " floats, the tensors " + std::to_string(publishedAt[a.tensors]));
+  }
   if (call.failed) return nullptr;
   // Tensor t's bounds as AdamWBounds (3 uint32 after its known flag).
   const auto boundsOf = [&](int t) {
@@ -462,7 +475,8 @@ napi_value AdamWInPlaceCall(napi_env env, napi_callback_info info, AdamWPass pas
   if (pass != AdamWPass::kCount && total == 0) {
     fairdiff::parallelFor(static_cast<int>(a.tensors), [&](int t) {
       fairdiff::adamWInPlace(a.settings, a.at(0, t).length, a.at(0, t).data, grads[t].data,
-                             a.at(1, t).data, a.at(2, t).data, bounds ? boundsOf(t) : nullptr);
+                             a.at(1, t).data, a.at(2, t).data, bounds ? boundsOf(t) : nullptr,
+                             published ? published + publishedAt[t] : nullptr);
       if (bounds) bounds[4 * t] = 1;
     });
   }

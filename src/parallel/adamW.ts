@@ -41,6 +41,7 @@ type InPlaceCall = (
   m: tf.Variable[],
   v: tf.Variable[],
   pass: AdamWPass,
+  published?: Float32Array,
 ) => number | undefined;
 
 export class AdamW implements StepOptimizer {
@@ -119,7 +120,8 @@ export class AdamW implements StepOptimizer {
       free();
       throw error;
     }
-    return { nonFinite: finite ? 0 : 1, commit: () => this.commit(variables, next), dispose: free };
+    const commit = () => (this.commit(variables, next), false);
+    return { nonFinite: finite ? 0 : 1, commit, dispose: free };
   }
 
   /**
@@ -133,9 +135,9 @@ export class AdamW implements StepOptimizer {
     learningRate: number,
     gradientScale = 1,
   ): PreparedUpdate | undefined {
-    const call: InPlaceCall = (attrs, m, v, pass) =>
-      adamWInPlaceFromHost(variables, gradients, m, v, attrs, this.bounds, pass);
-    return this.preparedInPlace(variables, learningRate, gradientScale, call);
+    const call: InPlaceCall = (attrs, m, v, pass, published) =>
+      adamWInPlaceFromHost(variables, gradients, m, v, attrs, this.bounds, pass, published);
+    return this.preparedInPlace(variables, learningRate, gradientScale, call, true);
   }
 
   /** Step t + 1's params and moments, computed but not yet assigned. */
@@ -161,22 +163,29 @@ export class AdamW implements StepOptimizer {
       adamWInPlace(variables, gradients, m, v, attrs, this.bounds, pass);
   }
 
-  /** The in-place update counted now and written at commit (nothing it reads changes between). */
+  /**
+   * The in-place update counted now and written at commit (nothing it reads changes between);
+   * `publishes`: `call` also writes the new weights where commit is asked to publish them.
+   */
   private preparedInPlace(
     variables: tf.Variable[],
     learningRate: number,
     gradientScale: number,
     call: InPlaceCall,
+    publishes = false,
   ): PreparedUpdate | undefined {
     const nonFinite = this.inPlace(variables, learningRate, gradientScale, call, "count");
     if (nonFinite === undefined) return undefined;
     return {
       nonFinite,
-      commit: () => {
+      commit: (publishInto) => {
         if (nonFinite !== 0) throw new Error("AdamW: an update with non-finite weights committed");
-        if (this.inPlace(variables, learningRate, gradientScale, call, "writeCounted") !== 0) {
+        const into = publishes ? publishInto : undefined;
+        const pass = "writeCounted";
+        if (this.inPlace(variables, learningRate, gradientScale, call, pass, into) !== 0) {
           throw new Error("AdamW: a prepared in-place update could no longer be written in place");
         }
+        return into !== undefined;
       },
       dispose: () => {},
     };
@@ -193,10 +202,11 @@ export class AdamW implements StepOptimizer {
     gradientScale: number,
     call: InPlaceCall,
     pass: AdamWPass = "countAndWrite",
+    published?: Float32Array,
   ): number | undefined {
     this.ensureMoments(variables);
     const attrs = this.stepAttrs(learningRate, gradientScale);
-    const nonFinite = call(attrs, this.firstMoments, this.secondMoments, pass);
+    const nonFinite = call(attrs, this.firstMoments, this.secondMoments, pass, published);
     if (pass !== "count" && nonFinite === 0) this.step += 1;
     return nonFinite;
   }

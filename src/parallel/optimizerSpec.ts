@@ -29,8 +29,12 @@ export interface OptimizerState {
 export interface PreparedUpdate {
   /** How many new weights would not be finite; commit writes only where this is 0. */
   nonFinite: number;
-  /** Writes the new weights (and slots) and counts the step. */
-  commit(): void;
+  /**
+   * Writes the new weights (and slots) and counts the step. Where it can in the same pass, also
+   * copies the new weights into `publishInto` (a data-parallel replica's handover, one variable
+   * after another) and says so: true.
+   */
+  commit(publishInto?: Float32Array): boolean;
   /** Frees what the preparation holds (after commit, or instead of it). */
   dispose(): void;
 }
@@ -120,6 +124,7 @@ class Sgd implements StepOptimizer {
       commit: () => {
         variables.forEach((v, i) => v.assign(next[i]));
         this.step += 1;
+        return false;
       },
       dispose: () => tf.dispose(next),
     };

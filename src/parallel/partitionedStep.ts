@@ -86,17 +86,19 @@ export async function partitionedStep(
       learningRate,
       clipFactor(gradientNorm, request.clipNorm),
     );
+    const handover = context.handover.subarray(own.start, own.end);
+    let published: boolean;
     try {
       barrier.post(index, "nonFinite", prepared.nonFinite);
       await barrier.arrive();
       if (barrier.total("nonFinite") > 0) {
         throw new NonFiniteStepError("update", NaN, learningRate);
       }
-      prepared.commit();
+      published = prepared.commit(handover);
     } finally {
       prepared.dispose();
     }
-    await publishWeights(replica.updatedVariables, context.handover.subarray(own.start, own.end));
+    if (!published) await publishWeights(replica.updatedVariables, handover);
     await barrier.arrive();
   } catch (error) {
     // Every replica refuses a non-finite step at the same point; anything else is this one's.

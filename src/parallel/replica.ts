@@ -154,7 +154,7 @@ export class Replica {
     }
     return {
       nonFinite: prepared.nonFinite,
-      commit: () => prepared.commit(),
+      commit: (publishInto) => prepared.commit(publishInto),
       dispose: () => {
         prepared.dispose();
         tf.dispose(tensors);

@@ -176,7 +176,20 @@ nativeTest(
       sumIntoFirst(room);
       const prepared = a.prepareFromHost(inPlace, room.shares[0], OPTIONS.learningRate, scale);
       expect(prepared?.nonFinite).toBe(0);
-      commitChecked(prepared!, OPTIONS.learningRate);
+      if (step === 2) {
+        // Published as it is written: the new weights one after another, as a replica hands over.
+        const sizes = inPlace.map((v) => v.size);
+        const handover = new Float32Array(new SharedArrayBuffer(4 * sizes.reduce((x, y) => x + y)));
+        expect(() => prepared!.commit(new Float32Array(3))).toThrow(
+          /adamWWriteCounted published holds 3 floats, the tensors \d+/,
+        );
+        expect(prepared!.commit(handover)).toBe(true);
+        prepared!.dispose();
+        const written = await Promise.all(inPlace.map(async (v) => Array.from(await v.data())));
+        expect(Array.from(handover)).toEqual(written.flat());
+      } else {
+        commitChecked(prepared!, OPTIONS.learningRate);
+      }
       const clones = kernel.map((v) => v.reshape(v.shape));
       expect(
         await kernelsOf(() => b.applyChecked(kernel, sums, OPTIONS.learningRate, scale)),

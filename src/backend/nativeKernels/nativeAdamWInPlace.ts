@@ -56,7 +56,9 @@ export function adamWInPlace(
 
 /**
  * `adamWInPlace` with the gradient in host memory, one array per variable (data-parallel
- * replicas' summed shares, in shared memory), read where it is: not copied or uploaded first.
+ * replicas' summed shares, in shared memory), read where it is: not copied or uploaded first. A
+ * pass that writes also writes the new parameters into `published` where given, one variable
+ * after another (a replica's handover), in the same pass.
  */
 export function adamWInPlaceFromHost(
   params: tf.Tensor[],
@@ -66,13 +68,14 @@ export function adamWInPlaceFromHost(
   attrs: AdamWStepAttrs,
   bounds?: UpdateBounds,
   pass: AdamWPass = "countAndWrite",
+  published?: Float32Array,
 ): number | undefined {
   const backend = updatableHere([...params, ...m, ...v], []);
   if (!backend) return undefined;
   if (grads.length !== params.length || grads.some((g, i) => g.length !== params[i].size)) {
     throw new Error(`expected ${params.length} gradients, one the size of each variable`);
   }
-  return update(backend, params, m, v, attrs, grads, bounds, pass);
+  return update(backend, params, m, v, attrs, grads, bounds, pass, published);
 }
 
 /**
@@ -99,6 +102,7 @@ function update(
   grads: Float32Array[],
   bounds: UpdateBounds | undefined,
   pass: AdamWPass,
+  published?: Float32Array,
 ): number | undefined {
   const addon = loadNativeKernels().addon;
   const n = params.length;
@@ -117,6 +121,7 @@ function update(
     Float64Array.from(adamWSettingsInOrder(attrs)),
     grads,
     bounds?.prepare(params, m, v),
+    published,
   );
   if (pass !== "count" && nonFinite === 0) bounds?.written(params, m, v);
   return nonFinite;

@@ -24,6 +24,7 @@ type InPlaceAdamW = (
   settings: Float64Array,
   grads: Float32Array[],
   bounds?: Int32Array,
+  published?: Float32Array,
 ) => number;
 
 export interface NativeAddon {
@@ -85,7 +86,8 @@ export interface NativeAddon {
    * holds one array per tensor, read where it is (the wasm heap, or data-parallel replicas'
    * summed shares). `bounds` (4 per
    * tensor: known, then the largest |p|, |m| and v as float bits) lets the check rest on what the
-   * last update left where known is 1; an update writes them (UpdateBounds).
+   * last update left where known is 1; an update writes them (UpdateBounds). An update also
+   * writes the new parameters into `published`, one tensor after another, where given.
    */
   adamWInPlace: InPlaceAdamW;
   /** `adamWInPlace`'s count, nothing written (replicas agree on it before any of them writes). */
