@@ -139,14 +139,24 @@ async function timedSteps(
   batch: ArrayBatch,
   steps: number,
 ): Promise<Timing> {
-  const stepMs: number[] = [];
   const cpuStart = cpuMs();
+  const stepMs = await stepWallTimes(trainer, batch, steps);
+  return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+}
+
+/** Each of `steps` training steps' wall ms. */
+async function stepWallTimes(
+  trainer: DataParallelTrainer,
+  batch: ArrayBatch,
+  steps: number,
+): Promise<number[]> {
+  const stepMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
     await trainer.step(batch, { clipNorm: CLIP_NORM });
     stepMs.push(performance.now() - start);
   }
-  return { wall: median(stepMs), cpu: (cpuMs() - cpuStart) / steps };
+  return stepMs;
 }
 
 async function warmUp(
@@ -185,11 +195,17 @@ export interface ReplicaGains {
 }
 
 /**
+ * Steps each side takes before the next: a few hundred ms, so that a shared machine's slow
+ * spells (seconds long, measured) fall on every side of a round alike.
+ */
+const ALTERNATION_STEPS = 4;
+
+/**
  * What two replicas gain over one, timed in rounds that alternate one replica on a batch of 32,
- * two on the same batch and two on a batch of 64: each round's ratios come from steps minutes
- * apart at most, so a machine whose speed drifts (these are shared) moves both sides of a ratio
- * alike, where separately timed rows can land in different moods. Both trainers train the live
- * model (only their times are kept).
+ * two on the same batch and two on a batch of 64 every few steps: each round's ratios come from
+ * steps interleaved within a second or so, so a machine whose speed drifts (these are shared)
+ * moves both sides of a ratio alike, where separately timed rows can land in different moods.
+ * Both trainers train the live model (only their times are kept).
  */
 async function alternatedReplicaGains(
   model: LatentDiffusionModel,
@@ -206,11 +222,15 @@ async function alternatedReplicaGains(
     const fixed: number[] = [];
     const perCore: number[] = [];
     for (let round = 0; round < SIDE_BY_SIDE_ROUNDS; round++) {
-      const alone = await timedSteps(one, batch, steps);
-      const shared = await timedSteps(two, batch, steps);
-      const doubled = await timedSteps(two, doubleBatch, steps);
-      fixed.push(alone.wall / shared.wall);
-      perCore.push((2 * alone.wall) / doubled.wall);
+      const [alone, shared, doubled]: number[][] = [[], [], []];
+      for (let done = 0; done < steps; done += ALTERNATION_STEPS) {
+        const n = Math.min(ALTERNATION_STEPS, steps - done);
+        alone.push(...(await stepWallTimes(one, batch, n)));
+        shared.push(...(await stepWallTimes(two, batch, n)));
+        doubled.push(...(await stepWallTimes(two, doubleBatch, n)));
+      }
+      fixed.push(median(alone) / median(shared));
+      perCore.push((2 * median(alone)) / median(doubled));
     }
     return {
       fixedBatch: { gain: median(fixed), rounds: fixed },
