@@ -282,7 +282,7 @@ std::string runCommands(MemoryRegion heap, MemoryRegion outside, const int32_t* 
       // A heap entry holds a byte offset (as uint32), an outside one a float offset.
       const uint64_t offset = inHeap ? static_cast<uint32_t>(word) : 4 * static_cast<uint64_t>(word);
       const int64_t length = inHeap ? lengthWord : ~lengthWord;
-      if ((!inHeap && word < 0) || offset % alignof(float) != 0 ||
+      if ((!inHeap && (word < 0 || region.data == nullptr)) || offset % alignof(float) != 0 ||
           offset + 4 * static_cast<uint64_t>(length) > region.bytes) {
         return where + ": array " + std::to_string(i) + " lies outside the " +
                (inHeap ? "heap" : "outside region");

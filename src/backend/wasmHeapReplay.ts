@@ -118,8 +118,15 @@ function compile(plan: ReplayPlan): HeapProgram {
   const buffers: BufferPlan[] = [];
   const slotBuffers: number[] = new Array(plan.slotCount).fill(-1);
   const fresh = (placement: BufferPlan["placement"], bytes: number, first: number) => {
-    const commandsOnly = false;
-    buffers.push({ placement, bytes, first, last: first, offset: 0, commandsOnly, results: 0 });
+    buffers.push({
+      placement,
+      bytes,
+      first,
+      last: first,
+      offset: 0,
+      commandsOnly: false,
+      results: 0,
+    });
     return buffers.length - 1;
   };
   for (const slot of plan.inputSlots) slotBuffers[slot] = fresh("bound", 0, -1);
@@ -296,7 +303,10 @@ export function runHeapProgram(
 
 /** One run of a program: its buffers' places (a table the native commands read) and records. */
 class HeapStep {
-  /** Per buffer: byte offset on the heap and length in floats, or as runCommands reads an outside one. */
+  /**
+   * Per buffer, where it lies as runCommands reads it: byte offset on the heap and length in
+   * floats, or float offset in the outside region and ~length.
+   */
   private readonly table: Int32Array;
   /** Per buffer, the tensor record that holds it (bound buffers, records). */
   private readonly records: (object | undefined)[];
@@ -380,9 +390,9 @@ class HeapStep {
       const b = program.buffers[id];
       if (!sink || sink.buffer === heap || b.placement !== "owned") return;
       if (!b.commandsOnly || b.results !== 1) return;
-      this.outside ??= new Float32Array(sink.buffer, 0, sink.buffer.byteLength >> 2);
+      this.outside ??= new Float32Array(sink.buffer, 0, Math.floor(sink.buffer.byteLength / 4));
       if (sink.buffer !== this.outside.buffer) return;
-      this.table[2 * id] = sink.byteOffset >> 2;
+      this.table[2 * id] = sink.byteOffset / 4;
       this.table[2 * id + 1] = ~sink.length;
       this.sunk.add(id);
     });

@@ -120,7 +120,10 @@ export class AdamW implements StepOptimizer {
       free();
       throw error;
     }
-    const commit = () => (this.commit(variables, next), false);
+    const commit = () => {
+      this.commit(variables, next);
+      return false;
+    };
     return { nonFinite: finite ? 0 : 1, commit, dispose: free };
   }
 

@@ -117,6 +117,22 @@ describe("kernel replay on the wasm heap", () => {
     model.dispose();
   });
 
+  /**
+   * The step on batch 1 run twice by a ReplayedStep (recorded on the first call, replayed on the
+   * heap after): the replay, its inputs and step, and the replayed outputs' floats.
+   */
+  async function replayedOnBatch1() {
+    const replayed = new ReplayedStep();
+    const batch = batchAt(1);
+    const inputs = Object.values(batch);
+    const step = stepOn(batch);
+    tf.dispose(replayed.run(inputs, step));
+    const tensors = replayed.run(inputs, step);
+    const expected = await valuesOf(tensors);
+    tf.dispose(tensors);
+    return { replayed, inputs, step, expected };
+  }
+
   /** A plan of the denoiser's step, recorded on batch 0. */
   function record(): ReplayPlan {
     const batch = batchAt(0);
@@ -171,15 +187,7 @@ describe("kernel replay on the wasm heap", () => {
     "copies outputs into sinks straight from the heap: the tensors' floats, none made",
     async () => {
       const plan = record();
-      const replayed = new ReplayedStep();
-      const batch = batchAt(1);
-      const inputs = Object.values(batch);
-      const step = stepOn(batch);
-      // Recorded on the first call, replayed on the heap after.
-      tf.dispose(replayed.run(inputs, step));
-      const tensors = replayed.run(inputs, step);
-      const expected = await valuesOf(tensors);
-      tf.dispose(tensors);
+      const { replayed, inputs, step, expected } = await replayedOnBatch1();
       const sinks = expected.map((values, i) =>
         i === 0 ? undefined : new Float32Array(values.length),
       );
@@ -215,14 +223,7 @@ describe("kernel replay on the wasm heap", () => {
     async () => {
       const plan = record();
       const program = heapProgramOf(plan) as HeapProgram;
-      const replayed = new ReplayedStep();
-      const batch = batchAt(1);
-      const inputs = Object.values(batch);
-      const step = stepOn(batch);
-      tf.dispose(replayed.run(inputs, step));
-      const tensors = replayed.run(inputs, step);
-      const expected = await valuesOf(tensors);
-      tf.dispose(tensors);
+      const { replayed, inputs, step, expected } = await replayedOnBatch1();
       // A replica's share: every gradient one after another on one shared buffer, but for the
       // last, which has a buffer of its own (copied into, as the heap's buffers are not its).
       const lengths = expected.slice(1).map((values) => values.length);
