@@ -15,6 +15,7 @@
  * replica's gradients, into its shared share), else copied.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { heapOffset, type WasmBackendLike } from "./backendScope";
 import {
   callKernel,
   type Instruction,
@@ -26,7 +27,8 @@ import { isHeapKernel, type HeapCall } from "./nativeKernels/heapCall";
 import { loadNativeKernels, type NativeAddon } from "./nativeKernels/nativeAddon";
 import { renameCommandArrays } from "./nativeKernels/nativeCommands";
 
-interface WasmBackend extends tf.KernelBackend {
+/** tfjs-wasm's backend as a replay uses it: its heap's allocator and its tensor records too. */
+type WasmBackend = {
   wasm: {
     _malloc(bytes: number): number;
     _free(pointer: number): void;
@@ -38,9 +40,7 @@ interface WasmBackend extends tf.KernelBackend {
     delete(dataId: object): void;
   };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-  incRef(dataId: object): void;
-}
+} & WasmBackendLike;
 
 type KernelInstruction = Extract<Instruction, { kind: "kernel" }>;
 
@@ -215,10 +215,9 @@ function compile(plan: ReplayPlan): HeapProgram {
     }
   });
   for (const { slot } of plan.outputs) buffers[slotBuffers[slot]].results++;
-  const kept = new Set(plan.outputs.map(({ slot }) => slotBuffers[slot]));
   buffers.forEach((b, id) => {
-    if (b.placement === "arena" && kept.has(id)) b.placement = "owned";
-    if (b.placement === "record" && !kept.has(id)) actions[actionAt[b.last]].disposals.push(id);
+    if (b.placement === "arena" && b.results > 0) b.placement = "owned";
+    if (b.placement === "record" && b.results === 0) actions[actionAt[b.last]].disposals.push(id);
   });
   const arenaBytes = packArena(buffers);
   const joined = new Int32Array(commandLength);
@@ -400,7 +399,7 @@ class HeapStep {
 
   private bind(id: number, tensor: tf.Tensor): void {
     this.records[id] = tensor.dataId;
-    this.place(id, this.backend.dataIdMap.get(tensor.dataId).memoryOffset, bytesOf(tensor));
+    this.place(id, heapOffset(this.backend, tensor), bytesOf(tensor));
   }
 
   /** The buffer's place and length in whole floats, as the commands check what they read. */
@@ -454,7 +453,7 @@ class HeapStep {
           );
         }
         records[id] = dataId;
-        this.place(id, backend.dataIdMap.get(dataId).memoryOffset, bytesOf(results[i]));
+        this.place(id, heapOffset(backend, results[i]), bytesOf(results[i]));
       });
     } finally {
       for (const dataId of temporary.values()) {

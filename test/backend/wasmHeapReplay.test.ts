@@ -37,14 +37,19 @@ interface WasmModule {
   _free(pointer: number): void;
 }
 
-/** Heap buffers allocated from JavaScript while `f` runs and not freed by its end. */
-async function heapLeftBy(f: () => Promise<void>): Promise<number> {
+/**
+ * Heap buffers allocated from JavaScript while `f` runs: how many, and how many are not freed by
+ * its end.
+ */
+async function heapUseBy(f: () => Promise<void>): Promise<{ allocations: number; left: number }> {
   const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
   const { _malloc, _free } = wasm;
   const live = new Set<number>();
+  let allocations = 0;
   wasm._malloc = (bytes) => {
     const pointer = _malloc(bytes);
     live.add(pointer);
+    allocations++;
     return pointer;
   };
   wasm._free = (pointer) => {
@@ -57,7 +62,12 @@ async function heapLeftBy(f: () => Promise<void>): Promise<number> {
     wasm._malloc = _malloc;
     wasm._free = _free;
   }
-  return live.size;
+  return { allocations, left: live.size };
+}
+
+/** Heap buffers allocated from JavaScript while `f` runs and not freed by its end. */
+async function heapLeftBy(f: () => Promise<void>): Promise<number> {
+  return (await heapUseBy(f)).left;
 }
 
 const counts = () => ({
@@ -240,19 +250,11 @@ describe("kernel replay on the wasm heap", () => {
       }).length;
       expect(direct).toBeGreaterThan(variableCount / 2);
       const allocations = async (into: (Float32Array | undefined)[]) => {
-        let made = 0;
-        const left = await heapLeftBy(async () => {
-          const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
-          const { _malloc } = wasm;
-          wasm._malloc = (bytes) => (made++, _malloc(bytes));
-          try {
-            tf.dispose(await replayed.runInto(inputs, step, into));
-          } finally {
-            wasm._malloc = _malloc;
-          }
+        const use = await heapUseBy(async () => {
+          tf.dispose(await replayed.runInto(inputs, step, into));
         });
-        expect(left).toBe(0);
-        return made;
+        expect(use.left).toBe(0);
+        return use.allocations;
       };
       const copied = await allocations(expected.map(() => undefined));
       const before = counts();

@@ -90,9 +90,16 @@ function reduction(mean: boolean): HeapPlanner {
     const [kept, reducedShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const count = util.sizeFromShape(reducedShape);
     if (mean && count === 0) return undefined;
-    const runs = mergeRuns(x.shape, axes);
+    // The output's strides over x's dims (0 where summed): adjacent dims merge where both are
+    // summed or both kept, as they do for a broadcast.
+    const rank = x.shape.length;
+    const asOutput = x.shape.map((size, d) => (axes.includes(d) ? 1 : size));
+    const runs = mergeDims(x.shape, [
+      broadcastStrides(x.shape, rank),
+      broadcastStrides(asOutput, rank),
+    ]);
     if (runs.dims.length > MAX_RANK) return undefined;
-    const reduced = runs.summed.reduce((bits, s, d) => bits | (s ? 1 << d : 0), 0);
+    const reduced = runs.strides[1].reduce((bits, s, d) => bits | (s === 0 ? 1 << d : 0), 0);
     return {
       reads: ["x"],
       outputs: [{ shape: keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept }],
@@ -105,22 +112,6 @@ function reduction(mean: boolean): HeapPlanner {
         .finish(),
     };
   };
-}
-
-/** Adjacent dims that are both summed or both kept joined into one (dims of 1 dropped). */
-function mergeRuns(shape: number[], axes: number[]): { dims: number[]; summed: boolean[] } {
-  const dims: number[] = [];
-  const summed: boolean[] = [];
-  shape.forEach((size, d) => {
-    if (size === 1) return;
-    const s = axes.includes(d);
-    if (dims.length > 0 && summed[summed.length - 1] === s) dims[dims.length - 1] *= size;
-    else {
-      dims.push(size);
-      summed.push(s);
-    }
-  });
-  return { dims, summed };
 }
 
 export function nativeArithmeticConfigs(

@@ -15,6 +15,17 @@ import {
 import type { WasmBackendLike } from "../backendScope";
 import { copyRowsInJs, heapOf, type RowCopier } from "./heapRows";
 
+/** Where each of blocks `widths` wide starts when laid side by side. */
+function startsOf(widths: number[]): number[] {
+  const starts: number[] = [];
+  let start = 0;
+  for (const width of widths) {
+    starts.push(start);
+    start += width;
+  }
+  return starts;
+}
+
 /** A concat as row blocks: `rows` rows, input i's block `widths[i]` wide at `columns[i]`. */
 export interface ConcatLayout {
   outShape: number[];
@@ -29,9 +40,9 @@ export function concatLayout(shapes: number[][], axisAttr: number): ConcatLayout
   backend_util.assertParamsConsistent(shapes, axis);
   const outShape = backend_util.computeOutShape(shapes, axis);
   const widths = shapes.map((shape) => util.sizeFromShape(shape.slice(axis)));
-  const columns = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
   const outWidth = widths.reduce((a, b) => a + b, 0);
-  return { outShape, rows: util.sizeFromShape(outShape.slice(0, axis)), widths, columns, outWidth };
+  const rows = util.sizeFromShape(outShape.slice(0, axis));
+  return { outShape, rows, widths, columns: startsOf(widths), outWidth };
 }
 
 /** A split as row blocks: output i is `rows` blocks `widths[i]` wide from `columns[i]` of x's. */
@@ -56,7 +67,7 @@ export function splitLayout(
     shapes: sizes.map((s) => shape.map((d, i) => (i === axis ? s : d))),
     rows: util.sizeFromShape(shape.slice(0, axis)),
     widths,
-    columns: widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0)),
+    columns: startsOf(widths),
     inWidth: shape[axis] * inner,
   };
 }
